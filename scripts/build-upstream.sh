@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds the upstream Go programs gc-k8s needs (Kubernetes, etcd, CoreDNS, gc, bd, Dolt) from their
+# published Go modules, through one wrapper module per component, into a cache keyed by version.
+# Nothing here is committed upstream source: wrappers live under $GC_K8S_CACHE, not in the repo.
+#
+# usage: scripts/build-upstream.sh [component...]   (default: all)
+# prints the bin dir of each component; progress goes to stderr; each build logs to <cache>/logs.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.34.10}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.14}
+COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
+GC_VERSION=${GC_VERSION:-v0.15.1}
+BD_VERSION=${BD_VERSION:-v1.0.0}
+# dolt v1.86.1 lives in the go/ subdirectory without go/ tags: use the pseudo-version of its commit.
+DOLT_VERSION=${DOLT_VERSION:-v0.40.5-0.20260410231933-91938a776b02}
+
+CACHE=${GC_K8S_CACHE:-$HOME/.cache/gc-k8s}
+GOV=$(go env GOVERSION)
+export GOWORK=off GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+export GOMODCACHE=${GOMODCACHE_OVERRIDE:-$CACHE/go/mod}
+export GOCACHE=${GOCACHE_OVERRIDE:-$CACHE/go/build}
+LOGS=$CACHE/logs
+mkdir -p "$LOGS"
+
+say() { printf '[build-upstream] %s\n' "$*" >&2; }
+
+# run_logged NAME CMD...: runs CMD with output to a log, printing a heartbeat so long builds show progress.
+run_logged() {
+  local name=$1; shift
+  local log=$LOGS/$name.log start=$SECONDS
+  say "$name: building (log: $log)"
+  ("$@") >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 20
+    kill -0 "$pid" 2>/dev/null && say "$name: still building, $((SECONDS - start))s, last: $(tail -n1 "$log" | cut -c1-120)"
+  done
+  if ! wait "$pid"; then
+    say "$name: FAILED after $((SECONDS - start))s; last lines of $log:"
+    tail -n 30 "$log" >&2
+    return 1
+  fi
+  say "$name: done in $((SECONDS - start))s"
+}
+
+# done_marker DIR: a build is complete only when its marker exists (a crashed build is redone).
+is_built() { [ -f "$1/.complete" ]; }
+
+build_k8s() {
+  local dir=$CACHE/k8s-$K8S_VERSION-$GOV out w
+  out=$dir/bin; w=$dir/wrapper
+  if is_built "$out"; then echo "$out"; return; fi
+  mkdir -p "$out" "$w"
+  (
+    cd "$w"
+    local stg=v0.${K8S_VERSION#v1.} minor kmod commit date ld tags
+    minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+    printf 'module localbuild/k8s\n\ngo 1.24.0\n\ngodebug default=go1.24\n' > go.mod
+    kmod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+    if grep -E '=>' "$kmod" | grep -vq '=> \./staging/'; then
+      echo "unexpected non-staging replace in $kmod" >&2; exit 1
+    fi
+    for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^[:space:]]*\) => \./staging/.*#\1#p' "$kmod"); do
+      go mod edit -replace="$m=$m@$stg"
+    done
+    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" \
+      "k8s.io/kubernetes/cmd/kube-proxy@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubelet@$K8S_VERSION"
+    commit=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)".*/\1/p' | head -1)
+    date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    ld="-s -w"
+    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$date"
+      [ -n "$commit" ] && ld="$ld -X $p.gitCommit=$commit"
+    done
+    tags=selinux,notest,grpcnotrace
+    CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kube-proxy
+    CGO_ENABLED=1 go build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kubelet
+  ) >/dev/null
+  touch "$out/.complete"
+  echo "$out"
+}
+
+build_etcd() {
+  local dir=$CACHE/etcd-$ETCD_VERSION-$GOV out w
+  out=$dir/bin; w=$dir/wrapper
+  if is_built "$out"; then echo "$out"; return; fi
+  mkdir -p "$out" "$w"
+  (
+    cd "$w"
+    printf 'module localbuild/etcd\n\ngo 1.25.0\n' > go.mod
+    go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3
+  ) >/dev/null
+  touch "$out/.complete"
+  echo "$out"
+}
+
+# go_install NAME VERSION CGO TAGS PKG@VER: for modules without replace directives.
+go_install() {
+  local name=$1 version=$2 cgo=$3 tags=$4 pkg=$5 ldflags=${6:-"-s -w"}
+  local out=$CACHE/$name-$version-$GOV/bin
+  if is_built "$out"; then echo "$out"; return; fi
+  mkdir -p "$out"
+  CGO_ENABLED=$cgo GOBIN=$out go install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2
+  touch "$out/.complete"
+  echo "$out"
+}
+
+build_coredns() { go_install coredns "$COREDNS_VERSION" 0 grpcnotrace "github.com/coredns/coredns@$COREDNS_VERSION" \
+  "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"; }
+build_gc() { go_install gc "$GC_VERSION" 0 "" "github.com/gastownhall/gascity/cmd/gc@$GC_VERSION"; }
+build_bd() { go_install bd "$BD_VERSION" 0 "" "github.com/steveyegge/beads/cmd/bd@$BD_VERSION"; }
+build_dolt() { go_install dolt "$DOLT_VERSION" 1 gms_pure_go,timetzdata "github.com/dolthub/dolt/go/cmd/dolt@$DOLT_VERSION"; }
+
+build_to() { "build_$1" > "$2"; }
+
+components=("$@")
+[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns gc bd dolt)
+for c in "${components[@]}"; do
+  case $c in
+    k8s|etcd|coredns|gc|bd|dolt) ;;
+    *) say "unknown component '$c' (known: k8s etcd coredns gc bd dolt)"; exit 2 ;;
+  esac
+  # run the build with a heartbeat, then print its bin dir on stdout
+  tmp=$(mktemp)
+  if run_logged "$c" build_to "$c" "$tmp"; then cat "$tmp"; rm -f "$tmp"; else rm -f "$tmp"; exit 1; fi
+done

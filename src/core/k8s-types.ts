@@ -1,0 +1,166 @@
+// Our own view of the Kubernetes objects the core reads and writes. The k8s adapters convert
+// to and from the wire; nothing in the core depends on @kubernetes/client-node's model classes.
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface ContainerStateSummary {
+  readonly name: string;
+  readonly ready: boolean;
+  readonly restartCount: number;
+  readonly state: 'waiting' | 'running' | 'terminated' | 'unknown';
+  /** waiting/terminated reason, e.g. ErrImagePull, CrashLoopBackOff, OOMKilled */
+  readonly reason?: string;
+  readonly message?: string;
+  readonly exitCode?: number;
+}
+
+export interface PodCondition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** A pod as the core sees it (from the cache or an API response). */
+export interface Pod {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** RFC 3339 */
+  readonly creationTimestamp: string;
+  /** Set once deletion started: such a pod never counts as running. */
+  readonly deletionTimestamp?: string;
+  readonly phase: PodPhase;
+  readonly podIP?: string;
+  readonly nodeName?: string;
+  readonly conditions: readonly PodCondition[];
+  readonly initContainers: readonly ContainerStateSummary[];
+  readonly containers: readonly ContainerStateSummary[];
+}
+
+export interface ConfigMap {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly creationTimestamp: string;
+  readonly data: Readonly<Record<string, string>>;
+}
+
+/** A Kubernetes Event (core/v1) about an object, used to explain why a pod is stuck. */
+export interface ClusterEvent {
+  readonly type: string; // Normal | Warning
+  readonly reason: string;
+  readonly message: string;
+  readonly count: number;
+  /** RFC 3339; the newest of lastTimestamp / eventTime / creationTimestamp */
+  readonly lastSeen: string;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  resourceVersion?: string;
+}
+
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+}
+
+export interface SecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+}
+
+export interface ResourceRequirements {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
+}
+
+export interface Probe {
+  tcpSocket?: { port: number | string };
+  exec?: { command: string[] };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  failureThreshold?: number;
+  timeoutSeconds?: number;
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVar[];
+  stdin?: boolean;
+  tty?: boolean;
+  resources?: ResourceRequirements;
+  volumeMounts?: VolumeMount[];
+  securityContext?: SecurityContext;
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+}
+
+export interface Volume {
+  name: string;
+  emptyDir?: { sizeLimit?: string; medium?: string };
+  secret?: { secretName: string; optional?: boolean };
+  persistentVolumeClaim?: { claimName: string };
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: {
+    runAsUser?: number;
+    runAsGroup?: number;
+    runAsNonRoot?: boolean;
+    fsGroup?: number;
+    seccompProfile?: { type: string };
+  };
+  imagePullSecrets?: { name: string }[];
+  nodeName?: string;
+  enableServiceLinks?: boolean;
+}
+
+export interface PodManifest {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: ObjectMeta;
+  spec: PodSpec;
+}
+
+export interface ConfigMapManifest {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data: Record<string, string>;
+}

@@ -1,0 +1,120 @@
+// The narrow interfaces the core talks to Kubernetes through. Adapters live in src/k8s/ (real
+// cluster) and test/fakes/ (unit tests). Every call takes an AbortSignal: nothing is unbounded.
+// Errors are GcK8sError with Kubernetes failures mapped to NOT_FOUND, CONFLICT, ALREADY_EXISTS,
+// GONE, FORBIDDEN, QUOTA_EXCEEDED, INVALID, THROTTLED, K8S_UNAVAILABLE, TIMEOUT, ABORTED.
+
+import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest } from './k8s-types.js';
+
+export interface CallOptions {
+  readonly signal: AbortSignal;
+}
+
+/** Pods of one namespace. */
+export interface PodApi {
+  create(manifest: PodManifest, options: CallOptions): Promise<Pod>;
+  /** undefined when the pod does not exist */
+  get(name: string, options: CallOptions): Promise<Pod | undefined>;
+  list(labelSelector: string, options: CallOptions): Promise<Pod[]>;
+  /**
+   * Starts deletion. Returns false when the pod was already gone (404 is success).
+   * `uid` makes it a precondition so a newer pod with the same name is never deleted.
+   */
+  delete(name: string, options: CallOptions & { gracePeriodSeconds?: number; uid?: string }): Promise<boolean>;
+  /** Events whose involvedObject is this pod, oldest first. */
+  events(podName: string, options: CallOptions): Promise<ClusterEvent[]>;
+}
+
+/** ConfigMaps of one namespace. */
+export interface ConfigMapApi {
+  get(name: string, options: CallOptions): Promise<ConfigMap | undefined>;
+  /** Throws ALREADY_EXISTS when the name is taken. */
+  create(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap>;
+  /** Optimistic replace: manifest.metadata.resourceVersion must be set; throws CONFLICT when stale. */
+  replace(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap>;
+  /** Returns false when already gone. */
+  delete(name: string, options: CallOptions & { resourceVersion?: string }): Promise<boolean>;
+  list(
+    labelSelector: string,
+    options: CallOptions & { limit?: number; continueToken?: string },
+  ): Promise<{ items: ConfigMap[]; resourceVersion: string; continueToken?: string }>;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent<T> {
+  readonly type: WatchEventType;
+  readonly object: T;
+}
+
+export interface CacheStatus {
+  /** true once the first list has been loaded (and after every successful relist) */
+  readonly synced: boolean;
+  /** ms epoch of the last successful list */
+  readonly lastSyncAt?: number;
+  /** ms epoch of the last watch event or bookmark: how fresh the cache is */
+  readonly lastEventAt?: number;
+  /** how often the watch was restarted (drops, 410, errors) */
+  readonly restarts: number;
+  readonly lastError?: string;
+}
+
+/**
+ * A list+watch cache of one kind of object in one namespace, filtered by a label selector.
+ * It survives dropped watches, 410 Gone and any other error by relisting with backoff.
+ */
+export interface ObjectCache<T extends { name: string }> {
+  /** Resolves once the first list has been loaded; rejects on signal. */
+  synced(options: CallOptions): Promise<void>;
+  get(name: string): T | undefined;
+  list(): T[];
+  /**
+   * Resolves with the current object (or undefined when absent) as soon as `predicate` holds,
+   * checking now and after every change to that name.
+   */
+  waitFor(name: string, predicate: (object: T | undefined) => boolean, options: CallOptions): Promise<T | undefined>;
+  /** Called for every change, in order; after a relist, synthetic events reconcile the difference. */
+  subscribe(listener: (event: CacheEvent<T>) => void): () => void;
+  status(): CacheStatus;
+  close(): void;
+}
+
+export interface ExecRequest {
+  readonly pod: string;
+  readonly container: string;
+  /** argv, never a shell string built from data */
+  readonly command: readonly string[];
+  /** stdin content; the stream is half-closed after it (v5) */
+  readonly stdin?: Uint8Array | AsyncIterable<Uint8Array>;
+  /** stdout+stderr beyond this fail the call with OUTPUT_TOO_LARGE (default 16 MiB) */
+  readonly maxOutputBytes?: number;
+  readonly signal: AbortSignal;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+}
+
+/** Runs a command in a container and reports how it ended. A non-zero exit is a result, not an error. */
+export interface PodExec {
+  exec(request: ExecRequest): Promise<ExecResult>;
+}
+
+/** Everything the core needs for one namespace. */
+export interface NamespaceClient {
+  readonly namespace: string;
+  readonly pods: PodApi;
+  readonly configMaps: ConfigMapApi;
+  readonly exec: PodExec;
+  /** cache of pods labelled app=gc-agent */
+  readonly agentPods: ObjectCache<Pod>;
+  /** caches are created on first use and closed with the client */
+  configMapCache(labelSelector: string): ObjectCache<ConfigMap>;
+  close(): void;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,7 @@
+import type { Clock } from '../core/ports.js';
+import { sleep } from './abort.js';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => sleep(ms, signal),
+};
