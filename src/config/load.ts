@@ -1,0 +1,129 @@
+// loadConfig: defaults < city.toml [session.k8s] < GC_K8S_* env. Pure apart from reading the
+// TOML file (injectable); unknown keys become warnings, invalid values fail fast naming the key.
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import TOML from '@iarna/toml';
+import { GcK8sError } from '../errors.js';
+import type { PodSettings } from '../core/pod-settings.js';
+import type { SessionOptions } from '../core/session-options.js';
+import { CONFIG_TABLE, defaultConfig } from './table.js';
+
+export interface Config {
+  readonly pod: PodSettings;
+  readonly session: SessionOptions;
+  readonly context: string;
+  readonly customTypes: readonly string[];
+  readonly eventsMaxAgeMs: number;
+  readonly eventsMaxCount: number;
+  /** the city.toml that was read, or '' */
+  readonly cityToml: string;
+  readonly warnings: readonly string[];
+}
+
+export interface LoadOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly readFile?: (path: string) => string;
+  readonly exists?: (path: string) => boolean;
+}
+
+const defaultExists = (path: string): boolean => {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/** city.toml of the city gc is running: GC_CITY/GC_CITY_PATH/GC_CITY_ROOT, else up from cwd. */
+export function findCityToml(env: LoadOptions['env'], cwd: string, exists = defaultExists): string {
+  for (const key of ['GC_CITY', 'GC_CITY_PATH', 'GC_CITY_ROOT']) {
+    const dir = env[key]?.trim();
+    if (dir) {
+      const candidate = join(resolve(cwd, dir), 'city.toml');
+      if (exists(candidate)) return candidate;
+    }
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'city.toml');
+    if (exists(candidate)) return candidate;
+    if (dirname(dir) === dir) return '';
+  }
+}
+
+function suggest(key: string): string {
+  const close = CONFIG_TABLE.map((e) => e.key).filter((k) => k.includes(key) || key.includes(k) || k.split('_')[0] === key.split('_')[0]);
+  return close.length > 0 ? ` (did you mean ${close.map((k) => JSON.stringify(k)).join(' or ')}?)` : '';
+}
+
+function tomlValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
+  return undefined;
+}
+
+export function loadConfig(options: LoadOptions): Config {
+  const read = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const config = defaultConfig();
+  const warnings: string[] = [];
+  const cityToml = findCityToml(options.env, options.cwd, options.exists);
+
+  if (cityToml !== '') {
+    let doc: Record<string, unknown>;
+    try {
+      doc = TOML.parse(read(cityToml));
+    } catch (err) {
+      throw new GcK8sError('CONFIG_INVALID', `reading ${cityToml}: ${(err as Error).message}`, { cause: err });
+    }
+    const session = doc['session'];
+    const k8s = typeof session === 'object' && session !== null ? (session as Record<string, unknown>)['k8s'] : undefined;
+    if (typeof k8s === 'object' && k8s !== null) {
+      for (const [key, value] of Object.entries(k8s as Record<string, unknown>)) {
+        const entry = CONFIG_TABLE.find((e) => e.key === key);
+        if (entry === undefined) {
+          warnings.push(`${cityToml}: unknown key "${key}" in [session.k8s]${suggest(key)}; ignored`);
+          continue;
+        }
+        const raw = tomlValue(value);
+        if (raw === undefined) throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] ${key} in ${cityToml}: unsupported value type`);
+        try {
+          entry.apply(config, raw);
+        } catch (err) {
+          throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] ${key} in ${cityToml}: ${(err as Error).message}`);
+        }
+      }
+    }
+  }
+
+  for (const entry of CONFIG_TABLE) {
+    for (const name of entry.env) {
+      const raw = options.env[name];
+      if (raw === undefined || raw.trim() === '') continue; // empty means unset, as upstream
+      try {
+        entry.apply(config, raw);
+      } catch (err) {
+        throw new GcK8sError('CONFIG_INVALID', `invalid ${name}: ${(err as Error).message}`);
+      }
+      break; // the first variable of an entry that is set wins
+    }
+  }
+
+  return Object.freeze({
+    pod: Object.freeze({ ...config.pod }),
+    session: Object.freeze({ ...config.session }),
+    context: config.context,
+    customTypes: Object.freeze([...config.customTypes]),
+    eventsMaxAgeMs: config.eventsMaxAgeMs,
+    eventsMaxCount: config.eventsMaxCount,
+    cityToml,
+    warnings: Object.freeze(warnings),
+  });
+}
+
+/** The configuration table as Markdown, for README and `gc-k8s config table`. */
+export function configTableMarkdown(): string {
+  const rows = CONFIG_TABLE.map((e) => `| \`${e.key}\` | ${e.env.map((v) => `\`${v}\``).join(', ')} | \`${e.default}\` | ${e.doc} |`);
+  return ['| `[session.k8s]` key | Environment | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

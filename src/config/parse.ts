@@ -1,0 +1,59 @@
+// Value parsers shared by the config table: each returns the parsed value or throws a message
+// that names what was expected (the caller adds the key and where it came from).
+
+const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
+
+export function parseQuantity(value: string): string {
+  if (!QUANTITY.test(value)) throw new Error(`expected a Kubernetes quantity like 500m, 2, 1Gi; got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Go-style durations as gc writes them ("60s", "1m30s", "150ms"); a bare number means ms. */
+export function parseDuration(value: string): number {
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    total += Number(m[1]) * (unit[m[2] ?? 'ms'] ?? 1);
+    matched = re.lastIndex;
+  }
+  if (text === '' || matched !== text.length) throw new Error(`expected a duration like 110s, 1m30s or 150ms; got ${JSON.stringify(value)}`);
+  return Math.round(total);
+}
+
+export function parseBool(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  throw new Error(`expected true or false; got ${JSON.stringify(value)}`);
+}
+
+export function parseInteger(value: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new Error(`expected an integer; got ${JSON.stringify(value)}`);
+  const n = Number(value.trim());
+  if (n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}; got ${n}`);
+  return n;
+}
+
+export function parseEnum<T extends string>(allowed: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    throw new Error(`expected one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+  };
+}
+
+/** DNS-1123 label (namespaces, service accounts, secret names). */
+export function parseDnsLabel(value: string): string {
+  if (value === '' || (value.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value))) return value;
+  throw new Error(`expected a lowercase DNS label (a-z, 0-9, '-'; at most 63 characters); got ${JSON.stringify(value)}`);
+}
+
+export function parseList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}

@@ -1,0 +1,123 @@
+// Pure builder for an agent session pod. Same labels, annotation, container name and tmux
+// session as Gas City's native provider and bash script, so either can operate our pods and we
+// theirs; hardened defaults (no service-account token, restricted security context, fast
+// termination) on top.
+
+import { buildPodEnv } from './pod-env.js';
+import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.js';
+import type { Container, EnvVar, PodManifest, SecurityContext, Volume, VolumeMount } from './k8s-types.js';
+import { podNameFor, upstreamLabelValue } from './names.js';
+import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
+import type { PodSettings } from './pod-settings.js';
+import type { StartRequest } from './start-request.js';
+
+export const LABEL_APP = 'app';
+export const APP_AGENT = 'gc-agent';
+export const LABEL_SESSION = 'gc-session';
+export const LABEL_AGENT = 'gc-agent';
+export const ANNOTATION_SESSION_NAME = 'gc-session-name';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'gc-k8s';
+export const ANNOTATION_ENTRYPOINT = 'gc-k8s.io/entrypoint';
+export const AGENT_CONTAINER = 'agent';
+
+/** Staging is needed when the start request has files for the pod and the image is not prebaked. */
+export function needsStaging(req: StartRequest, settings: PodSettings): boolean {
+  if (settings.prebaked) return false;
+  const city = controllerCityPath(req.env);
+  const stagedWorkDir = city !== '' && req.workDir !== '' && req.workDir !== city;
+  return stagedWorkDir || req.overlayDir !== '' || req.packOverlayDirs.length > 0 || req.copyFiles.length > 0;
+}
+
+function containerSecurity(settings: PodSettings): SecurityContext | undefined {
+  if (settings.podSecurity === 'none') return undefined;
+  const base: SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+  return settings.podSecurity === 'restricted'
+    ? { ...base, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }
+    : base;
+}
+
+export function buildAgentPod(sessionName: string, req: StartRequest, settings: PodSettings): PodManifest {
+  const city = controllerCityPath(req.env);
+  const workDir = podWorkDir(req.workDir, city);
+  const { env, sessionEnvKeys } = buildPodEnv(req.env, req.workDir, settings);
+  const staging = needsStaging(req, settings);
+
+  const internal: EnvVar[] = [
+    { name: ENTRY_ENV.command, value: rewriteCityPath(req.command === '' ? '/bin/bash' : req.command, city) },
+    { name: ENTRY_ENV.sessionEnv, value: sessionEnvKeys.join(' ') },
+    { name: ENTRY_ENV.preStartCount, value: String(req.preStart.length) },
+    ...req.preStart.map((cmd, i) => ({ name: `${ENTRY_ENV.preStartPrefix}${i + 1}`, value: rewriteCityPath(cmd, city) })),
+  ];
+  if (staging) internal.push({ name: ENTRY_ENV.waitWorkspace, value: '1' });
+
+  const volumes: Volume[] = [{ name: 'claude-config', secret: { secretName: 'claude-credentials', optional: true } }];
+  const mounts: VolumeMount[] = [{ name: 'claude-config', mountPath: '/tmp/claude-secret', readOnly: true }];
+  if (!settings.prebaked) {
+    volumes.unshift({ name: 'ws', emptyDir: {} });
+    mounts.unshift({ name: 'ws', mountPath: WORKSPACE });
+    // Agents may still reference the controller's absolute city path (templates expand to it).
+    if (city !== '' && city !== req.workDir && city !== '/' && !city.startsWith(WORKSPACE)) {
+      volumes.push({ name: 'city', emptyDir: {} });
+      mounts.push({ name: 'city', mountPath: city });
+    }
+  }
+
+  const security = containerSecurity(settings);
+  const container: Container = {
+    name: AGENT_CONTAINER,
+    image: settings.image,
+    imagePullPolicy: settings.imagePullPolicy,
+    command: ['/bin/sh', '-c', ENTRYPOINT_SCRIPT],
+    workingDir: workDir,
+    env: [...env, ...internal],
+    stdin: true,
+    tty: true,
+    resources: {
+      requests: { cpu: settings.cpuRequest, memory: settings.memRequest },
+      limits: { cpu: settings.cpuLimit, memory: settings.memLimit },
+    },
+    volumeMounts: mounts,
+    ...(security === undefined ? {} : { securityContext: security }),
+  };
+
+  const agent = req.env['GC_ALIAS'] || req.env['GC_AGENT'] || 'unknown';
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: podNameFor(sessionName),
+      namespace: settings.namespace,
+      labels: {
+        [LABEL_APP]: APP_AGENT,
+        [LABEL_SESSION]: upstreamLabelValue(sessionName),
+        [LABEL_AGENT]: upstreamLabelValue(agent),
+        [LABEL_MANAGED_BY]: MANAGED_BY,
+        'app.kubernetes.io/component': 'agent-session',
+        'app.kubernetes.io/part-of': 'gas-city',
+      },
+      annotations: { [ANNOTATION_SESSION_NAME]: sessionName, [ANNOTATION_ENTRYPOINT]: ENTRYPOINT_VERSION },
+    },
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: settings.terminationGracePeriodSeconds,
+      ...(settings.serviceAccount === '' ? {} : { serviceAccountName: settings.serviceAccount }),
+      ...(settings.imagePullSecret === '' ? {} : { imagePullSecrets: [{ name: settings.imagePullSecret }] }),
+      ...(settings.podSecurity === 'restricted'
+        ? {
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: settings.runAsUser,
+              runAsGroup: settings.runAsGroup,
+              fsGroup: settings.runAsGroup,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+          }
+        : {}),
+      containers: [container],
+      volumes,
+    },
+  };
+}

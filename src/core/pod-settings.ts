@@ -1,0 +1,47 @@
+// The resolved settings that shape an agent pod. Built by the config loader from city.toml
+// [session.k8s] and GC_K8S_* variables; the pod builders only read this.
+
+export type PodSecurityLevel = 'restricted' | 'baseline' | 'none';
+
+export interface PodSettings {
+  readonly namespace: string;
+  /** empty means "not configured": start fails with a clear message */
+  readonly image: string;
+  readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  readonly imagePullSecret: string;
+  readonly serviceAccount: string;
+  readonly cpuRequest: string;
+  readonly memRequest: string;
+  readonly cpuLimit: string;
+  readonly memLimit: string;
+  readonly prebaked: boolean;
+  readonly podSecurity: PodSecurityLevel;
+  readonly runAsUser: number;
+  readonly runAsGroup: number;
+  readonly terminationGracePeriodSeconds: number;
+  /** managed in-cluster Dolt alias used when the controller's Dolt host is loopback */
+  readonly doltHost: string;
+  readonly doltPort: string;
+  /** Secret holding Dolt credentials (key `password`), referenced instead of plaintext env */
+  readonly doltSecret: string;
+}
+
+export const DEFAULT_POD_SETTINGS: PodSettings = {
+  namespace: 'gc',
+  image: '',
+  imagePullPolicy: 'IfNotPresent',
+  imagePullSecret: '',
+  serviceAccount: '',
+  cpuRequest: '500m',
+  memRequest: '1Gi',
+  cpuLimit: '2',
+  memLimit: '4Gi',
+  prebaked: false,
+  podSecurity: 'restricted',
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  terminationGracePeriodSeconds: 5,
+  doltHost: 'dolt.gc.svc.cluster.local',
+  doltPort: '3307',
+  doltSecret: 'gc-dolt-credentials',
+};

@@ -1,0 +1,39 @@
+// Fixed shell programs run in the agent container with exec. They contain no session data:
+// inputs arrive as argv ("$@") or stdin, so nothing user-supplied is ever parsed as shell.
+
+/** Waits (bounded by $1 tenths of a second) until tmux session main exists. Exit 0 when it does. */
+export const WAIT_FOR_TMUX = `n=0
+while ! tmux has-session -t main 2>/dev/null; do
+  n=$((n + 1)); [ "$n" -gt "$1" ] && exit 1
+  sleep 0.1
+done`;
+
+/**
+ * Exit 0 when any process in the agent pane's process tree has one of the names "$@" in its
+ * command line (literal substring, like upstream's pgrep -f but without regex surprises and
+ * without matching the tmux server's own argv). Exit 1 when none, 3 when tmux is not running.
+ */
+export const PROCESS_ALIVE = `root=$(tmux display-message -p -t main '#{pane_pid}' 2>/dev/null) || exit 3
+case $root in ''|*[!0-9]*) exit 3;; esac
+pids=$(ps -e -o pid=,ppid= | awk -v root="$root" '{p[NR]=$1; q[NR]=$2} END {w[root]=1; c=1; while (c) {c=0; for (i in p) if (!(p[i] in w) && (q[i] in w)) {w[p[i]]=1; c=1}} for (k in w) print k}')
+for pid in $pids; do
+  args=$(tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null) || continue
+  comm=$(cat /proc/$pid/comm 2>/dev/null)
+  for name in "$@"; do
+    [ -n "$name" ] || continue
+    case " $args $comm " in *"$name"*) exit 0;; esac
+  done
+done
+exit 1`;
+
+/**
+ * Types stdin into the pane literally: load it into a named buffer and paste it (bracketed
+ * when the application asked for it, so multi-line text stays one message), then wait $2
+ * seconds and press Enter separately — TUIs drop an Enter that arrives inside the paste burst.
+ */
+export const NUDGE = `tmux load-buffer -b "$1" - && tmux paste-buffer -p -d -b "$1" -t main || exit $?
+sleep "$2"
+tmux send-keys -t main Enter`;
+
+/** Extracts a tar from stdin into $1 (created first). */
+export const UNTAR = `mkdir -p "$1" && tar -x -m -o -f - -C "$1"`;

@@ -1,0 +1,58 @@
+// Finding a session's pod in the watch cache, for pods made by us, by Gas City's native provider
+// and by its bash script alike: the raw name in the `gc-session-name` annotation wins; pods
+// without it fall back to the upstream `gc-session` label.
+
+import type { Pod } from './k8s-types.js';
+import { ANNOTATION_ENTRYPOINT, ANNOTATION_SESSION_NAME, AGENT_CONTAINER, LABEL_SESSION } from './pod-manifest.js';
+import { upstreamLabelValue } from './names.js';
+
+export function sessionNameOf(pod: Pod): string | undefined {
+  return pod.annotations[ANNOTATION_SESSION_NAME] ?? pod.labels[LABEL_SESSION];
+}
+
+export function podsOfSession(pods: Iterable<Pod>, name: string): Pod[] {
+  const label = upstreamLabelValue(name);
+  const out: Pod[] = [];
+  for (const pod of pods) {
+    const annotated = pod.annotations[ANNOTATION_SESSION_NAME];
+    if (annotated !== undefined ? annotated === name : pod.labels[LABEL_SESSION] === label) out.push(pod);
+  }
+  return out;
+}
+
+/** Pods started by gc-k8s run an entrypoint that exits with tmux: their phase tells liveness. */
+export function hasTrackedEntrypoint(pod: Pod): boolean {
+  return pod.annotations[ANNOTATION_ENTRYPOINT] !== undefined;
+}
+
+export type SessionState =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'terminating'; readonly pod: Pod }
+  | { readonly kind: 'pending'; readonly pod: Pod }
+  | { readonly kind: 'running'; readonly pod: Pod }
+  | { readonly kind: 'completed'; readonly pod: Pod };
+
+export function classifyPod(pod: Pod): SessionState {
+  if (pod.deletionTimestamp !== undefined) return { kind: 'terminating', pod };
+  if (pod.phase === 'Succeeded' || pod.phase === 'Failed') return { kind: 'completed', pod };
+  const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
+  if (pod.phase === 'Running' && agent?.state === 'running') return { kind: 'running', pod };
+  if (pod.phase === 'Running' && agent?.state === 'terminated') return { kind: 'completed', pod };
+  return { kind: 'pending', pod };
+}
+
+/** The state of the session: a live pod wins over completed or terminating leftovers. */
+export function sessionState(pods: readonly Pod[]): SessionState {
+  const rank = { running: 4, pending: 3, completed: 2, terminating: 1, absent: 0 } as const;
+  let best: SessionState = { kind: 'absent' };
+  for (const pod of pods) {
+    const state = classifyPod(pod);
+    if (rank[state.kind] > rank[best.kind]) best = state;
+  }
+  return best;
+}
+
+export function podAgeMs(pod: Pod, now: number): number {
+  const created = Date.parse(pod.creationTimestamp);
+  return Number.isFinite(created) ? now - created : 0;
+}

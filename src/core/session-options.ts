@@ -1,0 +1,34 @@
+// Timing knobs of the session provider, all overridable from config.
+
+export interface SessionOptions {
+  /** start must finish within this (gc kills the script at 120 s) */
+  readonly startTimeoutMs: number;
+  /** other ops (gc kills the script at 30 s) */
+  readonly opTimeoutMs: number;
+  /** how long stop waits for the pod to be gone */
+  readonly stopTimeoutMs: number;
+  /** a pod younger than this with tmux not yet up counts as initializing, not stale */
+  readonly startupGraceMs: number;
+  /** pause between pasting a nudge and pressing Enter */
+  readonly nudgeEnterDelayMs: number;
+  /** after tmux is up, how long to watch for the agent dying immediately */
+  readonly settleMs: number;
+  /** staging refuses more than this many bytes per start */
+  readonly maxStageBytes: number;
+  /** a cache whose watch fails is trusted for at most this long */
+  readonly cacheStaleMs: number;
+  /** peek output cap */
+  readonly maxPeekBytes: number;
+}
+
+export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
+  startTimeoutMs: 110_000,
+  opTimeoutMs: 25_000,
+  stopTimeoutMs: 25_000,
+  startupGraceMs: 240_000,
+  nudgeEnterDelayMs: 150,
+  settleMs: 200,
+  maxStageBytes: 512 * 1024 * 1024,
+  cacheStaleMs: 30_000,
+  maxPeekBytes: 8 * 1024 * 1024,
+};

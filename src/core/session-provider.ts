@@ -1,0 +1,260 @@
+// The session provider: Gas City's runtime.Provider semantics over pods with tmux inside.
+// Pod lookups come from the watch cache (zero API calls); tmux runs through exec with argv.
+// Best-effort ops return quietly for a session that is not there, but never hide an outage:
+// API and exec failures propagate with their cause.
+
+import { GcK8sError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { withTimeout } from '../util/abort.js';
+import type { Clock, ExecResult, NamespaceClient } from './ports.js';
+import type { Pod } from './k8s-types.js';
+import type { PodSettings } from './pod-settings.js';
+import type { SessionOptions } from './session-options.js';
+import { AGENT_CONTAINER } from './pod-manifest.js';
+import { hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
+import { tmuxArgs, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
+import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
+import { NUDGE, PROCESS_ALIVE, UNTAR } from './scripts.js';
+import { safeJoin, WORKSPACE } from './paths.js';
+import { tarStream } from './tar.js';
+import { basename, posix } from 'node:path';
+import { startSession } from './session-start.js';
+import { stopSession } from './session-stop.js';
+import type { StartRequest } from './start-request.js';
+
+export interface SessionDeps {
+  readonly client: NamespaceClient;
+  readonly settings: PodSettings;
+  readonly options: SessionOptions;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export class SessionProvider {
+  private readonly locks = new KeyedMutex();
+  private nudgeCounter = 0;
+
+  constructor(readonly deps: SessionDeps) {}
+
+  /** All agent pods, from a cache that is known to be usable (synced and not stale). */
+  async agentPods(signal: AbortSignal): Promise<Pod[]> {
+    const cache = this.deps.client.agentPods;
+    try {
+      await cache.synced({ signal });
+    } catch (err) {
+      const status = cache.status();
+      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: pod cache not synced${status.lastError ? `: ${status.lastError}` : ''}`, { cause: err });
+    }
+    const status = cache.status();
+    const freshest = Math.max(status.lastEventAt ?? 0, status.lastSyncAt ?? 0);
+    if (status.lastError !== undefined && this.deps.clock.now() - freshest > this.deps.options.cacheStaleMs) {
+      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: pod cache is stale (${Math.round((this.deps.clock.now() - freshest) / 1000)}s): ${status.lastError}`);
+    }
+    return cache.list();
+  }
+
+  async state(name: string, signal: AbortSignal): Promise<SessionState> {
+    return sessionState(podsOfSession(await this.agentPods(signal), name));
+  }
+
+  /** Runs tmux (or a fixed script) in the agent container. */
+  tmux(pod: Pod, command: readonly string[], signal: AbortSignal, stdin?: Uint8Array | AsyncIterable<Uint8Array>, maxOutputBytes?: number): Promise<ExecResult> {
+    return this.deps.client.exec.exec({
+      pod: pod.name,
+      container: AGENT_CONTAINER,
+      command,
+      signal,
+      ...(stdin === undefined ? {} : { stdin }),
+      ...(maxOutputBytes === undefined ? {} : { maxOutputBytes }),
+    });
+  }
+
+  /** The running pod of a session, or undefined (terminating and completed pods never count). */
+  private async runningPod(name: string, signal: AbortSignal): Promise<Pod | undefined> {
+    const state = await this.state(name, signal);
+    return state.kind === 'running' ? state.pod : undefined;
+  }
+
+  /** Runs a best-effort tmux op: nothing happens for a missing session; real failures throw. */
+  private async bestEffort(op: string, name: string, argv: readonly string[], signal: AbortSignal, stdin?: Uint8Array): Promise<void> {
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) return;
+    const result = await this.tmux(pod, argv, signal, stdin);
+    if (result.exitCode === 0 || isTmuxMissing(result)) return;
+    throw tmuxFailure(`${op} ${name}`, argv, result);
+  }
+
+  start(name: string, req: StartRequest, signal: AbortSignal): Promise<void> {
+    return this.locks.run(name, () => startSession(this, name, req, signal));
+  }
+
+  stop(name: string, signal: AbortSignal): Promise<void> {
+    return this.locks.run(name, () => stopSession(this, name, signal));
+  }
+
+  async isRunning(name: string, signal: AbortSignal): Promise<boolean> {
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) return false;
+    // Our entrypoint exits with tmux, so phase says it all; pods made by upstream keep running
+    // after tmux dies and need the exec upstream does.
+    if (hasTrackedEntrypoint(pod)) return true;
+    const result = await this.tmux(pod, tmuxArgs.hasSession(), signal);
+    return result.exitCode === 0;
+  }
+
+  async listRunning(prefix: string, signal: AbortSignal): Promise<string[]> {
+    const names = new Set<string>();
+    for (const pod of await this.agentPods(signal)) {
+      const name = sessionNameOf(pod);
+      if (name === undefined || !name.startsWith(prefix)) continue;
+      if (sessionState([pod]).kind === 'running') names.add(name);
+    }
+    return [...names].sort();
+  }
+
+  async processAlive(name: string, processNames: readonly string[], signal: AbortSignal): Promise<boolean> {
+    const wanted = processNames.filter((n) => n !== '');
+    if (wanted.length === 0) return true;
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) return false;
+    const result = await this.tmux(pod, ['sh', '-c', PROCESS_ALIVE, 'sh', ...wanted], signal);
+    if (result.exitCode === 0) return true;
+    if (result.exitCode === 1 || result.exitCode === 3) return false;
+    throw tmuxFailure(`process-alive ${name}`, ['sh', '-c', '<process-alive>'], result);
+  }
+
+  interrupt(name: string, signal: AbortSignal): Promise<void> {
+    return this.locks.run(`${name}\u0000input`, () => this.bestEffort('interrupt', name, tmuxArgs.interrupt(), signal));
+  }
+
+  sendKeys(name: string, keys: readonly string[], signal: AbortSignal): Promise<void> {
+    if (keys.length === 0) return Promise.resolve();
+    return this.locks.run(`${name}\u0000input`, () => this.bestEffort('send-keys', name, tmuxArgs.sendKeys(keys), signal));
+  }
+
+  /** Types text literally, then Enter; serialized per session so two nudges never interleave. */
+  nudge(name: string, text: string, signal: AbortSignal): Promise<void> {
+    if (text === '') return Promise.resolve();
+    return this.locks.run(`${name}\u0000input`, async () => {
+      const buffer = `gck8s-${process.pid}-${++this.nudgeCounter}`;
+      const delay = (this.deps.options.nudgeEnterDelayMs / 1000).toFixed(3);
+      await this.bestEffort('nudge', name, ['sh', '-c', NUDGE, 'sh', buffer, delay], signal, Buffer.from(text, 'utf8'));
+    });
+  }
+
+  async peek(name: string, lines: number, signal: AbortSignal): Promise<string> {
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) return '';
+    const argv = tmuxArgs.capturePane(lines);
+    const result = await this.tmux(pod, argv, signal, undefined, this.deps.options.maxPeekBytes);
+    if (result.exitCode === 0) return result.stdout.toString('utf8');
+    if (isTmuxMissing(result)) return '';
+    throw tmuxFailure(`peek ${name}`, argv, result);
+  }
+
+  /** Meta works on a pod in any live phase, as upstream's findPod does. */
+  private async metaPod(name: string, signal: AbortSignal): Promise<Pod | undefined> {
+    const state = await this.state(name, signal);
+    return state.kind === 'running' || state.kind === 'pending' ? state.pod : undefined;
+  }
+
+  async setMeta(name: string, key: string, value: string, signal: AbortSignal): Promise<void> {
+    const invalid = validateMetaKey(key);
+    if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `set-meta: ${invalid}`);
+    const pod = await this.metaPod(name, signal);
+    if (pod === undefined) return;
+    const argv = tmuxArgs.setEnv(key, value);
+    const result = await this.tmux(pod, argv, signal);
+    if (result.exitCode !== 0 && !isTmuxMissing(result)) throw tmuxFailure(`set-meta ${name}`, argv, result);
+  }
+
+  async getMeta(name: string, key: string, signal: AbortSignal): Promise<string> {
+    const invalid = validateMetaKey(key);
+    if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `get-meta: ${invalid}`);
+    const pod = await this.metaPod(name, signal);
+    if (pod === undefined) return '';
+    const argv = tmuxArgs.showEnv(key);
+    const result = await this.tmux(pod, argv, signal);
+    if (result.exitCode === 0) return parseShowEnvironment(key, result.stdout.toString('utf8'));
+    if (isTmuxMissing(result) || /unknown variable/i.test(result.stderr.toString('utf8'))) return '';
+    throw tmuxFailure(`get-meta ${name}`, argv, result);
+  }
+
+  async removeMeta(name: string, key: string, signal: AbortSignal): Promise<void> {
+    const invalid = validateMetaKey(key);
+    if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `remove-meta: ${invalid}`);
+    const pod = await this.metaPod(name, signal);
+    if (pod === undefined) return;
+    const argv = tmuxArgs.unsetEnv(key);
+    const result = await this.tmux(pod, argv, signal);
+    if (result.exitCode !== 0 && !isTmuxMissing(result) && !/unknown variable/i.test(result.stderr.toString('utf8'))) {
+      throw tmuxFailure(`remove-meta ${name}`, argv, result);
+    }
+  }
+
+  async lastActivity(name: string, signal: AbortSignal): Promise<string> {
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) return '';
+    const result = await this.tmux(pod, tmuxArgs.lastActivity(), signal);
+    return result.exitCode === 0 ? parseActivity(result.stdout.toString('utf8')) : '';
+  }
+
+  clearScrollback(name: string, signal: AbortSignal): Promise<void> {
+    return this.bestEffort('clear-scrollback', name, tmuxArgs.clearHistory(), signal);
+  }
+
+  /**
+   * Copies a local file or directory into the session's /workspace[/relDst]. A directory's
+   * contents land in the destination; a file lands at the destination path itself (or inside
+   * /workspace under its own name when relDst is empty). Missing session or src: nothing to do.
+   */
+  async copyTo(name: string, src: string, relDst: string, signal: AbortSignal): Promise<void> {
+    const dst = safeJoin(WORKSPACE, relDst);
+    if (dst === undefined) throw new GcK8sError('BAD_REQUEST', `copy-to: destination ${JSON.stringify(relDst)} escapes ${WORKSPACE}`);
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) return;
+    await copyIntoPod(this, pod, src, dst, relDst === '', signal);
+  }
+
+  /** What `kubectl exec -it` needs to attach to the session. */
+  async attachTarget(name: string, signal: AbortSignal): Promise<{ pod: string; namespace: string; container: string }> {
+    const pod = await this.runningPod(name, signal);
+    if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `attach: no running pod for session ${JSON.stringify(name)}`);
+    return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER };
+  }
+
+  /** A fresh bounded signal for cleanup that must run even when the caller's deadline passed. */
+  cleanupSignal(): AbortSignal {
+    return withTimeout(undefined, this.deps.options.stopTimeoutMs);
+  }
+}
+
+/** Streams src as tar into the pod and checks tar's exit status. */
+export async function copyIntoPod(
+  provider: SessionProvider,
+  pod: Pod,
+  src: string,
+  dst: string,
+  fileIntoDir: boolean,
+  signal: AbortSignal,
+  container = AGENT_CONTAINER,
+): Promise<boolean> {
+  // A file copied to an explicit destination is written at that path; with no destination it
+  // goes into the directory under its own name.
+  const { stat } = await import('node:fs/promises');
+  let isDir: boolean;
+  try {
+    isDir = (await stat(src)).isDirectory();
+  } catch {
+    return false;
+  }
+  const targetDir = isDir || fileIntoDir ? dst : posix.dirname(dst);
+  const entryName = isDir ? undefined : fileIntoDir ? basename(src) : posix.basename(dst);
+  const tar = await tarStream({ path: src, ...(entryName === undefined ? {} : { entryName }), maxBytes: provider.deps.options.maxStageBytes });
+  if (tar === undefined) return false;
+  const argv = ['sh', '-c', UNTAR, 'sh', targetDir];
+  const result = await provider.deps.client.exec.exec({ pod: pod.name, container, command: argv, stdin: tar, signal });
+  if (result.exitCode !== 0) throw tmuxFailure(`copying ${src} to ${pod.name}:${dst}`, argv, result);
+  return true;
+}

@@ -1,0 +1,148 @@
+// start: create the session's pod and return once tmux is up and stayed up, or fail with the
+// reason (scheduling, image pull, pre_start, quota…) and leave no pod behind.
+
+import { readFile } from 'node:fs/promises';
+import { GcK8sError, hasCode, isGcK8sError, describeError } from '../errors.js';
+import { abortError, withTimeout } from '../util/abort.js';
+import { describePodProblem, fatalReason } from './diagnose.js';
+import type { Pod } from './k8s-types.js';
+import { validateSessionName } from './names.js';
+import { ANNOTATION_SESSION_NAME, buildAgentPod, needsStaging } from './pod-manifest.js';
+import { WAIT_FOR_TMUX } from './scripts.js';
+import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './session-index.js';
+import type { SessionProvider } from './session-provider.js';
+import { deletePodAndWait } from './session-stop.js';
+import { stageFiles } from './staging.js';
+import type { StartRequest } from './start-request.js';
+import { tmuxArgs } from '../tmux/args.js';
+
+function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
+  return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
+}
+
+/** Deals with a pod left over from an earlier start; returns when the name is free. */
+async function clearExisting(provider: SessionProvider, name: string, signal: AbortSignal): Promise<void> {
+  const pods = podsOfSession(await provider.agentPods(signal), name);
+  const state = sessionState(pods);
+  const log = provider.deps.log.child({ session: name });
+  if (state.kind === 'running' || state.kind === 'pending') {
+    const pod = state.pod;
+    if (state.kind === 'running') {
+      const alive = await provider.tmux(pod, tmuxArgs.hasSession(), signal);
+      if (alive.exitCode === 0) {
+        throw new GcK8sError('SESSION_EXISTS', `session ${JSON.stringify(name)} already exists (pod: ${pod.name})`);
+      }
+    }
+    // Our own pods only wait for us (we hold the session lock), so a young one without tmux is
+    // a leftover of a start that died; a young upstream pod may still be starting elsewhere.
+    const young = podAgeMs(pod, provider.deps.clock.now()) < provider.deps.options.startupGraceMs;
+    if (young && !hasTrackedEntrypoint(pod)) {
+      throw new GcK8sError('SESSION_INITIALIZING', `session ${JSON.stringify(name)} is initializing (pod: ${pod.name})`);
+    }
+    log.info({ pod: pod.name, state: state.kind }, 'replacing stale session pod');
+  }
+  await Promise.all(pods.map((pod) => deletePodAndWait(provider, pod, signal)));
+}
+
+/** Waits until the agent container runs, failing early on reasons that will not go away. */
+async function waitForContainer(provider: SessionProvider, podName: string, uid: string, signal: AbortSignal): Promise<Pod> {
+  const cache = provider.deps.client.agentPods;
+  let pod: Pod | undefined;
+  try {
+    pod = await cache.waitFor(
+      podName,
+      (p) => p === undefined || p.uid !== uid || classifyPod(p).kind === 'running' || fatalReason(p) !== undefined,
+      { signal },
+    );
+  } catch (err) {
+    if (!signal.aborted) throw err;
+    const current = cache.get(podName);
+    const events = await provider.deps.client.pods.events(podName, { signal: provider.cleanupSignal() }).catch(() => []);
+    throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, { cause: err });
+  }
+  if (pod === undefined || pod.uid !== uid) throw new GcK8sError('START_FAILED', `pod ${podName} disappeared while starting`);
+  const fatal = fatalReason(pod);
+  if (fatal !== undefined && classifyPod(pod).kind !== 'running') {
+    const events = await provider.deps.client.pods.events(podName, { signal: provider.cleanupSignal() }).catch(() => []);
+    throw new GcK8sError('START_FAILED', `pod ${podName} failed to start: ${describePodProblem(pod, events)}`);
+  }
+  return pod;
+}
+
+async function runSetup(provider: SessionProvider, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
+  const log = provider.deps.log.child({ pod: pod.name });
+  for (const cmd of req.sessionSetup) {
+    if (cmd.trim() === '') continue;
+    const r = await provider.tmux(pod, ['sh', '-c', cmd], withTimeout(signal, 30_000));
+    if (r.exitCode !== 0) log.warn({ cmd, exitCode: r.exitCode, stderr: r.stderr.toString('utf8').slice(-500) }, 'session_setup command failed');
+  }
+  if (req.sessionSetupScript !== '') {
+    let script: Buffer;
+    try {
+      script = await readFile(req.sessionSetupScript);
+    } catch (err) {
+      log.warn({ path: req.sessionSetupScript, err }, 'cannot read session_setup_script');
+      return;
+    }
+    const r = await provider.tmux(pod, ['sh'], withTimeout(signal, 30_000), script);
+    if (r.exitCode !== 0) log.warn({ exitCode: r.exitCode, stderr: r.stderr.toString('utf8').slice(-500) }, 'session_setup_script failed');
+  }
+}
+
+export async function startSession(provider: SessionProvider, name: string, req: StartRequest, callerSignal: AbortSignal): Promise<void> {
+  const invalid = validateSessionName(name);
+  if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `start: ${invalid}`);
+  const { settings, options, clock, client } = provider.deps;
+  if (settings.image === '') throw new GcK8sError('CONFIG_INVALID', 'start: GC_K8S_IMAGE is required (or image in [session.k8s])');
+  const deadlineAt = clock.now() + options.startTimeoutMs;
+  const signal = withTimeout(callerSignal, options.startTimeoutMs);
+  const log = provider.deps.log.child({ session: name });
+  const manifest = buildAgentPod(name, req, settings); // validates everything before touching the cluster
+
+  await clearExisting(provider, name, signal);
+
+  let created: Pod;
+  try {
+    created = await client.pods.create(manifest, { signal });
+  } catch (err) {
+    if (hasCode(err, 'ALREADY_EXISTS')) {
+      const other = client.agentPods.get(manifest.metadata.name) ?? (await client.pods.get(manifest.metadata.name, { signal }));
+      const owner = other?.annotations[ANNOTATION_SESSION_NAME];
+      if (owner === undefined || owner === name) throw new GcK8sError('SESSION_EXISTS', `session ${JSON.stringify(name)} already exists (pod: ${manifest.metadata.name})`, { cause: err });
+      throw new GcK8sError('START_FAILED', `start: pod name ${manifest.metadata.name} is taken by session ${JSON.stringify(owner)}`, { cause: err });
+    }
+    throw err;
+  }
+  log.info({ pod: created.name }, 'pod created');
+
+  try {
+    let pod = await waitForContainer(provider, created.name, created.uid, signal);
+    if (needsStaging(req, settings)) await stageFiles(provider, pod, req, signal);
+    // One exec waits for tmux inside the pod, then another confirms it after setup settled.
+    const wait = await provider.tmux(pod, ['sh', '-c', WAIT_FOR_TMUX, 'sh', String(remainingTenths(signal, deadlineAt, clock.now()))], signal);
+    if (wait.exitCode !== 0) {
+      pod = client.agentPods.get(pod.name) ?? pod;
+      throw new GcK8sError('START_FAILED', `tmux did not start in pod ${pod.name}: ${describePodProblem(pod, [])}`);
+    }
+    await runSetup(provider, pod, req, signal);
+    if (options.settleMs > 0) await clock.sleep(options.settleMs, signal);
+    const alive = await provider.tmux(pod, tmuxArgs.hasSession(), signal);
+    if (alive.exitCode !== 0) {
+      throw new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(client.agentPods.get(pod.name) ?? pod, [])}`);
+    }
+    log.info({ pod: pod.name }, 'session started');
+  } catch (err) {
+    const cause = signal.aborted && !isGcK8sError(err) ? abortError(signal, `starting ${name}`) : err;
+    await deletePodAndWait(provider, created, provider.cleanupSignal()).catch((cleanupErr: unknown) => {
+      log.error({ err: cleanupErr, pod: created.name }, 'could not delete the pod of a failed start');
+    });
+    if (isGcK8sError(cause) && cause.code !== 'TIMEOUT' && cause.code !== 'ABORTED') throw cause;
+    throw new GcK8sError('START_FAILED', `start ${name}: ${describeError(cause)}`, { cause });
+  }
+
+  if (req.nudge !== '') {
+    await provider.nudge(name, req.nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
+      log.warn({ err }, 'startup nudge failed');
+    });
+  }
+}

@@ -1,0 +1,42 @@
+// Staging: the files a session needs in its pod before the agent starts (work dir, pack
+// overlays, overlay, copy_files), copied into the agent container while its entrypoint waits
+// for the workspace marker — no init container, so no second container start.
+
+import { posix } from 'node:path';
+import { GcK8sError } from '../errors.js';
+import { READY_MARKER } from './entrypoint.js';
+import type { Pod } from './k8s-types.js';
+import { controllerCityPath, podWorkDir, safeJoin, WORKSPACE } from './paths.js';
+import { copyIntoPod, type SessionProvider } from './session-provider.js';
+import type { StartRequest } from './start-request.js';
+import { tmuxFailure } from '../tmux/classify.js';
+
+export async function stageFiles(provider: SessionProvider, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
+  const city = controllerCityPath(req.env);
+  const log = provider.deps.log.child({ pod: pod.name });
+  const copy = async (src: string, dst: string, fileIntoDir: boolean): Promise<void> => {
+    const copied = await copyIntoPod(provider, pod, src, dst, fileIntoDir, signal);
+    log.debug({ src, dst, copied }, copied ? 'staged' : 'staging source missing, skipped');
+  };
+
+  if (city !== '' && req.workDir !== '' && req.workDir !== city) {
+    await copy(req.workDir, podWorkDir(req.workDir, city), true);
+  }
+  // Lower-priority pack overlays first, then the agent's own overlay on top.
+  for (const dir of req.packOverlayDirs) await copy(dir, WORKSPACE, true);
+  if (req.overlayDir !== '') await copy(req.overlayDir, WORKSPACE, true);
+  for (const file of req.copyFiles) {
+    const dst = safeJoin(WORKSPACE, file.relDst);
+    if (dst === undefined) throw new GcK8sError('BAD_REQUEST', `start: copy_files destination ${JSON.stringify(file.relDst)} escapes ${WORKSPACE}`);
+    await copy(file.src, dst, file.relDst === '');
+  }
+
+  // Mirror .gc into the controller-path city volume, then release the entrypoint.
+  const cityMirror =
+    city !== '' && city !== req.workDir && city !== '/' && !city.startsWith(WORKSPACE)
+      ? `if [ -d ${WORKSPACE}/.gc ]; then cp -a ${WORKSPACE}/.gc "$1/.gc" 2>/dev/null || true; fi; `
+      : '';
+  const argv = ['sh', '-c', `${cityMirror}touch ${READY_MARKER}`, 'sh', posix.normalize(city === '' ? '/' : city)];
+  const result = await provider.deps.client.exec.exec({ pod: pod.name, container: 'agent', command: argv, signal });
+  if (result.exitCode !== 0) throw tmuxFailure(`releasing workspace of ${pod.name}`, argv, result);
+}

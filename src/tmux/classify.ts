@@ -1,0 +1,20 @@
+// Reading tmux's failures: "the session is not there" is an answer for best-effort ops; anything
+// else is an error the caller must see (with tmux's own words kept).
+
+import { GcK8sError } from '../errors.js';
+import type { ExecResult } from '../core/ports.js';
+
+const MISSING = [/no server running/i, /can't find session/i, /error connecting to/i, /no sessions/i, /session not found/i];
+
+export function isTmuxMissing(result: ExecResult): boolean {
+  if (result.exitCode === 0) return false;
+  const text = result.stderr.toString('utf8');
+  return MISSING.some((re) => re.test(text));
+}
+
+export function tmuxFailure(what: string, argv: readonly string[], result: ExecResult): GcK8sError {
+  const stderr = result.stderr.toString('utf8').trim();
+  return new GcK8sError('EXEC_NONZERO', `${what}: ${argv.join(' ')} exited ${result.exitCode}${stderr ? `: ${stderr}` : ''}`, {
+    details: { exitCode: result.exitCode, stderr },
+  });
+}
