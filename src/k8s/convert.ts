@@ -1,0 +1,137 @@
+// Wire JSON → our Pod / ConfigMap / ClusterEvent. Tolerant of missing fields (a pod just created
+// has no status yet), strict only about identity: an object without metadata.name is rejected.
+
+import type {
+  ClusterEvent,
+  ConfigMap,
+  ContainerStateSummary,
+  Pod,
+  PodCondition,
+  PodPhase,
+} from '../core/k8s-types.js';
+import { GcK8sError } from '../errors.js';
+import { arr, bool, num, obj, str, strMap, type WireObject } from './wire.js';
+
+const PHASES: ReadonlySet<string> = new Set(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
+
+interface Meta {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly creationTimestamp: string;
+}
+
+function meta(wire: unknown, kind: string): Meta & { readonly raw: WireObject } {
+  const m = obj(obj(wire).metadata);
+  const name = str(m.name);
+  if (name === undefined || name === '') {
+    throw new GcK8sError('K8S_UNAVAILABLE', `reading ${kind}: object without metadata.name`);
+  }
+  return {
+    raw: m,
+    name,
+    namespace: str(m.namespace) ?? '',
+    uid: str(m.uid) ?? '',
+    resourceVersion: str(m.resourceVersion) ?? '',
+    labels: strMap(m.labels),
+    annotations: strMap(m.annotations),
+    creationTimestamp: str(m.creationTimestamp) ?? '',
+  };
+}
+
+export function toPod(wire: unknown): Pod {
+  const { raw, ...m } = meta(wire, 'pod');
+  const status = obj(obj(wire).status);
+  const phase = str(status.phase);
+  const deletionTimestamp = str(raw.deletionTimestamp);
+  const podIP = str(status.podIP);
+  const nodeName = str(obj(obj(wire).spec).nodeName);
+  return {
+    ...m,
+    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+    phase: phase !== undefined && PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
+    ...(podIP === undefined || podIP === '' ? {} : { podIP }),
+    ...(nodeName === undefined || nodeName === '' ? {} : { nodeName }),
+    conditions: arr(status.conditions).map(toCondition),
+    initContainers: arr(status.initContainerStatuses).map(toContainerState),
+    containers: arr(status.containerStatuses).map(toContainerState),
+  };
+}
+
+function toCondition(wire: unknown): PodCondition {
+  const c = obj(wire);
+  const reason = str(c.reason);
+  const message = str(c.message);
+  return {
+    type: str(c.type) ?? '',
+    status: str(c.status) ?? 'Unknown',
+    ...(reason === undefined || reason === '' ? {} : { reason }),
+    ...(message === undefined || message === '' ? {} : { message }),
+  };
+}
+
+function toContainerState(wire: unknown): ContainerStateSummary {
+  const c = obj(wire);
+  const state = obj(c.state);
+  const base = { name: str(c.name) ?? '', ready: bool(c.ready) ?? false, restartCount: num(c.restartCount) ?? 0 };
+  // Exactly one of waiting/running/terminated is set; an empty state means the kubelet has not
+  // reported yet.
+  const detail = (key: 'waiting' | 'terminated'): { reason?: string; message?: string; exitCode?: number } => {
+    const s = obj(state[key]);
+    const reason = str(s.reason);
+    const message = str(s.message);
+    const exitCode = num(s.exitCode);
+    return {
+      ...(reason === undefined || reason === '' ? {} : { reason }),
+      ...(message === undefined || message === '' ? {} : { message }),
+      ...(exitCode === undefined ? {} : { exitCode }),
+    };
+  };
+  if (state.waiting !== undefined) return { ...base, state: 'waiting', ...detail('waiting') };
+  if (state.running !== undefined) return { ...base, state: 'running' };
+  if (state.terminated !== undefined) return { ...base, state: 'terminated', ...detail('terminated') };
+  return { ...base, state: 'unknown' };
+}
+
+export function toConfigMap(wire: unknown): ConfigMap {
+  const { raw: _raw, ...m } = meta(wire, 'configmap');
+  return { ...m, data: strMap(obj(wire).data) };
+}
+
+export function toClusterEvent(wire: unknown): ClusterEvent {
+  const e = obj(wire);
+  const m = obj(e.metadata);
+  // lastTimestamp is set by the old events API, eventTime by the new one; series.lastObservedTime
+  // is the newest for deduplicated events. Take the newest that is present.
+  const candidates = [
+    str(e.lastTimestamp),
+    str(e.eventTime),
+    str(obj(e.series).lastObservedTime),
+    str(e.firstTimestamp),
+    str(m.creationTimestamp),
+  ].filter((t): t is string => t !== undefined && t !== '' && !Number.isNaN(Date.parse(t)));
+  const lastSeen = candidates.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a), candidates[0] ?? '');
+  const seriesCount = num(obj(e.series).count);
+  return {
+    type: str(e.type) ?? 'Normal',
+    reason: str(e.reason) ?? '',
+    message: str(e.message) ?? '',
+    count: num(e.count) ?? seriesCount ?? 1,
+    lastSeen,
+  };
+}
+
+/** The list's items and its resourceVersion / continue token (metadata of a *List). */
+export function listMeta(wire: unknown): { items: readonly unknown[]; resourceVersion: string; continueToken?: string } {
+  const o = obj(wire);
+  const m = obj(o.metadata);
+  const token = str(m.continue);
+  return {
+    items: arr(o.items),
+    resourceVersion: str(m.resourceVersion) ?? '',
+    ...(token === undefined || token === '' ? {} : { continueToken: token }),
+  };
+}

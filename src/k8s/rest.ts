@@ -1,0 +1,165 @@
+// JSON REST over the transport's keep-alive pool: client-side rate limiting, per-call deadlines,
+// bounded retries where a retry is known to be safe (429 + Retry-After, a 401 after refreshing
+// credentials, a GET whose reused keep-alive socket was reset), and Status → GcK8sError mapping.
+
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { GcK8sError } from '../errors.js';
+import { sleep } from '../util/abort.js';
+import { errorCode, statusError, transportError } from './errors.js';
+import { TokenBucket } from './rate-limiter.js';
+import { StatsCounter, type RequestStats } from './stats.js';
+import type { Transport } from './transport.js';
+
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface RestRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API path starting with /api or /apis (the server's path prefix is added here) */
+  readonly path: string;
+  readonly query?: Query;
+  readonly body?: unknown;
+  /** for stats: "get", "list", "watch", "create"… and "pods", "configmaps"… */
+  readonly verb: string;
+  readonly resource: string;
+  /** "verb object" for error messages, e.g. "creating pod gc/foo" */
+  readonly what: string;
+  readonly signal: AbortSignal;
+}
+
+export interface RestOptions {
+  /** client-side rate limit; qps <= 0 disables it (default 50 qps, burst 100) */
+  readonly qps?: number;
+  readonly burst?: number;
+  /** how many 429 responses are retried before THROTTLED (default 3) */
+  readonly maxThrottleRetries?: number;
+  /** a Retry-After longer than this is not waited for: THROTTLED at once (default 30 s) */
+  readonly maxRetryAfterMs?: number;
+  readonly limiter?: TokenBucket;
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+export class RestClient {
+  readonly counter = new StatsCounter();
+  private readonly limiter: TokenBucket;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: RestOptions = {},
+  ) {
+    this.limiter = options.limiter ?? new TokenBucket({ qps: options.qps ?? 50, burst: options.burst ?? 100 });
+  }
+
+  /** Sends the request and returns the parsed JSON body of a 2xx response. */
+  async json(request: RestRequest): Promise<unknown> {
+    const response = await this.send(request);
+    const text = await readBody(response.body, request);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new GcK8sError('K8S_UNAVAILABLE', `${request.what}: response is not JSON (${text.slice(0, 80)})`, { cause: err });
+    }
+  }
+
+  /** Sends the request and returns the body stream of a 2xx response (watches). */
+  async stream(request: RestRequest): Promise<Readable> {
+    const response = await this.send(request);
+    return response.body;
+  }
+
+  stats(): RequestStats {
+    return this.counter.snapshot();
+  }
+
+  /** Waits for a client-side rate-limiter token; exec upgrades use this too. */
+  async admit(signal: AbortSignal): Promise<void> {
+    this.counter.rateLimited(await this.limiter.take(signal));
+  }
+
+  private async send(request: RestRequest): Promise<Dispatcher.ResponseData> {
+    const { signal, what } = request;
+    const path = this.transport.basePath + request.path + queryString(request.query);
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    let unauthorizedRetried = false;
+    let resetRetried = false;
+    let throttled = 0;
+    for (;;) {
+      await this.admit(signal);
+      const session = await this.transport.session(signal);
+      this.counter.request(request.verb, request.resource);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await session.pool.request({
+          method: request.method,
+          path,
+          headers: {
+            ...session.headers,
+            accept: 'application/json',
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body }),
+          signal,
+        });
+      } catch (err) {
+        // A keep-alive socket the server closed just as we reused it: the GET never ran.
+        if (request.method === 'GET' && !resetRetried && !signal.aborted && RESET_CODES.has(errorCode(err) ?? '')) {
+          resetRetried = true;
+          this.counter.retry();
+          continue;
+        }
+        throw transportError(err, what, signal);
+      }
+      if (response.statusCode >= 200 && response.statusCode < 300) return response;
+      const text = await readBody(response.body, request);
+      if (response.statusCode === 401 && !unauthorizedRetried) {
+        // Token expired or rotated underneath us: re-read token files / rerun the exec plugin once.
+        unauthorizedRetried = true;
+        this.transport.connection.credentials.invalidate();
+        this.counter.retry();
+        continue;
+      }
+      if (response.statusCode === 429 && throttled < (this.options.maxThrottleRetries ?? 3)) {
+        const waitMs = retryAfterMs(response.headers['retry-after'], throttled);
+        if (waitMs <= (this.options.maxRetryAfterMs ?? 30_000)) {
+          throttled++;
+          this.counter.retry();
+          this.counter.throttled(waitMs);
+          await sleep(waitMs, signal, `${what}: throttled by the API server`);
+          continue;
+        }
+      }
+      throw statusError(response.statusCode, text, what);
+    }
+  }
+}
+
+async function readBody(body: Dispatcher.ResponseData['body'], request: RestRequest): Promise<string> {
+  try {
+    return await body.text();
+  } catch (err) {
+    throw transportError(err, request.what, request.signal);
+  }
+}
+
+export function queryString(query: Query | undefined): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+/** Retry-After is seconds or an HTTP date; without one, back off 1 s, 2 s, 4 s… */
+export function retryAfterMs(header: string | string[] | undefined, attempt: number, now = Date.now()): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value !== undefined && value.trim() !== '') {
+    const seconds = Number(value);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+    const date = Date.parse(value);
+    if (!Number.isNaN(date)) return Math.max(0, date - now);
+  }
+  return 1000 * 2 ** attempt;
+}
