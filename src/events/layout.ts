@@ -1,0 +1,119 @@
+// The ConfigMap layout shared with upstream's gc-events-k8s script: a counter `gc-events-seq`
+// (data.seq) and one `gc-evt-%010d` per event (data.event = compact Event JSON). Pure functions,
+// so events the bash script wrote decode with the same code as ours.
+//
+// One addition: a tombstone is a `gc-evt-%010d` ConfigMap labelled gc/component=event-tombstone.
+// It holds a seq whose event could not be written, so watchers skip it at once instead of
+// waiting. The different component keeps it out of upstream's `gc/component=event` queries.
+
+import type { ConfigMap, ConfigMapManifest } from '../core/k8s-types.js';
+import { decodeStoredEvent, encodeEventJson, type GcEvent } from './event-json.js';
+import { eventLabelValue } from './labels.js';
+
+export const SEQ_CONFIGMAP = 'gc-events-seq';
+export const EVENT_NAME_PREFIX = 'gc-evt-';
+
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_COMPONENT = 'gc/component';
+export const LABEL_TYPE = 'gc/type';
+export const LABEL_ACTOR = 'gc/actor';
+export const MANAGED_BY = 'gascity';
+export const COMPONENT_EVENT = 'event';
+export const COMPONENT_SEQ = 'event-seq';
+export const COMPONENT_TOMBSTONE = 'event-tombstone';
+
+/**
+ * Label selector for the ObjectCache the event store needs: events, tombstones and the counter
+ * in one watch (`client.configMapCache(EVENT_CACHE_SELECTOR)`).
+ */
+export const EVENT_CACHE_SELECTOR = `${LABEL_COMPONENT} in (${COMPONENT_EVENT},${COMPONENT_SEQ},${COMPONENT_TOMBSTONE})`;
+/** Selector for everything pruning may delete. */
+export const PRUNABLE_SELECTOR = `${LABEL_COMPONENT} in (${COMPONENT_EVENT},${COMPONENT_TOMBSTONE})`;
+
+export function eventConfigMapName(seq: number): string {
+  return EVENT_NAME_PREFIX + String(seq).padStart(10, '0');
+}
+
+/** The seq encoded in an event ConfigMap name, or undefined for any other name. */
+export function seqFromName(name: string): number | undefined {
+  const m = /^gc-evt-(\d{10,16})$/.exec(name);
+  if (m === null) return undefined;
+  const seq = Number(m[1]);
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
+}
+
+export function buildEventConfigMap(event: GcEvent): ConfigMapManifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: eventConfigMapName(event.seq),
+      labels: {
+        [LABEL_MANAGED_BY]: MANAGED_BY,
+        [LABEL_COMPONENT]: COMPONENT_EVENT,
+        [LABEL_TYPE]: eventLabelValue(event.type),
+        [LABEL_ACTOR]: eventLabelValue(event.actor),
+      },
+    },
+    data: { event: encodeEventJson(event) },
+  };
+}
+
+export function buildTombstoneConfigMap(seq: number, reason: string): ConfigMapManifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: eventConfigMapName(seq),
+      labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_COMPONENT]: COMPONENT_TOMBSTONE },
+    },
+    data: { tombstone: reason },
+  };
+}
+
+export const COUNTER_LABELS: Readonly<Record<string, string>> = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_COMPONENT]: COMPONENT_SEQ };
+
+/** A new counter, or (with `current`) a CAS replace of it that keeps unknown keys and labels. */
+export function buildCounterConfigMap(value: number, current?: ConfigMap): ConfigMapManifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: SEQ_CONFIGMAP,
+      labels: { ...current?.labels, ...COUNTER_LABELS },
+      ...(current === undefined ? {} : { annotations: { ...current.annotations }, resourceVersion: current.resourceVersion }),
+    },
+    data: { ...current?.data, seq: String(value) },
+  };
+}
+
+/** The counter value, or undefined when data.seq is missing or not a decimal integer (corrupted). */
+export function decodeCounter(cm: ConfigMap): number | undefined {
+  const text = cm.data.seq;
+  if (text === undefined || !/^\d{1,16}$/.test(text.trim())) return undefined;
+  const value = Number(text.trim());
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+export function counterHasLabels(cm: ConfigMap): boolean {
+  return Object.entries(COUNTER_LABELS).every(([k, v]) => cm.labels[k] === v);
+}
+
+/** What an event-named ConfigMap holds: a deliverable event, or a seq watchers must skip. */
+export type StoredEntry =
+  | { readonly kind: 'event'; readonly seq: number; readonly event: GcEvent }
+  | { readonly kind: 'skip'; readonly seq: number; readonly reason: string };
+
+/** Decodes a `gc-evt-*` ConfigMap; undefined for anything else (e.g. the counter). */
+export function decodeEventConfigMap(cm: ConfigMap): StoredEntry | undefined {
+  const seq = seqFromName(cm.name);
+  if (seq === undefined) return undefined;
+  if (cm.labels[LABEL_COMPONENT] === COMPONENT_TOMBSTONE) return { kind: 'skip', seq, reason: `tombstone: ${cm.data.tombstone ?? ''}` };
+  const text = cm.data.event;
+  if (text === undefined) return { kind: 'skip', seq, reason: 'no data.event' };
+  try {
+    return { kind: 'event', seq, event: decodeStoredEvent(text, seq) };
+  } catch (err) {
+    return { kind: 'skip', seq, reason: (err as Error).message };
+  }
+}
