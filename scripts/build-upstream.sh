@@ -3,8 +3,10 @@
 # published Go modules, through one wrapper module per component, into a cache keyed by version.
 # Nothing here is committed upstream source: wrappers live under $GC_K8S_CACHE, not in the repo.
 #
-# usage: scripts/build-upstream.sh [component...]   (default: all)
+# usage: scripts/build-upstream.sh [--dirs] [component...]   (default: all)
 # prints the bin dir of each component; progress goes to stderr; each build logs to <cache>/logs.
+# --dirs: only print the bin dirs (built or not; a dir is complete when it holds .complete).
+# Builds of one component are serialized with flock (a second caller waits, then finds the marker).
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.10}
@@ -53,6 +55,7 @@ build_k8s() {
   if is_built "$out"; then echo "$out"; return; fi
   mkdir -p "$out" "$w"
   (
+    set -e
     cd "$w"
     local stg=v0.${K8S_VERSION#v1.} minor kmod commit date ld tags
     minor=$(echo "$K8S_VERSION" | cut -d. -f2)
@@ -80,7 +83,10 @@ build_k8s() {
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kube-proxy
     CGO_ENABLED=1 go build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kubelet
-  ) >/dev/null
+  ) >/dev/null || return 1
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kube-proxy kubelet; do
+    [ -x "$out/$b" ] || { echo "k8s build produced no $b" >&2; return 1; }
+  done
   touch "$out/.complete"
   echo "$out"
 }
@@ -91,12 +97,14 @@ build_etcd() {
   if is_built "$out"; then echo "$out"; return; fi
   mkdir -p "$out" "$w"
   (
+    set -e
     cd "$w"
     printf 'module localbuild/etcd\n\ngo 1.25.0\n' > go.mod
     go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
     CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
     CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3
-  ) >/dev/null
+  ) >/dev/null || return 1
+  [ -x "$out/etcd" ] || { echo "etcd build produced no binary" >&2; return 1; }
   touch "$out/.complete"
   echo "$out"
 }
@@ -107,7 +115,8 @@ go_install() {
   local out=$CACHE/$name-$version-$GOV/bin
   if is_built "$out"; then echo "$out"; return; fi
   mkdir -p "$out"
-  CGO_ENABLED=$cgo GOBIN=$out go install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2
+  CGO_ENABLED=$cgo GOBIN=$out go install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2 || return 1
+  [ -x "$out/$(basename "${pkg%@*}")" ] || { echo "go install $pkg produced no binary in $out" >&2; return 1; }
   touch "$out/.complete"
   echo "$out"
 }
@@ -118,8 +127,20 @@ build_gc() { go_install gc "$GC_VERSION" 0 "" "github.com/gastownhall/gascity/cm
 build_bd() { go_install bd "$BD_VERSION" 0 "" "github.com/steveyegge/beads/cmd/bd@$BD_VERSION"; }
 build_dolt() { go_install dolt "$DOLT_VERSION" 1 gms_pure_go,timetzdata "github.com/dolthub/dolt/go/cmd/dolt@$DOLT_VERSION"; }
 
-build_to() { "build_$1" > "$2"; }
+build_to() { "build_$1" > "$2" || return 1; }
 
+dirs_only=0
+if [ "${1:-}" = --dirs ]; then dirs_only=1; shift; fi
+dir_of() {
+  case $1 in
+    k8s) echo "$CACHE/k8s-$K8S_VERSION-$GOV/bin" ;;
+    etcd) echo "$CACHE/etcd-$ETCD_VERSION-$GOV/bin" ;;
+    coredns) echo "$CACHE/coredns-$COREDNS_VERSION-$GOV/bin" ;;
+    gc) echo "$CACHE/gc-$GC_VERSION-$GOV/bin" ;;
+    bd) echo "$CACHE/bd-$BD_VERSION-$GOV/bin" ;;
+    dolt) echo "$CACHE/dolt-$DOLT_VERSION-$GOV/bin" ;;
+  esac
+}
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns gc bd dolt)
 for c in "${components[@]}"; do
@@ -127,7 +148,17 @@ for c in "${components[@]}"; do
     k8s|etcd|coredns|gc|bd|dolt) ;;
     *) say "unknown component '$c' (known: k8s etcd coredns gc bd dolt)"; exit 2 ;;
   esac
+  if [ $dirs_only = 1 ]; then dir_of "$c"; continue; fi
+  if is_built "$(dir_of "$c")"; then dir_of "$c"; continue; fi
+  # one builder per component at a time: wait for a concurrent build instead of fighting for the cores
+  mkdir -p "$CACHE/locks"
+  exec {lockfd}>"$CACHE/locks/$c.lock"
+  if ! flock -n "$lockfd"; then
+    say "$c: another build is running (lock $CACHE/locks/$c.lock); waiting for it"
+    flock "$lockfd"
+  fi
   # run the build with a heartbeat, then print its bin dir on stdout
   tmp=$(mktemp)
   if run_logged "$c" build_to "$c" "$tmp"; then cat "$tmp"; rm -f "$tmp"; else rm -f "$tmp"; exit 1; fi
+  exec {lockfd}>&-
 done

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/* global AbortController */
+// Stand-alone entry for `gc-k8s cluster …` (until bin/gc-k8s.js wires it): runs the compiled
+// dist/cluster/cli.js. Build first with `npm run build`. Ctrl-C aborts cleanly (a partial up is torn down).
+import { runClusterCommand } from '../../dist/cluster/cli.js';
+
+const ac = new AbortController();
+let interrupts = 0;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\n${sig}: aborting and cleaning up (again to force)\n`);
+    ac.abort(new Error(sig));
+  });
+}
+const code = await runClusterCommand(process.argv.slice(2), {
+  stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: ac.signal,
+});
+process.exit(code);

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// hostPath provisioner of a gc-k8s local cluster (started detached by `gc-k8s cluster up`).
+// Every second: for each Pending PVC of the storage class, create a hostPath PV pre-bound to it
+// (directory <dir>/<namespace>-<pvc>-<uid>, mode 0777 so non-root pods can write); for each
+// Released PV it provisioned, remove the directory and the PV. Single node, so no node affinity.
+//
+// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER
+import { mkdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const tls = { ca: readFileSync(args.ca), cert: readFileSync(args.cert), key: readFileSync(args.key) };
+const log = (m) => console.log(`${new Date().toISOString()} ${m}`);
+
+function call(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(args.server + path), {
+      method, ...tls, timeout: 10000,
+      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode, json: text.startsWith('{') ? JSON.parse(text) : undefined, text });
+      });
+    });
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+async function provision(pvc) {
+  const { namespace, name, uid } = pvc.metadata;
+  const dir = join(args.dir, `${namespace}-${name}-${uid}`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  const pv = {
+    apiVersion: 'v1', kind: 'PersistentVolume',
+    metadata: { name: `pvc-${uid}`, annotations: { 'pv.kubernetes.io/provisioned-by': args.name }, labels: { 'gc-k8s.io/provisioner': 'local-hostpath' } },
+    spec: {
+      capacity: { storage: pvc.spec.resources?.requests?.storage ?? '1Gi' },
+      accessModes: pvc.spec.accessModes ?? ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Delete',
+      storageClassName: args.class,
+      volumeMode: pvc.spec.volumeMode ?? 'Filesystem',
+      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid },
+      hostPath: { path: dir, type: 'DirectoryOrCreate' },
+    },
+  };
+  const r = await call('POST', '/api/v1/persistentvolumes', pv);
+  if (r.status === 201 || r.status === 409) log(`provisioned ${pv.metadata.name} for ${namespace}/${name} at ${dir}`);
+  else log(`create PV for ${namespace}/${name}: HTTP ${r.status} ${r.text.slice(0, 200)}`);
+}
+
+async function reclaim(pv) {
+  const dir = pv.spec.hostPath?.path;
+  if (dir?.startsWith(args.dir + '/')) rmSync(dir, { recursive: true, force: true });
+  const r = await call('DELETE', `/api/v1/persistentvolumes/${pv.metadata.name}`);
+  log(`reclaimed ${pv.metadata.name} (HTTP ${r.status})`);
+}
+
+async function tick() {
+  const pvcs = await call('GET', '/api/v1/persistentvolumeclaims');
+  const pvs = await call('GET', '/api/v1/persistentvolumes?labelSelector=gc-k8s.io%2Fprovisioner%3Dlocal-hostpath');
+  if (pvcs.status !== 200 || pvs.status !== 200) throw new Error(`list: HTTP ${pvcs.status}/${pvs.status}`);
+  const existing = new Set(pvs.json.items.map((p) => p.metadata.name));
+  for (const pvc of pvcs.json.items) {
+    if (pvc.status?.phase !== 'Pending' || pvc.spec.volumeName || pvc.metadata.deletionTimestamp) continue;
+    if (pvc.spec.storageClassName !== args.class) continue;
+    if (existing.has(`pvc-${pvc.metadata.uid}`)) continue;
+    await provision(pvc);
+  }
+  for (const pv of pvs.json.items) {
+    if (pv.status?.phase === 'Released' || pv.status?.phase === 'Failed') await reclaim(pv);
+  }
+}
+
+let stopping = false;
+process.on('SIGTERM', () => { stopping = true; process.exit(0); });
+process.on('SIGINT', () => { stopping = true; process.exit(0); });
+log(`local-hostpath provisioner: class ${args.class}, dir ${args.dir}, server ${args.server}`);
+let lastError = '';
+while (!stopping) {
+  try {
+    await tick();
+    lastError = '';
+  } catch (e) {
+    const msg = String(e?.message ?? e);
+    if (msg !== lastError) log(`error: ${msg}`);
+    lastError = msg;
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+}

@@ -1,0 +1,307 @@
+// Host-level prerequisites of the local backend: platform and privilege checks, resource checks,
+// Debian packages + containerd (scripts/cluster/host-deps.sh), Go-built binaries
+// (scripts/build-upstream.sh), and the machine-wide registry of network slots and ports that keeps
+// several worktrees' clusters apart.
+
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { GcK8sError } from '../errors.js';
+import { PACKAGE_ROOT } from './names.js';
+import { lastLines, run } from './proc.js';
+import { lineForwarder, type Reporter } from './progress.js';
+
+export const RUN_DIR = '/run/gc-k8s';
+
+export const ALTERNATIVES =
+  'alternatives: point KUBECONFIG (or --context) at an existing cluster (`gc-k8s cluster up --backend existing`), ' +
+  'or install kind and Docker (`--backend kind`)';
+
+/** Throws CLUSTER with the alternatives when the local backend cannot run here. */
+export function checkLocalPlatform(): void {
+  if (process.platform !== 'linux') {
+    throw new GcK8sError('CLUSTER', `local cluster: needs Linux (this is ${process.platform}); ${ALTERNATIVES}`);
+  }
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new GcK8sError(
+      'CLUSTER',
+      `local cluster: needs root (it runs containerd, kubelet and network namespaces); run with sudo, or ${ALTERNATIVES}`,
+    );
+  }
+}
+
+export interface ResourceNeeds {
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+  readonly cpus: number;
+}
+
+export interface ResourceReport {
+  readonly memoryAvailable: number;
+  readonly diskAvailable: number;
+  readonly cpus: number;
+  readonly missing: string[];
+}
+
+const GiB = 1024 ** 3;
+
+export function memAvailable(): number {
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    return m?.[1] === undefined ? 0 : Number(m[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+export function diskAvailable(path: string): number {
+  let p = path;
+  while (!existsSync(p)) p = join(p, '..');
+  const s = statfsSync(p);
+  return s.bavail * s.bsize;
+}
+
+/** Compares what the host has with `needs`; `missing` names every shortfall in words. */
+export function checkResources(needs: ResourceNeeds, diskPath: string): ResourceReport {
+  const report: ResourceReport = {
+    memoryAvailable: memAvailable(),
+    diskAvailable: diskAvailable(diskPath),
+    cpus: cpus().length,
+    missing: [],
+  };
+  const g = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
+  if (report.memoryAvailable < needs.memoryBytes) {
+    report.missing.push(`memory: ${g(report.memoryAvailable)} available, needs ${g(needs.memoryBytes)} (free memory or stop other clusters)`);
+  }
+  if (report.diskAvailable < needs.diskBytes) {
+    report.missing.push(`disk: ${g(report.diskAvailable)} free on the filesystem of ${diskPath}, needs ${g(needs.diskBytes)}`);
+  }
+  if (report.cpus < needs.cpus) report.missing.push(`cpus: ${report.cpus} online, needs ${needs.cpus}`);
+  return report;
+}
+
+export function assertResources(what: string, needs: ResourceNeeds, diskPath: string): void {
+  const r = checkResources(needs, diskPath);
+  if (r.missing.length > 0) {
+    throw new GcK8sError('CLUSTER', `${what}: not enough resources: ${r.missing.join('; ')}`, { details: { ...r } });
+  }
+}
+
+export const LOCAL_NEEDS: ResourceNeeds = { memoryBytes: 2 * GiB, diskBytes: 4 * GiB, cpus: 2 };
+/** additional needs when Go builds have to run first */
+export const BUILD_NEEDS: ResourceNeeds = { memoryBytes: 4 * GiB, diskBytes: 12 * GiB, cpus: 1 };
+
+/** Installs missing Debian packages and containerd 2.x; returns the containerd bin dir. */
+export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<{ containerdBin: string }> {
+  const script = join(PACKAGE_ROOT, 'scripts', 'cluster', 'host-deps.sh');
+  const res = await run('bash', [script], { env, signal, onStderr: lineForwarder(reporter) });
+  const m = /^CONTAINERD_BIN=(.+)$/m.exec(res.stdout);
+  if (m?.[1] === undefined) throw new GcK8sError('CLUSTER', `host deps: ${script} printed no CONTAINERD_BIN`);
+  return { containerdBin: m[1].trim() };
+}
+
+export type UpstreamComponent = 'k8s' | 'etcd' | 'coredns' | 'gc' | 'bd' | 'dolt';
+
+/** Bin dirs of Go-built components, building the missing ones (minutes; progress to the reporter). */
+export async function ensureBinaries(
+  components: readonly UpstreamComponent[],
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<Record<UpstreamComponent, string>> {
+  const script = join(PACKAGE_ROOT, 'scripts', 'build-upstream.sh');
+  const dirs = (await run('bash', [script, '--dirs', ...components], { env, signal })).stdout.trim().split('\n');
+  const missing = components.filter((_, i) => !existsSync(join(dirs[i] ?? '/nonexistent', '.complete')));
+  if (missing.length > 0) {
+    reporter.step(`building ${missing.join(', ')} from Go modules (cold: minutes; logs in ${join(env.HOME ?? '/root', '.cache/gc-k8s/logs')})`);
+    assertResources('go build', BUILD_NEEDS, dirs[0] ?? '/');
+    try {
+      await run('bash', [script, ...missing], { env, signal, onStderr: lineForwarder(reporter) });
+    } catch (e) {
+      throw new GcK8sError('CLUSTER', `build ${missing.join(' ')}: failed (see the log named above)`, { cause: e });
+    }
+  }
+  const out: Partial<Record<UpstreamComponent, string>> = {};
+  components.forEach((c, i) => (out[c] = dirs[i] ?? ''));
+  return out as Record<UpstreamComponent, string>;
+}
+
+// ---- slots: one small integer per running local cluster, from which all addresses derive ----
+
+export interface NetPlan {
+  readonly slot: number;
+  readonly netns: string;
+  readonly netnsPath: string;
+  readonly hostIf: string;
+  readonly nodeIf: string;
+  readonly hostIp: string;
+  readonly nodeIp: string;
+  readonly podCidr: string;
+  readonly podGateway: string;
+  readonly serviceCidr: string;
+  readonly kubernetesServiceIp: string;
+  readonly dnsServiceIp: string;
+  readonly bridge: string;
+  readonly cgroupRoot: string;
+  readonly nftTable: string;
+}
+
+export function netPlan(slot: number): NetPlan {
+  return {
+    slot,
+    netns: `gck${slot}`,
+    netnsPath: `/run/netns/gck${slot}`,
+    hostIf: `gck${slot}h`,
+    nodeIf: 'eth0',
+    hostIp: `10.250.${slot}.1`,
+    nodeIp: `10.250.${slot}.2`,
+    podCidr: `10.244.${slot}.0/24`,
+    podGateway: `10.244.${slot}.1`,
+    serviceCidr: `10.96.${slot}.0/24`,
+    kubernetesServiceIp: `10.96.${slot}.1`,
+    dnsServiceIp: `10.96.${slot}.10`,
+    bridge: `gck${slot}br`,
+    cgroupRoot: `/gck-${slot}`,
+    nftTable: `gck${slot}`,
+  };
+}
+
+export interface SlotRecord {
+  readonly slot: number;
+  readonly name: string;
+  readonly stateDir: string;
+  readonly ports: number[];
+}
+
+const SLOT_DIR = join(RUN_DIR, 'slots');
+
+export function listSlots(): SlotRecord[] {
+  if (!existsSync(SLOT_DIR)) return [];
+  const out: SlotRecord[] = [];
+  for (const f of readdirSync(SLOT_DIR)) {
+    if (!f.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(SLOT_DIR, f), 'utf8')) as SlotRecord);
+    } catch {
+      // torn write: ignore
+    }
+  }
+  return out;
+}
+
+/** A slot is stale when its owner's state no longer references it (worktree removed, crashed `down`). */
+export function slotIsStale(rec: SlotRecord): boolean {
+  try {
+    const st = JSON.parse(readFileSync(join(rec.stateDir, 'state.json'), 'utf8')) as { slot?: number };
+    return st.slot !== rec.slot;
+  } catch {
+    return true;
+  }
+}
+
+function routesInUse(routes: string, plan: NetPlan): boolean {
+  const prefixes = [`10.250.${plan.slot}.`, `10.244.${plan.slot}.`, `10.96.${plan.slot}.`];
+  return routes.split('\n').some((l) => prefixes.some((p) => l.startsWith(p)) && !l.includes(plan.hostIf));
+}
+
+/**
+ * Claims a slot for `name` (reusing `preferred` when it is ours or free). Skips slots whose
+ * address ranges already appear in the host routing table. Exclusive create makes two
+ * concurrent `up`s pick different slots.
+ */
+export async function claimSlot(name: string, stateDir: string, preferred: number | undefined): Promise<number> {
+  mkdirSync(SLOT_DIR, { recursive: true });
+  const routes = (await run('ip', ['-4', 'route', 'show'], { allowFail: true })).stdout;
+  const links = (await run('ip', ['-o', 'link', 'show'], { allowFail: true })).stdout;
+  const existing = new Map(listSlots().map((s) => [s.slot, s]));
+  const candidates = preferred === undefined ? [] : [preferred];
+  for (let i = 1; i <= 250; i++) if (i !== preferred) candidates.push(i);
+  for (const slot of candidates) {
+    const rec = existing.get(slot);
+    if (rec !== undefined && rec.stateDir !== stateDir && !slotIsStale(rec)) continue;
+    const plan = netPlan(slot);
+    const ours = rec?.stateDir === stateDir;
+    if (!ours && (routesInUse(routes, plan) || new RegExp(`\\b${plan.hostIf}[@:]`).test(links))) continue;
+    const file = join(SLOT_DIR, `${slot}.json`);
+    const record: SlotRecord = { slot, name, stateDir, ports: rec?.ports ?? [] };
+    if (rec !== undefined) {
+      // ours, or a stale one we take over (its leftovers are cleaned by the caller)
+      writeFileSync(file, JSON.stringify(record));
+      return slot;
+    }
+    try {
+      writeFileSync(file, JSON.stringify(record), { flag: 'wx' });
+      return slot;
+    } catch {
+      continue; // raced with another up
+    }
+  }
+  throw new GcK8sError('CLUSTER', 'local cluster: no free network slot (250 clusters running?); run `gc-k8s cluster down` in unused worktrees');
+}
+
+export function recordSlotPorts(slot: number, name: string, stateDir: string, ports: number[]): void {
+  writeFileSync(join(SLOT_DIR, `${slot}.json`), JSON.stringify({ slot, name, stateDir, ports } satisfies SlotRecord));
+}
+
+export function releaseSlot(slot: number, stateDir: string): void {
+  const file = join(SLOT_DIR, `${slot}.json`);
+  try {
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as SlotRecord;
+    if (rec.stateDir !== stateDir) return;
+  } catch {
+    return;
+  }
+  rmSync(file, { force: true });
+}
+
+// ---- ports ----
+
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => {
+      resolve(false);
+    });
+    srv.listen({ port, host, exclusive: true }, () => {
+      srv.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
+
+export function parsePortRange(text: string | undefined): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(text ?? '');
+  if (m?.[1] === undefined || m[2] === undefined) return [24000, 24999];
+  const lo = Number(m[1]);
+  const hi = Number(m[2]);
+  if (lo < 1024 || hi > 65535 || lo > hi) throw new GcK8sError('BAD_REQUEST', `GC_K8S_PORT_RANGE=${text ?? ''}: want LOW-HIGH within 1024-65535`);
+  return [lo, hi];
+}
+
+/**
+ * Picks `count` ports in range that no other registered cluster holds and that bind on both
+ * 0.0.0.0 and 127.0.0.1 right now. `keep` (from a previous run) is reused when still free.
+ */
+export async function allocatePorts(count: number, range: [number, number], keep: readonly number[], ownSlot: number): Promise<number[]> {
+  const taken = new Set(listSlots().filter((s) => s.slot !== ownSlot && !slotIsStale(s)).flatMap((s) => s.ports));
+  const out: number[] = [];
+  const free = async (p: number): Promise<boolean> =>
+    !taken.has(p) && !out.includes(p) && (await canBind(p, '0.0.0.0')) && (await canBind(p, '127.0.0.1'));
+  if (keep.length === count && (await Promise.all(keep.map(free))).every(Boolean)) return [...keep];
+  for (let p = range[0]; p <= range[1] && out.length < count; p++) {
+    if (await free(p)) out.push(p);
+  }
+  if (out.length < count) {
+    throw new GcK8sError(
+      'CLUSTER',
+      `local cluster: port range ${range[0]}-${range[1]} exhausted (need ${count} free ports); set GC_K8S_PORT_RANGE=LOW-HIGH or stop other clusters`,
+    );
+  }
+  return out;
+}
+
+export function describeCommandFailure(what: string, log: string, text: string): string {
+  return `${what} (log: ${log}); last lines:\n${lastLines(text, 20)}`;
+}

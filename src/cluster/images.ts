@@ -1,0 +1,337 @@
+// Container images without Docker or a registry: root filesystems from debootstrap (agent) or a
+// staging dir (pause, Dolt), packed as docker-archive tarballs and imported into a cluster's
+// containerd (namespace k8s.io) under fully qualified names. Archives are cached under
+// <cache>/images keyed by a hash of everything that goes into them.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GcK8sError, describeError } from '../errors.js';
+import { ensureBinaries } from './host.js';
+import { PACKAGE_ROOT, cacheDir } from './names.js';
+import { run } from './proc.js';
+import type { Reporter } from './progress.js';
+
+export type ImageName = 'pause' | 'agent' | 'dolt';
+export const IMAGE_NAMES: readonly ImageName[] = ['pause', 'agent', 'dolt'];
+
+/** The pause image is referenced by containerd's sandbox setting; keep in sync with local.ts. */
+export const PAUSE_REF = 'registry.k8s.io/pause:3.10';
+/** uid/gid of the agent user `gcagent` in the agent image (fixed; see image/agent/install.sh). */
+export const AGENT_UID = 1000;
+
+export interface BuiltImage {
+  readonly name: ImageName;
+  /** fully qualified reference, e.g. docker.io/library/gc-agent:1a2b3c4d5e6f */
+  readonly ref: string;
+  /** docker-archive tarball */
+  readonly archive: string;
+  /** notes about missing optional content (e.g. gc/bd could not be built) */
+  readonly notes: string[];
+}
+
+export interface ImageConfig {
+  readonly entrypoint?: readonly string[];
+  readonly cmd?: readonly string[];
+  readonly env?: readonly string[];
+  readonly user?: string;
+  readonly workingDir?: string;
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (c) => {
+        h.update(c);
+      })
+      .on('end', () => {
+        resolve(h.digest('hex'));
+      })
+      .on('error', reject);
+  });
+}
+
+/**
+ * Writes a single-layer docker-archive (as `docker save` does) of `rootfs` to `out`, tagged `ref`.
+ * The layer is a plain tar with numeric owners; the outer tar holds manifest.json, the config and
+ * <diffid>/layer.tar.
+ */
+export async function packDockerArchive(rootfs: string, out: string, ref: string, config: ImageConfig, signal?: AbortSignal): Promise<void> {
+  const work = `${out}.work`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const opts = signal === undefined ? {} : { signal };
+  try {
+    const layerTmp = join(work, 'layer.tmp');
+    await run('tar', ['--numeric-owner', '--xattrs', '--sort=name', '-C', rootfs, '-cf', layerTmp, '.'], opts);
+    const diff = await sha256File(layerTmp);
+    mkdirSync(join(work, diff));
+    renameSync(layerTmp, join(work, diff, 'layer.tar'));
+    const cfg = {
+      architecture: 'amd64',
+      os: 'linux',
+      created: '1970-01-01T00:00:00Z',
+      config: {
+        Env: config.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        ...(config.entrypoint === undefined ? {} : { Entrypoint: config.entrypoint }),
+        ...(config.cmd === undefined ? {} : { Cmd: config.cmd }),
+        ...(config.user === undefined ? {} : { User: config.user }),
+        ...(config.workingDir === undefined ? {} : { WorkingDir: config.workingDir }),
+      },
+      rootfs: { type: 'layers', diff_ids: [`sha256:${diff}`] },
+      history: [{ created: '1970-01-01T00:00:00Z', created_by: 'gc-k8s image builder' }],
+    };
+    const cfgJson = JSON.stringify(cfg);
+    const cfgName = `${createHash('sha256').update(cfgJson).digest('hex')}.json`;
+    writeFileSync(join(work, cfgName), cfgJson);
+    writeFileSync(join(work, 'manifest.json'), JSON.stringify([{ Config: cfgName, RepoTags: [ref], Layers: [`${diff}/layer.tar`] }]));
+    const tmpOut = `${out}.tmp`;
+    await run('tar', ['--numeric-owner', '-C', work, '-cf', tmpOut, 'manifest.json', cfgName, `${diff}/layer.tar`], opts);
+    renameSync(tmpOut, out);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function hashOf(parts: readonly (string | Buffer)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+function fileStamp(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${path}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return `${path}:missing`;
+  }
+}
+
+const imageSrc = (...p: string[]): string => join(PACKAGE_ROOT, 'image', ...p);
+
+interface BuildContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+}
+
+async function buildPause(ctx: BuildContext): Promise<BuiltImage> {
+  const src = imageSrc('pause', 'pause.c');
+  const key = hashOf([readFileSync(src)]);
+  const dir = join(cacheDir(ctx.env), 'images');
+  const archive = join(dir, `pause-${key}.tar`);
+  if (!existsSync(archive)) {
+    ctx.reporter.step(`building pause image (gcc -static ${src})`);
+    const stage = join(dir, `pause-${key}.rootfs`);
+    rmSync(stage, { recursive: true, force: true });
+    mkdirSync(stage, { recursive: true });
+    await run('gcc', ['-Os', '-static', '-s', '-o', join(stage, 'pause'), src], { signal: ctx.signal });
+    await packDockerArchive(stage, archive, PAUSE_REF, { entrypoint: ['/pause'] }, ctx.signal);
+    rmSync(stage, { recursive: true, force: true });
+  }
+  return { name: 'pause', ref: PAUSE_REF, archive, notes: [] };
+}
+
+function packageList(): string[] {
+  return readFileSync(imageSrc('agent', 'packages.txt'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** gc and bd from scripts/build-upstream.sh; missing ones are reported, not fatal. */
+async function agentBinaries(ctx: BuildContext): Promise<{ bins: Record<string, string>; notes: string[] }> {
+  const bins: Record<string, string> = {};
+  const notes: string[] = [];
+  for (const c of ['gc', 'bd'] as const) {
+    try {
+      const dirs = await ensureBinaries([c], ctx.env, ctx.reporter, ctx.signal);
+      bins[c] = join(dirs[c], c);
+    } catch (e) {
+      notes.push(`${c} is missing from the agent image: ${describeError(e)}`);
+    }
+  }
+  return { bins, notes };
+}
+
+async function debootstrapBase(ctx: BuildContext, packages: string[]): Promise<string> {
+  const dir = join(cacheDir(ctx.env), 'images');
+  const key = hashOf(['bookworm', 'minbase', ...packages]);
+  const tar = join(dir, `debootstrap-bookworm-${key}.tar`);
+  if (existsSync(tar)) return tar;
+  const rootfs = join(dir, `debootstrap-${key}.rootfs`);
+  const log = join(cacheDir(ctx.env), 'logs', `debootstrap-${key}.log`);
+  mkdirSync(dirname(log), { recursive: true });
+  rmSync(rootfs, { recursive: true, force: true });
+  ctx.reporter.step(`debootstrap bookworm minbase + ${packages.length} packages (about 30-60 s; log: ${log})`);
+  let lines = 0;
+  let logText = '';
+  const mirror = ctx.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+  try {
+    await run('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, mirror], {
+      signal: ctx.signal,
+      onStderr: (c) => {
+        logText += c;
+      },
+      env: { ...ctx.env, DEBIAN_FRONTEND: 'noninteractive' },
+    }).then((r) => {
+      logText += r.stdout;
+      lines = r.stdout.split('\n').length;
+    });
+  } finally {
+    writeFileSync(log, logText);
+  }
+  ctx.reporter.info(`debootstrap done (${lines} lines of output)`);
+  await run('tar', ['--numeric-owner', '--xattrs', '-C', rootfs, '-cf', `${tar}.tmp`, '.'], { signal: ctx.signal });
+  renameSync(`${tar}.tmp`, tar);
+  rmSync(rootfs, { recursive: true, force: true });
+  return tar;
+}
+
+async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
+  const packages = packageList();
+  const { bins, notes } = await agentBinaries(ctx);
+  const inputs = ['install.sh', 'packages.txt', 'gc-agent-start'].map((f) => readFileSync(imageSrc('agent', f)));
+  const key = hashOf([...inputs, fileStamp(bins.gc ?? 'gc'), fileStamp(bins.bd ?? 'bd')]);
+  const ref = `docker.io/library/gc-agent:${key}`;
+  const dir = join(cacheDir(ctx.env), 'images');
+  const archive = join(dir, `gc-agent-${key}.tar`);
+  for (const n of notes) ctx.reporter.warn(n);
+  if (existsSync(archive)) return { name: 'agent', ref, archive, notes };
+  mkdirSync(dir, { recursive: true });
+  const base = await debootstrapBase(ctx, packages);
+  const rootfs = join(dir, `gc-agent-${key}.rootfs`);
+  rmSync(rootfs, { recursive: true, force: true });
+  mkdirSync(rootfs, { recursive: true });
+  try {
+    ctx.reporter.step(`building agent image ${ref} (install.sh in a chroot)`);
+    await run('tar', ['--numeric-owner', '--xattrs', '-C', rootfs, '-xf', base], { signal: ctx.signal });
+    const inst = join(rootfs, 'tmp', 'gc-k8s-install');
+    mkdirSync(join(inst, 'bin'), { recursive: true });
+    for (const f of ['install.sh', 'packages.txt', 'gc-agent-start']) copyFileSync(imageSrc('agent', f), join(inst, f));
+    for (const b of ['gc', 'bd']) {
+      const target = join(inst, 'bin', b);
+      const src = bins[b];
+      if (src !== undefined) copyFileSync(src, target);
+      else writeFileSync(target, `#!/bin/sh\necho "${b}: not available in this image (could not be built: see gc-k8s cluster image agent)" >&2\nexit 127\n`);
+      chmodSync(target, 0o755);
+    }
+    await run('chroot', [rootfs, '/bin/sh', '/tmp/gc-k8s-install/install.sh'], {
+      signal: ctx.signal,
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8' },
+    });
+    rmSync(inst, { recursive: true, force: true });
+    ctx.reporter.info('packing docker-archive');
+    await packDockerArchive(
+      rootfs,
+      archive,
+      ref,
+      {
+        entrypoint: ['/usr/bin/tini', '--'],
+        cmd: ['/usr/local/bin/gc-agent-start'],
+        env: [
+          'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          'HOME=/home/gcagent',
+          'TERM=xterm-256color',
+          'LANG=C.UTF-8',
+        ],
+        user: `${AGENT_UID}:${AGENT_UID}`,
+        workingDir: '/workspace',
+      },
+      ctx.signal,
+    );
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  return { name: 'agent', ref, archive, notes };
+}
+
+/** Shared libraries of a dynamic binary (paths from ldd), including the loader. */
+async function sharedLibs(binary: string): Promise<string[]> {
+  const r = await run('ldd', [binary], { allowFail: true });
+  const libs: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (m?.[1] !== undefined) libs.push(m[1]);
+  }
+  return libs;
+}
+
+async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
+  const dirs = await ensureBinaries(['dolt'], ctx.env, ctx.reporter, ctx.signal);
+  const dolt = join(dirs.dolt, 'dolt');
+  const entry = imageSrc('dolt', 'dolt-entrypoint');
+  const key = hashOf([readFileSync(entry), fileStamp(dolt), fileStamp('/bin/busybox')]);
+  const ref = `docker.io/library/gc-dolt:${key}`;
+  const dir = join(cacheDir(ctx.env), 'images');
+  const archive = join(dir, `gc-dolt-${key}.tar`);
+  if (existsSync(archive)) return { name: 'dolt', ref, archive, notes: [] };
+  if (!existsSync('/bin/busybox')) throw new GcK8sError('CLUSTER', 'dolt image: /bin/busybox missing (apt-get install busybox-static)');
+  ctx.reporter.step(`building Dolt image ${ref}`);
+  const rootfs = join(dir, `gc-dolt-${key}.rootfs`);
+  rmSync(rootfs, { recursive: true, force: true });
+  try {
+    for (const d of ['bin', 'usr/local/bin', 'etc', 'tmp', 'var/lib/dolt']) mkdirSync(join(rootfs, d), { recursive: true });
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+    copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+    for (const applet of ['sh', 'ls', 'cat', 'mkdir', 'rm', 'cp', 'mv', 'ps', 'sleep', 'env', 'id', 'nc', 'wget', 'vi']) {
+      await run('ln', ['-sf', 'busybox', join(rootfs, 'bin', applet)]);
+    }
+    copyFileSync(dolt, join(rootfs, 'usr/local/bin/dolt'));
+    chmodSync(join(rootfs, 'usr/local/bin/dolt'), 0o755);
+    copyFileSync(entry, join(rootfs, 'usr/local/bin/dolt-entrypoint'));
+    chmodSync(join(rootfs, 'usr/local/bin/dolt-entrypoint'), 0o755);
+    for (const lib of await sharedLibs(dolt)) {
+      mkdirSync(join(rootfs, dirname(lib)), { recursive: true });
+      copyFileSync(lib, join(rootfs, lib));
+    }
+    writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ndolt:x:1001:1001:dolt:/var/lib/dolt:/bin/sh\n');
+    writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\ndolt:x:1001:\n');
+    if (existsSync('/etc/ssl/certs/ca-certificates.crt')) {
+      mkdirSync(join(rootfs, 'etc/ssl/certs'), { recursive: true });
+      copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
+    }
+    await packDockerArchive(rootfs, archive, ref, {
+      entrypoint: ['/usr/local/bin/dolt-entrypoint'],
+      env: ['PATH=/usr/local/bin:/bin', 'HOME=/var/lib/dolt', 'DOLT_PORT=3307'],
+      workingDir: '/var/lib/dolt',
+    }, ctx.signal);
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  return { name: 'dolt', ref, archive, notes: [] };
+}
+
+/** Builds (or finds in the cache) the docker-archive of an image. */
+export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<BuiltImage> {
+  mkdirSync(join(cacheDir(env), 'images'), { recursive: true });
+  const ctx = { env, reporter, signal };
+  switch (name) {
+    case 'pause':
+      return buildPause(ctx);
+    case 'agent':
+      return buildAgent(ctx);
+    case 'dolt':
+      return buildDolt(ctx);
+  }
+}
+
+/** Imports an archive into containerd (namespace k8s.io) unless `ref` is already there; pins it. */
+export async function importImage(
+  ctr: string,
+  socket: string,
+  image: BuiltImage,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<void> {
+  const base = ['--address', socket, '-n', 'k8s.io'];
+  const have = await run(ctr, [...base, 'images', 'ls', '-q', `name==${image.ref}`], { signal, allowFail: true });
+  if (have.code === 0 && have.stdout.split('\n').includes(image.ref)) return;
+  const size = (statSync(image.archive).size / 1024 / 1024).toFixed(0);
+  reporter.info(`importing ${image.ref} (${size} MiB) into containerd`);
+  await run(ctr, [...base, 'images', 'import', image.archive], { signal, timeoutMs: 300_000 });
+  await run(ctr, [...base, 'images', 'label', image.ref, 'io.cri-containerd.pinned=pinned'], { signal, allowFail: true });
+}

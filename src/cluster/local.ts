@@ -1,0 +1,926 @@
+// The `local` backend: a real single-node Kubernetes cluster built from processes on this host.
+//
+// Layout per cluster (slot N, see host.ts):
+//   host:    etcd (127.0.0.1), kube-apiserver (10.250.N.1, the host end of a veth pair),
+//            kube-controller-manager, kube-scheduler, the hostPath provisioner
+//   netns gckN (node side of the veth, 10.250.N.2 = node IP): containerd, kubelet, kube-proxy
+//            (iptables mode, rules only in this netns), CoreDNS (0.0.0.0:53 in the netns), pods on
+//            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
+// Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
+
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { GcK8sError, describeError, isGcK8sError } from '../errors.js';
+import { sleep } from '../util/abort.js';
+import {
+  LOCAL_NEEDS,
+  RUN_DIR,
+  allocatePorts,
+  assertResources,
+  checkLocalPlatform,
+  claimSlot,
+  ensureBinaries,
+  ensureHostDeps,
+  listSlots,
+  netPlan,
+  parsePortRange,
+  recordSlotPorts,
+  releaseSlot,
+  type NetPlan,
+} from './host.js';
+import { PAUSE_REF, buildImage, importImage, type BuiltImage, type ImageName } from './images.js';
+import { KubeApi, probe, type ApiCreds } from './kapi.js';
+import { PACKAGE_ROOT, type WorktreePaths } from './names.js';
+import { ensurePki, kubeconfigYaml, writeKubeconfig } from './pki.js';
+import { cmdline, findProcesses, isAlive, run, spawnDetached, stopPids, tailFile } from './proc.js';
+import type { Reporter } from './progress.js';
+
+export const COMPONENTS = [
+  'etcd',
+  'kube-apiserver',
+  'containerd',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+  'coredns',
+  'provisioner',
+] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface LocalPorts {
+  readonly etcd: number;
+  readonly etcdPeer: number;
+  readonly apiserver: number;
+  readonly controllerManager: number;
+  readonly scheduler: number;
+}
+
+export interface LocalState {
+  readonly version: 1;
+  readonly backend: 'local';
+  readonly name: string;
+  readonly worktree: string;
+  readonly stateDir: string;
+  readonly slot: number;
+  readonly ports: LocalPorts;
+  readonly nodeName: string;
+  readonly server: string;
+  readonly containerdBin: string;
+  pids: Partial<Record<Component, number>>;
+  images: Partial<Record<ImageName, string>>;
+  phase: 'starting' | 'running';
+  readonly createdAt: string;
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly pid?: number;
+  readonly alive: boolean;
+  readonly healthy: boolean;
+  readonly endpoint?: string;
+  readonly log?: string;
+}
+
+export interface LocalContext {
+  readonly paths: WorktreePaths;
+  readonly env: NodeJS.ProcessEnv;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+}
+
+const STATE_FILE = 'state.json';
+
+export function readState(stateDir: string): LocalState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as LocalState;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(state: LocalState): void {
+  mkdirSync(state.stateDir, { recursive: true });
+  writeFileSync(join(state.stateDir, `${STATE_FILE}.tmp`), JSON.stringify(state, null, 2));
+  // rename is atomic: a crash never leaves a torn state file
+  writeFileSync(join(state.stateDir, STATE_FILE), readFileSync(join(state.stateDir, `${STATE_FILE}.tmp`)));
+  rmSync(join(state.stateDir, `${STATE_FILE}.tmp`), { force: true });
+}
+
+const runDir = (name: string): string => join(RUN_DIR, name);
+const logsDir = (paths: WorktreePaths): string => join(paths.worktree, '.gc-k8s', 'logs');
+const logOf = (paths: WorktreePaths, c: string): string => join(logsDir(paths), `${c}.log`);
+
+interface Layout {
+  readonly s: string; // state dir
+  readonly pki: string;
+  readonly run: string;
+  readonly sock: string;
+  readonly kubeletDir: string;
+  readonly podLogs: string;
+  readonly pvDir: string;
+  readonly cniConf: string;
+  readonly cfg: string;
+}
+
+function layout(paths: WorktreePaths): Layout {
+  const s = paths.stateDir;
+  const r = runDir(paths.name);
+  return {
+    s,
+    pki: join(s, 'pki'),
+    run: r,
+    sock: join(r, 'containerd.sock'),
+    kubeletDir: join(s, 'kubelet'),
+    podLogs: join(s, 'pod-logs'),
+    pvDir: join(s, 'pv'),
+    cniConf: join(s, 'cni', 'net.d'),
+    cfg: join(s, 'config'),
+  };
+}
+
+function credsFor(l: Layout, server: string, user: string): ApiCreds {
+  return { server, ca: join(l.pki, 'ca.crt'), cert: join(l.pki, `${user}.crt`), key: join(l.pki, `${user}.key`) };
+}
+
+// ---------------------------------------------------------------- health
+
+interface Probe {
+  readonly endpoint: string;
+  check(): Promise<boolean>;
+}
+
+function probes(state: LocalState, paths: WorktreePaths): Record<Component, Probe> {
+  const n = netPlan(state.slot);
+  const l = layout(paths);
+  const http = (url: string): Probe => ({ endpoint: url, check: () => probe(url) });
+  return {
+    etcd: http(`http://127.0.0.1:${state.ports.etcd}/health`),
+    'kube-apiserver': http(`${state.server}/readyz`),
+    'kube-controller-manager': http(`https://127.0.0.1:${state.ports.controllerManager}/healthz`),
+    'kube-scheduler': http(`https://127.0.0.1:${state.ports.scheduler}/healthz`),
+    containerd: {
+      endpoint: `unix://${l.sock}`,
+      check: async () =>
+        (await run(join(state.containerdBin, 'ctr'), ['--address', l.sock, 'version'], { allowFail: true, timeoutMs: 3000 })).code === 0,
+    },
+    kubelet: http(`http://${n.nodeIp}:10248/healthz`),
+    'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
+    coredns: http(`http://${n.nodeIp}:8080/health`),
+    provisioner: { endpoint: 'process', check: () => Promise.resolve(true) },
+  };
+}
+
+export async function localStatus(paths: WorktreePaths): Promise<{ state?: LocalState; components: ComponentStatus[] }> {
+  const state = readState(paths.stateDir);
+  if (state === undefined) return { components: [] };
+  const pr = probes(state, paths);
+  const components = await Promise.all(
+    COMPONENTS.map(async (c): Promise<ComponentStatus> => {
+      const pid = state.pids[c];
+      const alive = isAlive(pid) && ownsPid(pid, paths, state);
+      const healthy = alive && (await pr[c].check());
+      return { name: c, ...(pid === undefined ? {} : { pid }), alive, healthy, endpoint: pr[c].endpoint, log: logOf(paths, c) };
+    }),
+  );
+  return { state, components };
+}
+
+/** A recorded PID still belongs to this cluster (PIDs get reused after a crash or reboot). */
+function ownsPid(pid: number | undefined, paths: WorktreePaths, state: LocalState): boolean {
+  if (pid === undefined) return false;
+  const cl = cmdline(pid);
+  return cl !== undefined && (cl.includes(paths.stateDir) || cl.includes(runDir(state.name)));
+}
+
+// ---------------------------------------------------------------- up
+
+function ipForwardFile(): string {
+  return join(RUN_DIR, 'ip_forward.orig');
+}
+
+async function setupNetwork(n: NetPlan, signal: AbortSignal): Promise<void> {
+  const ip = (...args: string[]): Promise<unknown> => run('ip', args, { signal });
+  const nodeLink = `gck${n.slot}n`;
+  await ip('netns', 'add', n.netns);
+  await ip('link', 'add', n.hostIf, 'type', 'veth', 'peer', 'name', nodeLink, 'netns', n.netns);
+  await ip('addr', 'add', `${n.hostIp}/30`, 'dev', n.hostIf);
+  await ip('link', 'set', n.hostIf, 'up');
+  await ip('-n', n.netns, 'link', 'set', nodeLink, 'name', n.nodeIf);
+  await ip('-n', n.netns, 'addr', 'add', `${n.nodeIp}/30`, 'dev', n.nodeIf);
+  await ip('-n', n.netns, 'link', 'set', n.nodeIf, 'up');
+  await ip('-n', n.netns, 'link', 'set', 'lo', 'up');
+  await ip('-n', n.netns, 'route', 'add', 'default', 'via', n.hostIp);
+  // the host reaches pods and ClusterIPs through the node
+  await ip('route', 'add', n.podCidr, 'via', n.nodeIp, 'dev', n.hostIf);
+  await ip('route', 'add', n.serviceCidr, 'via', n.nodeIp, 'dev', n.hostIf);
+  // forwarding: host (egress of the node) and node (pods, services)
+  mkdirSync(RUN_DIR, { recursive: true });
+  if (!existsSync(ipForwardFile())) writeFileSync(ipForwardFile(), readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'));
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
+  await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1'], { signal });
+  await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1'], { signal, allowFail: true });
+  // egress from the node to the outside world: one nft table per cluster on the host, removed on down
+  const nft = [
+    `table ip ${n.nftTable} {`,
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    `    ip saddr { 10.250.${n.slot}.0/30, ${n.podCidr} } oifname != "${n.hostIf}" masquerade`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  await run('nft', ['-f', '-'], { input: nft, signal });
+}
+
+function cgroupHierarchies(): string[] {
+  try {
+    return readdirSync('/sys/fs/cgroup')
+      .map((d) => join('/sys/fs/cgroup', d))
+      .filter((d) => {
+        try {
+          return !lstatSync(d).isSymbolicLink() && existsSync(join(d, 'cgroup.procs'));
+        } catch {
+          return false;
+        }
+      });
+  } catch {
+    return [];
+  }
+}
+
+function prepareCgroupRoot(n: NetPlan): void {
+  for (const h of cgroupHierarchies()) {
+    const d = join(h, n.cgroupRoot);
+    mkdirSync(d, { recursive: true });
+    if (existsSync(join(h, 'cpuset.cpus'))) {
+      for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+        try {
+          writeFileSync(join(d, f), readFileSync(join(h, f), 'utf8'));
+        } catch {
+          // not fatal: runc also copies the parent's cpuset
+        }
+      }
+    }
+  }
+}
+
+function yaml(obj: unknown): string {
+  // JSON is valid YAML; the Kubernetes config loaders accept it
+  return JSON.stringify(obj, null, 2);
+}
+
+function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout): void {
+  const n = netPlan(state.slot);
+  for (const d of [l.cfg, l.cniConf, join(l.s, 'cni', 'ipam'), l.kubeletDir, l.podLogs, l.pvDir, l.run, logsDir(paths)]) {
+    mkdirSync(d, { recursive: true });
+  }
+  const ctrRoot = join(l.s, 'containerd');
+  writeFileSync(
+    join(l.cfg, 'containerd.toml'),
+    [
+      'version = 3',
+      `root = '${ctrRoot}'`,
+      `state = '${join(l.run, 'containerd')}'`,
+      "disabled_plugins = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs', 'io.containerd.snapshotter.v1.erofs', 'io.containerd.snapshotter.v1.blockfile', 'io.containerd.nri.v1.nri', 'io.containerd.tracing.processor.v1.otlp', 'io.containerd.internal.v1.tracing']",
+      '[grpc]',
+      `  address = '${l.sock}'`,
+      '[plugins]',
+      "  [plugins.'io.containerd.cri.v1.images']",
+      "    snapshotter = 'overlayfs'",
+      "    [plugins.'io.containerd.cri.v1.images'.pinned_images]",
+      `      sandbox = '${PAUSE_REF}'`,
+      "  [plugins.'io.containerd.cri.v1.runtime']",
+      '    restrict_oom_score_adj = true',
+      '    netns_mounts_under_state_dir = true',
+      '    enable_selinux = false',
+      "    [plugins.'io.containerd.cri.v1.runtime'.containerd]",
+      "      default_runtime_name = 'runc'",
+      "      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]",
+      "        runtime_type = 'io.containerd.runc.v2'",
+      "        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
+      '          SystemdCgroup = false',
+      "          BinaryName = '/usr/sbin/runc'",
+      `          Root = '${join(l.run, 'runc')}'`,
+      "    [plugins.'io.containerd.cri.v1.runtime'.cni]",
+      "      bin_dirs = ['/usr/lib/cni']",
+      `      conf_dir = '${l.cniConf}'`,
+      "  [plugins.'io.containerd.grpc.v1.cri']",
+      "    stream_server_address = '127.0.0.1'",
+      "    stream_server_port = '0'",
+      "  [plugins.'io.containerd.internal.v1.opt']",
+      `    path = '${join(ctrRoot, 'opt')}'`,
+      "  [plugins.'io.containerd.image-verifier.v1.bindir']",
+      `    bin_dir = '${join(ctrRoot, 'image-verifier')}'`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(l.cniConf, '10-gck.conflist'),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: `gck${state.slot}`,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: n.bridge,
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            dataDir: join(l.s, 'cni', 'ipam'),
+            ranges: [[{ subnet: n.podCidr, gateway: n.podGateway }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    }),
+  );
+  writeFileSync(
+    join(l.cfg, 'kubelet.yaml'),
+    yaml({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      address: n.nodeIp,
+      port: 10250,
+      readOnlyPort: 0,
+      healthzBindAddress: n.nodeIp,
+      healthzPort: 10248,
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: join(l.pki, 'ca.crt') } },
+      authorization: { mode: 'AlwaysAllow' },
+      tlsCertFile: join(l.pki, 'kubelet-serving.crt'),
+      tlsPrivateKeyFile: join(l.pki, 'kubelet-serving.key'),
+      cgroupDriver: 'cgroupfs',
+      cgroupRoot: n.cgroupRoot,
+      cgroupsPerQOS: true,
+      failCgroupV1: false,
+      failSwapOn: false,
+      containerRuntimeEndpoint: `unix://${l.sock}`,
+      imageServiceEndpoint: `unix://${l.sock}`,
+      protectKernelDefaults: false,
+      imageGCHighThresholdPercent: 100,
+      imageGCLowThresholdPercent: 99,
+      evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%', 'nodefs.inodesFree': '2%' },
+      clusterDNS: [n.nodeIp],
+      clusterDomain: 'cluster.local',
+      resolvConf: '/etc/resolv.conf',
+      oomScoreAdj: 0,
+      podLogsDir: l.podLogs,
+      serializeImagePulls: false,
+      makeIPTablesUtilChains: false,
+      nodeStatusUpdateFrequency: '4s',
+      syncFrequency: '10s',
+      fileCheckFrequency: '20s',
+      maxPods: 110,
+    }),
+  );
+  writeFileSync(
+    join(l.cfg, 'kube-proxy.yaml'),
+    yaml({
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      clientConnection: { kubeconfig: join(l.cfg, 'kube-proxy.kubeconfig') },
+      mode: 'iptables',
+      clusterCIDR: n.podCidr,
+      hostnameOverride: state.nodeName,
+      bindAddress: n.nodeIp,
+      healthzBindAddress: `${n.nodeIp}:10256`,
+      metricsBindAddress: '127.0.0.1:10249',
+      oomScoreAdj: 0,
+      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+      iptables: { localhostNodePorts: false, syncPeriod: '30s', minSyncPeriod: '0s' },
+    }),
+  );
+  writeFileSync(
+    join(l.cfg, 'Corefile'),
+    [
+      '.:53 {',
+      '    errors',
+      '    health :8080',
+      '    ready :8181',
+      `    kubernetes cluster.local in-addr.arpa ip6.arpa {`,
+      `        kubeconfig ${join(l.cfg, 'coredns.kubeconfig')} ${state.name}`,
+      '        pods insecure',
+      '        fallthrough in-addr.arpa ip6.arpa',
+      '        ttl 5',
+      '    }',
+      '    forward . /etc/resolv.conf',
+      '    cache 10',
+      '    loadbalance',
+      '}',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function writeKubeconfigs(state: LocalState, l: Layout): Promise<void> {
+  const n = netPlan(state.slot);
+  const sans = [
+    n.hostIp, '127.0.0.1', n.kubernetesServiceIp, 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+  ];
+  const pki = await ensurePki(l.pki, state.name, [
+    { name: 'apiserver', cn: 'kube-apiserver', sans, server: true },
+    { name: 'apiserver-kubelet-client', cn: 'kube-apiserver-kubelet-client', org: 'system:masters' },
+    { name: 'admin', cn: 'gc-k8s-admin', org: 'system:masters' },
+    { name: 'kube-controller-manager', cn: 'system:kube-controller-manager' },
+    { name: 'kube-scheduler', cn: 'system:kube-scheduler' },
+    { name: 'kubelet', cn: `system:node:${state.nodeName}`, org: 'system:nodes' },
+    { name: 'kubelet-serving', cn: state.nodeName, sans: [n.nodeIp, state.nodeName], server: true },
+    { name: 'kube-proxy', cn: 'system:kube-proxy' },
+  ]);
+  const kc = (user: string): string =>
+    kubeconfigYaml({ name: state.name, server: state.server, caCert: pki.caCert, ...pki.cert(user) });
+  for (const u of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
+    writeKubeconfig(join(l.cfg, `${u}.kubeconfig`), kc(u));
+  }
+  // CoreDNS and the provisioner use admin credentials (list/watch across namespaces, create PVs)
+  writeKubeconfig(join(l.cfg, 'coredns.kubeconfig'), kc('admin'));
+}
+
+interface Bins {
+  readonly k8s: string;
+  readonly etcd: string;
+  readonly coredns: string;
+}
+
+function nodeEnv(env: NodeJS.ProcessEnv, containerdBin: string): NodeJS.ProcessEnv {
+  return {
+    PATH: `${containerdBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    HOME: env.HOME ?? '/root',
+    LANG: 'C.UTF-8',
+  };
+}
+
+function startComponent(state: LocalState, paths: WorktreePaths, c: Component, bins: Bins, l: Layout, env: NodeJS.ProcessEnv): void {
+  const n = netPlan(state.slot);
+  const log = logOf(paths, c);
+  writeFileSync(log, `--- ${new Date().toISOString()} starting ${c}\n`);
+  const k = (b: string): string => join(bins.k8s, b);
+  const e = nodeEnv(env, state.containerdBin);
+  const pki = (f: string): string => join(l.pki, f);
+  const cfg = (f: string): string => join(l.cfg, f);
+  let pid: number;
+  switch (c) {
+    case 'etcd':
+      pid = spawnDetached(join(bins.etcd, 'etcd'), [
+        '--name', state.nodeName, '--data-dir', join(l.s, 'etcd'),
+        '--listen-client-urls', `http://127.0.0.1:${state.ports.etcd}`, '--advertise-client-urls', `http://127.0.0.1:${state.ports.etcd}`,
+        '--listen-peer-urls', `http://127.0.0.1:${state.ports.etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${state.ports.etcdPeer}`,
+        '--initial-cluster', `${state.nodeName}=http://127.0.0.1:${state.ports.etcdPeer}`,
+        '--unsafe-no-fsync', '--log-level', 'warn', '--quota-backend-bytes', String(2 * 1024 ** 3),
+      ], { logFile: log, env: e });
+      break;
+    case 'kube-apiserver':
+      pid = spawnDetached(k('kube-apiserver'), [
+        `--advertise-address=${n.hostIp}`, `--bind-address=${n.hostIp}`, `--secure-port=${state.ports.apiserver}`,
+        `--etcd-servers=http://127.0.0.1:${state.ports.etcd}`, `--service-cluster-ip-range=${n.serviceCidr}`,
+        `--client-ca-file=${pki('ca.crt')}`, `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
+        `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`, `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+        '--kubelet-preferred-address-types=InternalIP',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
+        '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--allow-privileged=true',
+        '--profiling=false', '--event-ttl=30m', `--cert-dir=${join(l.s, 'apiserver-certs')}`,
+        `--service-node-port-range=30000-32767`,
+      ], { logFile: log, env: e });
+      break;
+    case 'containerd':
+      pid = spawnDetached(join(state.containerdBin, 'containerd'), ['--config', cfg('containerd.toml'), '--log-level', 'warn'], {
+        logFile: log, env: e, netns: n.netnsPath,
+      });
+      break;
+    case 'kube-controller-manager':
+      pid = spawnDetached(k('kube-controller-manager'), [
+        `--kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
+        `--authentication-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
+        `--authorization-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
+        '--bind-address=127.0.0.1', `--secure-port=${state.ports.controllerManager}`, `--cert-dir=${join(l.s, 'kcm-certs')}`,
+        `--service-account-private-key-file=${pki('sa.key')}`, `--root-ca-file=${pki('ca.crt')}`, '--use-service-account-credentials=true',
+        `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`,
+        '--leader-elect=false', `--service-cluster-ip-range=${n.serviceCidr}`, `--cluster-cidr=${n.podCidr}`,
+        '--controllers=*,-nodeipam,-cloud-node-lifecycle', '--node-monitor-grace-period=40s',
+      ], { logFile: log, env: e });
+      break;
+    case 'kube-scheduler':
+      pid = spawnDetached(k('kube-scheduler'), [
+        `--kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
+        `--authentication-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
+        `--authorization-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
+        '--bind-address=127.0.0.1', `--secure-port=${state.ports.scheduler}`, `--cert-dir=${join(l.s, 'scheduler-certs')}`,
+        '--leader-elect=false',
+      ], { logFile: log, env: e });
+      break;
+    case 'kubelet':
+      pid = spawnDetached(k('kubelet'), [
+        `--config=${cfg('kubelet.yaml')}`, `--kubeconfig=${cfg('kubelet.kubeconfig')}`, `--root-dir=${l.kubeletDir}`,
+        `--cert-dir=${join(l.kubeletDir, 'pki')}`, `--node-ip=${n.nodeIp}`, `--hostname-override=${state.nodeName}`, '--v=1',
+      ], { logFile: log, env: e, netns: n.netnsPath });
+      break;
+    case 'kube-proxy':
+      pid = spawnDetached(k('kube-proxy'), [`--config=${cfg('kube-proxy.yaml')}`, '--v=1'], {
+        logFile: log, env: e, netns: n.netnsPath,
+      });
+      break;
+    case 'coredns':
+      pid = spawnDetached(join(bins.coredns, 'coredns'), ['-conf', cfg('Corefile')], {
+        logFile: log, env: e, netns: n.netnsPath, cwd: l.cfg,
+      });
+      break;
+    case 'provisioner':
+      pid = spawnDetached(process.execPath, [
+        join(PACKAGE_ROOT, 'scripts', 'cluster', 'local-provisioner.mjs'),
+        '--kubeconfig-dir', l.cfg, '--server', state.server, '--ca', pki('ca.crt'), '--cert', pki('admin.crt'), '--key', pki('admin.key'),
+        '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME,
+      ], { logFile: log, env: e });
+      break;
+  }
+  state.pids[c] = pid;
+  writeState(state);
+}
+
+export const PROVISIONER_NAME = 'gc-k8s.io/local-hostpath';
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs: number; signal: AbortSignal; pidOf?: () => number | undefined; log?: string; intervalMs?: number },
+): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    const pid = opts.pidOf?.();
+    if (opts.pidOf !== undefined && !isAlive(pid)) {
+      throw new GcK8sError('CLUSTER', `${what}: the process exited (log: ${opts.log ?? '?'}); last lines:\n${tailFile(opts.log ?? '', 25)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new GcK8sError('CLUSTER', `${what}: not ready after ${opts.timeoutMs / 1000}s (log: ${opts.log ?? '?'}); last lines:\n${tailFile(opts.log ?? '', 25)}`);
+    }
+    await sleep(opts.intervalMs ?? 250, opts.signal, what);
+  }
+}
+
+async function bootstrapObjects(api: KubeApi, state: LocalState): Promise<void> {
+  const n = netPlan(state.slot);
+  await api.ensure('/apis/storage.k8s.io/v1/storageclasses', {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: PROVISIONER_NAME,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'Immediate',
+  });
+  // kube-dns: the conventional Service name, backed by CoreDNS on the node
+  await api.ensure('/api/v1/namespaces/kube-system/services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    spec: {
+      clusterIP: n.dnsServiceIp,
+      ports: [
+        { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+        { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+      ],
+    },
+  });
+  await api.ensure('/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices', {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: 'kube-dns-node',
+      namespace: 'kube-system',
+      labels: { 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'gc-k8s' },
+    },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [n.nodeIp], conditions: { ready: true } }],
+    ports: [
+      { name: 'dns', port: 53, protocol: 'UDP' },
+      { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+    ],
+  });
+}
+
+interface NodeObj {
+  status?: { conditions?: { type: string; status: string; message?: string }[] };
+}
+
+export interface UpOptions {
+  readonly images?: readonly ImageName[];
+}
+
+/** Brings the local cluster up (idempotent). Returns the state of the running cluster. */
+export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<LocalState> {
+  const { paths, reporter, signal, env } = ctx;
+  checkLocalPlatform();
+  const existing = readState(paths.stateDir);
+  if (existing !== undefined) {
+    const st = await localStatus(paths);
+    if (existing.phase === 'running' && st.components.every((c) => c.alive)) {
+      reporter.step(`cluster ${existing.name} is already up (${existing.server})`);
+      await ensureLocalImages(ctx, existing, opts.images ?? []);
+      return existing;
+    }
+    const dead = st.components.filter((c) => !c.alive).map((c) => c.name);
+    reporter.warn(`stale cluster state in ${paths.stateDir} (not running: ${dead.join(', ') || 'none'}); cleaning up first`);
+    await localDown(ctx);
+  }
+  assertResources('local cluster', LOCAL_NEEDS, paths.stateDir);
+
+  reporter.step('checking host packages and containerd');
+  const { containerdBin } = await ensureHostDeps(env, reporter, signal);
+  reporter.step('checking Kubernetes, etcd and CoreDNS binaries');
+  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns'], env, reporter, signal);
+  const bins: Bins = { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns };
+  const pause = await buildImage('pause', env, reporter, signal);
+
+  const slot = await claimSlot(paths.name, paths.stateDir, undefined);
+  const n = netPlan(slot);
+  let state: LocalState | undefined;
+  try {
+    await cleanupSlotLeftovers(n, paths.name, reporter);
+    const range = parsePortRange(env.GC_K8S_PORT_RANGE);
+    const got = await allocatePorts(5, range, [], slot);
+    const port = (i: number): number => got[i] ?? 0;
+    const ports: LocalPorts = { etcd: port(0), etcdPeer: port(1), apiserver: port(2), controllerManager: port(3), scheduler: port(4) };
+    recordSlotPorts(slot, paths.name, paths.stateDir, got);
+    state = {
+      version: 1,
+      backend: 'local',
+      name: paths.name,
+      worktree: paths.worktree,
+      stateDir: paths.stateDir,
+      slot,
+      ports,
+      nodeName: paths.name,
+      server: `https://${n.hostIp}:${ports.apiserver}`,
+      containerdBin,
+      pids: {},
+      images: {},
+      phase: 'starting',
+      createdAt: new Date().toISOString(),
+    };
+    const l = layout(paths);
+    rmSync(l.s, { recursive: true, force: true });
+    writeState(state);
+    reporter.step(`cluster ${state.name}: slot ${slot}, node IP ${n.nodeIp}, pods ${n.podCidr}, services ${n.serviceCidr}, ports ${Object.values(ports).join(',')}`);
+    reporter.info(`logs: ${logsDir(paths)}`);
+    await setupNetwork(n, signal);
+    prepareCgroupRoot(n);
+    writeConfigs(state, paths, l);
+    await writeKubeconfigs(state, l);
+    const st = state;
+    const pr = probes(st, paths);
+    const wait = (c: Component, timeoutMs: number): Promise<void> =>
+      waitFor(`${c} health`, () => pr[c].check(), { timeoutMs, signal, pidOf: () => st.pids[c], log: logOf(paths, c) });
+
+    reporter.step('starting etcd and containerd');
+    startComponent(st, paths, 'etcd', bins, l, env);
+    startComponent(st, paths, 'containerd', bins, l, env);
+    await wait('etcd', 30_000);
+    reporter.step('starting kube-apiserver');
+    startComponent(st, paths, 'kube-apiserver', bins, l, env);
+    await wait('containerd', 20_000);
+    reporter.info(`importing ${pause.ref}`);
+    await importImage(join(containerdBin, 'ctr'), l.sock, pause, reporter, signal);
+    // everything else retries against the apiserver on its own: start it all now
+    reporter.step('starting kubelet, kube-proxy, CoreDNS, provisioner');
+    for (const c of ['kubelet', 'kube-proxy', 'coredns', 'provisioner'] as const) startComponent(st, paths, c, bins, l, env);
+    reporter.info('waiting for kube-apiserver /readyz');
+    await wait('kube-apiserver', 90_000);
+    // the controller manager exits when RBAC bootstrap is not done yet: start it after /readyz
+    reporter.step('starting kube-controller-manager, kube-scheduler');
+    for (const c of ['kube-controller-manager', 'kube-scheduler'] as const) startComponent(st, paths, c, bins, l, env);
+    const api = new KubeApi(credsFor(l, st.server, 'admin'));
+    await bootstrapObjects(api, st);
+    writeClientConfig(paths, l);
+    reporter.step(`waiting for node ${st.nodeName} to be Ready`);
+    let lastMsg = '';
+    await waitFor(
+      'node Ready',
+      async () => {
+        const node = await api.get<NodeObj>(`/api/v1/nodes/${st.nodeName}`).catch(() => undefined);
+        const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+        const msg = ready === undefined ? 'not registered yet' : `${ready.status}: ${ready.message ?? ''}`;
+        if (msg !== lastMsg) {
+          reporter.info(`node: ${msg}`);
+          lastMsg = msg;
+        }
+        return ready?.status === 'True';
+      },
+      { timeoutMs: 120_000, signal, pidOf: () => st.pids.kubelet, log: logOf(paths, 'kubelet'), intervalMs: 500 },
+    );
+    await waitFor('default ServiceAccount', async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) !== undefined, {
+      timeoutMs: 60_000, signal, pidOf: () => st.pids['kube-controller-manager'], log: logOf(paths, 'kube-controller-manager'),
+    });
+    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns'] as const) await wait(c, 60_000);
+    st.phase = 'running';
+    writeState(st);
+    await ensureLocalImages(ctx, st, opts.images ?? []);
+    reporter.step(`cluster ${st.name} is up: export KUBECONFIG=${paths.kubeconfig}`);
+    return st;
+  } catch (e) {
+    const aborted = signal.aborted || (isGcK8sError(e) && e.code === 'ABORTED');
+    reporter.warn(`${aborted ? 'interrupted' : 'failed'}: ${(isGcK8sError(e) ? e.message : describeError(e)).slice(0, 4000)}`);
+    reporter.step('cleaning up the partial cluster');
+    await localDown({ ...ctx, signal: new AbortController().signal }).catch((err: unknown) => {
+      reporter.warn(`cleanup: ${describeError(err)}`);
+    });
+    if (state === undefined) releaseSlot(slot, paths.stateDir);
+    throw e;
+  }
+}
+
+function writeClientConfig(paths: WorktreePaths, l: Layout): void {
+  mkdirSync(join(paths.worktree, '.kube'), { recursive: true });
+  copyFileSync(join(l.cfg, 'admin.kubeconfig'), paths.kubeconfig);
+  writeEnvrc(paths);
+}
+
+const ENVRC_LINE = 'export KUBECONFIG="$PWD/.kube/config"  # gc-k8s cluster';
+
+export function writeEnvrc(paths: WorktreePaths): void {
+  let text = '';
+  try {
+    text = readFileSync(paths.envrc, 'utf8');
+  } catch {
+    // new file
+  }
+  if (text.includes(ENVRC_LINE)) return;
+  writeFileSync(paths.envrc, (text === '' || text.endsWith('\n') ? text : `${text}\n`) + `${ENVRC_LINE}\n`);
+}
+
+export function removeEnvrcLine(paths: WorktreePaths): void {
+  try {
+    const text = readFileSync(paths.envrc, 'utf8');
+    const rest = text.split('\n').filter((l) => l !== ENVRC_LINE).join('\n');
+    if (rest.trim() === '') rmSync(paths.envrc, { force: true });
+    else writeFileSync(paths.envrc, rest);
+  } catch {
+    // none
+  }
+}
+
+/** Builds (cached) and imports images into the running cluster; returns their references. */
+export async function ensureLocalImages(ctx: LocalContext, state: LocalState, names: readonly ImageName[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const img: BuiltImage = await buildImage(name, ctx.env, ctx.reporter, ctx.signal);
+    await importImage(join(state.containerdBin, 'ctr'), layout(ctx.paths).sock, img, ctx.reporter, ctx.signal);
+    state.images[name] = img.ref;
+    out[name] = img.ref;
+  }
+  if (names.length > 0) writeState(state);
+  return out;
+}
+
+// ---------------------------------------------------------------- down
+
+function mountsUnder(prefixes: readonly string[]): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp === undefined) continue;
+    const p = mp.replace(/\\040/g, ' ');
+    if (prefixes.some((pre) => p === pre || p.startsWith(`${pre}/`))) out.push(p);
+  }
+  // deepest first
+  return [...new Set(out)].sort((a, b) => b.length - a.length);
+}
+
+function pidsInCgroup(root: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string): void => {
+    try {
+      for (const line of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n')) if (line !== '') out.push(Number(line));
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    } catch {
+      // vanished
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function removeCgroupTree(d: string): void {
+  try {
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(join(d, e.name));
+    rmdirSync(d);
+  } catch {
+    // already gone or busy (reported by the leak check)
+  }
+}
+
+/** Removes everything a slot may have left on the host (used before up and by down). */
+export async function cleanupSlotLeftovers(n: NetPlan, name: string, reporter: Reporter): Promise<void> {
+  const never = new AbortController().signal;
+  // processes: anything still running with our run dir in its command line (shims, stragglers)
+  const stragglers = findProcesses(runDir(name));
+  // pods: every process in our cgroup tree
+  for (const h of cgroupHierarchies()) stragglers.push(...pidsInCgroup(join(h, n.cgroupRoot)));
+  if (stragglers.length > 0) await stopPids([...new Set(stragglers)], 500, never);
+  const mounts = mountsUnder([runDir(name)]);
+  if (mounts.length > 0) await run('umount', ['-l', ...mounts], { allowFail: true });
+  if (existsSync(n.netnsPath)) await run('ip', ['netns', 'delete', n.netns], { allowFail: true });
+  await run('ip', ['link', 'delete', n.hostIf], { allowFail: true });
+  await run('nft', ['delete', 'table', 'ip', n.nftTable], { allowFail: true });
+  for (const h of cgroupHierarchies()) removeCgroupTree(join(h, n.cgroupRoot));
+  rmSync(runDir(name), { recursive: true, force: true });
+  reporter.info(`cleaned slot ${n.slot} (netns ${n.netns}, link ${n.hostIf}, nft ${n.nftTable}, cgroup ${n.cgroupRoot})`);
+}
+
+/** Stops everything of this worktree's cluster and removes what it created. Safe to repeat. */
+export async function localDown(ctx: LocalContext): Promise<void> {
+  const { paths, reporter } = ctx;
+  const state = readState(paths.stateDir);
+  const never = new AbortController().signal;
+  if (state === undefined) {
+    // maybe a slot record without state (crash during the first seconds of up)
+    const mine = listSlots().filter((s) => s.stateDir === paths.stateDir);
+    for (const s of mine) {
+      await cleanupSlotLeftovers(netPlan(s.slot), s.name, reporter);
+      releaseSlot(s.slot, paths.stateDir);
+    }
+    if (mine.length === 0) reporter.step(`no local cluster in ${paths.stateDir}`);
+    return;
+  }
+  reporter.step(`stopping cluster ${state.name}`);
+  const n = netPlan(state.slot);
+  const owned = (c: Component): number[] => {
+    const p = state.pids[c];
+    return p !== undefined && ownsPid(p, paths, state) ? [p] : [];
+  };
+  // node side first (kubelet would restart pods), then pods, then the control plane
+  await stopPids(['kubelet', 'kube-proxy', 'coredns', 'provisioner', 'kube-scheduler', 'kube-controller-manager'].flatMap((c) => owned(c as Component)), 3000, never);
+  const podPids: number[] = [];
+  for (const h of cgroupHierarchies()) podPids.push(...pidsInCgroup(join(h, n.cgroupRoot)));
+  const shims = findProcesses(runDir(state.name)).filter((p) => cmdline(p)?.includes('containerd-shim') === true);
+  await stopPids([...new Set([...podPids, ...shims])], 300, never);
+  await stopPids([...owned('containerd'), ...owned('kube-apiserver')], 3000, never);
+  await stopPids(owned('etcd'), 3000, never);
+  // stragglers that still mention our state dir (e.g. a component restarted by hand)
+  const rest = findProcesses(paths.stateDir);
+  if (rest.length > 0) await stopPids(rest, 1000, never);
+  reporter.info('removing mounts, network namespace, links, nft table, cgroups');
+  const l = layout(paths);
+  const mounts = mountsUnder([l.s, l.run]);
+  if (mounts.length > 0) await run('umount', ['-l', ...mounts], { allowFail: true });
+  await cleanupSlotLeftovers(n, state.name, reporter);
+  // kubelet's /var/log/containers symlinks into our pod log dir
+  try {
+    for (const f of readdirSync('/var/log/containers')) {
+      const p = join('/var/log/containers', f);
+      try {
+        if (readlinkSync(p).startsWith(l.podLogs)) rmSync(p, { force: true });
+      } catch {
+        // not a link
+      }
+    }
+  } catch {
+    // no dir
+  }
+  rmSync(l.s, { recursive: true, force: true });
+  releaseSlot(state.slot, paths.stateDir);
+  // restore ip_forward when the last local cluster is gone
+  if (listSlots().length === 0 && existsSync(ipForwardFile())) {
+    try {
+      writeFileSync('/proc/sys/net/ipv4/ip_forward', readFileSync(ipForwardFile(), 'utf8').trim());
+      rmSync(ipForwardFile(), { force: true });
+    } catch {
+      // leave it
+    }
+  }
+  try {
+    if (readFileSync(paths.kubeconfig, 'utf8').includes(state.server)) rmSync(paths.kubeconfig, { force: true });
+  } catch {
+    // none
+  }
+  removeEnvrcLine(paths);
+  reporter.step(`cluster ${state.name} is down`);
+}
+
+/** What is left on the host from this cluster (for tests and `status`): empty means clean. */
+export async function localLeftovers(name: string, slot: number, stateDir: string): Promise<string[]> {
+  const n = netPlan(slot);
+  const out: string[] = [];
+  const procs = [...findProcesses(runDir(name)), ...findProcesses(stateDir)];
+  if (procs.length > 0) out.push(`processes: ${procs.join(',')}`);
+  const mounts = mountsUnder([runDir(name), stateDir]);
+  if (mounts.length > 0) out.push(`mounts: ${mounts.join(', ')}`);
+  if (existsSync(n.netnsPath)) out.push(`netns ${n.netns}`);
+  const links = (await run('ip', ['-o', 'link', 'show'], { allowFail: true })).stdout;
+  if (links.includes(`${n.hostIf}@`) || links.includes(`${n.hostIf}:`)) out.push(`link ${n.hostIf}`);
+  const nft = (await run('nft', ['list', 'tables'], { allowFail: true })).stdout;
+  if (nft.split('\n').includes(`table ip ${n.nftTable}`)) out.push(`nft table ${n.nftTable}`);
+  for (const h of cgroupHierarchies()) if (existsSync(join(h, n.cgroupRoot))) out.push(`cgroup ${join(h, n.cgroupRoot)}`);
+  if (existsSync(runDir(name))) out.push(`dir ${runDir(name)}`);
+  if (existsSync(stateDir)) out.push(`dir ${stateDir}`);
+  return out;
+}
