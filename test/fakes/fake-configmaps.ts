@@ -40,6 +40,8 @@ export class FakeConfigMapServer {
   private revision = 0;
   private uids = 0;
   readonly calls: Record<FakeOp, number> = { get: 0, create: 0, replace: 0, delete: 0, list: 0 };
+  /** errors thrown to callers, by code (natural and injected) */
+  readonly errors: Record<string, number> = {};
   /** successful replaces per object name (e.g. counter CAS writes) */
   readonly replaces = new Map<string, number>();
 
@@ -112,12 +114,18 @@ export class FakeConfigMapServer {
   private async call<T>(call: FakeCall, options: CallOptions, apply: () => T): Promise<T> {
     this.calls[call.op]++;
     await tick();
-    if (options.signal.aborted) throw abortError(options.signal, `${call.op} configmap`);
-    this.fail(call, 'before');
-    const result = apply();
-    await tick();
-    this.fail(call, 'after');
-    return structuredClone(result);
+    try {
+      if (options.signal.aborted) throw abortError(options.signal, `${call.op} configmap`);
+      this.fail(call, 'before');
+      const result = apply();
+      await tick();
+      this.fail(call, 'after');
+      return structuredClone(result);
+    } catch (err) {
+      const code = err instanceof GcK8sError ? err.code : 'OTHER';
+      this.errors[code] = (this.errors[code] ?? 0) + 1;
+      throw err;
+    }
   }
 
   private fail(call: FakeCall, phase: 'before' | 'after'): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap } from '../../../src/core/k8s-types.js';
-import { eventFromInput } from '../../../src/events/event-json.js';
+import { encodeEventJson, eventFromInput } from '../../../src/events/event-json.js';
 import {
   buildCounterConfigMap,
   buildEventConfigMap,
@@ -73,11 +73,16 @@ describe('ConfigMap layout', () => {
 });
 
 describe('size limits', () => {
-  it('rejects events whose watch line would reach 64 KiB', () => {
+  it('rejects events whose watch line would reach 64 KiB, at the exact byte', () => {
     const ts = '2025-06-15T12:00:00Z';
-    expect(() => checkEventSize({ type: 't', actor: 'a', message: 'x'.repeat(65_400) }, ts)).not.toThrow();
-    expect(() => checkEventSize({ type: 't', actor: 'a', message: 'x'.repeat(65_500) }, ts)).toThrow(/below 65536 bytes/);
+    const check = (message: string) => () => {
+      checkEventSize({ type: 't', actor: 'a', message }, ts);
+    };
+    // bytes of the line besides the message, with the longest possible seq, plus the newline
+    const overhead = encodeEventJson(eventFromInput({ type: 't', actor: 'a', message: '' }, Number.MAX_SAFE_INTEGER, ts)).length + ',"message":""'.length + 1;
+    expect(check('x'.repeat(65_535 - overhead))).not.toThrow();
+    expect(check('x'.repeat(65_536 - overhead))).toThrow(/below 65536 bytes/);
     // multi-byte characters count in bytes
-    expect(() => checkEventSize({ type: 't', actor: 'a', message: '€'.repeat(22_000) }, ts)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(check('€'.repeat(22_000))).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
   });
 });

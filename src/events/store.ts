@@ -1,0 +1,185 @@
+// The event store behind `gc-events-k8s`: wires the counter, the seq index (fed by the watch
+// cache), the record queue, watch and pruning. All reads come from the cache; writes go through
+// the ConfigMapApi. See layout.ts for the ConfigMap layout shared with upstream.
+
+import type { Logger } from 'pino';
+import type { ConfigMap } from '../core/k8s-types.js';
+import type { Clock, ConfigMapApi, ObjectCache } from '../core/ports.js';
+import { GcK8sError } from '../errors.js';
+import { SequenceCounter } from './counter.js';
+import type { EventInput, GcEvent } from './event-json.js';
+import { matchesFilter, type EventFilter } from './filter.js';
+import { checkEventSize } from './limits.js';
+import { wallClockNanos } from './now-nanos.js';
+import { executePrune, type PruneResult } from './prune.js';
+import type { RetentionPolicy } from './retention.js';
+import type { RetryOptions } from './retry.js';
+import { SeqIndex } from './seq-index.js';
+import { formatRfc3339Nano } from './time.js';
+import { watchEvents } from './watch.js';
+import { EventWriter } from './writer.js';
+
+export interface EventStoreOptions {
+  /**
+   * How long a watcher waits for a missing seq once a higher one exists, before skipping it
+   * (logged). Covers writes in flight in other processes. Default 30 000.
+   */
+  readonly gapTimeoutMs?: number;
+  /** Most queued records that share one counter CAS. Default 32. */
+  readonly maxBatch?: number;
+  /** Counter CAS budget. Default 100 attempts, backoff 5 ms → 1 s, jittered; the caller's signal bounds it too. */
+  readonly casRetry?: RetryOptions;
+  /** Event create budget once a seq is reserved. Default 8 attempts, 50 ms → 2 s. */
+  readonly writeRetry?: RetryOptions;
+  /** Tombstone create budget. Default 4 attempts, 50 ms → 1 s. */
+  readonly tombstoneRetry?: RetryOptions;
+  /** Epoch nanoseconds for auto-filled ts. Default: the clock plus hrtime for sub-ms digits. */
+  readonly nowNanos?: () => bigint;
+}
+
+export interface EventStoreDeps {
+  readonly configMaps: ConfigMapApi;
+  /** A cache over EVENT_CACHE_SELECTOR (events, tombstones and the counter). Not closed by the store. */
+  readonly cache: ObjectCache<ConfigMap>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly namespace: string;
+  readonly options?: EventStoreOptions;
+}
+
+/** Gas City's event log in one namespace. Safe for concurrent use; several daemons may share a namespace. */
+export interface EventStore {
+  /** Waits for the cache, creates the counter if missing and repairs it if corrupted or behind. Idempotent. */
+  ensureRunning(signal: AbortSignal): Promise<void>;
+  /**
+   * Stores one event and resolves with it (seq assigned, ts filled only when absent/zero).
+   * TOO_LARGE is thrown before anything is written; the caller's signal bounds the wait for a seq,
+   * but once a seq is reserved the write completes (or is tombstoned) regardless.
+   */
+  record(input: EventInput, signal: AbortSignal): Promise<GcEvent>;
+  /** Matching events from the cache, ascending by seq. */
+  list(filter: EventFilter, signal: AbortSignal): Promise<GcEvent[]>;
+  /**
+   * The counter value (monotonic, also after pruning), or the highest stored seq if the counter
+   * is missing. Waits for this process's own in-flight records at or below it, so a watch from
+   * the returned seq misses none of them.
+   */
+  latestSeq(signal: AbortSignal): Promise<number>;
+  /**
+   * Events with seq > afterSeq: the stored ones, then live ones, strictly increasing and without
+   * duplicates. The iteration ends (returns normally) when `signal` aborts or the store closes.
+   */
+  watch(afterSeq: number, signal: AbortSignal): AsyncIterable<GcEvent>;
+  /** Deletes events per `policy` (after raising the counter to the highest stored seq). */
+  prune(policy: RetentionPolicy, signal: AbortSignal): Promise<PruneResult>;
+  /** Rejects queued records, ends watches, detaches from the cache. Does not close the cache. */
+  close(): void;
+}
+
+export function createEventStore(deps: EventStoreDeps): EventStore {
+  const options = deps.options ?? {};
+  const log = deps.log.child({ component: 'events', namespace: deps.namespace });
+  const lifetime = new AbortController();
+  const counter = new SequenceCounter({
+    configMaps: deps.configMaps,
+    clock: deps.clock,
+    log,
+    retry: options.casRetry ?? { attempts: 100, initialMs: 5, maxMs: 1000 },
+  });
+  const index = new SeqIndex(deps.clock, log, (cm) => {
+    counter.observe(cm);
+  });
+  const unsubscribe = deps.cache.subscribe((event) => {
+    index.apply(event);
+  });
+  const writer = new EventWriter({
+    configMaps: deps.configMaps,
+    counter,
+    index,
+    clock: deps.clock,
+    log,
+    lifetime: lifetime.signal,
+    maxBatch: options.maxBatch ?? 32,
+    writeRetry: options.writeRetry ?? { attempts: 8, initialMs: 50, maxMs: 2000 },
+    tombstoneRetry: options.tombstoneRetry ?? { attempts: 4, initialMs: 50, maxMs: 1000 },
+  });
+  const nowNanos = options.nowNanos ?? wallClockNanos(deps.clock);
+  let loaded = false;
+
+  const ready = async (signal: AbortSignal): Promise<void> => {
+    if (lifetime.signal.aborted) throw new GcK8sError('ABORTED', 'events: the event store is closed');
+    await deps.cache.synced({ signal });
+    if (!loaded) {
+      loaded = true;
+      index.load(deps.cache.list());
+    }
+  };
+
+  return {
+    async ensureRunning(signal) {
+      await ready(signal);
+      await counter.ensure(index.highest(), signal);
+    },
+
+    async record(input, signal) {
+      const ts = input.ts ?? formatRfc3339Nano(nowNanos());
+      checkEventSize(input, ts);
+      await ready(signal);
+      return writer.submit(input, ts, signal);
+    },
+
+    async list(filter, signal) {
+      await ready(signal);
+      const out: GcEvent[] = [];
+      for (const entry of index.entries()) {
+        if (entry.stored.kind === 'event' && matchesFilter(entry.stored.event, filter)) out.push(entry.stored.event);
+      }
+      return out;
+    },
+
+    async latestSeq(signal) {
+      await ready(signal);
+      const latest = Math.max(counter.maxKnown, index.highest());
+      for (;;) {
+        const pending = index.lowestPendingFrom(0);
+        if (pending === undefined || pending > latest) return latest;
+        await index.changed(signal);
+      }
+    },
+
+    watch(afterSeq, signal) {
+      if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+        throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${afterSeq}`);
+      }
+      return watchEvents({ index, clock: deps.clock, log, gapTimeoutMs: options.gapTimeoutMs ?? 30_000, ready, lifetime: lifetime.signal }, afterSeq, signal);
+    },
+
+    async prune(policy, signal) {
+      await ready(signal);
+      const items = index.entries().map((e) => ({ name: e.name, seq: e.stored.seq, resourceVersion: e.resourceVersion, createdMs: e.createdMs }));
+      const result = await executePrune(
+        {
+          configMaps: deps.configMaps,
+          clock: deps.clock,
+          log,
+          counter,
+          onDeleted: (item) => {
+            index.remove(item.name);
+          },
+        },
+        items,
+        policy,
+        signal,
+      );
+      index.markPruned(result.highestDeleted);
+      return result;
+    },
+
+    close() {
+      if (lifetime.signal.aborted) return;
+      lifetime.abort(new GcK8sError('ABORTED', 'events: the event store is closed'));
+      writer.rejectQueued();
+      unsubscribe();
+    },
+  };
+}
