@@ -20,6 +20,8 @@ export const ENTRY_ENV = {
 
 export const READY_MARKER = '/workspace/.gc-workspace-ready';
 export const OUTPUT_LOG = '/tmp/agent-output.log';
+/** created in $TMUX_TMPDIR (default /tmp) once the session and its env are complete */
+export const READY_FILE = '.gc-k8s-session-ready';
 
 export const ENTRYPOINT_SCRIPT = `set -u
 cmd=\${GC_K8S_COMMAND:-/bin/bash}
@@ -46,6 +48,7 @@ done
 set --
 for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
 tmux new-session -d -s main -x 200 -y 50 "$@" "$cmd" || fail "tmux new-session failed"
+touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
 tmux pipe-pane -t main -o 'cat >> ${OUTPUT_LOG}' 2>/dev/null
 while tmux has-session -t main 2>/dev/null; do sleep 1 & wait $!; done
 tail -c 2048 ${OUTPUT_LOG} >/dev/termination-log 2>/dev/null

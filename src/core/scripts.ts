@@ -1,9 +1,14 @@
+import { READY_FILE } from './entrypoint.js';
+
 // Fixed shell programs run in the agent container with exec. They contain no session data:
 // inputs arrive as argv ("$@") or stdin, so nothing user-supplied is ever parsed as shell.
 
-/** Waits (bounded by $1 tenths of a second) until tmux session main exists. Exit 0 when it does. */
+/**
+ * Waits (bounded by $1 tenths of a second) until the entrypoint reported the session complete
+ * (tmux up, session env set) and the session exists. Exit 0 when it does.
+ */
 export const WAIT_FOR_TMUX = `n=0
-while ! tmux has-session -t main 2>/dev/null; do
+while ! { [ -f "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}" ] && tmux has-session -t main 2>/dev/null; }; do
   n=$((n + 1)); [ "$n" -gt "$1" ] && exit 1
   sleep 0.1
 done`;

@@ -19,6 +19,7 @@ import { NUDGE, PROCESS_ALIVE, UNTAR } from './scripts.js';
 import { safeJoin, WORKSPACE } from './paths.js';
 import { tarStream } from './tar.js';
 import { basename, posix } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { startSession } from './session-start.js';
 import { stopSession } from './session-stop.js';
 import type { StartRequest } from './start-request.js';
@@ -29,13 +30,16 @@ export interface SessionDeps {
   readonly options: SessionOptions;
   readonly clock: Clock;
   readonly log: Logger;
+  /** shared by every provider of the namespace, so ops on one session never interleave */
+  readonly locks: KeyedMutex;
 }
 
 export class SessionProvider {
-  private readonly locks = new KeyedMutex();
-  private nudgeCounter = 0;
+  private readonly locks: KeyedMutex;
 
-  constructor(readonly deps: SessionDeps) {}
+  constructor(readonly deps: SessionDeps) {
+    this.locks = deps.locks;
+  }
 
   /** All agent pods, from a cache that is known to be usable (synced and not stale). */
   async agentPods(signal: AbortSignal): Promise<Pod[]> {
@@ -137,7 +141,7 @@ export class SessionProvider {
   nudge(name: string, text: string, signal: AbortSignal): Promise<void> {
     if (text === '') return Promise.resolve();
     return this.locks.run(`${name}\u0000input`, async () => {
-      const buffer = `gck8s-${process.pid}-${++this.nudgeCounter}`;
+      const buffer = `gck8s-${randomUUID()}`;
       const delay = (this.deps.options.nudgeEnterDelayMs / 1000).toFixed(3);
       await this.bestEffort('nudge', name, ['sh', '-c', NUDGE, 'sh', buffer, delay], signal, Buffer.from(text, 'utf8'));
     });

@@ -1,7 +1,8 @@
 // Streams a local file or directory as a tar archive for `tar -x` inside a pod, the way Gas
 // City's native staging does: symlinks dereferenced (broken ones skipped), sockets/fifos/devices
 // skipped, ownership zeroed, and each file read for exactly the size in its header so a file
-// growing meanwhile cannot corrupt the stream.
+// growing meanwhile cannot corrupt the stream. The tree is listed (and its size checked) before
+// anything is streamed, so an oversized source fails before the exec starts.
 
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
@@ -18,30 +19,17 @@ export interface TarSource {
   readonly maxBytes: number;
 }
 
-async function addFile(p: Pack, path: string, name: string, size: number, mode: number, mtime: Date): Promise<void> {
-  const done = new Promise<void>((resolve, reject) => {
-    const entry = p.entry({ name, size, mode, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, (err) => {
-      if (err) reject(err);
-      else resolve();
-    });
-    void (async () => {
-      if (size > 0) {
-        for await (const chunk of createReadStream(path, { start: 0, end: size - 1 })) {
-          if (!entry.write(chunk as Buffer)) await new Promise<void>((r) => entry.once('drain', () => { r(); }));
-        }
-      }
-      entry.end(undefined);
-    })().catch((err: unknown) => {
-      entry.destroy(err instanceof Error ? err : new Error(String(err)));
-      reject(err instanceof Error ? err : new Error(String(err)));
-    });
-  });
-  await done;
+interface Entry {
+  readonly name: string;
+  readonly full: string;
+  readonly dir: boolean;
+  readonly size: number;
+  readonly mode: number;
+  readonly mtime: Date;
 }
 
-async function walk(p: Pack, root: string, rel: string, budget: { left: number; limit: number; source: string }): Promise<void> {
-  const dir = rel === '' ? root : join(root, rel);
-  const names = (await readdir(dir)).sort();
+async function list(root: string, rel: string, out: Entry[]): Promise<void> {
+  const names = (await readdir(rel === '' ? root : join(root, rel))).sort();
   for (const name of names) {
     const relPath = rel === '' ? name : `${rel}/${name}`;
     const full = join(root, relPath);
@@ -54,16 +42,33 @@ async function walk(p: Pack, root: string, rel: string, budget: { left: number; 
       }
     }
     if (info.isDirectory()) {
-      p.entry({ name: `${relPath}/`, type: 'directory', mode: info.mode & 0o7777, mtime: info.mtime, uid: 0, gid: 0 });
-      await walk(p, root, relPath, budget);
+      out.push({ name: `${relPath}/`, full, dir: true, size: 0, mode: info.mode & 0o7777, mtime: info.mtime });
+      await list(root, relPath, out);
     } else if (info.isFile()) {
-      budget.left -= info.size;
-      if (budget.left < 0) {
-        throw new GcK8sError('TOO_LARGE', `staging ${budget.source}: more than ${budget.limit} bytes of files`);
-      }
-      await addFile(p, full, relPath, info.size, info.mode & 0o7777, info.mtime);
+      out.push({ name: relPath, full, dir: false, size: info.size, mode: info.mode & 0o7777, mtime: info.mtime });
     }
   }
+}
+
+async function addFile(p: Pack, e: Entry): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const entry = p.entry({ name: e.name, size: e.size, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, (err) => {
+      if (err) reject(err);
+      else resolve();
+    });
+    void (async () => {
+      if (e.size > 0) {
+        for await (const chunk of createReadStream(e.full, { start: 0, end: e.size - 1 })) {
+          if (!entry.write(chunk as Buffer)) await new Promise<void>((r) => entry.once('drain', () => { r(); }));
+        }
+      }
+      entry.end(undefined);
+    })().catch((err: unknown) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      entry.destroy(error);
+      reject(error);
+    });
+  });
 }
 
 /** A tar stream of `source`, or undefined when the path does not exist. */
@@ -74,18 +79,26 @@ export async function tarStream(source: TarSource): Promise<AsyncIterable<Uint8A
   } catch {
     return undefined;
   }
+  const entries: Entry[] = [];
+  if (info.isDirectory()) await list(source.path, '', entries);
+  else entries.push({ name: source.entryName ?? 'file', full: source.path, dir: false, size: info.size, mode: info.mode & 0o7777, mtime: info.mtime });
+  const total = entries.reduce((sum, e) => sum + e.size, 0);
+  if (total > source.maxBytes) {
+    throw new GcK8sError('TOO_LARGE', `staging ${source.path}: ${total} bytes, more than the limit of ${source.maxBytes}`);
+  }
   const p = createPack();
-  const budget = { left: source.maxBytes, limit: source.maxBytes, source: source.path };
-  const fill = info.isDirectory()
-    ? walk(p, source.path, '', budget)
-    : (() => {
-        budget.left -= info.size;
-        if (budget.left < 0) return Promise.reject(new GcK8sError('TOO_LARGE', `staging ${source.path}: larger than ${source.maxBytes} bytes`));
-        return addFile(p, source.path, source.entryName ?? 'file', info.size, info.mode & 0o7777, info.mtime);
-      })();
-  fill.then(
-    () => { p.finalize(); },
-    (err: unknown) => { p.destroy(err instanceof Error ? err : new Error(String(err))); },
+  void (async () => {
+    for (const e of entries) {
+      if (e.dir) p.entry({ name: e.name, type: 'directory', mode: e.mode, mtime: e.mtime, uid: 0, gid: 0 });
+      else await addFile(p, e);
+    }
+  })().then(
+    () => {
+      p.finalize();
+    },
+    (err: unknown) => {
+      p.destroy(err instanceof Error ? err : new Error(String(err)));
+    },
   );
   // streamx streams are async-iterable at runtime; its typings just do not say so.
   return p as unknown as AsyncIterable<Uint8Array>;

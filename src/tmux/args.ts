@@ -3,28 +3,32 @@
 
 export const TMUX_SESSION = 'main';
 const T = ['-t', TMUX_SESSION] as const;
+// -u: the exec'd client must not assume an ASCII locale (containers often have no LANG), or
+// tmux prints non-ASCII and control characters of panes and variables as '_'.
+const tmux = 'tmux';
 
 export const tmuxArgs = {
-  hasSession: (): string[] => ['tmux', 'has-session', ...T],
-  interrupt: (): string[] => ['tmux', 'send-keys', ...T, 'C-c'],
-  sendKeys: (keys: readonly string[]): string[] => ['tmux', 'send-keys', ...T, ...keys],
-  enter: (): string[] => ['tmux', 'send-keys', ...T, 'Enter'],
+  hasSession: (): string[] => [tmux, '-u', 'has-session', ...T],
+  interrupt: (): string[] => [tmux, '-u', 'send-keys', ...T, 'C-c'],
+  sendKeys: (keys: readonly string[]): string[] => [tmux, '-u', 'send-keys', ...T, ...keys],
+  enter: (): string[] => [tmux, '-u', 'send-keys', ...T, 'Enter'],
   /** lines <= 0: the whole scrollback */
   capturePane: (lines: number): string[] => [
-    'tmux',
+    tmux,
+    '-u',
     'capture-pane',
     ...T,
     '-p',
     '-S',
     lines > 0 ? `-${Math.floor(lines)}` : '-',
   ],
-  setEnv: (key: string, value: string): string[] => ['tmux', 'set-environment', ...T, key, value],
-  showEnv: (key: string): string[] => ['tmux', 'show-environment', ...T, key],
-  unsetEnv: (key: string): string[] => ['tmux', 'set-environment', ...T, '-u', key],
-  lastActivity: (): string[] => ['tmux', 'display-message', ...T, '-p', '#{session_activity}'],
-  isAttached: (): string[] => ['tmux', 'display-message', ...T, '-p', '#{session_attached}'],
-  clearHistory: (): string[] => ['tmux', 'clear-history', ...T],
-  attach: (): string[] => ['tmux', 'attach', ...T],
+  setEnv: (key: string, value: string): string[] => [tmux, '-u', 'set-environment', ...T, key, value],
+  showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, key],
+  unsetEnv: (key: string): string[] => [tmux, '-u', 'set-environment', ...T, '-u', key],
+  lastActivity: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_activity}'],
+  isAttached: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_attached}'],
+  clearHistory: (): string[] => [tmux, '-u', 'clear-history', ...T],
+  attach: (): string[] => [tmux, '-u', 'attach', ...T],
 };
 
 /**

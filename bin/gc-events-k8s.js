@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Gas City exec events provider: forwards to the gc-k8s daemon.
+import { runExecProvider } from '../dist/client/exec-provider.js';
+
+process.exitCode = await runExecProvider('events', {
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+});

@@ -1,0 +1,149 @@
+// `gc-k8s`: the composition root. The only module that reads process.env, installs signal
+// handlers and decides the process exit code. Subcommands load their code lazily so that quick
+// commands stay quick.
+
+import { readFileSync } from 'node:fs';
+import { describeError } from '../errors.js';
+
+export interface CliIo {
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const USAGE = `usage: gc-k8s <command> [args]
+
+  serve [--socket PATH]         run the daemon in the foreground (clients start it on demand)
+  status                        daemon and watch-cache status for the current config
+  stop-daemon                   stop the daemon serving this KUBECONFIG
+  attach <session>              attach your terminal to a session's tmux (kubectl exec -it)
+  session <op> [args]           run an exec session op (as gc-session-k8s)
+  events <op> [args]            run an exec events op (as gc-events-k8s)
+  beads <op> [args]             run an exec beads op (as gc-beads-k8s)
+  cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
+  config table|check            print the configuration table, or check the current config
+  version
+`;
+
+async function serve(io: CliIo, args: readonly string[]): Promise<number> {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({ args: [...args], options: { socket: { type: 'string' }, 'log-level': { type: 'string' } } });
+  const { socketPath } = await import('../protocol/socket-path.js');
+  const { createLogger } = await import('../log/logger.js');
+  const { runDaemon } = await import('../daemon/run.js');
+  const { createKubeClient } = await import('../k8s/client.js');
+  const { createEventsHandler } = await import('../daemon/events-handler.js');
+  const log = createLogger({ level: values['log-level'] ?? io.env['GC_K8S_LOG_LEVEL'] ?? 'info' });
+  const qps = io.env['GC_K8S_QPS'];
+  const burst = io.env['GC_K8S_BURST'];
+  const daemon = await runDaemon({
+    socket: values.socket ?? socketPath(io.env),
+    log,
+    version: version(),
+    clusterClient: (context, signal) =>
+      createKubeClient({
+        log,
+        env: io.env,
+        signal,
+        ...(context === '' ? {} : { context }),
+        ...(qps === undefined ? {} : { qps: Number(qps) }),
+        ...(burst === undefined ? {} : { burst: Number(burst) }),
+      }),
+    extraHandlers: { events: createEventsHandler() },
+  });
+  const onSignal = (sig: string) => () => {
+    daemon.shutdown(sig);
+  };
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  process.once('SIGINT', onSignal('SIGINT'));
+  await daemon.closed;
+  return 0;
+}
+
+async function admin(io: CliIo, op: string): Promise<number> {
+  const { forward, makeRequest } = await import('../client/exec-provider.js');
+  return forward(makeRequest('admin', op, [], io), io);
+}
+
+export async function main(io: CliIo): Promise<number> {
+  const [command, ...rest] = io.argv;
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(io, rest);
+      case 'status':
+        return await admin(io, 'status');
+      case 'stop-daemon': {
+        const { socketPath } = await import('../protocol/socket-path.js');
+        const { socketAlive } = await import('../daemon/server.js');
+        if (!(await socketAlive(socketPath(io.env)))) {
+          io.stdout.write('no daemon running\n');
+          return 0;
+        }
+        return await admin({ ...io, env: { ...io.env, GC_K8S_NO_AUTOSTART: '1' } }, 'shutdown');
+      }
+      case 'attach':
+      case 'session':
+      case 'events':
+      case 'beads': {
+        const { runExecProvider } = await import('../client/exec-provider.js');
+        const provider = command === 'attach' ? 'session' : command;
+        return await runExecProvider(provider, { ...io, argv: command === 'attach' ? ['attach', ...rest] : rest });
+      }
+      case 'cluster': {
+        const { runClusterCommand } = await import('../cluster/cli.js');
+        const controller = new AbortController();
+        const onInt = (): void => {
+          controller.abort(new Error('interrupted'));
+        };
+        process.once('SIGINT', onInt);
+        process.once('SIGTERM', onInt);
+        try {
+          return await runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal: controller.signal });
+        } finally {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onInt);
+        }
+      }
+      case 'config': {
+        const { configTableMarkdown, loadConfig } = await import('../config/load.js');
+        if (rest[0] === 'table') {
+          io.stdout.write(`${configTableMarkdown()}\n`);
+          return 0;
+        }
+        if (rest[0] === 'check') {
+          const config = loadConfig({ env: io.env, cwd: io.cwd });
+          for (const w of config.warnings) io.stderr.write(`warning: ${w}\n`);
+          io.stdout.write(`${JSON.stringify({ cityToml: config.cityToml, context: config.context, pod: config.pod, session: config.session }, null, 2)}\n`);
+          return 0;
+        }
+        io.stderr.write('usage: gc-k8s config table|check\n');
+        return 2;
+      }
+      case 'version':
+      case '--version':
+        io.stdout.write(`${version()}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.stderr.write(`gc-k8s: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    io.stderr.write(`gc-k8s ${command}: ${describeError(err)}\n`);
+    return 1;
+  }
+}

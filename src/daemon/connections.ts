@@ -1,0 +1,59 @@
+// One Kubernetes client per kubeconfig context, created on first use and kept warm; namespace
+// clients (with their watch caches) come from it.
+
+import type { NamespaceClient } from '../core/ports.js';
+import type { Logger } from '../log/logger.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import type { Connections } from './context.js';
+
+/** The slice of the k8s adapter the daemon needs (src/k8s implements it; tests fake it). */
+export interface ClusterClient {
+  forNamespace(namespace: string): NamespaceClient;
+  close(): Promise<void>;
+}
+
+export type ClusterClientFactory = (context: string, signal: AbortSignal) => Promise<ClusterClient>;
+
+export class DaemonConnections implements Connections {
+  private readonly clients = new Map<string, Promise<ClusterClient>>();
+  private readonly lockTables = new Map<string, KeyedMutex>();
+
+  constructor(
+    private readonly factory: ClusterClientFactory,
+    private readonly log: Logger,
+  ) {}
+
+  private client(context: string, signal: AbortSignal): Promise<ClusterClient> {
+    let client = this.clients.get(context);
+    if (client === undefined) {
+      client = this.factory(context, signal);
+      this.clients.set(context, client);
+      // A failed connection is not cached: the next request tries again.
+      client.catch((err: unknown) => {
+        this.log.warn({ err, context }, 'cannot create kubernetes client');
+        this.clients.delete(context);
+      });
+    }
+    return client;
+  }
+
+  async namespace(context: string, namespace: string, signal: AbortSignal): Promise<NamespaceClient> {
+    return (await this.client(context, signal)).forNamespace(namespace);
+  }
+
+  locks(context: string, namespace: string): KeyedMutex {
+    const key = `${context}\u0000${namespace}`;
+    let locks = this.lockTables.get(key);
+    if (locks === undefined) {
+      locks = new KeyedMutex();
+      this.lockTables.set(key, locks);
+    }
+    return locks;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.allSettled(all.map(async (c) => (await c).close()));
+  }
+}

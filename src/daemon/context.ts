@@ -1,0 +1,29 @@
+// What a handler gets for one request: its resolved config, a logger, a deadline signal, the
+// namespace client for the config's context and namespace, and frame writers.
+
+import type { Config } from '../config/load.js';
+import type { NamespaceClient } from '../core/ports.js';
+import type { Logger } from '../log/logger.js';
+import type { Request } from '../protocol/messages.js';
+import type { KeyedMutex } from '../util/keyed-mutex.js';
+
+export interface Connections {
+  /** The client for a kubeconfig context ('' = current/in-cluster) and namespace, created once. */
+  namespace(context: string, namespace: string, signal: AbortSignal): Promise<NamespaceClient>;
+  /** Per-namespace serialization shared by all requests. */
+  locks(context: string, namespace: string): KeyedMutex;
+}
+
+export interface RequestContext {
+  readonly request: Request;
+  readonly config: Config;
+  readonly log: Logger;
+  /** fires when the client disconnects or the daemon shuts down */
+  readonly signal: AbortSignal;
+  readonly connections: Connections;
+  out(data: string): void;
+  err(data: string): void;
+}
+
+/** A handler returns the exit code; thrown GcK8sErrors become exit 1 with their message. */
+export type Handler = (ctx: RequestContext) => Promise<number>;

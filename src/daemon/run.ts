@@ -1,0 +1,62 @@
+// `gc-k8s serve`: wires config, logging, Kubernetes clients and handlers, serves the socket,
+// and shuts down cleanly on SIGTERM/SIGINT (stop accepting, cancel in-flight work, close
+// watches and connections, flush logs).
+
+import type { Server } from 'node:net';
+import type { Logger } from '../log/logger.js';
+import { listen } from './server.js';
+import { createRouter } from './router.js';
+import { DaemonConnections, type ClusterClientFactory } from './connections.js';
+import { handleSession } from './session-handler.js';
+import { createAdminHandler } from './admin-handler.js';
+import type { Handler } from './context.js';
+
+export interface DaemonOptions {
+  readonly socket: string;
+  readonly log: Logger;
+  readonly version: string;
+  readonly clusterClient: ClusterClientFactory;
+  readonly extraHandlers?: { events?: Handler; beads?: Handler };
+}
+
+export interface RunningDaemon {
+  readonly server: Server;
+  /** resolves when the daemon has fully stopped */
+  readonly closed: Promise<void>;
+  shutdown(reason: string): void;
+}
+
+export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { log } = options;
+  const stop = new AbortController();
+  const connections = new DaemonConnections(options.clusterClient, log);
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let shuttingDown = false;
+
+  const shutdown = (reason: string): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ reason }, 'daemon shutting down');
+    server.close();
+    stop.abort(new Error(`daemon shutting down: ${reason}`));
+    void connections.close().finally(() => {
+      log.info('daemon stopped');
+      log.flush();
+      resolveClosed();
+    });
+  };
+
+  const router = createRouter({
+    log,
+    connections,
+    handlers: {
+      session: handleSession,
+      admin: createAdminHandler({ startedAt: Date.now(), version: options.version, shutdown: () => { shutdown('shutdown request'); } }),
+      ...(options.extraHandlers ?? {}),
+    },
+  });
+  const server = await listen(options.socket, router, log, stop.signal);
+  log.info({ socket: options.socket, version: options.version }, 'daemon listening');
+  return { server, closed, shutdown };
+}

@@ -1,0 +1,122 @@
+// The daemon's Unix socket: owner-only (0700 directory, 0600 socket), one request per
+// connection, every request bounded and cancelled when its client goes away.
+
+import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { describeError, GcK8sError, toGcK8sError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { encodeLine, LineDecoder } from '../protocol/framing.js';
+import { EXIT_ERROR, EXIT_UNKNOWN_OP, PROTOCOL_VERSION, type Frame, type Request } from '../protocol/messages.js';
+
+export type RequestHandler = (request: Request, io: { out: (d: string) => void; err: (d: string) => void; signal: AbortSignal }) => Promise<number>;
+
+function parseRequest(line: string): Request {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new GcK8sError('BAD_REQUEST', 'request is not JSON');
+  }
+  const r = value as Partial<Request>;
+  if (typeof r !== 'object' || r.v !== PROTOCOL_VERSION || typeof r.op !== 'string' || !Array.isArray(r.args)) {
+    throw new GcK8sError('BAD_REQUEST', `request is not protocol v${PROTOCOL_VERSION} (client and daemon versions differ?)`);
+  }
+  return { ...r, env: r.env ?? {}, cwd: r.cwd ?? '/' } as Request;
+}
+
+/** True when something already answers on the socket (another daemon). */
+export function socketAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+export async function listen(path: string, handler: RequestHandler, log: Logger, shutdown: AbortSignal): Promise<Server> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(path), 0o700);
+  if (await socketAlive(path)) throw new GcK8sError('INTERNAL', `another daemon already serves ${path}`);
+  try {
+    unlinkSync(path); // a stale socket of a daemon that was killed
+  } catch {
+    /* absent */
+  }
+  const server = createServer((socket) => {
+    serve(socket, handler, log, shutdown);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // umask so the socket is never group/world accessible, even for an instant
+    const old = process.umask(0o177);
+    server.listen(path, () => {
+      process.umask(old);
+      resolve();
+    });
+  });
+  chmodSync(path, 0o600);
+  return server;
+}
+
+function serve(socket: Socket, handler: RequestHandler, log: Logger, shutdown: AbortSignal): void {
+  const decoder = new LineDecoder();
+  const closed = new AbortController();
+  const signal = AbortSignal.any([closed.signal, shutdown]);
+  let started = false;
+  const write = (frame: Frame): void => {
+    if (!socket.destroyed) socket.write(encodeLine(frame));
+  };
+  socket.setEncoding('utf8');
+  socket.on('close', () => {
+    closed.abort(new GcK8sError('ABORTED', 'client disconnected'));
+  });
+  socket.on('error', () => {
+    /* the close handler covers it */
+  });
+  socket.on('data', (chunk: string) => {
+    if (started) return;
+    let lines: string[];
+    try {
+      lines = decoder.push(chunk);
+    } catch (err) {
+      write({ t: 'end', exit: EXIT_ERROR, code: 'BAD_REQUEST', message: describeError(err) });
+      socket.end();
+      return;
+    }
+    const line = lines[0];
+    if (line === undefined) return;
+    started = true;
+    void (async () => {
+      const begin = performance.now();
+      let request: Request | undefined;
+      try {
+        request = parseRequest(line);
+        const exit = await handler(request, {
+          out: (data) => {
+            write({ t: 'out', data });
+          },
+          err: (data) => {
+            write({ t: 'err', data });
+          },
+          signal,
+        });
+        write({ t: 'end', exit });
+        log.debug({ provider: request.provider, op: request.op, exit, ms: Math.round(performance.now() - begin) }, 'request');
+      } catch (err) {
+        const e = toGcK8sError(err);
+        const exit = e.code === 'UNKNOWN_OP' ? EXIT_UNKNOWN_OP : EXIT_ERROR;
+        write({ t: 'end', exit, code: e.code, message: describeError(e) });
+        const level = e.code === 'BAD_REQUEST' || e.code === 'SESSION_EXISTS' ? 'info' : 'warn';
+        log[level]({ provider: request?.provider, op: request?.op, args: request?.args, code: e.code, err: e, ms: Math.round(performance.now() - begin) }, 'request failed');
+      } finally {
+        socket.end();
+      }
+    })();
+  });
+}

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { buildAgentPod, needsStaging } from '../../../src/core/pod-manifest.js';
+import { buildPodEnv, projectDolt } from '../../../src/core/pod-env.js';
+import { DEFAULT_POD_SETTINGS, type PodSettings } from '../../../src/core/pod-settings.js';
+import { parseStartRequest } from '../../../src/core/start-request.js';
+import { rewriteCityPath, podWorkDir, safeJoin } from '../../../src/core/paths.js';
+
+const settings: PodSettings = { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test' };
+const req = (json: object) => parseStartRequest(JSON.stringify(json));
+
+describe('buildAgentPod', () => {
+  const pod = buildAgentPod(
+    'demo/coder',
+    req({ command: 'claude --x', work_dir: '/home/u/city/demo-rig', env: { GC_CITY: '/home/u/city', GC_AGENT: 'coder', GC_SESSION_ID: 's-1' }, pre_start: ['echo hi'] }),
+    settings,
+  );
+  const container = pod.spec.containers[0]!;
+  const env = new Map(container.env!.map((e) => [e.name, e]));
+
+  it('keeps the labels, annotation, container and restart policy of the upstream providers', () => {
+    expect(pod.metadata.labels).toMatchObject({ app: 'gc-agent', 'gc-session': 'demo-coder', 'gc-agent': 'coder' });
+    expect(pod.metadata.annotations!['gc-session-name']).toBe('demo/coder');
+    expect(pod.metadata.name).toMatch(/^demo-coder-[0-9a-f]{8}$/);
+    expect(container.name).toBe('agent');
+    expect(pod.spec.restartPolicy).toBe('Never');
+    expect(container.workingDir).toBe('/workspace/demo-rig');
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+  });
+
+  it('is secure by default: no token, non-root, nothing escalates, fast termination', () => {
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.spec.terminationGracePeriodSeconds).toBe(5);
+  });
+
+  it('mounts ws at /workspace and an emptyDir at the controller city path', () => {
+    expect(container.volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: 'ws', mountPath: '/workspace' },
+        { name: 'city', mountPath: '/home/u/city' },
+        { name: 'claude-config', mountPath: '/tmp/claude-secret', readOnly: true },
+      ]),
+    );
+  });
+
+  it('passes command, pre_start and session env through environment variables, not the script', () => {
+    expect(env.get('GC_K8S_COMMAND')?.value).toBe('claude --x');
+    expect(env.get('GC_K8S_PRE_START_COUNT')?.value).toBe('1');
+    expect(env.get('GC_K8S_PRE_START_1')?.value).toBe('echo hi');
+    expect(env.get('GC_K8S_SESSION_ENV')?.value?.split(' ')).toEqual(expect.arrayContaining(['GC_SESSION_ID', 'GC_CITY', 'GC_TMUX_SESSION']));
+    expect(container.command?.[2]).not.toContain('claude --x');
+  });
+
+  it('remaps city paths to /workspace', () => {
+    expect(env.get('GC_CITY')?.value).toBe('/workspace');
+    expect(env.get('GC_DIR')).toBeUndefined();
+  });
+
+  it('uses no security context at pod_security=none and no image default user assumption at baseline', () => {
+    const none = buildAgentPod('x', req({}), { ...settings, podSecurity: 'none' });
+    expect(none.spec.securityContext).toBeUndefined();
+    expect(none.spec.containers[0]!.securityContext).toBeUndefined();
+    const baseline = buildAgentPod('x', req({}), { ...settings, podSecurity: 'baseline' });
+    expect(baseline.spec.securityContext).toBeUndefined();
+    expect(baseline.spec.containers[0]!.securityContext?.runAsNonRoot).toBeUndefined();
+  });
+
+  it('prebaked images get no workspace volume and no staging', () => {
+    const p = buildAgentPod('x', req({ overlay_dir: '/o' }), { ...settings, prebaked: true });
+    expect(p.spec.volumes!.map((v) => v.name)).toEqual(['claude-config']);
+    expect(needsStaging(req({ overlay_dir: '/o' }), { ...settings, prebaked: true })).toBe(false);
+  });
+});
+
+describe('buildPodEnv', () => {
+  it('projects loopback Dolt to the managed alias and keeps remote hosts', () => {
+    expect(projectDolt({ GC_DOLT_HOST: '127.0.0.1', GC_DOLT_PORT: '33061' }, settings)).toEqual({ host: 'dolt.gc.svc.cluster.local', port: '3307' });
+    expect(projectDolt({ GC_DOLT_HOST: 'db.example', GC_DOLT_PORT: '3306' }, settings)).toEqual({ host: 'db.example', port: '3306' });
+    expect(projectDolt({ GC_DOLT_PORT: '3306' }, settings)).toEqual({ host: 'dolt.gc.svc.cluster.local', port: '3307' });
+    expect(projectDolt({}, settings)).toBeUndefined();
+    expect(() => projectDolt({ GC_DOLT_HOST: 'db' }, settings)).toThrow(/requires both GC_DOLT_HOST and GC_DOLT_PORT/);
+  });
+
+  it('never puts passwords in the pod spec: they are Secret references', () => {
+    const { env } = buildPodEnv({ GC_DOLT_PASSWORD: 'hunter2', BEADS_DOLT_PASSWORD: 'x' }, '', settings);
+    const pw = env.find((e) => e.name === 'GC_DOLT_PASSWORD');
+    expect(pw?.value).toBeUndefined();
+    expect(pw?.valueFrom?.secretKeyRef).toEqual({ name: 'gc-dolt-credentials', key: 'password', optional: true });
+    expect(JSON.stringify(env)).not.toContain('hunter2');
+  });
+
+  it('drops provider selectors, sorts deterministically and adds GC_TMUX_SESSION', () => {
+    const { env } = buildPodEnv({ Z: '1', A: '2', GC_SESSION: 'exec:x', GC_BEADS: 'b', GC_EVENTS: 'e' }, '', settings);
+    const names = env.map((e) => e.name);
+    expect(names).toEqual([...names].sort());
+    expect(names).not.toContain('GC_SESSION');
+    expect(env.find((e) => e.name === 'GC_TMUX_SESSION')?.value).toBe('main');
+  });
+
+  it('remaps store and rig roots under the city', () => {
+    const { env } = buildPodEnv({ GC_CITY: '/c', GC_STORE_ROOT: '/c/rig1', GC_RIG_ROOT: '/elsewhere', GC_DIR: '/c/rig1' }, '/c/rig1', settings);
+    const get = (n: string) => env.find((e) => e.name === n)?.value;
+    expect(get('GC_STORE_ROOT')).toBe('/workspace/rig1');
+    expect(get('GC_RIG_ROOT')).toBe('/elsewhere');
+    expect(get('GC_DIR')).toBe('/workspace/rig1');
+  });
+});
+
+describe('paths', () => {
+  it('rewrites the city path only as a whole path', () => {
+    expect(rewriteCityPath('cd /city/rig && run /cityscape/x "/city"', '/city')).toBe('cd /workspace/rig && run /cityscape/x "/workspace"');
+  });
+  it('maps work dirs outside the city to /workspace', () => {
+    expect(podWorkDir('/tmp', '')).toBe('/workspace');
+    expect(podWorkDir('/other/x', '/city')).toBe('/workspace');
+  });
+  it('refuses destinations that escape the workspace', () => {
+    expect(safeJoin('/workspace', '../etc')).toBeUndefined();
+    expect(safeJoin('/workspace', '/etc')).toBeUndefined();
+    expect(safeJoin('/workspace', 'a/../b')).toBe('/workspace/b');
+  });
+});
+
+describe('parseStartRequest', () => {
+  it('rejects bad JSON and wrong types with a clear message', () => {
+    expect(() => parseStartRequest('{')).toThrow(/invalid JSON/);
+    expect(() => parseStartRequest('[]')).toThrow(/JSON object/);
+    expect(() => parseStartRequest('{"env":{"A":{}}}')).toThrow(/env "A"/);
+    expect(() => parseStartRequest('{"copy_files":[{"src":""}]}')).toThrow(/copy_files\[0\]/);
+  });
+  it('accepts the full payload gc sends', () => {
+    const r = parseStartRequest(
+      JSON.stringify({ work_dir: '/w', command: 'c', env: { A: 'b', N: 3 }, ready_delay_ms: 10, process_names: ['claude'], nudge: 'hi', copy_files: [{ src: '/s', rel_dst: 'd' }], pack_overlay_dirs: ['/p'] }),
+    );
+    expect(r.env).toEqual({ A: 'b', N: '3' });
+    expect(r.copyFiles).toEqual([{ src: '/s', relDst: 'd' }]);
+    expect(r.processNames).toEqual(['claude']);
+  });
+});

@@ -1,0 +1,123 @@
+// The entrypoint and exec scripts run for real (sh + tmux on this machine).
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/core/entrypoint.js';
+import { NUDGE, PROCESS_ALIVE, UNTAR, WAIT_FOR_TMUX } from '../../../src/core/scripts.js';
+import { tarStream } from '../../../src/core/tar.js';
+import { createSandbox, until, type Sandbox } from '../../helpers/local-sh.js';
+
+let sb: Sandbox;
+beforeEach(() => {
+  sb = createSandbox();
+});
+afterEach(() => {
+  sb.cleanup();
+});
+
+function startEntrypoint(env: Record<string, string>) {
+  const child = spawn('sh', ['-c', ENTRYPOINT_SCRIPT], { env: { ...sb.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+  return { child, exited, stderr: () => stderr };
+}
+
+describe('agent entrypoint', () => {
+  it('starts tmux session main carrying the session env verbatim, and exits 0 promptly on SIGTERM', async () => {
+    const tricky = 'a "b" $HOME `id` \\n\nsecond=line';
+    const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_SESSION_ENV: 'GC_SESSION_ID TRICKY', GC_SESSION_ID: 's-42', TRICKY: tricky });
+    await until(() => (sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '0']), sb.tmux('has-session', '-t', 'main').status === 0), 'tmux session');
+    expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '50'])).status).toBe(0);
+    expect(sb.tmux('show-environment', '-t', 'main', 'GC_SESSION_ID').stdout).toBe('GC_SESSION_ID=s-42\n');
+    expect(sb.tmux('-u', 'show-environment', '-t', 'main', 'TRICKY').stdout).toBe(`TRICKY=${tricky}\n`);
+    // internal variables do not leak into the session
+    expect(sb.tmux('show-environment', '-t', 'main', 'GC_K8S_COMMAND').status).not.toBe(0);
+    ep.child.kill('SIGTERM');
+    expect(await ep.exited).toBe(0);
+    expect(sb.tmux('has-session', '-t', 'main').status).not.toBe(0);
+  });
+
+  it('exits when the agent exits, so the pod completes instead of lingering', async () => {
+    const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 0.3' });
+    expect(await ep.exited).toBe(0);
+  });
+
+  it('runs pre_start commands in order and fails with a message when one fails', async () => {
+    const ok = startEntrypoint({ GC_K8S_COMMAND: 'true', GC_K8S_PRE_START_COUNT: '2', GC_K8S_PRE_START_1: `echo one > ${sb.dir}/order`, GC_K8S_PRE_START_2: `echo two >> ${sb.dir}/order` });
+    expect(await ok.exited).toBe(0);
+    expect(readFileSync(join(sb.dir, 'order'), 'utf8')).toBe('one\ntwo\n');
+    const bad = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_PRE_START_COUNT: '1', GC_K8S_PRE_START_1: 'exit 7' });
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toContain('pre_start command 1 failed with exit 7');
+    expect(sb.tmux('has-session', '-t', 'main').status).not.toBe(0);
+  });
+});
+
+describe('exec scripts', () => {
+  async function session(command: string): Promise<void> {
+    expect(sb.tmux('new-session', '-d', '-s', 'main', '-x', '120', '-y', '20', command).status).toBe(0);
+    await until(() => sb.tmux('has-session', '-t', 'main').status === 0, 'session');
+  }
+
+  it('WAIT_FOR_TMUX returns 0 once the session exists and 1 when it never comes', async () => {
+    expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '2'])).status).toBe(1);
+    await session('sleep 30');
+    // the session alone is not enough: the entrypoint's ready file says its env is complete
+    expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '2'])).status).toBe(1);
+    writeFileSync(join(sb.dir, READY_FILE), '');
+    expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '2'])).status).toBe(0);
+  });
+
+  it('NUDGE types text literally (even key names and shell metacharacters), then Enter', async () => {
+    await session('cat');
+    const text = 'Enter C-c $(rm -rf /) "quoted"';
+    const r = await sb.run(['sh', '-c', NUDGE, 'sh', 'buf1', '0.05'], text);
+    expect(r.status).toBe(0);
+    await until(() => sb.tmux('capture-pane', '-p', '-t', 'main').stdout.split('\n').filter((l) => l.includes('quoted')).length >= 2, 'echoed line');
+    expect(sb.tmux('capture-pane', '-p', '-t', 'main').stdout).toContain(text);
+    expect(sb.tmux('list-buffers').stdout).not.toContain('buf1');
+  });
+
+  it('PROCESS_ALIVE looks at the pane process tree only', async () => {
+    await session('sh -c "sleep 77; true"');
+    const alive = async (...names: string[]) => (await sb.run(['sh', '-c', PROCESS_ALIVE, 'sh', ...names])).status;
+    expect(await alive('sleep 77')).toBe(0);
+    expect(await alive('nonexistent-proc', 'sleep')).toBe(0);
+    expect(await alive('claude')).toBe(1);
+    sb.tmux('kill-server');
+    expect(await alive('sleep')).toBe(3);
+  });
+
+  it('tarStream + UNTAR copy a directory (symlinks dereferenced) and a file to an exact path', async () => {
+    const src = join(sb.dir, 'src');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    writeFileSync(join(src, 'a.txt'), 'alpha');
+    writeFileSync(join(src, 'sub', 'b.bin'), Buffer.alloc(70_000, 7));
+    symlinkSync(join(src, 'a.txt'), join(src, 'link'));
+    symlinkSync('/nonexistent', join(src, 'broken'));
+    const dst = join(sb.dir, 'dst');
+    const tar = await tarStream({ path: src, maxBytes: 1 << 20 });
+    const chunks: Uint8Array[] = [];
+    for await (const c of tar!) chunks.push(c);
+    const r = await sb.run(['sh', '-c', UNTAR, 'sh', dst], Buffer.concat(chunks));
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dst, 'a.txt'), 'utf8')).toBe('alpha');
+    expect(readFileSync(join(dst, 'link'), 'utf8')).toBe('alpha');
+    expect(readFileSync(join(dst, 'sub', 'b.bin')).length).toBe(70_000);
+
+    const one = await tarStream({ path: join(src, 'a.txt'), entryName: 'renamed.txt', maxBytes: 100 });
+    const c2: Uint8Array[] = [];
+    for await (const c of one!) c2.push(c);
+    expect((await sb.run(['sh', '-c', UNTAR, 'sh', join(sb.dir, 'f')], Buffer.concat(c2))).status).toBe(0);
+    expect(readFileSync(join(sb.dir, 'f', 'renamed.txt'), 'utf8')).toBe('alpha');
+  });
+
+  it('tarStream refuses more than maxBytes and reports a missing source as undefined', async () => {
+    writeFileSync(join(sb.dir, 'big'), Buffer.alloc(1000));
+    await expect(tarStream({ path: join(sb.dir, 'big'), maxBytes: 10 })).rejects.toThrow(/1000 bytes, more than the limit of 10/);
+    await expect(tarStream({ path: sb.dir, maxBytes: 10 })).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(await tarStream({ path: join(sb.dir, 'missing'), maxBytes: 10 })).toBeUndefined();
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseActivity, parseShowEnvironment, tmuxArgs, validateMetaKey } from '../../../src/tmux/args.js';
+
+describe('tmux argv (parity with Gas City provider_test.go)', () => {
+  it('targets session main with the upstream commands', () => {
+    expect(tmuxArgs.hasSession()).toEqual(['tmux', '-u', 'has-session', '-t', 'main']);
+    expect(tmuxArgs.interrupt()).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', 'C-c']);
+    expect(tmuxArgs.capturePane(10)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-10']);
+    expect(tmuxArgs.capturePane(0)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-']);
+    expect(tmuxArgs.setEnv('K', 'v=1\nx')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', 'K', 'v=1\nx']);
+    expect(tmuxArgs.unsetEnv('K')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '-u', 'K']);
+    expect(tmuxArgs.lastActivity()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{session_activity}']);
+    expect(tmuxArgs.sendKeys(['Escape', 'Enter'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', 'Escape', 'Enter']);
+  });
+
+  it('parses show-environment output, values with = and newlines included', () => {
+    expect(parseShowEnvironment('K', 'K=a=b\nc=d\n')).toBe('a=b\nc=d');
+    expect(parseShowEnvironment('K', '-K\n')).toBe('');
+    expect(parseShowEnvironment('K', 'K=\n')).toBe('');
+  });
+
+  it('converts session_activity seconds to RFC 3339', () => {
+    expect(parseActivity('1700000000\n')).toBe('2023-11-14T22:13:20Z');
+    expect(parseActivity('garbage')).toBe('');
+  });
+
+  it('rejects meta keys tmux cannot round-trip', () => {
+    expect(validateMetaKey('GC_SESSION_ID')).toBeUndefined();
+    expect(validateMetaKey('a=b')).toMatch(/=/);
+    expect(validateMetaKey('')).toMatch(/empty/);
+    expect(validateMetaKey('-u')).toMatch(/-/);
+  });
+});
