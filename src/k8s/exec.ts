@@ -73,7 +73,7 @@ export class WebSocketExec implements PodExec {
 
   private async attempt(request: ExecRequest, what: string, lastTry = false): Promise<ExecResult> {
     const transport = this.rest.transport;
-    const session = await transport.session(request.signal);
+    const session = await transport.session(request.signal, what);
     const url = new URL(transport.server.href);
     url.protocol = transport.secure ? 'wss:' : 'ws:';
     url.pathname = transport.basePath + namespacedPath(this.namespace, 'pods', request.pod, 'exec');
@@ -205,8 +205,9 @@ class ExecCall {
   private send(data: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       this.ws.send(data, { binary: true }, (err) => {
-        if (err === undefined) resolve();
-        else reject(err);
+        // ws passes null (not undefined, despite its typings) on success.
+        if (err instanceof Error) reject(err);
+        else resolve();
       });
     });
   }

@@ -10,6 +10,7 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
   private readonly listeners = new Set<(event: CacheEvent<T>) => void>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly closers = new Set<(err: GcK8sError) => void>();
+  private closedWith: GcK8sError | undefined;
 
   constructor(private readonly onListenerError: (err: unknown) => void) {}
 
@@ -58,6 +59,10 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
     await ready;
     return new Promise<T | undefined>((resolve, reject) => {
       const what = `waiting for ${name}`;
+      if (this.closedWith !== undefined) {
+        reject(this.closedWith);
+        return;
+      }
       const check = (): void => {
         let ok: boolean;
         try {
@@ -101,6 +106,7 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
 
   /** Rejects every pending waitFor and drops listeners. */
   close(err: GcK8sError): void {
+    this.closedWith = err;
     for (const closer of [...this.closers]) closer(err);
     this.listeners.clear();
   }

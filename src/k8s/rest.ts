@@ -86,7 +86,7 @@ export class RestClient {
     let throttled = 0;
     for (;;) {
       await this.admit(signal);
-      const session = await this.transport.session(signal);
+      const session = await this.transport.session(signal, what);
       this.counter.request(request.verb, request.resource);
       let response: Dispatcher.ResponseData;
       try {

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Pool } from 'undici';
+import { GcK8sError } from '../errors.js';
 import type { ClusterConnection } from './kube-config.js';
 import type { AuthMaterial, Headers } from './credentials.js';
 
@@ -38,13 +39,20 @@ export class Transport {
     this.basePath = connection.server.pathname.replace(/\/+$/, '');
   }
 
+  isClosed(): boolean {
+    return this.closed;
+  }
+
   get secure(): boolean {
     return this.server.protocol === 'https:';
   }
 
-  async session(signal: AbortSignal): Promise<TransportSession> {
+  /** The pool, agent and headers to use now; `what` names the caller's operation for errors. */
+  async session(signal: AbortSignal, what: string): Promise<TransportSession> {
+    if (this.closed) throw new GcK8sError('ABORTED', `${what}: the Kubernetes client is closed`);
     const material = await this.connection.credentials.get(signal);
-    if (this.closed) throw new Error('the Kubernetes client is closed');
+    // close() may have run while credentials were being fetched.
+    if (this.isClosed()) throw new GcK8sError('ABORTED', `${what}: the Kubernetes client is closed`);
     if (this.current?.tlsKey !== material.tlsKey) this.rotate(material);
     const current = this.current as NonNullable<typeof this.current>;
     return { pool: current.pool, agent: current.agent, headers: material.headers };
