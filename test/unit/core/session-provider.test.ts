@@ -1,0 +1,241 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_POD_SETTINGS } from '../../../src/core/pod-settings.js';
+import { DEFAULT_SESSION_OPTIONS } from '../../../src/core/session-options.js';
+import { SessionProvider } from '../../../src/core/session-provider.js';
+import { parseStartRequest } from '../../../src/core/start-request.js';
+import { podNameFor } from '../../../src/core/names.js';
+import { silentLogger } from '../../../src/log/logger.js';
+import { systemClock } from '../../../src/util/clock.js';
+import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
+import { FakeCluster, running, waiting } from '../../fakes/fake-cluster.js';
+
+let fake: FakeCluster;
+let provider: SessionProvider;
+const signal = () => AbortSignal.timeout(5_000);
+const start = (name: string, json: object = { command: 'agent' }) => provider.start(name, parseStartRequest(JSON.stringify(json)), signal());
+
+function make(options: Partial<typeof DEFAULT_SESSION_OPTIONS> = {}) {
+  provider = new SessionProvider({
+    client: fake,
+    settings: { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test' },
+    options: { ...DEFAULT_SESSION_OPTIONS, settleMs: 0, ...options },
+    clock: systemClock,
+    log: silentLogger(),
+    locks: new KeyedMutex(),
+  });
+}
+
+beforeEach(() => {
+  fake = new FakeCluster();
+  make();
+});
+
+describe('start', () => {
+  it('creates the pod and returns once tmux is up; the session is then running and listed', async () => {
+    await start('mayor');
+    expect(fake.calls).toEqual(['create mayor']);
+    expect(await provider.isRunning('mayor', signal())).toBe(true);
+    expect(await provider.listRunning('', signal())).toEqual(['mayor']);
+  });
+
+  it('refuses a live session with the "already exists" wording gc maps to ErrSessionExists', async () => {
+    await start('mayor');
+    await expect(start('mayor')).rejects.toThrow(/session "mayor" already exists \(pod: mayor\)/);
+    expect(fake.calls.filter((c) => c.startsWith('create'))).toHaveLength(1);
+  });
+
+  it('rejects concurrent starts of one name consistently: exactly one wins', async () => {
+    const results = await Promise.allSettled([start('x'), start('x'), start('x')]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r).reason))).toEqual([
+      expect.stringMatching(/already exists/),
+      expect.stringMatching(/already exists/),
+    ]);
+  });
+
+  it('replaces a completed pod of the session', async () => {
+    const old = fake.addPod({ name: 'mayor', phase: 'Succeeded', annotations: { 'gc-session-name': 'mayor', 'gc-k8s.io/entrypoint': '1' } });
+    await start('mayor');
+    expect(fake.calls).toEqual(['delete mayor', 'create mayor']);
+    expect(fake.agentPods.get('mayor')?.uid).not.toBe(old.uid);
+  });
+
+  it('treats a young upstream pod whose tmux is not up as initializing, and an old one as stale', async () => {
+    fake.addPod({ name: 'coder', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'coder' } });
+    await expect(start('coder')).rejects.toMatchObject({ code: 'SESSION_INITIALIZING' });
+    fake.update('coder', { creationTimestamp: new Date(Date.now() - 300_000).toISOString() });
+    await start('coder');
+    expect(fake.calls).toEqual(['delete coder', 'create coder']);
+  });
+
+  it('fails fast with the image pull reason and leaves no pod behind', async () => {
+    fake.kubelet = (pod, f) => {
+      queueMicrotask(() => {
+        f.update(pod.name, { containers: [waiting('ErrImagePull', 'pull access denied for nope')] });
+        f.update(pod.name, { containers: [waiting('ImagePullBackOff', 'Back-off pulling image "nope"')] });
+      });
+    };
+    await expect(start('bad')).rejects.toThrow(/ImagePullBackOff \(Back-off pulling image "nope"\)/);
+    expect(fake.calls).toEqual(['create bad', 'delete bad']);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fake.agentPods.get('bad')).toBeUndefined();
+  });
+
+  it('says why when the deadline passes (scheduling events), not just "timeout"', async () => {
+    make({ startTimeoutMs: 100 });
+    fake.kubelet = (pod, f) => {
+      f.podEvents.set(pod.name, [{ type: 'Warning', reason: 'FailedScheduling', message: '0/1 nodes are available: 1 Insufficient memory.', count: 3, lastSeen: '' }]);
+    };
+    await expect(start('big')).rejects.toThrow(/not running before the start deadline: phase Pending; FailedScheduling: 0\/1 nodes are available: 1 Insufficient memory\. \(x3\)/);
+    expect(fake.calls).toContain('delete big');
+  });
+
+  it('reports a session that dies during startup and removes its pod', async () => {
+    make({ settleMs: 5 });
+    fake.kubelet = (pod, f) => {
+      queueMicrotask(() => {
+        f.update(pod.name, { phase: 'Running', containers: [running()] });
+        f.tmux.set(pod.name, { alive: true, env: new Map(), keys: [], pane: '' });
+        setTimeout(() => {
+          f.tmux.get(pod.name)!.alive = false;
+        }, 1);
+      });
+    };
+    await expect(start('flaky')).rejects.toMatchObject({ code: 'SESSION_DIED' });
+    expect(fake.calls).toContain('delete flaky');
+  });
+
+  it('validates everything before touching the cluster', async () => {
+    await expect(start('x', { env: { GC_DOLT_HOST: 'db' } })).rejects.toThrow(/requires both GC_DOLT_HOST and GC_DOLT_PORT/);
+    await expect(start('')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('delivers the start payload nudge after start', async () => {
+    await start('n', { command: 'agent', nudge: 'hello there' });
+    expect(fake.tmux.get('n')?.pane).toBe('hello there\n');
+  });
+});
+
+describe('stop', () => {
+  it('returns only when the pod is gone, so nothing reports it running afterwards', async () => {
+    await start('mayor');
+    await provider.stop('mayor', signal());
+    expect(fake.agentPods.get('mayor')).toBeUndefined();
+    expect(await provider.isRunning('mayor', signal())).toBe(false);
+    expect(await provider.listRunning('', signal())).toEqual([]);
+  });
+
+  it('is idempotent', async () => {
+    await provider.stop('never-started', signal());
+    await start('a');
+    await provider.stop('a', signal());
+    await provider.stop('a', signal());
+    expect(fake.calls.filter((c) => c.startsWith('delete'))).toHaveLength(1);
+  });
+});
+
+describe('running state comes from the cache, never counting terminating pods', () => {
+  it('a pod with a deletionTimestamp is not running anywhere', async () => {
+    await start('t');
+    fake.update('t', { deletionTimestamp: new Date().toISOString() });
+    expect(await provider.isRunning('t', signal())).toBe(false);
+    expect(await provider.listRunning('', signal())).toEqual([]);
+    expect(await provider.processAlive('t', ['agent-proc'], signal())).toBe(false);
+    expect(await provider.peek('t', 10, signal())).toBe('');
+  });
+
+  it('is-running of our pods makes no exec at all', async () => {
+    await start('q');
+    const before = fake.execs.length;
+    expect(await provider.isRunning('q', signal())).toBe(true);
+    expect(await provider.listRunning('q', signal())).toEqual(['q']);
+    expect(fake.execs.length).toBe(before);
+  });
+
+  it('an outage is an error, not a silent false', async () => {
+    await start('o');
+    fake.agentPods.status = () => ({ synced: true, restarts: 3, lastSyncAt: Date.now() - 60_000, lastError: 'connect ECONNREFUSED 127.0.0.1:6443' });
+    await expect(provider.isRunning('o', signal())).rejects.toThrow(/pod cache is stale .*ECONNREFUSED/);
+  });
+
+  it('finds pods made by the native provider by their label, and list-running names them from the annotation', async () => {
+    fake.addPod({ name: 'city-mayor', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'city-mayor' }, annotations: { 'gc-session-name': 'city/mayor' } });
+    fake.tmux.set('city-mayor', { alive: true, env: new Map(), keys: [], pane: 'hello' });
+    expect(await provider.isRunning('city/mayor', signal())).toBe(true);
+    expect(await provider.peek('city/mayor', 5, signal())).toBe('hello');
+    expect(await provider.listRunning('city/', signal())).toEqual(['city/mayor']);
+  });
+});
+
+describe('ops', () => {
+  beforeEach(async () => {
+    await start('s', { command: 'agent', env: { GC_SESSION_ID: 'abc' } });
+  });
+
+  it('meta round-trips values with newlines and =, unset keys read as empty', async () => {
+    await provider.setMeta('s', 'K', 'a=b\nc', signal());
+    expect(await provider.getMeta('s', 'K', signal())).toBe('a=b\nc');
+    expect(await provider.getMeta('s', 'UNSET', signal())).toBe('');
+    await provider.removeMeta('s', 'K', signal());
+    expect(await provider.getMeta('s', 'K', signal())).toBe('');
+  });
+
+  it('best-effort ops on a missing session do nothing and do not fail', async () => {
+    const before = fake.execs.length;
+    await provider.nudge('missing', 'x', signal());
+    await provider.interrupt('missing', signal());
+    await provider.sendKeys('missing', ['Enter'], signal());
+    await provider.clearScrollback('missing', signal());
+    await provider.copyTo('missing', '/nonexistent-path-for-conformance', '', signal());
+    expect(await provider.getMeta('missing', 'K', signal())).toBe('');
+    expect(await provider.peek('missing', 0, signal())).toBe('');
+    expect(await provider.lastActivity('missing', signal())).toBe('');
+    expect(fake.execs.length).toBe(before);
+  });
+
+  it('process-alive is true for no names without asking the pod, else checks the pane tree', async () => {
+    const before = fake.execs.length;
+    expect(await provider.processAlive('s', [], signal())).toBe(true);
+    expect(fake.execs.length).toBe(before);
+    expect(await provider.processAlive('s', ['agent-proc'], signal())).toBe(true);
+    expect(await provider.processAlive('s', ['other'], signal())).toBe(false);
+  });
+
+  it('serializes nudges per session: text and Enter of two nudges never interleave', async () => {
+    await Promise.all([provider.nudge('s', 'one', signal()), provider.nudge('s', 'two', signal())]);
+    const pane = fake.tmux.get('s')!.pane;
+    expect(pane).toMatch(/^(one\ntwo\n|two\none\n)$/);
+    const nudges = fake.execs.filter((e) => e.command[2]?.includes('load-buffer'));
+    expect(nudges.map((e) => e.stdin)).toHaveLength(2);
+  });
+
+  it('a 1 MiB nudge goes through stdin, not argv', async () => {
+    const big = 'x'.repeat(1 << 20);
+    await provider.nudge('s', big, signal());
+    const last = fake.execs.at(-1)!;
+    expect(last.stdin).toBe(big);
+    expect(JSON.stringify(last.command).length).toBeLessThan(2000);
+  });
+
+  it('real tmux failures surface as errors with tmux\'s words', async () => {
+    fake.failExec = () => undefined;
+    fake.tmux.get('s')!.alive = true;
+    const orig = (r: Parameters<FakeCluster['runExec']>[0]) => fake.runExec(r);
+    fake.exec = { exec: async (r) => (r.command.includes('clear-history') ? { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('permission denied') } : orig(r)) };
+    await expect(provider.clearScrollback('s', signal())).rejects.toThrow(/clear-scrollback s: tmux -u clear-history -t main exited 1: permission denied/);
+  });
+
+  it('get-last-activity converts tmux seconds to RFC 3339', async () => {
+    expect(await provider.lastActivity('s', signal())).toBe('2023-11-14T22:13:20Z');
+  });
+
+  it('copy-to refuses destinations outside /workspace', async () => {
+    await expect(provider.copyTo('s', '/etc/hosts', '../x', signal())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('attach targets the agent container of the running pod', async () => {
+    expect(await provider.attachTarget('s', signal())).toEqual({ pod: podNameFor('s'), namespace: 'gc', container: 'agent' });
+    await expect(provider.attachTarget('nope', signal())).rejects.toThrow(/no running pod for session "nope"/);
+  });
+});
