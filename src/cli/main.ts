@@ -41,6 +41,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { runDaemon } = await import('../daemon/run.js');
   const { createKubeClient } = await import('../k8s/client.js');
   const { createEventsHandler } = await import('../daemon/events-handler.js');
+  const events = createEventsHandler();
   const log = createLogger({ level: values['log-level'] ?? io.env['GC_K8S_LOG_LEVEL'] ?? 'info' });
   const qps = io.env['GC_K8S_QPS'];
   const burst = io.env['GC_K8S_BURST'];
@@ -57,7 +58,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         ...(qps === undefined ? {} : { qps: Number(qps) }),
         ...(burst === undefined ? {} : { burst: Number(burst) }),
       }),
-    extraHandlers: { events: createEventsHandler() },
+    extraHandlers: { events: events.handle },
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);
@@ -65,6 +66,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
   await daemon.closed;
+  events.close();
   return 0;
 }
 
