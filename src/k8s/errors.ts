@@ -75,6 +75,18 @@ export function statusError(httpStatus: number, body: unknown, what: string, cod
 }
 
 /**
+ * An error for a refused exec upgrade: 404 is the pod; a 400 (or a 5xx about the container) means
+ * the command could not be started there: EXEC_FAILED with the server's own words.
+ */
+export function execUpgradeError(httpStatus: number, body: string, what: string): GcK8sError {
+  if (httpStatus === 404) return statusError(httpStatus, body, what, 'NOT_FOUND');
+  if (httpStatus === 400 || /container .*not (found|valid|running)|does not exist|not running/i.test(body)) {
+    return statusError(httpStatus, body, what, 'EXEC_FAILED');
+  }
+  return statusError(httpStatus, body, what);
+}
+
+/**
  * An error for anything thrown while talking to the server: the caller's signal wins (TIMEOUT or
  * ABORTED), our own GcK8sErrors pass through, everything else (refused, reset, TLS) means the
  * server is unavailable.

@@ -8,17 +8,15 @@ import WebSocket from 'ws';
 import type { ExecRequest, ExecResult, PodExec } from '../core/ports.js';
 import { GcK8sError } from '../errors.js';
 import { abortError, throwIfAborted } from '../util/abort.js';
-import { statusError, transportError } from './errors.js';
+import { execUpgradeError, transportError } from './errors.js';
+import { writeStdin } from './exec-stdin.js';
 import {
-  CHANNEL_CLOSE,
   CHANNEL_STATUS,
   CHANNEL_STDERR,
-  CHANNEL_STDIN,
   CHANNEL_STDOUT,
   PROTOCOL_V4,
   PROTOCOL_V5,
   execQuery,
-  frame,
   parseExecStatus,
   type ExecOutcome,
 } from './exec-protocol.js';
@@ -86,7 +84,14 @@ export class WebSocketExec implements PodExec {
       perMessageDeflate: false,
       followRedirects: false,
     });
-    return new ExecCall(ws, request, what, lastTry, this.options).result;
+    const call = new ExecCall(ws, request, what, lastTry, this.options);
+    const release = transport.track({
+      terminate: () => {
+        call.abort(new GcK8sError('ABORTED', `${what}: the Kubernetes client is closed`));
+      },
+    });
+    void call.result.then(release, release);
+    return call.result;
   }
 }
 
@@ -159,11 +164,7 @@ class ExecCall {
     res.on('end', () => {
       const status = res.statusCode ?? 0;
       const body = Buffer.concat(chunks).toString('utf8');
-      if (status === 401 && !this.lastTry) this.fail(new UnauthorizedUpgrade());
-      else if (status === 404) this.fail(statusError(status, body, this.what, 'NOT_FOUND'));
-      else if (status === 400 || /container .*not (found|valid|running)|does not exist|not running/i.test(body)) {
-        this.fail(statusError(status, body, this.what, 'EXEC_FAILED'));
-      } else this.fail(statusError(status, body, this.what));
+      this.fail(status === 401 && !this.lastTry ? new UnauthorizedUpgrade() : execUpgradeError(status, body, this.what));
     });
   }
 
@@ -175,40 +176,14 @@ class ExecCall {
       this.fail(new GcK8sError('EXEC_FAILED', `${this.what}: server did not negotiate ${PROTOCOL_V5}; stdin cannot be closed`));
       return;
     }
-    this.writeStdin(stdin).catch((err: unknown) => {
+    const writing = writeStdin(this.ws, stdin, {
+      chunkBytes: this.options.stdinChunkBytes ?? 64 * 1024,
+      highWaterBytes: this.options.stdinHighWaterBytes ?? 1024 * 1024,
+      stopped: () => this.settled || this.outcome !== undefined,
+    });
+    writing.catch((err: unknown) => {
       // A command may exit without reading its input; that is its result, not a write error.
       if (this.outcome === undefined) this.fail(transportError(err, `${this.what}: writing stdin`));
-    });
-  }
-
-  private async writeStdin(stdin: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
-    const chunkBytes = this.options.stdinChunkBytes ?? 64 * 1024;
-    const highWater = this.options.stdinHighWaterBytes ?? 1024 * 1024;
-    let inFlight: Promise<void>[] = [];
-    const source: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = stdin instanceof Uint8Array ? [stdin] : stdin;
-    for await (const chunk of source) {
-      for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
-        if (this.settled || this.outcome !== undefined) return;
-        inFlight.push(this.send(frame(CHANNEL_STDIN, chunk.subarray(offset, offset + chunkBytes))));
-        // ws buffers without limit; wait for the socket to drain before queueing more.
-        if (this.ws.bufferedAmount > highWater) {
-          await Promise.all(inFlight);
-          inFlight = [];
-        }
-      }
-    }
-    await Promise.all(inFlight);
-    if (this.settled || this.outcome !== undefined) return;
-    await this.send(Buffer.from([CHANNEL_CLOSE, CHANNEL_STDIN]));
-  }
-
-  private send(data: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.ws.send(data, { binary: true }, (err) => {
-        // ws passes null (not undefined, despite its typings) on success.
-        if (err instanceof Error) reject(err);
-        else resolve();
-      });
     });
   }
 
@@ -249,6 +224,11 @@ class ExecCall {
     }
     this.finish();
     this.resolve({ exitCode: outcome.exitCode, stdout: Buffer.concat(this.stdout), stderr: Buffer.concat(this.stderr) });
+  }
+
+  /** Ends the call from outside (client closing): rejects with `err` and terminates the socket. */
+  abort(err: Error): void {
+    this.fail(err);
   }
 
   private fail(err: Error): void {

@@ -72,9 +72,13 @@ export class RestClient {
     return this.counter.snapshot();
   }
 
-  /** Waits for a client-side rate-limiter token; exec upgrades use this too. */
-  async admit(signal: AbortSignal): Promise<void> {
-    this.counter.rateLimited(await this.limiter.take(signal));
+  /** Waits for a client-side rate-limiter token. */
+  private async admit(signal: AbortSignal, what: string): Promise<void> {
+    try {
+      this.counter.rateLimited(await this.limiter.take(signal));
+    } catch (err) {
+      throw transportError(err, `${what}: waiting for the client-side rate limiter`, signal);
+    }
   }
 
   private async send(request: RestRequest): Promise<Dispatcher.ResponseData> {
@@ -85,7 +89,7 @@ export class RestClient {
     let resetRetried = false;
     let throttled = 0;
     for (;;) {
-      await this.admit(signal);
+      await this.admit(signal, what);
       const session = await this.transport.session(signal, what);
       this.counter.request(request.verb, request.resource);
       let response: Dispatcher.ResponseData;

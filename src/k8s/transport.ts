@@ -28,7 +28,9 @@ export class Transport {
   /** a server URL may carry a path prefix (Rancher, some proxies): every API path goes under it */
   readonly basePath: string;
   private current: { tlsKey: string; pool: Pool; agent: http.Agent } | undefined;
-  private readonly retired: Pool[] = [];
+  private readonly retired = new Set<Pool>();
+  /** upgraded (exec) sockets: they left the agent, so close() must end them itself */
+  private readonly upgraded = new Set<{ terminate(): void }>();
   private closed = false;
 
   constructor(
@@ -62,8 +64,12 @@ export class Transport {
     const previous = this.current;
     if (previous !== undefined) {
       // In-flight requests (long watches included) finish on the old pool; new ones use the new.
-      this.retired.push(previous.pool);
-      void previous.pool.close().catch(() => undefined);
+      const old = previous.pool;
+      this.retired.add(old);
+      void old
+        .close()
+        .catch(() => undefined)
+        .finally(() => this.retired.delete(old));
       previous.agent.destroy();
     }
     const tls = this.secure ? material.tls : undefined;
@@ -83,10 +89,18 @@ export class Transport {
     this.current = { tlsKey: material.tlsKey, pool, agent };
   }
 
-  /** Destroys every pool and agent: in-flight requests fail, open sockets close. */
+  /** Registers an upgraded socket until `release` is called (on its close). */
+  track(socket: { terminate(): void }): () => void {
+    this.upgraded.add(socket);
+    return () => this.upgraded.delete(socket);
+  }
+
+  /** Destroys every pool, agent and exec socket: in-flight calls fail, open sockets close. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const socket of this.upgraded) socket.terminate();
+    this.upgraded.clear();
     const pools = [...this.retired, ...(this.current === undefined ? [] : [this.current.pool])];
     this.current?.agent.destroy();
     this.current = undefined;

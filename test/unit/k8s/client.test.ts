@@ -46,6 +46,23 @@ describe('KubeClient', () => {
     expect(h.client.stats().byRequest).toMatchObject({ 'get namespaces': 4, 'create namespaces': 1, 'get version': 1 });
   });
 
+  it('close() also ends in-flight exec sockets', async () => {
+    h = await startHarness({ tls: false });
+    let started = false;
+    let serverSawClose = false;
+    h.server.execHandler = (session) => {
+      started = true;
+      session.ws.on('close', () => {
+        serverSawClose = true;
+      });
+    };
+    const running = h.client.forNamespace('gc').exec.exec({ pod: 'p', container: 'agent', command: ['sleep', 'inf'], ...deadline() });
+    await eventually(() => started, 'the exec to start');
+    await h.client.close();
+    await expect(running).rejects.toMatchObject({ code: 'ABORTED', message: 'exec sleep in pod gc/p: the Kubernetes client is closed' });
+    await eventually(() => serverSawClose, 'the server to see the socket close');
+  });
+
   it('close() ends watches and refuses further calls', async () => {
     h = await startHarness({ tls: false });
     await h.client.forNamespace('gc').agentPods.synced(deadline());

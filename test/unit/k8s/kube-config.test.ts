@@ -86,6 +86,13 @@ describe('kubeconfig', () => {
     const rotated = await conn.credentials.get(deadline().signal);
     expect(rotated.headers.Authorization).toBe('Bearer two');
     expect(rotated.tlsKey).toBe(material.tlsKey); // same CA: pools are kept
+    // A rotated CA changes the TLS fingerprint: the transport then builds a fresh pool.
+    const { readFileSync } = await import('node:fs');
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+    config.clusters[0]!.cluster['certificate-authority-data'] = Buffer.from('-----BEGIN CERTIFICATE-----\nother\n').toString('base64');
+    writeFileSync(file, JSON.stringify(config));
+    now = 120_000;
+    expect((await conn.credentials.get(deadline().signal)).tlsKey).not.toBe(material.tlsKey);
     writeFileSync(tokenFile, 'three');
     conn.credentials.invalidate(); // what a 401 does
     expect((await conn.credentials.get(deadline().signal)).headers.Authorization).toBe('Bearer three');
