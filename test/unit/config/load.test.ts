@@ -58,3 +58,11 @@ describe('loadConfig', () => {
     for (const e of CONFIG_TABLE) expect(md).toContain(`\`${e.key}\``);
   });
 });
+
+describe('README', () => {
+  it('shows the configuration table exactly as the code defines it', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(configTableMarkdown());
+  });
+});

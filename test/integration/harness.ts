@@ -1,0 +1,86 @@
+// Shared helpers for integration tests: a fresh namespace per test file, our daemon on a private
+// socket, the real exec-provider scripts as gc runs them, and kubectl for checking from outside.
+
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const AGENT_IMAGE = process.env['GC_K8S_TEST_AGENT_IMAGE'] ?? '';
+export const KUBECONFIG = process.env['KUBECONFIG'] ?? '';
+
+/** The kubectl built with the local cluster's Kubernetes, else the one on PATH. */
+export function kubectlPath(): string {
+  const r = spawnSync('bash', [join(ROOT, 'scripts/build-upstream.sh'), '--dirs', 'k8s'], { encoding: 'utf8' });
+  const path = join(r.stdout.trim(), 'kubectl');
+  return r.status === 0 && existsSync(path) ? path : 'kubectl';
+}
+
+export interface Run {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+export class Harness {
+  readonly namespace = `gct-${randomBytes(4).toString('hex')}`;
+  readonly dir = mkdtempSync(join(tmpdir(), 'gck8s-it-'));
+  readonly socket = join(this.dir, 'daemon.sock');
+  readonly kubectl = kubectlPath();
+
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      KUBECONFIG,
+      GC_K8S_SOCKET: this.socket,
+      GC_K8S_NAMESPACE: this.namespace,
+      GC_K8S_IMAGE: AGENT_IMAGE,
+      GC_K8S_CPU_REQUEST: '20m',
+      GC_K8S_MEM_REQUEST: '32Mi',
+      GC_K8S_CPU_LIMIT: '1',
+      GC_K8S_MEM_LIMIT: '256Mi',
+      GC_K8S_KUBECTL: this.kubectl,
+      ...extra,
+    };
+  }
+
+  /** Runs bin/<script> like gc does: argv, optional stdin, env inherited. */
+  script(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', `${script}.js`), ...argv], { env: this.env(extra), cwd: this.dir });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) => {
+        resolve({ code: code ?? -1, out, err });
+      });
+      child.stdin.end(stdin);
+    });
+  }
+
+  session(argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
+    return this.script('gc-session-k8s', argv, stdin, extra);
+  }
+
+  k(args: readonly string[]): Promise<Run> {
+    return new Promise((resolve) => {
+      execFile(this.kubectl, ['-n', this.namespace, ...args], { env: this.env(), maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, out: stdout, err: stderr });
+      });
+    });
+  }
+
+  async setup(): Promise<void> {
+    const r = await this.k(['create', 'namespace', this.namespace]);
+    if (r.code !== 0 && !r.err.includes('AlreadyExists')) throw new Error(`creating namespace ${this.namespace}: ${r.err}`);
+  }
+
+  async teardown(): Promise<void> {
+    await this.script('gc-k8s', ['stop-daemon']);
+    await this.k(['delete', 'namespace', this.namespace, '--wait=false']);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
