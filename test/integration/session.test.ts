@@ -119,7 +119,7 @@ describe('session lifecycle', () => {
     const envArgs = ['KUBECONFIG', 'GC_K8S_SOCKET', 'GC_K8S_NAMESPACE', 'GC_K8S_KUBECTL'].flatMap((k) => ['-e', `${k}=${env[k] ?? ''}`]);
     expect(spawnSync('tmux', ['-L', sock, 'new-session', '-d', '-x', '120', '-y', '30', ...envArgs, cmd], { env }).status).toBe(0);
     try {
-      await until(async () => spawnSync('tmux', ['-L', sock, 'capture-pane', '-p'], { encoding: 'utf8' }).stdout.includes('attach-marker-42'), 'attached pane');
+      await until(() => Promise.resolve(spawnSync('tmux', ['-L', sock, 'capture-pane', '-p'], { encoding: 'utf8' }).stdout.includes('attach-marker-42')), 'attached pane');
       // and the attach is live: what we type in the host terminal runs in the pod
       spawnSync('tmux', ['-L', sock, 'send-keys', 'echo typed-through-$((1+1))', 'Enter']);
       await until(async () => (await h.session(['peek', name, '10'])).out.includes('typed-through-2'), 'typed through attach');
