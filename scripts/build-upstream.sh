@@ -34,9 +34,13 @@ run_logged() {
   say "$name: building (log: $log)"
   ("$@") >"$log" 2>&1 &
   local pid=$!
+  local beat=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
-    sleep 20
-    kill -0 "$pid" 2>/dev/null && say "$name: still building, $((SECONDS - start))s, last: $(tail -n1 "$log" | cut -c1-120)"
+    sleep 1
+    if [ $((SECONDS - beat)) -ge 20 ] && kill -0 "$pid" 2>/dev/null; then
+      beat=$SECONDS
+      say "$name: still building, $((SECONDS - start))s, last: $(tail -n1 "$log" | cut -c1-120)"
+    fi
   done
   if ! wait "$pid"; then
     say "$name: FAILED after $((SECONDS - start))s; last lines of $log:"
@@ -123,6 +127,9 @@ go_install() {
 
 build_coredns() { go_install coredns "$COREDNS_VERSION" 0 grpcnotrace "github.com/coredns/coredns@$COREDNS_VERSION" \
   "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"; }
+# gc, bd and Dolt come only from the Go module proxy. When it refuses a module ("403 This module
+# version is not available"), the build fails with that message and callers treat the component as
+# optional (the agent image then ships stubs for gc/bd that say so).
 build_gc() { go_install gc "$GC_VERSION" 0 "" "github.com/gastownhall/gascity/cmd/gc@$GC_VERSION"; }
 build_bd() { go_install bd "$BD_VERSION" 0 "" "github.com/steveyegge/beads/cmd/bd@$BD_VERSION"; }
 build_dolt() { go_install dolt "$DOLT_VERSION" 1 gms_pure_go,timetzdata "github.com/dolthub/dolt/go/cmd/dolt@$DOLT_VERSION"; }
@@ -150,6 +157,13 @@ for c in "${components[@]}"; do
   esac
   if [ $dirs_only = 1 ]; then dir_of "$c"; continue; fi
   if is_built "$(dir_of "$c")"; then dir_of "$c"; continue; fi
+  # a recent failure (e.g. the module proxy refusing the module) is not retried for an hour,
+  # unless GC_K8S_RETRY_BUILDS=1: callers that treat the component as optional stay fast
+  failed=$(dirname "$(dir_of "$c")")/.failed
+  if [ -z "${GC_K8S_RETRY_BUILDS:-}" ] && [ -f "$failed" ] && [ -n "$(find "$failed" -mmin -60 2>/dev/null)" ]; then
+    say "$c: failed recently (GC_K8S_RETRY_BUILDS=1 to retry now): $(tail -n 3 "$failed" | tr '\n' ' ')"
+    exit 1
+  fi
   # one builder per component at a time: wait for a concurrent build instead of fighting for the cores
   mkdir -p "$CACHE/locks"
   exec {lockfd}>"$CACHE/locks/$c.lock"
@@ -159,6 +173,10 @@ for c in "${components[@]}"; do
   fi
   # run the build with a heartbeat, then print its bin dir on stdout
   tmp=$(mktemp)
-  if run_logged "$c" build_to "$c" "$tmp"; then cat "$tmp"; rm -f "$tmp"; else rm -f "$tmp"; exit 1; fi
+  if run_logged "$c" build_to "$c" "$tmp"; then
+    cat "$tmp"; rm -f "$tmp" "$failed"
+  else
+    rm -f "$tmp"; mkdir -p "$(dirname "$failed")"; tail -n 5 "$LOGS/$c.log" > "$failed"; exit 1
+  fi
   exec {lockfd}>&-
 done

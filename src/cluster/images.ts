@@ -4,7 +4,7 @@
 // <cache>/images keyed by a hash of everything that goes into them.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GcK8sError, describeError } from '../errors.js';
 import { ensureBinaries } from './host.js';
@@ -12,8 +12,8 @@ import { PACKAGE_ROOT, cacheDir } from './names.js';
 import { run } from './proc.js';
 import type { Reporter } from './progress.js';
 
-export type ImageName = 'pause' | 'agent' | 'dolt';
-export const IMAGE_NAMES: readonly ImageName[] = ['pause', 'agent', 'dolt'];
+export type ImageName = 'pause' | 'agent' | 'dolt' | 'busybox';
+export const IMAGE_NAMES: readonly ImageName[] = ['pause', 'agent', 'dolt', 'busybox'];
 
 /** The pause image is referenced by containerd's sandbox setting; keep in sync with local.ts. */
 export const PAUSE_REF = 'registry.k8s.io/pause:3.10';
@@ -278,7 +278,7 @@ async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
     copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
     chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
     for (const applet of ['sh', 'ls', 'cat', 'mkdir', 'rm', 'cp', 'mv', 'ps', 'sleep', 'env', 'id', 'nc', 'wget', 'vi']) {
-      await run('ln', ['-sf', 'busybox', join(rootfs, 'bin', applet)]);
+      symlinkSync('busybox', join(rootfs, 'bin', applet));
     }
     copyFileSync(dolt, join(rootfs, 'usr/local/bin/dolt'));
     chmodSync(join(rootfs, 'usr/local/bin/dolt'), 0o755);
@@ -305,6 +305,33 @@ async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
   return { name: 'dolt', ref, archive, notes: [] };
 }
 
+/** A tiny tools image (static busybox: sh, wget, nc, httpd) for tests and debugging pods. */
+async function buildBusybox(ctx: BuildContext): Promise<BuiltImage> {
+  if (!existsSync('/bin/busybox')) throw new GcK8sError('CLUSTER', 'busybox image: /bin/busybox missing (apt-get install busybox-static)');
+  const key = hashOf([fileStamp('/bin/busybox'), 'v1']);
+  const ref = `docker.io/library/gc-busybox:${key}`;
+  const dir = join(cacheDir(ctx.env), 'images');
+  const archive = join(dir, `gc-busybox-${key}.tar`);
+  if (existsSync(archive)) return { name: 'busybox', ref, archive, notes: [] };
+  ctx.reporter.step(`building busybox image ${ref}`);
+  const rootfs = join(dir, `gc-busybox-${key}.rootfs`);
+  rmSync(rootfs, { recursive: true, force: true });
+  try {
+    for (const d of ['bin', 'etc', 'tmp', 'var/www', 'root']) mkdirSync(join(rootfs, d), { recursive: true });
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+    copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+    const applets = (await run('/bin/busybox', ['--list'])).stdout.split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
+    for (const a of applets) symlinkSync('busybox', join(rootfs, 'bin', a));
+    writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+    writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+    await packDockerArchive(rootfs, archive, ref, { cmd: ['/bin/sh'], env: ['PATH=/bin'] }, ctx.signal);
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  return { name: 'busybox', ref, archive, notes: [] };
+}
+
 /** Builds (or finds in the cache) the docker-archive of an image. */
 export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<BuiltImage> {
   mkdirSync(join(cacheDir(env), 'images'), { recursive: true });
@@ -316,6 +343,8 @@ export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, report
       return buildAgent(ctx);
     case 'dolt':
       return buildDolt(ctx);
+    case 'busybox':
+      return buildBusybox(ctx);
   }
 }
 

@@ -10,7 +10,7 @@
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { GcK8sError, describeError, isGcK8sError } from '../errors.js';
+import { GcK8sError, describeError, isGcK8sError, toGcK8sError } from '../errors.js';
 import { sleep } from '../util/abort.js';
 import {
   LOCAL_NEEDS,
@@ -226,6 +226,13 @@ async function setupNetwork(n: NetPlan, signal: AbortSignal): Promise<void> {
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
     `    ip saddr { 10.250.${n.slot}.0/30, ${n.podCidr} } oifname != "${n.hostIf}" masquerade`,
+    '  }',
+    // a ClusterIP without kube-proxy rules (yet) would bounce between host and node until the TTL
+    // runs out, and the stuck conntrack entry would keep even later retries from being DNATed:
+    // reject it at once instead
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    `    iifname "${n.hostIf}" ip daddr ${n.serviceCidr} reject with icmp type host-unreachable`,
     '  }',
     '}',
     '',
@@ -684,6 +691,11 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     await wait('containerd', 20_000);
     reporter.info(`importing ${pause.ref}`);
     await importImage(join(containerdBin, 'ctr'), l.sock, pause, reporter, signal);
+    // requested images are built/imported while the control plane starts (containerd is ready)
+    const imagesDone = ensureLocalImages(ctx, st, opts.images ?? []).then(
+      () => undefined,
+      (err: unknown) => toGcK8sError(err, 'CLUSTER'),
+    );
     // everything else retries against the apiserver on its own: start it all now
     reporter.step('starting kubelet, kube-proxy, CoreDNS, provisioner');
     for (const c of ['kubelet', 'kube-proxy', 'coredns', 'provisioner'] as const) startComponent(st, paths, c, bins, l, env);
@@ -715,9 +727,10 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       timeoutMs: 60_000, signal, pidOf: () => st.pids['kube-controller-manager'], log: logOf(paths, 'kube-controller-manager'),
     });
     for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns'] as const) await wait(c, 60_000);
+    const imageError = await imagesDone;
+    if (imageError !== undefined) throw imageError;
     st.phase = 'running';
     writeState(st);
-    await ensureLocalImages(ctx, st, opts.images ?? []);
     reporter.step(`cluster ${st.name} is up: export KUBECONFIG=${paths.kubeconfig}`);
     return st;
   } catch (e) {
@@ -886,6 +899,8 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   } catch {
     // no dir
   }
+  // rm -rf is several times faster than a recursive rmSync on the unpacked image snapshots
+  await run('rm', ['-rf', '--one-file-system', l.s], { allowFail: true });
   rmSync(l.s, { recursive: true, force: true });
   releaseSlot(state.slot, paths.stateDir);
   // restore ip_forward when the last local cluster is gone

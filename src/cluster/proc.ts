@@ -58,6 +58,7 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
       }
       resolve(result);
     });
+    child.stdin.on('error', () => undefined); // EPIPE when the program does not read stdin
     child.stdin.end(options.input ?? '');
   });
 }
