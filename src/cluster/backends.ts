@@ -81,19 +81,22 @@ export async function checkExisting(kubectl: string, t: ExistingTarget, env: Nod
   const server = (
     await run(kubectl, [...base, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'], { env, signal, allowFail: true })
   ).stdout.trim();
-  const checks: [string, string][] = [
+  // SelfSubjectAccessReviews; the exec check uses --subresource (`pods/exec` would name a pod)
+  const checks: [string, string, string?][] = [
     ['create', 'pods'],
     ['get', 'pods'],
     ['delete', 'pods'],
-    ['create', 'pods/exec'],
+    ['create', 'pods', 'exec'],
+    ['get', 'configmaps'],
     ['create', 'configmaps'],
     ['update', 'configmaps'],
   ];
   const missing: string[] = [];
   await Promise.all(
-    checks.map(async ([verb, res]) => {
-      const r = await run(kubectl, [...base, 'auth', 'can-i', verb, res, '-n', t.namespace], { env, signal, allowFail: true });
-      if (r.stdout.trim() !== 'yes') missing.push(`${verb} ${res}`);
+    checks.map(async ([verb, res, sub]) => {
+      const args = [...base, 'auth', 'can-i', verb, res, '-n', t.namespace, ...(sub === undefined ? [] : [`--subresource=${sub}`])];
+      const r = await run(kubectl, args, { env, signal, allowFail: true });
+      if (r.stdout.trim() !== 'yes') missing.push(`${verb} ${res}${sub === undefined ? '' : `/${sub}`}`);
     }),
   );
   return { server, version, missing };

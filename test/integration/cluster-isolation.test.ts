@@ -1,0 +1,158 @@
+// Two worktrees' local clusters side by side: distinct names, slots, ports, networks and objects;
+// up is idempotent, a crashed cluster is detected and rebuilt, down leaves nothing behind, and an
+// interrupted up cleans up after itself.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterDown, clusterLeftovers, clusterStatus, ensureCluster, type ClusterInfo } from '../../src/cluster/api.js';
+import { listSlots } from '../../src/cluster/host.js';
+import { worktreePaths } from '../../src/cluster/names.js';
+import { streamReporter } from '../../src/cluster/progress.js';
+import { kubectlFor, until, type Kubectl } from './cluster-helpers.js';
+
+const canRunLocal = process.platform === 'linux' && process.getuid?.() === 0;
+const env = { ...process.env, KUBECONFIG: '' };
+const reporter = streamReporter(process.stderr, 'it-iso');
+
+function fakeWorktree(prefix: string): string {
+  const dir = mkdtempSync(join('/tmp', prefix));
+  mkdirSync(join(dir, '.git'));
+  return dir;
+}
+
+const wtB = fakeWorktree('gck-wt-b-');
+const wtC = fakeWorktree('gck-wt-c-');
+let a: ClusterInfo;
+let b: ClusterInfo;
+let ka: Kubectl;
+let kb: Kubectl;
+const timings: Record<string, number> = {};
+
+beforeAll(async () => {
+  if (!canRunLocal) return;
+  a = await ensureCluster({ backend: 'local', env, reporter });
+  const t0 = Date.now();
+  b = await ensureCluster({ cwd: wtB, backend: 'local', env, images: ['busybox'], reporter });
+  timings.warmUpSecondCluster = Date.now() - t0;
+  ka = await kubectlFor(a.kubeconfig);
+  kb = await kubectlFor(b.kubeconfig);
+});
+
+afterAll(async () => {
+  if (canRunLocal) {
+    for (const cwd of [wtB, wtC]) await clusterDown({ cwd, env }).catch(() => undefined);
+  }
+  for (const d of [wtB, wtC]) rmSync(d, { recursive: true, force: true });
+  process.stderr.write(`[it-iso] timings (ms): ${JSON.stringify(timings)}\n`);
+});
+
+describe.skipIf(!canRunLocal)('two local clusters', () => {
+  it('come up side by side with distinct names, slots, ports and networks (warm up < 60 s)', async () => {
+    expect(timings.warmUpSecondCluster).toBeLessThan(60_000);
+    expect(a.name).not.toBe(b.name);
+    expect(a.server).not.toBe(b.server);
+    const [sa, sb] = await Promise.all([clusterStatus({ env }), clusterStatus({ cwd: wtB, env })]);
+    expect(sa.healthy).toBe(true);
+    expect(sb.healthy).toBe(true);
+    expect(sa.slot).not.toBe(sb.slot);
+    const pa = Object.values(sa.ports ?? {});
+    const pb = Object.values(sb.ports ?? {});
+    expect(pa.filter((p) => pb.includes(p))).toEqual([]);
+    expect(b.kubeconfig).toBe(join(wtB, '.kube', 'config'));
+  });
+
+  it('do not see each other\'s objects', async () => {
+    await ka(['create', 'configmap', 'only-in-a', '--from-literal=x=1']);
+    await kb(['create', 'configmap', 'only-in-b', '--from-literal=x=2']);
+    expect(await ka.ok(['get', 'configmap', 'only-in-b'])).toBe(false);
+    expect(await kb.ok(['get', 'configmap', 'only-in-a'])).toBe(false);
+    expect((await ka(['get', 'nodes', '-o', 'name'])).trim()).toBe(`node/${a.nodeName ?? ''}`);
+    expect((await kb(['get', 'nodes', '-o', 'name'])).trim()).toBe(`node/${b.nodeName ?? ''}`);
+    await ka(['delete', 'configmap', 'only-in-a']);
+  });
+
+  it('run pods and Services in both at once without clashing', async () => {
+    const busybox = b.images.busybox ?? '';
+    const web = `apiVersion: v1
+kind: Pod
+metadata: {name: web-b, labels: {app: web-b}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: ${busybox}
+    imagePullPolicy: IfNotPresent
+    command: [sh, -c, 'mkdir -p /www && echo hello-from-b > /www/index.html && exec httpd -f -p 8080 -h /www']
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-b}
+spec: {selector: {app: web-b}, ports: [{port: 80, targetPort: 8080}]}
+`;
+    await kb(['apply', '-f', '-'], web);
+    await until('web-b ready', () => kb.ok(['wait', '--for=condition=Ready', 'pod/web-b', '--timeout=2s']), 60_000);
+    const ip = (await kb(['get', 'svc', 'web-b', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    const sb = await clusterStatus({ cwd: wtB, env });
+    expect(ip.startsWith(`10.96.${sb.slot ?? -1}.`)).toBe(true);
+    const body = await until('ClusterIP of B from the host', async () => {
+      const r = await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) });
+      return (await r.text()).includes('hello-from-b') ? 'ok' : undefined;
+    }, 30_000, 500);
+    expect(body).toBe('ok');
+    // A knows nothing about it
+    expect(await ka.ok(['get', 'svc', 'web-b'])).toBe(false);
+  });
+
+  it('up twice is idempotent and fast', async () => {
+    const t0 = Date.now();
+    const again = await ensureCluster({ cwd: wtB, backend: 'local', env, reporter });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(again.server).toBe(b.server);
+  });
+
+  it('detects a crashed cluster and rebuilds it on up', async () => {
+    const st = await clusterStatus({ cwd: wtB, env });
+    for (const c of st.components) if (c.pid !== undefined && ['kube-apiserver', 'kubelet'].includes(c.name)) process.kill(c.pid, 'SIGKILL');
+    await until('crash visible', async () => !(await clusterStatus({ cwd: wtB, env })).healthy || undefined, 10_000);
+    b = await ensureCluster({ cwd: wtB, backend: 'local', env, images: ['busybox'], reporter });
+    const after = await clusterStatus({ cwd: wtB, env });
+    expect(after.healthy).toBe(true);
+    kb = await kubectlFor(b.kubeconfig);
+    expect((await kb(['get', 'nodes', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}'])).trim()).toBe('True');
+  });
+
+  it('down stops everything and leaves nothing behind (< 15 s), the other cluster stays healthy', async () => {
+    const st = await clusterStatus({ cwd: wtB, env });
+    const paths = worktreePaths(wtB);
+    const t0 = Date.now();
+    await clusterDown({ cwd: wtB, env, reporter });
+    timings.down = Date.now() - t0;
+    expect(timings.down).toBeLessThan(15_000);
+    expect(await clusterLeftovers(paths.name, st.slot ?? -1, paths.stateDir)).toEqual([]);
+    expect(listSlots().some((s) => s.stateDir === paths.stateDir)).toBe(false);
+    expect((await clusterStatus({ env })).healthy).toBe(true);
+    expect((await ka(['get', 'nodes', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}'])).trim()).toBe('True');
+  });
+
+  it('an interrupted up (Ctrl-C) cleans up after itself', async () => {
+    const paths = worktreePaths(wtC);
+    const ac = new AbortController();
+    let slot: number | undefined;
+    const poll = setInterval(() => {
+      slot ??= listSlots().find((s) => s.stateDir === paths.stateDir)?.slot;
+    }, 50);
+    const timer = setTimeout(() => {
+      ac.abort(new Error('SIGINT'));
+    }, 2500);
+    try {
+      await expect(ensureCluster({ cwd: wtC, backend: 'local', env, signal: ac.signal, reporter })).rejects.toThrow();
+    } finally {
+      clearInterval(poll);
+      clearTimeout(timer);
+    }
+    expect(slot).toBeDefined();
+    expect(await clusterLeftovers(paths.name, slot ?? -1, paths.stateDir)).toEqual([]);
+    expect(listSlots().some((s) => s.stateDir === paths.stateDir)).toBe(false);
+  });
+});
