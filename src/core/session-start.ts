@@ -48,10 +48,17 @@ async function clearExisting(provider: SessionProvider, name: string, signal: Ab
 async function waitForContainer(provider: SessionProvider, podName: string, uid: string, signal: AbortSignal): Promise<Pod> {
   const cache = provider.deps.client.agentPods;
   let pod: Pod | undefined;
+  // The watch may deliver our own create after create() returned: absent means "not seen yet"
+  // until the pod has been seen once, and "deleted under us" after that.
+  let seen = false;
   try {
     pod = await cache.waitFor(
       podName,
-      (p) => p === undefined || p.uid !== uid || classifyPod(p).kind === 'running' || fatalReason(p) !== undefined,
+      (p) => {
+        if (p === undefined) return seen;
+        seen = true;
+        return p.uid !== uid || classifyPod(p).kind === 'running' || fatalReason(p) !== undefined;
+      },
       { signal },
     );
   } catch (err) {

@@ -56,6 +56,12 @@ export class FakeCluster implements NamespaceClient, PodApi {
   }
 
   addPod(pod: Partial<Pod> & { name: string }): Pod {
+    const full = this.makePod(pod);
+    this.agentPods.put(full);
+    return full;
+  }
+
+  makePod(pod: Partial<Pod> & { name: string }): Pod {
     const full: Pod = {
       namespace: 'gc',
       uid: `uid-${++uidCounter}`,
@@ -69,7 +75,6 @@ export class FakeCluster implements NamespaceClient, PodApi {
       containers: [],
       ...pod,
     };
-    this.agentPods.put(full);
     return full;
   }
 
@@ -81,20 +86,28 @@ export class FakeCluster implements NamespaceClient, PodApi {
   // PodApi
   create(manifest: PodManifest, _o: CallOptions): Promise<Pod> {
     this.calls.push(`create ${manifest.metadata.name}`);
-    if (this.agentPods.get(manifest.metadata.name) !== undefined) {
+    if (this.agentPods.get(manifest.metadata.name) !== undefined || this.pendingCreates.has(manifest.metadata.name)) {
       return Promise.reject(new GcK8sError('ALREADY_EXISTS', `pods "${manifest.metadata.name}" already exists`));
     }
-    const pod = this.addPod({
+    const pod = this.makePod({
       name: manifest.metadata.name,
       labels: manifest.metadata.labels ?? {},
       annotations: manifest.metadata.annotations ?? {},
     });
     this.lastManifest = manifest;
-    this.kubelet(pod, this);
+    this.pendingCreates.add(pod.name);
+    // Like a real watch, the cache learns about the pod a little after create() returns.
+    setTimeout(() => {
+      this.pendingCreates.delete(pod.name);
+      this.agentPods.put(pod);
+      this.kubelet(pod, this);
+    }, 2);
     return Promise.resolve(pod);
   }
 
   lastManifest: PodManifest | undefined;
+  /** created but not yet visible in the cache */
+  readonly pendingCreates = new Set<string>();
 
   get(name: string, _o: CallOptions): Promise<Pod | undefined> {
     this.calls.push(`get ${name}`);
