@@ -91,14 +91,14 @@ export async function checkExisting(kubectl: string, t: ExistingTarget, env: Nod
     ['create', 'configmaps'],
     ['update', 'configmaps'],
   ];
-  const missing: string[] = [];
-  await Promise.all(
+  const allowed = await Promise.all(
     checks.map(async ([verb, res, sub]) => {
       const args = [...base, 'auth', 'can-i', verb, res, '-n', t.namespace, ...(sub === undefined ? [] : [`--subresource=${sub}`])];
       const r = await run(kubectl, args, { env, signal, allowFail: true });
-      if (r.stdout.trim() !== 'yes') missing.push(`${verb} ${res}${sub === undefined ? '' : `/${sub}`}`);
+      return r.stdout.trim() === 'yes';
     }),
   );
+  const missing = checks.filter((_, i) => allowed[i] !== true).map(([verb, res, sub]) => `${verb} ${res}${sub === undefined ? '' : `/${sub}`}`);
   return { server, version, missing };
 }
 
