@@ -83,6 +83,21 @@ current-context: c
     await expect(ensureCluster({ cwd: wt, env: process.env, backend: 'existing', kubeconfig: kc })).rejects.toThrow(/GET \/version failed/);
   });
 
+  it('up fails clearly when the port range is exhausted, leaving nothing behind', async () => {
+    const wt2 = mkdtempSync(join('/tmp', 'gck-wt-ports-'));
+    mkdirSync(join(wt2, '.git'));
+    try {
+      const ports = Object.values((await clusterStatus({ env: localEnv })).ports ?? {});
+      const lo = Math.min(...ports);
+      const env = { ...localEnv, GC_K8S_PORT_RANGE: `${lo}-${lo + 2}` };
+      await expect(ensureCluster({ cwd: wt2, env, backend: 'local' })).rejects.toThrow(/port range .* exhausted .*GC_K8S_PORT_RANGE/);
+      const { listSlots } = await import('../../src/cluster/host.js');
+      expect(listSlots().some((s) => s.stateDir.startsWith(wt2))).toBe(false);
+    } finally {
+      rmSync(wt2, { recursive: true, force: true });
+    }
+  });
+
   it('cluster status via the CLI shows every component with health and ports', async () => {
     const io = { stdout: sink(), stderr: sink(), env: localEnv, cwd: process.cwd(), signal: new AbortController().signal };
     expect(await runClusterCommand(['status'], io)).toBe(0);
