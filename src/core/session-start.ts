@@ -139,7 +139,13 @@ export async function startSession(provider: SessionProvider, name: string, req:
     }
     log.info({ pod: pod.name }, 'session started');
   } catch (err) {
-    const cause = signal.aborted && !isGcK8sError(err) ? abortError(signal, `starting ${name}`) : err;
+    let cause = signal.aborted && !isGcK8sError(err) ? abortError(signal, `starting ${name}`) : err;
+    // An agent that exits at once takes its container down, and then the exec itself fails:
+    // report what the pod says (its termination message carries the agent's last output).
+    const now = client.agentPods.get(created.name);
+    if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {
+      cause = new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(now, [])}`, { cause });
+    }
     await deletePodAndWait(provider, created, provider.cleanupSignal()).catch((cleanupErr: unknown) => {
       log.error({ err: cleanupErr, pod: created.name }, 'could not delete the pod of a failed start');
     });
