@@ -150,7 +150,11 @@ async function agentBinaries(ctx: BuildContext): Promise<{ bins: Record<string, 
       const dirs = await ensureBinaries([c], ctx.env, ctx.reporter, ctx.signal);
       bins[c] = join(dirs[c], c);
     } catch (e) {
-      notes.push(`${c} is missing from the agent image: ${describeError(e)}`);
+      const text = describeError(e);
+      const why = /403|not available/.test(text)
+        ? 'the Go module proxy refuses the module (403 "This module version is not available")'
+        : 'its build failed';
+      notes.push(`${c} is missing from the agent image: ${why}; log ${join(cacheDir(ctx.env), 'logs', `${c}.log`)}`);
     }
   }
   return { bins, notes };
@@ -166,24 +170,28 @@ async function debootstrapBase(ctx: BuildContext, packages: string[]): Promise<s
   mkdirSync(dirname(log), { recursive: true });
   rmSync(rootfs, { recursive: true, force: true });
   ctx.reporter.step(`debootstrap bookworm minbase + ${packages.length} packages (about 30-60 s; log: ${log})`);
-  let lines = 0;
   let logText = '';
+  const started = Date.now();
   const mirror = ctx.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+  // heartbeat: the latest debootstrap phase every 10 s
+  const beat = setInterval(() => {
+    const phase = logText.split('\n').filter((l) => l.startsWith('I: ')).pop() ?? 'starting';
+    ctx.reporter.info(`debootstrap ${Math.round((Date.now() - started) / 1000)}s: ${phase.slice(3, 100)}`);
+  }, 10_000);
   try {
-    await run('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, mirror], {
+    const r = await run('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, mirror], {
       signal: ctx.signal,
       onStderr: (c) => {
         logText += c;
       },
       env: { ...ctx.env, DEBIAN_FRONTEND: 'noninteractive' },
-    }).then((r) => {
-      logText += r.stdout;
-      lines = r.stdout.split('\n').length;
     });
+    logText += r.stdout;
   } finally {
+    clearInterval(beat);
     writeFileSync(log, logText);
   }
-  ctx.reporter.info(`debootstrap done (${lines} lines of output)`);
+  ctx.reporter.info(`debootstrap done in ${Math.round((Date.now() - started) / 1000)}s`);
   await run('tar', ['--numeric-owner', '--xattrs', '-C', rootfs, '-cf', `${tar}.tmp`, '.'], { signal: ctx.signal });
   renameSync(`${tar}.tmp`, tar);
   rmSync(rootfs, { recursive: true, force: true });
