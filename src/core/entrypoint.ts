@@ -5,8 +5,9 @@
 //  - optionally waits for staged files (/workspace/.gc-workspace-ready, upstream's marker);
 //  - runs pre_start commands and fails the container with a termination message if one fails;
 //  - starts tmux session `main` carrying the session env (`-e K=V`), as local tmux does;
-//  - exits when the tmux session ends, so a dead agent shows up as a completed pod in the
-//    watch cache instead of a "Running" pod that needs an exec to be found out.
+//  - exits when the agent exits — with the agent's exit status, and its last screen as the
+//    termination message — so a dead agent shows up as a completed pod in the watch cache (and
+//    start can say why it died) instead of a "Running" pod that needs an exec to be found out.
 
 export const ENTRYPOINT_VERSION = '1';
 
@@ -19,6 +20,8 @@ export const ENTRY_ENV = {
 } as const;
 
 export const READY_MARKER = '/workspace/.gc-workspace-ready';
+/** `#{pane_dead}` is 1 once the agent exited (the pane is kept by remain-on-exit). */
+export const PANE_DEAD_FORMAT = '#{pane_dead}';
 export const OUTPUT_LOG = '/tmp/agent-output.log';
 /** created in $TMUX_TMPDIR (default /tmp) once the session and its env are complete */
 export const READY_FILE = '.gc-k8s-session-ready';
@@ -28,8 +31,9 @@ cmd=\${GC_K8S_COMMAND:-/bin/bash}
 keys=\${GC_K8S_SESSION_ENV:-}
 n=\${GC_K8S_PRE_START_COUNT:-0}
 wait_ws=\${GC_K8S_WAIT_WORKSPACE:-}
+tlog=\${GC_K8S_TERMINATION_LOG:-/dev/termination-log}
 unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE
-fail() { printf '%s\\n' "$1" >/dev/termination-log 2>/dev/null; printf '%s\\n' "$1" >&2; exit 1; }
+fail() { printf '%s\\n' "$1" >"$tlog" 2>/dev/null; printf '%s\\n' "$1" >&2; exit 1; }
 on_term() { tmux kill-server 2>/dev/null; exit 0; }
 trap on_term TERM INT
 h=\${HOME:-/tmp}
@@ -47,10 +51,27 @@ while [ "$i" -le "$n" ]; do
 done
 set --
 for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
-tmux new-session -d -s main -x 200 -y 50 "$@" "$cmd" || fail "tmux new-session failed"
+# remain-on-exit from the first instant (a config file, not a later set-option, so there is no
+# race with an agent that exits at once): its last screen and exit status can then be reported.
+conf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-tmux.conf"
+printf 'set -g remain-on-exit on\n' >"$conf"
+tmux -f "$conf" new-session -d -s main -x 200 -y 50 "$@" "$cmd" || fail "tmux new-session failed"
 touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
 tmux pipe-pane -t main -o 'cat >> ${OUTPUT_LOG}' 2>/dev/null
-while tmux has-session -t main 2>/dev/null; do sleep 1 & wait $!; done
-tail -c 2048 ${OUTPUT_LOG} >/dev/termination-log 2>/dev/null
-exit 0
+status=0
+while tmux has-session -t main 2>/dev/null; do
+  if [ "$(tmux display-message -p -t main '#{pane_dead}' 2>/dev/null)" = 1 ]; then
+    # the pty closes before the exit status is reaped: give tmux a moment to record it
+    i=0
+    while status=$(tmux display-message -p -t main '#{pane_dead_status}' 2>/dev/null) && [ -z "$status" ] && [ "$i" -lt 20 ]; do
+      i=$((i + 1)); sleep 0.05
+    done
+    tmux capture-pane -p -t main -S -40 2>/dev/null | grep -v '^$' | tail -c 2048 >"$tlog" 2>/dev/null
+    tmux kill-server 2>/dev/null
+    break
+  fi
+  sleep 1 & wait $!
+done
+case $status in ''|*[!0-9]*) status=0;; esac
+exit "$status"
 `;

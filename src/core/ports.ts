@@ -87,6 +87,11 @@ export interface ExecRequest {
   readonly stdin?: Uint8Array | AsyncIterable<Uint8Array>;
   /** stdout+stderr beyond this fail the call with OUTPUT_TOO_LARGE (default 16 MiB) */
   readonly maxOutputBytes?: number;
+  /**
+   * Streams output as it arrives instead of buffering it, for long-lived channels (the beads
+   * runner). The result's stdout/stderr are then empty and maxOutputBytes does not apply.
+   */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
   readonly signal: AbortSignal;
 }
 

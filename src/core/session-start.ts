@@ -133,9 +133,14 @@ export async function startSession(provider: SessionProvider, name: string, req:
     }
     await runSetup(provider, pod, req, signal);
     if (options.settleMs > 0) await clock.sleep(options.settleMs, signal);
-    const alive = await provider.tmux(pod, tmuxArgs.hasSession(), signal);
-    if (alive.exitCode !== 0) {
-      throw new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(client.agentPods.get(pod.name) ?? pod, [])}`);
+    const alive = await provider.tmux(pod, tmuxArgs.paneDead(), signal);
+    if (alive.exitCode !== 0 || alive.stdout.toString('utf8').trim() !== '0') {
+      // The entrypoint notices within a second and ends the container with the agent's exit
+      // status and last screen: wait briefly for that, it is the useful part of the message.
+      const ended = await client.agentPods
+        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(signal, 5_000) })
+        .catch(() => client.agentPods.get(pod.name));
+      throw new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
     }
     log.info({ pod: pod.name }, 'session started');
   } catch (err) {
@@ -144,7 +149,8 @@ export async function startSession(provider: SessionProvider, name: string, req:
     // report what the pod says (its termination message carries the agent's last output).
     const now = client.agentPods.get(created.name);
     if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {
-      cause = new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(now, [])}`, { cause });
+      log.info({ err: cause }, 'agent exited during startup');
+      cause = new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(now, [])}`);
     }
     await deletePodAndWait(provider, created, provider.cleanupSignal()).catch((cleanupErr: unknown) => {
       log.error({ err: cleanupErr, pod: created.name }, 'could not delete the pod of a failed start');

@@ -26,6 +26,8 @@ export const tmuxArgs = {
   showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, key],
   unsetEnv: (key: string): string[] => [tmux, '-u', 'set-environment', ...T, '-u', key],
   lastActivity: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_activity}'],
+  /** "1" once the pane's process exited (our pods keep the pane with remain-on-exit) */
+  paneDead: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{pane_dead}'],
   isAttached: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_attached}'],
   clearHistory: (): string[] => [tmux, '-u', 'clear-history', ...T],
   attach: (): string[] => [tmux, '-u', 'attach', ...T],

@@ -180,7 +180,7 @@ export class FakeCluster implements NamespaceClient, PodApi {
       case 'capture-pane':
         return ok(t.pane);
       case 'display-message':
-        return ok('1700000000\n');
+        return ok(args.includes('#{pane_dead}') ? '0\n' : '1700000000\n');
       case 'clear-history':
         t.pane = '';
         return ok();

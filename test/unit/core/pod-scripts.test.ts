@@ -27,7 +27,7 @@ function startEntrypoint(env: Record<string, string>) {
 describe('agent entrypoint', () => {
   it('starts tmux session main carrying the session env verbatim, and exits 0 promptly on SIGTERM', async () => {
     const tricky = 'a "b" $HOME `id` \\n\nsecond=line';
-    const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_SESSION_ENV: 'GC_SESSION_ID TRICKY', GC_SESSION_ID: 's-42', TRICKY: tricky });
+    const ep = startEntrypoint({ GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'), GC_K8S_COMMAND: 'sleep 60', GC_K8S_SESSION_ENV: 'GC_SESSION_ID TRICKY', GC_SESSION_ID: 's-42', TRICKY: tricky });
     await until(() => (sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '0']), sb.tmux('has-session', '-t', 'main').status === 0), 'tmux session');
     expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '50'])).status).toBe(0);
     expect(sb.tmux('show-environment', '-t', 'main', 'GC_SESSION_ID').stdout).toBe('GC_SESSION_ID=s-42\n');
@@ -40,17 +40,24 @@ describe('agent entrypoint', () => {
   });
 
   it('exits when the agent exits, so the pod completes instead of lingering', async () => {
-    const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 0.3' });
+    const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 0.3', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
     expect(await ep.exited).toBe(0);
   });
 
+  it('passes on the agent\'s exit status and last screen, even when it exits at once', async () => {
+    const ep = startEntrypoint({ GC_K8S_COMMAND: 'echo agent-says-bye; exit 3', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
+    expect(await ep.exited).toBe(3);
+    expect(readFileSync(join(sb.dir, 'term'), 'utf8')).toContain('agent-says-bye');
+  });
+
   it('runs pre_start commands in order and fails with a message when one fails', async () => {
-    const ok = startEntrypoint({ GC_K8S_COMMAND: 'true', GC_K8S_PRE_START_COUNT: '2', GC_K8S_PRE_START_1: `echo one > ${sb.dir}/order`, GC_K8S_PRE_START_2: `echo two >> ${sb.dir}/order` });
+    const ok = startEntrypoint({ GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'), GC_K8S_COMMAND: 'true', GC_K8S_PRE_START_COUNT: '2', GC_K8S_PRE_START_1: `echo one > ${sb.dir}/order`, GC_K8S_PRE_START_2: `echo two >> ${sb.dir}/order` });
     expect(await ok.exited).toBe(0);
     expect(readFileSync(join(sb.dir, 'order'), 'utf8')).toBe('one\ntwo\n');
-    const bad = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_PRE_START_COUNT: '1', GC_K8S_PRE_START_1: 'exit 7' });
+    const bad = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_PRE_START_COUNT: '1', GC_K8S_PRE_START_1: 'exit 7', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
     expect(await bad.exited).toBe(1);
     expect(bad.stderr()).toContain('pre_start command 1 failed with exit 7');
+    expect(readFileSync(join(sb.dir, 'term'), 'utf8')).toBe('pre_start command 1 failed with exit 7\n');
     expect(sb.tmux('has-session', '-t', 'main').status).not.toBe(0);
   });
 });

@@ -10,6 +10,7 @@ describe('tmux argv (parity with Gas City provider_test.go)', () => {
     expect(tmuxArgs.setEnv('K', 'v=1\nx')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', 'K', 'v=1\nx']);
     expect(tmuxArgs.unsetEnv('K')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '-u', 'K']);
     expect(tmuxArgs.lastActivity()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{session_activity}']);
+    expect(tmuxArgs.paneDead()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{pane_dead}']);
     expect(tmuxArgs.sendKeys(['Escape', 'Enter'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', 'Escape', 'Enter']);
   });
 
