@@ -126,7 +126,8 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
       : await selectBackend({ requested: opts.backend ?? 'auto', env, ...(opts.context === undefined ? {} : { context: opts.context }) });
   switch (backend) {
     case 'existing': {
-      const kubeconfig = existingKubeconfig(opts, env);
+      const remembered = prev?.backend === 'existing' && opts.kubeconfig === undefined && (env.KUBECONFIG ?? '') === '' ? prev.kubeconfig : undefined;
+      const kubeconfig = remembered ?? existingKubeconfig(opts, env);
       const namespace = opts.namespace ?? 'default';
       reporter.step(`checking existing cluster (kubeconfig ${kubeconfig}${opts.context === undefined ? '' : `, context ${opts.context}`})`);
       const kubectl = await kubectlPath(env, reporter, signal);

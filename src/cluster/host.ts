@@ -3,7 +3,7 @@
 // (scripts/build-upstream.sh), and the machine-wide registry of network slots and ports that keeps
 // several worktrees' clusters apart.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +253,34 @@ export function releaseSlot(slot: number, stateDir: string): void {
     return;
   }
   rmSync(file, { force: true });
+}
+
+// ---- machine-wide lock for port allocation (two concurrent `up`s must not pick the same ports) ----
+
+/** Runs fn while holding /run/gc-k8s/alloc.lock (a directory; taken over when older than 30 s). */
+export async function withHostLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(RUN_DIR, 'alloc.lock');
+  mkdirSync(RUN_DIR, { recursive: true });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      if (Date.now() > deadline) throw new GcK8sError('CLUSTER', `local cluster: could not take ${lock} (remove it if no other gc-k8s is running)`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 // ---- ports ----

@@ -26,6 +26,7 @@ import {
   parsePortRange,
   recordSlotPorts,
   releaseSlot,
+  withHostLock,
   type NetPlan,
 } from './host.js';
 import { PAUSE_REF, buildImage, importImage, type BuiltImage, type ImageName } from './images.js';
@@ -671,10 +672,13 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   try {
     await cleanupSlotLeftovers(n, paths.name, reporter);
     const range = parsePortRange(env.GC_K8S_PORT_RANGE);
-    const got = await allocatePorts(5, range, [], slot);
+    const got = await withHostLock(async () => {
+      const p = await allocatePorts(5, range, [], slot);
+      recordSlotPorts(slot, paths.name, paths.stateDir, p);
+      return p;
+    });
     const port = (i: number): number => got[i] ?? 0;
     const ports: LocalPorts = { etcd: port(0), etcdPeer: port(1), apiserver: port(2), controllerManager: port(3), scheduler: port(4) };
-    recordSlotPorts(slot, paths.name, paths.stateDir, got);
     state = {
       version: 1,
       backend: 'local',
