@@ -1,0 +1,140 @@
+// The store ops of the exec beads protocol on top of a bd runner function: argv out, wire JSON
+// back, bd's failures turned into the wording gc maps (`not found`). Independent of where bd
+// runs, so unit tests drive it with a real bd on this machine and the daemon with the runner.
+
+import { GcK8sError } from '../errors.js';
+import type { BdReply } from './channel-protocol.js';
+import * as args from './bd-args.js';
+import { byCreation, issuesOf, parseBdJson, toOrdered, toWire, toWireDeps, type OrderedBead } from './bd-json.js';
+import { isEmptyUpdate, type CreateRequest, type UpdateRequest, type WireBead, type WireDep } from './wire.js';
+
+export type BdRun = (argv: readonly string[]) => Promise<BdReply>;
+
+const NOT_FOUND = /not found|no issue found|no issues found|does not exist|unknown issue/i;
+
+function failure(op: string, reply: BdReply): GcK8sError {
+  const detail = (reply.stderr.trim() || reply.stdout.trim() || `exit ${reply.exitCode}`).split('\n').slice(-5).join(' ');
+  return new GcK8sError('EXEC_NONZERO', `bd ${op}: ${detail}`, { details: { exitCode: reply.exitCode } });
+}
+
+function notFound(id: string): GcK8sError {
+  return new GcK8sError('NOT_FOUND', `bead ${id} not found`);
+}
+
+async function ok(run: BdRun, op: string, argv: readonly string[], id?: string): Promise<BdReply> {
+  const reply = await run(argv);
+  if (reply.exitCode === 0) return reply;
+  if (id !== undefined && NOT_FOUND.test(reply.stderr + reply.stdout)) throw notFound(id);
+  throw failure(op, reply);
+}
+
+async function ordered(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
+  const reply = await ok(run, op, argv);
+  return issuesOf(parseBdJson(reply.stdout, `bd ${op}`))
+    .map(toOrdered)
+    .sort(byCreation)
+    .map((o: OrderedBead) => o.bead);
+}
+
+async function beads(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
+  const reply = await ok(run, op, argv);
+  return issuesOf(parseBdJson(reply.stdout, `bd ${op}`)).map(toWire);
+}
+
+export async function getBead(run: BdRun, id: string): Promise<WireBead> {
+  const found = (await beads(run, 'show', args.showArgs(id)).catch((err: unknown) => {
+    if (err instanceof GcK8sError && err.code === 'EXEC_NONZERO' && NOT_FOUND.test(err.message)) throw notFound(id);
+    throw err;
+  })).find((b) => b.id === id);
+  if (found === undefined) throw notFound(id);
+  return found;
+}
+
+export async function createBead(run: BdRun, req: CreateRequest): Promise<WireBead> {
+  const reply = await ok(run, 'create', args.createArgs(req));
+  const created = issuesOf(parseBdJson(reply.stdout, 'bd create'))[0];
+  if (created === undefined) throw new GcK8sError('INTERNAL', `bd create printed no issue: ${JSON.stringify(reply.stdout.slice(0, 200))}`);
+  // bd create's JSON omits some fields (labels, parent); the stored bead is the truth.
+  return getBead(run, toWire(created).id);
+}
+
+export async function updateBead(run: BdRun, id: string, req: UpdateRequest): Promise<void> {
+  const argv = args.updateArgs(id, req);
+  if (argv === undefined || isEmptyUpdate(req)) {
+    await getBead(run, id); // nothing to change, but an unknown id is still an error
+    return;
+  }
+  await ok(run, 'update', argv, id);
+}
+
+export async function closeBead(run: BdRun, id: string): Promise<void> {
+  const reply = await run(args.closeArgs(id));
+  if (reply.exitCode === 0) return;
+  // Closing a closed bead is success (gc relies on it); anything else says why.
+  const bead = await getBead(run, id);
+  if (bead.status !== 'closed') throw failure('close', reply);
+}
+
+export async function deleteBead(run: BdRun, id: string): Promise<void> {
+  await ok(run, 'delete', args.deleteArgs(id), id);
+}
+
+export async function setMetadata(run: BdRun, id: string, key: string, value: string): Promise<void> {
+  if (key === '' || key.includes('\0') || key.includes('=')) throw new GcK8sError('BAD_REQUEST', `set-metadata: invalid key ${JSON.stringify(key)}`);
+  await ok(run, 'update', args.setMetadataArgs(id, key, value), id);
+}
+
+export interface ListQuery {
+  readonly status?: string;
+  readonly assignee?: string;
+  readonly type?: string;
+  readonly limit?: number;
+}
+
+export async function listBeads(run: BdRun, q: ListQuery): Promise<WireBead[]> {
+  let list = await ordered(run, 'list', args.listArgs(q));
+  if (q.status !== undefined) list = list.filter((b) => b.status === q.status);
+  return q.limit !== undefined && q.limit > 0 ? list.slice(0, q.limit) : list;
+}
+
+export async function readyBeads(run: BdRun): Promise<WireBead[]> {
+  return (await ordered(run, 'ready', args.readyArgs())).filter((b) => b.status === 'open');
+}
+
+export async function childrenOf(run: BdRun, parentId: string): Promise<WireBead[]> {
+  const list = await ordered(run, 'list', args.childrenArgs(parentId)).catch((err: unknown) => {
+    // bd refuses --parent for an id it does not know; gc expects no children.
+    if (err instanceof GcK8sError && NOT_FOUND.test(err.message)) return [];
+    throw err;
+  });
+  return list.filter((b) => b.parent_id === parentId);
+}
+
+export async function byLabel(run: BdRun, label: string, limit: number): Promise<WireBead[]> {
+  const list = (await ordered(run, 'list', args.labelArgs(label))).filter((b) => b.labels.includes(label));
+  return limit > 0 ? list.slice(0, limit) : list;
+}
+
+export async function depAdd(run: BdRun, issue: string, dependsOn: string, type: string): Promise<void> {
+  // bd keeps one row per pair: adding it again with another type must replace the type.
+  const existing = await depList(run, issue, 'down');
+  const same = existing.find((d) => d.depends_on_id === dependsOn);
+  if (same !== undefined && same.type === type) return;
+  if (same !== undefined) await ok(run, 'dep remove', args.depRemoveArgs(issue, dependsOn), issue);
+  await ok(run, 'dep add', args.depAddArgs(issue, dependsOn, type), issue);
+}
+
+export async function depRemove(run: BdRun, issue: string, dependsOn: string): Promise<void> {
+  const reply = await run(args.depRemoveArgs(issue, dependsOn));
+  if (reply.exitCode === 0 || NOT_FOUND.test(reply.stderr + reply.stdout)) return; // removing nothing is success
+  throw failure('dep remove', reply);
+}
+
+export async function depList(run: BdRun, id: string, direction: 'down' | 'up'): Promise<WireDep[]> {
+  const reply = await run(args.depListArgs(id, direction));
+  if (reply.exitCode !== 0) {
+    if (NOT_FOUND.test(reply.stderr + reply.stdout)) return [];
+    throw failure('dep list', reply);
+  }
+  return toWireDeps(parseBdJson(reply.stdout, 'bd dep list'), id, direction);
+}

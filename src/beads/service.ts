@@ -1,0 +1,193 @@
+// The beads runtime of one namespace: the runner, one persistent bd channel per store, and the
+// bookkeeping that makes a lost runner invisible to callers. Calls on one store are serialized
+// (bd's read-modify-write flags are not atomic across processes, and the channel is serial);
+// different stores run in parallel. When the runner is new (its uid changed), every store in
+// the registry is re-initialized before it is used again.
+
+import type { Pod } from '../core/k8s-types.js';
+import type { PodSettings } from '../core/pod-settings.js';
+import type { Clock, NamespaceClient } from '../core/ports.js';
+import { GcK8sError, hasCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { BdChannel } from './channel.js';
+import type { BdReply } from './channel-protocol.js';
+import type { BdRun } from './ops.js';
+import { StoreRegistry, type StoreRecord } from './registry.js';
+import { Runner } from './runner.js';
+import { RUNNER_CONTAINER, RUNNER_POD } from './runner-manifest.js';
+import { initStore } from './store-init.js';
+
+/** Errors after which a fresh channel (and maybe a fresh runner) may succeed. */
+function channelLost(err: unknown): boolean {
+  return hasCode(err, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'K8S_UNAVAILABLE', 'NOT_FOUND');
+}
+
+export interface StoreCall {
+  readonly workdir: string;
+  /** record to register when the store is unknown (from init, or a store op's env) */
+  readonly fallback?: StoreRecord;
+  /** safe to run twice (reads): retried once when the channel broke mid-call */
+  readonly idempotent: boolean;
+}
+
+export class BeadsService {
+  readonly registry: StoreRegistry;
+  private readonly locks = new KeyedMutex();
+  private readonly channels = new Map<string, BdChannel>();
+  /** `${runnerUid}\0${workdir}` → the init of that store on that runner */
+  private readonly inits = new Map<string, Promise<void>>();
+  private runnerUid: string | undefined;
+
+  constructor(
+    private readonly client: NamespaceClient,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.registry = new StoreRegistry(client.configMaps);
+  }
+
+  runner(settings: PodSettings): Runner {
+    return new Runner({ pods: this.client.pods, settings, clock: this.clock, log: this.log });
+  }
+
+  /** Runs `fn` with exclusive use of the store's bd, its runner up and the store initialized. */
+  async withStore<T>(settings: PodSettings, call: StoreCall, signal: AbortSignal, fn: (run: BdRun) => Promise<T>): Promise<T> {
+    return this.locks.run(call.workdir, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const channel = await this.channelFor(settings, call, signal);
+        const state = { sent: false };
+        const run: BdRun = (argv) => {
+          state.sent = true;
+          return channel.run(argv, signal);
+        };
+        try {
+          return await fn(run);
+        } catch (err) {
+          // A channel that died before anything was sent, or under a read, is retried once on a
+          // fresh one; a write that may have happened is not replayed.
+          if (attempt > 0 || signal.aborted || !channelLost(err) || channel.alive || (state.sent && !call.idempotent)) throw err;
+          this.log.info({ workdir: call.workdir, err: (err as Error).message }, 'bd channel lost; retrying on a new one');
+        }
+      }
+    });
+  }
+
+  /** One-off bd call in a store (used by init and health). */
+  async runOnce(settings: PodSettings, call: StoreCall, argv: readonly string[], signal: AbortSignal): Promise<BdReply> {
+    return this.withStore(settings, call, signal, (run) => run(argv));
+  }
+
+  /** Registers a store and initializes it now (the `init` op). */
+  async init(settings: PodSettings, record: StoreRecord, signal: AbortSignal): Promise<void> {
+    await this.registry.put(record, signal);
+    await this.locks.run(record.workdir, async () => {
+      const pod = await this.ensureRunner(settings, signal);
+      // init is also how gc says "the settings changed": always run it, not just once per runner.
+      this.inits.delete(`${pod.uid}\0${record.workdir}`);
+      await this.initOn(pod, record, signal);
+    });
+  }
+
+  async ensureRunner(settings: PodSettings, signal: AbortSignal): Promise<Pod> {
+    const pod = await this.runner(settings).ensure(signal);
+    if (pod.uid !== this.runnerUid) {
+      if (this.runnerUid !== undefined) this.log.info({ old: this.runnerUid, new: pod.uid }, 'beads runner was replaced; re-initializing stores');
+      this.runnerUid = pod.uid;
+      for (const ch of this.channels.values()) ch.close('runner replaced');
+      this.channels.clear();
+      this.inits.clear();
+      // Bring every known store back in the background; each store's first call awaits its own.
+      void this.registry.list(signal).then(
+        (records) => {
+          for (const r of records) this.initOn(pod, r, AbortSignal.timeout(60_000)).catch((err: unknown) => {
+            this.log.warn({ workdir: r.workdir, err }, 're-initializing store failed');
+          });
+        },
+        (err: unknown) => {
+          this.log.warn({ err }, 'reading the store registry failed');
+        },
+      );
+    }
+    return pod;
+  }
+
+  /**
+   * recover: a runner that is not ready is replaced, channels are reopened and every registered
+   * store is re-initialized now (not lazily), so the health check that follows sees them all.
+   */
+  async recover(settings: PodSettings, signal: AbortSignal): Promise<void> {
+    for (const ch of this.channels.values()) ch.close('recover');
+    this.channels.clear();
+    this.inits.clear();
+    const pod = await this.ensureRunner(settings, signal);
+    const records = await this.registry.list(signal);
+    const failures: string[] = [];
+    await Promise.all(
+      records.map((r) =>
+        this.locks.run(r.workdir, () => this.initOn(pod, r, signal)).catch((err: unknown) => {
+          failures.push(`${r.workdir}: ${(err as Error).message}`);
+        }),
+      ),
+    );
+    if (failures.length > 0) throw new GcK8sError('EXEC_NONZERO', `recover: re-initializing stores failed: ${failures.join('; ')}`);
+  }
+
+  /** A one-off exec in the ready runner (checks that need no store). */
+  async execInRunner(command: readonly string[], signal: AbortSignal): Promise<BdReply> {
+    const r = await this.client.exec.exec({ pod: RUNNER_POD, container: RUNNER_CONTAINER, command, signal, maxOutputBytes: 1 << 20 });
+    return { exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
+  }
+
+  /** Forgets the runner (stop): the next call recreates it. */
+  forgetRunner(): void {
+    for (const ch of this.channels.values()) ch.close('runner stopped');
+    this.channels.clear();
+    this.inits.clear();
+    this.runnerUid = undefined;
+  }
+
+  close(): void {
+    this.forgetRunner();
+  }
+
+  private async channelFor(settings: PodSettings, call: StoreCall, signal: AbortSignal): Promise<BdChannel> {
+    const existing = this.channels.get(call.workdir);
+    if (existing?.alive === true && this.inits.has(`${this.runnerUid ?? ''}\0${call.workdir}`)) return existing;
+    const pod = await this.ensureRunner(settings, signal);
+    let record = await this.registry.get(call.workdir, signal);
+    if (record === undefined) {
+      if (call.fallback === undefined) {
+        throw new GcK8sError('BAD_REQUEST', `beads store ${call.workdir} is not initialized: run \`gc-beads-k8s init <dir> <prefix>\` (gc start does)`);
+      }
+      record = call.fallback;
+      await this.registry.put(record, signal);
+    }
+    await this.initOn(pod, record, signal);
+    return this.channel(pod, call.workdir);
+  }
+
+  private channel(pod: Pod, workdir: string): BdChannel {
+    const existing = this.channels.get(workdir);
+    if (existing?.alive === true && pod.uid === this.runnerUid) return existing;
+    existing?.close('replaced');
+    const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
+    this.channels.set(workdir, ch);
+    return ch;
+  }
+
+  /** Initializes a store on this runner once; concurrent callers share the same attempt. */
+  private initOn(pod: Pod, record: StoreRecord, signal: AbortSignal): Promise<void> {
+    const key = `${pod.uid}\0${record.workdir}`;
+    let p = this.inits.get(key);
+    if (p === undefined) {
+      const ch = this.channel(pod, record.workdir);
+      p = initStore((argv) => ch.run(argv, signal), record);
+      this.inits.set(key, p);
+      p.catch(() => {
+        if (this.inits.get(key) === p) this.inits.delete(key);
+      });
+    }
+    return p;
+  }
+}

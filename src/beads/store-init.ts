@@ -1,0 +1,41 @@
+// Bringing one store's .beads directory up in the runner, idempotently: if bd can already read
+// the store, only the config is refreshed; otherwise `bd init --server` points it at Dolt
+// (which keeps the data — a re-init after the runner was recreated finds the database as it was).
+
+import { GcK8sError } from '../errors.js';
+import type { BdRun } from './ops.js';
+import type { StoreRecord } from './registry.js';
+
+export function initArgs(rec: StoreRecord): string[] {
+  return [
+    'init',
+    '--server',
+    `--server-host=${rec.host}`,
+    `--server-port=${rec.port}`,
+    `--server-user=${rec.user}`,
+    `--prefix=${rec.prefix}`,
+    ...(rec.database === '' ? [] : [`--database=${rec.database}`]),
+    '--skip-hooks',
+    '--skip-agents',
+    '--non-interactive',
+    '--quiet',
+  ];
+}
+
+function detail(r: { stderr: string; stdout: string; exitCode: number }): string {
+  return (r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`).split('\n').slice(-5).join(' ');
+}
+
+export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
+  const probe = await run(['list', '--json', '--limit=1', '--flat']);
+  if (probe.exitCode !== 0) {
+    const init = await run(initArgs(rec));
+    if (init.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd init: ${detail(init)}`);
+  }
+  const settings: [string, string][] = [['issue_prefix', rec.prefix]];
+  if (rec.customTypes.length > 0) settings.push(['types.custom', rec.customTypes.join(',')]);
+  for (const [key, value] of settings) {
+    const r = await run(['config', 'set', key, value]);
+    if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd config set ${key}: ${detail(r)}`);
+  }
+}

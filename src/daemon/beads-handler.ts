@@ -1,0 +1,209 @@
+// Gas City's exec beads protocol (gc-beads-k8s), op by op, on the beads runtime of the request's
+// namespace. Input is validated before anything runs; only ops that are not part of the protocol
+// exit 2 (gc reads 2 as "not supported" and carries on).
+
+import { BeadsService } from '../beads/service.js';
+import { doltCoordinates, doltPassword } from '../beads/dolt-coordinates.js';
+import { assertImage, checkHealth } from '../beads/lifecycle.js';
+import * as ops from '../beads/ops.js';
+import type { StoreRecord } from '../beads/registry.js';
+import { storeScope } from '../beads/scope.js';
+import { parseCreateRequest, parseUpdateRequest } from '../beads/wire.js';
+import { GcK8sError } from '../errors.js';
+import { EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_OP } from '../protocol/messages.js';
+import { withTimeout } from '../util/abort.js';
+import { systemClock } from '../util/clock.js';
+import type { Handler, RequestContext } from './context.js';
+
+const STORE_OPS = new Set([
+  'create', 'get', 'update', 'close', 'list', 'ready', 'children', 'list-by-label', 'set-metadata', 'delete', 'dep-add', 'dep-remove', 'dep-list',
+]);
+const READS = new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'dep-list']);
+const LIFECYCLE_OPS = new Set(['start', 'ensure-ready', 'init', 'health', 'recover', 'probe', 'stop', 'shutdown']);
+const RECOVER_TIMEOUT_MS = 115_000;
+const PROBE_TIMEOUT_MS = 8_000;
+
+export interface BeadsHandler {
+  readonly handle: Handler;
+  close(): void;
+}
+
+function arg(ctx: RequestContext, index: number, what: string): string {
+  const v = ctx.request.args[index];
+  if (v === undefined || v === '') throw new GcK8sError('BAD_REQUEST', `${ctx.request.op}: missing ${what}`);
+  return v;
+}
+
+/** `--name=value` or `--name value` flags of `list`; other arguments are ignored (gc filters too). */
+function listFlags(args: readonly string[]): ops.ListQuery {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const m = /^--(status|assignee|type|limit)(?:=(.*))?$/s.exec(a);
+    if (m === null) continue;
+    const value = m[2] ?? args[++i] ?? '';
+    out[m[1] ?? ''] = value;
+  }
+  const limit = out['limit'];
+  if (limit !== undefined && !/^\d+$/.test(limit)) throw new GcK8sError('BAD_REQUEST', `list: --limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
+  return {
+    ...(out['status'] ? { status: out['status'] } : {}),
+    ...(out['assignee'] ? { assignee: out['assignee'] } : {}),
+    ...(out['type'] ? { type: out['type'] } : {}),
+    ...(limit === undefined ? {} : { limit: Number(limit) }),
+  };
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
+
+export function createBeadsHandler(): BeadsHandler {
+  const services = new Map<string, BeadsService>();
+
+  async function serviceFor(ctx: RequestContext, signal: AbortSignal): Promise<BeadsService> {
+    const { context } = ctx.config;
+    const { namespace } = ctx.config.pod;
+    const key = `${context}\u0000${namespace}`;
+    let service = services.get(key);
+    if (service === undefined) {
+      const client = await ctx.connections.namespace(context, namespace, signal);
+      service = new BeadsService(client, systemClock, ctx.log.child({ component: 'beads', namespace }));
+      services.set(key, service);
+    }
+    return service;
+  }
+
+  function record(ctx: RequestContext, workdir: string, prefix: string, database: string): StoreRecord {
+    const d = doltCoordinates(ctx.request.env, ctx.config.pod);
+    return { workdir, prefix, database, host: d.host, port: d.port, user: d.user, customTypes: ctx.config.customTypes };
+  }
+
+  async function lifecycle(ctx: RequestContext): Promise<number> {
+    const { request, config } = ctx;
+    const settings = config.pod;
+    switch (request.op) {
+      case 'start':
+      case 'ensure-ready': {
+        assertImage(settings, request.op);
+        const signal = withTimeout(ctx.signal, config.session.startTimeoutMs);
+        await (await serviceFor(ctx, signal)).ensureRunner(settings, signal);
+        return EXIT_OK;
+      }
+      case 'stop':
+      case 'shutdown': {
+        const signal = withTimeout(ctx.signal, config.session.stopTimeoutMs);
+        const service = await serviceFor(ctx, signal);
+        await service.runner(settings).delete(signal);
+        service.forgetRunner();
+        return EXIT_OK;
+      }
+      case 'init': {
+        assertImage(settings, 'init');
+        const dir = arg(ctx, 0, 'store directory');
+        const prefix = arg(ctx, 1, 'prefix');
+        const scope = storeScope(request.env, dir, prefix);
+        const rec = record(ctx, scope.workdir, prefix, request.args[2] ?? '');
+        const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
+        await (await serviceFor(ctx, signal)).init(settings, rec, signal);
+        return EXIT_OK;
+      }
+      case 'probe': {
+        assertImage(settings, 'probe');
+        const signal = withTimeout(ctx.signal, PROBE_TIMEOUT_MS);
+        await (await serviceFor(ctx, signal)).runner(settings).get(signal);
+        return EXIT_OK;
+      }
+      case 'health':
+      case 'recover': {
+        const signal = withTimeout(ctx.signal, request.op === 'recover' ? RECOVER_TIMEOUT_MS : config.session.opTimeoutMs);
+        const service = await serviceFor(ctx, signal);
+        if (request.op === 'recover') {
+          assertImage(settings, 'recover');
+          await service.recover(settings, signal);
+        }
+        const d = doltCoordinates(request.env, settings);
+        const report = await checkHealth(service, settings, { host: d.host, port: Number(d.port), user: d.user, password: doltPassword(request.env) }, signal);
+        for (const note of report.notes) ctx.err(`${request.op}: ${note}\n`);
+        if (report.ok) return EXIT_OK;
+        ctx.err(`${request.op}: unhealthy: ${report.problems.join('; ')}\n`);
+        return EXIT_ERROR;
+      }
+    }
+    return EXIT_UNKNOWN_OP;
+  }
+
+  const handle: Handler = async (ctx) => {
+    const { request, config } = ctx;
+    if (LIFECYCLE_OPS.has(request.op)) return lifecycle(ctx);
+    if (!STORE_OPS.has(request.op)) return EXIT_UNKNOWN_OP;
+
+    // Everything the caller gave is checked before the cluster is touched: bad input writes nothing.
+    const stdin = request.stdin ?? '';
+    const create = request.op === 'create' ? parseCreateRequest(stdin) : undefined;
+    const update = request.op === 'update' ? parseUpdateRequest(stdin) : undefined;
+    const id = ['get', 'update', 'close', 'set-metadata', 'delete', 'dep-list'].includes(request.op) ? arg(ctx, 0, 'bead id') : '';
+    const list = request.op === 'list' ? listFlags(request.args) : undefined;
+    const scope = storeScope(request.env);
+    assertImage(config.pod, request.op);
+
+    const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
+    const service = await serviceFor(ctx, signal);
+    const call = {
+      workdir: scope.workdir,
+      idempotent: READS.has(request.op),
+      ...(scope.prefix === '' ? {} : { fallback: record(ctx, scope.workdir, scope.prefix, '') }),
+    };
+    const out = await service.withStore(config.pod, call, signal, async (run) => {
+      switch (request.op) {
+        case 'create':
+          return json(await ops.createBead(run, create ?? parseCreateRequest(stdin)));
+        case 'get':
+          return json(await ops.getBead(run, id));
+        case 'update':
+          await ops.updateBead(run, id, update ?? parseUpdateRequest(stdin));
+          return '';
+        case 'close':
+          await ops.closeBead(run, id);
+          return '';
+        case 'delete':
+          await ops.deleteBead(run, id);
+          return '';
+        case 'set-metadata':
+          await ops.setMetadata(run, id, arg(ctx, 1, 'metadata key'), stdin);
+          return '';
+        case 'list':
+          return json(await ops.listBeads(run, list ?? {}));
+        case 'ready':
+          return json(await ops.readyBeads(run));
+        case 'children':
+          return json(await ops.childrenOf(run, arg(ctx, 0, 'parent id')));
+        case 'list-by-label': {
+          const raw = request.args[1] ?? '0';
+          if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `list-by-label: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
+          return json(await ops.byLabel(run, arg(ctx, 0, 'label'), Number(raw)));
+        }
+        case 'dep-add':
+          await ops.depAdd(run, arg(ctx, 0, 'issue id'), arg(ctx, 1, 'depends-on id'), request.args[2] || 'blocks');
+          return '';
+        case 'dep-remove':
+          await ops.depRemove(run, arg(ctx, 0, 'issue id'), arg(ctx, 1, 'depends-on id'));
+          return '';
+        case 'dep-list': {
+          const direction = request.args[1] ?? 'down';
+          if (direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${JSON.stringify(direction)}`);
+          return json(await ops.depList(run, id, direction));
+        }
+      }
+      return '';
+    });
+    ctx.out(out);
+    return EXIT_OK;
+  };
+
+  return {
+    handle,
+    close() {
+      for (const s of services.values()) s.close();
+      services.clear();
+    },
+  };
+}
