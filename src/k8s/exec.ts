@@ -194,6 +194,10 @@ class ExecCall {
     const channel = message[0];
     const payload = message.subarray(1);
     if (channel === CHANNEL_STDOUT || channel === CHANNEL_STDERR) {
+      if (this.request.onOutput !== undefined) {
+        this.request.onOutput(channel === CHANNEL_STDOUT ? 'stdout' : 'stderr', Buffer.from(payload));
+        return;
+      }
       this.outputBytes += payload.length;
       if (this.outputBytes > this.maxOutput) {
         this.fail(new GcK8sError('OUTPUT_TOO_LARGE', `${this.what}: output exceeds ${this.maxOutput} bytes`));
