@@ -41,7 +41,9 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { runDaemon } = await import('../daemon/run.js');
   const { createKubeClient } = await import('../k8s/client.js');
   const { createEventsHandler } = await import('../daemon/events-handler.js');
+  const { createBeadsHandler } = await import('../daemon/beads-handler.js');
   const events = createEventsHandler();
+  const beads = createBeadsHandler();
   const log = createLogger({ level: values['log-level'] ?? io.env['GC_K8S_LOG_LEVEL'] ?? 'info' });
   const qps = io.env['GC_K8S_QPS'];
   const burst = io.env['GC_K8S_BURST'];
@@ -58,7 +60,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         ...(qps === undefined ? {} : { qps: Number(qps) }),
         ...(burst === undefined ? {} : { burst: Number(burst) }),
       }),
-    extraHandlers: { events: events.handle },
+    extraHandlers: { events: events.handle, beads: beads.handle },
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);
@@ -67,6 +69,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   process.once('SIGINT', onSignal('SIGINT'));
   await daemon.closed;
   events.close();
+  beads.close();
   return 0;
 }
 
