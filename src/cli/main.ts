@@ -57,8 +57,10 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         env: io.env,
         signal,
         ...(context === '' ? {} : { context }),
-        ...(qps === undefined ? {} : { qps: Number(qps) }),
-        ...(burst === undefined ? {} : { burst: Number(burst) }),
+        // A polite ceiling that still lets event bursts through: the API server's priority and
+        // fairness (429 + Retry-After, honoured) is the real guard.
+        qps: qps === undefined ? 500 : Number(qps),
+        burst: burst === undefined ? 1000 : Number(burst),
       }),
     extraHandlers: { events: events.handle, beads: beads.handle },
   });

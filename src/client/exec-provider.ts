@@ -45,6 +45,21 @@ function probe(socket: string): Promise<boolean> {
   });
 }
 
+/**
+ * A burst of gc calls can fill the socket's accept backlog (EAGAIN): that is load, not absence,
+ * so wait briefly and try again before treating the daemon as gone.
+ */
+async function callWithRetry(socket: string, request: Request, sinks: { out(d: string): void; err(d: string): void }) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call(socket, request, sinks);
+    } catch (err) {
+      if (!(err instanceof DaemonUnreachable) || err.reason !== 'EAGAIN' || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+    }
+  }
+}
+
 /** Sends a request, starting the daemon once if nobody answers. */
 export async function forward(request: Request, io: Io): Promise<number> {
   const socket = socketPath(io.env);
@@ -58,11 +73,11 @@ export async function forward(request: Request, io: Io): Promise<number> {
   };
   let result;
   try {
-    result = await call(socket, request, sinks);
+    result = await callWithRetry(socket, request, sinks);
   } catch (err) {
     if (!(err instanceof DaemonUnreachable) || io.env['GC_K8S_NO_AUTOSTART'] === '1') throw err;
     await ensureDaemon(socket, io.env, () => probe(socket), (line) => io.stderr.write(`${line}\n`));
-    result = await call(socket, request, sinks);
+    result = await callWithRetry(socket, request, sinks);
   }
   if (result.message !== undefined) io.stderr.write(`${result.message}\n`);
   return result.exit;

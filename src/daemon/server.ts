@@ -55,7 +55,7 @@ export async function listen(path: string, handler: RequestHandler, log: Logger,
     server.once('error', reject);
     // umask so the socket is never group/world accessible, even for an instant
     const old = process.umask(0o177);
-    server.listen(path, () => {
+    server.listen({ path, backlog: 4096 }, () => {
       process.umask(old);
       resolve();
     });

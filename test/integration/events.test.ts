@@ -1,0 +1,159 @@
+// The exec events protocol through the real gc-events-k8s script and daemon, on a real cluster.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness, ROOT } from './harness.js';
+
+const h = new Harness();
+const ev = (argv: string[], stdin = '') => h.script('gc-events-k8s', argv, stdin);
+
+beforeAll(async () => {
+  await h.setup();
+});
+afterAll(async () => {
+  await h.teardown();
+});
+
+interface Ev {
+  seq: number;
+  type: string;
+  ts: string;
+  actor: string;
+  subject?: string;
+  message?: string;
+  payload?: unknown;
+}
+
+/** Starts `gc-events-k8s watch <after>` and collects its NDJSON lines. */
+function watcher(after: number) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/gc-events-k8s.js'), 'watch', String(after)], { env: h.env() });
+  const events: Ev[] = [];
+  let buf = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      events.push(JSON.parse(buf.slice(0, nl)) as Ev);
+      buf = buf.slice(nl + 1);
+    }
+  });
+  return {
+    events,
+    async until(n: number): Promise<void> {
+      for (let i = 0; i < 600 && events.length < n; i++) await new Promise((r) => setTimeout(r, 100));
+      if (events.length < n) throw new Error(`watch saw ${events.length} of ${n} events`);
+    },
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+describe('events', () => {
+  it('an empty store: latest-seq 0, list []', async () => {
+    expect(await ev(['ensure-running'])).toMatchObject({ code: 0 });
+    expect((await ev(['latest-seq'])).out).toBe('0');
+    expect((await ev(['list'], '{}')).out).toBe('[]');
+  });
+
+  it('record keeps an explicit ts and fills a missing one with nanoseconds; list filters exactly', async () => {
+    const w = watcher(0);
+    try {
+      // a payload number beyond 2^53 must come back digit for digit (raw JSON, as Go keeps it)
+      expect((await ev(['record'], '{"type":"session.woke","actor":"human:me","subject":"mayor","message":"hi","payload":{"n":12345678901234567890}}')).code).toBe(0);
+      expect((await ev(['record'], JSON.stringify({ type: 'bead.created', actor: 'gc', ts: '2025-06-15T12:00:00Z' }))).code).toBe(0);
+      expect((await ev(['record'], JSON.stringify({ type: 'session/woke', actor: 'gc' }))).code).toBe(0);
+      const all = JSON.parse((await ev(['list'], '')).out) as Ev[];
+      expect(all.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(all[0]!.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+      expect(all[1]!.ts).toBe('2025-06-15T12:00:00Z');
+      const byType = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'session.woke' }))).out) as Ev[];
+      expect(byType.map((e) => e.seq)).toEqual([1]);
+      const since = JSON.parse((await ev(['list'], JSON.stringify({ Since: '2026-01-01T00:00:00Z' }))).out) as Ev[];
+      expect(since.map((e) => e.seq)).toEqual([1, 3]);
+      expect((await ev(['latest-seq'])).out).toBe('3');
+      await w.until(3);
+      expect(w.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(w.events[0]).toMatchObject({ type: 'session.woke', actor: 'human:me', subject: 'mayor', message: 'hi' });
+      expect((await ev(['list'], JSON.stringify({ Type: 'session.woke' }))).out).toContain('"payload":{"n":12345678901234567890}');
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('stores events in the upstream layout, readable with kubectl like gc-events-k8s does', async () => {
+    const seq = await h.k(['get', 'configmap', 'gc-events-seq', '-o', 'jsonpath={.data.seq}']);
+    expect(seq.out).toBe('3');
+    const evt = await h.k(['get', 'configmap', 'gc-evt-0000000002', '-o', 'json']);
+    const cm = JSON.parse(evt.out) as { metadata: { labels: Record<string, string> }; data: { event: string } };
+    expect(cm.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': 'bead.created', 'gc/actor': 'gc' });
+    expect(JSON.parse(cm.data.event)).toMatchObject({ seq: 2, type: 'bead.created', ts: '2025-06-15T12:00:00Z', actor: 'gc' });
+  });
+
+  it('reads an event written the way the upstream script writes it', async () => {
+    const evt = { seq: 4, type: 'controller.started', ts: '2026-01-02T03:04:05Z', actor: 'gc' };
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'gc-evt-0000000004', labels: { 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': 'controller.started', 'gc/actor': 'gc' } },
+      data: { event: JSON.stringify(evt) },
+    };
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(h.dir, 'evt.json'), JSON.stringify(cm));
+    expect((await h.k(['apply', '-f', join(h.dir, 'evt.json')])).code).toBe(0);
+    expect((await h.k(['patch', 'configmap', 'gc-events-seq', '--type', 'merge', '-p', '{"data":{"seq":"4"}}'])).code).toBe(0);
+    for (let i = 0; i < 50; i++) {
+      if ((await ev(['latest-seq'])).out === '4') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const listed = JSON.parse((await ev(['list'], JSON.stringify({ AfterSeq: 3 }))).out) as Ev[];
+    expect(listed).toEqual([evt]);
+    expect((await ev(['record'], JSON.stringify({ type: 'after.upstream', actor: 'gc' }))).code).toBe(0);
+    expect((await ev(['latest-seq'])).out).toBe('5');
+  });
+
+  it('8 processes × 200 concurrent records: seqs are gapless and unique, and a watcher sees them in order', async () => {
+    const base = Number((await ev(['latest-seq'])).out);
+    const w = watcher(base);
+    const n = 8;
+    const each = 200;
+    const writers = Array.from({ length: n }, (_, p) =>
+      new Promise<number>((resolve) => {
+        // one process per writer, sending `each` records back to back through the protocol
+        const code = `
+          import { forward, makeRequest } from '${join(ROOT, 'dist/client/exec-provider.js')}';
+          import { PassThrough } from 'node:stream';
+          const io = { argv: [], env: process.env, cwd: process.cwd(), stdin: new PassThrough(), stdout: process.stdout, stderr: process.stderr };
+          let bad = 0;
+          await Promise.all(Array.from({ length: ${each} }, async (_, i) => {
+            const r = await forward(makeRequest('events', 'record', [], io, JSON.stringify({ type: 'load.test', actor: 'writer-${p}', message: String(i) })), io);
+            if (r !== 0) bad++;
+          }));
+          process.exit(bad);`;
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: h.env(), stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('exit', (c) => {
+          resolve(c ?? 1);
+        });
+      }),
+    );
+    expect(await Promise.all(writers)).toEqual(Array(n).fill(0));
+    const stored = (JSON.parse((await ev(['list'], JSON.stringify({ Type: 'load.test' }))).out) as Ev[]).map((e) => e.seq);
+    expect(stored).toEqual(Array.from({ length: n * each }, (_, i) => base + 1 + i));
+    try {
+      await w.until(n * each);
+      expect(w.events.map((e) => e.seq)).toEqual(stored);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('rejects malformed JSON and oversized events, writing nothing', async () => {
+    const before = (await ev(['latest-seq'])).out;
+    const bad = await ev(['record'], '{"type": ');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/JSON/);
+    const huge = await ev(['record'], JSON.stringify({ type: 'big', actor: 'gc', message: 'x'.repeat(70_000) }));
+    expect(huge.code).toBe(1);
+    expect(huge.err).toMatch(/too large|64 KiB|65536/i);
+    expect((await ev(['latest-seq'])).out).toBe(before);
+    expect((await ev(['no-such-op'])).code).toBe(2);
+  });
+});
