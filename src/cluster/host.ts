@@ -221,8 +221,9 @@ export async function claimSlot(name: string, stateDir: string, preferred: numbe
     const rec = existing.get(slot);
     if (rec !== undefined && rec.stateDir !== stateDir && !slotIsStale(rec)) continue;
     const plan = netPlan(slot);
-    const ours = rec?.stateDir === stateDir;
-    if (!ours && (routesInUse(routes, plan) || new RegExp(`\\b${plan.hostIf}[@:]`).test(links))) continue;
+    // ours, or a stale record whose leftovers (routes, links) the caller cleans: no foreign-use check
+    const known = rec !== undefined;
+    if (!known && (routesInUse(routes, plan) || new RegExp(`\\b${plan.hostIf}[@:]`).test(links))) continue;
     const file = join(SLOT_DIR, `${slot}.json`);
     const record: SlotRecord = { slot, name, stateDir, ports: rec?.ports ?? [] };
     if (rec !== undefined) {

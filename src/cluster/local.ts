@@ -8,7 +8,7 @@
 //            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
 // Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { GcK8sError, describeError, isGcK8sError, toGcK8sError } from '../errors.js';
 import { sleep } from '../util/abort.js';
@@ -191,7 +191,7 @@ export async function localStatus(paths: WorktreePaths): Promise<{ state?: Local
 function ownsPid(pid: number | undefined, paths: WorktreePaths, state: LocalState): boolean {
   if (pid === undefined) return false;
   const cl = cmdline(pid);
-  return cl !== undefined && (cl.includes(paths.stateDir) || cl.includes(runDir(state.name)));
+  return cl !== undefined && (cl.includes(paths.stateDir) || cl.includes(state.stateDir) || cl.includes(runDir(state.name)));
 }
 
 // ---------------------------------------------------------------- up
@@ -666,10 +666,16 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   const bins: Bins = { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns };
   const pause = await buildImage('pause', env, reporter, signal);
 
+  const previousOwners = new Map(listSlots().map((s) => [s.slot, s]));
   const slot = await claimSlot(paths.name, paths.stateDir, undefined);
   const n = netPlan(slot);
   let state: LocalState | undefined;
   try {
+    const previous = previousOwners.get(slot);
+    if (previous !== undefined && previous.stateDir !== paths.stateDir) {
+      reporter.warn(`slot ${slot} was left by ${previous.name} (${previous.stateDir} is gone or moved); cleaning it`);
+      await cleanupSlotLeftovers(n, previous.name, reporter, previous.stateDir);
+    }
     await cleanupSlotLeftovers(n, paths.name, reporter);
     const range = parsePortRange(env.GC_K8S_PORT_RANGE);
     const got = await withHostLock(async () => {
@@ -858,11 +864,34 @@ function removeCgroupTree(d: string): void {
   }
 }
 
+/** PIDs whose network namespace is the one bind-mounted at `path`. */
+function processesInNetns(path: string): number[] {
+  let target: string;
+  try {
+    target = `net:[${statSync(path).ino}]`;
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readlinkSync(`/proc/${e}/ns/net`) === target) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** Removes everything a slot may have left on the host (used before up and by down). */
-export async function cleanupSlotLeftovers(n: NetPlan, name: string, reporter: Reporter): Promise<void> {
+export async function cleanupSlotLeftovers(n: NetPlan, name: string, reporter: Reporter, stateDir?: string): Promise<void> {
   const never = new AbortController().signal;
-  // processes: anything still running with our run dir in its command line (shims, stragglers)
+  // processes: anything still running with our run dir (or state dir) in its command line
   const stragglers = findProcesses(runDir(name));
+  if (stateDir !== undefined) stragglers.push(...findProcesses(stateDir));
+  // anything still living in the cluster's network namespace (e.g. its previous owner moved away)
+  stragglers.push(...processesInNetns(n.netnsPath));
   // pods: every process in our cgroup tree
   for (const h of cgroupHierarchies()) stragglers.push(...pidsInCgroup(join(h, n.cgroupRoot)));
   if (stragglers.length > 0) await stopPids([...new Set(stragglers)], 500, never);
@@ -912,7 +941,12 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   const l = layout(paths);
   const mounts = mountsUnder([l.s, l.run]);
   if (mounts.length > 0) await run('umount', ['-l', ...mounts], { allowFail: true });
-  await cleanupSlotLeftovers(n, state.name, reporter);
+  // the slot may meanwhile belong to another worktree (this one was moved and its slot reclaimed)
+  const slotOwner = listSlots().find((r) => r.slot === state.slot);
+  if (slotOwner === undefined || slotOwner.stateDir === paths.stateDir || slotOwner.name === state.name) {
+    await cleanupSlotLeftovers(n, state.name, reporter, state.stateDir);
+  }
+  else reporter.warn(`slot ${state.slot} now belongs to ${slotOwner.name}; leaving its network and cgroups alone`);
   // kubelet's /var/log/containers symlinks into our pod log dir
   try {
     for (const f of readdirSync('/var/log/containers')) {
@@ -930,6 +964,7 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   await run('rm', ['-rf', '--one-file-system', l.s], { allowFail: true });
   rmSync(l.s, { recursive: true, force: true });
   releaseSlot(state.slot, paths.stateDir);
+  if (state.stateDir !== paths.stateDir) releaseSlot(state.slot, state.stateDir);
   // host-wide directories the kubelet and containerd create outside their configured roots: removed
   // with the last local cluster, and only when empty (a host kubelet/containerd keeps its own)
   if (listSlots().length === 0) {
