@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { GcK8sError } from '../errors.js';
-import { PACKAGE_ROOT } from './names.js';
+import { PACKAGE_ROOT, cacheDir } from './names.js';
 import { lastLines, run } from './proc.js';
 import { lineForwarder, type Reporter } from './progress.js';
 
@@ -114,12 +114,17 @@ export async function ensureBinaries(
   const dirs = (await run('bash', [script, '--dirs', ...components], { env, signal })).stdout.trim().split('\n');
   const missing = components.filter((_, i) => !existsSync(join(dirs[i] ?? '/nonexistent', '.complete')));
   if (missing.length > 0) {
-    reporter.step(`building ${missing.join(', ')} from Go modules (cold: minutes; logs in ${join(env.HOME ?? '/root', '.cache/gc-k8s/logs')})`);
+    reporter.step(`building ${missing.join(', ')} from Go modules (cold: minutes; logs in ${join(cacheDir(env), 'logs')})`);
     assertResources('go build', BUILD_NEEDS, dirs[0] ?? '/');
     try {
       await run('bash', [script, ...missing], { env, signal, onStderr: lineForwarder(reporter) });
     } catch (e) {
-      throw new GcK8sError('CLUSTER', `build ${missing.join(' ')}: failed (see the log named above)`, { cause: e });
+      const text = e instanceof Error ? e.message : String(e);
+      const logs = missing.map((c) => join(cacheDir(env), 'logs', `${c}.log`)).join(', ');
+      const why = /403|not available/.test(text)
+        ? 'the Go module proxy refuses the module (403 "This module version is not available"); retried after an hour or with GC_K8S_RETRY_BUILDS=1'
+        : 'the Go build failed';
+      throw new GcK8sError('CLUSTER', `build ${missing.join(' ')}: ${why} (log: ${logs})`, { cause: e });
     }
   }
   const out: Partial<Record<UpstreamComponent, string>> = {};
