@@ -120,10 +120,12 @@ function existingKubeconfig(opts: ClusterOptions, env: NodeJS.ProcessEnv): strin
 export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterInfo> {
   const { paths, env, signal, reporter } = resolved(opts);
   const prev = readRecord(paths);
+  // KUBECONFIG pointing at this worktree's own kubeconfig (the .envrc we write) is not an "existing" cluster
+  const selectEnv = env.KUBECONFIG === paths.kubeconfig ? { ...env, KUBECONFIG: '' } : env;
   const backend =
     (opts.backend ?? 'auto') === 'auto' && prev !== undefined && opts.context === undefined && opts.kubeconfig === undefined
       ? prev.backend
-      : await selectBackend({ requested: opts.backend ?? 'auto', env, ...(opts.context === undefined ? {} : { context: opts.context }) });
+      : await selectBackend({ requested: opts.backend ?? 'auto', env: selectEnv, ...(opts.context === undefined ? {} : { context: opts.context }) });
   switch (backend) {
     case 'existing': {
       const remembered = prev?.backend === 'existing' && opts.kubeconfig === undefined && (env.KUBECONFIG ?? '') === '' ? prev.kubeconfig : undefined;

@@ -105,6 +105,12 @@ export async function checkExisting(kubectl: string, t: ExistingTarget, env: Nod
 // ------------------------------------------------------------------ kind
 
 export async function kindUp(name: string, kubeconfig: string, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<void> {
+  if (which('kind', env) === undefined) {
+    throw new GcK8sError('CLUSTER', `kind backend: \`kind\` is not on PATH (install it: go install sigs.k8s.io/kind@latest); or use --backend local (Linux, root) or existing (KUBECONFIG)`);
+  }
+  if (!(await dockerWorks(env))) {
+    throw new GcK8sError('CLUSTER', 'kind backend: no working Docker engine (`docker info` fails); start Docker, or use --backend local (Linux, root) or existing (KUBECONFIG)');
+  }
   const clusters = (await run('kind', ['get', 'clusters'], { env, signal, allowFail: true })).stdout.split('\n');
   mkdirSync(dirname(kubeconfig), { recursive: true });
   if (clusters.includes(name)) {
