@@ -4,7 +4,10 @@ import { describeError, isGcK8sError } from '../errors.js';
 import { clusterDown, clusterStatus, ensureCluster, ensureImage, type ClusterOptions } from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
-import { worktreePaths } from './names.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT, worktreePaths } from './names.js';
+import { run } from './proc.js';
 import { streamReporter } from './progress.js';
 
 export interface ClusterIo {
@@ -23,7 +26,7 @@ commands:
   status      components, health and ports (exit 1 when not healthy)
   kubeconfig  print the kubeconfig path (--export: an export line for eval)
   image NAME  build (cached) and import an image (${IMAGE_NAMES.join(', ')}); prints its reference
-  env         print export KUBECONFIG=… for this worktree
+  env         print export KUBECONFIG=… (and PATH with the built kubectl) for eval
 
 options:
   --backend auto|existing|kind|local   default auto: KUBECONFIG/--context → existing; kind+Docker → kind; Linux root → local
@@ -92,6 +95,12 @@ function toOptions(p: Parsed, io: ClusterIo): ClusterOptions {
   };
 }
 
+async function kubectlDir(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const r = await run('bash', [join(PACKAGE_ROOT, 'scripts', 'build-upstream.sh'), '--dirs', 'k8s'], { env, allowFail: true });
+  const dir = r.stdout.trim();
+  return dir !== '' && existsSync(join(dir, 'kubectl')) ? dir : undefined;
+}
+
 /** Runs `gc-k8s cluster <argv>`; resolves with the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<number> {
   let p: Parsed;
@@ -148,7 +157,11 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
       case 'env': {
         const st = await clusterStatus(opts);
         const path = st.kubeconfig ?? worktreePaths(io.cwd).kubeconfig;
-        io.stdout.write(p.command === 'env' || p.flags.has('export') ? `export KUBECONFIG=${path}\n` : `${path}\n`);
+        if (p.command === 'env') {
+          // kubectl built by scripts/build-upstream.sh, when present
+          const kubectl = await kubectlDir(io.env);
+          io.stdout.write(`export KUBECONFIG=${path}\n${kubectl === undefined ? '' : `export PATH=${kubectl}:$PATH\n`}`);
+        } else io.stdout.write(p.flags.has('export') ? `export KUBECONFIG=${path}\n` : `${path}\n`);
         return st.running ? 0 : 1;
       }
       case 'image': {

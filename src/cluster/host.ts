@@ -95,7 +95,8 @@ export const BUILD_NEEDS: ResourceNeeds = { memoryBytes: 4 * GiB, diskBytes: 12 
 /** Installs missing Debian packages and containerd 2.x; returns the containerd bin dir. */
 export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<{ containerdBin: string }> {
   const script = join(PACKAGE_ROOT, 'scripts', 'cluster', 'host-deps.sh');
-  const res = await run('bash', [script], { env, signal, onStderr: lineForwarder(reporter) });
+  const quiet = (l: string): boolean => !l.includes('(Reading database') && !l.startsWith('debconf:') && !l.startsWith('W: Download is performed unsandboxed');
+  const res = await run('bash', [script], { env, signal, onStderr: lineForwarder(reporter, quiet) });
   const m = /^CONTAINERD_BIN=(.+)$/m.exec(res.stdout);
   if (m?.[1] === undefined) throw new GcK8sError('CLUSTER', `host deps: ${script} printed no CONTAINERD_BIN`);
   return { containerdBin: m[1].trim() };
