@@ -6,6 +6,9 @@
 
 import { GcK8sError } from '../errors.js';
 
+/** Not a bd argument: asks whether this directory has its own store (bd would find a parent's). */
+export const HAS_STORE = '--gc-has-store';
+
 /**
  * $1 is the store's working directory. Temp files hold one call's output so its length is known
  * before it is sent; bd's stdin is /dev/null so it can never eat the next request.
@@ -18,8 +21,12 @@ while IFS= read -r -d '' n; do
   case $n in ''|*[!0-9]*) exit 5 ;; esac
   set --
   while [ "$#" -lt "$n" ]; do IFS= read -r -d '' a || exit 6; set -- "$@" "$a"; done
-  bd "$@" >"$o" 2>"$e" </dev/null
-  c=$?
+  if [ "\${1-}" = --gc-has-store ]; then
+    : >"$o"; : >"$e"; c=0; [ -f .beads/metadata.json ] || c=1
+  else
+    bd "$@" >"$o" 2>"$e" </dev/null
+    c=$?
+  fi
   printf '\\036gcbd %d %d %d\\n' "$c" "$(wc -c <"$o")" "$(wc -c <"$e")"
   cat -- "$o" "$e"
 done

@@ -1,8 +1,9 @@
-// Bringing one store's .beads directory up in the runner, idempotently: if bd can already read
-// the store, only the config is refreshed; otherwise `bd init --server` points it at Dolt
+// Bringing one store's .beads directory up in the runner, idempotently: if the directory has its
+// own .beads, only the config is refreshed; otherwise `bd init --server` points it at Dolt
 // (which keeps the data — a re-init after the runner was recreated finds the database as it was).
 
 import { GcK8sError } from '../errors.js';
+import { HAS_STORE } from './channel-protocol.js';
 import type { BdRun } from './ops.js';
 import type { StoreRecord } from './registry.js';
 
@@ -27,7 +28,8 @@ function detail(r: { stderr: string; stdout: string; exitCode: number }): string
 }
 
 export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
-  const probe = await run(['list', '--json', '--limit=1', '--flat']);
+  // Not `bd list`: in a rig below the city, bd would find the city's .beads and report success.
+  const probe = await run([HAS_STORE]);
   if (probe.exitCode !== 0) {
     const init = await run(initArgs(rec));
     if (init.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd init: ${detail(init)}`);
