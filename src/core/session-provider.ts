@@ -21,6 +21,7 @@ import { tarStream } from './tar.js';
 import { basename, posix } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startSession } from './session-start.js';
+import type { CommandRunner } from './command-runner.js';
 import { stopSession } from './session-stop.js';
 import type { StartRequest } from './start-request.js';
 
@@ -32,6 +33,8 @@ export interface SessionDeps {
   readonly log: Logger;
   /** shared by every provider of the namespace, so ops on one session never interleave */
   readonly locks: KeyedMutex;
+  /** runs commands in pods (persistent channels, one-shot exec fallback) */
+  readonly runner: CommandRunner;
 }
 
 export class SessionProvider {
@@ -62,12 +65,9 @@ export class SessionProvider {
     return sessionState(podsOfSession(await this.agentPods(signal), name));
   }
 
-  /** Runs tmux (or a fixed script) in the agent container. */
+  /** Runs tmux (or a fixed script) in the agent container, over the pod's exec channel. */
   tmux(pod: Pod, command: readonly string[], signal: AbortSignal, stdin?: Uint8Array | AsyncIterable<Uint8Array>, maxOutputBytes?: number): Promise<ExecResult> {
-    return this.deps.client.exec.exec({
-      pod: pod.name,
-      container: AGENT_CONTAINER,
-      command,
+    return this.deps.runner.run(pod, AGENT_CONTAINER, command, {
       signal,
       ...(stdin === undefined ? {} : { stdin }),
       ...(maxOutputBytes === undefined ? {} : { maxOutputBytes }),

@@ -4,6 +4,7 @@
 import type { NamespaceClient } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+import { ChannelRunner, DirectRunner, type CommandRunner } from '../core/command-runner.js';
 import type { Connections } from './context.js';
 
 /** The slice of the k8s adapter the daemon needs (src/k8s implements it; tests fake it). */
@@ -17,10 +18,13 @@ export type ClusterClientFactory = (context: string, signal: AbortSignal) => Pro
 export class DaemonConnections implements Connections {
   private readonly clients = new Map<string, Promise<ClusterClient>>();
   private readonly lockTables = new Map<string, KeyedMutex>();
+  private readonly runners = new Map<string, CommandRunner>();
 
   constructor(
     private readonly factory: ClusterClientFactory,
     private readonly log: Logger,
+    /** persistent exec channels (default); off = one exec per command, as upstream */
+    private readonly useChannels = true,
   ) {}
 
   private client(context: string, signal: AbortSignal): Promise<ClusterClient> {
@@ -41,6 +45,17 @@ export class DaemonConnections implements Connections {
     return (await this.client(context, signal)).forNamespace(namespace);
   }
 
+  async runner(context: string, namespace: string, signal: AbortSignal): Promise<CommandRunner> {
+    const key = `${context}\u0000${namespace}`;
+    let runner = this.runners.get(key);
+    if (runner === undefined) {
+      const client = await this.namespace(context, namespace, signal);
+      runner = this.useChannels ? new ChannelRunner(client.exec, client.agentPods, this.log) : new DirectRunner(client.exec);
+      this.runners.set(key, runner);
+    }
+    return runner;
+  }
+
   locks(context: string, namespace: string): KeyedMutex {
     const key = `${context}\u0000${namespace}`;
     let locks = this.lockTables.get(key);
@@ -52,6 +67,8 @@ export class DaemonConnections implements Connections {
   }
 
   async close(): Promise<void> {
+    for (const r of this.runners.values()) r.close();
+    this.runners.clear();
     const all = [...this.clients.values()];
     this.clients.clear();
     await Promise.allSettled(all.map(async (c) => (await c).close()));

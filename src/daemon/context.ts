@@ -3,6 +3,7 @@
 
 import type { Config } from '../config/load.js';
 import type { NamespaceClient } from '../core/ports.js';
+import type { CommandRunner } from '../core/command-runner.js';
 import type { Logger } from '../log/logger.js';
 import type { Request } from '../protocol/messages.js';
 import type { KeyedMutex } from '../util/keyed-mutex.js';
@@ -10,6 +11,8 @@ import type { KeyedMutex } from '../util/keyed-mutex.js';
 export interface Connections {
   /** The client for a kubeconfig context ('' = current/in-cluster) and namespace, created once. */
   namespace(context: string, namespace: string, signal: AbortSignal): Promise<NamespaceClient>;
+  /** Runs commands in the namespace's pods over persistent exec channels. */
+  runner(context: string, namespace: string, signal: AbortSignal): Promise<CommandRunner>;
   /** Per-namespace serialization shared by all requests. */
   locks(context: string, namespace: string): KeyedMutex;
 }

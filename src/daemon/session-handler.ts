@@ -45,6 +45,7 @@ export async function handleSession(ctx: RequestContext): Promise<number> {
     clock: systemClock,
     log: ctx.log,
     locks: ctx.connections.locks(config.context, config.pod.namespace),
+    runner: await ctx.connections.runner(config.context, config.pod.namespace, signal),
   });
   const stdin = request.stdin ?? '';
 

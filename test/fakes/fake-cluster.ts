@@ -138,6 +138,8 @@ export class FakeCluster implements NamespaceClient, PodApi {
 
   // PodExec: a tiny tmux
   async runExec(req: ExecRequest): Promise<ExecResult> {
+    // This fake has no shell: a persistent channel cannot start (callers fall back to one-shot).
+    if (req.command[0] === 'bash') return { exitCode: 127, stdout: Buffer.alloc(0), stderr: Buffer.from('bash: not found') };
     let stdin: string | undefined;
     if (req.stdin instanceof Uint8Array) stdin = Buffer.from(req.stdin).toString('utf8');
     else if (req.stdin !== undefined) {

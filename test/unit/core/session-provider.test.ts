@@ -7,6 +7,7 @@ import { podNameFor } from '../../../src/core/names.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { systemClock } from '../../../src/util/clock.js';
 import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
+import { DirectRunner } from '../../../src/core/command-runner.js';
 import { FakeCluster, running, waiting } from '../../fakes/fake-cluster.js';
 
 let fake: FakeCluster;
@@ -22,6 +23,7 @@ function make(options: Partial<typeof DEFAULT_SESSION_OPTIONS> = {}) {
     clock: systemClock,
     log: silentLogger(),
     locks: new KeyedMutex(),
+    runner: new DirectRunner(fake.exec),
   });
 }
 
@@ -221,8 +223,8 @@ describe('ops', () => {
   it('real tmux failures surface as errors with tmux\'s words', async () => {
     fake.failExec = () => undefined;
     fake.tmux.get('s')!.alive = true;
-    const orig = (r: Parameters<FakeCluster['runExec']>[0]) => fake.runExec(r);
-    fake.exec = { exec: async (r) => (r.command.includes('clear-history') ? { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('permission denied') } : orig(r)) };
+    const orig = fake.runExec.bind(fake);
+    fake.runExec = async (r) => (r.command.includes('clear-history') ? { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('permission denied') } : orig(r));
     await expect(provider.clearScrollback('s', signal())).rejects.toThrow(/clear-scrollback s: tmux -u clear-history -t main exited 1: permission denied/);
   });
 

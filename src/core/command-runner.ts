@@ -1,0 +1,111 @@
+// Runs commands in pods: through a persistent exec channel per container when the call fits one
+// (small argv and stdin), else — and whenever a channel breaks — through a one-shot exec.
+// Channels close when their pod leaves the watch cache. Images without bash simply never get one.
+
+import { GcK8sError, hasCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { ExecChannel, fitsChannel } from './exec-channel.js';
+import type { Pod } from './k8s-types.js';
+import type { ExecResult, ObjectCache, PodExec } from './ports.js';
+
+export interface RunOptions {
+  readonly stdin?: Uint8Array | AsyncIterable<Uint8Array>;
+  readonly maxOutputBytes?: number;
+  readonly signal: AbortSignal;
+}
+
+export interface CommandRunner {
+  run(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult>;
+  close(): void;
+}
+
+const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+
+export class ChannelRunner implements CommandRunner {
+  private readonly channels = new Map<string, ExecChannel>();
+  private readonly failures = new Map<string, number>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly exec: PodExec,
+    cache: ObjectCache<Pod>,
+    private readonly log: Logger,
+  ) {
+    this.unsubscribe = cache.subscribe((event) => {
+      if (event.type !== 'DELETED' && event.object.deletionTimestamp === undefined) return;
+      for (const [key, ch] of this.channels) {
+        if (key.startsWith(`${event.object.uid}/`)) {
+          ch.close();
+          this.channels.delete(key);
+        }
+      }
+      if (event.type === 'DELETED') this.failures.delete(event.object.uid);
+    });
+  }
+
+  private once(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
+    return this.exec.exec({
+      pod: pod.name,
+      container,
+      command,
+      signal: options.signal,
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+      ...(options.maxOutputBytes === undefined ? {} : { maxOutputBytes: options.maxOutputBytes }),
+    });
+  }
+
+  async run(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
+    const stdin = options.stdin instanceof Uint8Array ? options.stdin : undefined;
+    const usable = (options.stdin === undefined || stdin !== undefined) && fitsChannel(command, stdin) && (this.failures.get(pod.uid) ?? 0) < 2;
+    if (!usable) return this.once(pod, container, command, options);
+    const key = `${pod.uid}/${container}`;
+    let channel = this.channels.get(key);
+    if (channel === undefined || channel.closed) {
+      channel = new ExecChannel(this.exec, pod.name, container);
+      this.channels.set(key, channel);
+    }
+    try {
+      const result = await channel.run(command, stdin, options.signal);
+      this.failures.delete(pod.uid);
+      const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+      if (result.stdout.length + result.stderr.length > max) {
+        throw new GcK8sError('OUTPUT_TOO_LARGE', `${command.join(' ')} in ${pod.name}: output larger than ${max} bytes`);
+      }
+      return result;
+    } catch (err) {
+      if (!hasCode(err, 'EXEC_FAILED')) throw err;
+      // The channel broke (pod going away, no bash in the image, stream reset): note it and let
+      // a one-shot exec give the real answer.
+      this.channels.delete(key);
+      this.failures.set(pod.uid, (this.failures.get(pod.uid) ?? 0) + 1);
+      this.log.debug({ pod: pod.name, err }, 'exec channel failed; using a one-shot exec');
+      return this.once(pod, container, command, options);
+    }
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const ch of this.channels.values()) ch.close();
+    this.channels.clear();
+  }
+}
+
+/** One exec per command (no channel): the behaviour of upstream's providers. */
+export class DirectRunner implements CommandRunner {
+  constructor(private readonly exec: PodExec) {}
+
+  run(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
+    return this.exec.exec({
+      pod: pod.name,
+      container,
+      command,
+      signal: options.signal,
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+      ...(options.maxOutputBytes === undefined ? {} : { maxOutputBytes: options.maxOutputBytes }),
+    });
+  }
+
+  close(): void {
+    /* nothing held */
+  }
+}

@@ -1,0 +1,115 @@
+// The persistent exec channel, running its real bash loop on this machine.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExecChannel, ReplyParser, encodeCall, fitsChannel } from '../../../src/core/exec-channel.js';
+import { ChannelRunner } from '../../../src/core/command-runner.js';
+import type { Pod } from '../../../src/core/k8s-types.js';
+import { silentLogger } from '../../../src/log/logger.js';
+import { LocalExec } from '../../fakes/local-exec.js';
+import { MemoryCache } from '../../fakes/memory-cache.js';
+
+const sig = () => AbortSignal.timeout(5000);
+let channel: ExecChannel | undefined;
+afterEach(() => {
+  channel?.close();
+});
+
+describe('ExecChannel', () => {
+  it('runs argv exactly as given (no shell parsing), with exit codes, stdout and stderr', async () => {
+    const exec = new LocalExec();
+    channel = new ExecChannel(exec, 'p', 'c');
+    const tricky = 'a "b" $HOME `id` \\ * ; | & \n newline\ttab ünï';
+    const r1 = await channel.run(['printf', '%s', tricky], undefined, sig());
+    expect(r1).toMatchObject({ exitCode: 0 });
+    expect(r1.stdout.toString()).toBe(tricky);
+    const r2 = await channel.run(['sh', '-c', 'echo out; echo err >&2; exit 7'], undefined, sig());
+    expect(r2.exitCode).toBe(7);
+    expect(r2.stdout.toString()).toBe('out\n');
+    expect(r2.stderr.toString()).toBe('err\n');
+    const r3 = await channel.run(['printf', ''], undefined, sig());
+    expect(r3).toMatchObject({ exitCode: 0 });
+    expect(r3.stdout.length).toBe(0);
+    // one long-lived process served all three
+    expect(exec.calls).toHaveLength(1);
+  });
+
+  it('feeds stdin to the command and keeps trailing newlines of output', async () => {
+    channel = new ExecChannel(new LocalExec(), 'p', 'c');
+    const r = await channel.run(['cat'], Buffer.from('line1\nline2\n\n'), sig());
+    expect(r.stdout.toString()).toBe('line1\nline2\n\n');
+  });
+
+  it('serializes concurrent calls and keeps replies matched to callers', async () => {
+    channel = new ExecChannel(new LocalExec(), 'p', 'c');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => channel!.run(['echo', `n${i}`], undefined, sig())));
+    expect(results.map((r) => r.stdout.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}\n`));
+  });
+
+  it('a command not found is a result (127), not a broken channel', async () => {
+    channel = new ExecChannel(new LocalExec(), 'p', 'c');
+    const r = await channel.run(['no-such-command-gck8s'], undefined, sig());
+    expect(r.exitCode).toBe(127);
+    expect((await channel.run(['echo', 'still'], undefined, sig())).stdout.toString()).toBe('still\n');
+  });
+
+  it('a timed-out call abandons the channel and reports TIMEOUT', async () => {
+    channel = new ExecChannel(new LocalExec(), 'p', 'c');
+    await expect(channel.run(['sleep', '5'], undefined, AbortSignal.timeout(50))).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(channel.closed).toBe(true);
+    await expect(channel.run(['echo'], undefined, sig())).rejects.toMatchObject({ code: 'EXEC_FAILED' });
+  });
+
+  it('parses replies split at any byte', () => {
+    const reply = Buffer.concat([Buffer.from('\x1egc 3 5 2\nhelloer'), Buffer.from('\x1egc 0 0 0\n')]);
+    for (let cut = 0; cut <= reply.length; cut++) {
+      const p = new ReplyParser();
+      const out = [...p.push(reply.subarray(0, cut)), ...p.push(reply.subarray(cut))];
+      expect(out.map((r) => [r.exitCode, r.stdout.toString(), r.stderr.toString()])).toEqual([
+        [3, 'hello', 'er'],
+        [0, '', ''],
+      ]);
+    }
+  });
+
+  it('refuses garbage and calls it cannot carry', () => {
+    expect(() => new ReplyParser().push(Buffer.from('bash: warning\n'))).toThrow(/unexpected output/);
+    expect(fitsChannel(['a\0b'], undefined)).toBe(false);
+    expect(fitsChannel(['x'], Buffer.alloc(1 << 20))).toBe(false);
+    expect(fitsChannel(['tmux', 'has-session'], undefined)).toBe(true);
+    expect(encodeCall(['a', 'b'], Buffer.from('in')).toString()).toBe('2\0a\0b\x001\0in\0');
+  });
+});
+
+describe('ChannelRunner', () => {
+  const pod = { name: 'p', uid: 'u1' } as Pod;
+
+  it('uses one channel per container and falls back to a one-shot exec when it cannot start', async () => {
+    const exec = new LocalExec();
+    const runner = new ChannelRunner(exec, new MemoryCache<Pod>(), silentLogger());
+    try {
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      expect(exec.calls.filter((c) => c.command[0] === 'bash')).toHaveLength(1);
+      // big stdin never goes through the channel
+      const big = await runner.run(pod, 'c', ['wc', '-c'], { stdin: Buffer.alloc(100_000, 97), signal: sig() });
+      expect(big.stdout.toString().trim()).toBe('100000');
+      expect(exec.calls.at(-1)?.command).toEqual(['wc', '-c']);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('closes the channel when the pod is deleted', async () => {
+    const exec = new LocalExec();
+    const cache = new MemoryCache<Pod>();
+    cache.put(pod);
+    const runner = new ChannelRunner(exec, cache, silentLogger());
+    try {
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      cache.remove('p');
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      expect(exec.calls.filter((c) => c.command[0] === 'bash')).toHaveLength(2);
+    } finally {
+      runner.close();
+    }
+  });
+});
