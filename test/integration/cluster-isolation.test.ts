@@ -104,6 +104,56 @@ spec: {selector: {app: web-b}, ports: [{port: 80, targetPort: 8080}]}
     expect(await ka.ok(['get', 'svc', 'web-b'])).toBe(false);
   });
 
+  it('serves the upstream default Dolt address dolt.gc.svc.cluster.local:3307 unchanged', async () => {
+    // a stand-in for the Dolt StatefulSet (the real dolt binary may be unavailable): same names,
+    // port and volumeClaimTemplate shape as upstream's manifest
+    const busybox = b.images.busybox ?? '';
+    await kb(['create', 'namespace', 'gc']);
+    await kb(['create', 'namespace', 'agents']);
+    await kb(['apply', '-f', '-'], `apiVersion: v1
+kind: Service
+metadata: {name: dolt, namespace: gc}
+spec: {selector: {app: dolt}, ports: [{name: mysql, port: 3307}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: dolt, namespace: gc}
+spec:
+  serviceName: dolt
+  replicas: 1
+  selector: {matchLabels: {app: dolt}}
+  template:
+    metadata: {labels: {app: dolt}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: dolt
+        image: ${busybox}
+        imagePullPolicy: IfNotPresent
+        command: [sh, -c, 'while true; do echo dolt-stand-in | nc -l -p 3307; done']
+        readinessProbe: {tcpSocket: {port: 3307}, periodSeconds: 1}
+        volumeMounts: [{name: data, mountPath: /var/lib/dolt}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 20Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: agents}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: ${busybox}, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
+`);
+    await until('dolt ready', async () => (await kb(['-n', 'gc', 'get', 'sts', 'dolt', '-o', 'jsonpath={.status.readyReplicas}'])).trim() === '1', 90_000, 500);
+    await until('client ready', () => kb.ok(['-n', 'agents', 'wait', '--for=condition=Ready', 'pod/client', '--timeout=2s']), 60_000);
+    const out = await until('connect to dolt.gc.svc.cluster.local:3307', async () => {
+      const r = await kb(['-n', 'agents', 'exec', 'client', '--', 'nc', '-w', '3', 'dolt.gc.svc.cluster.local', '3307']);
+      return r.includes('dolt-stand-in') ? r : undefined;
+    }, 30_000, 500);
+    expect(out).toContain('dolt-stand-in');
+  });
+
   it('up twice is idempotent and fast', async () => {
     const t0 = Date.now();
     const again = await ensureCluster({ cwd: wtB, backend: 'local', env, reporter });
