@@ -53,6 +53,7 @@ export function encodeCall(command: readonly string[], stdin: Uint8Array | undef
   return stdin === undefined ? head : Buffer.concat([head, stdin, Buffer.from([0])]);
 }
 
+// eslint-disable-next-line no-control-regex -- 0x1e (record separator) starts every reply
 const HEADER = /^\x1egc (\d+) (\d+) (\d+)\n/;
 
 /** Incremental reply parser: feed stdout chunks, get complete replies out, in order. */
@@ -206,7 +207,7 @@ export class ExecChannel {
         },
         reject: (e) => {
           signal.removeEventListener('abort', onAbort);
-          reject(e as Error);
+          reject(e);
         },
       });
       this.outbox.push(encodeCall(command, stdin));
