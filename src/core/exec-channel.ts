@@ -207,7 +207,7 @@ export class ExecChannel {
         },
         reject: (e) => {
           signal.removeEventListener('abort', onAbort);
-          reject(e);
+          reject(e instanceof Error ? e : new Error(String(e)));
         },
       });
       this.outbox.push(encodeCall(command, stdin));
