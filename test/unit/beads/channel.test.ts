@@ -1,0 +1,87 @@
+// The persistent bd channel with its real bash program, run locally: arguments reach bd exactly
+// (no shell ever parses them), replies come back in order and intact, and a channel that timed
+// out or whose exec ended is dead for good.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BdChannel } from '../../../src/beads/channel.js';
+import { encodeRequest, ReplyParser } from '../../../src/beads/channel-protocol.js';
+import { silentLogger } from '../../../src/log/logger.js';
+import { localPod, type LocalPod } from './helpers/local-exec.js';
+
+let pod: LocalPod;
+let ch: BdChannel;
+const signal = (): AbortSignal => AbortSignal.timeout(5_000);
+
+beforeEach(() => {
+  pod = localPod();
+  ch = new BdChannel(pod.exec, { pod: 'runner', container: 'beads', workdir: '/workspace/rigs/a' }, silentLogger());
+});
+afterEach(() => {
+  ch.close();
+  pod.cleanup();
+});
+
+describe('bd channel', () => {
+  it('passes hostile arguments through byte for byte', async () => {
+    const hostile = ['', ' ', 'two words', "it's", '"q"', '$(touch /tmp/pwned)', '`id`', '*', '-rf', '--json', 'a\nb\n', '\\', 'ünïcødé ✓', ';|&><'];
+    const r = await ch.run(['echo', ...hostile], signal());
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\0').slice(0, -1)).toEqual(hostile);
+  });
+
+  it('runs in the store directory, created on demand', async () => {
+    await ch.run(['list'], signal());
+    expect(pod.calls()[0]?.[0]).toBe('/workspace/rigs/a');
+  });
+
+  it('answers pipelined calls in order, with exit codes and stderr kept apart', async () => {
+    const [a, b, c] = await Promise.all([ch.run(['echo', 'one'], signal()), ch.run(['fail'], signal()), ch.run(['echo', 'three'], signal())]);
+    expect(a).toEqual({ exitCode: 0, stdout: 'one\0', stderr: '' });
+    expect(b).toEqual({ exitCode: 3, stdout: '', stderr: 'boom on stderr\n' });
+    expect(c.stdout).toBe('three\0');
+  });
+
+  it('carries large replies split across many chunks', async () => {
+    const r = await ch.run(['big', String(3 * 1024 * 1024)], signal());
+    expect(r.stdout.length).toBe(3 * 1024 * 1024);
+    expect((await ch.run(['echo', 'after'], signal())).stdout).toBe('after\0');
+  });
+
+  it('tells a directory with its own store from one below another store', async () => {
+    expect((await ch.run(['--gc-has-store'], signal())).exitCode).toBe(1);
+    await ch.run(['init'], signal());
+    expect((await ch.run(['--gc-has-store'], signal())).exitCode).toBe(0);
+  });
+
+  it('dies at a deadline: the late reply can never be taken for the next call', async () => {
+    await expect(ch.run(['sleep', '5'], AbortSignal.timeout(200))).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(ch.alive).toBe(false);
+    await expect(ch.run(['echo', 'x'], signal())).rejects.toMatchObject({ code: 'TIMEOUT' });
+  });
+
+  it('dies when its exec ends (pod deleted): pending and later calls fail with EXEC_FAILED', async () => {
+    const pending = ch.run(['sleep', '5'], signal());
+    setTimeout(() => {
+      pod.reset();
+    }, 100);
+    await expect(pending).rejects.toMatchObject({ code: 'EXEC_FAILED' });
+    expect(ch.alive).toBe(false);
+  });
+});
+
+describe('framing', () => {
+  it('encodes count and arguments NUL-terminated and refuses NUL inside', () => {
+    expect(encodeRequest(['a', '']).toString('latin1')).toBe('2\0a\0\0');
+    expect(() => encodeRequest(['a\0b'])).toThrow(/NUL/);
+  });
+
+  it('parses replies fed byte by byte (a UTF-8 character split too) and refuses garbage', () => {
+    const p = new ReplyParser();
+    const wire = Buffer.concat([Buffer.from('\x1egcbd 0 3 4\nhé'), Buffer.from('err\n'), Buffer.from('\x1egcbd 1 0 0\n')]);
+    const replies = [...wire].flatMap((byte) => p.push(Buffer.from([byte])));
+    expect(replies).toEqual([
+      { exitCode: 0, stdout: 'hé', stderr: 'err\n' },
+      { exitCode: 1, stdout: '', stderr: '' },
+    ]);
+    expect(() => new ReplyParser().push(Buffer.from('oops\n'))).toThrow(/unexpected output/);
+  });
+});
