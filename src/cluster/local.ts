@@ -8,7 +8,7 @@
 //            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
 // Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { GcK8sError, describeError, isGcK8sError, toGcK8sError } from '../errors.js';
 import { sleep } from '../util/abort.js';
@@ -465,7 +465,7 @@ function nodeEnv(env: NodeJS.ProcessEnv, containerdBin: string): NodeJS.ProcessE
 function startComponent(state: LocalState, paths: WorktreePaths, c: Component, bins: Bins, l: Layout, env: NodeJS.ProcessEnv): void {
   const n = netPlan(state.slot);
   const log = logOf(paths, c);
-  writeFileSync(log, `--- ${new Date().toISOString()} starting ${c}\n`);
+  appendFileSync(log, `--- ${new Date().toISOString()} starting ${c}\n`);
   const k = (b: string): string => join(bins.k8s, b);
   const e = nodeEnv(env, state.containerdBin);
   const pki = (f: string): string => join(l.pki, f);
@@ -654,9 +654,19 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       return existing;
     }
     const dead = st.components.filter((c) => !c.alive).map((c) => c.name);
-    reporter.warn(`stale cluster state in ${paths.stateDir} (not running: ${dead.join(', ') || 'none'}); cleaning up first`);
+    if (existing.phase === 'running' && (await networkIntact(netPlan(existing.slot)))) {
+      // some components died (crash, kill): restart just those from the state on disk, keeping etcd
+      // data, volumes and running pods
+      try {
+        return await repair(ctx, existing, dead as Component[], opts);
+      } catch (e) {
+        reporter.warn(`repair failed: ${(isGcK8sError(e) ? e.message : describeError(e)).slice(0, 2000)}`);
+      }
+    }
+    reporter.warn(`stale cluster state in ${paths.stateDir} (not running: ${dead.join(', ') || 'none'}); rebuilding it from scratch`);
     await localDown(ctx);
   }
+  rmSync(logsDir(paths), { recursive: true, force: true });
   assertResources('local cluster', LOCAL_NEEDS, paths.stateDir);
 
   reporter.step('checking host packages and containerd');
@@ -776,6 +786,46 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     if (state === undefined) releaseSlot(slot, paths.stateDir);
     throw e;
   }
+}
+
+/** The cluster's netns is mounted and its host veth exists (false after a reboot or manual cleanup). */
+async function networkIntact(n: NetPlan): Promise<boolean> {
+  if (mountsUnder([n.netnsPath]).length === 0) return false;
+  return (await run('ip', ['link', 'show', n.hostIf], { allowFail: true })).code === 0;
+}
+
+/** Restarts the dead components of a running cluster in dependency order and waits for health. */
+async function repair(ctx: LocalContext, state: LocalState, dead: readonly Component[], opts: UpOptions): Promise<LocalState> {
+  const { paths, reporter, signal, env } = ctx;
+  reporter.warn(`cluster ${state.name}: not running: ${dead.join(', ')}; restarting them (data and pods are kept)`);
+  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns'], env, reporter, signal);
+  const bins: Bins = { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns };
+  const l = layout(paths);
+  const pr = probes(state, paths);
+  for (const c of COMPONENTS) {
+    if (!dead.includes(c)) continue;
+    reporter.step(`restarting ${c}`);
+    startComponent(state, paths, c, bins, l, env);
+    await waitFor(`${c} health`, () => pr[c].check(), {
+      timeoutMs: c === 'kube-apiserver' ? 90_000 : 60_000,
+      signal,
+      pidOf: () => state.pids[c],
+      log: logOf(paths, c),
+    });
+  }
+  const api = new KubeApi(credsFor(l, state.server, 'admin'));
+  await waitFor(
+    'node Ready',
+    async () => {
+      const node = await api.get<NodeObj>(`/api/v1/nodes/${state.nodeName}`).catch(() => undefined);
+      return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    },
+    { timeoutMs: 120_000, signal, pidOf: () => state.pids.kubelet, log: logOf(paths, 'kubelet'), intervalMs: 500 },
+  );
+  writeClientConfig(paths, l);
+  await ensureLocalImages(ctx, state, opts.images ?? []);
+  reporter.step(`cluster ${state.name} is up again: export KUBECONFIG=${paths.kubeconfig}`);
+  return state;
 }
 
 function writeClientConfig(paths: WorktreePaths, l: Layout): void {

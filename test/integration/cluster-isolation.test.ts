@@ -8,7 +8,7 @@ import { clusterDown, clusterLeftovers, clusterStatus, ensureCluster, type Clust
 import { listSlots } from '../../src/cluster/host.js';
 import { worktreePaths } from '../../src/cluster/names.js';
 import { streamReporter } from '../../src/cluster/progress.js';
-import { kubectlFor, until, type Kubectl } from './cluster-helpers.js';
+import { kubectlFor, run, until, type Kubectl } from './cluster-helpers.js';
 
 const canRunLocal = process.platform === 'linux' && process.getuid?.() === 0;
 const env = { ...process.env, KUBECONFIG: '' };
@@ -161,13 +161,27 @@ spec:
     expect(again.server).toBe(b.server);
   });
 
-  it('detects a crashed cluster and rebuilds it on up', async () => {
+  it('restarts crashed components on up, keeping data and pods', async () => {
     const st = await clusterStatus({ cwd: wtB, env });
-    for (const c of st.components) if (c.pid !== undefined && ['kube-apiserver', 'kubelet'].includes(c.name)) process.kill(c.pid, 'SIGKILL');
+    const webUid = (await kb(['get', 'pod', 'web-b', '-o', 'jsonpath={.metadata.uid}'])).trim();
+    for (const c of st.components) if (c.pid !== undefined && ['etcd', 'kube-apiserver', 'kubelet', 'kube-proxy'].includes(c.name)) process.kill(c.pid, 'SIGKILL');
     await until('crash visible', async () => !(await clusterStatus({ cwd: wtB, env })).healthy || undefined, 10_000);
     b = await ensureCluster({ cwd: wtB, backend: 'local', env, images: ['busybox'], reporter });
-    const after = await clusterStatus({ cwd: wtB, env });
-    expect(after.healthy).toBe(true);
+    expect((await clusterStatus({ cwd: wtB, env })).healthy).toBe(true);
+    expect(await kb.ok(['get', 'configmap', 'only-in-b'])).toBe(true);
+    expect((await kb(['get', 'pod', 'web-b', '-o', 'jsonpath={.metadata.uid}'])).trim()).toBe(webUid);
+    await until('web-b ready again', () => kb.ok(['wait', '--for=condition=Ready', 'pod/web-b', '--timeout=2s']), 60_000);
+  });
+
+  it('rebuilds a cluster whose processes and network are gone (crash, reboot)', async () => {
+    const st = await clusterStatus({ cwd: wtB, env });
+    for (const c of st.components) if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+    await until('all dead', async () => !(await clusterStatus({ cwd: wtB, env })).running || undefined, 10_000);
+    await run('ip', ['netns', 'delete', `gck${st.slot ?? -1}`]); // as after a reboot
+    const stale = await clusterStatus({ cwd: wtB, env });
+    expect(stale.message).toMatch(/stale/);
+    b = await ensureCluster({ cwd: wtB, backend: 'local', env, images: ['busybox'], reporter });
+    expect((await clusterStatus({ cwd: wtB, env })).healthy).toBe(true);
     kb = await kubectlFor(b.kubeconfig);
     expect((await kb(['get', 'nodes', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}'])).trim()).toBe('True');
   });
