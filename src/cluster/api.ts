@@ -15,7 +15,7 @@ import {
   which,
   type BackendName,
 } from './backends.js';
-import { ensureBinaries } from './host.js';
+import { ensureBinaries, listSlots, slotIsStale } from './host.js';
 import { buildImage, type ImageName } from './images.js';
 import { ensureLocalImages, localDown, localLeftovers, localStatus, localUp, readState, writeEnvrc, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
@@ -230,6 +230,35 @@ export async function ensureImage(name: ImageName, opts: ClusterOptions = {}): P
   const ref = refs[name];
   if (ref === undefined) throw new GcK8sError('INTERNAL', `image ${name}: no reference`);
   return ref;
+}
+
+export interface LocalClusterEntry {
+  readonly name: string;
+  readonly slot: number;
+  readonly worktree: string;
+  readonly stateDir: string;
+  readonly ports: number[];
+  /** the worktree no longer references the slot (moved/deleted): reclaimed by the next `up` */
+  readonly stale: boolean;
+  readonly server?: string;
+}
+
+/** Every local cluster on this machine (all worktrees), from the slot registry. */
+export function listLocalClusters(): LocalClusterEntry[] {
+  return listSlots()
+    .sort((x, y) => x.slot - y.slot)
+    .map((r) => {
+      const st = readState(r.stateDir);
+      return {
+        name: r.name,
+        slot: r.slot,
+        worktree: join(r.stateDir, '..', '..'),
+        stateDir: r.stateDir,
+        ports: r.ports,
+        stale: slotIsStale(r),
+        ...(st === undefined ? {} : { server: st.server }),
+      };
+    });
 }
 
 /** Host resources left by a local cluster after `down` (empty = clean). For tests. */

@@ -1,7 +1,7 @@
 // `gc-k8s cluster up|down|status|kubeconfig|image|env`: the command-line face of src/cluster/api.ts.
 
 import { describeError, isGcK8sError } from '../errors.js';
-import { clusterDown, clusterStatus, ensureCluster, ensureImage, type ClusterOptions } from './api.js';
+import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, type ClusterOptions } from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
 import { existsSync } from 'node:fs';
@@ -27,6 +27,7 @@ commands:
   kubeconfig  print the kubeconfig path (--export: an export line for eval)
   image NAME  build (cached) and import an image (${IMAGE_NAMES.join(', ')}); prints its reference
   env         print export KUBECONFIG=… (and PATH with the built kubectl) for eval
+  list        every local cluster on this machine (all worktrees): slot, name, apiserver, worktree
 
 options:
   --backend auto|existing|kind|local   default auto: KUBECONFIG/--context → existing; kind+Docker → kind; Linux root → local
@@ -163,6 +164,17 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
           io.stdout.write(`export KUBECONFIG=${path}\n${kubectl === undefined ? '' : `export PATH=${kubectl}:$PATH\n`}`);
         } else io.stdout.write(p.flags.has('export') ? `export KUBECONFIG=${path}\n` : `${path}\n`);
         return st.running ? 0 : 1;
+      }
+      case 'list': {
+        const all = listLocalClusters();
+        if (json) io.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+        else if (all.length === 0) io.stdout.write('no local clusters on this machine\n');
+        else {
+          for (const c of all) {
+            io.stdout.write(`${String(c.slot).padStart(3)}  ${c.name.padEnd(40)} ${c.stale ? 'STALE ' : ''}${c.server ?? ''}  ${c.worktree}\n`);
+          }
+        }
+        return 0;
       }
       case 'image': {
         const name = p.positional[0];

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterDown, clusterLeftovers, clusterStatus, ensureCluster, type ClusterInfo } from '../../src/cluster/api.js';
+import { clusterDown, clusterLeftovers, clusterStatus, ensureCluster, listLocalClusters, type ClusterInfo } from '../../src/cluster/api.js';
 import { listSlots } from '../../src/cluster/host.js';
 import { worktreePaths } from '../../src/cluster/names.js';
 import { streamReporter } from '../../src/cluster/progress.js';
@@ -59,6 +59,9 @@ describe.skipIf(!canRunLocal)('two local clusters', () => {
     const pb = Object.values(sb.ports ?? {});
     expect(pa.filter((p) => pb.includes(p))).toEqual([]);
     expect(b.kubeconfig).toBe(join(wtB, '.kube', 'config'));
+    const listed = listLocalClusters().map((c) => c.name);
+    expect(listed).toContain(a.name);
+    expect(listed).toContain(b.name);
   });
 
   it('do not see each other\'s objects', async () => {
