@@ -19,6 +19,8 @@ import { ensureBinaries, listSlots, slotIsStale } from './host.js';
 import { buildImage, type ImageName } from './images.js';
 import { ensureLocalImages, localDown, localLeftovers, localStatus, localUp, readState, writeEnvrc, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
+import { cmdline, isAlive } from './proc.js';
+import { sleep } from '../util/abort.js';
 import { silentReporter, type Reporter } from './progress.js';
 
 export type { BackendName } from './backends.js';
@@ -76,6 +78,45 @@ interface BackendRecord {
 }
 
 const recordPath = (p: WorktreePaths): string => join(p.worktree, '.gc-k8s', 'cluster-backend.json');
+
+/**
+ * Serializes cluster commands of one worktree (two `up`s racing would tear each other down):
+ * <worktree>/.gc-k8s/cluster.lock holds the owner's PID; a dead owner's lock is taken over.
+ */
+async function withWorktreeLock<T>(p: WorktreePaths, reporter: Reporter, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const dir = join(p.worktree, '.gc-k8s');
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, 'cluster.lock');
+  let announced = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch {
+      const owner = Number(readFileSync(lock, 'utf8').trim() || '0');
+      if (owner === process.pid) throw new GcK8sError('INTERNAL', `cluster lock ${lock}: already held by this process`);
+      // a dead owner, or a reused PID that is not a node process, does not hold the lock
+      if (!isAlive(owner) || cmdline(owner)?.includes('node') !== true) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!announced) {
+        reporter.step(`waiting for another gc-k8s cluster command in this worktree (pid ${owner}, lock ${lock})`);
+        announced = true;
+      }
+      await sleep(200, signal, 'waiting for the worktree cluster lock');
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      if (readFileSync(lock, 'utf8').trim() === String(process.pid)) rmSync(lock, { force: true });
+    } catch {
+      // gone
+    }
+  }
+}
 
 function readRecord(p: WorktreePaths): BackendRecord | undefined {
   try {
@@ -155,7 +196,7 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
     }
     case 'local': {
       writeRecord(paths, { backend, name: paths.name, kubeconfig: paths.kubeconfig });
-      const st = await localUp({ paths, env, reporter, signal }, { images: opts.images ?? [] });
+      const st = await withWorktreeLock(paths, reporter, signal, () => localUp({ paths, env, reporter, signal }, { images: opts.images ?? [] }));
       return {
         backend,
         name: st.name,
@@ -208,7 +249,7 @@ export async function clusterDown(opts: ClusterOptions = {}): Promise<void> {
   const rec = readRecord(paths);
   if (rec?.backend === 'kind') await kindDown(rec.name, rec.kubeconfig, env, reporter, signal);
   else if (rec?.backend === 'existing') reporter.step('existing cluster: nothing to stop (forgetting it)');
-  else await localDown({ paths, env, reporter, signal });
+  else await withWorktreeLock(paths, reporter, signal, () => localDown({ paths, env, reporter, signal }));
   rmSync(recordPath(paths), { force: true });
 }
 
@@ -226,7 +267,9 @@ export async function ensureImage(name: ImageName, opts: ClusterOptions = {}): P
   }
   const state = readState(paths.stateDir);
   if (state?.phase !== 'running') throw new GcK8sError('CLUSTER', `image ${name}: no running local cluster (run gc-k8s cluster up)`);
-  const refs = await ensureLocalImages({ paths, env, reporter, signal }, state, [name]);
+  const refs = await withWorktreeLock(paths, reporter, signal, () =>
+    ensureLocalImages({ paths, env, reporter, signal }, readState(paths.stateDir) ?? state, [name]),
+  );
   const ref = refs[name];
   if (ref === undefined) throw new GcK8sError('INTERNAL', `image ${name}: no reference`);
   return ref;
