@@ -68,6 +68,8 @@ export interface ClusterStatus {
   readonly components: ComponentStatus[];
   readonly stateDir: string;
   readonly message?: string;
+  /** image name → reference imported into the local cluster */
+  readonly images?: Record<string, string>;
 }
 
 interface BackendRecord {
@@ -179,6 +181,9 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
         throw new GcK8sError('FORBIDDEN', `existing cluster ${rep.server}: missing permissions in namespace ${namespace}: ${rep.missing.join(', ')}`);
       }
       reporter.step(`existing cluster ${rep.server} (${rep.version}) is usable in namespace ${namespace}`);
+      if ((opts.images ?? []).length > 0) {
+        reporter.warn(`images (${(opts.images ?? []).join(', ')}) are not imported into an existing cluster: build Dockerfile.agent and push it to a registry the cluster can pull from`);
+      }
       writeRecord(paths, { backend, name: rep.server, kubeconfig, ...(opts.context === undefined ? {} : { context: opts.context }) });
       return { backend, name: rep.server, kubeconfig, server: rep.server, images: {}, ...(opts.context === undefined ? {} : { context: opts.context }) };
     }
@@ -238,6 +243,7 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
     ports: { ...st.state.ports },
     components: st.components,
     stateDir: paths.stateDir,
+    images: { ...st.state.images },
     ...(running && !healthy ? { message: 'degraded: see the unhealthy components and their logs' } : {}),
     ...(!running ? { message: 'stale state of a crashed cluster: run gc-k8s cluster down (or up)' } : {}),
   };

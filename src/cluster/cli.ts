@@ -150,6 +150,7 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
           const bad = st.components.filter((c) => !c.healthy);
           for (const c of bad) if (c.log !== undefined) lines.push(`  ${c.name}: log ${c.log}`);
         }
+        for (const [name, ref] of Object.entries(st.images ?? {})) lines.push(`  image ${name}: ${ref}`);
         if (st.message !== undefined) lines.push(`  ${st.message}`);
         io.stdout.write(`${lines.join('\n')}\n`);
         return st.healthy ? 0 : 1;
