@@ -23,6 +23,7 @@ const USAGE = `usage: gc-k8s <command> [args]
 
   serve [--socket PATH]         run the daemon in the foreground (clients start it on demand)
   status                        daemon and watch-cache status for the current config
+  stats                         Kubernetes API requests the daemon made, by verb and resource
   stop-daemon                   stop the daemon serving this KUBECONFIG
   attach <session>              attach your terminal to a session's tmux (kubectl exec -it)
   session <op> [args]           run an exec session op (as gc-session-k8s)
@@ -88,6 +89,8 @@ export async function main(io: CliIo): Promise<number> {
         return await serve(io, rest);
       case 'status':
         return await admin(io, 'status');
+      case 'stats':
+        return await admin(io, 'stats');
       case 'stop-daemon': {
         const { socketPath } = await import('../protocol/socket-path.js');
         const { socketAlive } = await import('../daemon/server.js');

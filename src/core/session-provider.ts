@@ -15,7 +15,7 @@ import { AGENT_CONTAINER } from './pod-manifest.js';
 import { hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
 import { tmuxArgs, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
-import { NUDGE, PROCESS_ALIVE, UNTAR } from './scripts.js';
+import { PASTE, PROCESS_ALIVE, UNTAR } from './scripts.js';
 import { safeJoin, WORKSPACE } from './paths.js';
 import { tarStream } from './tar.js';
 import { basename, posix } from 'node:path';
@@ -137,14 +137,48 @@ export class SessionProvider {
     return this.locks.run(`${name}\u0000input`, () => this.bestEffort('send-keys', name, tmuxArgs.sendKeys(keys), signal));
   }
 
-  /** Types text literally, then Enter; serialized per session so two nudges never interleave. */
+  /**
+   * Types text literally (pasted, bracketed when the app asked for it), then Enter separately.
+   * Returns once the text is typed; Enter follows after nudgeEnterDelayMs from the session's
+   * input queue, so later input (another nudge, send-keys, interrupt) still lands after it and
+   * the caller does not wait out a pause that only the TUI needs.
+   */
   nudge(name: string, text: string, signal: AbortSignal): Promise<void> {
     if (text === '') return Promise.resolve();
-    return this.locks.run(`${name}\u0000input`, async () => {
-      const buffer = `gck8s-${randomUUID()}`;
-      const delay = (this.deps.options.nudgeEnterDelayMs / 1000).toFixed(3);
-      await this.bestEffort('nudge', name, ['sh', '-c', NUDGE, 'sh', buffer, delay], signal, Buffer.from(text, 'utf8'));
+    return new Promise<void>((typed, failed) => {
+      // One job in the session's input queue does paste, pause and Enter, so no other input can
+      // land in between; the caller is released as soon as the text is typed.
+      this.locks
+        .run(`${name}\u0000input`, async () => {
+          const pod = await this.runningPod(name, signal);
+          if (pod === undefined) return;
+          const paste = await this.tmux(pod, ['sh', '-c', PASTE, 'sh', `gck8s-${randomUUID()}`], signal, Buffer.from(text, 'utf8'));
+          if (paste.exitCode !== 0) {
+            if (isTmuxMissing(paste)) return;
+            throw tmuxFailure(`nudge ${name}`, ['sh', '-c', '<paste>'], paste);
+          }
+          typed();
+          const enterSignal = withTimeout(undefined, this.deps.options.opTimeoutMs);
+          await this.deps.clock.sleep(this.deps.options.nudgeEnterDelayMs, enterSignal);
+          const enter = await this.tmux(pod, tmuxArgs.enter(), enterSignal);
+          if (enter.exitCode !== 0 && !isTmuxMissing(enter)) throw tmuxFailure(`nudge ${name} (Enter)`, tmuxArgs.enter(), enter);
+        })
+        .then(
+          () => {
+            typed(); // nothing to type (session missing): done
+          },
+          (err: unknown) => {
+            failed(err instanceof Error ? err : new Error(String(err)));
+            // after typing, the caller is gone: the failure of Enter is only logged
+            this.deps.log.warn({ session: name, err }, 'nudge failed');
+          },
+        );
     });
+  }
+
+  /** Resolves once the session's queued input (e.g. a nudge's Enter) has been sent. */
+  inputSettled(name: string): Promise<void> {
+    return this.locks.run(`${name}\u0000input`, () => Promise.resolve());
   }
 
   async peek(name: string, lines: number, signal: AbortSignal): Promise<string> {

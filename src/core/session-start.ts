@@ -147,7 +147,13 @@ export async function startSession(provider: SessionProvider, name: string, req:
     let cause = signal.aborted && !isGcK8sError(err) ? abortError(signal, `starting ${name}`) : err;
     // An agent that exits at once takes its container down, and then the exec itself fails:
     // report what the pod says (its termination message carries the agent's last output).
-    const now = client.agentPods.get(created.name);
+    let now = client.agentPods.get(created.name);
+    if (hasCode(cause, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'NOT_FOUND') && now !== undefined && classifyPod(now).kind !== 'completed') {
+      // the exec may have lost the race with the container's exit: the status follows shortly
+      now = await client.agentPods
+        .waitFor(created.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(undefined, 5_000) })
+        .catch(() => client.agentPods.get(created.name));
+    }
     if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {
       log.info({ err: cause }, 'agent exited during startup');
       cause = new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(now, [])}`);

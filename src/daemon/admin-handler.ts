@@ -27,6 +27,9 @@ export function createAdminHandler(deps: { startedAt: number; version: string; s
         );
         return EXIT_OK;
       }
+      case 'stats':
+        ctx.out(JSON.stringify(await ctx.connections.stats()));
+        return EXIT_OK;
       case 'shutdown':
         ctx.out('shutting down\n');
         setImmediate(deps.shutdown);

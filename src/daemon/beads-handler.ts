@@ -16,9 +16,9 @@ import { systemClock } from '../util/clock.js';
 import type { Handler, RequestContext } from './context.js';
 
 const STORE_OPS = new Set([
-  'create', 'get', 'update', 'close', 'list', 'ready', 'children', 'list-by-label', 'set-metadata', 'delete', 'dep-add', 'dep-remove', 'dep-list',
+  'create', 'get', 'update', 'close', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'set-metadata', 'delete', 'dep-add', 'dep-remove', 'dep-list',
 ]);
-const READS = new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'dep-list']);
+const READS = new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'dep-list']);
 const LIFECYCLE_OPS = new Set(['start', 'ensure-ready', 'init', 'health', 'recover', 'probe', 'stop', 'shutdown']);
 const RECOVER_TIMEOUT_MS = 115_000;
 const PROBE_TIMEOUT_MS = 8_000;
@@ -180,6 +180,12 @@ export function createBeadsHandler(): BeadsHandler {
           const raw = request.args[1] ?? '0';
           if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `list-by-label: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
           return json(await ops.byLabel(run, arg(ctx, 0, 'label'), Number(raw)));
+        }
+        case 'list-by-status': {
+          // Newer gc asks for this directly instead of filtering a full list.
+          const raw = request.args[1] ?? '0';
+          if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `list-by-status: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
+          return json(await ops.listBeads(run, { status: arg(ctx, 0, 'status'), limit: Number(raw) }));
         }
         case 'dep-add':
           await ops.depAdd(run, arg(ctx, 0, 'issue id'), arg(ctx, 1, 'depends-on id'), request.args[2] || 'blocks');

@@ -10,6 +10,8 @@ import type { Connections } from './context.js';
 /** The slice of the k8s adapter the daemon needs (src/k8s implements it; tests fake it). */
 export interface ClusterClient {
   forNamespace(namespace: string): NamespaceClient;
+  /** request counters, for `gc-k8s stats` and benchmarks */
+  stats?(): unknown;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,16 @@ export class DaemonConnections implements Connections {
       this.lockTables.set(key, locks);
     }
     return locks;
+  }
+
+  /** Request counters of every connected context (contexts still connecting are left out). */
+  async stats(): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [context, client] of this.clients) {
+      const c = await client.catch(() => undefined);
+      if (c?.stats !== undefined) out[context === '' ? '(current)' : context] = c.stats();
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,8 @@ export interface Connections {
   namespace(context: string, namespace: string, signal: AbortSignal): Promise<NamespaceClient>;
   /** Runs commands in the namespace's pods over persistent exec channels. */
   runner(context: string, namespace: string, signal: AbortSignal): Promise<CommandRunner>;
+  /** Kubernetes request counters per context. */
+  stats(): Promise<Record<string, unknown>>;
   /** Per-namespace serialization shared by all requests. */
   locks(context: string, namespace: string): KeyedMutex;
 }

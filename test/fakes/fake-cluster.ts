@@ -158,7 +158,7 @@ export class FakeCluster implements NamespaceClient, PodApi {
     if (bin === 'sh') {
       const script = rest[1] ?? '';
       if (script.includes('load-buffer')) {
-        t.pane += `${stdin ?? ''}\n`;
+        t.pane += stdin ?? '';
         return ok();
       }
       if (script.includes('pane_pid')) return rest.slice(3).includes('agent-proc') ? ok() : fail(1, '');
@@ -178,6 +178,7 @@ export class FakeCluster implements NamespaceClient, PodApi {
       }
       case 'send-keys':
         t.keys.push(...args.slice(3));
+        if (args.slice(3).join(' ') === 'Enter') t.pane += '\n';
         return ok();
       case 'capture-pane':
         return ok(t.pane);

@@ -115,6 +115,7 @@ describe('start', () => {
 
   it('delivers the start payload nudge after start', async () => {
     await start('n', { command: 'agent', nudge: 'hello there' });
+    await provider.inputSettled('n');
     expect(fake.tmux.get('n')?.pane).toBe('hello there\n');
   });
 });
@@ -204,8 +205,17 @@ describe('ops', () => {
     expect(await provider.processAlive('s', ['other'], signal())).toBe(false);
   });
 
+  it('returns once the text is typed; Enter follows from the session input queue', async () => {
+    make({ nudgeEnterDelayMs: 50 });
+    await provider.nudge('s', 'typed', signal());
+    expect(fake.tmux.get('s')!.pane).toBe('typed');
+    await provider.inputSettled('s');
+    expect(fake.tmux.get('s')!.pane).toBe('typed\n');
+  });
+
   it('serializes nudges per session: text and Enter of two nudges never interleave', async () => {
     await Promise.all([provider.nudge('s', 'one', signal()), provider.nudge('s', 'two', signal())]);
+    await provider.inputSettled('s');
     const pane = fake.tmux.get('s')!.pane;
     expect(pane).toMatch(/^(one\ntwo\n|two\none\n)$/);
     const nudges = fake.execs.filter((e) => e.command[2]?.includes('load-buffer'));
