@@ -4,7 +4,7 @@
 // writes docs/benchmarks.md. Uses KUBECONFIG + GC_K8S_TEST_AGENT_IMAGE when given, else the
 // worktree's local cluster. Latencies are wall-clock; nothing here is a pass/fail test.
 
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,7 +182,6 @@ const latest = Number((await script('gc-events-k8s', ['latest-seq'])).out);
 const seen = new Map();
 const watchOut = { write: (d) => { for (const line of String(d).split('\n').filter(Boolean)) seen.set(JSON.parse(line).message, performance.now()); return true; } };
 const wio = { ...io, stdout: watchOut };
-const watchAbort = spawn(process.execPath, ['-e', ''], {}); // placeholder process to keep the loop symmetrical
 void forward(makeRequest('events', 'watch', [String(latest)], wio), wio).catch(() => undefined);
 await new Promise((r) => setTimeout(r, 500));
 const delivery = [];
@@ -193,7 +192,6 @@ for (let i = 0; i < (quick ? 10 : 30); i++) {
   for (let j = 0; j < 200 && !seen.has(tag); j++) await new Promise((r) => setTimeout(r, 5));
   if (seen.has(tag)) delivery.push(seen.get(tag) - s);
 }
-watchAbort.kill();
 delivery.sort((a, b) => a - b);
 
 // ---------------------------------------------------------------------------------- report
