@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global AbortController */
 // Stand-alone entry for `gc-k8s cluster …` (until bin/gc-k8s.js wires it): runs the compiled
 // dist/cluster/cli.js. Build first with `npm run build`. Ctrl-C aborts cleanly (a partial up is torn down).
 import { runClusterCommand } from '../../dist/cluster/cli.js';

@@ -4,8 +4,9 @@
 // (directory <dir>/<namespace>-<pvc>-<uid>, mode 0777 so non-root pods can write); for each
 // Released PV it provisioned, remove the directory and the PV. Single node, so no node affinity.
 //
-// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER
-import { mkdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER [--heartbeat F]
+// --heartbeat: file rewritten after every successful round (its age is the provisioner's health)
+import { mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 
@@ -89,6 +90,7 @@ while (!stopping) {
   try {
     await tick();
     lastError = '';
+    if (args.heartbeat) writeFileSync(args.heartbeat, new Date().toISOString());
   } catch (e) {
     const msg = String(e?.message ?? e);
     if (msg !== lastError) log(`error: ${msg}`);

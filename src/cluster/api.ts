@@ -17,7 +17,7 @@ import {
 } from './backends.js';
 import { ensureBinaries, listSlots, slotIsStale } from './host.js';
 import { buildImage, type ImageName } from './images.js';
-import { ensureLocalImages, localDown, localLeftovers, localStatus, localUp, readState, writeEnvrc, type ComponentStatus } from './local.js';
+import { ensureLocalImages, localDown, localLeftovers, localStatus, localUp, pruneStaleSlots, readState, writeEnvrc, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
 import { cmdline, isAlive } from './proc.js';
 import { sleep } from '../util/abort.js';
@@ -308,6 +308,11 @@ export function listLocalClusters(): LocalClusterEntry[] {
         ...(st === undefined ? {} : { server: st.server }),
       };
     });
+}
+
+/** Stops and removes local clusters whose worktree was moved or deleted without `down`. */
+export async function pruneLocalClusters(opts: Pick<ClusterOptions, 'reporter'> = {}): Promise<string[]> {
+  return pruneStaleSlots(opts.reporter ?? silentReporter);
 }
 
 /** Host resources left by a local cluster after `down` (empty = clean). For tests. */

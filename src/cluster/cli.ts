@@ -1,7 +1,7 @@
 // `gc-k8s cluster up|down|status|kubeconfig|image|env`: the command-line face of src/cluster/api.ts.
 
 import { describeError, isGcK8sError } from '../errors.js';
-import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, type ClusterOptions } from './api.js';
+import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, pruneLocalClusters, type ClusterOptions } from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
 import { existsSync } from 'node:fs';
@@ -28,6 +28,7 @@ commands:
   image NAME  build (cached) and import an image (${IMAGE_NAMES.join(', ')}); prints its reference
   env         print export KUBECONFIG=… (and PATH with the built kubectl) for eval
   list        every local cluster on this machine (all worktrees): slot, name, apiserver, worktree
+  prune       stop and remove local clusters whose worktree was moved or deleted without down
 
 options:
   --backend auto|existing|kind|local   default auto: KUBECONFIG/--context → existing; kind+Docker → kind; Linux root → local
@@ -175,6 +176,11 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
             io.stdout.write(`${String(c.slot).padStart(3)}  ${c.name.padEnd(40)} ${c.stale ? 'STALE ' : ''}${c.server ?? ''}  ${c.worktree}\n`);
           }
         }
+        return 0;
+      }
+      case 'prune': {
+        const pruned = await pruneLocalClusters({ reporter: streamReporter(io.stderr) });
+        io.stdout.write(pruned.length === 0 ? 'nothing to prune\n' : `pruned: ${pruned.join(' ')}\n`);
         return 0;
       }
       case 'image': {

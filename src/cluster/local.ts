@@ -26,6 +26,7 @@ import {
   parsePortRange,
   recordSlotPorts,
   releaseSlot,
+  slotIsStale,
   withHostLock,
   type NetPlan,
 } from './host.js';
@@ -168,7 +169,16 @@ function probes(state: LocalState, paths: WorktreePaths): Record<Component, Prob
     kubelet: http(`http://${n.nodeIp}:10248/healthz`),
     'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
     coredns: http(`http://${n.nodeIp}:8080/health`),
-    provisioner: { endpoint: 'process', check: () => Promise.resolve(true) },
+    provisioner: {
+      endpoint: `heartbeat ${join(l.s, 'provisioner.heartbeat')}`,
+      check: () => {
+        try {
+          return Promise.resolve(Date.now() - statSync(join(l.s, 'provisioner.heartbeat')).mtimeMs < 15_000);
+        } catch {
+          return Promise.resolve(false);
+        }
+      },
+    },
   };
 }
 
@@ -540,7 +550,7 @@ function startComponent(state: LocalState, paths: WorktreePaths, c: Component, b
     case 'provisioner':
       pid = spawnDetached(process.execPath, [
         join(PACKAGE_ROOT, 'scripts', 'cluster', 'local-provisioner.mjs'),
-        '--kubeconfig-dir', l.cfg, '--server', state.server, '--ca', pki('ca.crt'), '--cert', pki('admin.crt'), '--key', pki('admin.key'),
+        '--heartbeat', join(l.s, 'provisioner.heartbeat'), '--server', state.server, '--ca', pki('ca.crt'), '--cert', pki('admin.crt'), '--key', pki('admin.key'),
         '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME,
       ], { logFile: log, env: e });
       break;
@@ -769,7 +779,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     await waitFor('default ServiceAccount', async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) !== undefined, {
       timeoutMs: 60_000, signal, pidOf: () => st.pids['kube-controller-manager'], log: logOf(paths, 'kube-controller-manager'),
     });
-    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns'] as const) await wait(c, 60_000);
+    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'provisioner'] as const) await wait(c, 60_000);
     const imageError = await imagesDone;
     if (imageError !== undefined) throw imageError;
     st.phase = 'running';
@@ -945,7 +955,7 @@ export async function cleanupSlotLeftovers(n: NetPlan, name: string, reporter: R
   // pods: every process in our cgroup tree
   for (const h of cgroupHierarchies()) stragglers.push(...pidsInCgroup(join(h, n.cgroupRoot)));
   if (stragglers.length > 0) await stopPids([...new Set(stragglers)], 500, never);
-  const mounts = mountsUnder([runDir(name)]);
+  const mounts = mountsUnder(stateDir === undefined ? [runDir(name)] : [runDir(name), stateDir]);
   if (mounts.length > 0) await run('umount', ['-l', ...mounts], { allowFail: true });
   if (existsSync(n.netnsPath)) await run('ip', ['netns', 'delete', n.netns], { allowFail: true });
   await run('ip', ['link', 'delete', n.hostIf], { allowFail: true });
@@ -1042,6 +1052,21 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   }
   removeEnvrcLine(paths);
   reporter.step(`cluster ${state.name} is down`);
+}
+
+/** Cleans every stale slot (worktree moved or deleted without `down`); returns their names. */
+export async function pruneStaleSlots(reporter: Reporter): Promise<string[]> {
+  const pruned: string[] = [];
+  for (const rec of listSlots()) {
+    if (!slotIsStale(rec)) continue;
+    reporter.step(`pruning ${rec.name} (slot ${rec.slot}, ${rec.stateDir} is gone or moved)`);
+    await cleanupSlotLeftovers(netPlan(rec.slot), rec.name, reporter, rec.stateDir);
+    // a half-deleted worktree (rm -rf stopped at the kubelet's mounts): finish removing our state
+    if (existsSync(rec.stateDir) && !existsSync(join(rec.stateDir, STATE_FILE))) rmSync(rec.stateDir, { recursive: true, force: true });
+    rmSync(join(RUN_DIR, 'slots', `${rec.slot}.json`), { force: true });
+    pruned.push(rec.name);
+  }
+  return pruned;
 }
 
 /** What is left on the host from this cluster (for tests and `status`): empty means clean. */
