@@ -3,6 +3,7 @@
 // Replies come back in request order. When the exec ends (runner deleted, network drop) or a call
 // passes its deadline, the channel is dead for good and its owner opens a new one: a call that
 // timed out may still be running in the pod, and its late reply must never be taken for the next.
+// Each open channel holds one of the client's exec slots, so owners keep only a few open.
 
 import type { PodExec } from '../core/ports.js';
 import { GcK8sError, toGcK8sError } from '../errors.js';
@@ -58,6 +59,8 @@ export class BdChannel {
   private readonly controller = new AbortController();
   private deadReason: GcK8sError | undefined;
   private stderrTail = '';
+  /** ms epoch of the last call, for closing idle channels */
+  lastUsed = Date.now();
 
   constructor(
     exec: PodExec,
@@ -91,11 +94,17 @@ export class BdChannel {
     return this.deadReason === undefined;
   }
 
+  /** No call in flight: closing it loses nothing. */
+  get idle(): boolean {
+    return this.pending.length === 0;
+  }
+
   /** Runs `bd ...argv` in the store's directory. Rejects when the deadline passes or the channel dies. */
   run(argv: readonly string[], signal: AbortSignal): Promise<BdReply> {
     if (this.deadReason !== undefined) return Promise.reject(this.deadReason);
     if (signal.aborted) return Promise.reject(abortError(signal, `bd ${argv[0] ?? ''}`));
     const request = encodeRequest(argv);
+    this.lastUsed = Date.now();
     return new Promise<BdReply>((resolve, reject) => {
       const onAbort = (): void => {
         const err = abortError(signal, `bd ${argv[0] ?? ''}`);

@@ -18,6 +18,16 @@ import { Runner } from './runner.js';
 import { RUNNER_CONTAINER, RUNNER_POD } from './runner-manifest.js';
 import { initStore } from './store-init.js';
 
+/**
+ * Open channels each hold an exec slot of the cluster client (shared with sessions), so only the
+ * most recently used stores keep one; an idle channel is closed after a while, and re-opening
+ * one costs an exec handshake, not a re-init.
+ */
+const MAX_CHANNELS = 6;
+const CHANNEL_IDLE_MS = 120_000;
+/** Stores re-initialized at once after a runner replacement, each on a short-lived channel. */
+const REINIT_PARALLEL = 3;
+
 /** Errors after which a fresh channel (and maybe a fresh runner) may succeed. */
 function channelLost(err: unknown): boolean {
   return hasCode(err, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'K8S_UNAVAILABLE', 'NOT_FOUND');
@@ -38,6 +48,9 @@ export class BeadsService {
   /** `${runnerUid}\0${workdir}` → the init of that store on that runner */
   private readonly inits = new Map<string, Promise<void>>();
   private runnerUid: string | undefined;
+  private readonly reaper: NodeJS.Timeout;
+  private reinitRunning = 0;
+  private readonly reinitQueue: (() => void)[] = [];
 
   constructor(
     private readonly client: NamespaceClient,
@@ -45,6 +58,15 @@ export class BeadsService {
     private readonly log: Logger,
   ) {
     this.registry = new StoreRegistry(client.configMaps);
+    this.reaper = setInterval(() => {
+      this.closeIdle(Date.now() - CHANNEL_IDLE_MS);
+    }, CHANNEL_IDLE_MS / 4);
+    this.reaper.unref();
+  }
+
+  /** Number of open channels (each holds an exec). */
+  get openChannels(): number {
+    return [...this.channels.values()].filter((c) => c.alive).length;
   }
 
   runner(settings: PodSettings): Runner {
@@ -82,14 +104,15 @@ export class BeadsService {
   async init(settings: PodSettings, record: StoreRecord, signal: AbortSignal): Promise<void> {
     await this.registry.put(record, signal);
     await this.locks.run(record.workdir, async () => {
-      const pod = await this.ensureRunner(settings, signal);
+      const pod = await this.ensureRunner(settings, signal, record.workdir);
       // init is also how gc says "the settings changed": always run it, not just once per runner.
       this.inits.delete(`${pod.uid}\0${record.workdir}`);
       await this.initOn(pod, record, signal);
     });
   }
 
-  async ensureRunner(settings: PodSettings, signal: AbortSignal): Promise<Pod> {
+  /** `first`: the store the caller is about to use; it is initialized in the foreground. */
+  async ensureRunner(settings: PodSettings, signal: AbortSignal, first?: string): Promise<Pod> {
     const pod = await this.runner(settings).ensure(signal);
     if (pod.uid !== this.runnerUid) {
       if (this.runnerUid !== undefined) this.log.info({ old: this.runnerUid, new: pod.uid }, 'beads runner was replaced; re-initializing stores');
@@ -97,10 +120,11 @@ export class BeadsService {
       for (const ch of this.channels.values()) ch.close('runner replaced');
       this.channels.clear();
       this.inits.clear();
-      // Bring every known store back in the background; each store's first call awaits its own.
-      void this.registry.list(signal).then(
+      // Bring every known store back in the background (not tied to this request, which may end
+      // first); each store's first call awaits its own.
+      void this.registry.list(AbortSignal.timeout(30_000)).then(
         (records) => {
-          for (const r of records) this.initOn(pod, r, AbortSignal.timeout(60_000)).catch((err: unknown) => {
+          for (const r of records.filter((x) => x.workdir !== first)) this.initOn(pod, r, AbortSignal.timeout(120_000), true).catch((err: unknown) => {
             this.log.warn({ workdir: r.workdir, err }, 're-initializing store failed');
           });
         },
@@ -125,7 +149,7 @@ export class BeadsService {
     const failures: string[] = [];
     await Promise.all(
       records.map((r) =>
-        this.locks.run(r.workdir, () => this.initOn(pod, r, signal)).catch((err: unknown) => {
+        this.locks.run(r.workdir, () => this.initOn(pod, r, signal, true)).catch((err: unknown) => {
           failures.push(`${r.workdir}: ${(err as Error).message}`);
         }),
       ),
@@ -148,13 +172,24 @@ export class BeadsService {
   }
 
   close(): void {
+    clearInterval(this.reaper);
     this.forgetRunner();
+  }
+
+  /** Closes channels unused since `before` (ms epoch) that have nothing in flight. */
+  closeIdle(before: number): void {
+    for (const [workdir, ch] of this.channels) {
+      if (!ch.alive || (ch.idle && ch.lastUsed < before)) {
+        ch.close('idle');
+        this.channels.delete(workdir);
+      }
+    }
   }
 
   private async channelFor(settings: PodSettings, call: StoreCall, signal: AbortSignal): Promise<BdChannel> {
     const existing = this.channels.get(call.workdir);
     if (existing?.alive === true && this.inits.has(`${this.runnerUid ?? ''}\0${call.workdir}`)) return existing;
-    const pod = await this.ensureRunner(settings, signal);
+    const pod = await this.ensureRunner(settings, signal, call.workdir);
     let record = await this.registry.get(call.workdir, signal);
     if (record === undefined) {
       if (call.fallback === undefined) {
@@ -171,18 +206,48 @@ export class BeadsService {
     const existing = this.channels.get(workdir);
     if (existing?.alive === true && pod.uid === this.runnerUid) return existing;
     existing?.close('replaced');
+    this.channels.delete(workdir);
+    if (this.channels.size >= MAX_CHANNELS) {
+      // Evict the least recently used idle channel; when all are busy, go over the cap briefly.
+      const lru = [...this.channels.entries()].filter(([, c]) => c.idle || !c.alive).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+      if (lru !== undefined) {
+        lru[1].close('evicted');
+        this.channels.delete(lru[0]);
+      }
+    }
     const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
     this.channels.set(workdir, ch);
     return ch;
   }
 
-  /** Initializes a store on this runner once; concurrent callers share the same attempt. */
-  private initOn(pod: Pod, record: StoreRecord, signal: AbortSignal): Promise<void> {
+  /** Runs `work` on a channel of its own that is closed afterwards, a few at a time. */
+  private async transient<T>(workdir: string, work: (ch: BdChannel) => Promise<T>): Promise<T> {
+    if (this.reinitRunning >= REINIT_PARALLEL) await new Promise<void>((resolve) => this.reinitQueue.push(resolve));
+    this.reinitRunning++;
+    const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
+    try {
+      return await work(ch);
+    } finally {
+      ch.close('done');
+      this.reinitRunning--;
+      this.reinitQueue.shift()?.();
+    }
+  }
+
+  /**
+   * Initializes a store on this runner once; concurrent callers share the same attempt.
+   * `transient`: on a short-lived channel (bulk re-init must not pin a channel per store).
+   */
+  private initOn(pod: Pod, record: StoreRecord, signal: AbortSignal, transient = false): Promise<void> {
     const key = `${pod.uid}\0${record.workdir}`;
     let p = this.inits.get(key);
     if (p === undefined) {
-      const ch = this.channel(pod, record.workdir);
-      p = initStore((argv) => ch.run(argv, signal), record);
+      if (transient) {
+        p = this.transient(record.workdir, (ch) => initStore((argv) => ch.run(argv, signal), record));
+      } else {
+        const ch = this.channel(pod, record.workdir);
+        p = initStore((argv) => ch.run(argv, signal), record);
+      }
       this.inits.set(key, p);
       p.catch(() => {
         if (this.inits.get(key) === p) this.inits.delete(key);

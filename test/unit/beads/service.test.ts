@@ -116,6 +116,34 @@ describe('beads service', () => {
     });
   });
 
+  it('holds few execs however many stores there are: LRU channels, bounded re-init after a runner loss', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const inner = pod.exec;
+    fake.exec = {
+      exec: async (req) => {
+        maxActive = Math.max(maxActive, ++active);
+        try {
+          return await inner.exec(req);
+        } finally {
+          active--;
+        }
+      },
+    };
+    const stores = Array.from({ length: 12 }, (_, i) => ({ workdir: `/workspace/s${i}`, fallback: record(`/workspace/s${i}`, `s${i}`), idempotent: true }));
+    for (const st of stores) await service.withStore(settings, st, signal(), (run) => run(['list']));
+    expect(service.openChannels).toBeLessThanOrEqual(6);
+    expect(maxActive).toBeLessThanOrEqual(7);
+    await deleteRunner();
+    maxActive = 0;
+    await service.withStore(settings, stores[0]!, signal(), (run) => run(['list']));
+    for (const st of stores) await service.withStore(settings, st, signal(), (run) => run(['list']));
+    expect(inits().filter((w) => w.startsWith('/workspace/s'))).toHaveLength(24);
+    expect(maxActive).toBeLessThanOrEqual(6 + 3 + 1);
+    service.closeIdle(Date.now() + 1);
+    expect(service.openChannels).toBe(0);
+  });
+
   it('recover replaces a failed runner and re-initializes every store now', async () => {
     await service.withStore(settings, city, signal(), (run) => run(['list']));
     await service.withStore(settings, rig, signal(), (run) => run(['list']));
