@@ -8,7 +8,7 @@
 //            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
 // Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { GcK8sError, describeError, isGcK8sError, toGcK8sError } from '../errors.js';
 import { sleep } from '../util/abort.js';
@@ -103,10 +103,10 @@ export function readState(stateDir: string): LocalState | undefined {
 
 function writeState(state: LocalState): void {
   mkdirSync(state.stateDir, { recursive: true });
-  writeFileSync(join(state.stateDir, `${STATE_FILE}.tmp`), JSON.stringify(state, null, 2));
+  const tmp = join(state.stateDir, `${STATE_FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(state, null, 2));
   // rename is atomic: a crash never leaves a torn state file
-  writeFileSync(join(state.stateDir, STATE_FILE), readFileSync(join(state.stateDir, `${STATE_FILE}.tmp`)));
-  rmSync(join(state.stateDir, `${STATE_FILE}.tmp`), { force: true });
+  renameSync(tmp, join(state.stateDir, STATE_FILE));
 }
 
 const runDir = (name: string): string => join(RUN_DIR, name);
@@ -658,13 +658,14 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   const existing = readState(paths.stateDir);
   if (existing !== undefined) {
     const st = await localStatus(paths);
-    if (existing.phase === 'running' && st.components.every((c) => c.alive)) {
+    if (existing.phase === 'running' && existing.stateDir === paths.stateDir && st.components.every((c) => c.alive)) {
       reporter.step(`cluster ${existing.name} is already up (${existing.server})`);
       await ensureLocalImages(ctx, existing, opts.images ?? []);
       return existing;
     }
     const dead = st.components.filter((c) => !c.alive).map((c) => c.name);
-    if (existing.phase === 'running' && (await networkIntact(netPlan(existing.slot)))) {
+    // (a moved worktree's components point at the old path: rebuild instead)
+    if (existing.phase === 'running' && existing.stateDir === paths.stateDir && (await networkIntact(netPlan(existing.slot)))) {
       // some components died (crash, kill): restart just those from the state on disk, keeping etcd
       // data, volumes and running pods
       try {
@@ -673,7 +674,8 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
         reporter.warn(`repair failed: ${(isGcK8sError(e) ? e.message : describeError(e)).slice(0, 2000)}`);
       }
     }
-    reporter.warn(`stale cluster state in ${paths.stateDir} (not running: ${dead.join(', ') || 'none'}); rebuilding it from scratch`);
+    const why = existing.stateDir !== paths.stateDir ? `the worktree moved from ${existing.stateDir}` : `not running: ${dead.join(', ') || 'none'}`;
+    reporter.warn(`stale cluster state in ${paths.stateDir} (${why}); rebuilding it from scratch`);
     await localDown(ctx);
   }
   rmSync(logsDir(paths), { recursive: true, force: true });
