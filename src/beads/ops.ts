@@ -138,3 +138,8 @@ export async function depList(run: BdRun, id: string, direction: 'down' | 'up'):
   }
   return toWireDeps(parseBdJson(reply.stdout, 'bd dep list'), id, direction);
 }
+
+/** upstream gc-beads-k8s's `config-set <key> <value>`: a bd config setting of the store. */
+export async function configSet(run: BdRun, key: string, value: string): Promise<void> {
+  await ok(run, 'config set', ['config', 'set', '--', key, value]);
+}

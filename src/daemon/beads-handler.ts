@@ -16,7 +16,7 @@ import { systemClock } from '../util/clock.js';
 import type { Handler, RequestContext } from './context.js';
 
 const STORE_OPS = new Set([
-  'create', 'get', 'update', 'close', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'set-metadata', 'delete', 'dep-add', 'dep-remove', 'dep-list',
+  'create', 'get', 'update', 'close', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'set-metadata', 'delete', 'dep-add', 'dep-remove', 'dep-list', 'config-set',
 ]);
 const READS = new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'dep-list']);
 const LIFECYCLE_OPS = new Set(['start', 'ensure-ready', 'init', 'health', 'recover', 'probe', 'stop', 'shutdown']);
@@ -187,6 +187,9 @@ export function createBeadsHandler(): BeadsHandler {
           if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `list-by-status: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
           return json(await ops.listBeads(run, { status: arg(ctx, 0, 'status'), limit: Number(raw) }));
         }
+        case 'config-set':
+          await ops.configSet(run, arg(ctx, 0, 'config key'), request.args[1] ?? '');
+          return '';
         case 'dep-add':
           await ops.depAdd(run, arg(ctx, 0, 'issue id'), arg(ctx, 1, 'depends-on id'), request.args[2] || 'blocks');
           return '';

@@ -90,6 +90,8 @@ describe('lifecycle', () => {
     expect(health, health.err).toMatchObject({ code: 0 });
     expect(health.err).toMatch(/dolt .*(reachable from the runner|answers)/);
     expect((await h.beads(['ensure-ready'])).code).toBe(0);
+    const cfg = await h.beads(['config-set', 'issue_prefix', 'gc']);
+    expect(cfg, cfg.err).toMatchObject({ code: 0 });
     expect((await h.beads(['mol-cook'])).code).toBe(2);
     expect((await h.beads(['purge'])).code).toBe(2);
   });
