@@ -31,6 +31,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   beads <op> [args]             run an exec beads op (as gc-beads-k8s)
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
+  demo up|down                  the stand-in city on a cluster (npm start / npm stop)
   version
 `;
 
@@ -118,6 +119,21 @@ export async function main(io: CliIo): Promise<number> {
         process.once('SIGTERM', onInt);
         try {
           return await runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal: controller.signal });
+        } finally {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onInt);
+        }
+      }
+      case 'demo': {
+        const { runDemo } = await import('./demo.js');
+        const controller = new AbortController();
+        const onInt = (): void => {
+          controller.abort(new Error('interrupted'));
+        };
+        process.once('SIGINT', onInt);
+        process.once('SIGTERM', onInt);
+        try {
+          return await runDemo(rest, { env: io.env, stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
         } finally {
           process.off('SIGINT', onInt);
           process.off('SIGTERM', onInt);

@@ -1,0 +1,202 @@
+// `npm start` / `gc-k8s demo up|down`: one command from a fresh clone to agents running in pods.
+// Uses the cluster in KUBECONFIG when given (the agent image must then be set in GC_K8S_IMAGE),
+// otherwise brings up this worktree's local cluster and imports the images it builds; starts
+// the daemon and the stand-in city's agents through the real gc-session-k8s script (as gc would),
+// records their start as events, prints where to look, and tears everything down on Ctrl-C or
+// `npm stop`.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import TOML from '@iarna/toml';
+import { describeError, GcK8sError } from '../errors.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CITY = join(ROOT, 'examples/standin-city/city.toml');
+const STATE = join(ROOT, '.gc-k8s/demo.json');
+const NAMESPACE = 'gc';
+
+interface DemoState {
+  readonly kubeconfig: string;
+  readonly image: string;
+  readonly startedCluster: boolean;
+  readonly sessions: string[];
+}
+
+interface Io {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly signal: AbortSignal;
+}
+
+function say(io: Io, line: string): void {
+  io.stderr.write(`demo: ${line}\n`);
+}
+
+function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => {
+      resolve({ code: 127, out, err: e.message });
+    });
+    child.on('close', (code) => {
+      resolve({ code: code ?? 1, out, err });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+const script = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv, stdin = '') =>
+  run(process.execPath, [join(ROOT, 'bin', `${name}.js`), ...argv], env, stdin);
+
+interface CityAgent {
+  name: string;
+  start_command?: string;
+}
+
+function readCity(): { name: string; agents: CityAgent[] } {
+  const doc = TOML.parse(readFileSync(CITY, 'utf8')) as { workspace?: { name?: string }; agent?: CityAgent[] };
+  return { name: doc.workspace?.name ?? 'standin', agents: doc.agent ?? [] };
+}
+
+function demoEnv(io: Io, kubeconfig: string, image: string): NodeJS.ProcessEnv {
+  return {
+    ...io.env,
+    KUBECONFIG: kubeconfig,
+    GC_K8S_IMAGE: image,
+    GC_K8S_NAMESPACE: NAMESPACE,
+    GC_CITY: join(ROOT, 'examples/standin-city'),
+    GC_SESSION: `exec:${join(ROOT, 'bin/gc-session-k8s.js')}`,
+    GC_EVENTS: `exec:${join(ROOT, 'bin/gc-events-k8s.js')}`,
+  };
+}
+
+async function up(io: Io): Promise<number> {
+  const { ensureCluster } = await import('../cluster/api.js');
+  const { streamReporter } = await import('../cluster/progress.js');
+  const given = io.env['KUBECONFIG'];
+  let kubeconfig: string;
+  let image: string;
+  let startedCluster = false;
+  if (given !== undefined && given !== '') {
+    image = io.env['GC_K8S_IMAGE'] ?? '';
+    if (image === '') {
+      throw new GcK8sError('CONFIG_INVALID', 'KUBECONFIG is set, so the demo uses that cluster: set GC_K8S_IMAGE to an agent image it can pull (build one from Dockerfile.agent), or unset KUBECONFIG to use the local cluster');
+    }
+    say(io, `checking the cluster in KUBECONFIG=${given}`);
+    const info = await ensureCluster({ env: io.env, backend: 'existing', kubeconfig: given, namespace: NAMESPACE, signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
+    kubeconfig = info.kubeconfig;
+  } else {
+    const { clusterStatus } = await import('../cluster/api.js');
+    const before = await clusterStatus({ cwd: ROOT, env: io.env });
+    say(io, before.running ? `using this worktree's running local cluster ${before.name}` : 'no KUBECONFIG: bringing up this worktree\'s local cluster (the first run builds Kubernetes; later runs take seconds)');
+    const info = await ensureCluster({ cwd: ROOT, env: io.env, images: ['agent'], signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
+    kubeconfig = info.kubeconfig;
+    image = info.images['agent'] ?? '';
+    // only a cluster the demo brought up is taken down with it
+    startedCluster = !before.running;
+  }
+  const env = demoEnv(io, kubeconfig, image);
+
+  say(io, `namespace ${NAMESPACE}`);
+  const kubectl = await run('bash', [join(ROOT, 'scripts/build-upstream.sh'), '--dirs', 'k8s'], env);
+  const k = join(kubectl.out.trim(), 'kubectl');
+  const kctl = existsSync(k) ? k : 'kubectl';
+  await run(kctl, ['apply', '-f', join(ROOT, 'contrib/k8s/namespace.yaml')], env);
+
+  const city = readCity();
+  const sessions: string[] = [];
+  mkdirSync(join(ROOT, '.gc-k8s'), { recursive: true });
+  const save = (): void => {
+    writeFileSync(STATE, JSON.stringify({ kubeconfig, image, startedCluster, sessions } satisfies DemoState, null, 2));
+  };
+  save();
+  await script('gc-events-k8s', ['ensure-running'], env);
+  for (const agent of city.agents) {
+    const session = `${city.name}-${agent.name}`;
+    say(io, `starting ${session} (a pod with tmux; the first call also starts the gc-k8s daemon)`);
+    const payload = { command: agent.start_command ?? 'bash', work_dir: join(ROOT, 'examples/standin-city'), env: { GC_AGENT: agent.name, GC_SESSION_ID: `${session}-demo`, GC_CITY: join(ROOT, 'examples/standin-city') } };
+    const r = await script('gc-session-k8s', ['start', session], env, JSON.stringify(payload));
+    if (r.code !== 0 && !/already exists/.test(r.err)) throw new GcK8sError('START_FAILED', `starting ${session}: ${r.err.trim()}`);
+    sessions.push(session);
+    save();
+    await script('gc-events-k8s', ['record'], env, JSON.stringify({ type: 'session.woke', actor: 'gc-k8s-demo', subject: session, message: `started ${agent.name}` }));
+  }
+  await script('gc-session-k8s', ['nudge', sessions[0] ?? ''], env, 'hello from npm start');
+
+  const bin = join(ROOT, 'bin');
+  io.stdout.write(`
+The stand-in city is running: ${sessions.join(', ')} — each a pod in namespace ${NAMESPACE} with tmux session main.
+
+  export KUBECONFIG=${kubeconfig}
+  kubectl -n ${NAMESPACE} get pods -l app=gc-agent          (kubectl: ${kctl})
+  ${bin}/gc-session-k8s.js peek ${sessions[0] ?? ''} 20
+  echo 'what next?' | ${bin}/gc-session-k8s.js nudge ${sessions[1] ?? ''}
+  ${bin}/gc-k8s.js attach ${sessions[1] ?? ''}               (detach: C-b d)
+  kubectl -n ${NAMESPACE} exec -it ${sessions[0] ?? ''} -- tmux attach -t main
+  ${bin}/gc-events-k8s.js list </dev/null                   (events, stored as ConfigMaps)
+  ${bin}/gc-k8s.js status                                   (daemon and cache health)
+
+With gc on PATH, the same city runs under gc itself: gc init --file examples/standin-city/city.toml <dir> && gc start <dir>
+(with GC_K8S_IMAGE=${image} and KUBECONFIG set as above).
+
+Ctrl-C here, or \`npm stop\`, tears it all down.
+`);
+
+  // Stay in the foreground, reporting briefly, until Ctrl-C.
+  while (!io.signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 15_000);
+      io.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+    if (io.signal.aborted) break;
+    const listed = await script('gc-session-k8s', ['list-running', `${city.name}-`], env);
+    say(io, `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}`);
+  }
+  say(io, 'interrupted: tearing down');
+  return down({ ...io, signal: AbortSignal.timeout(120_000) });
+}
+
+async function down(io: Io): Promise<number> {
+  if (!existsSync(STATE)) {
+    say(io, 'nothing to tear down (no demo state)');
+    return 0;
+  }
+  const state = JSON.parse(readFileSync(STATE, 'utf8')) as DemoState;
+  const env = demoEnv(io, state.kubeconfig, state.image);
+  for (const s of state.sessions) {
+    say(io, `stopping ${s}`);
+    await script('gc-session-k8s', ['stop', s], env);
+  }
+  say(io, 'stopping the daemon');
+  await script('gc-k8s', ['stop-daemon'], env);
+  if (state.startedCluster) {
+    const { clusterDown } = await import('../cluster/api.js');
+    const { streamReporter } = await import('../cluster/progress.js');
+    say(io, 'stopping the local cluster');
+    await clusterDown({ cwd: ROOT, env: io.env, signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
+  }
+  rmSync(STATE, { force: true });
+  say(io, 'done');
+  return 0;
+}
+
+export async function runDemo(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    if (argv[0] === 'up') return await up(io);
+    if (argv[0] === 'down') return await down(io);
+    io.stderr.write('usage: gc-k8s demo up|down\n');
+    return 2;
+  } catch (err) {
+    io.stderr.write(`demo: ${describeError(err)}\n`);
+    if (/ECONNREFUSED|unreachable|K8S_UNAVAILABLE/i.test(describeError(err))) {
+      io.stderr.write('demo: the cluster is unreachable: check KUBECONFIG (kubectl cluster-info), or unset it to use the local cluster\n');
+    }
+    return 1;
+  }
+}
