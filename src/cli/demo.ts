@@ -149,12 +149,13 @@ Ctrl-C here, or \`npm stop\`, tears it all down.
 `);
 
   // Stay in the foreground, reporting briefly, until Ctrl-C.
-  while (!io.signal.aborted) {
+  const interrupted = (): boolean => io.signal.aborted;
+  while (!interrupted()) {
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 15_000);
       io.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
     });
-    if (io.signal.aborted) break;
+    if (interrupted()) break;
     const listed = await script('gc-session-k8s', ['list-running', `${city.name}-`], env);
     say(io, `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}`);
   }
