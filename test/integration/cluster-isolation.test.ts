@@ -4,7 +4,15 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterDown, clusterLeftovers, clusterStatus, ensureCluster, listLocalClusters, type ClusterInfo } from '../../src/cluster/api.js';
+import {
+  clusterDown,
+  clusterLeftovers,
+  clusterStatus,
+  ensureCluster,
+  listLocalClusters,
+  pruneLocalClusters,
+  type ClusterInfo,
+} from '../../src/cluster/api.js';
 import { listSlots } from '../../src/cluster/host.js';
 import { worktreePaths } from '../../src/cluster/names.js';
 import { streamReporter } from '../../src/cluster/progress.js';
@@ -200,6 +208,18 @@ spec:
     expect(listSlots().some((s) => s.stateDir === paths.stateDir)).toBe(false);
     expect((await clusterStatus({ env })).healthy).toBe(true);
     expect((await ka(['get', 'nodes', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}'])).trim()).toBe('True');
+  });
+
+  it('prune removes the cluster of a worktree deleted without down', async () => {
+    const wtD = fakeWorktree('gck-wt-d-');
+    const paths = worktreePaths(wtD);
+    await ensureCluster({ cwd: wtD, backend: 'local', env, reporter });
+    const slot = listSlots().find((s) => s.stateDir === paths.stateDir)?.slot ?? -1;
+    rmSync(join(paths.stateDir, 'state.json')); // as if the worktree were deleted (rm -rf stops at kubelet mounts)
+    expect(listLocalClusters().find((c) => c.name === paths.name)?.stale).toBe(true);
+    expect(await pruneLocalClusters({ reporter })).toContain(paths.name);
+    expect(await clusterLeftovers(paths.name, slot, paths.stateDir)).toEqual([]);
+    rmSync(wtD, { recursive: true, force: true });
   });
 
   it('an interrupted up (Ctrl-C) cleans up after itself', async () => {
