@@ -15,7 +15,10 @@ import {
   which,
   type BackendName,
 } from './backends.js';
-import { ensureBinaries, listSlots, slotIsStale } from './host.js';
+import { assertResources, ensureBinaries, listSlots, slotIsStale } from './host.js';
+
+/** what a kind node container needs on the Docker host */
+const KIND_NEEDS = { memoryBytes: 2 * 1024 ** 3, diskBytes: 8 * 1024 ** 3, cpus: 2 };
 import { buildImage, type ImageName } from './images.js';
 import { ensureLocalImages, localDown, localLeftovers, localStatus, localUp, pruneStaleSlots, readState, writeEnvrc, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
@@ -188,6 +191,7 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
       return { backend, name: rep.server, kubeconfig, server: rep.server, images: {}, ...(opts.context === undefined ? {} : { context: opts.context }) };
     }
     case 'kind': {
+      assertResources('kind cluster', KIND_NEEDS, paths.worktree);
       await kindUp(paths.name, paths.kubeconfig, env, reporter, signal);
       writeEnvrc(paths);
       writeRecord(paths, { backend, name: paths.name, kubeconfig: paths.kubeconfig, context: `kind-${paths.name}` });

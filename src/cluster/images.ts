@@ -4,7 +4,7 @@
 // <cache>/images keyed by a hash of everything that goes into them.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GcK8sError, describeError } from '../errors.js';
 import { ensureBinaries } from './host.js';
@@ -340,20 +340,36 @@ async function buildBusybox(ctx: BuildContext): Promise<BuiltImage> {
   return { name: 'busybox', ref, archive, notes: [] };
 }
 
+/** Keeps the `keep` newest archives named <prefix>-<hash>.tar (older builds of the same image). */
+function pruneArchives(dir: string, prefix: string, keep: number): void {
+  try {
+    const old = readdirSync(dir)
+      .filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.tar'))
+      .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+      .sort((a, b) => b.t - a.t)
+      .slice(keep);
+    for (const o of old) rmSync(join(dir, o.f), { force: true });
+  } catch {
+    // best effort
+  }
+}
+
 /** Builds (or finds in the cache) the docker-archive of an image. */
 export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<BuiltImage> {
-  mkdirSync(join(cacheDir(env), 'images'), { recursive: true });
+  const dir = join(cacheDir(env), 'images');
+  mkdirSync(dir, { recursive: true });
   const ctx = { env, reporter, signal };
-  switch (name) {
-    case 'pause':
-      return buildPause(ctx);
-    case 'agent':
-      return buildAgent(ctx);
-    case 'dolt':
-      return buildDolt(ctx);
-    case 'busybox':
-      return buildBusybox(ctx);
-  }
+  // older builds of the same image are dropped from the cache (containerd keeps what it imported)
+  const prefix = { pause: 'pause', agent: 'gc-agent', dolt: 'gc-dolt', busybox: 'gc-busybox' }[name];
+  const built = await (name === 'pause'
+    ? buildPause(ctx)
+    : name === 'agent'
+      ? buildAgent(ctx)
+      : name === 'dolt'
+        ? buildDolt(ctx)
+        : buildBusybox(ctx));
+  pruneArchives(dir, prefix, 3);
+  return built;
 }
 
 /** Imports an archive into containerd (namespace k8s.io) unless `ref` is already there; pins it. */
