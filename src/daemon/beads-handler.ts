@@ -56,6 +56,11 @@ function listFlags(args: readonly string[]): ops.ListQuery {
 
 const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
 
+function limitArg(op: string, raw = '0'): number {
+  if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `${op}: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 export function createBeadsHandler(): BeadsHandler {
   const services = new Map<string, BeadsService>();
 
@@ -142,6 +147,18 @@ export function createBeadsHandler(): BeadsHandler {
     const update = request.op === 'update' ? parseUpdateRequest(stdin) : undefined;
     const id = ['get', 'update', 'close', 'set-metadata', 'delete', 'dep-list'].includes(request.op) ? arg(ctx, 0, 'bead id') : '';
     const list = request.op === 'list' ? listFlags(request.args) : undefined;
+    // Required arguments of the other ops, checked now too (the switch below reads them again).
+    const required: Partial<Record<string, [number, string][]>> = {
+      'set-metadata': [[1, 'metadata key']],
+      children: [[0, 'parent id']],
+      'list-by-label': [[0, 'label']],
+      'list-by-status': [[0, 'status']],
+      'dep-add': [[0, 'issue id'], [1, 'depends-on id']],
+      'dep-remove': [[0, 'issue id'], [1, 'depends-on id']],
+      'config-set': [[0, 'config key']],
+    };
+    for (const [index, what] of required[request.op] ?? []) arg(ctx, index, what);
+    const limit = request.op === 'list-by-label' || request.op === 'list-by-status' ? limitArg(request.op, request.args[1]) : 0;
     const scope = storeScope(request.env);
     assertImage(config.pod, request.op);
 
@@ -176,17 +193,11 @@ export function createBeadsHandler(): BeadsHandler {
           return json(await ops.readyBeads(run));
         case 'children':
           return json(await ops.childrenOf(run, arg(ctx, 0, 'parent id')));
-        case 'list-by-label': {
-          const raw = request.args[1] ?? '0';
-          if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `list-by-label: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
-          return json(await ops.byLabel(run, arg(ctx, 0, 'label'), Number(raw)));
-        }
-        case 'list-by-status': {
+        case 'list-by-label':
+          return json(await ops.byLabel(run, arg(ctx, 0, 'label'), limit));
+        case 'list-by-status':
           // Newer gc asks for this directly instead of filtering a full list.
-          const raw = request.args[1] ?? '0';
-          if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `list-by-status: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
-          return json(await ops.listBeads(run, { status: arg(ctx, 0, 'status'), limit: Number(raw) }));
-        }
+          return json(await ops.listBeads(run, { status: arg(ctx, 0, 'status'), limit }));
         case 'config-set':
           await ops.configSet(run, arg(ctx, 0, 'config key'), request.args[1] ?? '');
           return '';

@@ -1,0 +1,96 @@
+// The exec beads protocol handler against fakes: exit codes, stdout, and that bad input fails
+// before the cluster is touched.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { createBeadsHandler, type BeadsHandler } from '../../../src/daemon/beads-handler.js';
+import type { Connections, RequestContext } from '../../../src/daemon/context.js';
+import { silentLogger } from '../../../src/log/logger.js';
+import { PROTOCOL_VERSION, type Request } from '../../../src/protocol/messages.js';
+import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
+import { FakeCluster } from '../../fakes/fake-cluster.js';
+import { FakeConfigMapServer } from '../../fakes/fake-configmaps.js';
+import { localPod, type LocalPod } from './helpers/local-exec.js';
+
+let fake: FakeCluster;
+let pod: LocalPod;
+let handler: BeadsHandler;
+let touched: number;
+
+const ENV = { GC_K8S_IMAGE: 'gc-agent:test', GC_CITY_PATH: '/city', GC_STORE_ROOT: '/city/rigs/a', GC_BEADS_PREFIX: 'ra', GC_K8S_OP_TIMEOUT: '5s' };
+
+async function call(op: string, args: string[] = [], stdin?: string, env: Record<string, string> = {}): Promise<{ exit: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const request: Request = { v: PROTOCOL_VERSION, provider: 'beads', op, args, env: { ...ENV, ...env }, cwd: '/nonexistent-cwd', ...(stdin === undefined ? {} : { stdin }) };
+  const ctx: RequestContext = {
+    request,
+    config: loadConfig({ env: request.env, cwd: request.cwd }),
+    log: silentLogger(),
+    signal: AbortSignal.timeout(8_000),
+    connections: {
+      namespace: () => {
+        touched++;
+        return Promise.resolve(fake);
+      },
+      locks: () => new KeyedMutex(),
+      // The beads handler uses only these two; the cast keeps the test independent of the rest.
+    } as unknown as Connections,
+    out: (d) => (out += d),
+    err: (d) => (err += d),
+  };
+  const exit = await handler.handle(ctx);
+  return { exit, out, err };
+}
+
+beforeEach(() => {
+  fake = new FakeCluster();
+  pod = localPod();
+  fake.exec = pod.exec;
+  fake.configMaps = new FakeConfigMapServer({ namespace: 'gc' }).api();
+  handler = createBeadsHandler();
+  touched = 0;
+});
+afterEach(() => {
+  handler.close();
+  pod.cleanup();
+});
+
+describe('beads handler', () => {
+  it('exits 2 only for ops that are not part of the protocol', async () => {
+    for (const op of ['mol-cook', 'purge', 'frobnicate']) expect((await call(op)).exit).toBe(2);
+    expect(touched).toBe(0);
+  });
+
+  it.each([
+    ['create', [], '{bad'],
+    ['create', [], '{"title":""}'],
+    ['update', ['gc-1'], '{"priority":"high"}'],
+    ['get', [], undefined],
+    ['dep-add', ['a'], undefined],
+    ['list', ['--limit=-1'], undefined],
+    ['list-by-label', ['l', 'x'], undefined],
+  ])('%s %j with bad input fails before touching the cluster', async (op, args, stdin) => {
+    await expect(call(op, args, stdin)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(touched).toBe(0);
+  });
+
+  it('refuses a store outside the city, and store ops without an image', async () => {
+    await expect(call('list', [], undefined, { GC_STORE_ROOT: '/other' })).rejects.toThrow('store root /other is outside city root /city');
+    await expect(call('list', [], undefined, { GC_K8S_IMAGE: '' })).rejects.toThrow(/GC_K8S_IMAGE is required/);
+    expect(touched).toBe(0);
+  });
+
+  it('runs a store op in the mapped directory and prints JSON', async () => {
+    const r = await call('ready');
+    expect(r).toEqual({ exit: 0, out: '[]\n', err: '' });
+    expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0']);
+  });
+
+  it('probe answers with one API call; health reports a missing runner', async () => {
+    expect((await call('probe')).exit).toBe(0);
+    expect(fake.calls).toEqual(['get gc-beads-runner']);
+    const h = await call('health', [], undefined, { GC_K8S_DOLT_HOST: '127.0.0.1' });
+    expect(h.exit).toBe(1);
+    expect(h.err).toMatch(/unhealthy: beads runner gc-beads-runner does not exist/);
+  });
+});
