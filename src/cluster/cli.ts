@@ -7,7 +7,7 @@ import { IMAGE_NAMES, type ImageName } from './images.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, worktreePaths } from './names.js';
-import { run } from './proc.js';
+import { run, tailFile } from './proc.js';
 import { streamReporter } from './progress.js';
 
 export interface ClusterIo {
@@ -29,6 +29,7 @@ commands:
   env         print export KUBECONFIG=… (and PATH with the built kubectl) for eval
   list        every local cluster on this machine (all worktrees): slot, name, apiserver, worktree
   prune       stop and remove local clusters whose worktree was moved or deleted without down
+  logs [C]    last lines of a component's log (all components without C; --lines N)
 
 options:
   --backend auto|existing|kind|local   default auto: KUBECONFIG/--context → existing; kind+Docker → kind; Linux root → local
@@ -49,7 +50,7 @@ interface Parsed {
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const out: Parsed = { command: '', positional: [], flags: new Map() };
-  const valued = new Set(['backend', 'context', 'kubeconfig', 'namespace', 'images']);
+  const valued = new Set(['backend', 'context', 'kubeconfig', 'namespace', 'images', 'lines']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a.startsWith('--')) {
@@ -175,6 +176,21 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
           for (const c of all) {
             io.stdout.write(`${String(c.slot).padStart(3)}  ${c.name.padEnd(40)} ${c.stale ? 'STALE ' : ''}${c.server ?? ''}  ${c.worktree}\n`);
           }
+        }
+        return 0;
+      }
+      case 'logs': {
+        const st = await clusterStatus(opts);
+        const which = p.positional[0];
+        const lines = Number(str(p, 'lines') ?? '40');
+        const comps = st.components.filter((c) => which === undefined || c.name === which);
+        if (comps.length === 0) {
+          io.stderr.write(which === undefined ? 'no local cluster components\n' : `unknown component ${which} (${st.components.map((c) => c.name).join(', ')})\n`);
+          return 1;
+        }
+        for (const c of comps) {
+          if (c.log === undefined) continue;
+          io.stdout.write(`==> ${c.name}: ${c.log}\n${tailFile(c.log, Number.isFinite(lines) ? lines : 40)}\n`);
         }
         return 0;
       }
