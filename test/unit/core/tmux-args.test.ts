@@ -32,3 +32,15 @@ describe('tmux argv (parity with Gas City provider_test.go)', () => {
     expect(validateMetaKey('-u')).toMatch(/-/);
   });
 });
+
+describe('isTmuxMissing', () => {
+  const r = (exitCode: number, stderr: string) => ({ exitCode, stdout: Buffer.alloc(0), stderr: Buffer.from(stderr) });
+  it('treats a session that is not there, or just ending, as missing', async () => {
+    const { isTmuxMissing } = await import('../../../src/tmux/classify.js');
+    expect(isTmuxMissing(r(1, 'no server running on /tmp/tmux-1000/default'))).toBe(true);
+    expect(isTmuxMissing(r(1, "can't find session: main"))).toBe(true);
+    expect(isTmuxMissing(r(1, 'server exited unexpectedly'))).toBe(true);
+    expect(isTmuxMissing(r(1, 'permission denied'))).toBe(false);
+    expect(isTmuxMissing(r(0, 'no server running'))).toBe(false);
+  });
+});
