@@ -8,6 +8,8 @@ import { GcK8sError } from '../errors.js';
 
 /** Not a bd argument: asks whether this directory has its own store (bd would find a parent's). */
 export const HAS_STORE = '--gc-has-store';
+/** Not a bd argument: forgets this directory's .beads (the data stays in Dolt) so init can redo it. */
+export const RESET_STORE = '--gc-reset-store';
 
 /**
  * $1 is the store's working directory. Temp files hold one call's output so its length is known
@@ -23,6 +25,8 @@ while IFS= read -r -d '' n; do
   while [ "$#" -lt "$n" ]; do IFS= read -r -d '' a || exit 6; set -- "$@" "$a"; done
   if [ "\${1-}" = --gc-has-store ]; then
     : >"$o"; : >"$e"; c=0; [ -f .beads/metadata.json ] || c=1
+  elif [ "\${1-}" = --gc-reset-store ]; then
+    : >"$o"; rm -rf -- .beads 2>"$e"; c=$?
   else
     bd "$@" >"$o" 2>"$e" </dev/null
     c=$?

@@ -11,7 +11,7 @@ import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { BdChannel } from './channel.js';
-import type { BdReply } from './channel-protocol.js';
+import { RESET_STORE, type BdReply } from './channel-protocol.js';
 import type { BdRun } from './ops.js';
 import { StoreRegistry, type StoreRecord } from './registry.js';
 import { Runner } from './runner.js';
@@ -31,6 +31,10 @@ const REINIT_PARALLEL = 3;
 /** Errors after which a fresh channel (and maybe a fresh runner) may succeed. */
 function channelLost(err: unknown): boolean {
   return hasCode(err, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'K8S_UNAVAILABLE', 'NOT_FOUND');
+}
+
+function sameDolt(a: StoreRecord, b: StoreRecord): boolean {
+  return a.host === b.host && a.port === b.port && a.user === b.user && a.database === b.database && a.prefix === b.prefix;
 }
 
 export interface StoreCall {
@@ -102,11 +106,19 @@ export class BeadsService {
 
   /** Registers a store and initializes it now (the `init` op). */
   async init(settings: PodSettings, record: StoreRecord, signal: AbortSignal): Promise<void> {
+    const previous = await this.registry.get(record.workdir, signal);
     await this.registry.put(record, signal);
     await this.locks.run(record.workdir, async () => {
       const pod = await this.ensureRunner(settings, signal, record.workdir);
       // init is also how gc says "the settings changed": always run it, not just once per runner.
       this.inits.delete(`${pod.uid}\0${record.workdir}`);
+      if (previous !== undefined && !sameDolt(previous, record)) {
+        // bd keeps the Dolt coordinates in .beads; only a fresh `bd init` points it elsewhere.
+        this.log.info({ workdir: record.workdir }, 'store moved to another Dolt; re-initializing its .beads');
+        const ch = this.channel(pod, record.workdir);
+        const r = await ch.run([RESET_STORE], signal);
+        if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${record.workdir}: resetting .beads: ${r.stderr.trim()}`);
+      }
       await this.initOn(pod, record, signal);
     });
   }

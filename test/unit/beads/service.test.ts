@@ -144,6 +144,14 @@ describe('beads service', () => {
     expect(service.openChannels).toBe(0);
   });
 
+  it('init with other Dolt coordinates redoes the store\'s .beads; the same ones only refresh config', async () => {
+    await service.init(settings, record('/workspace', 'gc'), signal());
+    await service.init(settings, record('/workspace', 'gc'), signal());
+    expect(inits()).toEqual(['/workspace']);
+    await service.init(settings, { ...record('/workspace', 'gc'), host: 'dolt2' }, signal());
+    expect(pod.calls().filter((c) => c[1] === 'init').map((c) => c[3])).toEqual(['--server-host=dolt', '--server-host=dolt2']);
+  });
+
   it('recover replaces a failed runner and re-initializes every store now', async () => {
     await service.withStore(settings, city, signal(), (run) => run(['list']));
     await service.withStore(settings, rig, signal(), (run) => run(['list']));
