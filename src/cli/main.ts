@@ -28,6 +28,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   attach <session>              attach your terminal to a session's tmux (kubectl exec -it)
   session <op> [args]           run an exec session op (as gc-session-k8s)
   events <op> [args]            run an exec events op (as gc-events-k8s)
+  events prune --max-age D --max-count N   delete old events now (what the retention CronJob runs)
   beads <op> [args]             run an exec beads op (as gc-beads-k8s)
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
@@ -85,6 +86,10 @@ async function admin(io: CliIo, op: string): Promise<number> {
 export async function main(io: CliIo): Promise<number> {
   const [command, ...rest] = io.argv;
   try {
+    if (command === 'events' && rest[0] === 'prune') {
+      const { runEventsPrune } = await import('./events-prune.js');
+      return await runEventsPrune(rest.slice(1), io);
+    }
     switch (command) {
       case 'serve':
         return await serve(io, rest);
