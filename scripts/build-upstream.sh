@@ -14,8 +14,10 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.14}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 GC_VERSION=${GC_VERSION:-v0.15.1}
 BD_VERSION=${BD_VERSION:-v1.0.0}
-# dolt v1.86.1 lives in the go/ subdirectory without go/ tags: use the pseudo-version of its commit.
-DOLT_VERSION=${DOLT_VERSION:-v0.40.5-0.20260410231933-91938a776b02}
+# Dolt lives in the go/ subdirectory without go/ tags: pseudo-versions of commits. v1.86.1 (what gc's CI
+# pins) is v0.40.5-0.20260410231933-91938a776b02, but the module proxy reachable here refuses it; the
+# default is the commit beads v1.0.0 requires (dolt 1.84.0), which the proxy serves. DOLT_VERSION overrides.
+DOLT_VERSION=${DOLT_VERSION:-v0.40.5-0.20260326074512-005921bdd8ca}
 
 CACHE=${GC_K8S_CACHE:-$HOME/.cache/gc-k8s}
 GOV=$(go env GOVERSION)

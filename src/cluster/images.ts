@@ -94,8 +94,12 @@ export async function packDockerArchive(rootfs: string, out: string, ref: string
   }
 }
 
-function hashOf(parts: readonly (string | Buffer)[]): string {
+/** Bump when an image's config (entrypoint, env, user) in this file changes: it is part of every key. */
+const IMAGE_FORMAT = 'v2';
+
+function hashOf(parts: readonly (string | Buffer)[], format: string = IMAGE_FORMAT): string {
   const h = createHash('sha256');
+  if (format !== '') h.update(format).update('\0');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 12);
 }
@@ -162,7 +166,8 @@ async function agentBinaries(ctx: BuildContext): Promise<{ bins: Record<string, 
 
 async function debootstrapBase(ctx: BuildContext, packages: string[]): Promise<string> {
   const dir = join(cacheDir(ctx.env), 'images');
-  const key = hashOf(['bookworm', 'minbase', ...packages]);
+  // the debootstrap base depends only on the package list (not on IMAGE_FORMAT)
+  const key = hashOf(['bookworm', 'minbase', ...packages], '');
   const tar = join(dir, `debootstrap-bookworm-${key}.tar`);
   if (existsSync(tar)) return tar;
   const rootfs = join(dir, `debootstrap-${key}.rootfs`);
@@ -304,7 +309,7 @@ async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
     }
     await packDockerArchive(rootfs, archive, ref, {
       entrypoint: ['/usr/local/bin/dolt-entrypoint'],
-      env: ['PATH=/usr/local/bin:/bin', 'HOME=/var/lib/dolt', 'DOLT_PORT=3307'],
+      env: ['PATH=/usr/local/bin:/bin', 'HOME=/var/lib/dolt', 'GC_DOLT_PORT=3307'],
       workingDir: '/var/lib/dolt',
     }, ctx.signal);
   } finally {

@@ -9,6 +9,7 @@ import {
   clusterLeftovers,
   clusterStatus,
   ensureCluster,
+  ensureImage,
   listLocalClusters,
   pruneLocalClusters,
   type ClusterInfo,
@@ -116,9 +117,16 @@ spec: {selector: {app: web-b}, ports: [{port: 80, targetPort: 8080}]}
   });
 
   it('serves the upstream default Dolt address dolt.gc.svc.cluster.local:3307 unchanged', async () => {
-    // a stand-in for the Dolt StatefulSet (the real dolt binary may be unavailable): same names,
-    // port and volumeClaimTemplate shape as upstream's manifest
+    // the Dolt image when it can be built (dolt from the Go module proxy), else a stand-in that
+    // answers on 3307; same names, port and volumeClaimTemplate shape as upstream's manifest
     const busybox = b.images.busybox ?? '';
+    const dolt = await ensureImage('dolt', { cwd: wtB, env, reporter }).catch(() => undefined);
+    const container =
+      dolt === undefined
+        ? `image: ${busybox}
+        command: [sh, -c, 'while true; do echo dolt-stand-in | nc -l -p 3307; done']`
+        : `image: ${dolt}`;
+    const expected = dolt === undefined ? 'dolt-stand-in' : 'mysql_native_password';
     await kb(['create', 'namespace', 'gc']);
     await kb(['create', 'namespace', 'agents']);
     await kb(['apply', '-f', '-'], `apiVersion: v1
@@ -139,9 +147,8 @@ spec:
       terminationGracePeriodSeconds: 1
       containers:
       - name: dolt
-        image: ${busybox}
+        ${container}
         imagePullPolicy: IfNotPresent
-        command: [sh, -c, 'while true; do echo dolt-stand-in | nc -l -p 3307; done']
         readinessProbe: {tcpSocket: {port: 3307}, periodSeconds: 1}
         volumeMounts: [{name: data, mountPath: /var/lib/dolt}]
   volumeClaimTemplates:
@@ -160,9 +167,9 @@ spec:
     await until('client ready', () => kb.ok(['-n', 'agents', 'wait', '--for=condition=Ready', 'pod/client', '--timeout=2s']), 60_000);
     const out = await until('connect to dolt.gc.svc.cluster.local:3307', async () => {
       const r = await kb(['-n', 'agents', 'exec', 'client', '--', 'nc', '-w', '3', 'dolt.gc.svc.cluster.local', '3307']);
-      return r.includes('dolt-stand-in') ? r : undefined;
-    }, 30_000, 500);
-    expect(out).toContain('dolt-stand-in');
+      return r.includes(expected) ? r : undefined;
+    }, 60_000, 500);
+    expect(out).toContain(expected);
   });
 
   it('up twice is idempotent and fast', async () => {
