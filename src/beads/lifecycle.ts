@@ -6,6 +6,7 @@ import type { PodSettings } from '../core/pod-settings.js';
 import { GcK8sError } from '../errors.js';
 import { isLoopbackHost } from './dolt-coordinates.js';
 import { pingDolt, type DoltTarget } from './dolt.js';
+import { bdError } from './ops.js';
 import { isRunnerReady } from './runner.js';
 import { RUNNER_POD } from './runner-manifest.js';
 import type { BeadsService } from './service.js';
@@ -50,7 +51,7 @@ async function doltFromRunner(service: BeadsService, settings: PodSettings, dolt
     try {
       const r = await service.runOnce(settings, { workdir: first.workdir, idempotent: true }, ['list', '--json', '--limit=1', '--flat'], signal);
       if (r.exitCode === 0) return undefined;
-      return `dolt via store ${first.workdir}: bd list failed: ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' ')}`;
+      return `dolt via store ${first.workdir}: ${bdError(r)}`;
     } catch (err) {
       return `dolt via store ${first.workdir}: ${(err as Error).message}`;
     }

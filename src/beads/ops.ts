@@ -12,9 +12,26 @@ export type BdRun = (argv: readonly string[]) => Promise<BdReply>;
 
 const NOT_FOUND = /not found|no issue found|no issues found|does not exist|unknown issue/i;
 
+/**
+ * What went wrong, in one line: bd's `{"error": …}` JSON when it printed one (its first line),
+ * else the end of stderr without bd's deprecation chatter.
+ */
+export function bdError(reply: BdReply): string {
+  const m = /"error"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(reply.stdout);
+  if (m?.[1] !== undefined) {
+    try {
+      const text = (JSON.parse(m[1]) as string).split('\n')[0]?.trim();
+      if (text) return text;
+    } catch {
+      /* fall through */
+    }
+  }
+  const lines = reply.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/deprecated|port file|to silence this warning/i.test(l));
+  return lines.slice(-3).join(' ') || reply.stdout.trim().split('\n').slice(-3).join(' ') || `exit ${reply.exitCode}`;
+}
+
 function failure(op: string, reply: BdReply): GcK8sError {
-  const detail = (reply.stderr.trim() || reply.stdout.trim() || `exit ${reply.exitCode}`).split('\n').slice(-5).join(' ');
-  return new GcK8sError('EXEC_NONZERO', `bd ${op}: ${detail}`, { details: { exitCode: reply.exitCode } });
+  return new GcK8sError('EXEC_NONZERO', `bd ${op}: ${bdError(reply)}`, { details: { exitCode: reply.exitCode } });
 }
 
 function notFound(id: string): GcK8sError {

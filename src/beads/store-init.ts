@@ -4,7 +4,7 @@
 
 import { GcK8sError } from '../errors.js';
 import { HAS_STORE } from './channel-protocol.js';
-import type { BdRun } from './ops.js';
+import { bdError, type BdRun } from './ops.js';
 import type { StoreRecord } from './registry.js';
 
 export function initArgs(rec: StoreRecord): string[] {
@@ -23,21 +23,18 @@ export function initArgs(rec: StoreRecord): string[] {
   ];
 }
 
-function detail(r: { stderr: string; stdout: string; exitCode: number }): string {
-  return (r.stderr.trim() || r.stdout.trim() || `exit ${r.exitCode}`).split('\n').slice(-5).join(' ');
-}
 
 export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
   // Not `bd list`: in a rig below the city, bd would find the city's .beads and report success.
   const probe = await run([HAS_STORE]);
   if (probe.exitCode !== 0) {
     const init = await run(initArgs(rec));
-    if (init.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd init: ${detail(init)}`);
+    if (init.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd init: ${bdError(init)}`);
   }
   const settings: [string, string][] = [['issue_prefix', rec.prefix]];
   if (rec.customTypes.length > 0) settings.push(['types.custom', rec.customTypes.join(',')]);
   for (const [key, value] of settings) {
     const r = await run(['config', 'set', key, value]);
-    if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd config set ${key}: ${detail(r)}`);
+    if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd config set ${key}: ${bdError(r)}`);
   }
 }

@@ -80,4 +80,14 @@ describe('ops', () => {
     const b = bd(() => ({ exitCode: 1, stderr: 'Error: failed to connect to dolt server at dolt:3307: connection refused' }));
     await expect(ops.listBeads(b.run, {})).rejects.toMatchObject({ code: 'EXEC_NONZERO', message: expect.stringContaining('connection refused') as string });
   });
+
+  it('an error names bd\'s JSON error, not its deprecation chatter', () => {
+    const reply = {
+      exitCode: 1,
+      stdout: '{\n  "error": "failed to open database: Dolt server unreachable at dolt:3307: connect: connection refused\\n\\nThe Dolt server may not be running."\n}',
+      stderr: 'Warning: dolt_server_port in metadata.json is deprecated (can cause cross-project data leakage).\n  The port file (.beads/dolt-server.port) is now the primary source.\n',
+    };
+    expect(ops.bdError(reply)).toBe('failed to open database: Dolt server unreachable at dolt:3307: connect: connection refused');
+    expect(ops.bdError({ exitCode: 2, stdout: '', stderr: 'Warning: x is deprecated\nError: real problem\n' })).toBe('Error: real problem');
+  });
 });
