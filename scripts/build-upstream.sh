@@ -121,8 +121,19 @@ go_install() {
   local out=$CACHE/$name-$version-$GOV/bin
   if is_built "$out"; then echo "$out"; return; fi
   mkdir -p "$out"
-  CGO_ENABLED=$cgo GOBIN=$out go install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2 || return 1
-  [ -x "$out/$(basename "${pkg%@*}")" ] || { echo "go install $pkg produced no binary in $out" >&2; return 1; }
+  local bin
+  bin=$(basename "${pkg%@*}")
+  if ! CGO_ENABLED=$cgo GOBIN=$out go install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2; then
+    # `go install pkg@version` also asks the proxy for the module's version list (deprecation check),
+    # which some proxies refuse although they serve the version itself: retry through a wrapper module
+    echo "go install failed; retrying through a wrapper module (go get -tool + go build)" >&2
+    local w=$CACHE/$name-$version-$GOV/wrapper
+    rm -rf "$w"; mkdir -p "$w"
+    (cd "$w" && printf 'module localbuild/%s\n\ngo 1.24.0\n' "$name" > go.mod &&
+      go get -tool "$pkg" &&
+      CGO_ENABLED=$cgo go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$out/$bin" "${pkg%@*}") >&2 || return 1
+  fi
+  [ -x "$out/$bin" ] || { echo "go install $pkg produced no binary in $out" >&2; return 1; }
   touch "$out/.complete"
   echo "$out"
 }
