@@ -7,7 +7,8 @@ import { createConnection } from 'node:net';
 import { forwardedEnv, PROTOCOL_VERSION, type Provider, type Request } from '../protocol/messages.js';
 import { socketPath } from '../protocol/socket-path.js';
 import { ensureDaemon } from './autostart.js';
-import { call, DaemonUnreachable } from './socket-client.js';
+import { randomUUID } from 'node:crypto';
+import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
 
 /** Ops whose stdin carries a payload; the others never read it (stdin may be a terminal). */
 const STDIN_OPS: Record<Provider, ReadonlySet<string>> = {
@@ -60,8 +61,61 @@ async function callWithRetry(socket: string, request: Request, sinks: { out(d: s
   }
 }
 
-/** Sends a request, starting the daemon once if nobody answers. */
+/**
+ * Ops that can be sent again after the daemon died mid-call without doing anything twice: reads,
+ * idempotent writes, and event records (deduplicated by the request id). A watch resumes from
+ * the last event it printed.
+ */
+const RETRY_SAFE: Record<Provider, ReadonlySet<string>> = {
+  session: new Set(['start', 'stop', 'is-running', 'list-running', 'process-alive', 'get-meta', 'set-meta', 'remove-meta', 'peek', 'get-last-activity', 'attach-target']),
+  events: new Set(['ensure-running', 'record', 'list', 'latest-seq', 'watch']),
+  beads: new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'dep-list', 'health', 'probe']),
+  admin: new Set(['ping', 'status', 'stats']),
+};
+
+/** Sends a request, starting the daemon when nobody answers, retrying safe ops once it died. */
 export async function forward(request: Request, io: Io): Promise<number> {
+  if (request.provider === 'events' && request.op === 'watch') return watchWithResume(request, io);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await forwardOnce(request, io);
+    } catch (err) {
+      if (!(err instanceof DaemonVanished) || attempt >= 2 || !RETRY_SAFE[request.provider].has(request.op)) throw err;
+      io.stderr.write(`gc-k8s: the daemon went away during ${request.op}; retrying with a new one\n`);
+    }
+  }
+}
+
+/** `watch` survives daemon restarts: it reconnects from the last seq it printed. */
+async function watchWithResume(request: Request, io: Io): Promise<number> {
+  let lastSeq = Number(request.args[0] ?? '0') || 0;
+  let partial = '';
+  const stdout = {
+    write(data: string): boolean {
+      partial += data;
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl + 1);
+        partial = partial.slice(nl + 1);
+        const seq = /"seq":(\d+)/.exec(line)?.[1];
+        if (seq !== undefined) lastSeq = Math.max(lastSeq, Number(seq));
+        io.stdout.write(line);
+      }
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
+  for (;;) {
+    try {
+      return await forwardOnce({ ...request, args: [String(lastSeq)] }, { ...io, stdout });
+    } catch (err) {
+      if (!(err instanceof DaemonVanished)) throw err;
+      partial = '';
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function forwardOnce(request: Request, io: Io): Promise<number> {
   const socket = socketPath(io.env);
   const sinks = {
     out: (d: string) => {
@@ -91,6 +145,7 @@ export function makeRequest(provider: Provider, op: string, args: readonly strin
     args,
     env: forwardedEnv(io.env),
     cwd: io.cwd,
+    rid: randomUUID(),
     ...(stdin === undefined ? {} : { stdin }),
   };
 }

@@ -11,6 +11,13 @@ export interface CallResult {
   readonly message?: string;
 }
 
+/** The daemon accepted the request and went away before answering (it crashed or was killed). */
+export class DaemonVanished extends Error {
+  constructor(readonly socket: string) {
+    super(`the gc-k8s daemon at ${socket} closed the connection without an answer (did it crash? see its log)`);
+  }
+}
+
 export class DaemonUnreachable extends Error {
   constructor(readonly socket: string, readonly reason: string) {
     super(`cannot reach the gc-k8s daemon at ${socket}: ${reason}`);
@@ -45,10 +52,11 @@ export function call(
     });
     conn.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected) reject(new DaemonUnreachable(socket, err.code ?? err.message));
-      else if (!done) reject(new Error(`connection to the gc-k8s daemon failed: ${err.message}`));
+      // a reset or broken pipe mid-call is the daemon dying, like a close without an answer
+      else if (!done) reject(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? new DaemonVanished(socket) : new Error(`connection to the gc-k8s daemon failed: ${err.message}`));
     });
     conn.on('close', () => {
-      if (connected && !done) reject(new Error('the gc-k8s daemon closed the connection without an answer (did it crash? see its log)'));
+      if (connected && !done) reject(new DaemonVanished(socket));
     });
   });
 }

@@ -82,7 +82,7 @@ export function createEventsHandler(): EventsHandler {
         break;
       case 'record':
         if (input === undefined) throw new GcK8sError('INTERNAL', 'record without input');
-        await store.record(input, signal);
+        await store.record(input, signal, request.rid === undefined ? {} : { recordId: request.rid });
         break;
       case 'list':
         ctx.out(formatEventList(await store.list(filter ?? parseFilterJson(''), signal)));

@@ -42,12 +42,16 @@ export function seqFromName(name: string): number | undefined {
   return Number.isSafeInteger(seq) && seq > 0 ? seq : undefined;
 }
 
-export function buildEventConfigMap(event: GcEvent): ConfigMapManifest {
+/** The caller's id for one record call: a retried call with the same id is stored once. */
+export const ANNOTATION_RECORD_ID = 'gc-k8s.io/record-id';
+
+export function buildEventConfigMap(event: GcEvent, recordId?: string): ConfigMapManifest {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
       name: eventConfigMapName(event.seq),
+      ...(recordId === undefined ? {} : { annotations: { [ANNOTATION_RECORD_ID]: recordId } }),
       labels: {
         [LABEL_MANAGED_BY]: MANAGED_BY,
         [LABEL_COMPONENT]: COMPONENT_EVENT,

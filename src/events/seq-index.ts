@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ConfigMap } from '../core/k8s-types.js';
 import type { CacheEvent, Clock } from '../core/ports.js';
 import { abortError } from '../util/abort.js';
-import { decodeEventConfigMap, SEQ_CONFIGMAP, seqFromName, type StoredEntry } from './layout.js';
+import { ANNOTATION_RECORD_ID, decodeEventConfigMap, SEQ_CONFIGMAP, seqFromName, type StoredEntry } from './layout.js';
 import { parseRfc3339, instantToMs } from './time.js';
 
 export interface IndexEntry {
@@ -18,10 +18,13 @@ export interface IndexEntry {
   readonly createdMs: number | undefined;
   /** -Infinity for entries present when the index was loaded: nothing below them is in flight */
   readonly firstSeenMs: number;
+  /** the record call's id, when the writer gave one */
+  readonly recordId: string | undefined;
 }
 
 export class SeqIndex {
   private readonly bySeq = new Map<number, IndexEntry>();
+  private readonly byRecordId = new Map<string, number>();
   /** ascending seqs of bySeq; appends are the common case */
   private readonly sorted: number[] = [];
   private readonly pending = new Set<number>();
@@ -60,7 +63,10 @@ export class SeqIndex {
       this.log.warn({ configMap: cm.name, reason: stored.reason }, 'unreadable event ConfigMap: watchers skip this seq');
     }
     const created = parseRfc3339(cm.creationTimestamp);
+    const recordId = cm.annotations[ANNOTATION_RECORD_ID];
+    if (recordId !== undefined) this.byRecordId.set(recordId, stored.seq);
     this.bySeq.set(stored.seq, {
+      recordId,
       name: cm.name,
       resourceVersion: cm.resourceVersion,
       stored,
@@ -73,11 +79,19 @@ export class SeqIndex {
 
   remove(name: string): void {
     const seq = seqFromName(name); // the counter stays known to SequenceCounter when deleted
-    if (seq === undefined || this.bySeq.get(seq)?.name !== name) return;
+    const entry = seq === undefined ? undefined : this.bySeq.get(seq);
+    if (seq === undefined || entry?.name !== name) return;
+    if (entry.recordId !== undefined) this.byRecordId.delete(entry.recordId);
     this.bySeq.delete(seq);
     const i = this.lowerBound(seq);
     if (this.sorted[i] === seq) this.sorted.splice(i, 1);
     this.notify();
+  }
+
+  /** The entry a record call with this id produced, if it was stored. */
+  byRecord(recordId: string): IndexEntry | undefined {
+    const seq = this.byRecordId.get(recordId);
+    return seq === undefined ? undefined : this.bySeq.get(seq);
   }
 
   get(seq: number): IndexEntry | undefined {

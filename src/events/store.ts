@@ -56,7 +56,7 @@ export interface EventStore {
    * TOO_LARGE is thrown before anything is written; the caller's signal bounds the wait for a seq,
    * but once a seq is reserved the write completes (or is tombstoned) regardless.
    */
-  record(input: EventInput, signal: AbortSignal): Promise<GcEvent>;
+  record(input: EventInput, signal: AbortSignal, options?: { readonly recordId?: string }): Promise<GcEvent>;
   /** Matching events from the cache, ascending by seq. */
   list(filter: EventFilter, signal: AbortSignal): Promise<GcEvent[]>;
   /**
@@ -92,6 +92,7 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
   const unsubscribe = deps.cache.subscribe((event) => {
     index.apply(event);
   });
+  const inFlight = new Map<string, Promise<GcEvent>>();
   const writer = new EventWriter({
     configMaps: deps.configMaps,
     counter,
@@ -121,11 +122,20 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
       await counter.ensure(index.highest(), signal);
     },
 
-    async record(input, signal) {
+    async record(input, signal, options) {
       const ts = input.ts ?? formatRfc3339Nano(nowNanos());
       checkEventSize(input, ts);
       await ready(signal);
-      return writer.submit(input, ts, signal);
+      const recordId = options?.recordId;
+      if (recordId === undefined) return writer.submit(input, ts, signal);
+      // A client retrying after a daemon crash gets the event its first call stored, not a copy.
+      const stored = index.byRecord(recordId);
+      if (stored?.stored.kind === 'event') return stored.stored.event;
+      const running = inFlight.get(recordId);
+      if (running !== undefined) return running;
+      const write = writer.submit(input, ts, signal, recordId);
+      inFlight.set(recordId, write);
+      return write.finally(() => inFlight.delete(recordId));
     },
 
     async list(filter, signal) {

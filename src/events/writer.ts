@@ -39,6 +39,7 @@ export interface WriterDeps {
 
 interface Job {
   readonly input: EventInput;
+  readonly recordId: string | undefined;
   readonly ts: string;
   readonly signal: AbortSignal;
   readonly resolve: (event: GcEvent) => void;
@@ -60,12 +61,13 @@ export class EventWriter {
   constructor(private readonly deps: WriterDeps) {}
 
   /** Queues one record; resolves with the stored event. `ts` is the fill-in time for a missing ts. */
-  submit(input: EventInput, ts: string, signal: AbortSignal): Promise<GcEvent> {
+  submit(input: EventInput, ts: string, signal: AbortSignal, recordId?: string): Promise<GcEvent> {
     if (this.deps.lifetime.aborted) return Promise.reject(new GcK8sError('ABORTED', 'record: the event store is closed'));
     if (signal.aborted) return Promise.reject(abortError(signal, 'record'));
     return new Promise<GcEvent>((resolve, reject) => {
       const job: Job = {
         input,
+        recordId,
         ts,
         signal,
         resolve,
@@ -137,7 +139,7 @@ export class EventWriter {
   private async writeOne(job: Job, seq: number, requeue: Job[]): Promise<void> {
     const { index, log } = this.deps;
     const event = eventFromInput(job.input, seq, job.ts);
-    const manifest = buildEventConfigMap(event);
+    const manifest = buildEventConfigMap(event, job.recordId);
     const outcome = await this.create(manifest, this.deps.writeRetry, (existing) => existing.data.event === manifest.data.event);
     if (outcome.kind === 'written') {
       index.upsert(outcome.cm); // read-your-writes: do not wait for the watch to deliver it

@@ -19,6 +19,8 @@ export interface Request {
   /** the caller's environment (gc passes per-call settings through it) */
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
+  /** unique per call, kept across the client's retries, so a retried write is applied once */
+  readonly rid?: string;
 }
 
 /** Frames the daemon writes back: zero or more `out` frames (streams), then exactly one `end`. */

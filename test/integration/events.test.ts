@@ -1,5 +1,5 @@
 // The exec events protocol through the real gc-events-k8s script and daemon, on a real cluster.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness, ROOT } from './harness.js';
@@ -140,6 +140,48 @@ describe('events', () => {
     try {
       await w.until(n * each);
       expect(w.events.map((e) => e.seq)).toEqual(stored);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('kill -9 of the daemon during concurrent records: nothing lost, nothing duplicated, the watch resumes', async () => {
+    const base = Number((await ev(['latest-seq'])).out);
+    const w = watcher(base);
+    const n = 4;
+    const each = 100;
+    const writers = Array.from({ length: n }, (_, p) =>
+      new Promise<number>((resolve) => {
+        const code = `
+          import { forward, makeRequest } from '${join(ROOT, 'dist/client/exec-provider.js')}';
+          import { PassThrough } from 'node:stream';
+          const io = { argv: [], env: process.env, cwd: process.cwd(), stdin: new PassThrough(), stdout: process.stdout, stderr: new PassThrough() };
+          let bad = 0;
+          for (let b = 0; b < ${each}; b += 10) {
+            await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+              const r = await forward(makeRequest('events', 'record', [], io, JSON.stringify({ type: 'crash.test', actor: 'w${p}', message: 'w${p}-' + (b + i) })), io).catch(() => 1);
+              if (r !== 0) bad++;
+            }));
+          }
+          process.exit(bad);`;
+        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: h.env(), stdio: ['ignore', 'ignore', 'inherit'] });
+        child.on('exit', (c) => {
+          resolve(c ?? 1);
+        });
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    expect(await Promise.all(writers)).toEqual(Array(n).fill(0));
+    const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'crash.test' }))).out) as Ev[];
+    expect(stored).toHaveLength(n * each);
+    expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
+    try {
+      await w.until(stored.length);
+      const seen = w.events.filter((e) => e.type === 'crash.test');
+      expect(seen.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     } finally {
       w.stop();
     }
