@@ -201,7 +201,7 @@ export async function localStatus(paths: WorktreePaths): Promise<{ state?: Local
 function ownsPid(pid: number | undefined, paths: WorktreePaths, state: LocalState): boolean {
   if (pid === undefined) return false;
   const cl = cmdline(pid);
-  return cl !== undefined && (cl.includes(paths.stateDir) || cl.includes(state.stateDir) || cl.includes(runDir(state.name)));
+  return cl !== undefined && (cl.includes(`${paths.stateDir}/`) || cl.includes(`${state.stateDir}/`) || cl.includes(`${runDir(state.name)}/`));
 }
 
 // ---------------------------------------------------------------- up
@@ -950,8 +950,8 @@ function processesInNetns(path: string): number[] {
 export async function cleanupSlotLeftovers(n: NetPlan, name: string, reporter: Reporter, stateDir?: string): Promise<void> {
   const never = new AbortController().signal;
   // processes: anything still running with our run dir (or state dir) in its command line
-  const stragglers = findProcesses(runDir(name));
-  if (stateDir !== undefined) stragglers.push(...findProcesses(stateDir));
+  const stragglers = findProcesses(`${runDir(name)}/`);
+  if (stateDir !== undefined) stragglers.push(...findProcesses(`${stateDir}/`));
   // anything still living in the cluster's network namespace (e.g. its previous owner moved away)
   stragglers.push(...processesInNetns(n.netnsPath));
   // pods: every process in our cgroup tree
@@ -992,12 +992,12 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   await stopPids(['kubelet', 'kube-proxy', 'coredns', 'provisioner', 'kube-scheduler', 'kube-controller-manager'].flatMap((c) => owned(c as Component)), 3000, never);
   const podPids: number[] = [];
   for (const h of cgroupHierarchies()) podPids.push(...pidsInCgroup(join(h, n.cgroupRoot)));
-  const shims = findProcesses(runDir(state.name)).filter((p) => cmdline(p)?.includes('containerd-shim') === true);
+  const shims = findProcesses(`${runDir(state.name)}/`).filter((p) => cmdline(p)?.includes('containerd-shim') === true);
   await stopPids([...new Set([...podPids, ...shims])], 300, never);
   await stopPids([...owned('containerd'), ...owned('kube-apiserver')], 3000, never);
   await stopPids(owned('etcd'), 3000, never);
   // stragglers that still mention our state dir (e.g. a component restarted by hand)
-  const rest = findProcesses(paths.stateDir);
+  const rest = findProcesses(`${paths.stateDir}/`);
   if (rest.length > 0) await stopPids(rest, 1000, never);
   reporter.info('removing mounts, network namespace, links, nft table, cgroups');
   const l = layout(paths);
@@ -1075,7 +1075,7 @@ export async function pruneStaleSlots(reporter: Reporter): Promise<string[]> {
 export async function localLeftovers(name: string, slot: number, stateDir: string): Promise<string[]> {
   const n = netPlan(slot);
   const out: string[] = [];
-  const procs = [...findProcesses(runDir(name)), ...findProcesses(stateDir)];
+  const procs = [...findProcesses(`${runDir(name)}/`), ...findProcesses(`${stateDir}/`)];
   if (procs.length > 0) out.push(`processes: ${procs.join(',')}`);
   const mounts = mountsUnder([runDir(name), stateDir]);
   if (mounts.length > 0) out.push(`mounts: ${mounts.join(', ')}`);
