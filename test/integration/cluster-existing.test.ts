@@ -63,9 +63,13 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 current-context: c
 `,
     );
-    await expect(ensureCluster({ cwd: wt, env: process.env, backend: 'existing', kubeconfig: kc })).rejects.toThrow(
-      /missing permissions in namespace default: .*create pods.*create pods\/exec/,
-    );
+    try {
+      await expect(ensureCluster({ cwd: wt, env: process.env, backend: 'existing', kubeconfig: kc })).rejects.toThrow(
+        /missing permissions in namespace default: .*create pods.*create pods\/exec/,
+      );
+    } finally {
+      await k(['delete', 'serviceaccount', 'gck-nobody', '--wait=false']).catch(() => undefined);
+    }
   });
 
   it('reports an unreachable cluster', async () => {
