@@ -125,6 +125,9 @@ for (const op of Object.keys(ours)) {
   rows.push({ op, baseline, script: script_, daemon: inproc, requests: Math.max(0, requests) });
 }
 
+// the floor of any exec-provider script written for Node: starting Node itself
+const nodeFloor = await timeIt(N, () => run(process.execPath, ['-e', '']));
+
 console.error('bench: session start → ready');
 const startOurs = await timeIt(quick ? 2 : 5, async (i) => {
   const r = await script('gc-session-k8s', ['start', `bench-start-${i}`], JSON.stringify({ command: 'bash' }));
@@ -222,6 +225,11 @@ const lines = [
   '|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.op} | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} | ${ms(r.script.p50)} / ${ms(r.script.p99)} | ${ms(r.daemon.p50)} / ${ms(r.daemon.p99)} | ${speed(r.baseline.p50, r.script.p50)} | ${r.requests.toFixed(2)} |`),
   `| start → ready | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startOurs.p50)} / ${ms(startOurs.p99)} | — | ${speed(startBase.p50, startOurs.p50)} | — |`,
+  '',
+  `Starting Node itself (\`node -e ''\`) takes ${ms(nodeFloor.p50)} / ${ms(nodeFloor.p99)} ms (p50 / p99) on this machine: that is the floor of the`,
+  '"script" column; the rest of a script call is the client (~25 ms) and the daemon column. Nudge is measured back to',
+  'back, so each call also waits for the previous nudge\'s Enter (sent `nudge_enter_delay` = 150 ms after its paste,',
+  'in the session\'s input queue); a single nudge returns as soon as its text is typed.',
   '',
   'API requests are counted by the daemon\'s client (`gc-k8s stats`); an exec over a persistent channel counts 0',
   '(the channel\'s one upgrade request is made once per pod).',
