@@ -1,7 +1,7 @@
 // The beads runtime against fakes: a fake API server (pods, ConfigMaps) and a "runner" whose
 // exec runs the real channel program locally with a fake bd. Runner recreation, re-initializing
 // every store from the cluster's registry, and per-store serialization.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REGISTRY_CONFIGMAP, type StoreRecord } from '../../../src/beads/registry.js';
 import { RUNNER_POD } from '../../../src/beads/runner-manifest.js';
 import { BeadsService } from '../../../src/beads/service.js';
@@ -138,7 +138,10 @@ describe('beads service', () => {
     maxActive = 0;
     await service.withStore(settings, stores[0]!, signal(), (run) => run(['list']));
     for (const st of stores) await service.withStore(settings, st, signal(), (run) => run(['list']));
-    expect(inits().filter((w) => w.startsWith('/workspace/s'))).toHaveLength(24);
+    // the re-initialization of the stores not asked for yet runs in the background: let it finish
+    await vi.waitFor(() => {
+      expect(inits().filter((w) => w.startsWith('/workspace/s'))).toHaveLength(24);
+    });
     expect(maxActive).toBeLessThanOrEqual(6 + 3 + 1);
     service.closeIdle(Date.now() + 1);
     expect(service.openChannels).toBe(0);

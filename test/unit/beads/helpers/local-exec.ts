@@ -16,7 +16,8 @@ import { abortError } from '../../../../src/util/abort.js';
  * prints [].
  */
 const FAKE_BD = `#!/bin/bash
-{ printf '%s\\0' "$PWD" "$@"; printf '\\n'; } >>"$BD_LOG"
+# one locked write per call: concurrent fake bds must not interleave their log lines
+{ flock 9; printf '%s\\0' "$PWD" "$@" >>"$BD_LOG"; printf '\\n' >>"$BD_LOG"; } 9>>"$BD_LOG.lock"
 case "\${1-}" in
   init) mkdir -p .beads && echo '{}' > .beads/metadata.json ;;
   echo) shift; printf '%s\\0' "$@" ;;
