@@ -1,7 +1,7 @@
 // The daemon's Unix socket: owner-only (0700 directory, 0600 socket), one request per
 // connection, every request bounded and cancelled when its client goes away.
 
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { describeError, GcK8sError, toGcK8sError } from '../errors.js';
@@ -40,8 +40,13 @@ export function socketAlive(path: string): Promise<boolean> {
 }
 
 export async function listen(path: string, handler: RequestHandler, log: Logger, shutdown: AbortSignal): Promise<Server> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  chmodSync(dirname(path), 0o700);
+  // Our own directory is made owner-only; an existing directory someone chose for the socket
+  // (say /tmp) is left alone: the socket file itself is 0600, which is what guards it.
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  }
   if (await socketAlive(path)) throw new GcK8sError('INTERNAL', `another daemon already serves ${path}`);
   try {
     unlinkSync(path); // a stale socket of a daemon that was killed

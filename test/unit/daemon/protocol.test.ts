@@ -1,5 +1,5 @@
 // The daemon and the exec-provider client, in process, over a real Unix socket.
-import { statSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -54,6 +54,20 @@ describe('exec session protocol through the daemon', () => {
   it('serves the socket to its owner only', () => {
     expect(statSync(socket).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'run')).mode & 0o777).toBe(0o700);
+  });
+
+  it('leaves an existing directory it was given alone (the socket file is what is private)', async () => {
+    const shared = join(dir, 'shared');
+    mkdirSync(shared, { mode: 0o755 });
+    chmodSync(shared, 0o1777);
+    const other = await runDaemon({ socket: join(shared, 'x.sock'), log: silentLogger(), version: 'test', clusterClient: () => Promise.reject(new Error('unused')) });
+    try {
+      expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+      expect(statSync(join(shared, 'x.sock')).mode & 0o777).toBe(0o600);
+    } finally {
+      other.shutdown('test');
+      await other.closed;
+    }
   });
 
   it('runs a session end to end: start, is-running, nudge, peek, meta, list-running, stop', async () => {
