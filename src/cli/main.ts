@@ -83,6 +83,25 @@ async function admin(io: CliIo, op: string): Promise<number> {
   return forward(makeRequest('admin', op, [], io), io);
 }
 
+/**
+ * Runs a long command whose signal fires on the first Ctrl-C or SIGTERM, so it can clean up;
+ * a second Ctrl-C gets Node's default (exit at once).
+ */
+async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const controller = new AbortController();
+  const onInt = (): void => {
+    controller.abort(new Error('interrupted'));
+  };
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onInt);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onInt);
+  }
+}
+
 export async function main(io: CliIo): Promise<number> {
   const [command, ...rest] = io.argv;
   try {
@@ -116,33 +135,11 @@ export async function main(io: CliIo): Promise<number> {
       }
       case 'cluster': {
         const { runClusterCommand } = await import('../cluster/cli.js');
-        const controller = new AbortController();
-        const onInt = (): void => {
-          controller.abort(new Error('interrupted'));
-        };
-        process.once('SIGINT', onInt);
-        process.once('SIGTERM', onInt);
-        try {
-          return await runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal: controller.signal });
-        } finally {
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onInt);
-        }
+        return await untilInterrupted((signal) => runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal }));
       }
       case 'demo': {
         const { runDemo } = await import('./demo.js');
-        const controller = new AbortController();
-        const onInt = (): void => {
-          controller.abort(new Error('interrupted'));
-        };
-        process.once('SIGINT', onInt);
-        process.once('SIGTERM', onInt);
-        try {
-          return await runDemo(rest, { env: io.env, stdout: io.stdout, stderr: io.stderr, signal: controller.signal });
-        } finally {
-          process.off('SIGINT', onInt);
-          process.off('SIGTERM', onInt);
-        }
+        return await untilInterrupted((signal) => runDemo(rest, { env: io.env, stdout: io.stdout, stderr: io.stderr, signal }));
       }
       case 'config': {
         const { configTableMarkdown, loadConfig } = await import('../config/load.js');

@@ -25,12 +25,14 @@ export class ChannelRunner implements CommandRunner {
   private readonly channels = new Map<string, ExecChannel>();
   private readonly failures = new Map<string, number>();
   private readonly unsubscribe: () => void;
+  private readonly direct: DirectRunner;
 
   constructor(
     private readonly exec: PodExec,
     cache: ObjectCache<Pod>,
     private readonly log: Logger,
   ) {
+    this.direct = new DirectRunner(exec);
     this.unsubscribe = cache.subscribe((event) => {
       if (event.type !== 'DELETED' && event.object.deletionTimestamp === undefined) return;
       for (const [key, ch] of this.channels) {
@@ -44,14 +46,7 @@ export class ChannelRunner implements CommandRunner {
   }
 
   private once(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
-    return this.exec.exec({
-      pod: pod.name,
-      container,
-      command,
-      signal: options.signal,
-      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
-      ...(options.maxOutputBytes === undefined ? {} : { maxOutputBytes: options.maxOutputBytes }),
-    });
+    return this.direct.run(pod, container, command, options);
   }
 
   async run(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
