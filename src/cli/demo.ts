@@ -157,6 +157,7 @@ Ctrl-C here, or \`npm stop\`, tears it all down.
     });
     if (interrupted()) break;
     const listed = await script('gc-session-k8s', ['list-running', `${city.name}-`], env);
+    if (interrupted()) break;
     say(io, `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}`);
   }
   say(io, 'interrupted: tearing down');
