@@ -51,27 +51,31 @@ while [ "$i" -le "$n" ]; do
 done
 set --
 for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
-# remain-on-exit from the first instant (a config file, not a later set-option, so there is no
-# race with an agent that exits at once): its last screen and exit status can then be reported.
-conf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-tmux.conf"
-printf 'set -g remain-on-exit on\n' >"$conf"
-tmux -f "$conf" new-session -d -s main -x 200 -y 50 "$@" "$cmd" || fail "tmux new-session failed"
+# remain-on-exit before the agent's session exists: set on a short-lived boot session (a config
+# file is not reliably loaded before the first command runs), so an agent that exits at once
+# still leaves its last screen. The pane runs the command through a fixed wrapper that records
+# its exit status; the command text reaches it through the pane's environment, never spliced in.
+tmux -f /dev/null new-session -d -s gc-k8s-boot 'sleep 86400' || fail "tmux: cannot start the server"
+tmux set-option -g remain-on-exit on
+sf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-status"
+rm -f "$sf"
+tmux new-session -d -s main -x 200 -y 50 "$@" -e "GC_K8S_RUN=$cmd" -e "GC_K8S_STATUS_FILE=$sf" \\
+  'eval "$GC_K8S_RUN"; s=$?; printf %s "$s" >"$GC_K8S_STATUS_FILE"; exit "$s"' || fail "tmux new-session failed"
+tmux kill-session -t gc-k8s-boot
 touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
 tmux pipe-pane -t main -o 'cat >> ${OUTPUT_LOG}' 2>/dev/null
 status=0
 while tmux has-session -t main 2>/dev/null; do
   if [ "$(tmux display-message -p -t main '#{pane_dead}' 2>/dev/null)" = 1 ]; then
-    # the pty closes before the exit status is reaped: give tmux a moment to record it
-    i=0
-    while status=$(tmux display-message -p -t main '#{pane_dead_status}' 2>/dev/null) && [ -z "$status" ] && [ "$i" -lt 20 ]; do
-      i=$((i + 1)); sleep 0.05
-    done
+    status=$(cat "$sf" 2>/dev/null)
+    [ -n "$status" ] || status=$(tmux display-message -p -t main '#{pane_dead_status}' 2>/dev/null)
     tmux capture-pane -p -t main -S -40 2>/dev/null | grep -v '^$' | tail -c 2048 >"$tlog" 2>/dev/null
     tmux kill-server 2>/dev/null
     break
   fi
   sleep 1 & wait $!
 done
+[ "$status" != 0 ] || status=$(cat "$sf" 2>/dev/null)
 case $status in ''|*[!0-9]*) status=0;; esac
 exit "$status"
 `;
