@@ -20,7 +20,8 @@ export const ERROR_CODES = [
   'INVALID', // Kubernetes 422
   'THROTTLED', // Kubernetes 429 beyond our retry budget
   'K8S_UNAVAILABLE', // API server unreachable, 5xx, TLS or network failure
-  'EXEC_FAILED', // exec could not run (upgrade refused, container missing)
+  'EXEC_FAILED', // exec could not run (upgrade refused, bad container name, channel broke)
+  'CONTAINER_NOT_RUNNING', // exec refused because the container has exited (or not started yet)
   'EXEC_NO_STATUS', // the exec stream ended without a status frame
   'EXEC_NONZERO', // the command ran and exited non-zero
   'OUTPUT_TOO_LARGE',

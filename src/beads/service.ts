@@ -30,7 +30,7 @@ const REINIT_PARALLEL = 3;
 
 /** Errors after which a fresh channel (and maybe a fresh runner) may succeed. */
 function channelLost(err: unknown): boolean {
-  return hasCode(err, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'K8S_UNAVAILABLE', 'NOT_FOUND');
+  return hasCode(err, 'EXEC_FAILED', 'CONTAINER_NOT_RUNNING', 'EXEC_NO_STATUS', 'K8S_UNAVAILABLE', 'NOT_FOUND');
 }
 
 function sameDolt(a: StoreRecord, b: StoreRecord): boolean {

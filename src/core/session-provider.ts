@@ -3,7 +3,7 @@
 // Best-effort ops return quietly for a session that is not there, but never hide an outage:
 // API and exec failures propagate with their cause.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { withTimeout } from '../util/abort.js';
@@ -74,6 +74,22 @@ export class SessionProvider {
     });
   }
 
+  /**
+   * tmux for an op on a session the cache calls running: a container that exited in between (the
+   * agent just ended, e.g. after an interrupt) answers like a missing tmux session, so
+   * best-effort ops stay quiet and predicates say false, as for any session that is not there.
+   * Other exec failures still throw.
+   */
+  async liveTmux(pod: Pod, command: readonly string[], signal: AbortSignal, stdin?: Uint8Array, maxOutputBytes?: number): Promise<ExecResult> {
+    try {
+      return await this.tmux(pod, command, signal, stdin, maxOutputBytes);
+    } catch (err) {
+      if (!containerGone(err)) throw err;
+      this.deps.log.info({ pod: pod.name, err }, 'the agent container has exited; the session is not running');
+      return { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from(`session not found: ${err.message}\n`) };
+    }
+  }
+
   /** The running pod of a session, or undefined (terminating and completed pods never count). */
   private async runningPod(name: string, signal: AbortSignal): Promise<Pod | undefined> {
     const state = await this.state(name, signal);
@@ -84,7 +100,7 @@ export class SessionProvider {
   private async bestEffort(op: string, name: string, argv: readonly string[], signal: AbortSignal, stdin?: Uint8Array): Promise<void> {
     const pod = await this.runningPod(name, signal);
     if (pod === undefined) return;
-    const result = await this.tmux(pod, argv, signal, stdin);
+    const result = await this.liveTmux(pod, argv, signal, stdin);
     if (result.exitCode === 0 || isTmuxMissing(result)) return;
     throw tmuxFailure(`${op} ${name}`, argv, result);
   }
@@ -103,7 +119,7 @@ export class SessionProvider {
     // Our entrypoint exits with tmux, so phase says it all; pods made by upstream keep running
     // after tmux dies and need the exec upstream does.
     if (hasTrackedEntrypoint(pod)) return true;
-    const result = await this.tmux(pod, tmuxArgs.hasSession(), signal);
+    const result = await this.liveTmux(pod, tmuxArgs.hasSession(), signal);
     return result.exitCode === 0;
   }
 
@@ -122,7 +138,7 @@ export class SessionProvider {
     if (wanted.length === 0) return true;
     const pod = await this.runningPod(name, signal);
     if (pod === undefined) return false;
-    const result = await this.tmux(pod, ['sh', '-c', PROCESS_ALIVE, 'sh', ...wanted], signal);
+    const result = await this.liveTmux(pod, ['sh', '-c', PROCESS_ALIVE, 'sh', ...wanted], signal);
     if (result.exitCode === 0) return true;
     if (result.exitCode === 1 || result.exitCode === 3) return false;
     throw tmuxFailure(`process-alive ${name}`, ['sh', '-c', '<process-alive>'], result);
@@ -152,7 +168,7 @@ export class SessionProvider {
         .run(`${name}\u0000input`, async () => {
           const pod = await this.runningPod(name, signal);
           if (pod === undefined) return;
-          const paste = await this.tmux(pod, ['sh', '-c', PASTE, 'sh', `gck8s-${randomUUID()}`], signal, Buffer.from(text, 'utf8'));
+          const paste = await this.liveTmux(pod, ['sh', '-c', PASTE, 'sh', `gck8s-${randomUUID()}`], signal, Buffer.from(text, 'utf8'));
           if (paste.exitCode !== 0) {
             if (isTmuxMissing(paste)) return;
             throw tmuxFailure(`nudge ${name}`, ['sh', '-c', '<paste>'], paste);
@@ -160,7 +176,7 @@ export class SessionProvider {
           typed();
           const enterSignal = withTimeout(undefined, this.deps.options.opTimeoutMs);
           await this.deps.clock.sleep(this.deps.options.nudgeEnterDelayMs, enterSignal);
-          const enter = await this.tmux(pod, tmuxArgs.enter(), enterSignal);
+          const enter = await this.liveTmux(pod, tmuxArgs.enter(), enterSignal);
           if (enter.exitCode !== 0 && !isTmuxMissing(enter)) throw tmuxFailure(`nudge ${name} (Enter)`, tmuxArgs.enter(), enter);
         })
         .then(
@@ -185,7 +201,7 @@ export class SessionProvider {
     const pod = await this.runningPod(name, signal);
     if (pod === undefined) return '';
     const argv = tmuxArgs.capturePane(lines);
-    const result = await this.tmux(pod, argv, signal, undefined, this.deps.options.maxPeekBytes);
+    const result = await this.liveTmux(pod, argv, signal, undefined, this.deps.options.maxPeekBytes);
     if (result.exitCode === 0) return result.stdout.toString('utf8');
     if (isTmuxMissing(result)) return '';
     throw tmuxFailure(`peek ${name}`, argv, result);
@@ -203,7 +219,7 @@ export class SessionProvider {
     const pod = await this.metaPod(name, signal);
     if (pod === undefined) return;
     const argv = tmuxArgs.setEnv(key, value);
-    const result = await this.tmux(pod, argv, signal);
+    const result = await this.liveTmux(pod, argv, signal);
     if (result.exitCode !== 0 && !isTmuxMissing(result)) throw tmuxFailure(`set-meta ${name}`, argv, result);
   }
 
@@ -213,7 +229,7 @@ export class SessionProvider {
     const pod = await this.metaPod(name, signal);
     if (pod === undefined) return '';
     const argv = tmuxArgs.showEnv(key);
-    const result = await this.tmux(pod, argv, signal);
+    const result = await this.liveTmux(pod, argv, signal);
     if (result.exitCode === 0) return parseShowEnvironment(key, result.stdout.toString('utf8'));
     if (isTmuxMissing(result) || /unknown variable/i.test(result.stderr.toString('utf8'))) return '';
     throw tmuxFailure(`get-meta ${name}`, argv, result);
@@ -225,7 +241,7 @@ export class SessionProvider {
     const pod = await this.metaPod(name, signal);
     if (pod === undefined) return;
     const argv = tmuxArgs.unsetEnv(key);
-    const result = await this.tmux(pod, argv, signal);
+    const result = await this.liveTmux(pod, argv, signal);
     if (result.exitCode !== 0 && !isTmuxMissing(result) && !/unknown variable/i.test(result.stderr.toString('utf8'))) {
       throw tmuxFailure(`remove-meta ${name}`, argv, result);
     }
@@ -234,7 +250,7 @@ export class SessionProvider {
   async lastActivity(name: string, signal: AbortSignal): Promise<string> {
     const pod = await this.runningPod(name, signal);
     if (pod === undefined) return '';
-    const result = await this.tmux(pod, tmuxArgs.lastActivity(), signal);
+    const result = await this.liveTmux(pod, tmuxArgs.lastActivity(), signal);
     return result.exitCode === 0 ? parseActivity(result.stdout.toString('utf8')) : '';
   }
 
@@ -252,7 +268,12 @@ export class SessionProvider {
     if (dst === undefined) throw new GcK8sError('BAD_REQUEST', `copy-to: destination ${JSON.stringify(relDst)} escapes ${WORKSPACE}`);
     const pod = await this.runningPod(name, signal);
     if (pod === undefined) return;
-    await copyIntoPod(this, pod, src, dst, relDst === '', signal);
+    try {
+      await copyIntoPod(this, pod, src, dst, relDst === '', signal);
+    } catch (err) {
+      if (!containerGone(err)) throw err;
+      this.deps.log.info({ pod: pod.name, err }, 'copy-to: the agent container has exited; nothing copied');
+    }
   }
 
   /** What `kubectl exec -it` needs to attach to the session. */
@@ -295,4 +316,9 @@ export async function copyIntoPod(
   const result = await provider.deps.client.exec.exec({ pod: pod.name, container, command: argv, stdin: tar, signal });
   if (result.exitCode !== 0) throw tmuxFailure(`copying ${src} to ${pod.name}:${dst}`, argv, result);
   return true;
+}
+
+/** The exec was refused because the container (or its pod) is gone, not because of an outage. */
+export function containerGone(err: unknown): err is GcK8sError {
+  return hasCode(err, 'CONTAINER_NOT_RUNNING', 'NOT_FOUND');
 }

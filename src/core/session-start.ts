@@ -28,7 +28,7 @@ async function clearExisting(provider: SessionProvider, name: string, signal: Ab
   if (state.kind === 'running' || state.kind === 'pending') {
     const pod = state.pod;
     if (state.kind === 'running') {
-      const alive = await provider.tmux(pod, tmuxArgs.hasSession(), signal);
+      const alive = await provider.liveTmux(pod, tmuxArgs.hasSession(), signal);
       if (alive.exitCode === 0) {
         throw new GcK8sError('SESSION_EXISTS', `session ${JSON.stringify(name)} already exists (pod: ${pod.name})`);
       }
@@ -148,7 +148,7 @@ export async function startSession(provider: SessionProvider, name: string, req:
     // An agent that exits at once takes its container down, and then the exec itself fails:
     // report what the pod says (its termination message carries the agent's last output).
     let now = client.agentPods.get(created.name);
-    if (hasCode(cause, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'NOT_FOUND') && now !== undefined && classifyPod(now).kind !== 'completed') {
+    if (hasCode(cause, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'NOT_FOUND', 'CONTAINER_NOT_RUNNING') && now !== undefined && classifyPod(now).kind !== 'completed') {
       // the exec may have lost the race with the container's exit: the status follows shortly
       now = await client.agentPods
         .waitFor(created.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(undefined, 5_000) })

@@ -75,15 +75,27 @@ export function statusError(httpStatus: number, body: unknown, what: string, cod
 }
 
 /**
- * An error for a refused exec upgrade: 404 is the pod; a 400 (or a 5xx about the container) means
- * the command could not be started there: EXEC_FAILED with the server's own words.
+ * An error for a refused exec upgrade: 404 is the pod; a container that has exited (or not
+ * started) is CONTAINER_NOT_RUNNING, since callers treat that as "the session is gone"; any other
+ * 400 (or a 5xx about the container) means the command could not be started there: EXEC_FAILED
+ * with the server's own words.
  */
 export function execUpgradeError(httpStatus: number, body: string, what: string): GcK8sError {
   if (httpStatus === 404) return statusError(httpStatus, body, what, 'NOT_FOUND');
+  if (containerNotRunning(body)) return statusError(httpStatus, body, what, 'CONTAINER_NOT_RUNNING');
   if (httpStatus === 400 || /container .*not (found|valid|running)|does not exist|not running/i.test(body)) {
     return statusError(httpStatus, body, what, 'EXEC_FAILED');
   }
   return statusError(httpStatus, body, what);
+}
+
+// kubelet: `container not found ("agent")` once the container is gone; apiserver: `cannot exec
+// into a container in a completed pod` and `container agent is not running` (Waiting).
+const CONTAINER_NOT_RUNNING = /container not found|in a completed pod|container \S+ is not running|is terminated/i;
+
+/** Whether the server's words say the container has exited (or has not started). */
+export function containerNotRunning(message: string): boolean {
+  return CONTAINER_NOT_RUNNING.test(message);
 }
 
 /**

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import type { ExecRequest, ExecResult, PodExec } from '../core/ports.js';
 import { GcK8sError } from '../errors.js';
 import { abortError, throwIfAborted } from '../util/abort.js';
-import { execUpgradeError, transportError } from './errors.js';
+import { containerNotRunning, execUpgradeError, transportError } from './errors.js';
 import { writeStdin } from './exec-stdin.js';
 import {
   CHANNEL_STATUS,
@@ -223,7 +223,9 @@ class ExecCall {
     const outcome = this.outcome;
     if (outcome === undefined || this.settled) return;
     if (outcome.kind === 'failure') {
-      this.fail(new GcK8sError('EXEC_FAILED', `${this.what}: ${outcome.message}`, { details: { reason: outcome.reason } }));
+      // the apiserver reports a kubelet refusal (container gone) this way too, after the upgrade
+      const code = containerNotRunning(outcome.message) ? 'CONTAINER_NOT_RUNNING' : 'EXEC_FAILED';
+      this.fail(new GcK8sError(code, `${this.what}: ${outcome.message}`, { details: { reason: outcome.reason } }));
       return;
     }
     this.finish();

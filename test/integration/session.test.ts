@@ -167,6 +167,33 @@ describe('start failures say why and leave nothing behind', () => {
   });
 });
 
+describe('an agent that ends while gc is talking to it', () => {
+  it('interrupt ends sleep: every op through the container\'s exit answers as for a stopped session, none fails', async () => {
+    const name = 'it-interrupted';
+    expect(await start(name, { command: 'sleep 300', work_dir: '/tmp' })).toMatchObject({ code: 0 });
+    expect(await h.session(['interrupt', name])).toMatchObject({ code: 0 });
+    // The container exits within about a second; ops keep arriving the whole time, so some hit
+    // the window where the cache still says Running but the kubelet has no container.
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const results = await Promise.all([
+        h.session(['nudge', name], 'hello'),
+        h.session(['peek', name, '5']),
+        h.session(['get-meta', name, 'K']),
+        h.session(['process-alive', name], 'sleep'),
+        h.session(['send-keys', name, 'Enter']),
+      ]);
+      for (const r of results) expect(r.code, r.err).toBe(0);
+      const running = (await h.session(['is-running', name])).out;
+      seen.add(running);
+      if (running === 'false') break;
+    }
+    expect(seen.has('false')).toBe(true);
+    expect(await h.session(['stop', name])).toMatchObject({ code: 0 });
+    expect(await podsOf(name)).toEqual([]);
+  });
+});
+
 describe('names and other providers\' pods', () => {
   it('names with slashes, dots, unicode and 200 characters map to distinct valid pods', async () => {
     const names = ['it/rig/coder.v2', 'it-ünï-🙂', `it-${'n'.repeat(197)}`];

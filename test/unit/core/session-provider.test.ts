@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { GcK8sError } from '../../../src/errors.js';
 import { DEFAULT_POD_SETTINGS } from '../../../src/core/pod-settings.js';
 import { DEFAULT_SESSION_OPTIONS } from '../../../src/core/session-options.js';
 import { SessionProvider } from '../../../src/core/session-provider.js';
@@ -228,6 +229,27 @@ describe('ops', () => {
     const last = fake.execs.at(-1)!;
     expect(last.stdin).toBe(big);
     expect(JSON.stringify(last.command).length).toBeLessThan(2000);
+  });
+
+  it('a container that exited after the cache read counts as a missing session, while other exec failures still throw', async () => {
+    const before = fake.execs.length;
+    const gone = new GcK8sError('CONTAINER_NOT_RUNNING', 'exec sh in pod gc/p: container not found ("agent")');
+    fake.failExec = () => gone;
+    await provider.nudge('s', 'hello', signal());
+    await provider.interrupt('s', signal());
+    await provider.sendKeys('s', ['Enter'], signal());
+    await provider.clearScrollback('s', signal());
+    await provider.setMeta('s', 'K', 'v', signal());
+    await provider.removeMeta('s', 'K', signal());
+    expect(await provider.getMeta('s', 'K', signal())).toBe('');
+    expect(await provider.peek('s', 10, signal())).toBe('');
+    expect(await provider.lastActivity('s', signal())).toBe('');
+    expect(await provider.processAlive('s', ['agent-proc'], signal())).toBe(false);
+    expect(fake.execs.length).toBe(before + 10); // each op asked the pod once and took the refusal as "not there"
+    fake.failExec = () => new GcK8sError('EXEC_FAILED', 'exec sh in pod gc/p: container agent is not valid for pod p');
+    await expect(provider.nudge('s', 'hello', signal())).rejects.toMatchObject({ code: 'EXEC_FAILED' });
+    fake.failExec = () => new GcK8sError('K8S_UNAVAILABLE', 'exec sh in pod gc/p: connect ECONNREFUSED');
+    await expect(provider.interrupt('s', signal())).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE' });
   });
 
   it('real tmux failures surface as errors with tmux\'s words', async () => {

@@ -65,6 +65,15 @@ describe('exec over WebSocket', () => {
     });
   });
 
+  it('a Failure status saying the container is gone is CONTAINER_NOT_RUNNING (the apiserver relays the kubelet refusal after the upgrade)', async () => {
+    const hh = await harness();
+    hh.server.execHandler = (s) => {
+      s.status({ status: 'Failure', reason: 'InternalError', message: 'Internal error occurred: unable to upgrade connection: container not found ("agent")' });
+      s.ws.close();
+    };
+    await expect(run(hh, ['sh'])).rejects.toMatchObject({ code: 'CONTAINER_NOT_RUNNING' });
+  });
+
   it('a stream that closes without a status frame is EXEC_NO_STATUS', async () => {
     const hh = await harness();
     hh.server.execHandler = (s) => {
@@ -168,6 +177,16 @@ describe('exec over WebSocket', () => {
     await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'EXEC_FAILED', message: 'exec true in pod gc/p: container agent is not valid for pod p' });
     hh.server.refuseExec(403, statusBody(403, 'Forbidden', 'pods "p" is forbidden: cannot get resource "pods/exec"'));
     await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it.each([
+    [500, 'InternalError', 'Internal error occurred: unable to upgrade connection: container not found ("agent")'],
+    [400, 'BadRequest', 'cannot exec into a container in a completed pod; current phase is Succeeded'],
+    [400, 'BadRequest', 'container agent is not running'],
+  ])('maps a refused upgrade for an exited container (%i) to CONTAINER_NOT_RUNNING', async (http, reason, message) => {
+    const hh = await harness();
+    hh.server.refuseExec(http, statusBody(http, reason, message));
+    await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'CONTAINER_NOT_RUNNING', message: `exec true in pod gc/p: ${message}` });
   });
 
   it('retries a 401 upgrade once with refreshed credentials', async () => {
