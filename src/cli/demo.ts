@@ -51,8 +51,8 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin
   });
 }
 
-const script = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv, stdin = '') =>
-  run(process.execPath, [join(ROOT, 'bin', `${name}.js`), ...argv], env, stdin);
+/** A provider script exactly as gc runs it (native fast path, Node fallback). */
+const script = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv, stdin = '') => run(join(ROOT, 'bin', name), argv, env, stdin);
 
 interface CityAgent {
   name: string;
@@ -71,8 +71,8 @@ function demoEnv(io: Io, kubeconfig: string, image: string): NodeJS.ProcessEnv {
     GC_K8S_IMAGE: image,
     GC_K8S_NAMESPACE: NAMESPACE,
     GC_CITY: join(ROOT, 'examples/standin-city'),
-    GC_SESSION: `exec:${join(ROOT, 'bin/gc-session-k8s.js')}`,
-    GC_EVENTS: `exec:${join(ROOT, 'bin/gc-events-k8s.js')}`,
+    GC_SESSION: `exec:${join(ROOT, 'bin/gc-session-k8s')}`,
+    GC_EVENTS: `exec:${join(ROOT, 'bin/gc-events-k8s')}`,
   };
 }
 
@@ -135,11 +135,11 @@ The stand-in city is running: ${sessions.join(', ')} — each a pod in namespace
 
   export KUBECONFIG=${kubeconfig}
   kubectl -n ${NAMESPACE} get pods -l app=gc-agent          (kubectl: ${kctl})
-  ${bin}/gc-session-k8s.js peek ${sessions[0] ?? ''} 20
-  echo 'what next?' | ${bin}/gc-session-k8s.js nudge ${sessions[1] ?? ''}
+  ${bin}/gc-session-k8s peek ${sessions[0] ?? ''} 20
+  echo 'what next?' | ${bin}/gc-session-k8s nudge ${sessions[1] ?? ''}
   ${bin}/gc-k8s.js attach ${sessions[1] ?? ''}               (detach: C-b d)
   kubectl -n ${NAMESPACE} exec -it ${sessions[0] ?? ''} -- tmux attach -t main
-  ${bin}/gc-events-k8s.js list </dev/null                   (events, stored as ConfigMaps)
+  ${bin}/gc-events-k8s list </dev/null                      (events, stored as ConfigMaps)
   ${bin}/gc-k8s.js status                                   (daemon and cache health)
 
 With gc on PATH, the same city runs under gc itself: gc init --file examples/standin-city/city.toml <dir> && gc start <dir>

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
 
 /** Ops whose stdin carries a payload; the others never read it (stdin may be a terminal). */
-const STDIN_OPS: Record<Provider, ReadonlySet<string>> = {
+export const STDIN_OPS: Record<Provider, ReadonlySet<string>> = {
   session: new Set(['start', 'process-alive', 'nudge', 'set-meta']),
   events: new Set(['record', 'list']),
   beads: new Set(['create', 'update', 'set-metadata']),
@@ -66,7 +66,7 @@ async function callWithRetry(socket: string, request: Request, sinks: { out(d: s
  * idempotent writes, and event records (deduplicated by the request id). A watch resumes from
  * the last event it printed.
  */
-const RETRY_SAFE: Record<Provider, ReadonlySet<string>> = {
+export const RETRY_SAFE: Record<Provider, ReadonlySet<string>> = {
   session: new Set(['start', 'stop', 'is-running', 'list-running', 'process-alive', 'get-meta', 'set-meta', 'remove-meta', 'peek', 'get-last-activity', 'attach-target']),
   events: new Set(['ensure-running', 'record', 'list', 'latest-seq', 'watch']),
   beads: new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'dep-list', 'health', 'probe']),
@@ -137,7 +137,7 @@ async function forwardOnce(request: Request, io: Io): Promise<number> {
   return result.exit;
 }
 
-export function makeRequest(provider: Provider, op: string, args: readonly string[], io: Io, stdin?: string): Request {
+export function makeRequest(provider: Provider, op: string, args: readonly string[], io: Io, stdin?: string, rid?: string): Request {
   return {
     v: PROTOCOL_VERSION,
     provider,
@@ -145,7 +145,7 @@ export function makeRequest(provider: Provider, op: string, args: readonly strin
     args,
     env: forwardedEnv(io.env),
     cwd: io.cwd,
-    rid: randomUUID(),
+    rid: rid ?? randomUUID(),
     ...(stdin === undefined ? {} : { stdin }),
   };
 }
@@ -175,7 +175,11 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
   });
 }
 
-export async function runExecProvider(provider: Provider, io: Io): Promise<number> {
+export async function runExecProvider(provider: Provider, given: Io): Promise<number> {
+  // The native client hands over a call the daemon dropped with its request id, so a retried
+  // record is still applied once; the id is not part of the caller's environment.
+  const { GC_K8S_RID: rid, ...env } = given.env;
+  const io = { ...given, env };
   const [op, ...args] = io.argv;
   if (op === undefined || op === '') {
     io.stderr.write(`usage: gc-${provider}-k8s <op> [args...]\n`);
@@ -184,7 +188,7 @@ export async function runExecProvider(provider: Provider, io: Io): Promise<numbe
   try {
     if (provider === 'session' && op === 'attach') return await attach(args[0], io);
     const stdin = STDIN_OPS[provider].has(op) ? await readAll(io.stdin) : undefined;
-    return await forward(makeRequest(provider, op, args, io, stdin), io);
+    return await forward(makeRequest(provider, op, args, io, stdin, rid === '' ? undefined : rid), io);
   } catch (err) {
     io.stderr.write(`gc-${provider}-k8s ${op}: ${(err as Error).message}\n`);
     return 1;

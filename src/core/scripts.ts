@@ -31,12 +31,5 @@ for pid in $pids; do
 done
 exit 1`;
 
-/**
- * Types stdin into the pane literally: load it into a named buffer and paste it, bracketed when
- * the application asked for it, so multi-line text stays one message. The caller presses Enter
- * separately, after a pause: TUIs drop an Enter that arrives inside the paste burst.
- */
-export const PASTE = `tmux load-buffer -b "$1" - && tmux paste-buffer -p -d -b "$1" -t main`;
-
 /** Extracts a tar from stdin into $1 (created first). */
 export const UNTAR = `mkdir -p "$1" && tar -x -m -o -f - -C "$1"`;

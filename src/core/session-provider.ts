@@ -15,7 +15,7 @@ import { AGENT_CONTAINER } from './pod-manifest.js';
 import { hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
 import { tmuxArgs, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
-import { PASTE, PROCESS_ALIVE, UNTAR } from './scripts.js';
+import { PROCESS_ALIVE, UNTAR } from './scripts.js';
 import { safeJoin, WORKSPACE } from './paths.js';
 import { tarStream } from './tar.js';
 import { basename, posix } from 'node:path';
@@ -168,10 +168,10 @@ export class SessionProvider {
         .run(`${name}\u0000input`, async () => {
           const pod = await this.runningPod(name, signal);
           if (pod === undefined) return;
-          const paste = await this.liveTmux(pod, ['sh', '-c', PASTE, 'sh', `gck8s-${randomUUID()}`], signal, Buffer.from(text, 'utf8'));
+          const paste = await this.liveTmux(pod, tmuxArgs.paste(`gck8s-${randomUUID()}`), signal, Buffer.from(text, 'utf8'));
           if (paste.exitCode !== 0) {
             if (isTmuxMissing(paste)) return;
-            throw tmuxFailure(`nudge ${name}`, ['sh', '-c', '<paste>'], paste);
+            throw tmuxFailure(`nudge ${name}`, ['tmux', 'load-buffer', '…', 'paste-buffer'], paste);
           }
           typed();
           const enterSignal = withTimeout(undefined, this.deps.options.opTimeoutMs);

@@ -12,6 +12,12 @@ export const tmuxArgs = {
   interrupt: (): string[] => [tmux, '-u', 'send-keys', ...T, 'C-c'],
   sendKeys: (keys: readonly string[]): string[] => [tmux, '-u', 'send-keys', ...T, ...keys],
   enter: (): string[] => [tmux, '-u', 'send-keys', ...T, 'Enter'],
+  /**
+   * Types stdin into the pane literally: one tmux client runs load-buffer from stdin, then
+   * pastes (bracketed when the app asked for it, -p) and deletes the buffer. tmux waits for the
+   * load before it pastes; `;` is tmux's own command separator, not a shell's.
+   */
+  paste: (buffer: string): string[] => [tmux, '-u', 'load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-p', '-d', '-b', buffer, ...T],
   /** lines <= 0: the whole scrollback */
   capturePane: (lines: number): string[] => [
     tmux,

@@ -157,15 +157,14 @@ export class FakeCluster implements NamespaceClient, PodApi {
     const [bin, ...rest] = req.command;
     if (bin === 'sh') {
       const script = rest[1] ?? '';
-      if (script.includes('load-buffer')) {
-        t.pane += stdin ?? '';
-        return ok();
-      }
       if (script.includes('pane_pid')) return rest.slice(3).includes('agent-proc') ? ok() : fail(1, '');
       return ok(); // WAIT_FOR_TMUX, setup, untar
     }
     const args = rest[0] === '-u' ? rest.slice(1) : rest;
     switch (args[0]) {
+      case 'load-buffer': // load-buffer -b B - ; paste-buffer …: the text lands in the pane
+        t.pane += stdin ?? '';
+        return ok();
       case 'has-session':
         return ok();
       case 'set-environment':

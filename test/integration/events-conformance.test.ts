@@ -41,7 +41,7 @@ async function provider() {
     },
     latestSeq: async () => Number((await call(['latest-seq'])) || '0'),
     watch(after: number) {
-      const child = spawn(process.execPath, [join(ROOT, 'bin/gc-events-k8s.js'), 'watch', String(after)], { env: h.env() });
+      const child = spawn(join(ROOT, 'bin/gc-events-k8s'), ['watch', String(after)], { env: h.env() });
       const lines: Ev[] = [];
       let buf = '';
       const waiters: (() => void)[] = [];

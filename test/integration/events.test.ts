@@ -26,7 +26,7 @@ interface Ev {
 
 /** Starts `gc-events-k8s watch <after>` and collects its NDJSON lines. */
 function watcher(after: number) {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/gc-events-k8s.js'), 'watch', String(after)], { env: h.env() });
+  const child = spawn(join(ROOT, 'bin/gc-events-k8s'), ['watch', String(after)], { env: h.env() });
   const events: Ev[] = [];
   let buf = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -49,7 +49,9 @@ export class Harness {
   /** Runs bin/<script> like gc does: argv, optional stdin, env inherited. */
   script(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin', `${script}.js`), ...argv], { env: this.env(extra), cwd: this.dir });
+      // the provider scripts exactly as gc runs them (native fast path, Node fallback); gc-k8s is Node
+      const [cmd, args] = script === 'gc-k8s' ? [process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv]] : [join(ROOT, 'bin', script), [...argv]];
+      const child = spawn(cmd, args, { env: this.env(extra), cwd: this.dir });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

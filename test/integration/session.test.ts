@@ -115,7 +115,7 @@ describe('session lifecycle', () => {
     await h.session(['nudge', name], 'echo attach-marker-$((40+2))');
     const sock = `gck8s-attach-${h.namespace}`;
     const env = h.env();
-    const cmd = `${process.execPath} ${join(ROOT, 'bin/gc-session-k8s.js')} attach ${name}`;
+    const cmd = `${join(ROOT, 'bin/gc-session-k8s')} attach ${name}`;
     const envArgs = ['KUBECONFIG', 'GC_K8S_SOCKET', 'GC_K8S_NAMESPACE', 'GC_K8S_KUBECTL'].flatMap((k) => ['-e', `${k}=${env[k] ?? ''}`]);
     expect(spawnSync('tmux', ['-L', sock, 'new-session', '-d', '-x', '120', '-y', '30', ...envArgs, cmd], { env }).status).toBe(0);
     try {

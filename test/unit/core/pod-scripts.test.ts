@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/core/entrypoint.js';
-import { PASTE, PROCESS_ALIVE, UNTAR, WAIT_FOR_TMUX } from '../../../src/core/scripts.js';
+import { PROCESS_ALIVE, UNTAR, WAIT_FOR_TMUX } from '../../../src/core/scripts.js';
+import { tmuxArgs } from '../../../src/tmux/args.js';
 import { tarStream } from '../../../src/core/tar.js';
 import { createSandbox, until, type Sandbox } from '../../helpers/local-sh.js';
 
@@ -80,10 +81,10 @@ describe('exec scripts', () => {
     expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '2'])).status).toBe(0);
   });
 
-  it('PASTE types text literally (even key names and shell metacharacters); Enter is separate', async () => {
+  it('the paste argv types text literally (even key names and shell metacharacters); Enter is separate', async () => {
     await session('cat');
     const text = 'Enter C-c $(rm -rf /) "quoted"';
-    const r = await sb.run(['sh', '-c', PASTE, 'sh', 'buf1'], text);
+    const r = await sb.run(tmuxArgs.paste('buf1'), text);
     expect(r.status).toBe(0);
     expect(sb.tmux('send-keys', '-t', 'main', 'Enter').status).toBe(0);
     await until(() => sb.tmux('capture-pane', '-p', '-t', 'main').stdout.split('\n').filter((l) => l.includes('quoted')).length >= 2, 'echoed line');

@@ -219,7 +219,7 @@ describe('ops', () => {
     await provider.inputSettled('s');
     const pane = fake.tmux.get('s')!.pane;
     expect(pane).toMatch(/^(one\ntwo\n|two\none\n)$/);
-    const nudges = fake.execs.filter((e) => e.command[2]?.includes('load-buffer'));
+    const nudges = fake.execs.filter((e) => e.command.includes('load-buffer'));
     expect(nudges.map((e) => e.stdin)).toHaveLength(2);
   });
 

@@ -2,6 +2,7 @@
 import { chmodSync, mkdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runExecProvider } from '../../../src/client/exec-provider.js';
@@ -124,6 +125,30 @@ describe('exec session protocol through the daemon', () => {
       expect((await script('session', ['is-running', name])).out).toBe('true');
     }
     expect((await script('session', ['list-running', ''])).out.split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('keeps a request id handed over by the native client (GC_K8S_RID) and does not forward it as env', async () => {
+    const sock = join(dir, 'rid.sock');
+    const seen: { rid?: string; env?: Record<string, string> }[] = [];
+    const srv = createServer((c) => {
+      let buf = '';
+      c.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (!buf.includes('\n')) return;
+        seen.push(JSON.parse(buf) as (typeof seen)[number]);
+        c.end('{"t":"end","exit":0}\n');
+      });
+    });
+    await new Promise<void>((resolve) => srv.listen(sock, resolve));
+    try {
+      expect(await script('events', ['record'], '{"type":"t"}', { GC_K8S_SOCKET: sock, GC_K8S_RID: 'rid-from-native' })).toMatchObject({ code: 0 });
+      expect(await script('events', ['record'], '{"type":"t"}', { GC_K8S_SOCKET: sock })).toMatchObject({ code: 0 });
+      expect(seen[0]!.rid).toBe('rid-from-native');
+      expect(seen[0]!.env).not.toHaveProperty('GC_K8S_RID');
+      expect(seen[1]!.rid).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      srv.close();
+    }
   });
 
   it('says clearly when the daemon is unreachable', async () => {
