@@ -47,6 +47,7 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin
     child.on('close', (code) => {
       resolve({ code: code ?? 1, out, err });
     });
+    child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
     child.stdin.end(stdin);
   });
 }

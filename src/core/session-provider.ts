@@ -12,7 +12,7 @@ import type { Pod } from './k8s-types.js';
 import type { PodSettings } from './pod-settings.js';
 import type { SessionOptions } from './session-options.js';
 import { AGENT_CONTAINER } from './pod-manifest.js';
-import { hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
+import { classifyPod, hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
 import { tmuxArgs, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
 import { PROCESS_ALIVE, UNTAR } from './scripts.js';
@@ -84,9 +84,24 @@ export class SessionProvider {
     try {
       return await this.tmux(pod, command, signal, stdin, maxOutputBytes);
     } catch (err) {
-      if (!containerGone(err)) throw err;
+      if (!containerGone(err) && !(hasCode(err, 'EXEC_FAILED', 'EXEC_NO_STATUS') && (await this.containerEnded(pod, signal)))) throw err;
       this.deps.log.info({ pod: pod.name, err }, 'the agent container has exited; the session is not running');
-      return { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from(`session not found: ${err.message}\n`) };
+      return { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from(`session not found: ${(err as Error).message}\n`) };
+    }
+  }
+
+  /**
+   * After an exec failure whose words we do not know: did the agent's container end? The runtime
+   * words that differently at each stage of an exit; the pod's status is the authority, and the
+   * watch cache hears of the exit within a kubelet status cycle.
+   */
+  private async containerEnded(pod: Pod, signal: AbortSignal): Promise<boolean> {
+    const ended = (p: Pod | undefined): boolean => p === undefined || p.uid !== pod.uid || classifyPod(p).kind !== 'running';
+    try {
+      await this.deps.client.agentPods.waitFor(pod.name, ended, { signal: withTimeout(signal, CONTAINER_EXIT_WAIT_MS) });
+      return true;
+    } catch {
+      return false;
     }
   }
 
@@ -317,6 +332,9 @@ export async function copyIntoPod(
   if (result.exitCode !== 0) throw tmuxFailure(`copying ${src} to ${pod.name}:${dst}`, argv, result);
   return true;
 }
+
+/** How long an exec failure waits for the pod status to say whether the container ended. */
+const CONTAINER_EXIT_WAIT_MS = 3_000;
 
 /** The exec was refused because the container (or its pod) is gone, not because of an outage. */
 export function containerGone(err: unknown): err is GcK8sError {

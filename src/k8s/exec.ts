@@ -106,6 +106,8 @@ class ExecCall {
   private outputBytes = 0;
   private statusBytes: Buffer[] = [];
   private outcome: ExecOutcome | undefined;
+  /** a failed stdin write, reported only if the stream then closes without a status */
+  private stdinError: unknown;
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly maxOutput: number;
 
@@ -143,7 +145,10 @@ class ExecCall {
     });
     ws.on('close', (code) => {
       if (this.outcome !== undefined) this.complete();
-      else this.fail(new GcK8sError('EXEC_NO_STATUS', `${what}: the stream closed without an exit status (close code ${code})`));
+      else {
+        const write = this.stdinError === undefined ? '' : `; writing stdin failed: ${(this.stdinError as Error).message}`;
+        this.fail(new GcK8sError('EXEC_NO_STATUS', `${what}: the stream closed without an exit status (close code ${code}${write})`, { cause: this.stdinError }));
+      }
     });
   }
 
@@ -182,8 +187,10 @@ class ExecCall {
       stopped: () => this.settled || this.outcome !== undefined,
     });
     writing.catch((err: unknown) => {
-      // A command may exit without reading its input; that is its result, not a write error.
-      if (this.outcome === undefined) this.fail(transportError(err, `${this.what}: writing stdin`));
+      // A command may exit without reading its input, and the server may close the stream right
+      // after its status: frames already received are handled before 'close', so let 'close'
+      // decide, with the write error as the detail if no status came.
+      if (this.outcome === undefined) this.stdinError = err;
     });
   }
 

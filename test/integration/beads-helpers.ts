@@ -49,6 +49,7 @@ export class BeadsHarness extends Harness {
       child.on('close', (code) => {
         resolve({ code: code ?? -1, out, err });
       });
+      child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
       child.stdin.end(stdin);
     });
   }
@@ -84,6 +85,7 @@ export class BeadsHarness extends Harness {
       child.on('close', (code) => {
         resolve({ code: code ?? -1, out, err });
       });
+      child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
       child.stdin.end(input);
     });
   }

@@ -59,6 +59,7 @@ export class Harness {
       child.on('close', (code) => {
         resolve({ code: code ?? -1, out, err });
       });
+      child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
       child.stdin.end(stdin);
     });
   }

@@ -252,6 +252,16 @@ describe('ops', () => {
     await expect(provider.interrupt('s', signal())).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE' });
   });
 
+  it('an exec failure in words we do not know: the pod status decides (ended → missing session, still running → the error)', async () => {
+    fake.failExec = () => new GcK8sError('EXEC_FAILED', 'exec tmux in pod gc/s: some new runtime wording');
+    setTimeout(() => {
+      fake.update('s', { phase: 'Succeeded' });
+    }, 50);
+    expect(await provider.peek('s', 10, signal())).toBe('');
+    fake.update('s', { phase: 'Running' });
+    await expect(provider.peek('s', 10, signal())).rejects.toMatchObject({ code: 'EXEC_FAILED', message: 'exec tmux in pod gc/s: some new runtime wording' });
+  });
+
   it('real tmux failures surface as errors with tmux\'s words', async () => {
     fake.failExec = () => undefined;
     fake.tmux.get('s')!.alive = true;

@@ -147,6 +147,19 @@ describe('exec over WebSocket', () => {
     expect(streamed.stdout.toString()).toBe('one two');
   });
 
+  it('a command that exits without reading its stdin: the status is the result, not the broken write', async () => {
+    const hh = await harness();
+    hh.server.execHandler = (s) => {
+      const status = { metadata: {}, status: 'Failure', message: 'exit 3', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } };
+      // the status goes out, then the connection drops while the client is still writing
+      s.ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]), () => {
+        s.ws.terminate();
+      });
+    };
+    const result = await run(hh, ['tmux', 'load-buffer', '-'], { stdin: new Uint8Array(32 * 1024 * 1024) });
+    expect(result.exitCode).toBe(3);
+  });
+
   it('refuses stdin when the server only speaks v4, before sending anything', async () => {
     const hh = await harness();
     hh.server.execProtocols = ['v4.channel.k8s.io'];
@@ -183,6 +196,7 @@ describe('exec over WebSocket', () => {
     [500, 'InternalError', 'Internal error occurred: unable to upgrade connection: container not found ("agent")'],
     [400, 'BadRequest', 'cannot exec into a container in a completed pod; current phase is Succeeded'],
     [400, 'BadRequest', 'container agent is not running'],
+    [500, 'InternalError', 'Internal error occurred: error executing command in container: failed to exec in container: container is in CONTAINER_EXITED state'],
   ])('maps a refused upgrade for an exited container (%i) to CONTAINER_NOT_RUNNING', async (http, reason, message) => {
     const hh = await harness();
     hh.server.refuseExec(http, statusBody(http, reason, message));
