@@ -1,7 +1,7 @@
 // The in-process record queue. One drain loop serializes this daemon's writers, so the counter
 // only conflicts with other processes; everything queued while a batch is in flight forms the
 // next batch and gets its seqs from ONE counter CAS (bump by N). Then the N event ConfigMaps are
-// created in parallel, while the next batch's CAS already goes ahead.
+// created in parallel.
 //
 // Once seqs are reserved, the write no longer follows the caller's signal (the seq is spent; an
 // abandoned write is a gap every watcher would have to wait out), only the store's lifetime:
@@ -54,14 +54,9 @@ type Outcome = { kind: 'written'; cm: ConfigMap } | { kind: 'collision' } | { ki
 /** A seq that turned out to be taken is retried with a new one at most this often. */
 const MAX_COLLISIONS = 3;
 
-/** Batches whose event writes may still be going when the next CAS starts. */
-const MAX_INFLIGHT_BATCHES = 4;
-
 export class EventWriter {
   private readonly queue: Job[] = [];
   private draining = false;
-  /** batches whose seqs are reserved and whose event writes are still going */
-  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -107,32 +102,19 @@ export class EventWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 && !this.deps.lifetime.aborted) {
-      // The next CAS need not wait for the previous batch's event writes (its seqs are spent
-      // either way), so reservations and writes overlap; a few batches in flight at most.
-      if (this.inflight.size >= MAX_INFLIGHT_BATCHES) {
-        await Promise.race(this.inflight);
-        continue;
-      }
       const batch = this.queue.splice(0, this.deps.maxBatch);
       for (const job of batch) job.queued = false;
-      let started: { writes: Promise<void> } | undefined;
       try {
-        started = await this.reserveAndWrite(batch);
+        await this.writeBatch(batch);
       } catch (err) {
-        // reserveAndWrite settles its jobs itself; this only guards against a bug leaving them hanging.
+        // writeBatch settles its jobs itself; this only guards against a bug leaving them hanging.
         for (const job of batch) settle(job, toGcK8sError(err));
-      }
-      if (started !== undefined) {
-        const { writes } = started;
-        this.inflight.add(writes);
-        void writes.finally(() => this.inflight.delete(writes));
       }
     }
     if (this.deps.lifetime.aborted) this.rejectQueued();
   }
 
-  /** Reserves the batch's seqs with one CAS; resolves once they are reserved, with its writes. */
-  private async reserveAndWrite(batch: Job[]): Promise<{ writes: Promise<void> } | undefined> {
+  private async writeBatch(batch: Job[]): Promise<void> {
     const { counter, index, log } = this.deps;
     const reservation = whileAnyLive(batch, this.deps.lifetime);
     let first: number;
@@ -140,26 +122,18 @@ export class EventWriter {
       first = await counter.reserve(batch.length, index.highest(), reservation.signal);
     } catch (err) {
       for (const job of batch) settle(job, job.signal.aborted ? abortError(job.signal, 'record') : err);
-      return undefined;
+      return;
     } finally {
       reservation.dispose();
     }
     index.addPending(batch.map((_, i) => first + i));
     if (batch.length > 1) log.debug({ first, count: batch.length }, 'events: reserved a block of seqs');
     const requeue: Job[] = [];
-    const writes = Promise.all(batch.map((job, i) => this.writeOne(job, first + i, requeue))).then(
-      () => {
-        for (const job of requeue.reverse()) {
-          job.queued = true;
-          this.queue.unshift(job);
-        }
-        if (requeue.length > 0) this.kick();
-      },
-      (err: unknown) => {
-        for (const job of batch) settle(job, toGcK8sError(err));
-      },
-    );
-    return { writes };
+    await Promise.all(batch.map((job, i) => this.writeOne(job, first + i, requeue)));
+    for (const job of requeue.reverse()) {
+      job.queued = true;
+      this.queue.unshift(job);
+    }
   }
 
   private async writeOne(job: Job, seq: number, requeue: Job[]): Promise<void> {

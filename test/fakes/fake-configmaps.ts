@@ -35,7 +35,6 @@ const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 
 export class FakeConfigMapServer {
   private readonly objects = new Map<string, ConfigMap>();
-  private readonly holds: { match: (call: FakeCall) => boolean; gate: Promise<void> }[] = [];
   private readonly feeds = new Set<Feed>();
   private readonly faults: { fault: Fault; phase: 'before' | 'after' }[] = [];
   private revision = 0;
@@ -77,15 +76,6 @@ export class FakeConfigMapServer {
     };
   }
 
-  /** Makes matching calls wait for `gate` before they apply; returns a function removing the hold. */
-  hold(match: (call: FakeCall) => boolean, gate: Promise<void>): () => void {
-    const entry = { match, gate };
-    this.holds.push(entry);
-    return () => {
-      this.holds.splice(this.holds.indexOf(entry), 1);
-    };
-  }
-
   /** Writes directly, like `kubectl` by hand (no faults, no CAS); notifies the watches. */
   put(manifest: ConfigMapManifest): ConfigMap {
     return this.store(manifest, this.objects.get(manifest.metadata.name));
@@ -124,7 +114,6 @@ export class FakeConfigMapServer {
   private async call<T>(call: FakeCall, options: CallOptions, apply: () => T): Promise<T> {
     this.calls[call.op]++;
     await tick();
-    for (const h of [...this.holds]) if (h.match(call)) await h.gate;
     try {
       if (options.signal.aborted) throw abortError(options.signal, `${call.op} configmap`);
       this.fail(call, 'before');
