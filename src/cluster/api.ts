@@ -20,9 +20,9 @@ import { assertResources, ensureBinaries, listSlots, slotIsStale } from './host.
 /** what a kind node container needs on the Docker host */
 const KIND_NEEDS = { memoryBytes: 2 * 1024 ** 3, diskBytes: 8 * 1024 ** 3, cpus: 2 };
 import { buildImage, type ImageName } from './images.js';
-import { ensureLocalImages, localDown, localLeftovers, localStatus, localUp, pruneStaleSlots, readState, writeEnvrc, type ComponentStatus } from './local.js';
+import { COMPONENTS, ensureLocalImages, localDown, localLeftovers, localStatus, localUp, pruneStaleSlots, readState, writeEnvrc, type Component, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
-import { cmdline, isAlive } from './proc.js';
+import { cmdline, isAlive, stopPids } from './proc.js';
 import { sleep } from '../util/abort.js';
 import { silentReporter, type Reporter } from './progress.js';
 
@@ -251,6 +251,25 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
     ...(running && !healthy ? { message: 'degraded: see the unhealthy components and their logs' } : {}),
     ...(!running ? { message: 'stale state of a crashed cluster: run gc-k8s cluster down (or up)' } : {}),
   };
+}
+
+/**
+ * Restarts one component of the worktree's local cluster (SIGTERM, then the same repair `up`
+ * does for a crashed component): how tests and users check that clients ride out, say, an
+ * apiserver restart. Etcd data, volumes and pods are kept.
+ */
+export async function restartClusterComponent(component: string, opts: ClusterOptions = {}): Promise<ClusterInfo> {
+  const { paths, reporter, signal } = resolved(opts);
+  if (!(COMPONENTS as readonly string[]).includes(component)) {
+    throw new GcK8sError('BAD_REQUEST', `restart: unknown component ${JSON.stringify(component)} (one of ${COMPONENTS.join(', ')})`);
+  }
+  const rec = readRecord(paths);
+  const state = readState(paths.stateDir);
+  if (rec?.backend !== 'local' || state?.phase !== 'running') throw new GcK8sError('CLUSTER', 'restart: only a running local cluster (gc-k8s cluster up) can restart its components');
+  const pid = state.pids[component as Component];
+  reporter.step(`stopping ${component}${pid === undefined ? ' (not running)' : ` (pid ${pid})`}`);
+  if (pid !== undefined) await stopPids([pid], 10_000, signal);
+  return ensureCluster(opts);
 }
 
 /** Stops and removes the worktree's cluster (kind: deletes it; existing: forgets it). */

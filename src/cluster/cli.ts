@@ -1,7 +1,7 @@
 // `gc-k8s cluster up|down|status|kubeconfig|image|env`: the command-line face of src/cluster/api.ts.
 
 import { describeError, isGcK8sError } from '../errors.js';
-import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, pruneLocalClusters, type ClusterOptions } from './api.js';
+import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, pruneLocalClusters, restartClusterComponent, type ClusterOptions } from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
 import { existsSync } from 'node:fs';
@@ -30,6 +30,7 @@ commands:
   list        every local cluster on this machine (all worktrees): slot, name, apiserver, worktree
   prune       stop and remove local clusters whose worktree was moved or deleted without down
   logs [C]    last lines of a component's log (all components without C; --lines N)
+  restart C   restart one component of the local cluster (e.g. kube-apiserver); data and pods are kept
 
 options:
   --backend auto|existing|kind|local   default auto: KUBECONFIG/--context → existing; kind+Docker → kind; Linux root → local
@@ -192,6 +193,15 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
           if (c.log === undefined) continue;
           io.stdout.write(`==> ${c.name}: ${c.log}\n${tailFile(c.log, Number.isFinite(lines) ? lines : 40)}\n`);
         }
+        return 0;
+      }
+      case 'restart': {
+        const which = p.positional[0];
+        if (which === undefined) {
+          io.stderr.write('gc-k8s cluster restart: which component? (gc-k8s cluster status lists them)\n');
+          return 2;
+        }
+        await restartClusterComponent(which, opts);
         return 0;
       }
       case 'prune': {

@@ -2,6 +2,7 @@
 // cache), the record queue, watch and pruning. All reads come from the cache; writes go through
 // the ConfigMapApi. See layout.ts for the ConfigMap layout shared with upstream.
 
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { ConfigMap } from '../core/k8s-types.js';
 import type { Clock, ConfigMapApi, ObjectCache } from '../core/ports.js';
@@ -29,7 +30,7 @@ export interface EventStoreOptions {
   readonly maxBatch?: number;
   /** Counter CAS budget. Default 100 attempts, backoff 5 ms → 1 s, jittered; the caller's signal bounds it too. */
   readonly casRetry?: RetryOptions;
-  /** Event create budget once a seq is reserved. Default 8 attempts, 50 ms → 2 s. */
+  /** Event create budget once a seq is reserved: long enough to ride out an apiserver restart. Default 20 attempts, 50 ms → 2 s (about 30 s). */
   readonly writeRetry?: RetryOptions;
   /** Tombstone create budget. Default 4 attempts, 50 ms → 1 s. */
   readonly tombstoneRetry?: RetryOptions;
@@ -80,6 +81,8 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
   const options = deps.options ?? {};
   const log = deps.log.child({ component: 'events', namespace: deps.namespace });
   const lifetime = new AbortController();
+  // every in-flight write and watch listens on it: dozens at once is normal, not a leak
+  setMaxListeners(0, lifetime.signal);
   const counter = new SequenceCounter({
     configMaps: deps.configMaps,
     clock: deps.clock,
@@ -101,7 +104,7 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
     log,
     lifetime: lifetime.signal,
     maxBatch: options.maxBatch ?? 32,
-    writeRetry: options.writeRetry ?? { attempts: 8, initialMs: 50, maxMs: 2000 },
+    writeRetry: options.writeRetry ?? { attempts: 20, initialMs: 50, maxMs: 2000 },
     tombstoneRetry: options.tombstoneRetry ?? { attempts: 4, initialMs: 50, maxMs: 1000 },
   });
   const nowNanos = options.nowNanos ?? wallClockNanos(deps.clock);

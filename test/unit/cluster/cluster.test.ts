@@ -134,6 +134,18 @@ describe('cli', () => {
     expect(io.stdout.text()).toContain('not running');
   });
 
+  it('restart names the component it needs, and refuses without a running local cluster', async () => {
+    const wt = join(tmp, 'restart-wt');
+    mkdirSync(join(wt, '.git'), { recursive: true });
+    const io = { stdout: sink(), stderr: sink(), env: {}, cwd: wt, signal: new AbortController().signal };
+    expect(await runClusterCommand(['restart'], io)).toBe(2);
+    expect(io.stderr.text()).toContain('which component?');
+    expect(await runClusterCommand(['restart', 'kube-nope'], io)).toBe(1);
+    expect(io.stderr.text()).toMatch(/unknown component "kube-nope" \(one of etcd, .*kube-apiserver/);
+    expect(await runClusterCommand(['restart', 'kube-apiserver'], io)).toBe(1);
+    expect(io.stderr.text()).toContain('only a running local cluster');
+  });
+
   it('progress lines carry elapsed time', () => {
     const s = sink();
     streamReporter(s).step('hello');
