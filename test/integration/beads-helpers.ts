@@ -2,7 +2,6 @@
 // locally built Dolt image), a city directory, and the real contrib/beads-scripts/gc-beads-k8s
 // run like gc runs it.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Harness, ROOT, type Run } from './harness.js';
@@ -40,18 +39,7 @@ export class BeadsHarness extends Harness {
 
   /** Runs gc-beads-k8s with the store env of the city (overridable). */
   beads(argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = spawn(this.beadsScript, [...argv], { env: this.env(this.storeEnv(extra)), cwd: this.dir });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('close', (code) => {
-        resolve({ code: code ?? -1, out, err });
-      });
-      child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
-      child.stdin.end(stdin);
-    });
+    return this.run(this.beadsScript, argv, stdin, this.env(this.storeEnv(extra)));
   }
 
   /** Secret, Service and StatefulSet from contrib/k8s, then waits until Dolt is ready. */
@@ -76,18 +64,7 @@ export class BeadsHarness extends Harness {
   }
 
   kIn(args: readonly string[], input: string): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = spawn(this.kubectl, ['-n', this.namespace, ...args], { env: this.env() });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('close', (code) => {
-        resolve({ code: code ?? -1, out, err });
-      });
-      child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
-      child.stdin.end(input);
-    });
+    return this.run(this.kubectl, ['-n', this.namespace, ...args], input);
   }
 }
 

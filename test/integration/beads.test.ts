@@ -4,26 +4,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WireBead as Bead } from '../../src/beads/wire.js';
 import { BeadsHarness, until } from './beads-helpers.js';
 
 const h = new BeadsHarness();
 
-interface Bead {
-  id: string;
-  title: string;
-  status: string;
-  type: string;
-  priority?: number;
-  created_at: string;
-  assignee: string;
-  from: string;
-  parent_id: string;
-  ref: string;
-  needs: string[];
-  description: string;
-  labels: string[];
-  metadata?: Record<string, string>;
-}
 
 async function create(fields: object, extra: Record<string, string> = {}): Promise<Bead> {
   const r = await h.beads(['create'], JSON.stringify(fields), extra);

@@ -6,16 +6,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { GcEvent as Ev } from '../../src/events/event-json.js';
 import { Harness, ROOT } from './harness.js';
 
-interface Ev {
-  seq: number;
-  type: string;
-  ts: string;
-  actor: string;
-  subject?: string;
-  message?: string;
-}
 
 const harnesses: Harness[] = [];
 const ZERO = '0001-01-01T00:00:00Z';

@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GcEvent as Ev } from '../../src/events/event-json.js';
 import { Harness, ROOT } from './harness.js';
 
 const h = new Harness();
@@ -14,15 +15,6 @@ afterAll(async () => {
   await h.teardown();
 });
 
-interface Ev {
-  seq: number;
-  type: string;
-  ts: string;
-  actor: string;
-  subject?: string;
-  message?: string;
-  payload?: unknown;
-}
 
 /** Starts `gc-events-k8s watch <after>` and collects its NDJSON lines. */
 function watcher(after: number) {

@@ -46,12 +46,10 @@ export class Harness {
     };
   }
 
-  /** Runs bin/<script> like gc does: argv, optional stdin, env inherited. */
-  script(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
+  /** Runs a command in the harness directory and collects its output (stdin written, then closed). */
+  run(cmd: string, args: readonly string[], stdin = '', env: NodeJS.ProcessEnv = this.env()): Promise<Run> {
     return new Promise((resolve) => {
-      // the provider scripts exactly as gc runs them (native fast path, Node fallback); gc-k8s is Node
-      const [cmd, args] = script === 'gc-k8s' ? [process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv]] : [join(ROOT, 'bin', script), [...argv]];
-      const child = spawn(cmd, args, { env: this.env(extra), cwd: this.dir });
+      const child = spawn(cmd, args, { env, cwd: this.dir });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -62,6 +60,13 @@ export class Harness {
       child.stdin.on('error', () => undefined); // a script may answer without reading its stdin
       child.stdin.end(stdin);
     });
+  }
+
+  /** Runs bin/<script> like gc does: argv, optional stdin, env inherited. */
+  script(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
+    // the provider scripts exactly as gc runs them (native fast path, Node fallback); gc-k8s is Node
+    const [cmd, args] = script === 'gc-k8s' ? [process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv]] : [join(ROOT, 'bin', script), [...argv]];
+    return this.run(cmd, args, stdin, this.env(extra));
   }
 
   session(argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {

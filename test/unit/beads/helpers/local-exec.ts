@@ -2,12 +2,11 @@
 // channel program (bash) runs under test. `/workspace` in argv maps to a temp dir (the "pod
 // filesystem"), and `bd` is a fake on PATH that records every call and answers like bd.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExecRequest, ExecResult, PodExec } from '../../../../src/core/ports.js';
-import { abortError } from '../../../../src/util/abort.js';
+import type { PodExec } from '../../../../src/core/ports.js';
+import { LocalExec } from '../../../fakes/local-exec.js';
 
 /**
  * Fake bd: logs "cwd argv..." (NUL-separated) to $BD_LOG; `init` creates .beads/metadata.json;
@@ -50,44 +49,11 @@ export function localPod(): LocalPod {
   writeFileSync(join(bin, 'bd'), FAKE_BD);
   chmodSync(join(bin, 'bd'), 0o755);
   writeFileSync(log, '');
-  const children = new Set<ChildProcess>();
   const env = { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, BD_LOG: log, HOME: dir };
-
-  const exec: PodExec = {
-    exec(req: ExecRequest): Promise<ExecResult> {
-      const argv = req.command.map((a) => (a === '/workspace' || a.startsWith('/workspace/') ? root + a.slice('/workspace'.length) : a));
-      return new Promise<ExecResult>((resolve, reject) => {
-        const child = spawn(argv[0] ?? 'false', argv.slice(1), { env });
-        children.add(child);
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on('data', (d: Buffer) => {
-          if (req.onOutput) req.onOutput('stdout', d);
-          else out.push(d);
-        });
-        child.stderr.on('data', (d: Buffer) => {
-          if (req.onOutput) req.onOutput('stderr', d);
-          else err.push(d);
-        });
-        child.stdin.on('error', () => undefined);
-        const onAbort = (): void => {
-          child.kill('SIGKILL');
-          reject(abortError(req.signal, 'exec'));
-        };
-        req.signal.addEventListener('abort', onAbort, { once: true });
-        child.on('close', (code) => {
-          children.delete(child);
-          req.signal.removeEventListener('abort', onAbort);
-          resolve({ exitCode: code ?? 137, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
-        });
-        void (async () => {
-          if (req.stdin instanceof Uint8Array) child.stdin.write(req.stdin);
-          else if (req.stdin !== undefined) for await (const chunk of req.stdin) child.stdin.write(chunk);
-          child.stdin.end();
-        })();
-      });
-    },
-  };
+  const exec = new LocalExec({
+    env,
+    mapArgv: (argv) => argv.map((a) => (a === '/workspace' || a.startsWith('/workspace/') ? root + a.slice('/workspace'.length) : a)),
+  });
 
   return {
     exec,
@@ -97,12 +63,12 @@ export function localPod(): LocalPod {
       return readCalls(log, root);
     },
     reset() {
-      for (const c of children) c.kill('SIGKILL');
+      exec.killAll();
       rmSync(root, { recursive: true, force: true });
       mkdirSync(root);
     },
     cleanup() {
-      for (const c of children) c.kill('SIGKILL');
+      exec.killAll();
       rmSync(dir, { recursive: true, force: true });
     },
   };
