@@ -11,9 +11,10 @@ import { ensureBinaries } from './host.js';
 import { PACKAGE_ROOT, cacheDir } from './names.js';
 import { run } from './proc.js';
 import type { Reporter } from './progress.js';
+import { buildGcK8s } from './image-gc-k8s.js';
 
-export type ImageName = 'pause' | 'agent' | 'dolt' | 'busybox';
-export const IMAGE_NAMES: readonly ImageName[] = ['pause', 'agent', 'dolt', 'busybox'];
+export type ImageName = 'pause' | 'agent' | 'dolt' | 'busybox' | 'gc-k8s';
+export const IMAGE_NAMES: readonly ImageName[] = ['pause', 'agent', 'dolt', 'busybox', 'gc-k8s'];
 
 /** The pause image is referenced by containerd's sandbox setting; keep in sync with local.ts. */
 export const PAUSE_REF = 'registry.k8s.io/pause:3.10';
@@ -97,14 +98,14 @@ export async function packDockerArchive(rootfs: string, out: string, ref: string
 /** Bump when an image's config (entrypoint, env, user) in this file changes: it is part of every key. */
 const IMAGE_FORMAT = 'v2';
 
-function hashOf(parts: readonly (string | Buffer)[], format: string = IMAGE_FORMAT): string {
+export function hashOf(parts: readonly (string | Buffer)[], format: string = IMAGE_FORMAT): string {
   const h = createHash('sha256');
   if (format !== '') h.update(format).update('\0');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 12);
 }
 
-function fileStamp(path: string): string {
+export function fileStamp(path: string): string {
   try {
     const s = statSync(path);
     return `${path}:${s.size}:${s.mtimeMs}`;
@@ -115,7 +116,7 @@ function fileStamp(path: string): string {
 
 const imageSrc = (...p: string[]): string => join(PACKAGE_ROOT, 'image', ...p);
 
-interface BuildContext {
+export interface BuildContext {
   readonly env: NodeJS.ProcessEnv;
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
@@ -262,7 +263,7 @@ async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
 }
 
 /** Shared libraries of a dynamic binary (paths from ldd), including the loader. */
-async function sharedLibs(binary: string): Promise<string[]> {
+export async function sharedLibs(binary: string): Promise<string[]> {
   const r = await run('ldd', [binary], { allowFail: true });
   const libs: string[] = [];
   for (const line of r.stdout.split('\n')) {
@@ -365,14 +366,16 @@ export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, report
   mkdirSync(dir, { recursive: true });
   const ctx = { env, reporter, signal };
   // older builds of the same image are dropped from the cache (containerd keeps what it imported)
-  const prefix = { pause: 'pause', agent: 'gc-agent', dolt: 'gc-dolt', busybox: 'gc-busybox' }[name];
+  const prefix = { pause: 'pause', agent: 'gc-agent', dolt: 'gc-dolt', busybox: 'gc-busybox', 'gc-k8s': 'gc-k8s' }[name];
   const built = await (name === 'pause'
     ? buildPause(ctx)
     : name === 'agent'
       ? buildAgent(ctx)
       : name === 'dolt'
         ? buildDolt(ctx)
-        : buildBusybox(ctx));
+        : name === 'gc-k8s'
+          ? buildGcK8s(ctx)
+          : buildBusybox(ctx));
   pruneArchives(dir, prefix, 3);
   return built;
 }

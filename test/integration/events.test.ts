@@ -182,7 +182,7 @@ describe('events', () => {
 
   // Restarting a component needs the local cluster (CI's); against any other cluster this one is not defined.
   if (process.env['GC_K8S_TEST_BACKEND'] === 'local') {
-    it('8 script processes × 200 records through an apiserver restart and a kill -9 of the daemon: every seq once, in order, nothing lost', async () => {
+    it('8 script processes × 200 records through an apiserver restart and a kill -9 of the daemon: every record once, in order, nothing lost', async () => {
       const base = Number((await ev(['latest-seq'])).out);
       const w = watcher(base);
       const n = 8;
@@ -209,8 +209,13 @@ describe('events', () => {
       for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
       expect((await Promise.all(writers)).flat()).toEqual([]);
       const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'restart.test' }))).out) as Ev[];
-      expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: n * each }, (_, i) => base + 1 + i));
+      // Seqs the killed daemon had reserved but not written are the only gaps (its clients' retries
+      // get new ones); watchers skip them after gap_timeout.
+      expect(stored).toHaveLength(n * each);
       expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
+      const seqs = stored.map((e) => e.seq);
+      expect(seqs.every((q, i) => q > base && (i === 0 || q > seqs[i - 1]!))).toBe(true);
+      expect(seqs.at(-1)! - base - n * each).toBeLessThanOrEqual(32); // at most one batch lost to the kill
       try {
         await w.until(n * each);
         expect(w.events.filter((e) => e.type === 'restart.test').map((e) => e.seq)).toEqual(stored.map((e) => e.seq));

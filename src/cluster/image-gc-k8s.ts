@@ -1,0 +1,88 @@
+// The gc-k8s image: this package (dist, bin and its production dependencies) with the Node that
+// runs it, on a static busybox — for jobs that run `gc-k8s` inside the cluster, such as the event
+// retention CronJob (contrib/k8s/event-retention-cronjob.yaml). Dockerfile.gc-k8s builds the
+// same for clusters with a registry.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { GcK8sError } from '../errors.js';
+import { packDockerArchive, fileStamp, hashOf, sharedLibs, type BuildContext, type BuiltImage } from './images.js';
+import { PACKAGE_ROOT, cacheDir } from './names.js';
+
+const APP = '/opt/gc-k8s';
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** Directories of the production dependencies (npm's own view, so nothing of the dev tooling). */
+function productionPackages(): string[] {
+  const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+  if (r.status !== 0 && r.stdout.trim() === '') throw new GcK8sError('CLUSTER', `gc-k8s image: npm ls failed: ${r.stderr.trim().slice(0, 300)}`);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && l !== PACKAGE_ROOT && l.includes('/node_modules/'));
+}
+
+export async function buildGcK8s(ctx: BuildContext): Promise<BuiltImage> {
+  const dist = join(PACKAGE_ROOT, 'dist');
+  if (!existsSync(join(dist, 'cli', 'main.js'))) throw new GcK8sError('CLUSTER', 'gc-k8s image: dist/ is missing (run npm run build first)');
+  if (!existsSync('/bin/busybox')) throw new GcK8sError('CLUSTER', 'gc-k8s image: /bin/busybox missing (apt-get install busybox-static)');
+  const node = process.execPath;
+  const distFiles = filesUnder(dist).filter((f) => !f.includes(join('dist', 'native')));
+  const key = hashOf([
+    fileStamp(node),
+    readFileSync(join(PACKAGE_ROOT, 'package-lock.json')),
+    // content, not mtimes: every build touches dist, and each new key is another pinned import
+    ...distFiles.flatMap((f) => [relative(PACKAGE_ROOT, f), readFileSync(f)]),
+  ]);
+  const ref = `docker.io/library/gc-k8s:${key}`;
+  const dir = join(cacheDir(ctx.env), 'images');
+  const archive = join(dir, `gc-k8s-${key}.tar`);
+  if (existsSync(archive)) return { name: 'gc-k8s', ref, archive, notes: [] };
+  ctx.reporter.step(`building gc-k8s image ${ref} (node ${process.version}, dist, production dependencies)`);
+  const rootfs = join(dir, `gc-k8s-${key}.rootfs`);
+  rmSync(rootfs, { recursive: true, force: true });
+  try {
+    for (const d of ['bin', 'usr/local/bin', 'etc/ssl/certs', 'tmp', 'home/gc', APP.slice(1)]) mkdirSync(join(rootfs, d), { recursive: true });
+    chmodSync(join(rootfs, 'tmp'), 0o1777);
+    copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+    for (const applet of ['sh', 'ls', 'cat', 'env', 'id']) symlinkSync('busybox', join(rootfs, 'bin', applet));
+    copyFileSync(node, join(rootfs, 'usr/local/bin/node'));
+    chmodSync(join(rootfs, 'usr/local/bin/node'), 0o755);
+    for (const lib of await sharedLibs(node)) {
+      mkdirSync(join(rootfs, dirname(lib)), { recursive: true });
+      copyFileSync(lib, join(rootfs, lib));
+    }
+    const app = join(rootfs, APP.slice(1));
+    copyFileSync(join(PACKAGE_ROOT, 'package.json'), join(app, 'package.json'));
+    cpSync(dist, join(app, 'dist'), { recursive: true, filter: (src) => !src.startsWith(join(dist, 'native')) });
+    mkdirSync(join(app, 'bin'));
+    copyFileSync(join(PACKAGE_ROOT, 'bin', 'gc-k8s.js'), join(app, 'bin', 'gc-k8s.js'));
+    for (const pkg of productionPackages()) cpSync(pkg, join(app, relative(PACKAGE_ROOT, pkg)), { recursive: true });
+    writeFileSync(join(rootfs, 'usr/local/bin/gc-k8s'), `#!/bin/sh\nexec /usr/local/bin/node ${APP}/bin/gc-k8s.js "$@"\n`);
+    chmodSync(join(rootfs, 'usr/local/bin/gc-k8s'), 0o755);
+    writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ngc:x:1000:1000:gc:/home/gc:/bin/sh\n');
+    writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\ngc:x:1000:\n');
+    if (existsSync('/etc/ssl/certs/ca-certificates.crt')) copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
+    await packDockerArchive(
+      rootfs,
+      archive,
+      ref,
+      { entrypoint: ['/usr/local/bin/gc-k8s'], env: ['PATH=/usr/local/bin:/bin', 'HOME=/home/gc', 'NODE_ENV=production'], user: '1000:1000', workingDir: '/home/gc' },
+      ctx.signal,
+    );
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+  }
+  return { name: 'gc-k8s', ref, archive, notes: [] };
+}
