@@ -153,8 +153,16 @@ Ctrl-C here, or \`npm stop\`, tears it all down.
   const interrupted = (): boolean => io.signal.aborted;
   while (!interrupted()) {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 15_000);
-      io.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      // one listener per wait, removed when the wait ends (they piled up on the signal before)
+      const onAbort = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        io.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, 15_000);
+      io.signal.addEventListener('abort', onAbort, { once: true });
     });
     if (interrupted()) break;
     const listed = await script('gc-session-k8s', ['list-running', `${city.name}-`], env);
