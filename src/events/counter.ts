@@ -8,7 +8,7 @@ import type { ConfigMap } from '../core/k8s-types.js';
 import type { Clock, ConfigMapApi } from '../core/ports.js';
 import { type ErrorCode, GcK8sError } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
-import { buildCounterConfigMap, counterHasLabels, decodeCounter, SEQ_CONFIGMAP } from './layout.js';
+import { buildCounterConfigMap, counterHasLabels, decodeCounter, SEQ_CONFIGMAP, type Reservation } from './layout.js';
 import { backoffSleep, callError, isTransient, newBackoff, type RetryOptions } from './retry.js';
 
 export interface CounterDeps {
@@ -16,6 +16,8 @@ export interface CounterDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly retry: RetryOptions;
+  /** this process, recorded with each reservation (undefined: not recorded) */
+  readonly owner?: string;
 }
 
 const RACES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONFLICT', 'ALREADY_EXISTS', 'NOT_FOUND']);
@@ -91,7 +93,7 @@ export class SequenceCounter {
     if (current === undefined) {
       const target = need + count;
       if (need > 0) log.warn({ configMap: SEQ_CONFIGMAP, repairedTo: need }, 'event counter missing: recreating it from the highest known seq');
-      const created = await configMaps.create(buildCounterConfigMap(target), { signal });
+      const created = await configMaps.create(buildCounterConfigMap(target, undefined, this.reservation(target, count)), { signal });
       this.accept(created, target);
       return target;
     }
@@ -108,9 +110,14 @@ export class SequenceCounter {
       return target;
     }
     if (count === 0 && target === stored) log.info({ configMap: SEQ_CONFIGMAP }, 'event counter: adding missing labels');
-    const replaced = await configMaps.replace(buildCounterConfigMap(target, current), { signal });
+    const replaced = await configMaps.replace(buildCounterConfigMap(target, current, this.reservation(target, count)), { signal });
     this.accept(replaced, target);
     return target;
+  }
+
+  private reservation(target: number, count: number): Reservation | undefined {
+    const owner = this.deps.owner;
+    return owner === undefined || count === 0 ? undefined : { owner, first: target - count + 1, count };
   }
 
   private accept(cm: ConfigMap, value: number): void {

@@ -77,18 +77,45 @@ export function buildTombstoneConfigMap(seq: number, reason: string): ConfigMapM
 
 export const COUNTER_LABELS: Readonly<Record<string, string>> = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_COMPONENT]: COMPONENT_SEQ };
 
-/** A new counter, or (with `current`) a CAS replace of it that keeps unknown keys and labels. */
-export function buildCounterConfigMap(value: number, current?: ConfigMap): ConfigMapManifest {
+/** On the counter: the last block of seqs reserved, and by which process (see owner.ts). */
+export const ANNOTATION_RESERVATION = 'gc-k8s.io/reservation';
+
+export interface Reservation {
+  readonly owner: string;
+  readonly first: number;
+  readonly count: number;
+}
+
+/**
+ * A new counter, or (with `current`) a CAS replace of it that keeps unknown keys and labels;
+ * `reservation` records the block this write reserves.
+ */
+export function buildCounterConfigMap(value: number, current?: ConfigMap, reservation?: Reservation): ConfigMapManifest {
+  const annotations = { ...current?.annotations, ...(reservation === undefined ? {} : { [ANNOTATION_RESERVATION]: JSON.stringify(reservation) }) };
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
       name: SEQ_CONFIGMAP,
       labels: { ...current?.labels, ...COUNTER_LABELS },
-      ...(current === undefined ? {} : { annotations: { ...current.annotations }, resourceVersion: current.resourceVersion }),
+      ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+      ...(current === undefined ? {} : { resourceVersion: current.resourceVersion }),
     },
     data: { ...current?.data, seq: String(value) },
   };
+}
+
+export function decodeReservation(cm: ConfigMap | undefined): Reservation | undefined {
+  const text = cm?.annotations[ANNOTATION_RESERVATION];
+  if (text === undefined) return undefined;
+  try {
+    const r = JSON.parse(text) as Partial<Reservation>;
+    if (typeof r.owner !== 'string' || !Number.isSafeInteger(r.first) || !Number.isSafeInteger(r.count)) return undefined;
+    if ((r.first as number) < 1 || (r.count as number) < 1 || (r.count as number) > 10_000) return undefined;
+    return { owner: r.owner, first: r.first as number, count: r.count as number };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The counter value, or undefined when data.seq is missing or not a decimal integer (corrupted). */

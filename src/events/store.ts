@@ -19,6 +19,8 @@ import { SeqIndex } from './seq-index.js';
 import { formatRfc3339Nano } from './time.js';
 import { watchEvents } from './watch.js';
 import { EventWriter } from './writer.js';
+import { currentOwner, formatOwner } from './owner.js';
+import { reclaimDeadReservation } from './reclaim.js';
 
 export interface EventStoreOptions {
   /**
@@ -34,6 +36,10 @@ export interface EventStoreOptions {
   readonly writeRetry?: RetryOptions;
   /** Tombstone create budget. Default 4 attempts, 50 ms → 1 s. */
   readonly tombstoneRetry?: RetryOptions;
+  /** Who this store says reserved its seqs (default: this process, see owner.ts). */
+  readonly owner?: string;
+  /** Whether a reserver recorded on the counter is certainly dead (default: owner.ts's check). */
+  readonly isDeadOwner?: (owner: string) => boolean;
   /** Epoch nanoseconds for auto-filled ts. Default: the clock plus hrtime for sub-ms digits. */
   readonly nowNanos?: () => bigint;
 }
@@ -83,11 +89,14 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
   const lifetime = new AbortController();
   // every in-flight write and watch listens on it: dozens at once is normal, not a leak
   setMaxListeners(0, lifetime.signal);
+  const self = currentOwner();
+  const owner = options.owner ?? (self === undefined ? undefined : formatOwner(self));
   const counter = new SequenceCounter({
     configMaps: deps.configMaps,
     clock: deps.clock,
     log,
     retry: options.casRetry ?? { attempts: 100, initialMs: 5, maxMs: 1000 },
+    ...(owner === undefined ? {} : { owner }),
   });
   const index = new SeqIndex(deps.clock, log, (cm) => {
     counter.observe(cm);
@@ -109,6 +118,7 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
   });
   const nowNanos = options.nowNanos ?? wallClockNanos(deps.clock);
   let loaded = false;
+  let reclaimed: Promise<void> | undefined;
 
   const ready = async (signal: AbortSignal): Promise<void> => {
     if (lifetime.signal.aborted) throw new GcK8sError('ABORTED', 'events: the event store is closed');
@@ -117,6 +127,17 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
       loaded = true;
       index.load(deps.cache.list());
     }
+    // once per store, before its first reservation replaces the counter's record of the last one
+    reclaimed ??= reclaimDeadReservation(
+      { configMaps: deps.configMaps, index, log, ...(options.isDeadOwner === undefined ? {} : { isDead: options.isDeadOwner }) },
+      AbortSignal.any([lifetime.signal, AbortSignal.timeout(10_000)]),
+    ).then(
+      () => undefined,
+      (err: unknown) => {
+        log.warn({ err }, 'events: could not check the last reservation for a dead daemon (watchers fall back to gap_timeout)');
+      },
+    );
+    await reclaimed;
   };
 
   return {

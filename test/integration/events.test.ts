@@ -210,7 +210,7 @@ describe('events', () => {
       expect((await Promise.all(writers)).flat()).toEqual([]);
       const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'restart.test' }))).out) as Ev[];
       // Seqs the killed daemon had reserved but not written are the only gaps (its clients' retries
-      // get new ones); watchers skip them after gap_timeout.
+      // get new ones); the next daemon tombstones them, so watchers do not wait them out.
       expect(stored).toHaveLength(n * each);
       expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
       const seqs = stored.map((e) => e.seq);
