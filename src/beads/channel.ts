@@ -73,6 +73,7 @@ export class BdChannel {
         container: target.container,
         command: ['bash', '-c', CHANNEL_SCRIPT, 'gc-bd-channel', target.workdir],
         stdin: this.stdin,
+        longLived: true,
         onOutput: (stream, chunk) => {
           if (stream === 'stderr') this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
           else this.onStdout(chunk);

@@ -143,6 +143,7 @@ export class ExecChannel {
         container,
         command: ['bash', '-c', CHANNEL_SCRIPT],
         stdin: this.outbox,
+        longLived: true,
         signal: this.stop.signal,
         onOutput: (stream, chunk) => {
           if (stream !== 'stdout') return;

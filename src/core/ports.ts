@@ -92,6 +92,12 @@ export interface ExecRequest {
    * runner). The result's stdout/stderr are then empty and maxOutputBytes does not apply.
    */
   readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /**
+   * A persistent channel (one per pod or store), not a call: it is not counted against the exec
+   * concurrency limit, which it would otherwise hold for its whole life (33 sessions would then
+   * starve every other exec).
+   */
+  readonly longLived?: boolean;
   readonly signal: AbortSignal;
 }
 

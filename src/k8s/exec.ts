@@ -53,7 +53,7 @@ export class WebSocketExec implements PodExec {
     const what = `exec ${request.command[0] ?? '(no command)'} in pod ${this.namespace}/${request.pod}`;
     if (request.command.length === 0) throw new GcK8sError('BAD_REQUEST', `${what}: empty command`);
     throwIfAborted(request.signal, what);
-    const release = await this.semaphore.acquire(request.signal, `${what}: waiting for an exec slot`);
+    const release = request.longLived === true ? () => undefined : await this.semaphore.acquire(request.signal, `${what}: waiting for an exec slot`);
     try {
       try {
         return await this.attempt(request, what);

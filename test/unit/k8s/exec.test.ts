@@ -160,6 +160,25 @@ describe('exec over WebSocket', () => {
     expect(result.exitCode).toBe(3);
   });
 
+  it('long-lived channels do not hold exec slots: with every slot taken by channels, calls still run', async () => {
+    h = await startHarness({ exec: { handshakeTimeoutMs: 2_000, statusGraceMs: 50, maxConcurrent: 1 } });
+    const hh = h;
+    hh.server.execHandler = (s) => {
+      if (s.command[0] === 'channel') return; // stays open until the client goes away
+      s.send(1, 'ok');
+      s.exit(0);
+    };
+    const stop = new AbortController();
+    const channels = [1, 2].map(() =>
+      hh.client.forNamespace('gc').exec.exec({ pod: 'p', container: 'agent', command: ['channel'], stdin: (async function* () {})(), longLived: true, onOutput: () => undefined, signal: stop.signal }).catch(() => undefined),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    // the only slot is free for calls although two channels are open
+    expect((await run(hh, ['echo'])).stdout.toString()).toBe('ok');
+    stop.abort();
+    await Promise.all(channels);
+  });
+
   it('refuses stdin when the server only speaks v4, before sending anything', async () => {
     const hh = await harness();
     hh.server.execProtocols = ['v4.channel.k8s.io'];
