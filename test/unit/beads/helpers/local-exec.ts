@@ -64,12 +64,12 @@ export function localPod(): LocalPod {
     },
     reset() {
       exec.killAll();
-      rmSync(root, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true, maxRetries: 5 });
       mkdirSync(root);
     },
     cleanup() {
       exec.killAll();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 }); // a killed fake bd may still be writing its log
     },
   };
 }
