@@ -55,13 +55,14 @@ for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
 # file is not reliably loaded before the first command runs), so an agent that exits at once
 # still leaves its last screen. The pane runs the command through a fixed wrapper that records
 # its exit status, then lingers 0.1 s so tmux has read the agent's last output from the pty; the
-# command text reaches it through the pane's environment, never spliced in.
+# command text reaches it through the pane's environment, never spliced in. The command runs in
+# a subshell, so an \`exit N\` in it ends only the subshell and the status is still recorded.
 tmux -f /dev/null new-session -d -s gc-k8s-boot 'sleep 86400' || fail "tmux: cannot start the server"
 tmux set-option -g remain-on-exit on
 sf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-status"
 rm -f "$sf"
 tmux new-session -d -s main -x 200 -y 50 "$@" -e "GC_K8S_RUN=$cmd" -e "GC_K8S_STATUS_FILE=$sf" \\
-  'eval "$GC_K8S_RUN"; s=$?; printf %s "$s" >"$GC_K8S_STATUS_FILE"; sleep 0.1; exit "$s"' || fail "tmux new-session failed"
+  '(eval "$GC_K8S_RUN"); s=$?; printf %s "$s" >"$GC_K8S_STATUS_FILE"; sleep 0.1; exit "$s"' || fail "tmux new-session failed"
 tmux kill-session -t gc-k8s-boot
 touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
 tmux pipe-pane -t main -o 'cat >> ${OUTPUT_LOG}' 2>/dev/null
