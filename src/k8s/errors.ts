@@ -90,8 +90,9 @@ export function execUpgradeError(httpStatus: number, body: string, what: string)
 }
 
 // kubelet: `container not found ("agent")` once the container is gone; containerd, in the
-// moment it exits: `container is in CONTAINER_EXITED state` or `no running task found`; apiserver: `cannot exec into a
-// container in a completed pod` and `container agent is not running` (Waiting).
+// moment it exits: `container is in CONTAINER_EXITED state` or `no running task found`;
+// apiserver: `cannot exec into a container in a completed pod` and `container agent is not
+// running` (Waiting).
 const CONTAINER_NOT_RUNNING =
   /container not found|in a completed pod|container \S+ is not running|is terminated|CONTAINER_EXITED|container is not created or running|cannot exec in a stopped|no running task found/i;
 
