@@ -164,3 +164,12 @@ export interface ConfigMapManifest {
   metadata: ObjectMeta;
   data: Record<string, string>;
 }
+
+/** What the daemon needs of a Service to reach it directly: its ClusterIP and ports. */
+export interface ServiceAddress {
+  readonly name: string;
+  readonly namespace: string;
+  /** '' or 'None' for headless Services */
+  readonly clusterIP: string;
+  readonly ports: readonly { readonly name: string; readonly port: number }[];
+}

@@ -3,7 +3,7 @@
 // Errors are GcK8sError with Kubernetes failures mapped to NOT_FOUND, CONFLICT, ALREADY_EXISTS,
 // GONE, FORBIDDEN, QUOTA_EXCEEDED, INVALID, THROTTLED, K8S_UNAVAILABLE, TIMEOUT, ABORTED.
 
-import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest } from './k8s-types.js';
+import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest, ServiceAddress } from './k8s-types.js';
 
 export interface CallOptions {
   readonly signal: AbortSignal;
@@ -113,10 +113,22 @@ export interface PodExec {
 }
 
 /** Everything the core needs for one namespace. */
+/** Reads of Services and Secrets by name (no list, no watch: least privilege). */
+export interface ServiceApi {
+  get(name: string, options: CallOptions): Promise<ServiceAddress | undefined>;
+}
+
+export interface SecretApi {
+  /** The decoded value of one key; undefined when the Secret or the key does not exist. */
+  value(name: string, key: string, options: CallOptions): Promise<string | undefined>;
+}
+
 export interface NamespaceClient {
   readonly namespace: string;
   readonly pods: PodApi;
   readonly configMaps: ConfigMapApi;
+  readonly services: ServiceApi;
+  readonly secrets: SecretApi;
   readonly exec: PodExec;
   /** cache of pods labelled app=gc-agent */
   readonly agentPods: ObjectCache<Pod>;

@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import type { ConfigMap, Pod } from '../core/k8s-types.js';
-import type { CallOptions, ConfigMapApi, NamespaceClient, ObjectCache, PodApi, PodExec } from '../core/ports.js';
+import type { CallOptions, ConfigMapApi, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../core/ports.js';
 import { withTimeout } from '../util/abort.js';
 import { RestConfigMapApi } from './configmap-api.js';
 import { toConfigMap, toPod } from './convert.js';
@@ -14,6 +14,7 @@ import { RestPodApi } from './pod-api.js';
 import { Reflector, type ReflectorTimings } from './reflector.js';
 import { RestClient } from './rest.js';
 import { Semaphore } from './semaphore.js';
+import { RestSecretApi, RestServiceApi } from './service-secret-api.js';
 import type { RequestStats } from './stats.js';
 import { Transport } from './transport.js';
 
@@ -128,6 +129,8 @@ class DefaultKubeClient implements KubeClient {
 class KubeNamespaceClient implements NamespaceClient {
   readonly pods: PodApi;
   readonly configMaps: ConfigMapApi;
+  readonly services: ServiceApi;
+  readonly secrets: SecretApi;
   readonly exec: PodExec;
   private podCache: Reflector<Pod> | undefined;
   private readonly configMapCaches = new Map<string, Reflector<ConfigMap>>();
@@ -141,6 +144,8 @@ class KubeNamespaceClient implements NamespaceClient {
   ) {
     this.pods = new RestPodApi(rest, namespace);
     this.configMaps = new RestConfigMapApi(rest, namespace);
+    this.services = new RestServiceApi(rest, namespace);
+    this.secrets = new RestSecretApi(rest, namespace);
     this.exec = new WebSocketExec(rest, namespace, execSlots, options.exec);
   }
 

@@ -1,4 +1,4 @@
-// Wire JSON → our Pod / ConfigMap / ClusterEvent. Tolerant of missing fields (a pod just created
+// Wire JSON → our Pod / ConfigMap / ClusterEvent / ServiceAddress. Tolerant of missing fields (a pod just created
 // has no status yet), strict only about identity: an object without metadata.name is rejected.
 
 import type {
@@ -8,6 +8,7 @@ import type {
   Pod,
   PodCondition,
   PodPhase,
+  ServiceAddress,
 } from '../core/k8s-types.js';
 import { GcK8sError } from '../errors.js';
 import { arr, bool, num, obj, str, strMap, type WireObject } from './wire.js';
@@ -134,4 +135,22 @@ export function listMeta(wire: unknown): { items: readonly unknown[]; resourceVe
     resourceVersion: str(m.resourceVersion) ?? '',
     ...(token === undefined || token === '' ? {} : { continueToken: token }),
   };
+}
+
+export function toServiceAddress(wire: unknown): ServiceAddress {
+  const m = meta(wire, 'service');
+  const spec = obj(obj(wire).spec);
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    clusterIP: str(spec.clusterIP) ?? '',
+    ports: arr(spec.ports).map((p) => ({ name: str(obj(p).name) ?? '', port: num(obj(p).port) ?? 0 })),
+  };
+}
+
+/** One key of a Secret's data, base64-decoded; undefined when absent. */
+export function secretValue(wire: unknown, key: string): string | undefined {
+  const data = strMap(obj(wire).data);
+  const encoded = data[key];
+  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
 }

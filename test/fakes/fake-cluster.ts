@@ -2,8 +2,8 @@
 // watch cache would show them, a scripted "kubelet" moves them through phases, and exec is
 // answered by a small model of tmux in each pod. Every API call and exec is recorded.
 
-import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest } from '../../src/core/k8s-types.js';
-import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClient, ObjectCache, PodApi, PodExec } from '../../src/core/ports.js';
+import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, ServiceAddress } from '../../src/core/k8s-types.js';
+import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../../src/core/ports.js';
 import { GcK8sError } from '../../src/errors.js';
 import { MemoryCache } from './memory-cache.js';
 
@@ -46,6 +46,11 @@ export class FakeCluster implements NamespaceClient, PodApi {
     get: () => () => Promise.reject(new Error('configmaps not faked')),
   });
   failExec: ((req: ExecRequest) => Error | undefined) | undefined;
+  /** Services and Secrets the tests put in place (by name) */
+  readonly serviceObjects = new Map<string, ServiceAddress>();
+  readonly secretObjects = new Map<string, Record<string, string>>();
+  services: ServiceApi = { get: (name) => Promise.resolve(this.serviceObjects.get(name)) };
+  secrets: SecretApi = { value: (name, key) => Promise.resolve(this.secretObjects.get(name)?.[key]) };
 
   configMapCache(): ObjectCache<never> {
     throw new Error('not faked');

@@ -54,7 +54,13 @@ describe('least-privilege RBAC', () => {
     const can = async (...args: string[]) => (await h.k(['auth', 'can-i', as, ...args])).out.trim();
     expect(await can('create', 'pods/exec')).toBe('yes');
     expect(await can('get', 'pods/exec')).toBe('yes');
+    // One named Secret (the Dolt password bd uses), nothing else of that kind.
     expect(await can('get', 'secrets')).toBe('no');
+    expect(await can('get', 'secrets/gc-dolt-credentials')).toBe('yes');
+    expect(await can('get', 'secrets/other')).toBe('no');
+    expect(await can('list', 'secrets')).toBe('no');
+    expect(await can('get', 'services')).toBe('yes');
+    expect(await can('list', 'services')).toBe('no');
     expect(await can('create', 'pods', '-n', 'default')).toBe('no');
     expect(await can('patch', 'pods')).toBe('no');
     expect(await can('create', 'rolebindings')).toBe('no');
