@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'TOO_LARGE', // a payload beyond a hard limit (ConfigMap size, watch line)
   'TIMEOUT', // an operation deadline passed
   'ABORTED', // the caller cancelled
+  'DOLT_UNREACHABLE', // no Dolt server reached from the daemon (DNS, routing, refused, timeout)
+  'DOLT_QUERY', // Dolt answered but refused the query (auth, unknown database, schema)
   'DAEMON_UNAVAILABLE', // client could not reach or start the daemon
   'CLUSTER', // local cluster management failures
   'INTERNAL',

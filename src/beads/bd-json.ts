@@ -69,7 +69,15 @@ export interface OrderedBead {
 }
 
 export function toOrdered(issue: Obj): OrderedBead {
-  const meta = issue['metadata'];
+  let meta = issue['metadata'];
+  if (typeof meta === 'string') {
+    // metadata read from Dolt directly is the column's JSON text
+    try {
+      meta = JSON.parse(meta);
+    } catch {
+      meta = undefined;
+    }
+  }
   const order = typeof meta === 'object' && meta !== null ? s((meta as Obj)[ORDER_METADATA_KEY]) : '';
   return { bead: toWire(issue), order };
 }

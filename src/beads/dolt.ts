@@ -1,9 +1,10 @@
-// The one place the daemon talks SQL to Dolt (mysql2), for health only: a connection, `SELECT 1`
-// and the server version, under a hard deadline. Network-level failures are reported as
-// "unreachable from the daemon" so the caller can check Dolt from inside the cluster instead —
-// a daemon outside the cluster often cannot route to a ClusterIP at all.
+// The one place the daemon talks SQL to Dolt (mysql2): a health ping (a connection and the server
+// version under a hard deadline) and a small pool for the read path of bead ops. Network-level
+// failures are reported as "unreachable from the daemon" so the caller can go through the runner
+// instead — a daemon outside the cluster often cannot route to a ClusterIP at all.
 
-import { createConnection } from 'mysql2/promise';
+import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { GcK8sError } from '../errors.js';
 
 export interface DoltTarget {
   readonly host: string;
@@ -49,4 +50,54 @@ export async function pingDolt(target: DoltTarget, timeoutMs: number): Promise<D
     if (c !== undefined) c.destroy();
     else void attempt.then((v) => v, () => undefined).finally(() => conn?.destroy());
   }
+}
+
+export type SqlRow = Readonly<Record<string, unknown>>;
+
+/** Read-only SQL on one Dolt server; every query has a deadline. */
+export interface DoltSql {
+  query(sql: string, params: readonly (string | number)[], timeoutMs: number): Promise<SqlRow[]>;
+  close(): Promise<void>;
+}
+
+function isNetworkError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (NETWORK_CODES.has(code) || code === 'PROTOCOL_SEQUENCE_TIMEOUT');
+}
+
+/**
+ * A few keep-alive connections to one server. Dates come back as text and JSON as its text,
+ * exactly as stored, so values are formatted the way bd prints them and never re-encoded.
+ */
+export function doltPool(target: DoltTarget, connectTimeoutMs = 2000): DoltSql {
+  const pool: Pool = createPool({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    connectionLimit: 4,
+    maxIdle: 2,
+    idleTimeout: 60_000,
+    enableKeepAlive: true,
+    connectTimeout: connectTimeoutMs,
+    dateStrings: true,
+    jsonStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+  const where = `dolt ${target.host}:${target.port}`;
+  return {
+    async query(sql, params, timeoutMs) {
+      try {
+        const [rows] = await pool.query<RowDataPacket[]>({ sql, timeout: timeoutMs }, [...params]);
+        return rows;
+      } catch (err) {
+        const message = `${where}: ${(err as Error).message}`;
+        throw isNetworkError(err) ? new GcK8sError('DOLT_UNREACHABLE', message, { cause: err }) : new GcK8sError('DOLT_QUERY', message, { cause: err });
+      }
+    },
+    async close() {
+      await pool.end().catch(() => undefined);
+    },
+  };
 }

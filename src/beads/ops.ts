@@ -34,7 +34,7 @@ function failure(op: string, reply: BdReply): GcK8sError {
   return new GcK8sError('EXEC_NONZERO', `bd ${op}: ${bdError(reply)}`, { details: { exitCode: reply.exitCode } });
 }
 
-function notFound(id: string): GcK8sError {
+export function notFound(id: string): GcK8sError {
   return new GcK8sError('NOT_FOUND', `bead ${id} not found`);
 }
 
@@ -45,12 +45,17 @@ async function ok(run: BdRun, op: string, argv: readonly string[], id?: string):
   throw failure(op, reply);
 }
 
-async function ordered(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
-  const reply = await ok(run, op, argv);
-  return issuesOf(parseBdJson(reply.stdout, `bd ${op}`))
+/** bd-shaped issues (from bd's JSON or from SQL) → wire beads in creation order. */
+export function inCreationOrder(issues: readonly Record<string, unknown>[]): WireBead[] {
+  return issues
     .map(toOrdered)
     .sort(byCreation)
     .map((o: OrderedBead) => o.bead);
+}
+
+async function ordered(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
+  const reply = await ok(run, op, argv);
+  return inCreationOrder(issuesOf(parseBdJson(reply.stdout, `bd ${op}`)));
 }
 
 async function beads(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
@@ -67,12 +72,13 @@ export async function getBead(run: BdRun, id: string): Promise<WireBead> {
   return found;
 }
 
-export async function createBead(run: BdRun, req: CreateRequest): Promise<WireBead> {
+/** `show`: how the created bead is read back (default: bd show; the daemon reads Dolt directly). */
+export async function createBead(run: BdRun, req: CreateRequest, show: (id: string) => Promise<WireBead> = (id) => getBead(run, id)): Promise<WireBead> {
   const reply = await ok(run, 'create', args.createArgs(req));
   const created = issuesOf(parseBdJson(reply.stdout, 'bd create'))[0];
   if (created === undefined) throw new GcK8sError('INTERNAL', `bd create printed no issue: ${JSON.stringify(reply.stdout.slice(0, 200))}`);
   // bd create's JSON omits some fields (labels, parent); the stored bead is the truth.
-  return getBead(run, toWire(created).id);
+  return show(toWire(created).id);
 }
 
 export async function updateBead(run: BdRun, id: string, req: UpdateRequest): Promise<void> {
@@ -108,14 +114,22 @@ export interface ListQuery {
   readonly limit?: number;
 }
 
+/** The status filter (on gc's normalized status) and the limit, after ordering. */
+export function finishList(list: WireBead[], q: ListQuery): WireBead[] {
+  const filtered = q.status === undefined ? list : list.filter((b) => b.status === q.status);
+  return q.limit !== undefined && q.limit > 0 ? filtered.slice(0, q.limit) : filtered;
+}
+
 export async function listBeads(run: BdRun, q: ListQuery): Promise<WireBead[]> {
-  let list = await ordered(run, 'list', args.listArgs(q));
-  if (q.status !== undefined) list = list.filter((b) => b.status === q.status);
-  return q.limit !== undefined && q.limit > 0 ? list.slice(0, q.limit) : list;
+  return finishList(await ordered(run, 'list', args.listArgs(q)), q);
+}
+
+export function finishReady(list: readonly WireBead[]): WireBead[] {
+  return list.filter((b) => b.status === 'open');
 }
 
 export async function readyBeads(run: BdRun): Promise<WireBead[]> {
-  return (await ordered(run, 'ready', args.readyArgs())).filter((b) => b.status === 'open');
+  return finishReady(await ordered(run, 'ready', args.readyArgs()));
 }
 
 export async function childrenOf(run: BdRun, parentId: string): Promise<WireBead[]> {
@@ -124,12 +138,20 @@ export async function childrenOf(run: BdRun, parentId: string): Promise<WireBead
     if (err instanceof GcK8sError && NOT_FOUND.test(err.message)) return [];
     throw err;
   });
+  return finishChildren(list, parentId);
+}
+
+export function finishChildren(list: readonly WireBead[], parentId: string): WireBead[] {
   return list.filter((b) => b.parent_id === parentId);
 }
 
+export function finishByLabel(list: readonly WireBead[], label: string, limit: number): WireBead[] {
+  const matching = list.filter((b) => b.labels.includes(label));
+  return limit > 0 ? matching.slice(0, limit) : matching;
+}
+
 export async function byLabel(run: BdRun, label: string, limit: number): Promise<WireBead[]> {
-  const list = (await ordered(run, 'list', args.labelArgs(label))).filter((b) => b.labels.includes(label));
-  return limit > 0 ? list.slice(0, limit) : list;
+  return finishByLabel(await ordered(run, 'list', args.labelArgs(label)), label, limit);
 }
 
 export async function depAdd(run: BdRun, issue: string, dependsOn: string, type: string): Promise<void> {

@@ -45,12 +45,20 @@ export interface StoreCall {
   readonly idempotent: boolean;
 }
 
+/** Where a store's data lives in Dolt. */
+export interface StoreDatabase {
+  readonly record: StoreRecord;
+  readonly database: string;
+}
+
 export class BeadsService {
   readonly registry: StoreRegistry;
   private readonly locks = new KeyedMutex();
   private readonly channels = new Map<string, BdChannel>();
   /** `${runnerUid}\0${workdir}` → the init of that store on that runner */
   private readonly inits = new Map<string, Promise<void>>();
+  /** workdir → the Dolt database bd uses for it (from .beads/metadata.json, learned at init) */
+  private readonly databases = new Map<string, StoreDatabase>();
   private runnerUid: string | undefined;
   private readonly reaper: NodeJS.Timeout;
   private reinitRunning = 0;
@@ -66,6 +74,14 @@ export class BeadsService {
       this.closeIdle(Date.now() - CHANNEL_IDLE_MS);
     }, CHANNEL_IDLE_MS / 4);
     this.reaper.unref();
+  }
+
+  /**
+   * The store's record and Dolt database when an init on this daemon has learned it; the data
+   * lives in Dolt, so this stays valid when the runner goes away.
+   */
+  storeDatabase(workdir: string): StoreDatabase | undefined {
+    return this.databases.get(workdir);
   }
 
   /** Number of open channels (each holds an exec). */
@@ -254,11 +270,15 @@ export class BeadsService {
     const key = `${pod.uid}\0${record.workdir}`;
     let p = this.inits.get(key);
     if (p === undefined) {
+      const learn = (database: string): void => {
+        if (database === '') this.databases.delete(record.workdir);
+        else this.databases.set(record.workdir, { record, database });
+      };
       if (transient) {
-        p = this.transient(record.workdir, (ch) => initStore((argv) => ch.run(argv, signal), record));
+        p = this.transient(record.workdir, (ch) => initStore((argv) => ch.run(argv, signal), record)).then(learn);
       } else {
         const ch = this.channel(pod, record.workdir);
-        p = initStore((argv) => ch.run(argv, signal), record);
+        p = initStore((argv) => ch.run(argv, signal), record).then(learn);
       }
       this.inits.set(key, p);
       p.catch(() => {

@@ -1,9 +1,10 @@
 // Bringing one store's .beads directory up in the runner, idempotently: if the directory has its
 // own .beads, only the config is refreshed; otherwise `bd init --server` points it at Dolt
 // (which keeps the data — a re-init after the runner was recreated finds the database as it was).
+// Its metadata.json then says which Dolt database bd uses, so the daemon can read it directly.
 
 import { GcK8sError } from '../errors.js';
-import { HAS_STORE } from './channel-protocol.js';
+import { HAS_STORE, STORE_CONFIG } from './channel-protocol.js';
 import { bdError, type BdRun } from './ops.js';
 import type { StoreRecord } from './registry.js';
 
@@ -23,8 +24,21 @@ export function initArgs(rec: StoreRecord): string[] {
   ];
 }
 
+/** bd's default when metadata.json names no database (configfile.DefaultDoltDatabase). */
+const DEFAULT_DATABASE = 'beads';
 
-export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
+/** The Dolt database bd uses for this store, from its .beads/metadata.json; '' when unreadable. */
+export function databaseOf(metadataJson: string): string {
+  try {
+    const v = JSON.parse(metadataJson) as { dolt_database?: unknown };
+    return typeof v.dolt_database === 'string' && v.dolt_database !== '' ? v.dolt_database : DEFAULT_DATABASE;
+  } catch {
+    return '';
+  }
+}
+
+/** Initializes the store; resolves to the Dolt database bd uses for it ('' when unknown). */
+export async function initStore(run: BdRun, rec: StoreRecord): Promise<string> {
   // Not `bd list`: in a rig below the city, bd would find the city's .beads and report success.
   const probe = await run([HAS_STORE]);
   if (probe.exitCode !== 0) {
@@ -37,4 +51,6 @@ export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
     const r = await run(['config', 'set', key, value]);
     if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd config set ${key}: ${bdError(r)}`);
   }
+  const config = await run([STORE_CONFIG]);
+  return config.exitCode === 0 ? databaseOf(config.stdout) : '';
 }

@@ -14,6 +14,7 @@ export interface Config {
   readonly session: SessionOptions;
   readonly context: string;
   readonly customTypes: readonly string[];
+  readonly beadsDirectReads: boolean;
   readonly eventsMaxAgeMs: number;
   readonly eventsMaxCount: number;
   /** the city.toml that was read, or '' */
@@ -115,6 +116,7 @@ export function loadConfig(options: LoadOptions): Config {
     session: Object.freeze({ ...config.session }),
     context: config.context,
     customTypes: Object.freeze([...config.customTypes]),
+    beadsDirectReads: config.beadsDirectReads,
     eventsMaxAgeMs: config.eventsMaxAgeMs,
     eventsMaxCount: config.eventsMaxCount,
     cityToml,

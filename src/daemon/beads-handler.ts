@@ -2,14 +2,17 @@
 // namespace. Input is validated before anything runs; only ops that are not part of the protocol
 // exit 2 (gc reads 2 as "not supported" and carries on).
 
+import { DoltAccess } from '../beads/dolt-access.js';
 import { BeadsService } from '../beads/service.js';
+import * as sqlOps from '../beads/sql-ops.js';
+import type { SqlReads } from '../beads/sql-reads.js';
 import { doltCoordinates, doltPassword } from '../beads/dolt-coordinates.js';
 import { assertImage, checkHealth } from '../beads/lifecycle.js';
 import * as ops from '../beads/ops.js';
 import type { StoreRecord } from '../beads/registry.js';
 import { storeScope } from '../beads/scope.js';
-import { parseCreateRequest, parseUpdateRequest } from '../beads/wire.js';
-import { GcK8sError } from '../errors.js';
+import { parseCreateRequest, parseUpdateRequest, type WireBead } from '../beads/wire.js';
+import { GcK8sError, hasCode } from '../errors.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_UNKNOWN_OP } from '../protocol/messages.js';
 import { withTimeout } from '../util/abort.js';
 import { systemClock } from '../util/clock.js';
@@ -61,20 +64,52 @@ function limitArg(op: string, raw = '0'): number {
   return Number(raw);
 }
 
+/**
+ * Reads answered from Dolt directly when the daemon can reach it: undefined means "ask bd", as
+ * does any Dolt failure (logged), so the direct path can only make a read faster, never wrong.
+ */
+async function direct<T>(ctx: RequestContext, reads: SqlReads | undefined, read: (reads: SqlReads) => Promise<T | undefined>): Promise<T | undefined> {
+  if (reads === undefined) return undefined;
+  try {
+    return await read(reads);
+  } catch (err) {
+    if (!hasCode(err, 'DOLT_UNREACHABLE', 'DOLT_QUERY')) throw err;
+    ctx.log.warn({ op: ctx.request.op, err: (err as Error).message }, 'direct Dolt read failed; asking bd');
+    return undefined;
+  }
+}
+
+interface Runtime {
+  readonly service: BeadsService;
+  readonly dolt: DoltAccess;
+}
+
 export function createBeadsHandler(): BeadsHandler {
-  const services = new Map<string, BeadsService>();
+  const runtimes = new Map<string, Runtime>();
+
+  async function runtimeFor(ctx: RequestContext, signal: AbortSignal): Promise<Runtime> {
+    const { context } = ctx.config;
+    const { namespace, doltSecret } = ctx.config.pod;
+    const key = `${context}\u0000${namespace}`;
+    let rt = runtimes.get(key);
+    if (rt === undefined) {
+      const client = await ctx.connections.namespace(context, namespace, signal);
+      const log = ctx.log.child({ component: 'beads', namespace });
+      const dolt = new DoltAccess({
+        namespace,
+        serviceAddress: async (ns, name, s) => (await ctx.connections.namespace(context, ns, s)).services.get(name, { signal: s }),
+        password: async (s) => (await client.secrets.value(doltSecret, 'password', { signal: s })) ?? '',
+        log,
+        now: () => systemClock.now(),
+      });
+      rt = { service: new BeadsService(client, systemClock, log), dolt };
+      runtimes.set(key, rt);
+    }
+    return rt;
+  }
 
   async function serviceFor(ctx: RequestContext, signal: AbortSignal): Promise<BeadsService> {
-    const { context } = ctx.config;
-    const { namespace } = ctx.config.pod;
-    const key = `${context}\u0000${namespace}`;
-    let service = services.get(key);
-    if (service === undefined) {
-      const client = await ctx.connections.namespace(context, namespace, signal);
-      service = new BeadsService(client, systemClock, ctx.log.child({ component: 'beads', namespace }));
-      services.set(key, service);
-    }
-    return service;
+    return (await runtimeFor(ctx, signal)).service;
   }
 
   function record(ctx: RequestContext, workdir: string, prefix: string, database: string): StoreRecord {
@@ -120,13 +155,16 @@ export function createBeadsHandler(): BeadsHandler {
       case 'health':
       case 'recover': {
         const signal = withTimeout(ctx.signal, request.op === 'recover' ? RECOVER_TIMEOUT_MS : config.session.opTimeoutMs);
-        const service = await serviceFor(ctx, signal);
+        const { service, dolt } = await runtimeFor(ctx, signal);
         if (request.op === 'recover') {
           assertImage(settings, 'recover');
           await service.recover(settings, signal);
         }
         const d = doltCoordinates(request.env, settings);
-        const report = await checkHealth(service, settings, { host: d.host, port: Number(d.port), user: d.user, password: doltPassword(request.env) }, signal);
+        // The Service name resolves only inside the cluster; the daemon dials its ClusterIP.
+        const host = await dolt.address(d.host, signal).catch(() => d.host);
+        const password = doltPassword(request.env) || (await dolt.password(signal).catch(() => ''));
+        const report = await checkHealth(service, settings, { host, port: Number(d.port), user: d.user, password }, signal);
         for (const note of report.notes) ctx.err(`${request.op}: ${note}\n`);
         if (report.ok) return EXIT_OK;
         ctx.err(`${request.op}: unhealthy: ${report.problems.join('; ')}\n`);
@@ -163,7 +201,31 @@ export function createBeadsHandler(): BeadsHandler {
     assertImage(config.pod, request.op);
 
     const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
-    const service = await serviceFor(ctx, signal);
+    const { service, dolt } = await runtimeFor(ctx, signal);
+    const reads = config.beadsDirectReads && (READS.has(request.op) || request.op === 'create') ? await dolt.reads(service.storeDatabase(scope.workdir), signal) : undefined;
+    const fast = await direct(ctx, reads, async (r): Promise<string | undefined> => {
+      switch (request.op) {
+        case 'get':
+          return json(await sqlOps.getBead(r, id));
+        case 'list':
+          return json(await sqlOps.listBeads(r, list ?? {}));
+        case 'list-by-status':
+          return json(await sqlOps.listBeads(r, { status: arg(ctx, 0, 'status'), limit }));
+        case 'ready': {
+          const ready = await sqlOps.readyBeads(r);
+          return ready === undefined ? undefined : json(ready);
+        }
+        case 'children':
+          return json(await sqlOps.childrenOf(r, arg(ctx, 0, 'parent id')));
+        case 'list-by-label':
+          return json(await sqlOps.byLabel(r, arg(ctx, 0, 'label'), limit));
+      }
+      return undefined;
+    });
+    if (fast !== undefined) {
+      ctx.out(fast);
+      return EXIT_OK;
+    }
     const call = {
       workdir: scope.workdir,
       idempotent: READS.has(request.op),
@@ -171,8 +233,11 @@ export function createBeadsHandler(): BeadsHandler {
     };
     const out = await service.withStore(config.pod, call, signal, async (run) => {
       switch (request.op) {
-        case 'create':
-          return json(await ops.createBead(run, create ?? parseCreateRequest(stdin)));
+        case 'create': {
+          // The created bead is read back from Dolt when the daemon can, else by bd show.
+          const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reads, (r) => sqlOps.getBead(r, newId))) ?? ops.getBead(run, newId);
+          return json(await ops.createBead(run, create ?? parseCreateRequest(stdin), show));
+        }
         case 'get':
           return json(await ops.getBead(run, id));
         case 'update':
@@ -222,8 +287,11 @@ export function createBeadsHandler(): BeadsHandler {
   return {
     handle,
     close() {
-      for (const s of services.values()) s.close();
-      services.clear();
+      for (const rt of runtimes.values()) {
+        rt.service.close();
+        void rt.dolt.close();
+      }
+      runtimes.clear();
     },
   };
 }

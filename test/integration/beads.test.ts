@@ -238,7 +238,7 @@ describe('bad input', () => {
 });
 
 describe('failures underneath', () => {
-  it('a deleted runner is recreated by the next op, every store re-initialized from the cluster', async () => {
+  it('a deleted runner is recreated by the next op that needs bd, every store re-initialized from the cluster', async () => {
     const rigRoot = join(h.city, 'rigs', 'alpha');
     mkdirSync(rigRoot, { recursive: true });
     const rig = { GC_STORE_ROOT: rigRoot, GC_STORE_SCOPE: 'rig', GC_BEADS_PREFIX: 'ra' };
@@ -246,12 +246,35 @@ describe('failures underneath', () => {
     const inCity = await create({ title: 'in the city' });
     const uid = (await h.k(['get', 'pod', 'gc-beads-runner', '-o', 'jsonpath={.metadata.uid}'])).out;
     expect((await h.k(['delete', 'pod', 'gc-beads-runner', '--wait=true'])).code).toBe(0);
+    // A read answers either way: from Dolt directly, or through a new runner.
     expect(await get(inCity.id)).toMatchObject({ title: 'in the city' });
+    const u = await h.beads(['update', inCity.id], '{"description":"after the runner went away"}');
+    expect(u.code, u.err).toBe(0);
+    const newUid = (await h.k(['get', 'pod', 'gc-beads-runner', '-o', 'jsonpath={.metadata.uid}'])).out;
+    expect(newUid).not.toBe('');
+    expect(newUid).not.toBe(uid);
+    expect(await get(inCity.id)).toMatchObject({ description: 'after the runner went away' });
     expect(await get(inRig.id, rig)).toMatchObject({ title: 'in the rig' });
-    expect((await h.k(['get', 'pod', 'gc-beads-runner', '-o', 'jsonpath={.metadata.uid}'])).out).not.toBe(uid);
     // The rig store came back although nobody ran init for it on the new runner.
-    const ls = await h.k(['exec', 'gc-beads-runner', '--', 'ls', '/workspace/rigs/alpha/.beads/metadata.json']);
-    expect(ls.code).toBe(0);
+    await until(async () => (await h.k(['exec', 'gc-beads-runner', '--', 'ls', '/workspace/rigs/alpha/.beads/metadata.json'])).code === 0, 'the rig store re-initialized');
+  });
+
+  it('reads go to Dolt directly when the daemon reaches it: they answer without the runner', async () => {
+    const parent = await create({ title: 'direct parent', labels: ['direct'] });
+    const child = await create({ title: 'direct child', parent_id: parent.id });
+    const health = await h.beads(['health']);
+    expect(health.code, health.err).toBe(0);
+    // The local cluster routes ClusterIPs to the host; elsewhere the daemon may not reach Dolt.
+    const direct = /dolt \S+ answers/.test(health.err);
+    expect(direct || process.env['GC_K8S_TEST_BACKEND'] !== 'local', health.err).toBe(true);
+    expect((await h.k(['delete', 'pod', 'gc-beads-runner', '--wait=true'])).code).toBe(0);
+    expect(await get(child.id)).toMatchObject({ title: 'direct child', parent_id: parent.id });
+    expect((await list(['children', parent.id])).map((b) => b.id)).toEqual([child.id]);
+    expect((await list(['list-by-label', 'direct'])).map((b) => b.id)).toEqual([parent.id]);
+    expect((await list(['ready'])).map((b) => b.id)).toEqual(expect.arrayContaining([parent.id, child.id]));
+    expect((await list(['list'])).map((b) => b.id)).toEqual(expect.arrayContaining([parent.id, child.id]));
+    const runner = await h.k(['get', 'pod', 'gc-beads-runner', '-o', 'name']);
+    expect(runner.code === 0, 'the runner was brought back by a read').toBe(!direct);
   });
 
   it('the Dolt pod deleted: the StatefulSet brings it back with its PVC, data intact', async () => {

@@ -1,0 +1,188 @@
+// The read ops of a store straight from its Dolt database, without starting bd: the same rows bd
+// reads (beads v1.0.0 schema: issues + labels + dependencies, and the wisps tables where bd keeps
+// ephemeral and infra beads), shaped like bd's --json output so the one bd → wire conversion
+// (bd-json.ts) serves both paths. Queries touch one table each, as bd's own do (Dolt's join
+// iterators have panicked on correlated cross-table subqueries), and filter in SQL where bd does,
+// so comparisons follow the database's collation exactly like bd's.
+
+import { GcK8sError, hasCode } from '../errors.js';
+import type { SqlRow } from './dolt.js';
+import { readyIds, type DepRow } from './ready-set.js';
+
+export type Sql = (sql: string, params?: readonly (string | number)[]) => Promise<SqlRow[]>;
+
+type Obj = Record<string, unknown>;
+
+interface Tables {
+  readonly main: string;
+  readonly labels: string;
+  readonly deps: string;
+}
+
+const ISSUES: Tables = { main: 'issues', labels: 'labels', deps: 'dependencies' };
+const WISPS: Tables = { main: 'wisps', labels: 'wisp_labels', deps: 'wisp_dependencies' };
+
+const COLUMNS =
+  'id, title, description, status, priority, issue_type, assignee, created_at, external_ref, metadata, ' +
+  'is_template, pinned, ephemeral, (defer_until IS NOT NULL AND defer_until > UTC_TIMESTAMP()) AS deferred';
+
+/** An identifier, quoted for MySQL (database names come from the store's metadata, not users). */
+export function ident(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+/** The wisps tables appear with a later bd migration; a store without them has no wisps. */
+function missingTable(err: unknown): boolean {
+  return hasCode(err, 'DOLT_QUERY') && /table not found|doesn't exist|unknown table/i.test(err.message);
+}
+
+function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return '';
+}
+
+function flag(v: unknown): boolean {
+  return v !== null && v !== undefined && Number(text(v) || 0) !== 0;
+}
+
+/** bd prints DATETIMEs as RFC 3339 UTC; the server gives 'YYYY-MM-DD HH:MM:SS[.ffffff]'. */
+export function rfc3339(datetime: string): string {
+  if (datetime === '') return '';
+  const [date, time = '00:00:00'] = datetime.split(' ');
+  const [hms = '', frac = ''] = time.split('.');
+  const nanos = frac.replace(/0+$/, '');
+  return `${date ?? ''}T${hms}${nanos === '' ? '' : `.${nanos}`}Z`;
+}
+
+export class SqlReads {
+  private readonly db: string;
+
+  constructor(
+    private readonly sql: Sql,
+    database: string,
+  ) {
+    if (database === '') throw new GcK8sError('INTERNAL', 'SqlReads: empty database name');
+    this.db = ident(database);
+  }
+
+  /** One bead in bd's --json shape, or undefined when neither table has it. */
+  async get(id: string): Promise<Obj | undefined> {
+    for (const t of [ISSUES, WISPS]) {
+      const rows = await this.rows(t, `SELECT ${COLUMNS} FROM ${this.db}.${t.main} WHERE id = ?`, [id]);
+      if (rows.length > 0) return (await this.hydrate(t, rows))[0];
+    }
+    return undefined;
+  }
+
+  /** `bd list --all --include-infra --include-gates --limit=0` with optional exact filters. */
+  async list(filter: { assignee?: string; type?: string; label?: string; parent?: string } = {}): Promise<Obj[]> {
+    const out: Obj[] = [];
+    const seen = new Set<string>();
+    for (const t of [ISSUES, WISPS]) {
+      const where = ['(is_template = 0 OR is_template IS NULL)'];
+      const params: string[] = [];
+      if (filter.assignee !== undefined) {
+        where.push('assignee = ?');
+        params.push(filter.assignee);
+      }
+      if (filter.type !== undefined) {
+        where.push('issue_type = ?');
+        params.push(filter.type);
+      }
+      if (filter.label !== undefined) {
+        where.push(`id IN (SELECT issue_id FROM ${this.db}.${t.labels} WHERE label = ?)`);
+        params.push(filter.label);
+      }
+      if (filter.parent !== undefined) {
+        where.push(`id IN (SELECT issue_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND depends_on_id = ?)`);
+        params.push(filter.parent);
+      }
+      const rows = await this.rows(t, `SELECT ${COLUMNS} FROM ${this.db}.${t.main} WHERE ${where.join(' AND ')}`, params);
+      for (const issue of await this.hydrate(t, rows)) {
+        const id = text(issue['id']);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push(issue);
+      }
+    }
+    return out;
+  }
+
+  /** `bd ready --limit=0`, or undefined when the store has a gate only bd can evaluate. */
+  async ready(): Promise<Obj[] | undefined> {
+    const rows = await this.sql(`SELECT ${COLUMNS} FROM ${this.db}.issues`);
+    const depRows = await this.sql(
+      `SELECT issue_id, depends_on_id, type FROM ${this.db}.dependencies WHERE type IN ('blocks', 'conditional-blocks', 'waits-for', 'parent-child')`,
+    );
+    const deps: DepRow[] = depRows.map((d) => ({ issueId: text(d['issue_id']), dependsOnId: text(d['depends_on_id']), type: text(d['type']) }));
+    const ids = readyIds(
+      rows.map((r) => ({
+        id: text(r['id']),
+        status: text(r['status']),
+        issueType: text(r['issue_type']),
+        pinned: flag(r['pinned']),
+        ephemeral: flag(r['ephemeral']),
+        deferred: flag(r['deferred']),
+      })),
+      deps,
+    );
+    if (ids === undefined) return undefined;
+    const wanted = new Set(ids);
+    return this.hydrate(ISSUES, rows.filter((r) => wanted.has(text(r['id']))));
+  }
+
+  private async rows(t: Tables, query: string, params: readonly string[]): Promise<SqlRow[]> {
+    try {
+      return await this.sql(query, params);
+    } catch (err) {
+      if (t === WISPS && missingTable(err)) return [];
+      throw err;
+    }
+  }
+
+  /** Rows of one table → bd-shaped issues with their labels (sorted like bd) and parent. */
+  private async hydrate(t: Tables, rows: readonly SqlRow[]): Promise<Obj[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => text(r['id']));
+    const labels = new Map<string, string[]>();
+    const parents = new Map<string, string>();
+    // Batches keep IN lists bounded, like bd's (a store can hold tens of thousands of beads).
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const marks = batch.map(() => '?').join(', ');
+      const ls = await this.sql(`SELECT issue_id, label FROM ${this.db}.${t.labels} WHERE issue_id IN (${marks}) ORDER BY issue_id, label`, batch);
+      for (const l of ls) {
+        const id = text(l['issue_id']);
+        const list = labels.get(id) ?? [];
+        list.push(text(l['label']));
+        labels.set(id, list);
+      }
+      const ps = await this.sql(`SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks})`, batch);
+      for (const p of ps) {
+        const id = text(p['issue_id']);
+        if (!parents.has(id)) parents.set(id, text(p['depends_on_id']));
+      }
+    }
+    return rows.map((r) => {
+      const id = text(r['id']);
+      const issue: Obj = {
+        id,
+        title: text(r['title']),
+        description: text(r['description']),
+        status: text(r['status']),
+        priority: Number(text(r['priority']) || 0),
+        issue_type: text(r['issue_type']),
+        assignee: text(r['assignee']),
+        created_at: rfc3339(text(r['created_at'])),
+        external_ref: text(r['external_ref']),
+        labels: labels.get(id) ?? [],
+        parent: parents.get(id) ?? '',
+      };
+      const meta = text(r['metadata']);
+      if (meta !== '') issue['metadata'] = meta;
+      return issue;
+    });
+  }
+}
