@@ -71,7 +71,11 @@ export class DoltAccess {
     }
     const sql: Sql = async (query, params = []) => {
       try {
-        const rows = await route.sql.query(query, params, QUERY_TIMEOUT_MS);
+        // A pooled connection may have died with a Dolt restart: one retry gets a fresh one.
+        const rows = await route.sql.query(query, params, QUERY_TIMEOUT_MS).catch((err: unknown) => {
+          if (!hasCode(err, 'DOLT_UNREACHABLE') || signal.aborted) throw err;
+          return route.sql.query(query, params, QUERY_TIMEOUT_MS);
+        });
         if (this.down.delete(key)) this.deps.log.info({ dolt: route.where }, 'dolt reachable from the daemon again; reads go direct');
         return rows;
       } catch (err) {

@@ -22,16 +22,20 @@ const DAEMON_PING_MS = 1500;
 /** TCP connect from the runner: host and port are argv, never shell text. */
 const TCP_CHECK = 'exec 3<>"/dev/tcp/$1/$2"';
 
-export async function checkHealth(service: BeadsService, settings: PodSettings, dolt: DoltTarget, signal: AbortSignal): Promise<HealthReport> {
+/**
+ * `dialHost`: what the daemon dials for `dolt.host` (a Service's ClusterIP when the host names a
+ * Service); the runner always checks `dolt.host` itself, as bd resolves it.
+ */
+export async function checkHealth(service: BeadsService, settings: PodSettings, dolt: DoltTarget, signal: AbortSignal, dialHost = dolt.host): Promise<HealthReport> {
   const problems: string[] = [];
   const notes: string[] = [];
   const pod = await service.runner(settings).get(signal);
   const runnerOk = isRunnerReady(pod);
   if (!runnerOk) problems.push(pod === undefined ? `beads runner ${RUNNER_POD} does not exist` : `beads runner ${RUNNER_POD} is not ready (phase ${pod.phase}${pod.deletionTimestamp === undefined ? '' : ', being deleted'})`);
 
-  const direct = isLoopbackHost(dolt.host) ? undefined : await pingDolt(dolt, DAEMON_PING_MS);
+  const direct = isLoopbackHost(dolt.host) ? undefined : await pingDolt({ ...dolt, host: dialHost }, DAEMON_PING_MS);
   if (direct?.ok === true) {
-    notes.push(`dolt ${dolt.host}:${dolt.port} answers (version ${direct.version})`);
+    notes.push(`dolt ${dolt.host}:${dolt.port} answers${dialHost === dolt.host ? '' : ` at ${dialHost}`} (version ${direct.version})`);
   } else if (runnerOk) {
     if (direct !== undefined) notes.push(`from the daemon: ${direct.cause}`);
     const cause = await doltFromRunner(service, settings, dolt, signal);

@@ -162,9 +162,9 @@ export function createBeadsHandler(): BeadsHandler {
         }
         const d = doltCoordinates(request.env, settings);
         // The Service name resolves only inside the cluster; the daemon dials its ClusterIP.
-        const host = await dolt.address(d.host, signal).catch(() => d.host);
+        const dialHost = await dolt.address(d.host, signal).catch(() => d.host);
         const password = doltPassword(request.env) || (await dolt.password(signal).catch(() => ''));
-        const report = await checkHealth(service, settings, { host, port: Number(d.port), user: d.user, password }, signal);
+        const report = await checkHealth(service, settings, { host: d.host, port: Number(d.port), user: d.user, password }, signal, dialHost);
         for (const note of report.notes) ctx.err(`${request.op}: ${note}\n`);
         if (report.ok) return EXIT_OK;
         ctx.err(`${request.op}: unhealthy: ${report.problems.join('; ')}\n`);

@@ -118,6 +118,15 @@ describe('DoltAccess', () => {
     expect(t.opened).toHaveLength(3); // each failure dropped its pool
   });
 
+  it('one lost connection (Dolt restarted) is retried on a fresh one, without a back-off', async () => {
+    let failures = 1;
+    const t = setup({ fail: () => (failures-- > 0 ? new GcK8sError('DOLT_UNREACHABLE', 'dolt x: Connection lost: The server closed the connection.') : undefined) });
+    const reads = await t.access.reads(store('10.0.0.1'), signal);
+    expect(await reads?.get('gc-1')).toBeDefined();
+    expect(await t.access.reads(store('10.0.0.1'), signal)).toBeDefined();
+    expect(t.opened).toHaveLength(1);
+  });
+
   it('refused credentials drop the route, so the next one reads the (rotated) Secret again', async () => {
     let refuse = true;
     const t = setup({ fail: () => (refuse ? new GcK8sError('DOLT_QUERY', "dolt x: Access denied for user 'root'") : undefined) });
