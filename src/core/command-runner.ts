@@ -1,6 +1,8 @@
 // Runs commands in pods: through a persistent exec channel per container when the call fits one
 // (small argv and stdin), else — and whenever a channel breaks — through a one-shot exec.
-// Channels close when their pod leaves the watch cache. Images without bash simply never get one.
+// Channels close when their pod leaves the watch cache, and after a while without calls, so a city
+// with hundreds of quiet sessions does not hold that many streams open through the API server and
+// kubelets (re-opening one costs one exec handshake). Images without bash simply never get one.
 
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -20,19 +22,27 @@ export interface CommandRunner {
 }
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+/** A session channel unused this long is closed. */
+export const CHANNEL_IDLE_MS = 5 * 60_000;
 
 export class ChannelRunner implements CommandRunner {
   private readonly channels = new Map<string, ExecChannel>();
   private readonly failures = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private readonly direct: DirectRunner;
+  private readonly reaper: NodeJS.Timeout;
 
   constructor(
     private readonly exec: PodExec,
     cache: ObjectCache<Pod>,
     private readonly log: Logger,
+    idleMs = CHANNEL_IDLE_MS,
   ) {
     this.direct = new DirectRunner(exec);
+    this.reaper = setInterval(() => {
+      this.closeIdle(Date.now() - idleMs);
+    }, Math.max(10, Math.floor(idleMs / 4)));
+    this.reaper.unref();
     this.unsubscribe = cache.subscribe((event) => {
       if (event.type !== 'DELETED' && event.object.deletionTimestamp === undefined) return;
       for (const [key, ch] of this.channels) {
@@ -78,7 +88,23 @@ export class ChannelRunner implements CommandRunner {
     }
   }
 
+  /** Number of open channels (each holds one exec stream). */
+  get openChannels(): number {
+    return [...this.channels.values()].filter((c) => !c.closed).length;
+  }
+
+  /** Closes channels with nothing in flight that were last used before `before` (ms epoch). */
+  closeIdle(before: number): void {
+    for (const [key, ch] of this.channels) {
+      if (ch.closed || (ch.idle && ch.lastUsed < before)) {
+        ch.close();
+        this.channels.delete(key);
+      }
+    }
+  }
+
   close(): void {
+    clearInterval(this.reaper);
     this.unsubscribe();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();

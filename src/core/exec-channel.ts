@@ -135,6 +135,9 @@ export class ExecChannel {
   private readonly stop = new AbortController();
   private failure: GcK8sError | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  private inflight = 0;
+  /** ms epoch of the last call's start or end */
+  lastUsed = Date.now();
 
   constructor(exec: PodExec, readonly pod: string, readonly container: string) {
     void exec
@@ -168,6 +171,11 @@ export class ExecChannel {
     return this.failure !== undefined;
   }
 
+  /** No call queued or running. */
+  get idle(): boolean {
+    return this.inflight === 0;
+  }
+
   private fail(err: GcK8sError): void {
     if (this.failure !== undefined) return;
     this.failure = err;
@@ -182,7 +190,12 @@ export class ExecChannel {
 
   /** Runs one command. Rejects with EXEC_FAILED when the channel itself breaks. */
   run(command: readonly string[], stdin: Uint8Array | undefined, signal: AbortSignal): Promise<ExecResult> {
-    const next = this.tail.then(() => this.runNow(command, stdin, signal));
+    this.inflight++;
+    this.lastUsed = Date.now();
+    const next = this.tail.then(() => this.runNow(command, stdin, signal)).finally(() => {
+      this.inflight--;
+      this.lastUsed = Date.now();
+    });
     this.tail = next.catch(() => undefined);
     return next;
   }

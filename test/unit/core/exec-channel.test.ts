@@ -98,6 +98,40 @@ describe('ChannelRunner', () => {
     }
   });
 
+  it('closes a channel after a while without calls, never one with a call in flight', async () => {
+    const exec = new LocalExec();
+    const runner = new ChannelRunner(exec, new MemoryCache<Pod>(), silentLogger(), 60_000);
+    try {
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      expect(runner.openChannels).toBe(1);
+      const slow = runner.run(pod, 'c', ['sleep', '0.3'], { signal: sig() });
+      runner.closeIdle(Date.now() + 1); // everything counts as old: only the busy channel stays
+      expect(runner.openChannels).toBe(1);
+      expect((await slow).exitCode).toBe(0);
+      runner.closeIdle(Date.now() - 60_000); // used just now: stays
+      expect(runner.openChannels).toBe(1);
+      runner.closeIdle(Date.now() + 1);
+      expect(runner.openChannels).toBe(0);
+      // the next call opens a fresh channel
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      expect(exec.calls.filter((c) => c.command[0] === 'bash')).toHaveLength(2);
+    } finally {
+      runner.close();
+    }
+  });
+
+  it('the reaper closes idle channels on its own', async () => {
+    const runner = new ChannelRunner(new LocalExec(), new MemoryCache<Pod>(), silentLogger(), 100);
+    try {
+      await runner.run(pod, 'c', ['true'], { signal: sig() });
+      expect(runner.openChannels).toBe(1);
+      for (let i = 0; i < 250 && runner.openChannels > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(runner.openChannels).toBe(0);
+    } finally {
+      runner.close();
+    }
+  });
+
   it('closes the channel when the pod is deleted', async () => {
     const exec = new LocalExec();
     const cache = new MemoryCache<Pod>();
