@@ -69,8 +69,9 @@ function isNetworkError(err: unknown): boolean {
  * A few keep-alive connections to one server. Dates come back as text and JSON as its text,
  * exactly as stored, so values are formatted the way bd prints them and never re-encoded.
  */
-export function doltPool(target: DoltTarget, connectTimeoutMs = 2000): DoltSql {
+export function doltPool(target: DoltTarget, connectTimeoutMs = 2000, database?: string): DoltSql {
   const pool: Pool = createPool({
+    ...(database === undefined ? {} : { database }),
     host: target.host,
     port: target.port,
     user: target.user,

@@ -22,9 +22,14 @@ interface Tables {
 const ISSUES: Tables = { main: 'issues', labels: 'labels', deps: 'dependencies' };
 const WISPS: Tables = { main: 'wisps', labels: 'wisp_labels', deps: 'wisp_dependencies' };
 
-const COLUMNS =
-  'id, title, description, status, priority, issue_type, assignee, created_at, external_ref, metadata, ' +
-  'is_template, pinned, ephemeral, (defer_until IS NOT NULL AND defer_until > UTC_TIMESTAMP()) AS deferred';
+const DEFERRED = '(defer_until IS NOT NULL AND defer_until > UTC_TIMESTAMP()) AS deferred';
+const COLUMNS = `id, title, description, status, priority, issue_type, assignee, created_at, external_ref, metadata, is_template, pinned, ephemeral, ${DEFERRED}`;
+/** IN lists stay bounded, like bd's (a store can hold tens of thousands of beads). */
+const BATCH = 500;
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
 
 /** An identifier, quoted for MySQL (database names come from the store's metadata, not users). */
 export function ident(name: string): string {
@@ -112,7 +117,8 @@ export class SqlReads {
 
   /** `bd ready --limit=0`, or undefined when the store has a gate only bd can evaluate. */
   async ready(): Promise<Obj[] | undefined> {
-    const rows = await this.sql(`SELECT ${COLUMNS} FROM ${this.db}.issues`);
+    // Only what the rules need for every bead; full rows just for the ready ones (as bd does).
+    const rows = await this.sql(`SELECT id, status, issue_type, pinned, ephemeral, ${DEFERRED} FROM ${this.db}.issues`);
     const depRows = await this.sql(
       `SELECT issue_id, depends_on_id, type FROM ${this.db}.dependencies WHERE type IN ('blocks', 'conditional-blocks', 'waits-for', 'parent-child')`,
     );
@@ -129,8 +135,12 @@ export class SqlReads {
       deps,
     );
     if (ids === undefined) return undefined;
-    const wanted = new Set(ids);
-    return this.hydrate(ISSUES, rows.filter((r) => wanted.has(text(r['id']))));
+    const full: SqlRow[] = [];
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const batch = ids.slice(i, i + BATCH);
+      full.push(...(await this.sql(`SELECT ${COLUMNS} FROM ${this.db}.issues WHERE id IN (${marks(batch)})`, batch)));
+    }
+    return this.hydrate(ISSUES, full);
   }
 
   private async rows(t: Tables, query: string, params: readonly string[]): Promise<SqlRow[]> {
@@ -148,18 +158,16 @@ export class SqlReads {
     const ids = rows.map((r) => text(r['id']));
     const labels = new Map<string, string[]>();
     const parents = new Map<string, string>();
-    // Batches keep IN lists bounded, like bd's (a store can hold tens of thousands of beads).
-    for (let i = 0; i < ids.length; i += 500) {
-      const batch = ids.slice(i, i + 500);
-      const marks = batch.map(() => '?').join(', ');
-      const ls = await this.sql(`SELECT issue_id, label FROM ${this.db}.${t.labels} WHERE issue_id IN (${marks}) ORDER BY issue_id, label`, batch);
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const batch = ids.slice(i, i + BATCH);
+      const ls = await this.sql(`SELECT issue_id, label FROM ${this.db}.${t.labels} WHERE issue_id IN (${marks(batch)}) ORDER BY issue_id, label`, batch);
       for (const l of ls) {
         const id = text(l['issue_id']);
         const list = labels.get(id) ?? [];
         list.push(text(l['label']));
         labels.set(id, list);
       }
-      const ps = await this.sql(`SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks})`, batch);
+      const ps = await this.sql(`SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks(batch)})`, batch);
       for (const p of ps) {
         const id = text(p['issue_id']);
         if (!parents.has(id)) parents.set(id, text(p['depends_on_id']));

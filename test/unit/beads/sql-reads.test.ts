@@ -37,6 +37,7 @@ function server(tables: Record<string, SqlRow[]>, missing: string[] = []) {
     if (missing.includes(table)) return Promise.reject(new GcK8sError('DOLT_QUERY', `dolt x: table not found: ${table}`));
     const rows = tables[table] ?? [];
     if (/WHERE id = \?/.test(query)) return Promise.resolve(rows.filter((r) => r['id'] === params[0]));
+    if (/WHERE id IN \(/.test(query)) return Promise.resolve(rows.filter((r) => params.includes(r['id'] as string)));
     return Promise.resolve(rows);
   };
   return { sql, seen };
@@ -89,6 +90,17 @@ describe('SqlReads', () => {
     const list = await new SqlReads(sql, 'gc').list({ assignee: 'ann', label: 'x' });
     expect(list.map((i) => i['id'])).toEqual(['gc-1', 'gc-wisp-2']);
     expect(seen[0]).toMatch(/is_template = 0 .*assignee = \? .*FROM `gc`\.labels WHERE label = \?/);
+  });
+
+  it('ready reads the rule columns of every bead, then full rows of the ready ones only', async () => {
+    const { sql, seen } = server({
+      issues: [row('gc-1'), row('gc-2'), row('gc-3', { status: 'closed' }), row('gc-4', { deferred: 1 })],
+      dependencies: [{ issue_id: 'gc-2', depends_on_id: 'gc-1', type: 'blocks' }],
+    });
+    const ready = await new SqlReads(sql, 'gc').ready();
+    expect(ready?.map((i) => i['id'])).toEqual(['gc-1']);
+    expect(seen[0]).toMatch(/^SELECT id, status, issue_type, pinned, ephemeral, \(defer_until/);
+    expect(seen.some((q) => /SELECT id, title, .* WHERE id IN \(\?\)/.test(q))).toBe(true);
   });
 
   it('ready is undefined when a waits-for gate needs bd', async () => {
