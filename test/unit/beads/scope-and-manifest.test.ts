@@ -55,6 +55,8 @@ describe('runner manifest', () => {
     });
     expect(c).toMatchObject({ image: 'img:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true } });
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+    // one P per bd process, so a bd start-up is not throttled against the 500m limit
+    expect(c.env).toContainEqual({ name: 'GOMAXPROCS', value: '1' });
     expect(m.spec.serviceAccountName).toBeUndefined();
   });
 
