@@ -263,7 +263,8 @@ for (const step of [['start'], ['init', city, 'gc']]) {
 }
 // upstream's run_bd: one kubectl exec per op into the same runner and store (its jq conversion and
 // its per-op `bd config set issue_prefix` left out, which flatters it)
-const bdBase = (args) => run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'mkdir -p "$1" && cd "$1" && shift && bd "$@"', '--', '/workspace', ...args]);
+// (bd without our runner's GOMAXPROCS=1, as in upstream's runner pod)
+const bdBase = (args) => run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'mkdir -p "$1" && cd "$1" && shift && exec env -u GOMAXPROCS bd "$@"', '--', '/workspace', ...args]);
 const must = (r, what) => {
   if (r.code !== 0) throw new Error(`${what}: ${r.err}`);
   return r;
