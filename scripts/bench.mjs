@@ -272,30 +272,29 @@ const must = (r, what) => {
 const seedId = JSON.parse(must(await beads(['create'], JSON.stringify({ title: 'bench seed' })), 'create').out).id;
 const NB = quick ? 5 : 15;
 const beadRows = [];
-for (const [op, oursCall, baseCall] of [
+/** Each op timed NB times for the baseline, then NB times for ours. */
+async function beadOps(ops) {
+  for (const [op, oursCall, baseCall] of ops) {
+    console.error(`bench: beads ${op}`);
+    const base = await timeIt(NB, async (i) => must(await baseCall(i), `baseline ${op}`));
+    const oursT = await timeIt(NB, async (i) => must(await oursCall(i), `ours ${op}`));
+    beadRows.push({ op, base, ours: oursT });
+  }
+}
+const listOps = (suffix) => [
+  [`list${suffix}`, () => beads(['list']), () => bdBase(['list', '--json', '--limit', '0', '--all'])],
+  [`ready${suffix}`, () => beads(['ready']), () => bdBase(['ready', '--json', '--limit', '0'])],
+];
+await beadOps([
   ['create', (i) => beads(['create'], JSON.stringify({ title: `ours ${i}`, labels: ['bench'] })), (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base ${i}`])],
   ['get', () => beads(['get', seedId]), () => bdBase(['show', '--json', seedId])],
   ['update', (i) => beads(['update', seedId], JSON.stringify({ description: `d${i}` })), (i) => bdBase(['update', '--json', seedId, '--description', `b${i}`])],
-  ['list', () => beads(['list']), () => bdBase(['list', '--json', '--limit', '0', '--all'])],
-  ['ready', () => beads(['ready']), () => bdBase(['ready', '--json', '--limit', '0'])],
-]) {
-  console.error(`bench: beads ${op}`);
-  const base = await timeIt(NB, async (i) => must(await baseCall(i), `baseline ${op}`));
-  const oursT = await timeIt(NB, async (i) => must(await oursCall(i), `ours ${op}`));
-  beadRows.push({ op, base, ours: oursT });
-}
+  ...listOps(''),
+]);
 // The same reads at store scale: 500 beads more, made by bd in the runner.
 console.error('bench: beads seeding 500 beads');
 must(await run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'cd /workspace && i=0 && while [ $i -lt 500 ]; do bd create --json --type=task --labels=scale "scale $i" >/dev/null || exit 1; i=$((i+1)); done']), 'seeding');
-for (const [op, oursCall, baseCall] of [
-  ['list (531 beads)', () => beads(['list']), () => bdBase(['list', '--json', '--limit', '0', '--all'])],
-  ['ready (531 beads)', () => beads(['ready']), () => bdBase(['ready', '--json', '--limit', '0'])],
-]) {
-  console.error(`bench: beads ${op}`);
-  const base = await timeIt(NB, async (i) => must(await baseCall(i), `baseline ${op}`));
-  const oursT = await timeIt(NB, async (i) => must(await oursCall(i), `ours ${op}`));
-  beadRows.push({ op, base, ours: oursT });
-}
+await beadOps(listOps(' (531 beads)'));
 // What a write costs Dolt itself (the SQL of an update and its Dolt commit, from this host to the
 // Service), against what bd takes for it: the share a bd process adds to every write.
 const { doltPool } = await import('../dist/beads/dolt.js');
