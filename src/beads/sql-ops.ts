@@ -4,7 +4,7 @@
 import { toWire } from './bd-json.js';
 import { finishByLabel, finishChildren, finishList, finishReady, inCreationOrder, notFound, type ListQuery } from './ops.js';
 import type { SqlReads } from './sql-reads.js';
-import type { WireBead } from './wire.js';
+import type { WireBead, WireDep } from './wire.js';
 
 /** bd's --type aliases (utils.NormalizeIssueType), so a filter means what it means to bd. */
 const TYPE_ALIASES: Readonly<Record<string, string>> = {
@@ -46,4 +46,10 @@ export async function childrenOf(reads: SqlReads, parentId: string): Promise<Wir
 
 export async function byLabel(reads: SqlReads, label: string, limit: number): Promise<WireBead[]> {
   return finishByLabel(inCreationOrder(await reads.list({ label })), label, limit);
+}
+
+/** undefined: `id` is no bead of this store, so bd decides (it also resolves partial ids). */
+export async function depList(reads: SqlReads, id: string, direction: 'down' | 'up'): Promise<WireDep[] | undefined> {
+  const deps = await reads.deps(id, direction);
+  return deps?.map((d) => (direction === 'down' ? { issue_id: id, depends_on_id: d.other, type: d.type } : { issue_id: d.other, depends_on_id: id, type: d.type }));
 }

@@ -143,6 +143,39 @@ export class SqlReads {
     return this.hydrate(ISSUES, full);
   }
 
+  /**
+   * `bd dep list <id> --direction=…`: the related beads that exist, with the dependency type, in
+   * table order. undefined when `id` is no bead here (bd would try it as a partial id).
+   */
+  async deps(id: string, direction: 'down' | 'up'): Promise<{ readonly other: string; readonly type: string }[] | undefined> {
+    const isWisp = (await this.rows(WISPS, `SELECT id FROM ${this.db}.wisps WHERE id = ?`, [id])).length > 0;
+    if (!isWisp && (await this.sql(`SELECT id FROM ${this.db}.issues WHERE id = ?`, [id])).length === 0) return undefined;
+    const found: { other: string; type: string }[] = [];
+    if (direction === 'down') {
+      const t = isWisp ? WISPS : ISSUES;
+      for (const r of await this.sql(`SELECT depends_on_id, type FROM ${this.db}.${t.deps} WHERE issue_id = ? ORDER BY depends_on_id`, [id])) {
+        found.push({ other: text(r['depends_on_id']), type: text(r['type']) });
+      }
+    } else {
+      for (const t of [ISSUES, WISPS]) {
+        for (const r of await this.rows(t, `SELECT issue_id, type FROM ${this.db}.${t.deps} WHERE depends_on_id = ? ORDER BY issue_id`, [id])) {
+          found.push({ other: text(r['issue_id']), type: text(r['type']) });
+        }
+      }
+    }
+    if (found.length === 0) return [];
+    // Only beads that exist are listed (a dependency may point at a deleted or external id).
+    const existing = new Set<string>();
+    const ids = [...new Set(found.map((f) => f.other))];
+    for (const t of [ISSUES, WISPS]) {
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const batch = ids.slice(i, i + BATCH);
+        for (const r of await this.rows(t, `SELECT id FROM ${this.db}.${t.main} WHERE id IN (${marks(batch)})`, batch)) existing.add(text(r['id']));
+      }
+    }
+    return found.filter((f) => existing.has(f.other));
+  }
+
   private async rows(t: Tables, query: string, params: readonly string[]): Promise<SqlRow[]> {
     try {
       return await this.sql(query, params);

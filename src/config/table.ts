@@ -57,7 +57,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'settle', env: ['GC_K8S_SETTLE'], default: '200ms', doc: 'After tmux is up, how long start watches for the agent dying at once.', apply: (c, v) => { c.session.settleMs = parseDuration(v); } },
   { key: 'max_stage_mib', env: ['GC_K8S_MAX_STAGE_MIB'], default: '512', doc: 'Refuse to stage more than this many MiB into a pod.', apply: (c, v) => { c.session.maxStageBytes = parseInteger(v, 1, 1 << 20) * 1024 * 1024; } },
   { key: 'custom_types', env: ['GC_K8S_CUSTOM_TYPES', 'GC_BEADS_CUSTOM_TYPES'], default: DEFAULT_CUSTOM_TYPES, doc: 'Custom bead types registered with bd.', apply: (c, v) => { c.customTypes = parseList(v); } },
-  { key: 'beads_direct_reads', env: ['GC_K8S_BEADS_DIRECT_READS'], default: 'true', doc: 'Answer bead reads (get, list, ready, children, list-by-label) from Dolt directly when the daemon can reach it; false sends every op through bd in the runner.', apply: (c, v) => { c.beadsDirectReads = parseBool(v); } },
+  { key: 'beads_direct_reads', env: ['GC_K8S_BEADS_DIRECT_READS'], default: 'true', doc: 'Answer bead reads (get, list, ready, children, list-by-label, dep-list) from Dolt directly when the daemon can reach it; false sends every op through bd in the runner.', apply: (c, v) => { c.beadsDirectReads = parseBool(v); } },
   { key: 'events_max_age', env: ['GC_K8S_EVENTS_MAX_AGE'], default: '0 (off)', doc: 'Prune events older than this (e.g. 168h).', apply: (c, v) => { c.eventsMaxAgeMs = parseDuration(v); } },
   { key: 'events_max_count', env: ['GC_K8S_EVENTS_MAX_COUNT'], default: '0 (off)', doc: 'Keep at most this many events.', apply: (c, v) => { c.eventsMaxCount = parseInteger(v, 0, 10_000_000); } },
 ];

@@ -197,6 +197,8 @@ export function createBeadsHandler(): BeadsHandler {
     };
     for (const [index, what] of required[request.op] ?? []) arg(ctx, index, what);
     const limit = request.op === 'list-by-label' || request.op === 'list-by-status' ? limitArg(request.op, request.args[1]) : 0;
+    const direction = request.args[1] ?? 'down';
+    if (request.op === 'dep-list' && direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${JSON.stringify(direction)}`);
     const scope = storeScope(request.env);
     assertImage(config.pod, request.op);
 
@@ -219,6 +221,10 @@ export function createBeadsHandler(): BeadsHandler {
           return json(await sqlOps.childrenOf(r, arg(ctx, 0, 'parent id')));
         case 'list-by-label':
           return json(await sqlOps.byLabel(r, arg(ctx, 0, 'label'), limit));
+        case 'dep-list': {
+          const deps = await sqlOps.depList(r, id, direction === 'up' ? 'up' : 'down');
+          return deps === undefined ? undefined : json(deps);
+        }
       }
       return undefined;
     });
@@ -272,11 +278,8 @@ export function createBeadsHandler(): BeadsHandler {
         case 'dep-remove':
           await ops.depRemove(run, arg(ctx, 0, 'issue id'), arg(ctx, 1, 'depends-on id'));
           return '';
-        case 'dep-list': {
-          const direction = request.args[1] ?? 'down';
-          if (direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${JSON.stringify(direction)}`);
-          return json(await ops.depList(run, id, direction));
-        }
+        case 'dep-list':
+          return json(await ops.depList(run, id, direction === 'up' ? 'up' : 'down'));
       }
       return '';
     });

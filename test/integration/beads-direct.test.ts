@@ -3,7 +3,7 @@
 // blockers open and closed, a blocked parent, a deferred bead, a pinned one, labels that need
 // collation and quoting, numeric metadata, parents — and then every read op is asked twice: the
 // default way (direct) and with GC_K8S_BEADS_DIRECT_READS=false (bd in the runner). The outputs
-// must be byte-identical.
+// must be byte-identical. dep-list is compared the same way.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireBead as Bead } from '../../src/beads/wire.js';
@@ -66,10 +66,16 @@ beforeAll(async () => {
   await make('childOfDeferred', { title: 'child of a deferred bead', parent_id: ids['deferred'] });
   await make('pinned', { title: 'pinned' });
   await make('p0', { title: 'urgent', priority: 0, assignee: 'ann' });
+  await make('gone', { title: 'deleted later' });
 
   await ok(['dep-add', ids['blocked'] ?? '', ids['blocker'] ?? '', 'blocks']);
   await ok(['dep-add', ids['unblocked'] ?? '', ids['doneBlocker'] ?? '', 'blocks']);
   await ok(['dep-add', ids['blockedParent'] ?? '', ids['blocker'] ?? '', 'blocks']);
+  await ok(['dep-add', ids['message'] ?? '', ids['bug'] ?? '', 'tracks']); // from a wisp
+  await ok(['dep-add', ids['bug'] ?? '', ids['message'] ?? '', 'related']); // to a wisp
+  await ok(['dep-add', ids['bug'] ?? '', ids['gone'] ?? '', 'blocks']);
+  await ok(['delete', ids['gone'] ?? '']); // its dependents keep a row pointing nowhere
+  delete ids['gone'];
   await ok(['close', ids['doneBlocker'] ?? '']);
   await ok(['close', ids['closed'] ?? '']);
   await ok(['update', ids['inProgress'] ?? ''], '{"status":"in_progress"}');
@@ -131,6 +137,16 @@ describe('direct reads answer what bd answers', () => {
     await same(['children', 'gc-nope']);
     for (const label of ['Alpha', 'alpha', 'älpha', 'a,b', 'emoji 🙂', 'mail', 'zeta', 'none']) await same(['list-by-label', label]);
     await same(['list-by-label', 'Alpha', '1']);
+  });
+
+  it('dep-list, both directions, for every bead (wisps and a deleted target included) and an unknown id', async () => {
+    let seen = 0;
+    for (const b of all) {
+      for (const direction of ['down', 'up']) seen += (JSON.parse(await same(['dep-list', b.id, direction])) as unknown[]).length;
+    }
+    expect(seen).toBeGreaterThanOrEqual(12);
+    await same(['dep-list', 'gc-nope', 'down']);
+    await same(['dep-list', ids['bug'] ?? '']);
   });
 
   it('create reads the new bead back the same way', async () => {

@@ -38,6 +38,8 @@ function server(tables: Record<string, SqlRow[]>, missing: string[] = []) {
     const rows = tables[table] ?? [];
     if (/WHERE id = \?/.test(query)) return Promise.resolve(rows.filter((r) => r['id'] === params[0]));
     if (/WHERE id IN \(/.test(query)) return Promise.resolve(rows.filter((r) => params.includes(r['id'] as string)));
+    const byColumn = /WHERE (issue_id|depends_on_id) = \?/.exec(query)?.[1];
+    if (byColumn !== undefined) return Promise.resolve(rows.filter((r) => r[byColumn] === params[0]));
     return Promise.resolve(rows);
   };
   return { sql, seen };
@@ -106,6 +108,27 @@ describe('SqlReads', () => {
   it('ready is undefined when a waits-for gate needs bd', async () => {
     const { sql } = server({ issues: [row('gc-1'), row('gc-2')], dependencies: [{ issue_id: 'gc-1', depends_on_id: 'gc-2', type: 'waits-for' }] });
     expect(await new SqlReads(sql, 'gc').ready()).toBeUndefined();
+  });
+
+  it('deps lists related beads that exist, down and up (wisps too); an unknown id is left to bd', async () => {
+    const { sql } = server({
+      issues: [row('gc-1'), row('gc-2')],
+      wisps: [row('gc-wisp-3')],
+      dependencies: [
+        { issue_id: 'gc-1', depends_on_id: 'gc-2', type: 'blocks' },
+        { issue_id: 'gc-1', depends_on_id: 'gc-deleted', type: 'blocks' },
+      ],
+      wisp_dependencies: [{ issue_id: 'gc-wisp-3', depends_on_id: 'gc-2', type: 'tracks' }],
+    });
+    const reads = new SqlReads(sql, 'gc');
+    expect(await reads.deps('gc-1', 'down')).toEqual([{ other: 'gc-2', type: 'blocks' }]);
+    expect(await reads.deps('gc-2', 'up')).toEqual([
+      { other: 'gc-1', type: 'blocks' },
+      { other: 'gc-wisp-3', type: 'tracks' },
+    ]);
+    expect(await reads.deps('gc-wisp-3', 'down')).toEqual([{ other: 'gc-2', type: 'tracks' }]);
+    expect(await reads.deps('gc-2', 'down')).toEqual([]);
+    expect(await reads.deps('gc-9', 'down')).toBeUndefined();
   });
 
   it('an empty database name is a bug, not a query', () => {
