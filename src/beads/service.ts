@@ -16,7 +16,7 @@ import type { BdRun } from './ops.js';
 import { StoreRegistry, type StoreRecord } from './registry.js';
 import { Runner } from './runner.js';
 import { RUNNER_CONTAINER, RUNNER_POD } from './runner-manifest.js';
-import { initStore } from './store-init.js';
+import { initDatabase, initStore } from './store-init.js';
 
 /**
  * Open channels each hold an exec slot of the cluster client (shared with sessions), so only the
@@ -59,6 +59,8 @@ export class BeadsService {
   private readonly inits = new Map<string, Promise<void>>();
   /** workdir → the Dolt database bd uses for it (from .beads/metadata.json, learned at init) */
   private readonly databases = new Map<string, StoreDatabase>();
+  /** workdir → database derived from the registry before any init here (see storeDatabase) */
+  private readonly derived = new Map<string, StoreDatabase>();
   private runnerUid: string | undefined;
   private readonly reaper: NodeJS.Timeout;
   private reinitRunning = 0;
@@ -77,11 +79,25 @@ export class BeadsService {
   }
 
   /**
-   * The store's record and Dolt database when an init on this daemon has learned it; the data
-   * lives in Dolt, so this stays valid when the runner goes away.
+   * The store's record and Dolt database: as an init on this daemon read it from metadata.json,
+   * else (a restarted daemon) as `bd init` derives it for a registered store. The data lives in
+   * Dolt, so this holds while the runner is gone.
    */
-  storeDatabase(workdir: string): StoreDatabase | undefined {
-    return this.databases.get(workdir);
+  async storeDatabase(workdir: string, signal: AbortSignal): Promise<StoreDatabase | undefined> {
+    const learned = this.databases.get(workdir);
+    if (learned !== undefined) return learned;
+    let derived = this.derived.get(workdir);
+    if (derived === undefined) {
+      // The registry unreadable: no direct route now; the bd path reports the outage itself.
+      const record = await this.registry.get(workdir, signal).catch((err: unknown) => {
+        this.log.warn({ workdir, err: (err as Error).message }, 'reading the store registry failed; reads go through bd');
+        return undefined;
+      });
+      if (record === undefined) return undefined;
+      derived = { record, database: initDatabase(record) };
+      this.derived.set(workdir, derived);
+    }
+    return derived;
   }
 
   /** Number of open channels (each holds an exec). */
@@ -122,6 +138,7 @@ export class BeadsService {
 
   /** Registers a store and initializes it now (the `init` op). */
   async init(settings: PodSettings, record: StoreRecord, signal: AbortSignal): Promise<void> {
+    this.derived.delete(record.workdir);
     const previous = await this.registry.get(record.workdir, signal);
     await this.registry.put(record, signal);
     await this.locks.run(record.workdir, async () => {
@@ -271,6 +288,7 @@ export class BeadsService {
     let p = this.inits.get(key);
     if (p === undefined) {
       const learn = (database: string): void => {
+        this.derived.delete(record.workdir);
         if (database === '') this.databases.delete(record.workdir);
         else this.databases.set(record.workdir, { record, database });
       };

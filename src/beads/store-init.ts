@@ -37,6 +37,18 @@ export function databaseOf(metadataJson: string): string {
   }
 }
 
+/**
+ * The database `bd init` records in metadata.json for a store it creates (bd v1.0.0
+ * cmd/bd/init.go), which is the one bd then uses: --database when given, else the prefix with '-'
+ * made '_', else "beads". (bd creates the database with '.' made '_' too but records the dotted
+ * name, so a dotted prefix breaks bd itself.) The runner's .beads directories are always made by
+ * our init, so this is what metadata.json says.
+ */
+export function initDatabase(rec: StoreRecord): string {
+  if (rec.database !== '') return rec.database;
+  return rec.prefix === '' ? DEFAULT_DATABASE : rec.prefix.replaceAll('-', '_');
+}
+
 /** Initializes the store; resolves to the Dolt database bd uses for it ('' when unknown). */
 export async function initStore(run: BdRun, rec: StoreRecord): Promise<string> {
   // Not `bd list`: in a rig below the city, bd would find the city's .beads and report success.

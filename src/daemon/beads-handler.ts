@@ -204,7 +204,7 @@ export function createBeadsHandler(): BeadsHandler {
 
     const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
     const { service, dolt } = await runtimeFor(ctx, signal);
-    const reads = config.beadsDirectReads && (READS.has(request.op) || request.op === 'create') ? await dolt.reads(service.storeDatabase(scope.workdir), signal) : undefined;
+    const reads = config.beadsDirectReads && (READS.has(request.op) || request.op === 'create') ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal) : undefined;
     const fast = await direct(ctx, reads, async (r): Promise<string | undefined> => {
       switch (request.op) {
         case 'get':

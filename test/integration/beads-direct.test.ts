@@ -4,7 +4,7 @@
 // collation and quoting, numeric metadata, parents — and then every read op is asked twice: the
 // default way (direct) and with GC_K8S_BEADS_DIRECT_READS=false (bd in the runner). The outputs
 // must be byte-identical. dep-list is compared the same way.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireBead as Bead } from '../../src/beads/wire.js';
 import { BeadsHarness } from './beads-helpers.js';
@@ -155,6 +155,19 @@ describe('direct reads answer what bd answers', () => {
     const strip = (b: Bead): object => ({ ...b, id: '', title: '', created_at: '' });
     expect(strip(direct)).toEqual(strip(viaBd));
     expect(direct.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it('a restarted daemon reads directly at once, the database derived as bd init names it (prefix rig-x → rig_x)', async () => {
+    const rigRoot = `${h.city}/rigs/hyphenated`;
+    mkdirSync(rigRoot, { recursive: true });
+    const rig = { GC_STORE_ROOT: rigRoot, GC_STORE_SCOPE: 'rig', GC_BEADS_PREFIX: 'rig-x' };
+    const made = JSON.parse(await ok(['create'], JSON.stringify({ title: 'in a hyphenated rig' }), rig)) as Bead;
+    expect((await h.script('gc-k8s', ['stop-daemon'])).code).toBe(0);
+    expect((await h.k(['delete', 'pod', 'gc-beads-runner', '--wait=true'])).code).toBe(0);
+    expect(JSON.parse(await ok(['get', made.id], '', rig))).toMatchObject({ title: 'in a hyphenated rig' });
+    expect(JSON.parse(await ok(['get', ids['bug'] ?? '']))).toMatchObject({ title: 'a bug' });
+    const runner = await h.k(['get', 'pod', 'gc-beads-runner', '-o', 'name']);
+    expect(runner.code === 0, 'a read brought the runner back').toBe(!reachable);
   });
 
   it('and no read above quietly fell back to bd', () => {

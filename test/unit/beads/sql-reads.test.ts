@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { toWire } from '../../../src/beads/bd-json.js';
 import type { SqlRow } from '../../../src/beads/dolt.js';
 import { ident, rfc3339, SqlReads, type Sql } from '../../../src/beads/sql-reads.js';
-import { databaseOf } from '../../../src/beads/store-init.js';
+import { databaseOf, initDatabase } from '../../../src/beads/store-init.js';
 import { GcK8sError } from '../../../src/errors.js';
 
 describe('helpers', () => {
@@ -19,6 +19,13 @@ describe('helpers', () => {
   it('ident quotes a database name', () => {
     expect(ident('gc')).toBe('`gc`');
     expect(ident('we`ird')).toBe('`we``ird`');
+  });
+
+  it('initDatabase names the database as bd init records it: --database, else the prefix with - made _', () => {
+    const rec = { workdir: '/w', prefix: 'my-rig-2', database: '', host: 'h', port: '3307', user: 'root', customTypes: [] };
+    expect(initDatabase(rec)).toBe('my_rig_2');
+    expect(initDatabase({ ...rec, database: 'custom' })).toBe('custom');
+    expect(initDatabase({ ...rec, prefix: '' })).toBe('beads');
   });
 
   it('databaseOf reads dolt_database, with bd default and unreadable cases', () => {
