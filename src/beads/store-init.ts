@@ -16,7 +16,9 @@ export function initArgs(rec: StoreRecord): string[] {
     `--server-port=${rec.port}`,
     `--server-user=${rec.user}`,
     `--prefix=${rec.prefix}`,
-    ...(rec.database === '' ? [] : [`--database=${rec.database}`]),
+    // Always named: bd v1.0.0 left to itself creates r_x_y for prefix "r-x.y" but records r_x.y,
+    // which it then cannot open.
+    `--database=${initDatabase(rec)}`,
     '--skip-hooks',
     '--skip-agents',
     '--non-interactive',
@@ -38,15 +40,14 @@ export function databaseOf(metadataJson: string): string {
 }
 
 /**
- * The database `bd init` records in metadata.json for a store it creates (bd v1.0.0
- * cmd/bd/init.go), which is the one bd then uses: --database when given, else the prefix with '-'
- * made '_', else "beads". (bd creates the database with '.' made '_' too but records the dotted
- * name, so a dotted prefix breaks bd itself.) The runner's .beads directories are always made by
- * our init, so this is what metadata.json says.
+ * The Dolt database of a store: the one gc named, else bd's own choice for the prefix ('-' and '.'
+ * made '_', as bd v1.0.0 names the database it creates), else "beads". Our init passes it to
+ * `bd init --database`, so metadata.json records exactly this and a restarted daemon can name it
+ * without asking the runner.
  */
 export function initDatabase(rec: StoreRecord): string {
   if (rec.database !== '') return rec.database;
-  return rec.prefix === '' ? DEFAULT_DATABASE : rec.prefix.replaceAll('-', '_');
+  return rec.prefix === '' ? DEFAULT_DATABASE : rec.prefix.replaceAll('-', '_').replaceAll('.', '_');
 }
 
 /** Initializes the store; resolves to the Dolt database bd uses for it ('' when unknown). */

@@ -157,10 +157,10 @@ describe('direct reads answer what bd answers', () => {
     expect(direct.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
-  it('a restarted daemon reads directly at once, the database derived as bd init names it (prefix rig-x → rig_x)', async () => {
+  it('a restarted daemon reads directly at once, the database derived as bd init names it (prefix rig-x.v2 → rig_x_v2)', async () => {
     const rigRoot = `${h.city}/rigs/hyphenated`;
     mkdirSync(rigRoot, { recursive: true });
-    const rig = { GC_STORE_ROOT: rigRoot, GC_STORE_SCOPE: 'rig', GC_BEADS_PREFIX: 'rig-x' };
+    const rig = { GC_STORE_ROOT: rigRoot, GC_STORE_SCOPE: 'rig', GC_BEADS_PREFIX: 'rig-x.v2' };
     const made = JSON.parse(await ok(['create'], JSON.stringify({ title: 'in a hyphenated rig' }), rig)) as Bead;
     expect((await h.script('gc-k8s', ['stop-daemon'])).code).toBe(0);
     expect((await h.k(['delete', 'pod', 'gc-beads-runner', '--wait=true'])).code).toBe(0);

@@ -51,7 +51,7 @@ describe('beads service', () => {
     await service.withStore(settings, city, signal(), (run) => run(['list']));
     expect(fake.lastManifest?.metadata.name).toBe(RUNNER_POD);
     expect(pod.calls().map((c) => c.slice(1, 3).join(' '))).toEqual(['init --server', 'config set', 'config set', 'list', 'list']);
-    expect(pod.calls()[0]).toEqual(['/workspace', 'init', '--server', '--server-host=dolt', '--server-port=3307', '--server-user=root', '--prefix=gc', '--skip-hooks', '--skip-agents', '--non-interactive', '--quiet']);
+    expect(pod.calls()[0]).toEqual(['/workspace', 'init', '--server', '--server-host=dolt', '--server-port=3307', '--server-user=root', '--prefix=gc', '--database=gc', '--skip-hooks', '--skip-agents', '--non-interactive', '--quiet']);
     expect(Object.values(cms.object(REGISTRY_CONFIGMAP)?.data ?? {}).map((v) => (JSON.parse(v) as StoreRecord).workdir)).toEqual(['/workspace']);
   });
 

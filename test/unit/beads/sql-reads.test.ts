@@ -21,9 +21,9 @@ describe('helpers', () => {
     expect(ident('we`ird')).toBe('`we``ird`');
   });
 
-  it('initDatabase names the database as bd init records it: --database, else the prefix with - made _', () => {
-    const rec = { workdir: '/w', prefix: 'my-rig-2', database: '', host: 'h', port: '3307', user: 'root', customTypes: [] };
-    expect(initDatabase(rec)).toBe('my_rig_2');
+  it('initDatabase: the database gc named, else the prefix with - and . made _, else beads', () => {
+    const rec = { workdir: '/w', prefix: 'my-rig.v2', database: '', host: 'h', port: '3307', user: 'root', customTypes: [] };
+    expect(initDatabase(rec)).toBe('my_rig_v2');
     expect(initDatabase({ ...rec, database: 'custom' })).toBe('custom');
     expect(initDatabase({ ...rec, prefix: '' })).toBe('beads');
   });
