@@ -4,6 +4,7 @@
 
 import { DoltAccess } from '../beads/dolt-access.js';
 import { BeadsService } from '../beads/service.js';
+import { readDirect, readRequest, readViaBd } from '../beads/reads.js';
 import * as sqlOps from '../beads/sql-ops.js';
 import type { SqlReads } from '../beads/sql-reads.js';
 import { doltCoordinates, doltPassword } from '../beads/dolt-coordinates.js';
@@ -21,7 +22,6 @@ import type { Handler, RequestContext } from './context.js';
 const STORE_OPS = new Set([
   'create', 'get', 'update', 'close', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'set-metadata', 'delete', 'dep-add', 'dep-remove', 'dep-list', 'config-set',
 ]);
-const READS = new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'list-by-status', 'dep-list']);
 const LIFECYCLE_OPS = new Set(['start', 'ensure-ready', 'init', 'health', 'recover', 'probe', 'stop', 'shutdown']);
 const RECOVER_TIMEOUT_MS = 115_000;
 const PROBE_TIMEOUT_MS = 8_000;
@@ -37,32 +37,7 @@ function arg(ctx: RequestContext, index: number, what: string): string {
   return v;
 }
 
-/** `--name=value` or `--name value` flags of `list`; other arguments are ignored (gc filters too). */
-function listFlags(args: readonly string[]): ops.ListQuery {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    const m = /^--(status|assignee|type|limit)(?:=(.*))?$/s.exec(a);
-    if (m === null) continue;
-    const value = m[2] ?? args[++i] ?? '';
-    out[m[1] ?? ''] = value;
-  }
-  const limit = out['limit'];
-  if (limit !== undefined && !/^\d+$/.test(limit)) throw new GcK8sError('BAD_REQUEST', `list: --limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
-  return {
-    ...(out['status'] ? { status: out['status'] } : {}),
-    ...(out['assignee'] ? { assignee: out['assignee'] } : {}),
-    ...(out['type'] ? { type: out['type'] } : {}),
-    ...(limit === undefined ? {} : { limit: Number(limit) }),
-  };
-}
-
 const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
-
-function limitArg(op: string, raw = '0'): number {
-  if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `${op}: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
 
 /**
  * Reads answered from Dolt directly when the daemon can reach it: undefined means "ask bd", as
@@ -183,69 +158,42 @@ export function createBeadsHandler(): BeadsHandler {
     const stdin = request.stdin ?? '';
     const create = request.op === 'create' ? parseCreateRequest(stdin) : undefined;
     const update = request.op === 'update' ? parseUpdateRequest(stdin) : undefined;
-    const id = ['get', 'update', 'close', 'set-metadata', 'delete', 'dep-list'].includes(request.op) ? arg(ctx, 0, 'bead id') : '';
-    const list = request.op === 'list' ? listFlags(request.args) : undefined;
-    // Required arguments of the other ops, checked now too (the switch below reads them again).
+    const id = ['update', 'close', 'set-metadata', 'delete'].includes(request.op) ? arg(ctx, 0, 'bead id') : '';
+    // Required arguments of the writes, checked now too (the switch below reads them again).
     const required: Partial<Record<string, [number, string][]>> = {
       'set-metadata': [[1, 'metadata key']],
-      children: [[0, 'parent id']],
-      'list-by-label': [[0, 'label']],
-      'list-by-status': [[0, 'status']],
       'dep-add': [[0, 'issue id'], [1, 'depends-on id']],
       'dep-remove': [[0, 'issue id'], [1, 'depends-on id']],
       'config-set': [[0, 'config key']],
     };
     for (const [index, what] of required[request.op] ?? []) arg(ctx, index, what);
-    const limit = request.op === 'list-by-label' || request.op === 'list-by-status' ? limitArg(request.op, request.args[1]) : 0;
-    const direction = request.args[1] ?? 'down';
-    if (request.op === 'dep-list' && direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${JSON.stringify(direction)}`);
+    const read = readRequest(request.op, request.args);
     const scope = storeScope(request.env);
     assertImage(config.pod, request.op);
 
     const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
     const { service, dolt } = await runtimeFor(ctx, signal);
-    const reads = config.beadsDirectReads && (READS.has(request.op) || request.op === 'create') ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal) : undefined;
-    const fast = await direct(ctx, reads, async (r): Promise<string | undefined> => {
-      switch (request.op) {
-        case 'get':
-          return json(await sqlOps.getBead(r, id));
-        case 'list':
-          return json(await sqlOps.listBeads(r, list ?? {}));
-        case 'list-by-status':
-          return json(await sqlOps.listBeads(r, { status: arg(ctx, 0, 'status'), limit }));
-        case 'ready': {
-          const ready = await sqlOps.readyBeads(r);
-          return ready === undefined ? undefined : json(ready);
-        }
-        case 'children':
-          return json(await sqlOps.childrenOf(r, arg(ctx, 0, 'parent id')));
-        case 'list-by-label':
-          return json(await sqlOps.byLabel(r, arg(ctx, 0, 'label'), limit));
-        case 'dep-list': {
-          const deps = await sqlOps.depList(r, id, direction === 'up' ? 'up' : 'down');
-          return deps === undefined ? undefined : json(deps);
-        }
+    const reads = config.beadsDirectReads && (read !== undefined || request.op === 'create') ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal) : undefined;
+    if (read !== undefined) {
+      const answer = await direct(ctx, reads, (r) => readDirect(r, read));
+      if (answer !== undefined) {
+        ctx.out(json(answer));
+        return EXIT_OK;
       }
-      return undefined;
-    });
-    if (fast !== undefined) {
-      ctx.out(fast);
-      return EXIT_OK;
     }
     const call = {
       workdir: scope.workdir,
-      idempotent: READS.has(request.op),
+      idempotent: read !== undefined,
       ...(scope.prefix === '' ? {} : { fallback: record(ctx, scope.workdir, scope.prefix, '') }),
     };
     const out = await service.withStore(config.pod, call, signal, async (run) => {
+      if (read !== undefined) return json(await readViaBd(run, read));
       switch (request.op) {
         case 'create': {
           // The created bead is read back from Dolt when the daemon can, else by bd show.
           const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reads, (r) => sqlOps.getBead(r, newId))) ?? ops.getBead(run, newId);
           return json(await ops.createBead(run, create ?? parseCreateRequest(stdin), show));
         }
-        case 'get':
-          return json(await ops.getBead(run, id));
         case 'update':
           await ops.updateBead(run, id, update ?? parseUpdateRequest(stdin));
           return '';
@@ -258,17 +206,6 @@ export function createBeadsHandler(): BeadsHandler {
         case 'set-metadata':
           await ops.setMetadata(run, id, arg(ctx, 1, 'metadata key'), stdin);
           return '';
-        case 'list':
-          return json(await ops.listBeads(run, list ?? {}));
-        case 'ready':
-          return json(await ops.readyBeads(run));
-        case 'children':
-          return json(await ops.childrenOf(run, arg(ctx, 0, 'parent id')));
-        case 'list-by-label':
-          return json(await ops.byLabel(run, arg(ctx, 0, 'label'), limit));
-        case 'list-by-status':
-          // Newer gc asks for this directly instead of filtering a full list.
-          return json(await ops.listBeads(run, { status: arg(ctx, 0, 'status'), limit }));
         case 'config-set':
           await ops.configSet(run, arg(ctx, 0, 'config key'), request.args[1] ?? '');
           return '';
@@ -278,8 +215,6 @@ export function createBeadsHandler(): BeadsHandler {
         case 'dep-remove':
           await ops.depRemove(run, arg(ctx, 0, 'issue id'), arg(ctx, 1, 'depends-on id'));
           return '';
-        case 'dep-list':
-          return json(await ops.depList(run, id, direction === 'up' ? 'up' : 'down'));
       }
       return '';
     });
