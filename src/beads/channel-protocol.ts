@@ -10,8 +10,6 @@ import { GcK8sError } from '../errors.js';
 export const HAS_STORE = '--gc-has-store';
 /** Not a bd argument: forgets this directory's .beads (the data stays in Dolt) so init can redo it. */
 export const RESET_STORE = '--gc-reset-store';
-/** Not a bd argument: prints the store's .beads/metadata.json (which Dolt database bd uses). */
-export const STORE_CONFIG = '--gc-store-config';
 
 /**
  * $1 is the store's working directory. Temp files hold one call's output so its length is known
@@ -29,8 +27,6 @@ while IFS= read -r -d '' n; do
     : >"$o"; : >"$e"; c=0; [ -f .beads/metadata.json ] || c=1
   elif [ "\${1-}" = --gc-reset-store ]; then
     : >"$o"; rm -rf -- .beads 2>"$e"; c=$?
-  elif [ "\${1-}" = --gc-store-config ]; then
-    cat -- .beads/metadata.json >"$o" 2>"$e"; c=$?
   else
     bd "$@" >"$o" 2>"$e" </dev/null
     c=$?

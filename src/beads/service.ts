@@ -57,10 +57,8 @@ export class BeadsService {
   private readonly channels = new Map<string, BdChannel>();
   /** `${runnerUid}\0${workdir}` → the init of that store on that runner */
   private readonly inits = new Map<string, Promise<void>>();
-  /** workdir → the Dolt database bd uses for it (from .beads/metadata.json, learned at init) */
-  private readonly databases = new Map<string, StoreDatabase>();
-  /** workdir → database derived from the registry before any init here (see storeDatabase) */
-  private readonly derived = new Map<string, StoreDatabase>();
+  /** workdir → its record and database, read from the registry once (see storeDatabase) */
+  private readonly stores = new Map<string, StoreDatabase>();
   private runnerUid: string | undefined;
   private readonly reaper: NodeJS.Timeout;
   private reinitRunning = 0;
@@ -79,25 +77,23 @@ export class BeadsService {
   }
 
   /**
-   * The store's record and Dolt database: as an init on this daemon read it from metadata.json,
-   * else (a restarted daemon) as `bd init` derives it for a registered store. The data lives in
-   * Dolt, so this holds while the runner is gone.
+   * The store's record and Dolt database, named from the registry as our init names it for bd
+   * (initDatabase). The data lives in Dolt, so this holds while the runner is gone and right
+   * after a daemon restart.
    */
   async storeDatabase(workdir: string, signal: AbortSignal): Promise<StoreDatabase | undefined> {
-    const learned = this.databases.get(workdir);
-    if (learned !== undefined) return learned;
-    let derived = this.derived.get(workdir);
-    if (derived === undefined) {
+    let store = this.stores.get(workdir);
+    if (store === undefined) {
       // The registry unreadable: no direct route now; the bd path reports the outage itself.
       const record = await this.registry.get(workdir, signal).catch((err: unknown) => {
         this.log.warn({ workdir, err: (err as Error).message }, 'reading the store registry failed; reads go through bd');
         return undefined;
       });
       if (record === undefined) return undefined;
-      derived = { record, database: initDatabase(record) };
-      this.derived.set(workdir, derived);
+      store = { record, database: initDatabase(record) };
+      this.stores.set(workdir, store);
     }
-    return derived;
+    return store;
   }
 
   /** Number of open channels (each holds an exec). */
@@ -138,7 +134,7 @@ export class BeadsService {
 
   /** Registers a store and initializes it now (the `init` op). */
   async init(settings: PodSettings, record: StoreRecord, signal: AbortSignal): Promise<void> {
-    this.derived.delete(record.workdir);
+    this.stores.delete(record.workdir);
     const previous = await this.registry.get(record.workdir, signal);
     await this.registry.put(record, signal);
     await this.locks.run(record.workdir, async () => {
@@ -287,16 +283,11 @@ export class BeadsService {
     const key = `${pod.uid}\0${record.workdir}`;
     let p = this.inits.get(key);
     if (p === undefined) {
-      const learn = (database: string): void => {
-        this.derived.delete(record.workdir);
-        if (database === '') this.databases.delete(record.workdir);
-        else this.databases.set(record.workdir, { record, database });
-      };
       if (transient) {
-        p = this.transient(record.workdir, (ch) => initStore((argv) => ch.run(argv, signal), record)).then(learn);
+        p = this.transient(record.workdir, (ch) => initStore((argv) => ch.run(argv, signal), record));
       } else {
         const ch = this.channel(pod, record.workdir);
-        p = initStore((argv) => ch.run(argv, signal), record).then(learn);
+        p = initStore((argv) => ch.run(argv, signal), record);
       }
       this.inits.set(key, p);
       p.catch(() => {

@@ -1,10 +1,10 @@
 // Bringing one store's .beads directory up in the runner, idempotently: if the directory has its
 // own .beads, only the config is refreshed; otherwise `bd init --server` points it at Dolt
 // (which keeps the data — a re-init after the runner was recreated finds the database as it was).
-// Its metadata.json then says which Dolt database bd uses, so the daemon can read it directly.
+// The database is always named (initDatabase), so the daemon knows it from the record alone.
 
 import { GcK8sError } from '../errors.js';
-import { HAS_STORE, STORE_CONFIG } from './channel-protocol.js';
+import { HAS_STORE } from './channel-protocol.js';
 import { bdError, type BdRun } from './ops.js';
 import type { StoreRecord } from './registry.js';
 
@@ -26,18 +26,8 @@ export function initArgs(rec: StoreRecord): string[] {
   ];
 }
 
-/** bd's default when metadata.json names no database (configfile.DefaultDoltDatabase). */
+/** bd's default database name (configfile.DefaultDoltDatabase). */
 const DEFAULT_DATABASE = 'beads';
-
-/** The Dolt database bd uses for this store, from its .beads/metadata.json; '' when unreadable. */
-export function databaseOf(metadataJson: string): string {
-  try {
-    const v = JSON.parse(metadataJson) as { dolt_database?: unknown };
-    return typeof v.dolt_database === 'string' && v.dolt_database !== '' ? v.dolt_database : DEFAULT_DATABASE;
-  } catch {
-    return '';
-  }
-}
 
 /**
  * The Dolt database of a store: the one gc named, else bd's own choice for the prefix ('-' and '.'
@@ -50,8 +40,8 @@ export function initDatabase(rec: StoreRecord): string {
   return rec.prefix === '' ? DEFAULT_DATABASE : rec.prefix.replaceAll('-', '_').replaceAll('.', '_');
 }
 
-/** Initializes the store; resolves to the Dolt database bd uses for it ('' when unknown). */
-export async function initStore(run: BdRun, rec: StoreRecord): Promise<string> {
+
+export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
   // Not `bd list`: in a rig below the city, bd would find the city's .beads and report success.
   const probe = await run([HAS_STORE]);
   if (probe.exitCode !== 0) {
@@ -64,6 +54,4 @@ export async function initStore(run: BdRun, rec: StoreRecord): Promise<string> {
     const r = await run(['config', 'set', key, value]);
     if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${rec.workdir}: bd config set ${key}: ${bdError(r)}`);
   }
-  const config = await run([STORE_CONFIG]);
-  return config.exitCode === 0 ? databaseOf(config.stdout) : '';
 }

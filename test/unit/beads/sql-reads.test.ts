@@ -1,11 +1,11 @@
 // Rows from Dolt → bd's --json shape: timestamps as bd prints them, identifiers quoted, labels and
 // parents attached, metadata kept as its JSON text, a store without wisps tables, and the Dolt
-// database named by a store's metadata.json.
+// database named as our init names it for bd.
 import { describe, expect, it } from 'vitest';
 import { toWire } from '../../../src/beads/bd-json.js';
 import type { SqlRow } from '../../../src/beads/dolt.js';
 import { ident, rfc3339, SqlReads, type Sql } from '../../../src/beads/sql-reads.js';
-import { databaseOf, initDatabase } from '../../../src/beads/store-init.js';
+import { initDatabase } from '../../../src/beads/store-init.js';
 import { GcK8sError } from '../../../src/errors.js';
 
 describe('helpers', () => {
@@ -28,11 +28,6 @@ describe('helpers', () => {
     expect(initDatabase({ ...rec, prefix: '' })).toBe('beads');
   });
 
-  it('databaseOf reads dolt_database, with bd default and unreadable cases', () => {
-    expect(databaseOf('{"backend":"dolt","dolt_database":"gc_rig"}')).toBe('gc_rig');
-    expect(databaseOf('{"backend":"dolt"}')).toBe('beads');
-    expect(databaseOf('not json')).toBe('');
-  });
 });
 
 /** A scripted server: answers by table, and records every query. */
