@@ -5,6 +5,7 @@
 import { GcK8sError } from '../errors.js';
 import type { BdReply } from './channel-protocol.js';
 import * as args from './bd-args.js';
+import type { BeadReader } from './reads.js';
 import { byCreation, issuesOf, parseBdJson, toOrdered, toWire, toWireDeps, type OrderedBead } from './bd-json.js';
 import { isEmptyUpdate, type CreateRequest, type UpdateRequest, type WireBead, type WireDep } from './wire.js';
 
@@ -181,4 +182,16 @@ export async function depList(run: BdRun, id: string, direction: 'down' | 'up'):
 /** upstream gc-beads-k8s's `config-set <key> <value>`: a bd config setting of the store. */
 export async function configSet(run: BdRun, key: string, value: string): Promise<void> {
   await ok(run, 'config set', ['config', 'set', '--', key, value]);
+}
+
+/** The read ops through bd, as a BeadReader (reads.ts). */
+export function bdReader(run: BdRun): BeadReader {
+  return {
+    get: (id) => getBead(run, id),
+    list: (q) => listBeads(run, q),
+    ready: () => readyBeads(run),
+    children: (parentId) => childrenOf(run, parentId),
+    byLabel: (label, limit) => byLabel(run, label, limit),
+    depList: (id, direction) => depList(run, id, direction),
+  };
 }

@@ -1,12 +1,10 @@
-// The read ops of the exec beads protocol as one request type, answered either from Dolt directly
-// (sql-ops.ts) or through bd (ops.ts): the handler parses a read once and both paths serve it,
-// so the two can only differ in where the rows come from.
+// The read ops of the exec beads protocol as one request type and one reader interface, served
+// from Dolt directly (sql-ops.ts) or through bd (ops.ts): the handler parses a read once and
+// both sources answer it, so the two can only differ in where the rows come from.
 
 import { GcK8sError } from '../errors.js';
-import type { BdRun, ListQuery } from './ops.js';
-import * as ops from './ops.js';
-import * as sqlOps from './sql-ops.js';
-import type { SqlReads } from './sql-reads.js';
+import type { ListQuery } from './ops.js';
+import type { WireBead, WireDep } from './wire.js';
 
 export type ReadRequest =
   | { readonly op: 'get'; readonly id: string }
@@ -72,37 +70,30 @@ export function readRequest(op: string, args: readonly string[]): ReadRequest | 
   return undefined;
 }
 
-export function readViaBd(run: BdRun, req: ReadRequest): Promise<unknown> {
-  switch (req.op) {
-    case 'get':
-      return ops.getBead(run, req.id);
-    case 'list':
-      return ops.listBeads(run, req.query);
-    case 'ready':
-      return ops.readyBeads(run);
-    case 'children':
-      return ops.childrenOf(run, req.parentId);
-    case 'list-by-label':
-      return ops.byLabel(run, req.label, req.limit);
-    case 'dep-list':
-      return ops.depList(run, req.id, req.direction);
-  }
+/** One source of answers to the read ops; a method resolving to undefined means "ask bd". */
+export interface BeadReader {
+  get(id: string): Promise<WireBead>;
+  list(q: ListQuery): Promise<WireBead[]>;
+  ready(): Promise<WireBead[] | undefined>;
+  children(parentId: string): Promise<WireBead[]>;
+  byLabel(label: string, limit: number): Promise<WireBead[]>;
+  depList(id: string, direction: 'down' | 'up'): Promise<WireDep[] | undefined>;
 }
 
-/** undefined: this read needs bd (a waits-for gate, an id that is no bead here). */
-export function readDirect(reads: SqlReads, req: ReadRequest): Promise<unknown> {
+/** Serves a read from `reader`: bd's (ops.bdReader) or Dolt's (sql-ops.DirectReader). */
+export function answer(reader: BeadReader, req: ReadRequest): Promise<unknown> {
   switch (req.op) {
     case 'get':
-      return sqlOps.getBead(reads, req.id);
+      return reader.get(req.id);
     case 'list':
-      return sqlOps.listBeads(reads, req.query);
+      return reader.list(req.query);
     case 'ready':
-      return sqlOps.readyBeads(reads);
+      return reader.ready();
     case 'children':
-      return sqlOps.childrenOf(reads, req.parentId);
+      return reader.children(req.parentId);
     case 'list-by-label':
-      return sqlOps.byLabel(reads, req.label, req.limit);
+      return reader.byLabel(req.label, req.limit);
     case 'dep-list':
-      return sqlOps.depList(reads, req.id, req.direction);
+      return reader.depList(req.id, req.direction);
   }
 }

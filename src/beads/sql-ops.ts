@@ -3,6 +3,7 @@
 
 import { toWire } from './bd-json.js';
 import { finishByLabel, finishChildren, finishList, finishReady, inCreationOrder, notFound, type ListQuery } from './ops.js';
+import type { BeadReader } from './reads.js';
 import type { SqlReads } from './sql-reads.js';
 import type { WireBead, WireDep } from './wire.js';
 
@@ -20,36 +21,41 @@ export function normalizeIssueType(type: string): string {
   return TYPE_ALIASES[type.toLowerCase()] ?? type;
 }
 
-export async function getBead(reads: SqlReads, id: string): Promise<WireBead> {
-  const issue = await reads.get(id);
-  if (issue === undefined) throw notFound(id);
-  return toWire(issue);
-}
+/** The read ops from Dolt directly; undefined where only bd can answer. */
+export class DirectReader implements BeadReader {
+  constructor(private readonly reads: SqlReads) {}
 
-export async function listBeads(reads: SqlReads, q: ListQuery): Promise<WireBead[]> {
-  const issues = await reads.list({
-    ...(q.assignee === undefined ? {} : { assignee: q.assignee }),
-    ...(q.type === undefined ? {} : { type: normalizeIssueType(q.type) }),
-  });
-  return finishList(inCreationOrder(issues), q);
-}
+  async get(id: string): Promise<WireBead> {
+    const issue = await this.reads.get(id);
+    if (issue === undefined) throw notFound(id);
+    return toWire(issue);
+  }
 
-/** undefined: the store needs bd to decide (see ready-set.ts). */
-export async function readyBeads(reads: SqlReads): Promise<WireBead[] | undefined> {
-  const issues = await reads.ready();
-  return issues === undefined ? undefined : finishReady(inCreationOrder(issues));
-}
+  async list(q: ListQuery): Promise<WireBead[]> {
+    const issues = await this.reads.list({
+      ...(q.assignee === undefined ? {} : { assignee: q.assignee }),
+      ...(q.type === undefined ? {} : { type: normalizeIssueType(q.type) }),
+    });
+    return finishList(inCreationOrder(issues), q);
+  }
 
-export async function childrenOf(reads: SqlReads, parentId: string): Promise<WireBead[]> {
-  return finishChildren(inCreationOrder(await reads.list({ parent: parentId })), parentId);
-}
+  /** undefined: the store needs bd to decide (see ready-set.ts). */
+  async ready(): Promise<WireBead[] | undefined> {
+    const issues = await this.reads.ready();
+    return issues === undefined ? undefined : finishReady(inCreationOrder(issues));
+  }
 
-export async function byLabel(reads: SqlReads, label: string, limit: number): Promise<WireBead[]> {
-  return finishByLabel(inCreationOrder(await reads.list({ label })), label, limit);
-}
+  async children(parentId: string): Promise<WireBead[]> {
+    return finishChildren(inCreationOrder(await this.reads.list({ parent: parentId })), parentId);
+  }
 
-/** undefined: `id` is no bead of this store, so bd decides (it also resolves partial ids). */
-export async function depList(reads: SqlReads, id: string, direction: 'down' | 'up'): Promise<WireDep[] | undefined> {
-  const deps = await reads.deps(id, direction);
-  return deps?.map((d) => (direction === 'down' ? { issue_id: id, depends_on_id: d.other, type: d.type } : { issue_id: d.other, depends_on_id: id, type: d.type }));
+  async byLabel(label: string, limit: number): Promise<WireBead[]> {
+    return finishByLabel(inCreationOrder(await this.reads.list({ label })), label, limit);
+  }
+
+  /** undefined: `id` is no bead of this store, so bd decides (it also resolves partial ids). */
+  async depList(id: string, direction: 'down' | 'up'): Promise<WireDep[] | undefined> {
+    const deps = await this.reads.deps(id, direction);
+    return deps?.map((d) => (direction === 'down' ? { issue_id: id, depends_on_id: d.other, type: d.type } : { issue_id: d.other, depends_on_id: id, type: d.type }));
+  }
 }

@@ -4,8 +4,8 @@
 
 import { DoltAccess } from '../beads/dolt-access.js';
 import { BeadsService } from '../beads/service.js';
-import { readDirect, readRequest, readViaBd } from '../beads/reads.js';
-import * as sqlOps from '../beads/sql-ops.js';
+import { answer, readRequest } from '../beads/reads.js';
+import { DirectReader } from '../beads/sql-ops.js';
 import type { SqlReads } from '../beads/sql-reads.js';
 import { doltCoordinates, doltPassword } from '../beads/dolt-coordinates.js';
 import { assertImage, checkHealth } from '../beads/lifecycle.js';
@@ -175,9 +175,9 @@ export function createBeadsHandler(): BeadsHandler {
     const { service, dolt } = await runtimeFor(ctx, signal);
     const reads = config.beadsDirectReads && (read !== undefined || request.op === 'create') ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal) : undefined;
     if (read !== undefined) {
-      const answer = await direct(ctx, reads, (r) => readDirect(r, read));
-      if (answer !== undefined) {
-        ctx.out(json(answer));
+      const fast = await direct(ctx, reads, (r) => answer(new DirectReader(r), read));
+      if (fast !== undefined) {
+        ctx.out(json(fast));
         return EXIT_OK;
       }
     }
@@ -187,11 +187,11 @@ export function createBeadsHandler(): BeadsHandler {
       ...(scope.prefix === '' ? {} : { fallback: record(ctx, scope.workdir, scope.prefix, '') }),
     };
     const out = await service.withStore(config.pod, call, signal, async (run) => {
-      if (read !== undefined) return json(await readViaBd(run, read));
+      if (read !== undefined) return json(await answer(ops.bdReader(run), read));
       switch (request.op) {
         case 'create': {
           // The created bead is read back from Dolt when the daemon can, else by bd show.
-          const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reads, (r) => sqlOps.getBead(r, newId))) ?? ops.getBead(run, newId);
+          const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reads, (r) => new DirectReader(r).get(newId))) ?? ops.getBead(run, newId);
           return json(await ops.createBead(run, create ?? parseCreateRequest(stdin), show));
         }
         case 'update':
