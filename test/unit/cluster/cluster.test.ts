@@ -126,18 +126,21 @@ describe('cli', () => {
     expect(await runClusterCommand(['image', 'nope'], io)).toBe(2);
   });
 
-  it('status of a worktree without a cluster says so and exits 1', async () => {
-    const wt = join(tmp, 'empty-wt');
+  /** The IO of a cluster command run in a fresh worktree that has no cluster. */
+  function worktreeIo(name: string) {
+    const wt = join(tmp, name);
     mkdirSync(join(wt, '.git'), { recursive: true });
-    const io = { stdout: sink(), stderr: sink(), env: {}, cwd: wt, signal: new AbortController().signal };
+    return { stdout: sink(), stderr: sink(), env: {}, cwd: wt, signal: new AbortController().signal };
+  }
+
+  it('status of a worktree without a cluster says so and exits 1', async () => {
+    const io = worktreeIo('empty-wt');
     expect(await runClusterCommand(['status'], io)).toBe(1);
     expect(io.stdout.text()).toContain('not running');
   });
 
   it('restart names the component it needs, and refuses without a running local cluster', async () => {
-    const wt = join(tmp, 'restart-wt');
-    mkdirSync(join(wt, '.git'), { recursive: true });
-    const io = { stdout: sink(), stderr: sink(), env: {}, cwd: wt, signal: new AbortController().signal };
+    const io = worktreeIo('restart-wt');
     expect(await runClusterCommand(['restart'], io)).toBe(2);
     expect(io.stderr.text()).toContain('which component?');
     expect(await runClusterCommand(['restart', 'kube-nope'], io)).toBe(1);
