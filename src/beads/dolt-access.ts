@@ -8,6 +8,7 @@
 import type { ServiceAddress } from '../core/k8s-types.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { Backoff } from '../util/backoff.js';
 import { doltPool, type DoltSql } from './dolt.js';
 import type { StoreDatabase } from './service.js';
 import { SqlReads, type Sql } from './sql-reads.js';
@@ -47,7 +48,7 @@ interface Route {
 
 export class DoltAccess {
   private readonly routes = new Map<string, Promise<Route>>();
-  private readonly down = new Map<string, { until: number; backoff: number }>();
+  private readonly down = new Map<string, { until: number; backoff: Backoff }>();
   private readonly pool: typeof doltPool;
 
   constructor(private readonly deps: DoltAccessDeps) {
@@ -134,9 +135,9 @@ export class DoltAccess {
   }
 
   private markDown(key: string, where: string, err: unknown): void {
-    const prev = this.down.get(key);
-    const backoff = prev === undefined ? BACKOFF_MIN_MS : Math.min(prev.backoff * 2, BACKOFF_MAX_MS);
-    this.down.set(key, { until: this.deps.now() + backoff, backoff });
-    this.deps.log.info({ dolt: where, err: (err as Error).message, retryInMs: backoff }, 'dolt not reachable from the daemon; reads go through bd in the runner');
+    const backoff = this.down.get(key)?.backoff ?? new Backoff({ initialMs: BACKOFF_MIN_MS, maxMs: BACKOFF_MAX_MS, jitter: false });
+    const retryInMs = backoff.next();
+    this.down.set(key, { until: this.deps.now() + retryInMs, backoff });
+    this.deps.log.info({ dolt: where, err: (err as Error).message, retryInMs }, 'dolt not reachable from the daemon; reads go through bd in the runner');
   }
 }

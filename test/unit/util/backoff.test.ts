@@ -10,6 +10,11 @@ describe('Backoff', () => {
     expect([high.next(), high.next(), high.next(), high.next(), high.next()]).toEqual([100, 200, 400, 800, 1000]);
   });
 
+  it('without jitter, the full doubling delay up to the cap', () => {
+    const plain = new Backoff({ initialMs: 100, maxMs: 300, jitter: false, random: () => 0 });
+    expect([plain.next(), plain.next(), plain.next(), plain.next()]).toEqual([100, 200, 300, 300]);
+  });
+
   it('reset starts over', () => {
     const b = new Backoff({ initialMs: 10, maxMs: 100, random: () => 0 });
     b.next();
