@@ -104,13 +104,10 @@ export class SqlReads {
         where.push(`id IN (SELECT issue_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND depends_on_id = ?)`);
         params.push(filter.parent);
       }
-      const rows = await this.rows(t, `SELECT ${COLUMNS} FROM ${this.db}.${t.main} WHERE ${where.join(' AND ')}`, params);
-      for (const issue of await this.hydrate(t, rows)) {
-        const id = text(issue['id']);
-        if (seen.has(id)) continue;
-        seen.add(id);
-        out.push(issue);
-      }
+      // an id in both tables (a wisp being promoted) is listed once, from issues, as bd does
+      const rows = (await this.rows(t, `SELECT ${COLUMNS} FROM ${this.db}.${t.main} WHERE ${where.join(' AND ')}`, params)).filter((r) => !seen.has(text(r['id'])));
+      for (const r of rows) seen.add(text(r['id']));
+      out.push(...(await this.hydrate(t, rows)));
     }
     return out;
   }
@@ -193,14 +190,17 @@ export class SqlReads {
     const parents = new Map<string, string>();
     for (let i = 0; i < ids.length; i += BATCH) {
       const batch = ids.slice(i, i + BATCH);
-      const ls = await this.sql(`SELECT issue_id, label FROM ${this.db}.${t.labels} WHERE issue_id IN (${marks(batch)}) ORDER BY issue_id, label`, batch);
+      // two connections of the pool: labels and parents in one round trip
+      const [ls, ps] = await Promise.all([
+        this.sql(`SELECT issue_id, label FROM ${this.db}.${t.labels} WHERE issue_id IN (${marks(batch)}) ORDER BY issue_id, label`, batch),
+        this.sql(`SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks(batch)})`, batch),
+      ]);
       for (const l of ls) {
         const id = text(l['issue_id']);
         const list = labels.get(id) ?? [];
         list.push(text(l['label']));
         labels.set(id, list);
       }
-      const ps = await this.sql(`SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks(batch)})`, batch);
       for (const p of ps) {
         const id = text(p['issue_id']);
         if (!parents.has(id)) parents.set(id, text(p['depends_on_id']));

@@ -6,7 +6,6 @@ import { DoltAccess } from '../beads/dolt-access.js';
 import { BeadsService } from '../beads/service.js';
 import { answer, readRequest } from '../beads/reads.js';
 import { DirectReader } from '../beads/sql-ops.js';
-import type { SqlReads } from '../beads/sql-reads.js';
 import { doltCoordinates, doltPassword } from '../beads/dolt-coordinates.js';
 import { assertImage, checkHealth } from '../beads/lifecycle.js';
 import * as ops from '../beads/ops.js';
@@ -43,10 +42,10 @@ const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
  * Reads answered from Dolt directly when the daemon can reach it: undefined means "ask bd", as
  * does any Dolt failure (logged), so the direct path can only make a read faster, never wrong.
  */
-async function direct<T>(ctx: RequestContext, reads: SqlReads | undefined, read: (reads: SqlReads) => Promise<T | undefined>): Promise<T | undefined> {
-  if (reads === undefined) return undefined;
+async function direct<T>(ctx: RequestContext, reader: DirectReader | undefined, read: (reader: DirectReader) => Promise<T | undefined>): Promise<T | undefined> {
+  if (reader === undefined) return undefined;
   try {
-    return await read(reads);
+    return await read(reader);
   } catch (err) {
     if (!hasCode(err, 'DOLT_UNREACHABLE', 'DOLT_QUERY')) throw err;
     ctx.log.warn({ op: ctx.request.op, err: (err as Error).message }, 'direct Dolt read failed; asking bd');
@@ -174,8 +173,9 @@ export function createBeadsHandler(): BeadsHandler {
     const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
     const { service, dolt } = await runtimeFor(ctx, signal);
     const reads = config.beadsDirectReads && (read !== undefined || request.op === 'create') ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal) : undefined;
+    const reader = reads === undefined ? undefined : new DirectReader(reads);
     if (read !== undefined) {
-      const fast = await direct(ctx, reads, (r) => answer(new DirectReader(r), read));
+      const fast = await direct(ctx, reader, (r) => answer(r, read));
       if (fast !== undefined) {
         ctx.out(json(fast));
         return EXIT_OK;
@@ -191,7 +191,7 @@ export function createBeadsHandler(): BeadsHandler {
       switch (request.op) {
         case 'create': {
           // The created bead is read back from Dolt when the daemon can, else by bd show.
-          const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reads, (r) => new DirectReader(r).get(newId))) ?? ops.getBead(run, newId);
+          const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reader, (r) => r.get(newId))) ?? ops.getBead(run, newId);
           return json(await ops.createBead(run, create ?? parseCreateRequest(stdin), show));
         }
         case 'update':
