@@ -360,22 +360,22 @@ function pruneArchives(dir: string, prefix: string, keep: number): void {
   }
 }
 
+/** Each image's builder, and the archive-name prefix of its older builds in the cache. */
+const BUILDERS: Readonly<Record<ImageName, { readonly prefix: string; readonly build: (ctx: BuildContext) => Promise<BuiltImage> }>> = {
+  pause: { prefix: 'pause', build: buildPause },
+  agent: { prefix: 'gc-agent', build: buildAgent },
+  dolt: { prefix: 'gc-dolt', build: buildDolt },
+  busybox: { prefix: 'gc-busybox', build: buildBusybox },
+  'gc-k8s': { prefix: 'gc-k8s', build: buildGcK8s },
+};
+
 /** Builds (or finds in the cache) the docker-archive of an image. */
 export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<BuiltImage> {
   const dir = join(cacheDir(env), 'images');
   mkdirSync(dir, { recursive: true });
-  const ctx = { env, reporter, signal };
+  const { prefix, build } = BUILDERS[name];
+  const built = await build({ env, reporter, signal });
   // older builds of the same image are dropped from the cache (containerd keeps what it imported)
-  const prefix = { pause: 'pause', agent: 'gc-agent', dolt: 'gc-dolt', busybox: 'gc-busybox', 'gc-k8s': 'gc-k8s' }[name];
-  const built = await (name === 'pause'
-    ? buildPause(ctx)
-    : name === 'agent'
-      ? buildAgent(ctx)
-      : name === 'dolt'
-        ? buildDolt(ctx)
-        : name === 'gc-k8s'
-          ? buildGcK8s(ctx)
-          : buildBusybox(ctx));
   pruneArchives(dir, prefix, 3);
   return built;
 }
