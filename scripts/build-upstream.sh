@@ -2,6 +2,8 @@
 # Builds the upstream Go programs gc-k8s needs (Kubernetes, etcd, CoreDNS, gc, bd, Dolt) from their
 # published Go modules, through one wrapper module per component, into a cache keyed by version.
 # Nothing here is committed upstream source: wrappers live under $GC_K8S_CACHE, not in the repo.
+# One component is ours: bd-serve (image/agent/bd-serve, on beads' public Go API), keyed by the
+# hash of its source.
 #
 # usage: scripts/build-upstream.sh [--dirs] [component...]   (default: all)
 # prints the bin dir of each component; progress goes to stderr; each build logs to <cache>/logs.
@@ -18,6 +20,9 @@ BD_VERSION=${BD_VERSION:-v1.0.0}
 # pins) is v0.40.5-0.20260410231933-91938a776b02, but the module proxy reachable here refuses it; the
 # default is the commit beads v1.0.0 requires (dolt 1.84.0), which the proxy serves. DOLT_VERSION overrides.
 DOLT_VERSION=${DOLT_VERSION:-v0.40.5-0.20260326074512-005921bdd8ca}
+
+# our own bd channel server; Dockerfile.agent copies it beside this script
+BD_SERVE_SRC=${BD_SERVE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/image/agent/bd-serve}
 
 CACHE=${GC_K8S_CACHE:-$HOME/.cache/gc-k8s}
 GOV=$(go env GOVERSION)
@@ -147,6 +152,19 @@ build_gc() { go_install gc "$GC_VERSION" 0 "" "github.com/gastownhall/gascity/cm
 build_bd() { go_install bd "$BD_VERSION" 0 "" "github.com/steveyegge/beads/cmd/bd@$BD_VERSION"; }
 build_dolt() { go_install dolt "$DOLT_VERSION" 1 gms_pure_go,timetzdata "github.com/dolthub/dolt/go/cmd/dolt@$DOLT_VERSION"; }
 
+# bd-serve: built from the repo's source against beads $BD_VERSION (its go.mod pins it).
+bd_serve_key() { (cd "$BD_SERVE_SRC" && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-12; }
+build_bd-serve() {
+  local out
+  out=$(dir_of bd-serve)
+  if is_built "$out"; then echo "$out"; return; fi
+  mkdir -p "$out"
+  (cd "$BD_SERVE_SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/gc-bd-serve" .) >&2 || return 1
+  [ -x "$out/gc-bd-serve" ] || { echo "bd-serve build produced no binary" >&2; return 1; }
+  touch "$out/.complete"
+  echo "$out"
+}
+
 build_to() { "build_$1" > "$2" || return 1; }
 
 dirs_only=0
@@ -159,14 +177,15 @@ dir_of() {
     gc) echo "$CACHE/gc-$GC_VERSION-$GOV/bin" ;;
     bd) echo "$CACHE/bd-$BD_VERSION-$GOV/bin" ;;
     dolt) echo "$CACHE/dolt-$DOLT_VERSION-$GOV/bin" ;;
+    bd-serve) echo "$CACHE/bd-serve-$(bd_serve_key)-$GOV/bin" ;;
   esac
 }
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns gc bd dolt)
+[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns gc bd bd-serve dolt)
 for c in "${components[@]}"; do
   case $c in
-    k8s|etcd|coredns|gc|bd|dolt) ;;
-    *) say "unknown component '$c' (known: k8s etcd coredns gc bd dolt)"; exit 2 ;;
+    k8s|etcd|coredns|gc|bd|bd-serve|dolt) ;;
+    *) say "unknown component '$c' (known: k8s etcd coredns gc bd bd-serve dolt)"; exit 2 ;;
   esac
   if [ $dirs_only = 1 ]; then dir_of "$c"; continue; fi
   if is_built "$(dir_of "$c")"; then dir_of "$c"; continue; fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: unit tests, then integration tests against a real Kubernetes cluster — the one in
-// KUBECONFIG when given, otherwise this worktree's local cluster (brought up, images imported).
+// `npm test`: unit tests (vitest, and `go test` of gc-bd-serve, our one Go program), then
+// integration tests against a real Kubernetes cluster — the one in KUBECONFIG when given,
+// otherwise this worktree's local cluster (brought up, images imported).
 // Ends with one closing line "tests: N passed, M failed" and fails when no test ran.
 
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ const root = new URL('..', import.meta.url).pathname;
 const results = mkdtempSync(join(tmpdir(), 'gck8s-test-'));
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
+const goOnly = args.includes('--go');
 
 function vitest(project, extraEnv) {
   const out = join(results, `${project}.json`);
@@ -29,6 +31,44 @@ function vitest(project, extraEnv) {
       } catch {
         counts.failed = 1; // no report: the run itself broke
       }
+      resolve({ code: code ?? 1, ...counts });
+    });
+  });
+}
+
+/** `go test -json` of image/agent/bd-serve, with build-upstream.sh's module and build caches. */
+function goTests() {
+  const cache = process.env.GC_K8S_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'gc-k8s');
+  const env = { ...process.env, GOWORK: 'off', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOMODCACHE: join(cache, 'go', 'mod'), GOCACHE: join(cache, 'go', 'build') };
+  return new Promise((resolve) => {
+    const counts = { passed: 0, failed: 0, skipped: 0 };
+    let buffered = '';
+    const child = spawn('go', ['test', '-json', '-count=1', './...'], { cwd: join(root, 'image/agent/bd-serve'), env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk) => {
+      const lines = (buffered + chunk.toString('utf8')).split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        let e;
+        try {
+          e = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        if (e.Action === 'output' && e.Test === undefined && /^(FAIL|ok|---)/.test(e.Output ?? '')) process.stdout.write(`go: ${e.Output}`);
+        if (e.Test === undefined) continue;
+        if (e.Action === 'pass') counts.passed++;
+        else if (e.Action === 'fail') {
+          counts.failed++;
+          console.error(`go: FAIL ${e.Test}`);
+        } else if (e.Action === 'skip') counts.skipped++;
+      }
+    });
+    child.on('error', (err) => {
+      console.error(`test: cannot run go test for gc-bd-serve: ${err.message}`);
+      resolve({ code: 1, passed: 0, failed: 1, skipped: 0 });
+    });
+    child.on('exit', (code) => {
+      if (code !== 0 && counts.failed === 0) counts.failed = 1; // a build failure reports no test
       resolve({ code: code ?? 1, ...counts });
     });
   });
@@ -55,8 +95,9 @@ const add = (r) => {
   if (r.code !== 0) exit = 1;
 };
 
-add(await vitest('unit', {}));
-if (!unitOnly) {
+if (!goOnly) add(await vitest('unit', {}));
+add(await goTests());
+if (!unitOnly && !goOnly) {
   try {
     add(await vitest('integration', await clusterEnv()));
   } catch (err) {

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/steveyegge/beads"
+)
+
+// committer is the Dolt commit bd create makes after labels and the parent link.
+type committer interface {
+	Commit(ctx context.Context, message string) error
+}
+
+// create is bd v1.0.0's `bd create` (cmd/bd/create.go) for the flags gc-k8s sends: the same
+// storage calls in the same order, the same defaults and identity, the same commit, the same
+// JSON. done=false (nothing written) sends the request to bd, for bd's own answer or error.
+func (s *server) create(ctx context.Context, st beads.Storage, req createReq) (reply, bool) {
+	priority, ok := simplePriority(req.priority)
+	if !ok || req.title == "" || (req.parent != "" && !req.noInheritLabels) {
+		return reply{}, false
+	}
+	if req.hasMetadata && !json.Valid([]byte(req.metadata)) {
+		return reply{}, false
+	}
+	id := ""
+	if req.parent != "" {
+		if _, err := st.GetIssue(ctx, req.parent); err != nil {
+			return reply{}, false
+		}
+		ids, ok := st.(childIDs)
+		if !ok || !s.prefixAllowed(ctx, st, req.parent) {
+			return reply{}, false
+		}
+		child, err := ids.GetNextChildID(ctx, req.parent)
+		if err != nil {
+			return failed(err), true
+		}
+		id = child
+	}
+	issue := &beads.Issue{
+		ID:          id,
+		Title:       req.title,
+		Description: req.description,
+		Status:      beads.StatusOpen,
+		Priority:    priority,
+		IssueType:   beads.IssueType(req.issueType).Normalize(),
+		Assignee:    req.assignee,
+		CreatedBy:   s.ident.actor,
+		Owner:       s.ident.owner,
+	}
+	if req.externalRef != "" {
+		ref := req.externalRef
+		issue.ExternalRef = &ref
+	}
+	if req.hasMetadata {
+		issue.Metadata = json.RawMessage(req.metadata)
+	}
+	if err := st.CreateIssue(ctx, issue, s.ident.actor); err != nil {
+		if id != "" {
+			return failed(err), true // a child number is taken; bd would fail the same way
+		}
+		return reply{}, false
+	}
+	var warnings bytes.Buffer
+	postCreateWrites := false
+	if req.parent != "" {
+		dep := &beads.Dependency{IssueID: issue.ID, DependsOnID: req.parent, Type: beads.DepParentChild}
+		if err := st.AddDependency(ctx, dep, s.ident.actor); err != nil {
+			fmt.Fprintf(&warnings, "Warning: failed to add parent-child dependency %s -> %s: %v\n", issue.ID, req.parent, err)
+		} else {
+			postCreateWrites = true
+		}
+	}
+	for _, label := range req.labels {
+		if err := st.AddLabel(ctx, issue.ID, label, s.ident.actor); err != nil {
+			fmt.Fprintf(&warnings, "Warning: failed to add label %s: %v\n", label, err)
+		} else {
+			postCreateWrites = true
+		}
+	}
+	if postCreateWrites {
+		if c, ok := st.(committer); ok {
+			if err := c.Commit(ctx, fmt.Sprintf("bd: create %s", issue.ID)); err != nil && !nothingToCommit(err) {
+				fmt.Fprintf(&warnings, "Warning: failed to commit: %v\n", err)
+			}
+		}
+	}
+	return jsonReply(issue, warnings.Bytes()), true
+}
+
+type childIDs interface {
+	GetNextChildID(ctx context.Context, parentID string) (string, error)
+}
+
+// prefixAllowed: bd create validates a --parent child id against the store's prefix
+// (validation.ValidateIDFormat and ValidateIDPrefixAllowed); a child id starts as its parent.
+func (s *server) prefixAllowed(ctx context.Context, st beads.Storage, parent string) bool {
+	if !strings.Contains(parent, "-") {
+		return false
+	}
+	dbPrefix, _ := st.GetConfig(ctx, "issue_prefix")
+	if dbPrefix == "" || strings.HasPrefix(parent, dbPrefix+"-") {
+		return true
+	}
+	allowed, _ := st.GetConfig(ctx, "allowed_prefixes")
+	for _, a := range strings.Split(allowed, ",") {
+		a = strings.TrimSuffix(strings.TrimSpace(a), "-")
+		if a != "" && strings.HasPrefix(parent, a+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+// simplePriority accepts the plain 0-4 gc-k8s sends; bd parses anything else.
+func simplePriority(v string) (int, bool) {
+	if len(v) == 1 && v[0] >= '0' && v[0] <= '4' {
+		return int(v[0] - '0'), true
+	}
+	return 0, false
+}
+
+func nothingToCommit(err error) bool {
+	return strings.Contains(strings.ToLower(err.Error()), "nothing to commit")
+}
+
+// jsonReply prints v as bd's outputJSON does (two-space indent, trailing newline).
+func jsonReply(v any, stderr []byte) reply {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return failed(fmt.Errorf("encoding JSON: %w", err))
+	}
+	return reply{stdout: out.Bytes(), stderr: stderr}
+}
+
+// failed is bd's FatalError under --json: {"error": msg} on stderr, exit 1.
+func failed(err error) reply {
+	data, _ := json.MarshalIndent(map[string]string{"error": err.Error()}, "", "  ")
+	return reply{code: 1, stderr: append(data, '\n')}
+}
