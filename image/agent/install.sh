@@ -2,7 +2,7 @@
 # Installs the gc-k8s agent image into the current root filesystem. The single source of truth for
 # the agent image: Dockerfile.agent runs it (RUN), and the local builder (src/cluster/images.ts) runs
 # it with chroot after debootstrap. Inputs in $GC_K8S_INSTALL_DIR (default /tmp/gc-k8s-install):
-#   packages.txt, gc-agent-start, bin/gc, bin/bd
+#   packages.txt, gc-agent-start, bin/gc, bin/bd, and optionally bin/gc-bd-serve
 # The agent runs as user gcagent with the FIXED uid/gid 1000 (pods may set runAsUser: 1000 and
 # fsGroup: 1000; workspace volumes must be writable by 1000).
 set -eu
@@ -22,6 +22,7 @@ fi
 
 install -m 0755 "$D/bin/gc" /usr/local/bin/gc
 install -m 0755 "$D/bin/bd" /usr/local/bin/bd
+if [ -f "$D/bin/gc-bd-serve" ]; then install -m 0755 "$D/bin/gc-bd-serve" /usr/local/bin/gc-bd-serve; fi
 install -m 0755 "$D/gc-agent-start" /usr/local/bin/gc-agent-start
 
 getent group gcagent >/dev/null || groupadd -g "$GCAGENT_GID" gcagent

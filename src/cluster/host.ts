@@ -102,7 +102,7 @@ export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter,
   return { containerdBin: m[1].trim() };
 }
 
-export type UpstreamComponent = 'k8s' | 'etcd' | 'coredns' | 'gc' | 'bd' | 'dolt';
+export type UpstreamComponent = 'k8s' | 'etcd' | 'coredns' | 'gc' | 'bd' | 'bd-serve' | 'dolt';
 
 /** Bin dirs of Go-built components, building the missing ones (minutes; progress to the reporter). */
 export async function ensureBinaries(

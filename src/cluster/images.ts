@@ -146,14 +146,18 @@ function packageList(): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
-/** gc and bd from scripts/build-upstream.sh; missing ones are reported, not fatal. */
-async function agentBinaries(ctx: BuildContext): Promise<{ bins: Record<string, string>; notes: string[] }> {
-  const bins: Record<string, string> = {};
+/** The agent image's programs from scripts/build-upstream.sh: component → file in its bin dir. */
+const AGENT_BINARIES = { gc: 'gc', bd: 'bd', 'bd-serve': 'gc-bd-serve' } as const;
+type AgentBinary = (typeof AGENT_BINARIES)[keyof typeof AGENT_BINARIES];
+
+/** gc, bd and gc-bd-serve; missing ones are reported, not fatal. */
+async function agentBinaries(ctx: BuildContext): Promise<{ bins: Partial<Record<AgentBinary, string>>; notes: string[] }> {
+  const bins: Partial<Record<AgentBinary, string>> = {};
   const notes: string[] = [];
-  for (const c of ['gc', 'bd'] as const) {
+  for (const [c, file] of Object.entries(AGENT_BINARIES) as [keyof typeof AGENT_BINARIES, AgentBinary][]) {
     try {
       const dirs = await ensureBinaries([c], ctx.env, ctx.reporter, ctx.signal);
-      bins[c] = join(dirs[c], c);
+      bins[file] = join(dirs[c], file);
     } catch (e) {
       const text = describeError(e);
       const why = /403|not available/.test(text)
@@ -208,7 +212,7 @@ async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
   const packages = packageList();
   const { bins, notes } = await agentBinaries(ctx);
   const inputs = ['install.sh', 'packages.txt', 'gc-agent-start'].map((f) => readFileSync(imageSrc('agent', f)));
-  const key = hashOf([...inputs, fileStamp(bins.gc ?? 'gc'), fileStamp(bins.bd ?? 'bd')]);
+  const key = hashOf([...inputs, ...Object.values(AGENT_BINARIES).map((b) => fileStamp(bins[b] ?? b))]);
   const ref = `docker.io/library/gc-agent:${key}`;
   const dir = join(cacheDir(ctx.env), 'images');
   const archive = join(dir, `gc-agent-${key}.tar`);
@@ -225,9 +229,11 @@ async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
     const inst = join(rootfs, 'tmp', 'gc-k8s-install');
     mkdirSync(join(inst, 'bin'), { recursive: true });
     for (const f of ['install.sh', 'packages.txt', 'gc-agent-start']) copyFileSync(imageSrc('agent', f), join(inst, f));
-    for (const b of ['gc', 'bd']) {
+    for (const b of Object.values(AGENT_BINARIES)) {
       const target = join(inst, 'bin', b);
       const src = bins[b];
+      // without gc-bd-serve the runner keeps its bash loop (channel-protocol.ts looks for it)
+      if (src === undefined && b === 'gc-bd-serve') continue;
       if (src !== undefined) copyFileSync(src, target);
       else writeFileSync(target, `#!/bin/sh\necho "${b}: not available in this image (could not be built: see gc-k8s cluster image agent)" >&2\nexit 127\n`);
       chmodSync(target, 0o755);
