@@ -12,10 +12,14 @@ export const HAS_STORE = '--gc-has-store';
 export const RESET_STORE = '--gc-reset-store';
 
 /**
- * $1 is the store's working directory. Temp files hold one call's output so its length is known
- * before it is sent; bd's stdin is /dev/null so it can never eat the next request.
+ * $1 is the store's working directory. Where the image has gc-bd-serve (image/agent/bd-serve) and
+ * $2 is not "bd", that program takes over the channel: the same framing, with create and update
+ * answered in-process through beads' storage API. Otherwise this loop runs bd per call. Temp
+ * files hold one call's output so its length is known before it is sent; bd's stdin is
+ * /dev/null so it can never eat the next request.
  */
 export const CHANNEL_SCRIPT = `set -u
+if [ "\${2-}" != bd ] && command -v gc-bd-serve >/dev/null 2>&1; then exec gc-bd-serve "$1"; fi
 mkdir -p -- "$1" && cd -- "$1" || exit 3
 o=$(mktemp) && e=$(mktemp) || exit 4
 trap 'rm -f -- "$o" "$e"' EXIT

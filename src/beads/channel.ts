@@ -1,5 +1,5 @@
-// A persistent exec into the runner for one store: one WebSocket and one bash loop carry every bd
-// call of that store, saving the exec round trip (upgrade, container lookup, shell start) per op.
+// A persistent exec into the runner for one store: one WebSocket and one process (gc-bd-serve, or
+// a bash loop where the image lacks it) carry every bd call of that store, saving the exec round trip (upgrade, container lookup, shell start) per op.
 // Replies come back in request order. When the exec ends (runner deleted, network drop) or a call
 // passes its deadline, the channel is dead for good and its owner opens a new one: a call that
 // timed out may still be running in the pod, and its late reply must never be taken for the next.
@@ -50,6 +50,8 @@ export interface ChannelTarget {
   readonly pod: string;
   readonly container: string;
   readonly workdir: string;
+  /** the bash loop around bd even where the image has gc-bd-serve */
+  readonly bdOnly?: boolean;
 }
 
 export class BdChannel {
@@ -59,6 +61,8 @@ export class BdChannel {
   private readonly controller = new AbortController();
   private deadReason: GcK8sError | undefined;
   private stderrTail = '';
+  /** an unfinished line of the channel process's own stderr (gc-bd-serve reports on it) */
+  private stderrLine = '';
   /** ms epoch of the last call, for closing idle channels */
   lastUsed = Date.now();
 
@@ -71,11 +75,11 @@ export class BdChannel {
       .exec({
         pod: target.pod,
         container: target.container,
-        command: ['bash', '-c', CHANNEL_SCRIPT, 'gc-bd-channel', target.workdir],
+        command: ['bash', '-c', CHANNEL_SCRIPT, 'gc-bd-channel', target.workdir, target.bdOnly === true ? 'bd' : 'serve'],
         stdin: this.stdin,
         longLived: true,
         onOutput: (stream, chunk) => {
-          if (stream === 'stderr') this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
+          if (stream === 'stderr') this.onStderr(chunk.toString('utf8'));
           else this.onStdout(chunk);
         },
         signal: this.controller.signal,
@@ -89,6 +93,14 @@ export class BdChannel {
           this.die(toGcK8sError(err, 'EXEC_FAILED'));
         },
       );
+  }
+
+  /** Keeps the tail for the death message and logs each line (gc-bd-serve's hand-overs to bd). */
+  private onStderr(text: string): void {
+    this.stderrTail = (this.stderrTail + text).slice(-2000);
+    const lines = (this.stderrLine + text).split('\n');
+    this.stderrLine = (lines.pop() ?? '').slice(-2000);
+    for (const line of lines) if (line.trim() !== '') this.log.info({ workdir: this.target.workdir }, line.slice(0, 500));
   }
 
   get alive(): boolean {

@@ -43,6 +43,13 @@ export interface StoreCall {
   readonly fallback?: StoreRecord;
   /** safe to run twice (reads): retried once when the channel broke mid-call */
   readonly idempotent: boolean;
+  /** every call through bd itself, never gc-bd-serve's in-process writes (config beads_fast_writes) */
+  readonly bdOnly?: boolean;
+}
+
+/** Channels are per store and per kind (gc-bd-serve or the bash loop around bd). */
+function channelKey(workdir: string, bdOnly: boolean): string {
+  return bdOnly ? `${workdir}\0bd` : workdir;
 }
 
 /** Where a store's data lives in Dolt. */
@@ -219,16 +226,17 @@ export class BeadsService {
 
   /** Closes channels unused since `before` (ms epoch) that have nothing in flight. */
   closeIdle(before: number): void {
-    for (const [workdir, ch] of this.channels) {
+    for (const [key, ch] of this.channels) {
       if (!ch.alive || (ch.idle && ch.lastUsed < before)) {
         ch.close('idle');
-        this.channels.delete(workdir);
+        this.channels.delete(key);
       }
     }
   }
 
   private async channelFor(settings: PodSettings, call: StoreCall, signal: AbortSignal): Promise<BdChannel> {
-    const existing = this.channels.get(call.workdir);
+    const bdOnly = call.bdOnly === true;
+    const existing = this.channels.get(channelKey(call.workdir, bdOnly));
     if (existing?.alive === true && this.inits.has(`${this.runnerUid ?? ''}\0${call.workdir}`)) return existing;
     const pod = await this.ensureRunner(settings, signal, call.workdir);
     let record = await this.registry.get(call.workdir, signal);
@@ -240,14 +248,15 @@ export class BeadsService {
       await this.registry.put(record, signal);
     }
     await this.initOn(pod, record, signal);
-    return this.channel(pod, call.workdir);
+    return this.channel(pod, call.workdir, bdOnly);
   }
 
-  private channel(pod: Pod, workdir: string): BdChannel {
-    const existing = this.channels.get(workdir);
+  private channel(pod: Pod, workdir: string, bdOnly = false): BdChannel {
+    const key = channelKey(workdir, bdOnly);
+    const existing = this.channels.get(key);
     if (existing?.alive === true && pod.uid === this.runnerUid) return existing;
     existing?.close('replaced');
-    this.channels.delete(workdir);
+    this.channels.delete(key);
     if (this.channels.size >= MAX_CHANNELS) {
       // Evict the least recently used idle channel; when all are busy, go over the cap briefly.
       const lru = [...this.channels.entries()].filter(([, c]) => c.idle || !c.alive).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
@@ -256,8 +265,8 @@ export class BeadsService {
         this.channels.delete(lru[0]);
       }
     }
-    const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
-    this.channels.set(workdir, ch);
+    const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log);
+    this.channels.set(key, ch);
     return ch;
   }
 

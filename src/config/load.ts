@@ -15,6 +15,7 @@ export interface Config {
   readonly context: string;
   readonly customTypes: readonly string[];
   readonly beadsDirectReads: boolean;
+  readonly beadsFastWrites: boolean;
   readonly eventsMaxAgeMs: number;
   readonly eventsMaxCount: number;
   /** the city.toml that was read, or '' */
@@ -117,6 +118,7 @@ export function loadConfig(options: LoadOptions): Config {
     context: config.context,
     customTypes: Object.freeze([...config.customTypes]),
     beadsDirectReads: config.beadsDirectReads,
+    beadsFastWrites: config.beadsFastWrites,
     eventsMaxAgeMs: config.eventsMaxAgeMs,
     eventsMaxCount: config.eventsMaxCount,
     cityToml,

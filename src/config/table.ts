@@ -12,6 +12,7 @@ export interface MutableConfig {
   context: string;
   customTypes: string[];
   beadsDirectReads: boolean;
+  beadsFastWrites: boolean;
   eventsMaxAgeMs: number;
   eventsMaxCount: number;
 }
@@ -58,6 +59,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'max_stage_mib', env: ['GC_K8S_MAX_STAGE_MIB'], default: '512', doc: 'Refuse to stage more than this many MiB into a pod.', apply: (c, v) => { c.session.maxStageBytes = parseInteger(v, 1, 1 << 20) * 1024 * 1024; } },
   { key: 'custom_types', env: ['GC_K8S_CUSTOM_TYPES', 'GC_BEADS_CUSTOM_TYPES'], default: DEFAULT_CUSTOM_TYPES, doc: 'Custom bead types registered with bd.', apply: (c, v) => { c.customTypes = parseList(v); } },
   { key: 'beads_direct_reads', env: ['GC_K8S_BEADS_DIRECT_READS'], default: 'true', doc: 'Answer bead reads (get, list, ready, children, list-by-label, dep-list) from Dolt directly when the daemon can reach it; false sends every op through bd in the runner.', apply: (c, v) => { c.beadsDirectReads = parseBool(v); } },
+  { key: 'beads_fast_writes', env: ['GC_K8S_BEADS_FAST_WRITES'], default: 'true', doc: 'Answer create and update inside the runner\'s long-lived gc-bd-serve (beads\' own storage code, no bd process per call) where the agent image has it; false runs bd for every op.', apply: (c, v) => { c.beadsFastWrites = parseBool(v); } },
   { key: 'events_max_age', env: ['GC_K8S_EVENTS_MAX_AGE'], default: '0 (off)', doc: 'Prune events older than this (e.g. 168h).', apply: (c, v) => { c.eventsMaxAgeMs = parseDuration(v); } },
   { key: 'events_max_count', env: ['GC_K8S_EVENTS_MAX_COUNT'], default: '0 (off)', doc: 'Keep at most this many events.', apply: (c, v) => { c.eventsMaxCount = parseInteger(v, 0, 10_000_000); } },
 ];
@@ -69,6 +71,7 @@ export function defaultConfig(): MutableConfig {
     context: '',
     customTypes: parseList(DEFAULT_CUSTOM_TYPES),
     beadsDirectReads: true,
+    beadsFastWrites: true,
     eventsMaxAgeMs: 0,
     eventsMaxCount: 0,
   };

@@ -184,6 +184,7 @@ export function createBeadsHandler(): BeadsHandler {
     const call = {
       workdir: scope.workdir,
       idempotent: read !== undefined,
+      bdOnly: !config.beadsFastWrites,
       ...(scope.prefix === '' ? {} : { fallback: record(ctx, scope.workdir, scope.prefix, '') }),
     };
     const out = await service.withStore(config.pod, call, signal, async (run) => {

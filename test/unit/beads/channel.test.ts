@@ -1,26 +1,62 @@
-// The persistent bd channel with its real bash program, run locally: arguments reach bd exactly
-// (no shell ever parses them), replies come back in order and intact, and a channel that timed
-// out or whose exec ended is dead for good.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// The persistent bd channel run locally with both programs the runner end can be: the bash loop
+// and the real gc-bd-serve (the image has it; bdOnly forces the loop). Either way arguments reach
+// bd exactly (no shell ever parses them), replies come back in order and intact, and a channel
+// that timed out or whose exec ended is dead for good.
+import { Writable } from 'node:stream';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BdChannel } from '../../../src/beads/channel.js';
 import { encodeRequest, ReplyParser } from '../../../src/beads/channel-protocol.js';
-import { silentLogger } from '../../../src/log/logger.js';
+import { createLogger, silentLogger } from '../../../src/log/logger.js';
+import { bdServeBinary } from './helpers/bd-serve.js';
 import { localPod, type LocalPod } from './helpers/local-exec.js';
 
 let pod: LocalPod;
 let ch: BdChannel;
+let serve: string;
 const signal = (): AbortSignal => AbortSignal.timeout(5_000);
 
-beforeEach(() => {
-  pod = localPod();
-  ch = new BdChannel(pod.exec, { pod: 'runner', container: 'beads', workdir: '/workspace/rigs/a' }, silentLogger());
-});
-afterEach(() => {
-  ch.close();
-  pod.cleanup();
+beforeAll(() => {
+  serve = bdServeBinary();
+}, 600_000);
+
+function logLines(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { logger: createLogger({ destination }), lines };
+}
+
+describe('the runner end of the channel', () => {
+  it('is gc-bd-serve where the image has it, the bash loop with bdOnly; both log what gc-bd-serve reports', async () => {
+    for (const bdOnly of [false, true]) {
+      const p = localPod({ bdServe: serve });
+      const { logger, lines } = logLines();
+      const c = new BdChannel(p.exec, { pod: 'runner', container: 'beads', workdir: '/workspace', bdOnly }, logger);
+      expect((await c.run(['echo', 'x'], signal())).stdout).toBe('x\0');
+      c.close();
+      p.cleanup();
+      expect(lines.some((l) => l.includes('gc-bd-serve: serving')), lines.join('')).toBe(!bdOnly);
+    }
+  });
 });
 
-describe('bd channel', () => {
+describe.each([
+  { program: 'bash loop', bdOnly: true },
+  { program: 'gc-bd-serve', bdOnly: false },
+])('bd channel ($program)', ({ bdOnly }) => {
+  beforeEach(() => {
+    pod = localPod({ bdServe: serve });
+    ch = new BdChannel(pod.exec, { pod: 'runner', container: 'beads', workdir: '/workspace/rigs/a', bdOnly }, silentLogger());
+  });
+  afterEach(() => {
+    ch.close();
+    pod.cleanup();
+  });
+
   it('passes hostile arguments through byte for byte', async () => {
     const hostile = ['', ' ', 'two words', "it's", '"q"', '$(touch /tmp/pwned)', '`id`', '*', '-rf', '--json', 'a\nb\n', '\\', 'ünïcødé ✓', ';|&><'];
     const r = await ch.run(['echo', ...hostile], signal());
