@@ -25,6 +25,9 @@ import { initDatabase, initStore } from './store-init.js';
  */
 const MAX_CHANNELS = 6;
 const CHANNEL_IDLE_MS = 120_000;
+/** bd v1.0.0's file-backed Dolt circuit breaker: its message and its cooldown (5 s), plus margin. */
+const BREAKER_OPEN = /circuit breaker is open/i;
+const BREAKER_COOLDOWN_MS = 5_500;
 /** Stores re-initialized at once after a runner replacement, each on a short-lived channel. */
 const REINIT_PARALLEL = 3;
 
@@ -195,11 +198,21 @@ export class BeadsService {
     const pod = await this.ensureRunner(settings, signal);
     const records = await this.registry.list(signal);
     const failures: string[] = [];
+    const init = (r: StoreRecord): Promise<void> => this.locks.run(r.workdir, () => this.initOn(pod, r, signal, true));
     await Promise.all(
       records.map((r) =>
-        this.locks.run(r.workdir, () => this.initOn(pod, r, signal, true)).catch((err: unknown) => {
-          failures.push(`${r.workdir}: ${(err as Error).message}`);
-        }),
+        init(r)
+          .catch(async (err: unknown) => {
+            // bd's circuit breaker (shared by every bd in the runner) stays open for a cooldown
+            // after an outage even though Dolt answers again: wait it out once.
+            if (!BREAKER_OPEN.test((err as Error).message)) throw err;
+            this.log.info({ workdir: r.workdir }, "bd's Dolt circuit breaker is open; retrying after its cooldown");
+            await this.clock.sleep(BREAKER_COOLDOWN_MS, signal);
+            await init(r);
+          })
+          .catch((err: unknown) => {
+            failures.push(`${r.workdir}: ${(err as Error).message}`);
+          }),
       ),
     );
     if (failures.length > 0) throw new GcK8sError('EXEC_NONZERO', `recover: re-initializing stores failed: ${failures.join('; ')}`);

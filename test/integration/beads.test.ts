@@ -303,6 +303,7 @@ describe('failures underneath', () => {
   });
 
   it('Dolt unreachable: health fails with the cause, ops fail fast, recover brings things back', async () => {
+    const kept = await create({ title: 'made before dolt goes down' });
     expect((await h.k(['scale', 'statefulset/dolt', '--replicas=0'])).code).toBe(0);
     await until(async () => (await h.k(['get', 'pod', 'dolt-0'])).code !== 0, 'dolt-0 gone');
     const health = await h.beads(['health']);
@@ -311,12 +312,20 @@ describe('failures underneath', () => {
     const op = await h.beads(['list'], '', { GC_K8S_OP_TIMEOUT: '20s' });
     expect(op.code).toBe(1);
     expect(op.err).toMatch(/bd list|dolt|connect|deadline/i);
+    // writes too (gc-bd-serve hands them to bd, whose error names the cause), and nothing is made
+    const write = await h.beads(['create'], '{"title":"while dolt is down"}');
+    expect(write.code).toBe(1);
+    expect(write.err).toMatch(/bd create: .*(dolt|connect|refused)/i);
+    const upd = await h.beads(['update', kept.id], '{"title":"while dolt is down"}');
+    expect(upd.code).toBe(1);
+    expect(upd.err).toMatch(/bd (update|show): .*(dolt|connect|refused)/i);
     expect((await h.k(['scale', 'statefulset/dolt', '--replicas=1'])).code).toBe(0);
     await until(async () => (await h.k(['get', 'pod', 'dolt-0'])).code === 0, 'dolt-0 back');
     await h.doltReady();
     const rec = await h.beads(['recover']);
     expect(rec, rec.err).toMatchObject({ code: 0 });
-    expect((await h.beads(['list'])).code).toBe(0);
+    const after = await list(['list']);
+    expect(after.map((b) => b.title)).not.toContain('while dolt is down');
   });
 
   it('stop deletes the runner; the next op brings it back', async () => {

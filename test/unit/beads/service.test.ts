@@ -1,6 +1,7 @@
 // The beads runtime against fakes: a fake API server (pods, ConfigMaps) and a "runner" whose
 // exec runs the real channel program locally with a fake bd. Runner recreation, re-initializing
 // every store from the cluster's registry, and per-store serialization.
+import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REGISTRY_CONFIGMAP, type StoreRecord } from '../../../src/beads/registry.js';
 import { RUNNER_POD } from '../../../src/beads/runner-manifest.js';
@@ -162,5 +163,20 @@ describe('beads service', () => {
     pod.reset();
     await service.recover(settings, signal());
     expect(inits().sort()).toEqual(['/workspace', '/workspace', '/workspace/rigs/a', '/workspace/rigs/a']);
+  });
+
+  it("recover waits out bd's Dolt circuit breaker once instead of failing right after an outage", async () => {
+    const slept: number[] = [];
+    service.close();
+    // the cooldown is recorded instead of waited; the runner's polling keeps real sleeps
+    const clock = { now: () => Date.now(), sleep: (ms: number, s: AbortSignal) => (ms >= 5_000 ? Promise.resolve(void slept.push(ms)) : systemClock.sleep(ms, s)) };
+    service = new BeadsService(fake, clock, silentLogger());
+    await service.withStore(settings, city, signal(), (run) => run(['list']));
+    writeFileSync(`${pod.log}.breaker`, '');
+    await service.recover(settings, signal());
+    expect(slept).toEqual([5_500]);
+    // the store's .beads is there: recover refreshes its config, refused once by the breaker, then done
+    const calls = pod.calls().map((c) => c.slice(1, 3).join(' '));
+    expect(calls.slice(-3)).toEqual(['config set', 'config set', 'config set']);
   });
 });

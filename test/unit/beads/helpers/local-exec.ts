@@ -2,7 +2,7 @@
 // channel program (bash) runs under test. `/workspace` in argv maps to a temp dir (the "pod
 // filesystem"), and `bd` is a fake on PATH that records every call and answers like bd.
 
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PodExec } from '../../../../src/core/ports.js';
@@ -12,11 +12,17 @@ import { LocalExec } from '../../../fakes/local-exec.js';
  * Fake bd: logs "cwd argv..." (NUL-separated) to $BD_LOG; `init` creates .beads/metadata.json;
  * `echo` prints its args NUL-separated; `fail` exits 3 with a message; `sleep N` sleeps;
  * `show --json --id=<id>` answers not found for ids starting with "missing"; everything else
- * prints [].
+ * prints []. While "$BD_LOG.breaker" exists, the next call fails with bd's circuit-breaker error.
  */
 const FAKE_BD = `#!/bin/bash
 # one locked write per call: concurrent fake bds must not interleave their log lines
 { flock 9; printf '%s\\0' "$PWD" "$@" >>"$BD_LOG"; printf '\\n' >>"$BD_LOG"; } 9>>"$BD_LOG.lock"
+# "$BD_LOG.breaker" present: the next call fails as bd does while its Dolt circuit breaker is open
+if [ -f "$BD_LOG.breaker" ]; then
+  rm -f "$BD_LOG.breaker"
+  echo 'Error: failed to open database: dolt circuit breaker is open: server appears down, failing fast (cooldown 5s)' >&2
+  exit 1
+fi
 case "\${1-}" in
   init) mkdir -p .beads && echo '{}' > .beads/metadata.json ;;
   echo) shift; printf '%s\\0' "$@" ;;
@@ -39,7 +45,8 @@ export interface LocalPod {
   cleanup(): void;
 }
 
-export function localPod(): LocalPod {
+/** `bdServe`: a gc-bd-serve binary to put on the pod's PATH beside the fake bd, as the image has it. */
+export function localPod(options: { bdServe?: string } = {}): LocalPod {
   const dir = mkdtempSync(join(tmpdir(), 'gck8s-beads-'));
   const bin = join(dir, 'bin');
   const root = join(dir, 'pod');
@@ -48,6 +55,7 @@ export function localPod(): LocalPod {
   mkdirSync(root);
   writeFileSync(join(bin, 'bd'), FAKE_BD);
   chmodSync(join(bin, 'bd'), 0o755);
+  if (options.bdServe !== undefined) symlinkSync(options.bdServe, join(bin, 'gc-bd-serve'));
   writeFileSync(log, '');
   const env = { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, BD_LOG: log, HOME: dir };
   const exec = new LocalExec({
