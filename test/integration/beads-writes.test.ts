@@ -1,9 +1,10 @@
 // Writes answered inside gc-bd-serve (beads' storage API in the runner's long-lived channel
 // process) must leave Dolt exactly as bd leaves it. The same script of creates, updates,
-// set-metadata calls and bad requests runs twice on one store: the default way and with
+// set-metadata calls, closes and bad requests runs twice on one store: the default way and with
 // GC_K8S_BEADS_FAST_WRITES=false (bd per call). Then, for every bead it made, every row bd's
 // schema holds about it — the issue or wisp row, labels, dependencies, events, child counters —
-// and the Dolt commits each step made are compared, with ids and timestamps made symbolic.
+// the Dolt commits and bd's audit-log lines each step made are compared, with ids and timestamps
+// made symbolic.
 // The outputs gc sees, exit codes and error text included, must match too; and the daemon log
 // must show gc-bd-serve serving the store and handing exactly the bad requests to bd.
 import { readFileSync } from 'node:fs';
@@ -76,12 +77,33 @@ async function newCommits(before: number, names: Names): Promise<unknown[]> {
   return log.map((r) => normRow(r, names)).reverse();
 }
 
+/** bd's audit log in the runner (.beads/interactions.jsonl): its lines so far. */
+async function auditLines(): Promise<string[]> {
+  const file = `${runnerWorkdir(h.city, h.city)}/.beads/interactions.jsonl`;
+  const r = await h.k(['exec', 'gc-beads-runner', '--', 'sh', '-c', 'cat -- "$1" 2>/dev/null || true', 'sh', file]);
+  return r.out.split('\n').filter((l) => l !== '');
+}
+
+/** New audit lines, without their random id and clock. */
+function newAudit(before: string[], after: string[], names: Names): unknown[] {
+  return after.slice(before.length).map((l) => {
+    const { id: _id, created_at: _at, ...rest } = JSON.parse(l) as Record<string, unknown>;
+    return JSON.parse(String(norm(JSON.stringify(rest), names))) as unknown;
+  });
+}
+
 interface Step {
   readonly name: string;
   readonly argv: (ids: Record<string, string>) => string[];
   readonly stdin?: (ids: Record<string, string>) => string;
   /** the created bead's symbolic name */
   readonly creates?: string;
+  /** run at the start of a wall-clock second (for writes whose effect depends on it) */
+  readonly nextSecond?: boolean;
+}
+
+async function startOfNextSecond(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 50));
 }
 
 const STEPS: readonly Step[] = [
@@ -106,12 +128,19 @@ const STEPS: readonly Step[] = [
   { name: 'set-metadata', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'gc.routed_to'], stdin: () => 'x=1 "q"' },
   { name: 'set-metadata typed', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'count'], stdin: () => '42' },
   { name: 'close by update', argv: (ids) => ['update', ids['d'] ?? ''], stdin: () => JSON.stringify({ status: 'closed' }) },
+  { name: 'close a bead without a parent', argv: (ids) => ['close', ids['a'] ?? ''] },
+  // bd's re-close changes the row only in a new second (Dolt counts changed rows; within the same
+  // second it answers "issue not found", which gc-k8s takes as success for a closed bead)
+  { name: 'close it again', argv: (ids) => ['close', ids['a'] ?? ''], nextSecond: true },
+  { name: 'close a wisp', argv: (ids) => ['close', ids['m'] ?? ''] },
+  { name: 'close a child (bd: its molecule may close too)', argv: (ids) => ['close', ids['c'] ?? ''] },
+  { name: 'close an unknown id', argv: () => ['close', 'gc-nope'] },
   { name: 'update an unknown id', argv: () => ['update', 'gc-nope'], stdin: () => '{"title":"x"}' },
   { name: 'create under an unknown parent', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'orphan', parent_id: 'gc-nope' }) },
   { name: 'create an unknown type', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'odd', type: 'no-such-type' }) },
 ];
-/** the steps gc-bd-serve must hand to bd (bd's own checks answer them) */
-const HANDED_TO_BD = 3;
+/** the steps gc-bd-serve must hand to bd: a child's close, and the bad requests bd answers itself */
+const HANDED_TO_BD = 5;
 
 interface Outcome {
   readonly steps: unknown[];
@@ -121,9 +150,11 @@ interface Outcome {
 async function script(extra: Record<string, string>): Promise<Outcome> {
   const ids: Record<string, string> = {};
   const names: Names = new Map();
-  const raw: { name: string; code: number; out: string; err: string; commits: unknown[] }[] = [];
+  const raw: { name: string; code: number; out: string; err: string; commits: unknown[]; audit: unknown[] }[] = [];
   for (const step of STEPS) {
     const before = await commitCount();
+    const auditBefore = await auditLines();
+    if (step.nextSecond === true) await startOfNextSecond();
     const r = await h.beads(step.argv(ids), step.stdin?.(ids) ?? '', extra);
     if (step.creates !== undefined) {
       expect(r.code, `${step.name}: ${r.err}`).toBe(0);
@@ -131,7 +162,7 @@ async function script(extra: Record<string, string>): Promise<Outcome> {
       ids[step.creates] = id;
       names.set(id, step.creates);
     }
-    raw.push({ name: step.name, code: r.code, out: r.out, err: r.err, commits: await newCommits(before, names) });
+    raw.push({ name: step.name, code: r.code, out: r.out, err: r.err, commits: await newCommits(before, names), audit: newAudit(auditBefore, await auditLines(), names) });
   }
   const beads: Record<string, unknown> = {};
   for (const [id, name] of names) beads[name] = await snapshot(id, names);
@@ -180,6 +211,8 @@ describe('gc-bd-serve writes what bd writes', () => {
     // the bad requests fail as gc expects, not silently
     const byName = (n: string): Record<string, unknown> => fast.steps[STEPS.findIndex((s) => s.name === n)] as Record<string, unknown>;
     expect(byName('update an unknown id')['err']).toMatch(/not found/);
+    expect(byName('close an unknown id')['err']).toMatch(/not found/);
+    expect(byName('close it again')['code']).toBe(0);
     expect(byName('create under an unknown parent')['code']).not.toBe(0);
     expect(byName('create an unknown type')['code']).not.toBe(0);
   });
@@ -189,6 +222,14 @@ describe('gc-bd-serve writes what bd writes', () => {
       expect((fast.steps[i] as Record<string, unknown>)['commits'], STEPS[i]?.name).toEqual((viaBd.steps[i] as Record<string, unknown>)['commits']);
     }
     expect((fast.steps[0] as Record<string, unknown>)['commits']).toEqual([expect.objectContaining({ message: 'bd: create <a>' })]);
+  });
+
+  it("each step writes the same lines to bd's audit log", () => {
+    for (let i = 0; i < STEPS.length; i++) {
+      expect((fast.steps[i] as Record<string, unknown>)['audit'], STEPS[i]?.name).toEqual((viaBd.steps[i] as Record<string, unknown>)['audit']);
+    }
+    const all = fast.steps.flatMap((s) => (s as { audit: unknown[] }).audit);
+    expect(all).toContainEqual(expect.objectContaining({ kind: 'field_change', extra: expect.objectContaining({ field: 'status', new_value: 'closed', reason: 'Closed' }) as unknown }));
   });
 
   it('every row about every bead is the same', () => {

@@ -57,3 +57,19 @@ func TestParseUpdate(t *testing.T) {
 		}
 	}
 }
+
+func TestParseClose(t *testing.T) {
+	if id, ok := parseClose([]string{"close", "--json", "--force", "--", "gc-1"}); !ok || id != "gc-1" {
+		t.Fatalf("got %q %v", id, ok)
+	}
+	for _, argv := range [][]string{
+		{"close", "--json", "--", "gc-1"},                       // without --force bd's guards apply
+		{"close", "--json", "--force", "--", "gc-1", "gc-2"},    // several ids
+		{"close", "--json", "--force", "--reason=x", "--", "a"}, // a reason
+		{"close", "--json", "--force", "--", ""},
+	} {
+		if _, ok := parseClose(argv); ok {
+			t.Errorf("%q: parsed", argv)
+		}
+	}
+}

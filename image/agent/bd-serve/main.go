@@ -2,8 +2,8 @@
 //
 // It speaks that channel's framing exactly: requests are NUL-terminated fields (the argument
 // count, then each argument) and each reply is "\x1egcbd <exit> <stdout bytes> <stderr bytes>\n"
-// followed by the raw stdout and stderr. The two writes gc makes most, `create` and `update` in
-// the exact shapes gc-k8s sends, are answered in this long-lived process through beads' own
+// followed by the raw stdout and stderr. The writes gc makes most, `create`, `update` and `close`
+// in the exact shapes gc-k8s sends, are answered in this long-lived process through beads' own
 // public storage API (the code bd itself calls), so they skip bd's start-up, which is nearly all
 // of a write's cost. Everything else, and any request or store that leaves the shapes below,
 // runs the real bd as a child process, as the bash loop this replaces did.

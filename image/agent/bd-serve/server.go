@@ -65,6 +65,11 @@ func (s *server) handle(argv []string) reply {
 			if r, done := s.fast("update", ok, func(ctx context.Context, st beads.Storage) (reply, bool) { return s.update(ctx, st, req) }); done {
 				return r
 			}
+		case "close":
+			id, ok := parseClose(argv)
+			if r, done := s.fast("close", ok, func(ctx context.Context, st beads.Storage) (reply, bool) { return s.close(ctx, st, id) }); done {
+				return r
+			}
 		}
 	}
 	r := runBd(argv)

@@ -175,43 +175,46 @@ func jsonValue(s string) json.RawMessage {
 	return b
 }
 
-// audit appends bd's field_change entries to .beads/interactions.jsonl (best effort, as bd).
+// audit appends bd's field_change entries for an update's status, assignee and priority.
 func (s *server) audit(id string, old *beads.Issue, updates map[string]any) {
-	var changes [][3]string
 	if v, ok := updates["status"].(string); ok {
-		changes = append(changes, [3]string{"status", string(old.Status), v})
+		s.auditChange(id, "status", string(old.Status), v, "")
 	}
 	if v, ok := updates["assignee"].(string); ok {
-		changes = append(changes, [3]string{"assignee", old.Assignee, v})
+		s.auditChange(id, "assignee", old.Assignee, v, "")
 	}
 	if v, ok := updates["priority"].(int); ok {
-		changes = append(changes, [3]string{"priority", strconv.Itoa(old.Priority), strconv.Itoa(v)})
+		s.auditChange(id, "priority", strconv.Itoa(old.Priority), strconv.Itoa(v), "")
 	}
-	path := filepath.Join(s.dir, ".beads", "interactions.jsonl")
-	for _, c := range changes {
-		if c[1] == c[2] {
-			continue
-		}
-		var rnd [4]byte
-		if _, err := rand.Read(rnd[:]); err != nil {
-			return
-		}
-		entry := auditEntry{
-			ID: "int-" + hex.EncodeToString(rnd[:]), Kind: "field_change", CreatedAt: time.Now().UTC(),
-			Actor: s.ident.actor, IssueID: id,
-			Extra: map[string]any{"field": c[0], "old_value": c[1], "new_value": c[2]},
-		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return
-		}
-		w := bufio.NewWriter(f)
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		_ = enc.Encode(entry)
-		_ = w.Flush()
-		_ = f.Close()
+}
+
+// auditChange is bd's audit.LogFieldChange: one line in .beads/interactions.jsonl, best effort.
+func (s *server) auditChange(id, field, oldValue, newValue, reason string) {
+	if oldValue == newValue {
+		return
 	}
+	var rnd [4]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return
+	}
+	extra := map[string]any{"field": field, "old_value": oldValue, "new_value": newValue}
+	if reason != "" {
+		extra["reason"] = reason
+	}
+	entry := auditEntry{
+		ID: "int-" + hex.EncodeToString(rnd[:]), Kind: "field_change", CreatedAt: time.Now().UTC(),
+		Actor: s.ident.actor, IssueID: id, Extra: extra,
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, ".beads", "interactions.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	defer func() { _ = f.Close() }()
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(entry)
+	_ = w.Flush()
 }
 
 // auditEntry: the fields of bd's audit.Entry a field_change uses, in bd's order.
