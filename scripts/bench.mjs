@@ -272,7 +272,8 @@ const must = (r, what) => {
   return r;
 };
 const seedId = JSON.parse(must(await beads(['create'], JSON.stringify({ title: 'bench seed' })), 'create').out).id;
-const NB = quick ? 5 : 15;
+// bd ops are slow, but p50s of few samples wander on this shared 2-vCPU VM
+const NB = quick ? 5 : 25;
 const beadRows = [];
 /** Each op timed NB times for the baseline, then NB times for ours. */
 async function beadOps(ops) {
@@ -287,18 +288,26 @@ const listOps = (suffix) => [
   [`list${suffix}`, () => beads(['list']), () => bdBase(['list', '--json', '--limit', '0', '--all'])],
   [`ready${suffix}`, () => beads(['ready']), () => bdBase(['ready', '--json', '--limit', '0'])],
 ];
+// beads for the close row, made beforehand (untimed): one per sample and side
+const toClose = { ours: [], base: [] };
+for (let i = 0; i < NB; i++) {
+  toClose.ours.push(JSON.parse(must(await beads(['create'], JSON.stringify({ title: `close ours ${i}` })), 'create').out).id);
+  toClose.base.push(JSON.parse(must(await beads(['create'], JSON.stringify({ title: `close base ${i}` })), 'create').out).id);
+}
 await beadOps([
   ['create', (i) => beads(['create'], JSON.stringify({ title: `ours ${i}`, labels: ['bench'] })), (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base ${i}`])],
   ['get', () => beads(['get', seedId]), () => bdBase(['show', '--json', seedId])],
   ['update', (i) => beads(['update', seedId], JSON.stringify({ description: `d${i}` })), (i) => bdBase(['update', '--json', seedId, '--description', `b${i}`])],
   ...listOps(''),
+  ['close', (i) => beads(['close', toClose.ours[i] ?? '']), (i) => bdBase(['close', '--json', '--force', toClose.base[i] ?? ''])],
   ['create, ours with bd per call', (i) => beadsViaBd(['create'], JSON.stringify({ title: `ours bd ${i}`, labels: ['bench'] })), (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base bd ${i}`])],
   ['update, ours with bd per call', (i) => beadsViaBd(['update', seedId], JSON.stringify({ description: `e${i}` })), (i) => bdBase(['update', '--json', seedId, '--description', `c${i}`])],
 ]);
 // The same reads at store scale: 500 beads more, made by bd in the runner.
 console.error('bench: beads seeding 500 beads');
 must(await run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'cd /workspace && i=0 && while [ $i -lt 500 ]; do bd create --json --type=task --labels=scale "scale $i" >/dev/null || exit 1; i=$((i+1)); done']), 'seeding');
-await beadOps(listOps(' (531 beads)'));
+const storeSize = JSON.parse(must(await beads(['list']), 'list').out).length;
+await beadOps(listOps(` (${storeSize} beads)`));
 // What a write costs Dolt itself (the SQL of an update and its Dolt commit, from this host to the
 // Service), against what bd takes for it: the share a bd process adds to every write.
 const { doltPool } = await import('../dist/beads/dolt.js');
@@ -389,10 +398,11 @@ const lines = [
   'Against Dolt from `contrib/k8s/dolt.yaml` and one city store in the `gc-beads-runner` pod. Baseline: upstream\'s',
   '`run_bd`, one `kubectl exec gc-beads-runner -- sh -c … bd <args>` per op on the same runner and store (its jq',
   'conversion and its per-op `bd config set issue_prefix` left out). Ours: `gc-beads-k8s <op>` as gc runs it: reads',
-  '(get, list, ready, and create\'s read-back) from Dolt directly over mysql2; create and update inside gc-bd-serve,',
+  '(get, list, ready, and create\'s read-back) from Dolt directly over mysql2; create, update and close inside gc-bd-serve,',
   'the long-lived process at the runner end of the daemon\'s persistent channel, through beads\' own storage API (the',
   'code bd runs, without a bd process per call); other writes through bd on that channel. The two "bd per call" rows',
-  'run ours with `GC_K8S_BEADS_FAST_WRITES=false`. The store holds 31 beads, then 531 for the last two rows.',
+  'run ours with `GC_K8S_BEADS_FAST_WRITES=false`. The store holds about 100 beads for the first rows, then',
+  `${storeSize} for the last two.`,
   '',
   '| op | baseline p50 / p99 (ms) | ours p50 / p99 (ms) | p50 speed-up |',
   '|---|---|---|---|',
