@@ -98,12 +98,8 @@ interface Step {
   readonly stdin?: (ids: Record<string, string>) => string;
   /** the created bead's symbolic name */
   readonly creates?: string;
-  /** run at the start of a wall-clock second (for writes whose effect depends on it) */
-  readonly nextSecond?: boolean;
-}
-
-async function startOfNextSecond(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 50));
+  /** run more than 1.5 s after the previous step, so its clock rounds to another second */
+  readonly later?: boolean;
 }
 
 const STEPS: readonly Step[] = [
@@ -118,6 +114,8 @@ const STEPS: readonly Step[] = [
   { name: 'create child', argv: () => ['create'], stdin: (ids) => JSON.stringify({ title: 'child', parent_id: ids['a'], labels: ['kid'] }), creates: 'c' },
   { name: 'create second child', argv: () => ['create'], stdin: (ids) => JSON.stringify({ title: 'child 2', parent_id: ids['a'] }), creates: 'd' },
   { name: 'create a wisp type', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'mail', type: 'message', labels: ['mail'], assignee: 'ann' }), creates: 'm' },
+  { name: 'create a custom type gc registers', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'mol', type: 'molecule', priority: 0 }), creates: 'mol' },
+  { name: 'update the type (bd normalizes it)', argv: (ids) => ['update', ids['mol'] ?? ''], stdin: () => JSON.stringify({ type: 'convoy', priority: 4 }) },
   {
     name: 'update every field',
     argv: (ids) => ['update', ids['b'] ?? ''],
@@ -129,18 +127,20 @@ const STEPS: readonly Step[] = [
   { name: 'set-metadata typed', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'count'], stdin: () => '42' },
   { name: 'close by update', argv: (ids) => ['update', ids['d'] ?? ''], stdin: () => JSON.stringify({ status: 'closed' }) },
   { name: 'close a bead without a parent', argv: (ids) => ['close', ids['a'] ?? ''] },
-  // bd's re-close changes the row only in a new second (Dolt counts changed rows; within the same
-  // second it answers "issue not found", which gc-k8s takes as success for a closed bead)
-  { name: 'close it again', argv: (ids) => ['close', ids['a'] ?? ''], nextSecond: true },
+  // A re-close changes the row only when its clock rounds to another second than the first close
+  // (Dolt rounds datetimes and counts changed rows; otherwise bd answers "issue not found", which
+  // gc-k8s takes as success for a closed bead): the step waits so both ways re-close for real.
+  { name: 'close it again', argv: (ids) => ['close', ids['a'] ?? ''], later: true },
   { name: 'close a wisp', argv: (ids) => ['close', ids['m'] ?? ''] },
+  { name: 'set-metadata on a closed bead', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'after'], stdin: () => 'close' },
   { name: 'close a child (bd: its molecule may close too)', argv: (ids) => ['close', ids['c'] ?? ''] },
   { name: 'close an unknown id', argv: () => ['close', 'gc-nope'] },
   { name: 'update an unknown id', argv: () => ['update', 'gc-nope'], stdin: () => '{"title":"x"}' },
   { name: 'create under an unknown parent', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'orphan', parent_id: 'gc-nope' }) },
   { name: 'create an unknown type', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'odd', type: 'no-such-type' }) },
 ];
-/** the steps gc-bd-serve must hand to bd: a child's close, and the bad requests bd answers itself */
-const HANDED_TO_BD = 5;
+/** the steps gc-bd-serve must hand to bd: a type change, a child's close, and the bad requests */
+const HANDED_TO_BD = 6;
 
 interface Outcome {
   readonly steps: unknown[];
@@ -154,7 +154,7 @@ async function script(extra: Record<string, string>): Promise<Outcome> {
   for (const step of STEPS) {
     const before = await commitCount();
     const auditBefore = await auditLines();
-    if (step.nextSecond === true) await startOfNextSecond();
+    if (step.later === true) await new Promise((resolve) => setTimeout(resolve, 1_600));
     const r = await h.beads(step.argv(ids), step.stdin?.(ids) ?? '', extra);
     if (step.creates !== undefined) {
       expect(r.code, `${step.name}: ${r.err}`).toBe(0);
@@ -192,7 +192,7 @@ afterAll(async () => {
 describe('gc-bd-serve writes what bd writes', () => {
   it('the store really has the tables compared (else the comparison would be empty)', () => {
     for (const t of ['issues', 'wisps', 'labels', 'dependencies', 'events', 'child_counters']) expect(tables, t).toContain(t);
-    expect(Object.keys(fast.beads).sort()).toEqual(['a', 'b', 'c', 'd', 'm']);
+    expect(Object.keys(fast.beads).sort()).toEqual(['a', 'b', 'c', 'd', 'm', 'mol']);
   });
 
   it('gc-bd-serve served the store and handed only the bad requests to bd', () => {

@@ -20,25 +20,28 @@ func parseClose(argv []string) (string, bool) {
 // bead under a parent, so those (and templates, and unknown ids) run bd instead.
 func (s *server) close(ctx context.Context, st beads.Storage, id string) (reply, bool) {
 	issue, err := st.GetIssue(ctx, id)
-	if err != nil || issue == nil || issue.IsTemplate {
-		return reply{}, false
+	if err != nil || issue == nil {
+		return s.decline("reading %s: %v", id, err)
+	}
+	if issue.IsTemplate {
+		return s.decline("%s is a template", id)
 	}
 	deps, ok := st.(dependencyRecords)
 	if !ok {
-		return reply{}, false
+		return s.decline("the store lists no dependency records")
 	}
 	records, err := deps.GetDependencyRecords(ctx, id)
 	if err != nil {
-		return reply{}, false
+		return s.decline("reading the dependencies of %s: %v", id, err)
 	}
 	for _, d := range records {
 		if d.Type == beads.DepParentChild {
-			return reply{}, false
+			return s.decline("%s has a parent (bd may close its molecule too)", id)
 		}
 	}
 	const reason = "Closed" // bd's default; gc-k8s sends none
 	if err := st.CloseIssue(ctx, id, reason, s.ident.actor, os.Getenv("CLAUDE_SESSION_ID")); err != nil {
-		return reply{}, false // rolled back: bd redoes it and reports its own error
+		return s.decline("closing %s: %v", id, err) // rolled back: bd redoes it and reports its own error
 	}
 	s.auditChange(id, "status", string(issue.Status), "closed", reason)
 	closed, _ := st.GetIssue(ctx, id)

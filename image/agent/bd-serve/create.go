@@ -20,20 +20,24 @@ type committer interface {
 // JSON. done=false (nothing written) sends the request to bd, for bd's own answer or error.
 func (s *server) create(ctx context.Context, st beads.Storage, req createReq) (reply, bool) {
 	priority, ok := simplePriority(req.priority)
-	if !ok || req.title == "" || (req.parent != "" && !req.noInheritLabels) {
-		return reply{}, false
-	}
-	if req.hasMetadata && !json.Valid([]byte(req.metadata)) {
-		return reply{}, false
+	switch {
+	case !ok:
+		return s.decline("priority %q", req.priority)
+	case req.title == "":
+		return s.decline("no title")
+	case req.parent != "" && !req.noInheritLabels:
+		return s.decline("a parent's labels to inherit")
+	case req.hasMetadata && !json.Valid([]byte(req.metadata)):
+		return s.decline("metadata that is not JSON")
 	}
 	id := ""
 	if req.parent != "" {
 		if _, err := st.GetIssue(ctx, req.parent); err != nil {
-			return reply{}, false
+			return s.decline("reading parent %s: %v", req.parent, err)
 		}
 		ids, ok := st.(childIDs)
 		if !ok || !s.prefixAllowed(ctx, st, req.parent) {
-			return reply{}, false
+			return s.decline("parent %s outside the store's prefixes", req.parent)
 		}
 		child, err := ids.GetNextChildID(ctx, req.parent)
 		if err != nil {
@@ -63,7 +67,7 @@ func (s *server) create(ctx context.Context, st beads.Storage, req createReq) (r
 		if id != "" {
 			return failed(err), true // a child number is taken; bd would fail the same way
 		}
-		return reply{}, false
+		return s.decline("creating: %v", err) // rolled back: bd redoes it and reports its own error
 	}
 	var warnings bytes.Buffer
 	postCreateWrites := false

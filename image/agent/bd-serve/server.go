@@ -35,6 +35,14 @@ type server struct {
 	// config is the store's config table when it was opened: custom types, statuses and infra
 	// types are cached by the storage layer, so a change made by any bd reopens the store.
 	config map[string]string
+	// why the last in-process op handed its request to bd (see decline)
+	why string
+}
+
+// decline hands the request to bd (nothing written) and says why, for the daemon's log.
+func (s *server) decline(format string, args ...any) (reply, bool) {
+	s.why = fmt.Sprintf(format, args...)
+	return reply{}, false
 }
 
 func newServer(dir string) *server {
@@ -102,12 +110,13 @@ func (s *server) fast(name string, parsed bool, op func(context.Context, beads.S
 		ctx, cancel := context.WithTimeout(context.Background(), opDeadline)
 		defer cancel()
 		st, err := s.open(ctx)
+		s.why = ""
 		if err != nil {
 			why = "opening the store: " + err.Error()
 		} else if r, done := op(ctx, st); done {
 			return r, true
 		} else {
-			why = "bd checks or answers this one itself"
+			why = s.why
 		}
 	}
 	fmt.Fprintf(os.Stderr, "gc-bd-serve: %s ran bd: %s\n", name, why)

@@ -33,18 +33,21 @@ var metadataKey = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_.]*$`)
 // before its first write is made here first, so done=false never leaves a half-applied update.
 func (s *server) update(ctx context.Context, st beads.Storage, req updateReq) (reply, bool) {
 	f := req.fields
-	if _, ok := f["type"]; ok || (len(f) == 0 && len(req.addLabels) == 0 && len(req.removeLabels) == 0 && len(req.setMeta) == 0) {
-		return reply{}, false
+	if _, ok := f["type"]; ok {
+		return s.decline("a type change (bd normalizes type aliases)")
+	}
+	if len(f) == 0 && len(req.addLabels) == 0 && len(req.removeLabels) == 0 && len(req.setMeta) == 0 {
+		return s.decline("nothing to update")
 	}
 	updates := map[string]any{}
 	if status, ok := f["status"]; ok {
 		cs, okCS := st.(customStatuses)
 		if !okCS {
-			return reply{}, false
+			return s.decline("the store lists no custom statuses")
 		}
 		custom, err := cs.GetCustomStatuses(ctx)
 		if err != nil || !beads.Status(status).IsValidWithCustom(custom) {
-			return reply{}, false
+			return s.decline("status %q (%v)", status, err)
 		}
 		updates["status"] = status
 		if session := os.Getenv("CLAUDE_SESSION_ID"); status == "closed" && session != "" {
@@ -54,14 +57,14 @@ func (s *server) update(ctx context.Context, st beads.Storage, req updateReq) (r
 	if p, ok := f["priority"]; ok {
 		priority, okP := simplePriority(p)
 		if !okP {
-			return reply{}, false
+			return s.decline("priority %q", p)
 		}
 		updates["priority"] = priority
 	}
 	if t, ok := f["title"]; ok {
 		t = strings.TrimSpace(t)
 		if t == "" {
-			return reply{}, false
+			return s.decline("an empty title")
 		}
 		updates["title"] = t
 	}
@@ -72,13 +75,16 @@ func (s *server) update(ctx context.Context, st beads.Storage, req updateReq) (r
 		updates["description"] = d
 	}
 	issue, err := st.GetIssue(ctx, req.id)
-	if err != nil || issue == nil || issue.IsTemplate {
-		return reply{}, false
+	if err != nil || issue == nil {
+		return s.decline("reading %s: %v", req.id, err)
+	}
+	if issue.IsTemplate {
+		return s.decline("%s is a template", req.id)
 	}
 	if len(req.setMeta) > 0 {
 		merged, ok := editMetadata(issue.Metadata, req.setMeta)
 		if !ok {
-			return reply{}, false
+			return s.decline("metadata keys or existing metadata bd refuses")
 		}
 		updates["metadata"] = merged
 	}
@@ -86,16 +92,16 @@ func (s *server) update(ctx context.Context, st beads.Storage, req updateReq) (r
 	deps, okDeps := st.(dependencyRecords)
 	if reparent && newParent != "" {
 		if p, err := st.GetIssue(ctx, newParent); err != nil || p == nil {
-			return reply{}, false
+			return s.decline("reading parent %s: %v", newParent, err)
 		}
 	}
 	if reparent && !okDeps {
-		return reply{}, false
+		return s.decline("the store lists no dependency records")
 	}
 
 	if len(updates) > 0 {
 		if err := st.UpdateIssue(ctx, req.id, updates, s.ident.actor); err != nil {
-			return reply{}, false // rolled back: bd redoes it and reports its own error
+			return s.decline("updating %s: %v", req.id, err) // rolled back: bd redoes it and reports its own error
 		}
 		s.audit(req.id, issue, updates)
 	}
