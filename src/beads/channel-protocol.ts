@@ -13,8 +13,8 @@ export const RESET_STORE = '--gc-reset-store';
 
 /**
  * $1 is the store's working directory. Where the image has gc-bd-serve (image/agent/bd-serve) and
- * $2 is not "bd", that program takes over the channel: the same framing, with create and update
- * answered in-process through beads' storage API. Otherwise this loop runs bd per call. Temp
+ * $2 is not "bd", that program takes over the channel: the same framing, with create, update,
+ * set-metadata and close answered in-process through beads' storage API. Otherwise this loop runs bd per call. Temp
  * files hold one call's output so its length is known before it is sent; bd's stdin is
  * /dev/null so it can never eat the next request.
  */

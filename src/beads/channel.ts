@@ -1,5 +1,6 @@
 // A persistent exec into the runner for one store: one WebSocket and one process (gc-bd-serve, or
-// a bash loop where the image lacks it) carry every bd call of that store, saving the exec round trip (upgrade, container lookup, shell start) per op.
+// a bash loop where the image lacks it) carry every bd call of that store, saving the exec round
+// trip (upgrade, container lookup, shell start) per op.
 // Replies come back in request order. When the exec ends (runner deleted, network drop) or a call
 // passes its deadline, the channel is dead for good and its owner opens a new one: a call that
 // timed out may still be running in the pod, and its late reply must never be taken for the next.

@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// The exact argv shapes src/beads/bd-args.ts builds for create and update: `--name=value` flags,
-// `--json` always, no positional title, update's id after `--`. Anything else is not parsed
-// here (ok=false) and goes to bd, which then parses it itself.
+// The exact argv shapes src/beads/bd-args.ts builds for create and update (close: close.go):
+// `--name=value` flags, `--json` always, no positional title, update's id after `--`. Anything
+// else is not parsed here (ok=false) and goes to bd, which then parses it itself.
 
 type createReq struct {
 	title, issueType, description, assignee, parent, externalRef, priority, metadata string
@@ -18,6 +18,10 @@ type createReq struct {
 
 func parseCreate(argv []string) (createReq, bool) {
 	req := createReq{issueType: "task", priority: "2"} // bd create's flag defaults
+	textFlags := map[string]*string{
+		"title": &req.title, "type": &req.issueType, "priority": &req.priority, "description": &req.description,
+		"assignee": &req.assignee, "parent": &req.parent, "external-ref": &req.externalRef,
+	}
 	seen := map[string]bool{}
 	json := false
 	for _, a := range argv[1:] {
@@ -34,21 +38,11 @@ func parseCreate(argv []string) (createReq, bool) {
 			return req, false
 		}
 		seen[name] = true
+		if field, ok := textFlags[name]; ok {
+			*field = value
+			continue
+		}
 		switch name {
-		case "title":
-			req.title = value
-		case "type":
-			req.issueType = value
-		case "priority":
-			req.priority = value
-		case "description":
-			req.description = value
-		case "assignee":
-			req.assignee = value
-		case "parent":
-			req.parent = value
-		case "external-ref":
-			req.externalRef = value
 		case "labels":
 			labels, ok := csvValues(value)
 			if !ok {

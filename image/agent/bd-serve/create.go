@@ -30,13 +30,17 @@ func (s *server) create(ctx context.Context, st beads.Storage, req createReq) (r
 	case req.hasMetadata && !json.Valid([]byte(req.metadata)):
 		return s.decline("metadata that is not JSON")
 	}
+	commit, canCommit := st.(committer)
+	if !canCommit && (req.parent != "" || len(req.labels) > 0) {
+		return s.decline("the store cannot make bd's second commit")
+	}
 	id := ""
 	if req.parent != "" {
 		if _, err := st.GetIssue(ctx, req.parent); err != nil {
 			return s.decline("reading parent %s: %v", req.parent, err)
 		}
 		ids, ok := st.(childIDs)
-		if !ok || !s.prefixAllowed(ctx, st, req.parent) {
+		if !ok || !prefixAllowed(ctx, st, req.parent) {
 			return s.decline("parent %s outside the store's prefixes", req.parent)
 		}
 		child, err := ids.GetNextChildID(ctx, req.parent)
@@ -87,10 +91,8 @@ func (s *server) create(ctx context.Context, st beads.Storage, req createReq) (r
 		}
 	}
 	if postCreateWrites {
-		if c, ok := st.(committer); ok {
-			if err := c.Commit(ctx, fmt.Sprintf("bd: create %s", issue.ID)); err != nil && !nothingToCommit(err) {
-				fmt.Fprintf(&warnings, "Warning: failed to commit: %v\n", err)
-			}
+		if err := commit.Commit(ctx, fmt.Sprintf("bd: create %s", issue.ID)); err != nil && !nothingToCommit(err) {
+			fmt.Fprintf(&warnings, "Warning: failed to commit: %v\n", err)
 		}
 	}
 	return jsonReply(issue, warnings.Bytes()), true
@@ -102,7 +104,7 @@ type childIDs interface {
 
 // prefixAllowed: bd create validates a --parent child id against the store's prefix
 // (validation.ValidateIDFormat and ValidateIDPrefixAllowed); a child id starts as its parent.
-func (s *server) prefixAllowed(ctx context.Context, st beads.Storage, parent string) bool {
+func prefixAllowed(ctx context.Context, st beads.Storage, parent string) bool {
 	if !strings.Contains(parent, "-") {
 		return false
 	}
@@ -130,21 +132,4 @@ func simplePriority(v string) (int, bool) {
 
 func nothingToCommit(err error) bool {
 	return strings.Contains(strings.ToLower(err.Error()), "nothing to commit")
-}
-
-// jsonReply prints v as bd's outputJSON does (two-space indent, trailing newline).
-func jsonReply(v any, stderr []byte) reply {
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return failed(fmt.Errorf("encoding JSON: %w", err))
-	}
-	return reply{stdout: out.Bytes(), stderr: stderr}
-}
-
-// failed is bd's FatalError under --json: {"error": msg} on stderr, exit 1.
-func failed(err error) reply {
-	data, _ := json.MarshalIndent(map[string]string{"error": err.Error()}, "", "  ")
-	return reply{code: 1, stderr: append(data, '\n')}
 }

@@ -91,22 +91,3 @@ func readRequest(in *bufio.Reader) ([]string, error) {
 	}
 	return argv, nil
 }
-
-type reply struct {
-	code   int
-	stdout []byte
-	stderr []byte
-}
-
-func writeReply(out *bufio.Writer, r reply) error {
-	if _, err := fmt.Fprintf(out, "\x1egcbd %d %d %d\n", r.code, len(r.stdout), len(r.stderr)); err != nil {
-		return err
-	}
-	if _, err := out.Write(r.stdout); err != nil {
-		return err
-	}
-	if _, err := out.Write(r.stderr); err != nil {
-		return err
-	}
-	return out.Flush()
-}
