@@ -49,13 +49,25 @@ export interface CacheEvent<T> {
 export interface CacheStatus {
   /** true once the first list has been loaded (and after every successful relist) */
   readonly synced: boolean;
+  /** a watch connection is open and streaming */
+  readonly connected?: boolean;
+  /** the cache may be trusted without a verifying list (see ObjectCache.fresh) */
+  readonly fresh?: boolean;
   /** ms epoch of the last successful list */
   readonly lastSyncAt?: number;
-  /** ms epoch of the last watch event or bookmark: how fresh the cache is */
+  /** ms epoch of the last watch event or bookmark */
   readonly lastEventAt?: number;
+  /** ms epoch of the last proof the watch is alive: connected, or bytes received */
+  readonly lastProgressAt?: number;
   /** how often the watch was restarted (drops, 410, errors) */
   readonly restarts: number;
+  /** how often a LIST verified the cache because the watch had gone quiet */
+  readonly verifications?: number;
+  /** the error of the current outage; absent once the watch or a list succeeded again */
   readonly lastError?: string;
+  /** the most recent failure, kept after recovery for diagnostics */
+  readonly lastFailure?: string;
+  readonly lastFailureAt?: number;
 }
 
 /**
@@ -65,6 +77,12 @@ export interface CacheStatus {
 export interface ObjectCache<T extends { name: string }> {
   /** Resolves once the first list has been loaded; rejects on signal. */
   synced(options: CallOptions): Promise<void>;
+  /**
+   * Resolves once the contents can be trusted as of now: at once while the watch is connected and
+   * making progress, else after a LIST verified or repaired them. Rejects only when the API cannot
+   * be reached (or on signal).
+   */
+  fresh(options: CallOptions): Promise<void>;
   get(name: string): T | undefined;
   list(): T[];
   /**

@@ -15,8 +15,6 @@ export interface SessionOptions {
   readonly settleMs: number;
   /** staging refuses more than this many bytes per start */
   readonly maxStageBytes: number;
-  /** a cache whose watch fails is trusted for at most this long */
-  readonly cacheStaleMs: number;
   /** peek output cap */
   readonly maxPeekBytes: number;
 }
@@ -29,6 +27,5 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   nudgeEnterDelayMs: 150,
   settleMs: 200,
   maxStageBytes: 512 * 1024 * 1024,
-  cacheStaleMs: 30_000,
   maxPeekBytes: 8 * 1024 * 1024,
 };

@@ -3,7 +3,7 @@
 // Best-effort ops return quietly for a session that is not there, but never hide an outage:
 // API and exec failures propagate with their cause.
 
-import { GcK8sError, hasCode } from '../errors.js';
+import { describeError, GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { withTimeout } from '../util/abort.js';
@@ -44,19 +44,17 @@ export class SessionProvider {
     this.locks = deps.locks;
   }
 
-  /** All agent pods, from a cache that is known to be usable (synced and not stale). */
+  /**
+   * All agent pods, from the watch cache once it can be trusted: at once while its watch is
+   * connected and making progress, else after one LIST verified (or repaired) it. Fails only
+   * when the API server cannot be reached.
+   */
   async agentPods(signal: AbortSignal): Promise<Pod[]> {
     const cache = this.deps.client.agentPods;
     try {
-      await cache.synced({ signal });
+      await cache.fresh({ signal });
     } catch (err) {
-      const status = cache.status();
-      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: pod cache not synced${status.lastError ? `: ${status.lastError}` : ''}`, { cause: err });
-    }
-    const status = cache.status();
-    const freshest = Math.max(status.lastEventAt ?? 0, status.lastSyncAt ?? 0);
-    if (status.lastError !== undefined && this.deps.clock.now() - freshest > this.deps.options.cacheStaleMs) {
-      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: pod cache is stale (${Math.round((this.deps.clock.now() - freshest) / 1000)}s): ${status.lastError}`);
+      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: ${describeError(err)}`, { cause: err });
     }
     return cache.list();
   }

@@ -122,7 +122,8 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
 
   const ready = async (signal: AbortSignal): Promise<void> => {
     if (lifetime.signal.aborted) throw new GcK8sError('ABORTED', 'events: the event store is closed');
-    await deps.cache.synced({ signal });
+    // fresh, not merely synced: a stalled watch must not hide events another writer stored
+    await deps.cache.fresh({ signal });
     if (!loaded) {
       loaded = true;
       index.load(deps.cache.list());

@@ -3,6 +3,12 @@
 // WATCH from its resourceVersion with bookmarks and a server timeout → on a clean end re-watch,
 // on 410 relist (reconciling old vs new with synthetic events), on anything else — including
 // silence longer than the inactivity timer — restart with capped, jittered backoff.
+//
+// Freshness is judged by the connection's own progress, never by the age of the last event: an
+// idle watch sees a bookmark only about once a minute. `fresh()` answers at once while the watch
+// is connected and has made progress within `verifyAfterMs`; otherwise it verifies the cache with
+// one LIST (single-flight), repairs it when it differs (and restarts the watch from the list), and
+// only fails when the API cannot be reached at all.
 
 import type { Logger } from 'pino';
 import type { CacheEvent, CacheStatus, CallOptions, ObjectCache } from '../core/ports.js';
@@ -34,6 +40,10 @@ export interface ReflectorTimings {
   readonly relistIntervalMs?: number;
   /** longest accepted watch line (default 16 MiB) */
   readonly maxLineBytes?: number;
+  /** a watch silent for longer than this is verified by a LIST before the cache is trusted (default 20 s) */
+  readonly verifyAfterMs?: number;
+  /** a watch that ended cleanly counts as connected for this long while it reconnects (default 2 s) */
+  readonly reconnectGraceMs?: number;
 }
 
 export interface ReflectorOptions<T> extends ReflectorTimings {
@@ -59,7 +69,20 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
   private lastSyncAt: number | undefined;
   private lastEventAt: number | undefined;
   private restarts = 0;
+  /** the error of the current outage; cleared as soon as a watch or list succeeds again */
   private lastError: string | undefined;
+  /** the most recent failure, kept for diagnostics after recovery */
+  private lastFailure: { message: string; at: number } | undefined;
+  /** a watch response is open and streaming */
+  private connected = false;
+  /** when the watch last proved progress: connected, or delivered bytes (events, bookmarks) */
+  private lastProgressAt: number | undefined;
+  /** when the current watch ended (cleanly or not); undefined while connected */
+  private disconnectedAt: number | undefined;
+  private verifying: Promise<void> | undefined;
+  private verifications = 0;
+  /** aborts the current watch so that the loop re-watches from a resourceVersion a verify set */
+  private currentWatch: AbortController | undefined;
   private readonly firstSync: Promise<void>;
   private markSynced!: () => void;
 
@@ -96,8 +119,30 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
     return this.store.list();
   }
 
+  /**
+   * Resolves once the cache may be trusted as of now: at once while the watch is connected and
+   * made progress recently; otherwise after a LIST confirmed (or repaired) the contents.
+   */
+  async fresh(options: CallOptions): Promise<void> {
+    if (this.lifetime.signal.aborted) throw new GcK8sError('ABORTED', `${this.what}: cache closed`);
+    if (this.isFresh()) return;
+    await raceSignal(this.verify(), options.signal, `${this.what}: verifying the cache`);
+  }
+
+  /**
+   * Waits in memory; while the watch makes no progress the cache is verified every
+   * verifyAfterMs, so a stalled watch cannot make a waiter miss what it waits for.
+   */
   waitFor(name: string, predicate: (object: T | undefined) => boolean, options: CallOptions): Promise<T | undefined> {
-    return this.store.waitFor(name, predicate, options, this.synced(options));
+    const every = this.verifyAfterMs();
+    const timer = setInterval(() => {
+      if (!this.isFresh()) this.verify().catch(() => undefined); // logged by verify; the waiter's deadline bounds it
+    }, every);
+    timer.unref();
+    const waiting = this.store.waitFor(name, predicate, options, this.synced(options));
+    return waiting.finally(() => {
+      clearInterval(timer);
+    });
   }
 
   subscribe(listener: (event: CacheEvent<T>) => void): () => void {
@@ -107,11 +152,65 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
   status(): CacheStatus {
     return {
       synced: this.isSynced,
+      connected: this.connected,
+      fresh: this.isFresh(),
       restarts: this.restarts,
+      verifications: this.verifications,
       ...(this.lastSyncAt === undefined ? {} : { lastSyncAt: this.lastSyncAt }),
       ...(this.lastEventAt === undefined ? {} : { lastEventAt: this.lastEventAt }),
+      ...(this.lastProgressAt === undefined ? {} : { lastProgressAt: this.lastProgressAt }),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(this.lastFailure === undefined ? {} : { lastFailure: this.lastFailure.message, lastFailureAt: this.lastFailure.at }),
     };
+  }
+
+  private verifyAfterMs(): number {
+    return this.options.verifyAfterMs ?? 20_000;
+  }
+
+  /** Connected (or reconnecting within the grace) and progress seen within verifyAfterMs. */
+  private isFresh(): boolean {
+    if (!this.isSynced || this.lastProgressAt === undefined) return false;
+    const now = this.now();
+    if (now - this.lastProgressAt >= this.verifyAfterMs()) return false;
+    if (this.connected) return true;
+    return this.disconnectedAt !== undefined && now - this.disconnectedAt < (this.options.reconnectGraceMs ?? 2_000);
+  }
+
+  /**
+   * One LIST at a time compares the server's objects with the cache. Equal: the watch is merely
+   * quiet, and that counts as progress. Different (or never synced): the list replaces the
+   * contents, with events for the difference, and the watch restarts from the list's version.
+   */
+  private verify(): Promise<void> {
+    this.verifying ??= (async () => {
+      try {
+        const { objects, resourceVersion } = await this.listAll(this.lifetime.signal);
+        if (this.isClosed()) return;
+        this.verifications++;
+        if (this.isSynced && this.sameAsCache(objects)) {
+          this.lastProgressAt = this.now();
+          return;
+        }
+        this.options.log.warn({ resource: this.options.resource, synced: this.isSynced, connected: this.connected }, `${this.what}: the cache missed changes; repaired from a fresh list`);
+        this.adopt(objects, resourceVersion);
+        this.lastProgressAt = this.now();
+        this.currentWatch?.abort(new GcK8sError('ABORTED', `${this.what}: restarting from a verified list`));
+      } catch (err) {
+        const error = toGcK8sError(err, 'K8S_UNAVAILABLE');
+        this.options.log.warn({ err: error, resource: this.options.resource }, `${this.what}: cannot verify the cache`);
+        throw new GcK8sError(error.code === 'ABORTED' ? 'ABORTED' : 'K8S_UNAVAILABLE', `${this.what}: the watch is not making progress${this.lastError === undefined ? '' : ` (${this.lastError})`} and a list failed: ${describeError(error)}`, { cause: error });
+      } finally {
+        this.verifying = undefined;
+      }
+    })();
+    return this.verifying;
+  }
+
+  private sameAsCache(objects: ReadonlyMap<string, T>): boolean {
+    const cached = this.store.list();
+    if (cached.length !== objects.size) return false;
+    return cached.every((o) => objects.get(o.name)?.resourceVersion === o.resourceVersion);
   }
 
   close(): void {
@@ -143,8 +242,12 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
           this.resourceVersion = undefined;
           this.isSynced = false;
         }
+        if (hasCode(error, 'ABORTED') && !this.isClosed() && this.resourceVersion !== undefined) {
+          continue; // a verify repaired the cache and asked for a watch from its list
+        }
         this.restarts++;
         this.lastError = describeError(error);
+        this.lastFailure = { message: this.lastError, at: this.now() };
         const delayMs = this.backoff.next();
         this.options.log.warn({ err: error, resource: this.options.resource, delayMs }, `${this.what}: restarting`);
         await sleep(delayMs, signal).catch(() => undefined);
@@ -153,8 +256,14 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
   }
 
   private async relist(lifetime: AbortSignal): Promise<void> {
+    const { objects, resourceVersion } = await this.listAll(lifetime);
+    if (lifetime.aborted) return;
+    this.adopt(objects, resourceVersion);
+  }
+
+  private async listAll(lifetime: AbortSignal): Promise<{ objects: Map<string, T>; resourceVersion: string }> {
     const { rest, namespace, resource, labelSelector, convert } = this.options;
-    const fresh = new Map<string, T>();
+    const objects = new Map<string, T>();
     let continueToken: string | undefined;
     let resourceVersion: string;
     do {
@@ -171,15 +280,19 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
       );
       for (const item of page.items) {
         const object = convert(item);
-        fresh.set(object.name, object);
+        objects.set(object.name, object);
       }
       continueToken = page.continueToken;
       resourceVersion = page.resourceVersion;
     } while (continueToken !== undefined);
-    if (lifetime.aborted) return;
-    this.store.replace(fresh);
+    return { objects, resourceVersion };
+  }
+
+  private adopt(objects: ReadonlyMap<string, T>, resourceVersion: string): void {
+    this.store.replace(objects);
     this.resourceVersion = resourceVersion;
     this.lastSyncAt = this.now();
+    this.lastError = undefined;
     this.isSynced = true;
     this.markSynced();
   }
@@ -191,6 +304,7 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
     const inactivityMs = this.options.inactivityMs ?? 105_000;
     const timeoutSeconds = low + Math.floor((this.options.random ?? Math.random)() * (high - low + 1));
     const idle = new AbortController();
+    this.currentWatch = idle;
     const signal = AbortSignal.any([lifetime, idle.signal]);
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
@@ -217,9 +331,15 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
         what: this.what,
         signal,
       });
+      // The server accepted a watch from our resourceVersion: from here it streams every change.
+      this.connected = true;
+      this.disconnectedAt = undefined;
+      this.lastProgressAt = this.now();
+      this.lastError = undefined;
       const lines = new LineSplitter(this.options.maxLineBytes ?? 16 * 1024 * 1024);
       for await (const chunk of body as AsyncIterable<Buffer>) {
         arm();
+        this.lastProgressAt = this.now();
         for (const line of lines.push(chunk)) {
           this.handle(parseWatchLine(line, this.what));
           delivered = true;
@@ -232,6 +352,9 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
       throw transportError(err, this.what, signal);
     } finally {
       clearTimeout(timer);
+      if (this.connected) this.disconnectedAt = this.now();
+      this.connected = false;
+      if (this.currentWatch === idle) this.currentWatch = undefined;
       idle.abort(); // releases the connection if we stopped reading early
     }
   }

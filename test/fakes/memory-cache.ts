@@ -13,6 +13,13 @@ export class MemoryCache<T extends { name: string }> implements ObjectCache<T> {
     return Promise.resolve();
   }
 
+  /** what fresh() answers: resolves, or rejects with this (an unreachable API) */
+  freshError: Error | undefined;
+
+  fresh(_options: CallOptions): Promise<void> {
+    return this.freshError === undefined ? Promise.resolve() : Promise.reject(this.freshError);
+  }
+
   get(name: string): T | undefined {
     return this.objects.get(name);
   }

@@ -159,8 +159,9 @@ describe('running state comes from the cache, never counting terminating pods', 
 
   it('an outage is an error, not a silent false', async () => {
     await start('o');
-    fake.agentPods.status = () => ({ synced: true, restarts: 3, lastSyncAt: Date.now() - 60_000, lastError: 'connect ECONNREFUSED 127.0.0.1:6443' });
-    await expect(provider.isRunning('o', signal())).rejects.toThrow(/pod cache is stale .*ECONNREFUSED/);
+    fake.agentPods.freshError = new Error('the watch is not making progress and a list failed: connect ECONNREFUSED 127.0.0.1:6443');
+    await expect(provider.isRunning('o', signal())).rejects.toThrow(/reading pods in namespace .*ECONNREFUSED/);
+    await expect(provider.listRunning('', signal())).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE' });
   });
 
   it('finds pods made by the native provider by their label, and list-running names them from the annotation', async () => {

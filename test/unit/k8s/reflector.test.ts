@@ -133,7 +133,8 @@ describe('Reflector', () => {
     expect(cache.get('a')?.phase).toBe('Running');
     expect(listRequests(server)).toHaveLength(2);
     expect(cache.status()).toMatchObject({ synced: true, restarts: 1 });
-    expect(cache.status().lastError).toMatch(/too old resource version/);
+    expect(cache.status().lastFailure).toMatch(/too old resource version/);
+    expect(cache.status().lastError).toBeUndefined(); // the relist ended the outage
   });
 
   it('relists when the resourceVersion is already compacted at watch start', async () => {
@@ -166,7 +167,7 @@ describe('Reflector', () => {
     await cache.synced(deadline());
     await eventually(() => watchRequests(server).length >= 3, 'inactivity restarts');
     expect(cache.status().restarts).toBeGreaterThanOrEqual(2);
-    expect(cache.status().lastError).toMatch(/no data for 50 ms/);
+    expect(cache.status().lastFailure).toMatch(/no data for 50 ms/);
   });
 
   it('parses events split across chunks (even inside a multi-byte character)', async () => {
@@ -190,7 +191,7 @@ describe('Reflector', () => {
     await eventually(() => server.activeWatches === 1, 'the watch');
     server.sendRaw('{"type":"ADDED","object":{\n');
     await eventually(() => cache.status().restarts === 1, 'restart');
-    expect(cache.status().lastError).toMatch(/invalid JSON in watch stream/);
+    expect(cache.status().lastFailure).toMatch(/invalid JSON in watch stream/);
     await eventually(() => server.activeWatches === 1, 'a new watch');
   });
 
@@ -201,9 +202,71 @@ describe('Reflector', () => {
     server.intercept((r) => r.query.get('watch') === 'true', { status: 500, body: { kind: 'Status', code: 500, message: 'boom' } }, 3);
     server.dropWatches();
     await eventually(() => cache.status().restarts >= 4, 'restarts');
-    expect(cache.status().lastError).toMatch(/boom/);
+    expect(cache.status().lastFailure).toMatch(/boom/);
     server.put('pods', 'gc', pod('after'));
     await eventually(() => events.includes('ADDED after'), 'recovery');
+    // the outage is over once a watch streams again: no error lingers to fail later reads
+    expect(cache.status()).toMatchObject({ connected: true, fresh: true });
+    expect(cache.status().lastError).toBeUndefined();
+  });
+
+  it('a quiet but connected watch is trusted without requests until verifyAfterMs, then one list confirms it', async () => {
+    const { server, cache, clock } = await setup({ verifyAfterMs: 1_000 });
+    await cache.synced(deadline());
+    await eventually(() => server.activeWatches === 1, 'the watch');
+    await eventually(() => cache.status().connected === true, 'connected');
+    const before = server.requests.length;
+    clock.now += 999;
+    await cache.fresh(deadline());
+    expect(server.requests.length).toBe(before); // connected and recent: no request
+    clock.now += 1; // silent for verifyAfterMs: idle or stalled? one list tells
+    await cache.fresh(deadline());
+    expect(listRequests(server)).toHaveLength(2);
+    expect(server.activeWatches).toBe(1); // nothing was missed: the watch is kept
+    expect(watchRequests(server)).toHaveLength(1);
+    await cache.fresh(deadline()); // the list counted as progress
+    expect(listRequests(server)).toHaveLength(2);
+    expect(cache.status().verifications).toBe(1);
+  });
+
+  it('a stalled watch never makes reads fail or lie: the first read after verifyAfterMs repairs the cache from a list and re-watches', async () => {
+    const { server, cache, clock, events } = await setup({ verifyAfterMs: 1_000 });
+    await cache.synced(deadline());
+    await eventually(() => server.activeWatches === 1 && cache.status().connected === true, 'the watch');
+    // The watch stays open but delivers nothing while the world changes (a stall, not a drop).
+    server.removeSilently('pods', 'gc', 'a');
+    server.putSilently('pods', 'gc', pod('c'));
+    clock.now += 5_000;
+    await cache.fresh(deadline());
+    expect(cache.list().map((p) => p.name).sort()).toEqual(['b', 'c']);
+    expect(events).toEqual(['ADDED a', 'ADDED b', 'DELETED a', 'ADDED c']);
+    // the stalled watch is replaced by one from the list's resourceVersion, without a failure
+    await eventually(() => watchRequests(server).length === 2, 're-watch');
+    expect(watchRequests(server)[1]!.query.get('resourceVersion')).toBe(String(server.rv));
+    expect(cache.status().restarts).toBe(0);
+    expect(cache.status().lastError).toBeUndefined();
+    server.put('pods', 'gc', pod('d'));
+    await eventually(() => events.includes('ADDED d'), 'events flow on the new watch');
+  });
+
+  it('waitFor does not hang on a stalled watch: it verifies every verifyAfterMs while waiting', async () => {
+    const { server, cache, clock } = await setup({ verifyAfterMs: 40 });
+    await cache.synced(deadline());
+    await eventually(() => server.activeWatches === 1 && cache.status().connected === true, 'the watch');
+    const gone = cache.waitFor('a', (p) => p === undefined, deadline());
+    clock.now += 1_000;
+    server.removeSilently('pods', 'gc', 'a'); // the watch never says so
+    expect(await gone).toBeUndefined();
+  });
+
+  it('fresh() fails with K8S_UNAVAILABLE, naming the cause, only when the watch is down and a list fails too', async () => {
+    const { server, cache, clock } = await setup({ verifyAfterMs: 1_000 });
+    await cache.synced(deadline());
+    await eventually(() => server.activeWatches === 1, 'the watch');
+    server.intercept(() => true, { status: 503, body: { kind: 'Status', code: 503, message: 'apiserver down' } }, 1000);
+    server.dropWatches();
+    clock.now += 5_000;
+    await expect(cache.fresh(deadline())).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE', message: expect.stringMatching(/apiserver down/) });
   });
 
   it('a throwing listener does not stop delivery to the others', async () => {
