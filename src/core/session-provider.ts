@@ -13,7 +13,7 @@ import type { PodSettings } from './pod-settings.js';
 import type { SessionOptions } from './session-options.js';
 import { AGENT_CONTAINER } from './pod-manifest.js';
 import { classifyPod, hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
-import { tmuxArgs, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
+import { tmuxArgs, lastLines, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
 import { PROCESS_ALIVE, UNTAR } from './scripts.js';
 import { safeJoin, WORKSPACE } from './paths.js';
@@ -172,7 +172,10 @@ export class SessionProvider {
    * input queue, so later input (another nudge, send-keys, interrupt) still lands after it and
    * the caller does not wait out a pause that only the TUI needs.
    */
-  nudge(name: string, text: string, signal: AbortSignal): Promise<void> {
+  nudge(name: string, given: string, signal: AbortSignal): Promise<void> {
+    // `echo text | gc-session-k8s nudge` carries a newline gc's own nudges never have; typed, it
+    // would be an extra empty line before our Enter.
+    const text = given.replace(/\r?\n$/, '');
     if (text === '') return Promise.resolve();
     return new Promise<void>((typed, failed) => {
       // One job in the session's input queue does paste, pause and Enter, so no other input can
@@ -215,7 +218,7 @@ export class SessionProvider {
     if (pod === undefined) return '';
     const argv = tmuxArgs.capturePane(lines);
     const result = await this.liveTmux(pod, argv, signal, undefined, this.deps.options.maxPeekBytes);
-    if (result.exitCode === 0) return result.stdout.toString('utf8');
+    if (result.exitCode === 0) return lastLines(result.stdout.toString('utf8'), lines);
     if (isTmuxMissing(result)) return '';
     throw tmuxFailure(`peek ${name}`, argv, result);
   }

@@ -2,6 +2,8 @@
 // exec (no shell) so session data never passes through a shell parser.
 
 export const TMUX_SESSION = 'main';
+/** the largest history tmux keeps is bounded by history-limit; beyond this we ask for all of it */
+export const MAX_HISTORY_LINES = 10_000_000;
 const T = ['-t', TMUX_SESSION] as const;
 // -u: the exec'd client must not assume an ASCII locale (containers often have no LANG), or
 // tmux prints non-ASCII and control characters of panes and variables as '_'.
@@ -18,7 +20,10 @@ export const tmuxArgs = {
    * load before it pastes; `;` is tmux's own command separator, not a shell's.
    */
   paste: (buffer: string): string[] => [tmux, '-u', 'load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-p', '-d', '-b', buffer, ...T],
-  /** lines <= 0: the whole scrollback */
+  /**
+   * The last `lines` lines of history plus the visible pane; lines <= 0, or more than any
+   * history holds, the whole scrollback (tmux does not parse numbers past its own limits).
+   */
   capturePane: (lines: number): string[] => [
     tmux,
     '-u',
@@ -26,7 +31,7 @@ export const tmuxArgs = {
     ...T,
     '-p',
     '-S',
-    lines > 0 ? `-${Math.floor(lines)}` : '-',
+    lines > 0 && lines <= MAX_HISTORY_LINES ? `-${Math.floor(lines)}` : '-',
   ],
   setEnv: (key: string, value: string): string[] => [tmux, '-u', 'set-environment', ...T, key, value],
   showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, key],
@@ -38,6 +43,18 @@ export const tmuxArgs = {
   clearHistory: (): string[] => [tmux, '-u', 'clear-history', ...T],
   attach: (): string[] => [tmux, '-u', 'attach', ...T],
 };
+
+/**
+ * What `peek N` answers: the last N lines the agent printed, counted from its last non-blank
+ * line. tmux's capture ends with the empty rows below the cursor (a fresh 50-row pane is mostly
+ * blank); those are not output, so they are dropped before counting. n <= 0: everything.
+ */
+export function lastLines(capture: string, n: number): string {
+  const lines = capture.split('\n');
+  while (lines.length > 0 && (lines[lines.length - 1] ?? '').trim() === '') lines.pop();
+  const kept = n > 0 && lines.length > n ? lines.slice(lines.length - n) : lines;
+  return kept.length === 0 ? '' : `${kept.join('\n')}\n`;
+}
 
 /**
  * Parses `tmux show-environment -t main KEY` output: "KEY=value\n" when set, "-KEY\n" when

@@ -168,7 +168,7 @@ describe('running state comes from the cache, never counting terminating pods', 
     fake.addPod({ name: 'city-mayor', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'city-mayor' }, annotations: { 'gc-session-name': 'city/mayor' } });
     fake.tmux.set('city-mayor', { alive: true, env: new Map(), keys: [], pane: 'hello' });
     expect(await provider.isRunning('city/mayor', signal())).toBe(true);
-    expect(await provider.peek('city/mayor', 5, signal())).toBe('hello');
+    expect(await provider.peek('city/mayor', 5, signal())).toBe('hello\n');
     expect(await provider.listRunning('city/', signal())).toEqual(['city/mayor']);
   });
 });
@@ -213,6 +213,15 @@ describe('ops', () => {
     expect(fake.tmux.get('s')!.pane).toBe('typed');
     await provider.inputSettled('s');
     expect(fake.tmux.get('s')!.pane).toBe('typed\n');
+  });
+
+  it('drops one trailing newline (echo text | nudge) so the agent gets no extra empty line', async () => {
+    await provider.nudge('s', 'what next?\n', signal());
+    await provider.nudge('s', 'two lines\r\n', signal());
+    await provider.nudge('s', 'kept\n\n', signal());
+    await provider.nudge('s', '\n', signal()); // only a newline: nothing to type, like an empty nudge
+    await provider.inputSettled('s');
+    expect(fake.tmux.get('s')!.pane).toBe('what next?\ntwo lines\nkept\n\n');
   });
 
   it('serializes nudges per session: text and Enter of two nudges never interleave', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseActivity, parseShowEnvironment, tmuxArgs, validateMetaKey } from '../../../src/tmux/args.js';
+import { lastLines, parseActivity, parseShowEnvironment, tmuxArgs, validateMetaKey } from '../../../src/tmux/args.js';
 
 describe('tmux argv (parity with Gas City provider_test.go)', () => {
   it('targets session main with the upstream commands', () => {
@@ -12,6 +12,22 @@ describe('tmux argv (parity with Gas City provider_test.go)', () => {
     expect(tmuxArgs.lastActivity()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{session_activity}']);
     expect(tmuxArgs.paneDead()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{pane_dead}']);
     expect(tmuxArgs.sendKeys(['Escape', 'Enter'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', 'Escape', 'Enter']);
+  });
+
+  it('asks for the whole scrollback when N is beyond any history (no number tmux cannot parse)', () => {
+    expect(tmuxArgs.capturePane(10_000_000)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-10000000']);
+    expect(tmuxArgs.capturePane(10_000_001)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-']);
+    expect(tmuxArgs.capturePane(1e21)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-']);
+  });
+
+  it('peek N is the last N lines printed, counted from the last non-blank line', () => {
+    const pane = `older\nline 1\n\nline 3\nprompt$ ${'\n'.repeat(45)}`;
+    expect(lastLines(pane, 2)).toBe('line 3\nprompt$ \n');
+    expect(lastLines(pane, 3)).toBe('\nline 3\nprompt$ \n'); // blank lines inside the output count
+    expect(lastLines(pane, 0)).toBe('older\nline 1\n\nline 3\nprompt$ \n');
+    expect(lastLines(pane, 1e9)).toBe(lastLines(pane, 0));
+    expect(lastLines('\n\n   \n', 5)).toBe('');
+    expect(lastLines('', 5)).toBe('');
   });
 
   it('parses show-environment output, values with = and newlines included', () => {
