@@ -4,7 +4,7 @@ import { runExecProvider } from '../dist/client/exec-provider.js';
 
 process.exitCode = await runExecProvider('session', {
   argv: process.argv.slice(2),
-  env: process.env,
+  env: { GC_K8S_INVOKED_AS: process.argv[1], ...process.env },
   cwd: process.cwd(),
   stdin: process.stdin,
   stdout: process.stdout,

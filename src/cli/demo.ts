@@ -3,7 +3,8 @@
 // otherwise brings up this worktree's local cluster and imports the images it builds; starts
 // the daemon and the stand-in city's agents through the real gc-session-k8s script (as gc would),
 // records their start as events, prints where to look, and tears everything down on Ctrl-C or
-// `npm stop`.
+// `npm stop` (which asks a running `npm start` to tear down itself, and waits for it). A start
+// that fails takes down what it brought up, so the next run starts clean.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,27 @@ interface DemoState {
   readonly image: string;
   readonly startedCluster: boolean;
   readonly sessions: string[];
+  /** the `demo up` process that owns this state (npm stop signals it) */
+  readonly pid?: number;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readState(): DemoState | undefined {
+  if (!existsSync(STATE)) return undefined;
+  try {
+    return JSON.parse(readFileSync(STATE, 'utf8')) as DemoState;
+  } catch {
+    return undefined;
+  }
 }
 
 interface Io {
@@ -31,7 +53,12 @@ interface Io {
 }
 
 function say(io: Io, line: string): void {
-  io.stderr.write(`demo: ${line}\n`);
+  // after Ctrl-C on `npm start | tee log` the pipe's reader is gone: teardown must go on silently
+  try {
+    io.stderr.write(`demo: ${line}\n`);
+  } catch {
+    /* EPIPE */
+  }
 }
 
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number; out: string; err: string }> {
@@ -54,6 +81,8 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin
 
 /** A provider script exactly as gc runs it (native fast path, Node fallback). */
 const script = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv, stdin = '') => run(join(ROOT, 'bin', name), argv, env, stdin);
+/** The gc-k8s command of this checkout (bin/gc-k8s.js: there is no bin/gc-k8s). */
+const gck8s = (argv: readonly string[], env: NodeJS.ProcessEnv) => run(process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv], env);
 
 interface CityAgent {
   name: string;
@@ -78,12 +107,17 @@ function demoEnv(io: Io, kubeconfig: string, image: string): NodeJS.ProcessEnv {
 }
 
 async function up(io: Io): Promise<number> {
+  const previous = readState();
+  if (previous !== undefined && alive(previous.pid)) {
+    throw new GcK8sError('BAD_REQUEST', `a demo is already running (pid ${previous.pid}); \`npm stop\` ends it`);
+  }
   const { ensureCluster } = await import('../cluster/api.js');
   const { streamReporter } = await import('../cluster/progress.js');
   const given = io.env['KUBECONFIG'];
   let kubeconfig: string;
   let image: string;
-  let startedCluster = false;
+  // A demo killed before its teardown left its cluster: this run owns it now, and takes it down.
+  let startedCluster = previous?.startedCluster === true;
   if (given !== undefined && given !== '') {
     image = io.env['GC_K8S_IMAGE'] ?? '';
     if (image === '') {
@@ -92,15 +126,22 @@ async function up(io: Io): Promise<number> {
     say(io, `checking the cluster in KUBECONFIG=${given}`);
     const info = await ensureCluster({ env: io.env, backend: 'existing', kubeconfig: given, namespace: NAMESPACE, signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
     kubeconfig = info.kubeconfig;
+    startedCluster = false;
   } else {
     const { clusterStatus } = await import('../cluster/api.js');
     const before = await clusterStatus({ cwd: ROOT, env: io.env });
-    say(io, before.running ? `using this worktree's running local cluster ${before.name}` : 'no KUBECONFIG: bringing up this worktree\'s local cluster (the first run builds Kubernetes; later runs take seconds)');
+    say(
+      io,
+      before.running
+        ? `using this worktree's running local cluster ${before.name}`
+        : "no KUBECONFIG: bringing up this worktree's local cluster (the first run on a machine builds Kubernetes, etcd, CoreDNS, bd and the agent image from source: about 20 minutes on 2 cores; later runs take about a minute)",
+    );
+    // only a cluster the demo brought up is taken down with it
+    startedCluster ||= !before.running;
+    writeState({ kubeconfig: '', image: '', startedCluster, sessions: [], pid: process.pid });
     const info = await ensureCluster({ cwd: ROOT, env: io.env, images: ['agent'], signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
     kubeconfig = info.kubeconfig;
     image = info.images['agent'] ?? '';
-    // only a cluster the demo brought up is taken down with it
-    startedCluster = !before.running;
   }
   const env = demoEnv(io, kubeconfig, image);
 
@@ -112,15 +153,17 @@ async function up(io: Io): Promise<number> {
 
   const city = readCity();
   const sessions: string[] = [];
-  mkdirSync(join(ROOT, '.gc-k8s'), { recursive: true });
   const save = (): void => {
-    writeFileSync(STATE, JSON.stringify({ kubeconfig, image, startedCluster, sessions } satisfies DemoState, null, 2));
+    writeState({ kubeconfig, image, startedCluster, sessions, pid: process.pid });
   };
   save();
+  const { socketPath } = await import('../protocol/socket-path.js');
+  const { socketAlive } = await import('../daemon/server.js');
+  const daemonUp = await socketAlive(socketPath(env));
   await script('gc-events-k8s', ['ensure-running'], env);
   for (const agent of city.agents) {
     const session = `${city.name}-${agent.name}`;
-    say(io, `starting ${session} (a pod with tmux; the first call also starts the gc-k8s daemon)`);
+    say(io, `starting ${session} (a pod with tmux${daemonUp || sessions.length > 0 ? '' : '; this first call also starts the gc-k8s daemon'})`);
     const payload = { command: agent.start_command ?? 'bash', work_dir: join(ROOT, 'examples/standin-city'), env: { GC_AGENT: agent.name, GC_SESSION_ID: `${session}-demo`, GC_CITY: join(ROOT, 'examples/standin-city') } };
     const r = await script('gc-session-k8s', ['start', session], env, JSON.stringify(payload));
     if (r.code !== 0 && !/already exists/.test(r.err)) throw new GcK8sError('START_FAILED', `starting ${session}: ${r.err.trim()}`);
@@ -167,46 +210,105 @@ Ctrl-C here, or \`npm stop\`, tears it all down.
     if (interrupted()) break;
     const listed = await script('gc-session-k8s', ['list-running', `${city.name}-`], env);
     if (interrupted()) break;
-    say(io, `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}`);
+    say(io, `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}${listed.code === 0 ? '' : ` (list-running failed: ${listed.err.trim().slice(0, 300)})`}`);
   }
-  say(io, 'interrupted: tearing down');
-  return down({ ...io, signal: AbortSignal.timeout(120_000) });
+  say(io, 'interrupted: tearing down (about 20 s)');
+  return teardown({ ...io, signal: AbortSignal.timeout(180_000) });
 }
 
+function writeState(state: DemoState): void {
+  mkdirSync(join(ROOT, '.gc-k8s'), { recursive: true });
+  writeFileSync(STATE, JSON.stringify(state, null, 2));
+}
+
+/** `npm stop`: a running `npm start` is asked to tear down itself (and waited for); else we do. */
 async function down(io: Io): Promise<number> {
-  if (!existsSync(STATE)) {
+  const state = readState();
+  if (state === undefined) {
     say(io, 'nothing to tear down (no demo state)');
     return 0;
   }
-  const state = JSON.parse(readFileSync(STATE, 'utf8')) as DemoState;
-  const env = demoEnv(io, state.kubeconfig, state.image);
-  for (const s of state.sessions) {
-    say(io, `stopping ${s}`);
-    await script('gc-session-k8s', ['stop', s], env);
+  if (alive(state.pid)) {
+    say(io, `asking the running demo (pid ${state.pid}) to tear down, and waiting for it`);
+    process.kill(state.pid ?? 0, 'SIGTERM');
+    const deadline = Date.now() + 180_000;
+    while (alive(state.pid) && Date.now() < deadline && !io.signal.aborted) await new Promise((r) => setTimeout(r, 250));
+    if (!alive(state.pid)) {
+      if (!existsSync(STATE)) {
+        say(io, 'done');
+        return 0;
+      }
+      say(io, 'the demo exited without finishing its teardown; finishing it');
+    } else {
+      say(io, `the demo (pid ${state.pid}) is still tearing down after 3 minutes; tearing down from here too`);
+    }
   }
-  say(io, 'stopping the daemon');
-  await script('gc-k8s', ['stop-daemon'], env);
+  return teardown(io);
+}
+
+async function teardown(io: Io): Promise<number> {
+  const state = readState();
+  if (state === undefined) return 0;
+  let failed = false;
+  if (state.kubeconfig !== '') {
+    const env = demoEnv(io, state.kubeconfig, state.image);
+    for (const s of state.sessions) {
+      say(io, `stopping ${s}`);
+      const r = await script('gc-session-k8s', ['stop', s], env);
+      if (r.code !== 0) {
+        failed = true;
+        say(io, `stopping ${s} failed: ${r.err.trim().slice(0, 300)}`);
+      }
+    }
+    say(io, 'stopping the daemon');
+    const r = await gck8s(['stop-daemon'], env);
+    if (r.code !== 0) {
+      failed = true;
+      say(io, `stopping the daemon failed (${r.code}): ${(r.err || r.out).trim().slice(0, 300)}`);
+    }
+  }
   if (state.startedCluster) {
     const { clusterDown } = await import('../cluster/api.js');
     const { streamReporter } = await import('../cluster/progress.js');
     say(io, 'stopping the local cluster');
-    await clusterDown({ cwd: ROOT, env: io.env, signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
+    await clusterDown({ cwd: ROOT, env: io.env, signal: io.signal, reporter: streamReporter(quiet(io.stderr), 'demo') });
   }
   rmSync(STATE, { force: true });
-  say(io, 'done');
-  return 0;
+  say(io, failed ? 'done, with the failures above' : 'done');
+  return failed ? 1 : 0;
+}
+
+/** A stream whose write never throws (its reader may be gone: `npm start | tee` after Ctrl-C). */
+function quiet(stream: NodeJS.WritableStream): NodeJS.WritableStream {
+  return {
+    write: (chunk: string) => {
+      try {
+        return stream.write(chunk);
+      } catch {
+        return false;
+      }
+    },
+  } as unknown as NodeJS.WritableStream;
 }
 
 export async function runDemo(argv: readonly string[], io: Io): Promise<number> {
-  try {
-    if (argv[0] === 'up') return await up(io);
-    if (argv[0] === 'down') return await down(io);
+  if (argv[0] === 'down') return down(io);
+  if (argv[0] !== 'up') {
     io.stderr.write('usage: gc-k8s demo up|down\n');
     return 2;
+  }
+  try {
+    return await up(io);
   } catch (err) {
-    io.stderr.write(`demo: ${describeError(err)}\n`);
+    say(io, describeError(err));
     if (/ECONNREFUSED|unreachable|K8S_UNAVAILABLE/i.test(describeError(err))) {
-      io.stderr.write('demo: the cluster is unreachable: check KUBECONFIG (kubectl cluster-info), or unset it to use the local cluster\n');
+      say(io, 'the cluster is unreachable: check KUBECONFIG (kubectl cluster-info), or unset it to use the local cluster');
+    }
+    // A failed start takes down what it brought up (never another demo's state).
+    const state = readState();
+    if (state !== undefined && (state.pid === process.pid || !alive(state.pid))) {
+      say(io, 'tearing down what this run brought up');
+      await teardown({ ...io, signal: AbortSignal.timeout(180_000) });
     }
     return 1;
   }

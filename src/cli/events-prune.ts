@@ -3,7 +3,7 @@
 // service account). Talks to the API directly; no daemon involved.
 
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
+import { findCityToml, loadConfig } from '../config/load.js';
 import { GcK8sError } from '../errors.js';
 import { isRetentionEnabled, parseRetentionPolicy, pruneEvents } from '../events/index.js';
 import { createKubeClient } from '../k8s/client.js';
@@ -14,7 +14,7 @@ export async function runEventsPrune(argv: readonly string[], io: { env: NodeJS.
   const { values } = parseArgs({ args: [...argv], options: { 'max-age': { type: 'string' }, 'max-count': { type: 'string' } } });
   const policy = parseRetentionPolicy({ maxAge: values['max-age'], maxCount: values['max-count'] });
   if (!isRetentionEnabled(policy)) throw new GcK8sError('BAD_REQUEST', 'events prune: give --max-age and/or --max-count');
-  const config = loadConfig({ env: io.env, cwd: io.cwd });
+  const config = loadConfig({ env: io.env, cityToml: findCityToml(io.env, io.cwd) });
   const log = createLogger({ level: io.env['GC_K8S_LOG_LEVEL'] ?? 'warn', destination: io.stderr });
   const kube = await createKubeClient({ log, env: io.env, ...(config.context === '' ? {} : { context: config.context }) });
   try {

@@ -32,6 +32,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   beads <op> [args]             run an exec beads op (as gc-beads-k8s)
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
+  link [<city dir>]             link the provider scripts into <city>/.gc-k8s/bin (one supervisor, several cities)
   demo up|down                  the stand-in city on a cluster (npm start / npm stop)
   version
 `;
@@ -45,6 +46,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { createKubeClient } = await import('../k8s/client.js');
   const { createEventsHandler } = await import('../daemon/events-handler.js');
   const { createBeadsHandler } = await import('../daemon/beads-handler.js');
+  const { kubeconfigPaths, kubeconfigWatch } = await import('../daemon/kubeconfig-watch.js');
   const events = createEventsHandler();
   const beads = createBeadsHandler();
   const log = createLogger({ level: values['log-level'] ?? io.env['GC_K8S_LOG_LEVEL'] ?? 'info' });
@@ -66,6 +68,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         burst: burst === undefined ? 1000 : Number(burst),
       }),
     extraHandlers: { events: events.handle, beads: beads.handle },
+    configWatch: kubeconfigWatch(kubeconfigPaths(io.env)),
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);
@@ -81,6 +84,35 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
 async function admin(io: CliIo, op: string): Promise<number> {
   const { forward, makeRequest } = await import('../client/exec-provider.js');
   return forward(makeRequest('admin', op, [], io), io);
+}
+
+/**
+ * The environments of the daemons a command without KUBECONFIG may mean: the default one, and
+ * that of this worktree's local cluster (npm start runs its daemon with that kubeconfig), so
+ * `gc-k8s stop-daemon` from the worktree finds the demo's daemon. Only those answering count.
+ */
+async function runningDaemons(io: CliIo): Promise<NodeJS.ProcessEnv[]> {
+  const { socketPath } = await import('../protocol/socket-path.js');
+  const { socketAlive } = await import('../daemon/server.js');
+  const candidates: NodeJS.ProcessEnv[] = [io.env];
+  if ((io.env['KUBECONFIG'] ?? '') === '' && (io.env['GC_K8S_SOCKET'] ?? '') === '') {
+    const { existsSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { findWorktree, PACKAGE_ROOT } = await import('../cluster/names.js');
+    for (const root of new Set([findWorktree(io.cwd), PACKAGE_ROOT])) {
+      const kubeconfig = path.join(root, '.kube', 'config');
+      if (existsSync(kubeconfig)) candidates.push({ ...io.env, KUBECONFIG: kubeconfig });
+    }
+  }
+  const alive: NodeJS.ProcessEnv[] = [];
+  const seen = new Set<string>();
+  for (const env of candidates) {
+    const socket = socketPath(env);
+    if (seen.has(socket)) continue;
+    seen.add(socket);
+    if (await socketAlive(socket)) alive.push(env);
+  }
+  return alive;
 }
 
 /**
@@ -113,17 +145,31 @@ export async function main(io: CliIo): Promise<number> {
       case 'serve':
         return await serve(io, rest);
       case 'status':
-        return await admin(io, 'status');
-      case 'stats':
-        return await admin(io, 'stats');
+      case 'stats': {
+        const [env] = await runningDaemons(io);
+        return await admin({ ...io, env: env ?? io.env }, command);
+      }
       case 'stop-daemon': {
-        const { socketPath } = await import('../protocol/socket-path.js');
-        const { socketAlive } = await import('../daemon/server.js');
-        if (!(await socketAlive(socketPath(io.env)))) {
+        const daemons = await runningDaemons(io);
+        if (daemons.length === 0) {
           io.stdout.write('no daemon running\n');
           return 0;
         }
-        return await admin({ ...io, env: { ...io.env, GC_K8S_NO_AUTOSTART: '1' } }, 'shutdown');
+        let exit = 0;
+        for (const env of daemons) {
+          if (env['KUBECONFIG'] !== io.env['KUBECONFIG']) io.stdout.write(`stopping the daemon of KUBECONFIG=${env['KUBECONFIG'] ?? ''}\n`);
+          exit = Math.max(exit, await admin({ ...io, env: { ...env, GC_K8S_NO_AUTOSTART: '1' } }, 'shutdown'));
+        }
+        // return once they are gone, so what follows (a cluster teardown) has no daemon racing it
+        const deadline = Date.now() + 15_000;
+        while ((await runningDaemons(io)).length > 0) {
+          if (Date.now() > deadline) {
+            io.stderr.write('gc-k8s stop-daemon: a daemon still answers after 15 s (see its log)\n');
+            return 1;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return exit;
       }
       case 'attach':
       case 'session':
@@ -142,19 +188,23 @@ export async function main(io: CliIo): Promise<number> {
         return await untilInterrupted((signal) => runDemo(rest, { env: io.env, stdout: io.stdout, stderr: io.stderr, signal }));
       }
       case 'config': {
-        const { configTableMarkdown, loadConfig } = await import('../config/load.js');
+        const { configTableMarkdown, findCityToml, loadConfig } = await import('../config/load.js');
         if (rest[0] === 'table') {
           io.stdout.write(`${configTableMarkdown()}\n`);
           return 0;
         }
         if (rest[0] === 'check') {
-          const config = loadConfig({ env: io.env, cwd: io.cwd });
+          const config = loadConfig({ env: io.env, cityToml: findCityToml(io.env, io.cwd) });
           for (const w of config.warnings) io.stderr.write(`warning: ${w}\n`);
           io.stdout.write(`${JSON.stringify({ cityToml: config.cityToml, context: config.context, pod: config.pod, session: config.session }, null, 2)}\n`);
           return 0;
         }
         io.stderr.write('usage: gc-k8s config table|check\n');
         return 2;
+      }
+      case 'link': {
+        const { linkCity } = await import('./link.js');
+        return linkCity(rest, io);
       }
       case 'version':
       case '--version':

@@ -1,8 +1,11 @@
 // loadConfig: defaults < city.toml [session.k8s] < GC_K8S_* env. Pure apart from reading the
 // TOML file (injectable); unknown keys become warnings, invalid values fail fast naming the key.
+// Which city.toml applies is the caller's decision (the daemon resolves it per request:
+// src/daemon/resolve-city.ts); findCityToml is the rule for commands run by hand.
 
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { shortHash } from '../util/hash.js';
 import TOML from '@iarna/toml';
 import { GcK8sError } from '../errors.js';
 import type { PodSettings } from '../core/pod-settings.js';
@@ -20,14 +23,18 @@ export interface Config {
   readonly eventsMaxCount: number;
   /** the city.toml that was read, or '' */
   readonly cityToml: string;
+  /** the city's directory (dirname of cityToml), or '' when no city was found */
+  readonly cityDir: string;
+  /** digest of the resolved pod settings, recorded on pods so a later change is visible */
+  readonly fingerprint: string;
   readonly warnings: readonly string[];
 }
 
 export interface LoadOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly cwd: string;
+  /** city.toml to read ('' = none: defaults and env only) */
+  readonly cityToml: string;
   readonly readFile?: (path: string) => string;
-  readonly exists?: (path: string) => boolean;
 }
 
 const defaultExists = (path: string): boolean => {
@@ -38,20 +45,32 @@ const defaultExists = (path: string): boolean => {
   }
 };
 
-/** city.toml of the city gc is running: GC_CITY/GC_CITY_PATH/GC_CITY_ROOT, else up from cwd. */
-export function findCityToml(env: LoadOptions['env'], cwd: string, exists = defaultExists): string {
-  for (const key of ['GC_CITY', 'GC_CITY_PATH', 'GC_CITY_ROOT']) {
+export const CITY_ENV = ['GC_CITY', 'GC_CITY_PATH', 'GC_CITY_ROOT'] as const;
+
+/** city.toml named by GC_CITY/GC_CITY_PATH/GC_CITY_ROOT in `env`, or '' (relative paths from cwd). */
+export function cityTomlFromEnv(env: LoadOptions['env'], cwd: string, exists = defaultExists): string {
+  for (const key of CITY_ENV) {
     const dir = env[key]?.trim();
     if (dir) {
       const candidate = join(resolve(cwd, dir), 'city.toml');
       if (exists(candidate)) return candidate;
     }
   }
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, 'city.toml');
+  return '';
+}
+
+/** The nearest city.toml at or above `dir`, or ''. */
+export function cityTomlAbove(dir: string, exists = defaultExists): string {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    const candidate = join(d, 'city.toml');
     if (exists(candidate)) return candidate;
-    if (dirname(dir) === dir) return '';
+    if (dirname(d) === d) return '';
   }
+}
+
+/** city.toml for a command run by hand: GC_CITY/GC_CITY_PATH/GC_CITY_ROOT, else up from cwd. */
+export function findCityToml(env: LoadOptions['env'], cwd: string, exists = defaultExists): string {
+  return cityTomlFromEnv(env, cwd, exists) || cityTomlAbove(cwd, exists);
 }
 
 function suggest(key: string): string {
@@ -70,7 +89,7 @@ export function loadConfig(options: LoadOptions): Config {
   const read = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
   const config = defaultConfig();
   const warnings: string[] = [];
-  const cityToml = findCityToml(options.env, options.cwd, options.exists);
+  const cityToml = options.cityToml;
 
   if (cityToml !== '') {
     let doc: Record<string, unknown>;
@@ -122,6 +141,8 @@ export function loadConfig(options: LoadOptions): Config {
     eventsMaxAgeMs: config.eventsMaxAgeMs,
     eventsMaxCount: config.eventsMaxCount,
     cityToml,
+    cityDir: cityToml === '' ? '' : dirname(cityToml),
+    fingerprint: shortHash(JSON.stringify(config.pod), 12),
     warnings: Object.freeze(warnings),
   });
 }

@@ -19,6 +19,10 @@ export const ANNOTATION_SESSION_NAME = 'gc-session-name';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'gc-k8s';
 export const ANNOTATION_ENTRYPOINT = 'gc-k8s.io/entrypoint';
+/** the city directory whose settings started the session: later calls with no city use it */
+export const ANNOTATION_CITY = 'gc-k8s.io/city';
+/** digest of the pod settings the session started with (Config.fingerprint) */
+export const ANNOTATION_SETTINGS = 'gc-k8s.io/settings';
 export const AGENT_CONTAINER = 'agent';
 
 /** Staging is needed when the start request has files for the pod and the image is not prebaked. */
@@ -37,7 +41,14 @@ function containerSecurity(settings: PodSettings): SecurityContext | undefined {
     : base;
 }
 
-export function buildAgentPod(sessionName: string, req: StartRequest, settings: PodSettings): PodManifest {
+/** Where a session's settings came from, recorded on its pod. */
+export interface SessionOrigin {
+  /** city directory, or '' when no city was found */
+  readonly cityDir: string;
+  readonly fingerprint: string;
+}
+
+export function buildAgentPod(sessionName: string, req: StartRequest, settings: PodSettings, origin?: SessionOrigin): PodManifest {
   const city = controllerCityPath(req.env);
   const workDir = podWorkDir(req.workDir, city);
   const { env, sessionEnvKeys } = buildPodEnv(req.env, req.workDir, settings);
@@ -96,7 +107,12 @@ export function buildAgentPod(sessionName: string, req: StartRequest, settings: 
         'app.kubernetes.io/component': 'agent-session',
         'app.kubernetes.io/part-of': 'gas-city',
       },
-      annotations: { [ANNOTATION_SESSION_NAME]: sessionName, [ANNOTATION_ENTRYPOINT]: ENTRYPOINT_VERSION },
+      annotations: {
+        [ANNOTATION_SESSION_NAME]: sessionName,
+        [ANNOTATION_ENTRYPOINT]: ENTRYPOINT_VERSION,
+        ...(origin === undefined || origin.cityDir === '' ? {} : { [ANNOTATION_CITY]: origin.cityDir }),
+        ...(origin === undefined ? {} : { [ANNOTATION_SETTINGS]: origin.fingerprint }),
+      },
     },
     spec: {
       restartPolicy: 'Never',

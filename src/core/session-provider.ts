@@ -11,7 +11,7 @@ import type { Clock, ExecResult, NamespaceClient } from './ports.js';
 import type { Pod } from './k8s-types.js';
 import type { PodSettings } from './pod-settings.js';
 import type { SessionOptions } from './session-options.js';
-import { AGENT_CONTAINER } from './pod-manifest.js';
+import { AGENT_CONTAINER, ANNOTATION_CITY, type SessionOrigin } from './pod-manifest.js';
 import { classifyPod, hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
 import { tmuxArgs, lastLines, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
@@ -35,6 +35,8 @@ export interface SessionDeps {
   readonly locks: KeyedMutex;
   /** runs commands in pods (persistent channels, one-shot exec fallback) */
   readonly runner: CommandRunner;
+  /** the city these calls belong to: recorded on pods at start, and scopes list-running */
+  readonly origin?: SessionOrigin;
 }
 
 export class SessionProvider {
@@ -138,9 +140,13 @@ export class SessionProvider {
 
   async listRunning(prefix: string, signal: AbortSignal): Promise<string[]> {
     const names = new Set<string>();
+    const city = this.deps.origin?.cityDir ?? '';
     for (const pod of await this.agentPods(signal)) {
       const name = sessionNameOf(pod);
       if (name === undefined || !name.startsWith(prefix)) continue;
+      // two cities sharing a namespace never list each other's sessions (gc would stop them)
+      const owner = pod.annotations[ANNOTATION_CITY];
+      if (city !== '' && owner !== undefined && owner !== city) continue;
       if (sessionState([pod]).kind === 'running') names.add(name);
     }
     return [...names].sort();

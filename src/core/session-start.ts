@@ -104,7 +104,7 @@ export async function startSession(provider: SessionProvider, name: string, req:
   const deadlineAt = clock.now() + options.startTimeoutMs;
   const signal = withTimeout(callerSignal, options.startTimeoutMs);
   const log = provider.deps.log.child({ session: name });
-  const manifest = buildAgentPod(name, req, settings); // validates everything before touching the cluster
+  const manifest = buildAgentPod(name, req, settings, provider.deps.origin); // validates everything before touching the cluster
 
   await clearExisting(provider, name, signal);
 

@@ -61,7 +61,21 @@ interface Runtime {
 export function createBeadsHandler(): BeadsHandler {
   const runtimes = new Map<string, Runtime>();
 
+  let generation = 0;
+  const closeAll = (): void => {
+    for (const rt of runtimes.values()) {
+      rt.service.close();
+      void rt.dolt.close();
+    }
+    runtimes.clear();
+  };
+
   async function runtimeFor(ctx: RequestContext, signal: AbortSignal): Promise<Runtime> {
+    // runtimes built on clients of a replaced kubeconfig would talk to a cluster that is gone
+    if (ctx.connections.generation() !== generation) {
+      closeAll();
+      generation = ctx.connections.generation();
+    }
     const { context } = ctx.config;
     const { namespace, doltSecret } = ctx.config.pod;
     const key = `${context}\u0000${namespace}`;
@@ -223,14 +237,5 @@ export function createBeadsHandler(): BeadsHandler {
     return EXIT_OK;
   };
 
-  return {
-    handle,
-    close() {
-      for (const rt of runtimes.values()) {
-        rt.service.close();
-        void rt.dolt.close();
-      }
-      runtimes.clear();
-    },
-  };
+  return { handle, close: closeAll };
 }

@@ -1,5 +1,7 @@
 // One Kubernetes client per kubeconfig context, created on first use and kept warm; namespace
-// clients (with their watch caches) come from it.
+// clients (with their watch caches) come from it. When the kubeconfig's content changes (a local
+// cluster was torn down and built again: new CA, new endpoint), every client is dropped and the
+// next request connects afresh, instead of failing TLS against a cluster that is gone.
 
 import type { NamespaceClient } from '../core/ports.js';
 import type { Logger } from '../log/logger.js';
@@ -17,19 +19,53 @@ export interface ClusterClient {
 
 export type ClusterClientFactory = (context: string, signal: AbortSignal) => Promise<ClusterClient>;
 
+/** Tells when the cluster configuration changed: a cheap stat per call, a read when it moved. */
+export interface ConfigWatch {
+  /** an identity of the configuration's current content */
+  current(): string;
+}
+
 export class DaemonConnections implements Connections {
   private readonly clients = new Map<string, Promise<ClusterClient>>();
   private readonly lockTables = new Map<string, KeyedMutex>();
   private readonly runners = new Map<string, CommandRunner>();
+  private configIdentity: string | undefined;
+  private clientGeneration = 0;
 
   constructor(
     private readonly factory: ClusterClientFactory,
     private readonly log: Logger,
     /** persistent exec channels (default); off = one exec per command, as upstream */
     private readonly useChannels = true,
+    private readonly configWatch?: ConfigWatch,
   ) {}
 
+  /** Drops every client when the kubeconfig now describes another cluster (or other credentials). */
+  private checkConfig(): void {
+    if (this.configWatch === undefined) return;
+    const identity = this.configWatch.current();
+    if (this.configIdentity === undefined) {
+      this.configIdentity = identity;
+      return;
+    }
+    if (identity === this.configIdentity) return;
+    this.configIdentity = identity;
+    if (this.clients.size === 0) return;
+    this.log.warn('the kubeconfig changed (a new cluster, endpoint or credentials): reconnecting');
+    this.clientGeneration++;
+    const old = [...this.clients.values()];
+    for (const r of this.runners.values()) r.close();
+    this.runners.clear();
+    this.clients.clear();
+    for (const c of old) {
+      c.then((client) => client.close()).catch((err: unknown) => {
+        this.log.debug({ err }, 'closing a client of the replaced kubeconfig');
+      });
+    }
+  }
+
   private client(context: string, signal: AbortSignal): Promise<ClusterClient> {
+    this.checkConfig();
     let client = this.clients.get(context);
     if (client === undefined) {
       client = this.factory(context, signal);
@@ -41,6 +77,11 @@ export class DaemonConnections implements Connections {
       });
     }
     return client;
+  }
+
+  generation(): number {
+    this.checkConfig();
+    return this.clientGeneration;
   }
 
   async namespace(context: string, namespace: string, signal: AbortSignal): Promise<NamespaceClient> {

@@ -2,6 +2,7 @@
 // namespace client for the config's context and namespace, and frame writers.
 
 import type { Config } from '../config/load.js';
+import type { CitySource } from './resolve-city.js';
 import type { NamespaceClient } from '../core/ports.js';
 import type { CommandRunner } from '../core/command-runner.js';
 import type { Logger } from '../log/logger.js';
@@ -17,11 +18,15 @@ export interface Connections {
   stats(): Promise<Record<string, unknown>>;
   /** Per-namespace serialization shared by all requests. */
   locks(context: string, namespace: string): KeyedMutex;
+  /** Changes when every client was replaced (the kubeconfig changed): state built on old clients is stale. */
+  generation(): number;
 }
 
 export interface RequestContext {
   readonly request: Request;
   readonly config: Config;
+  /** how the request's city was found (see resolve-city.ts) */
+  readonly citySource: CitySource;
   readonly log: Logger;
   /** fires when the client disconnects or the daemon shuts down */
   readonly signal: AbortSignal;
@@ -32,3 +37,6 @@ export interface RequestContext {
 
 /** A handler returns the exit code; thrown GcK8sErrors become exit 1 with their message. */
 export type Handler = (ctx: RequestContext) => Promise<number>;
+
+/** Validates a request's arguments before anything is read or resolved (throws BAD_REQUEST). */
+export type RequestCheck = (request: Request) => void;

@@ -31,8 +31,21 @@ export interface EventsHandler {
 export function createEventsHandler(): EventsHandler {
   const stores = new Map<string, EventStore>();
   const timers = new Set<NodeJS.Timeout>();
+  let generation = 0;
+
+  const closeAll = (): void => {
+    for (const t of timers) clearInterval(t);
+    timers.clear();
+    for (const s of stores.values()) s.close();
+    stores.clear();
+  };
 
   async function storeFor(ctx: RequestContext, signal: AbortSignal): Promise<EventStore> {
+    // stores built on clients of a replaced kubeconfig would talk to a cluster that is gone
+    if (ctx.connections.generation() !== generation) {
+      closeAll();
+      generation = ctx.connections.generation();
+    }
     const { context } = ctx.config;
     const { namespace } = ctx.config.pod;
     const key = `${context}\u0000${namespace}`;
@@ -96,10 +109,6 @@ export function createEventsHandler(): EventsHandler {
 
   return {
     handle,
-    close() {
-      for (const t of timers) clearInterval(t);
-      for (const s of stores.values()) s.close();
-      stores.clear();
-    },
+    close: closeAll,
   };
 }

@@ -6,10 +6,13 @@ import type { Server } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { listen } from './server.js';
 import { createRouter } from './router.js';
-import { DaemonConnections, type ClusterClientFactory } from './connections.js';
-import { handleSession } from './session-handler.js';
+import { DaemonConnections, type ClusterClientFactory, type ConfigWatch } from './connections.js';
+import { checkSessionRequest, handleSession } from './session-handler.js';
 import { createAdminHandler } from './admin-handler.js';
 import type { Handler } from './context.js';
+import { ConfigCache } from '../config/cache.js';
+import { CityRegistry, cityRegistryPath } from './cities.js';
+import { resolveCity, sessionCitiesIn } from './resolve-city.js';
 
 export interface DaemonOptions {
   readonly socket: string;
@@ -17,6 +20,10 @@ export interface DaemonOptions {
   readonly version: string;
   readonly clusterClient: ClusterClientFactory;
   readonly extraHandlers?: { events?: Handler; beads?: Handler };
+  /** where the known cities are kept (default: beside the socket; '' = memory only) */
+  readonly citiesFile?: string;
+  /** notices a replaced kubeconfig (a new cluster) so clients reconnect */
+  readonly configWatch?: ConfigWatch;
 }
 
 export interface RunningDaemon {
@@ -29,7 +36,7 @@ export interface RunningDaemon {
 export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { log } = options;
   const stop = new AbortController();
-  const connections = new DaemonConnections(options.clusterClient, log);
+  const connections = new DaemonConnections(options.clusterClient, log, true, options.configWatch);
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let shuttingDown = false;
@@ -47,9 +54,18 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     });
   };
 
+  const configs = new ConfigCache();
+  const registry = new CityRegistry(options.citiesFile ?? cityRegistryPath(options.socket), log);
+  const sessionCities = sessionCitiesIn(async (context, namespace, signal) => {
+    const client = await connections.namespace(context, namespace, signal);
+    await client.agentPods.fresh({ signal });
+    return client.agentPods.list();
+  });
   const router = createRouter({
     log,
     connections,
+    checks: { session: checkSessionRequest },
+    resolve: (request, signal) => resolveCity(request, { configs, registry, sessionCities }, signal),
     handlers: {
       session: handleSession,
       admin: createAdminHandler({ startedAt: Date.now(), version: options.version, shutdown: () => { shutdown('shutdown request'); } }),

@@ -46,10 +46,23 @@ export class Harness {
     };
   }
 
+  /**
+   * The environment gc's supervisor gives an exec provider: its own, with no city and no
+   * GC_K8S_* settings (the city's settings are in its city.toml), plus this harness's daemon.
+   */
+  supervisorEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', KUBECONFIG, GC_K8S_SOCKET: this.socket, GC_K8S_KUBECTL: this.kubectl, ...extra };
+  }
+
+  /** A provider script as gc's supervisor runs it: from `/`, with supervisorEnv(). */
+  asSupervisor(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}, path = join(ROOT, 'bin', script)): Promise<Run> {
+    return this.run(path, argv, stdin, this.supervisorEnv(extra), '/');
+  }
+
   /** Runs a command in the harness directory and collects its output (stdin written, then closed). */
-  run(cmd: string, args: readonly string[], stdin = '', env: NodeJS.ProcessEnv = this.env()): Promise<Run> {
+  run(cmd: string, args: readonly string[], stdin = '', env: NodeJS.ProcessEnv = this.env(), cwd = this.dir): Promise<Run> {
     return new Promise((resolve) => {
-      const child = spawn(cmd, args, { env, cwd: this.dir });
+      const child = spawn(cmd, args, { env, cwd });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,7 +1,7 @@
 // The exec beads protocol handler against fakes: exit codes, stdout, and that bad input fails
 // before the cluster is touched.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
+import { findCityToml, loadConfig } from '../../../src/config/load.js';
 import { createBeadsHandler, type BeadsHandler } from '../../../src/daemon/beads-handler.js';
 import type { Connections, RequestContext } from '../../../src/daemon/context.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -24,7 +24,8 @@ async function call(op: string, args: string[] = [], stdin?: string, env: Record
   const request: Request = { v: PROTOCOL_VERSION, provider: 'beads', op, args, env: { ...ENV, ...env }, cwd: '/nonexistent-cwd', ...(stdin === undefined ? {} : { stdin }) };
   const ctx: RequestContext = {
     request,
-    config: loadConfig({ env: request.env, cwd: request.cwd }),
+    config: loadConfig({ env: request.env, cityToml: findCityToml(request.env, request.cwd) }),
+    citySource: 'none',
     log: silentLogger(),
     signal: AbortSignal.timeout(8_000),
     connections: {
@@ -33,7 +34,8 @@ async function call(op: string, args: string[] = [], stdin?: string, env: Record
         return Promise.resolve(fake);
       },
       locks: () => new KeyedMutex(),
-      // The beads handler uses only these two; the cast keeps the test independent of the rest.
+      generation: () => 0,
+      // The beads handler uses only these three; the cast keeps the test independent of the rest.
     } as unknown as Connections,
     out: (d) => (out += d),
     err: (d) => (err += d),

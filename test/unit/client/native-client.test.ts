@@ -183,7 +183,7 @@ describe('native client', () => {
       clusterClient: () => Promise.resolve({ forNamespace: () => fake, close: () => Promise.resolve() }),
     });
     try {
-      const env = { GC_K8S_SOCKET: socket, GC_K8S_IMAGE: 'gc-agent:test' };
+      const env = { GC_K8S_SOCKET: socket, GC_K8S_IMAGE: 'gc-agent:test', GC_K8S_NAMESPACE: 'gc' };
       expect(await run(['session', 'bogus-op'], env)).toMatchObject({ code: 2 });
       expect(await run(['session', 'start', 's'], env, '{not json')).toMatchObject({ code: 1, err: expect.stringMatching(/^start: .*JSON/) as unknown });
       expect(await run(['session', 'start', 's'], env, '{"command":"agent"}')).toEqual({ code: 0, out: '', err: '' });

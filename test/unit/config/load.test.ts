@@ -5,8 +5,7 @@ import { CONFIG_TABLE } from '../../../src/config/table.js';
 function load(toml: string | undefined, env: Record<string, string> = {}) {
   return loadConfig({
     env: { GC_CITY: '/city', ...env },
-    cwd: '/',
-    exists: (p) => toml !== undefined && p === '/city/city.toml',
+    cityToml: toml === undefined ? '' : '/city/city.toml',
     readFile: () => toml ?? '',
   });
 }
