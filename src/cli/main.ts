@@ -116,21 +116,49 @@ async function runningDaemons(io: CliIo): Promise<NodeJS.ProcessEnv[]> {
 }
 
 /**
- * Runs a long command whose signal fires on the first Ctrl-C or SIGTERM, so it can clean up;
- * a second Ctrl-C gets Node's default (exit at once).
+ * Runs a long command whose signal fires on the first Ctrl-C or SIGTERM, so it can clean up.
+ * Teardown must not be cut short by the signals that follow: npm forwards the terminal's SIGINT
+ * to its child, which the child also got from the terminal, so one Ctrl-C arrives twice. Only a
+ * third press, a second after the first, gives up (exit 130, saying what is left).
  */
-async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+async function untilInterrupted(run: (signal: AbortSignal) => Promise<number>, io: CliIo): Promise<number> {
   const controller = new AbortController();
-  const onInt = (): void => {
-    controller.abort(new Error('interrupted'));
+  let first = 0;
+  let presses = 0;
+  const onSignal = (): void => {
+    if (!controller.signal.aborted) {
+      first = Date.now();
+      controller.abort(new Error('interrupted'));
+      return;
+    }
+    if (Date.now() - first < 1_000) return; // the same Ctrl-C, forwarded by npm
+    presses++;
+    if (presses === 1) {
+      try {
+        io.stderr.write('gc-k8s: still cleaning up; press Ctrl-C again to abandon it (what is not cleaned up stays)\n');
+      } catch {
+        /* the terminal's reader is gone */
+      }
+      return;
+    }
+    process.exit(130);
   };
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onInt);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await run(controller.signal);
   } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onInt);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Output to a pipe whose reader died (`npm start | tee log`, then Ctrl-C) must not crash cleanup. */
+function ignoreBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
   }
 }
 
@@ -181,11 +209,12 @@ export async function main(io: CliIo): Promise<number> {
       }
       case 'cluster': {
         const { runClusterCommand } = await import('../cluster/cli.js');
-        return await untilInterrupted((signal) => runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal }));
+        return await untilInterrupted((signal) => runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal }), io);
       }
       case 'demo': {
         const { runDemo } = await import('./demo.js');
-        return await untilInterrupted((signal) => runDemo(rest, { env: io.env, stdout: io.stdout, stderr: io.stderr, signal }));
+        ignoreBrokenPipes();
+        return await untilInterrupted((signal) => runDemo(rest, { env: io.env, stdout: io.stdout, stderr: io.stderr, signal }), io);
       }
       case 'config': {
         const { configTableMarkdown, findCityToml, loadConfig } = await import('../config/load.js');
