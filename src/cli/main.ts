@@ -47,11 +47,12 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { createEventsHandler } = await import('../daemon/events-handler.js');
   const { createBeadsHandler } = await import('../daemon/beads-handler.js');
   const { kubeconfigPaths, kubeconfigWatch } = await import('../daemon/kubeconfig-watch.js');
+  const { loadDaemonSettings } = await import('../config/daemon.js');
+  // bad daemon settings fail here, before anything listens
+  const settings = loadDaemonSettings({ ...io.env, ...(values['log-level'] === undefined ? {} : { GC_K8S_LOG_LEVEL: values['log-level'] }) });
   const events = createEventsHandler();
   const beads = createBeadsHandler();
-  const log = createLogger({ level: values['log-level'] ?? io.env['GC_K8S_LOG_LEVEL'] ?? 'info' });
-  const qps = io.env['GC_K8S_QPS'];
-  const burst = io.env['GC_K8S_BURST'];
+  const log = createLogger({ level: settings.logLevel });
   const daemon = await runDaemon({
     socket: values.socket ?? socketPath(io.env),
     log,
@@ -64,8 +65,9 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         ...(context === '' ? {} : { context }),
         // A polite ceiling that still lets event bursts through: the API server's priority and
         // fairness (429 + Retry-After, honoured) is the real guard.
-        qps: qps === undefined ? 500 : Number(qps),
-        burst: burst === undefined ? 1000 : Number(burst),
+        qps: settings.qps,
+        burst: settings.burst,
+        reflector: { inactivityMs: settings.watchIdleTimeoutMs, verifyAfterMs: settings.cacheVerifyAfterMs },
       }),
     extraHandlers: { events: events.handle, beads: beads.handle },
     configWatch: kubeconfigWatch(kubeconfigPaths(io.env)),
@@ -219,7 +221,8 @@ export async function main(io: CliIo): Promise<number> {
       case 'config': {
         const { configTableMarkdown, findCityToml, loadConfig } = await import('../config/load.js');
         if (rest[0] === 'table') {
-          io.stdout.write(`${configTableMarkdown()}\n`);
+          const { daemonTableMarkdown } = await import('../config/daemon.js');
+          io.stdout.write(`${configTableMarkdown()}\n\n${daemonTableMarkdown()}\n`);
           return 0;
         }
         if (rest[0] === 'check') {

@@ -1,0 +1,56 @@
+// Settings of the daemon process itself (one daemon serves every city of one kubeconfig, so
+// these come from its environment at start, never from a city.toml). Listed beside the city
+// table in README by `gc-k8s config table`.
+
+import { GcK8sError } from '../errors.js';
+import { parseDuration, parseEnum, parseInteger } from './parse.js';
+
+export interface DaemonSettings {
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** client-side rate limit of API requests (<= 0 disables it; 429 Retry-After is always honoured) */
+  readonly qps: number;
+  readonly burst: number;
+  /** a watch that delivered nothing (not even a bookmark) for this long is restarted */
+  readonly watchIdleTimeoutMs: number;
+  /** a quiet watch is verified by one LIST before a read trusts the cache */
+  readonly cacheVerifyAfterMs: number;
+}
+
+interface DaemonEntry {
+  readonly env: string;
+  readonly default: string;
+  readonly doc: string;
+  apply(settings: { -readonly [K in keyof DaemonSettings]: DaemonSettings[K] }, raw: string): void;
+}
+
+export const DAEMON_TABLE: readonly DaemonEntry[] = [
+  { env: 'GC_K8S_LOG_LEVEL', default: 'info', doc: 'debug, info, warn or error (NDJSON log beside the socket).', apply: (s, v) => { s.logLevel = parseEnum(['debug', 'info', 'warn', 'error'] as const)(v); } },
+  { env: 'GC_K8S_QPS', default: '500', doc: 'Client-side rate limit of API requests per second (0 disables it; the API server\'s 429 Retry-After is always honoured).', apply: (s, v) => { s.qps = parseInteger(v, 0, 100_000); } },
+  { env: 'GC_K8S_BURST', default: '1000', doc: 'Burst of the client-side rate limit.', apply: (s, v) => { s.burst = parseInteger(v, 1, 100_000); } },
+  { env: 'GC_K8S_WATCH_IDLE_TIMEOUT', default: '105s', doc: 'A watch that delivered nothing, not even a bookmark (about one a minute), for this long is restarted.', apply: (s, v) => { s.watchIdleTimeoutMs = atLeast(parseDuration(v), 1_000); } },
+  { env: 'GC_K8S_CACHE_VERIFY_AFTER', default: '20s', doc: 'A watch quiet for this long is verified by one LIST before a read trusts the cache (the answer is repaired from the list when the watch missed changes).', apply: (s, v) => { s.cacheVerifyAfterMs = atLeast(parseDuration(v), 100); } },
+];
+
+function atLeast(ms: number, min: number): number {
+  if (ms < min) throw new Error(`expected at least ${min} ms; got ${ms} ms`);
+  return ms;
+}
+
+export function loadDaemonSettings(env: Readonly<Record<string, string | undefined>>): DaemonSettings {
+  const settings = { logLevel: 'info' as DaemonSettings['logLevel'], qps: 500, burst: 1000, watchIdleTimeoutMs: 105_000, cacheVerifyAfterMs: 20_000 };
+  for (const entry of DAEMON_TABLE) {
+    const raw = env[entry.env];
+    if (raw === undefined || raw.trim() === '') continue;
+    try {
+      entry.apply(settings, raw.trim());
+    } catch (err) {
+      throw new GcK8sError('CONFIG_INVALID', `invalid ${entry.env}: ${(err as Error).message}`);
+    }
+  }
+  return settings;
+}
+
+export function daemonTableMarkdown(): string {
+  const rows = DAEMON_TABLE.map((e) => `| \`${e.env}\` | \`${e.default}\` | ${e.doc} |`);
+  return ['| Daemon environment | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}
