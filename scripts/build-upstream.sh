@@ -5,10 +5,13 @@
 # One component is ours: bd-serve (image/agent/bd-serve, on beads' public Go API), keyed by the
 # hash of its source.
 #
-# usage: scripts/build-upstream.sh [--dirs] [component...]   (default: all)
+# usage: scripts/build-upstream.sh [--dirs|--plan] [component...]   (default: all)
 # prints the bin dir of each component; progress goes to stderr; each build logs to <cache>/logs.
 # --dirs: only print the bin dirs (built or not; a dir is complete when it holds .complete).
+# --plan: only print, per component, what a build run would do now (see plan_line); builds nothing.
 # Builds of one component are serialized with flock (a second caller waits, then finds the marker).
+# The heartbeat of a build counts compiled packages and compares the time with the last build, whose
+# duration is recorded in <cache>/logs/<component>.seconds.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.10}
@@ -34,27 +37,100 @@ mkdir -p "$LOGS"
 
 say() { printf '[build-upstream] %s\n' "$*" >&2; }
 
+# ---- progress: what a build has compiled out of what it will compile, and how long it should take ----
+
+# seconds between heartbeats (an override only for tests)
+HEARTBEAT=${GC_K8S_HEARTBEAT_SECONDS:-20}
+# packages the running build will compile, one per line (set per build by run_logged)
+PLAN=/dev/null
+
+# estimate_seconds C: a cold build of C on a 2-core machine, used until a build of C is recorded
+estimate_seconds() {
+  case $1 in
+    k8s) echo 660 ;;
+    etcd) echo 60 ;;
+    coredns) echo 120 ;;
+    gc) echo 120 ;;
+    bd) echo 90 ;;
+    bd-serve) echo 60 ;;
+    dolt) echo 300 ;;
+    *) echo 0 ;;
+  esac
+}
+
+# expected C: "<seconds> last" from the record of C's last successful build, else "<seconds> estimate"
+expected() {
+  local s
+  s=$(cat "$LOGS/$1.seconds" 2>/dev/null || true)
+  if [[ $s =~ ^[0-9]+$ ]]; then echo "$s last"; else echo "$(estimate_seconds "$1") estimate"; fi
+}
+
+fmt_dur() { if [ "$1" -ge 60 ]; then printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi; }
+
+# expected_text C: "last build took 11m02s" or "estimate ~11m00s"
+expected_text() {
+  local s basis
+  read -r s basis <<<"$(expected "$1")"
+  if [ "$basis" = last ]; then echo "last build took $(fmt_dur "$s")"; else echo "estimate ~$(fmt_dur "$s")"; fi
+}
+
+record_seconds() {
+  printf '%s\n' "$2" > "$LOGS/$1.seconds.$$" && mv -f "$LOGS/$1.seconds.$$" "$LOGS/$1.seconds"
+}
+
+# heartbeat_line C ELAPSED: one line of progress of C's running build, from its log and its plan
+heartbeat_line() {
+  local c=$1 log=$LOGS/$1.log plan=$LOGS/$1.plan total=0 done=0 what
+  [ -s "$plan" ] && total=$(wc -l < "$plan")
+  if [ "$total" -gt 0 ]; then
+    # `go build -v` prints each package it compiles, on a line of its own
+    done=$(grep -cxFf "$plan" "$log" || true)
+    [ "$done" -le "$total" ] || done=$total
+    if [ "$done" -lt "$total" ]; then what="compiling $done/$total packages"; else what="linking ($total packages compiled)"; fi
+  else
+    # still resolving and downloading modules: the log's last line is the progress
+    what="preparing (last: $(tail -n 1 "$log" 2>/dev/null | tr -d '\r' | cut -c1-100))"
+  fi
+  echo "$c: $what, $(fmt_dur "$2") ($(expected_text "$c"))"
+}
+
+# go_counted SUBCMD ARGS...: `go SUBCMD -v ARGS...` (build or install), after appending to $PLAN the
+# packages it will compile: `go SUBCMD -n` prints a "#/# <package>/#" banner for exactly the packages
+# missing from the build cache (a cold build: all of them), and -v prints those as they compile.
+go_counted() {
+  local sub=$1; shift
+  # the dry run's "go: downloading" lines stay in the log; a failing dry run only leaves the plan short
+  { go "$sub" -n "$@" 2>&1 || true; } | awk '
+    /^go: / { print > "/dev/stderr" }
+    prev == "#" && /^# [^ ]+$/ { print $2 }
+    { prev = $0 }' | sort -u >> "$PLAN" || true
+  go "$sub" -v "$@"
+}
+
 # run_logged NAME CMD...: runs CMD with output to a log, printing a heartbeat so long builds show progress.
 run_logged() {
   local name=$1; shift
   local log=$LOGS/$name.log start=$SECONDS
-  say "$name: building (log: $log)"
+  say "$name: building (log: $log; $(expected_text "$name"))"
+  PLAN=$LOGS/$name.plan
+  : > "$PLAN"
   ("$@") >"$log" 2>&1 &
   local pid=$!
   local beat=$SECONDS
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
-    if [ $((SECONDS - beat)) -ge 20 ] && kill -0 "$pid" 2>/dev/null; then
+    if [ $((SECONDS - beat)) -ge "$HEARTBEAT" ] && kill -0 "$pid" 2>/dev/null; then
       beat=$SECONDS
-      say "$name: still building, $((SECONDS - start))s, last: $(tail -n1 "$log" | cut -c1-120)"
+      say "$(heartbeat_line "$name" $((SECONDS - start)))"
     fi
   done
   if ! wait "$pid"; then
-    say "$name: FAILED after $((SECONDS - start))s; last lines of $log:"
+    say "$name: FAILED after $(fmt_dur $((SECONDS - start))); last lines of $log:"
     tail -n 30 "$log" >&2
     return 1
   fi
-  say "$name: done in $((SECONDS - start))s"
+  record_seconds "$name" $((SECONDS - start))
+  say "$name: done in $(fmt_dur $((SECONDS - start)))"
 }
 
 # done_marker DIR: a build is complete only when its marker exists (a crashed build is redone).
@@ -90,10 +166,10 @@ build_k8s() {
       [ -n "$commit" ] && ld="$ld -X $p.gitCommit=$commit"
     done
     tags=selinux,notest,grpcnotrace
-    CGO_ENABLED=0 go build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" \
+    CGO_ENABLED=0 go_counted build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kube-proxy
-    CGO_ENABLED=1 go build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kubelet
+    CGO_ENABLED=1 go_counted build -trimpath -tags "$tags" -ldflags "$ld" -o "$out/" k8s.io/kubernetes/cmd/kubelet
   ) >/dev/null || return 1
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl kube-proxy kubelet; do
     [ -x "$out/$b" ] || { echo "k8s build produced no $b" >&2; return 1; }
@@ -112,8 +188,8 @@ build_etcd() {
     cd "$w"
     printf 'module localbuild/etcd\n\ngo 1.25.0\n' > go.mod
     go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
-    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3
+    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3
   ) >/dev/null || return 1
   [ -x "$out/etcd" ] || { echo "etcd build produced no binary" >&2; return 1; }
   touch "$out/.complete"
@@ -128,7 +204,7 @@ go_install() {
   mkdir -p "$out"
   local bin
   bin=$(basename "${pkg%@*}")
-  if ! CGO_ENABLED=$cgo GOBIN=$out go install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2; then
+  if ! CGO_ENABLED=$cgo GOBIN=$out go_counted install -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" "$pkg" >&2; then
     # `go install pkg@version` also asks the proxy for the module's version list (deprecation check),
     # which some proxies refuse although they serve the version itself: retry through a wrapper module
     echo "go install failed; retrying through a wrapper module (go get -tool + go build)" >&2
@@ -136,7 +212,7 @@ go_install() {
     rm -rf "$w"; mkdir -p "$w"
     (cd "$w" && printf 'module localbuild/%s\n\ngo 1.24.0\n' "$name" > go.mod &&
       go get -tool "$pkg" &&
-      CGO_ENABLED=$cgo go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$out/$bin" "${pkg%@*}") >&2 || return 1
+      CGO_ENABLED=$cgo go_counted build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$out/$bin" "${pkg%@*}") >&2 || return 1
   fi
   [ -x "$out/$bin" ] || { echo "go install $pkg produced no binary in $out" >&2; return 1; }
   touch "$out/.complete"
@@ -159,7 +235,7 @@ build_bd-serve() {
   out=$(dir_of bd-serve)
   if is_built "$out"; then echo "$out"; return; fi
   mkdir -p "$out"
-  (cd "$BD_SERVE_SRC" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/gc-bd-serve" .) >&2 || return 1
+  (cd "$BD_SERVE_SRC" && CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/gc-bd-serve" .) >&2 || return 1
   [ -x "$out/gc-bd-serve" ] || { echo "bd-serve build produced no binary" >&2; return 1; }
   touch "$out/.complete"
   echo "$out"
@@ -167,8 +243,11 @@ build_bd-serve() {
 
 build_to() { "build_$1" > "$2" || return 1; }
 
-dirs_only=0
-if [ "${1:-}" = --dirs ]; then dirs_only=1; shift; fi
+mode=build
+case ${1:-} in
+  --dirs) mode=dirs; shift ;;
+  --plan) mode=plan; shift ;;
+esac
 dir_of() {
   case $1 in
     k8s) echo "$CACHE/k8s-$K8S_VERSION-$GOV/bin" ;;
@@ -180,6 +259,32 @@ dir_of() {
     bd-serve) echo "$CACHE/bd-serve-$(bd_serve_key)-$GOV/bin" ;;
   esac
 }
+failed_file() { echo "$(dirname "$(dir_of "$1")")/.failed"; }
+# a recent failure (e.g. the module proxy refusing the module) is not retried for an hour,
+# unless GC_K8S_RETRY_BUILDS=1: callers that treat the component as optional stay fast
+failed_recently() {
+  local failed
+  failed=$(failed_file "$1")
+  [ -z "${GC_K8S_RETRY_BUILDS:-}" ] && [ -f "$failed" ] && [ -n "$(find "$failed" -mmin -60 2>/dev/null)" ]
+}
+lock_of() { mkdir -p "$CACHE/locks"; echo "$CACHE/locks/$1.lock"; }
+# build_running C: another process holds C's build lock (probed with a shared lock held for an instant)
+build_running() { ! flock -n -s "$(lock_of "$1")" true; }
+
+# plan_line C: "<component> TAB <bin dir> TAB <state> TAB <expected seconds> TAB <last|estimate>" where
+# state is what a build run would do now: built (nothing), failed (exits at once: failed recently),
+# busy (waits for another process's build) or build. Callers announce only what really happens.
+plan_line() {
+  local c=$1 dir state=build s basis
+  dir=$(dir_of "$c")
+  if is_built "$dir"; then state=built
+  elif failed_recently "$c"; then state=failed
+  elif build_running "$c"; then state=busy
+  fi
+  read -r s basis <<<"$(expected "$c")"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$c" "$dir" "$state" "$s" "$basis"
+}
+
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns gc bd bd-serve dolt)
 for c in "${components[@]}"; do
@@ -187,21 +292,22 @@ for c in "${components[@]}"; do
     k8s|etcd|coredns|gc|bd|bd-serve|dolt) ;;
     *) say "unknown component '$c' (known: k8s etcd coredns gc bd bd-serve dolt)"; exit 2 ;;
   esac
-  if [ $dirs_only = 1 ]; then dir_of "$c"; continue; fi
+  if [ $mode = dirs ]; then dir_of "$c"; continue; fi
+  if [ $mode = plan ]; then plan_line "$c"; continue; fi
   if is_built "$(dir_of "$c")"; then dir_of "$c"; continue; fi
-  # a recent failure (e.g. the module proxy refusing the module) is not retried for an hour,
-  # unless GC_K8S_RETRY_BUILDS=1: callers that treat the component as optional stay fast
-  failed=$(dirname "$(dir_of "$c")")/.failed
-  if [ -z "${GC_K8S_RETRY_BUILDS:-}" ] && [ -f "$failed" ] && [ -n "$(find "$failed" -mmin -60 2>/dev/null)" ]; then
+  failed=$(failed_file "$c")
+  if failed_recently "$c"; then
     say "$c: failed recently (GC_K8S_RETRY_BUILDS=1 to retry now): $(tail -n 3 "$failed" | tr '\n' ' ')"
     exit 1
   fi
   # one builder per component at a time: wait for a concurrent build instead of fighting for the cores
-  mkdir -p "$CACHE/locks"
-  exec {lockfd}>"$CACHE/locks/$c.lock"
+  lock=$(lock_of "$c")
+  exec {lockfd}>"$lock"
   if ! flock -n "$lockfd"; then
-    say "$c: another build is running (lock $CACHE/locks/$c.lock); waiting for it"
+    say "$c: another build is running (lock $lock); waiting for it"
     flock "$lockfd"
+    # the build we waited for succeeded: nothing to build (and no build time to record)
+    if is_built "$(dir_of "$c")"; then dir_of "$c"; exec {lockfd}>&-; continue; fi
   fi
   # run the build with a heartbeat, then print its bin dir on stdout
   tmp=$(mktemp)

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { GcK8sError } from '../errors.js';
 import { PACKAGE_ROOT, cacheDir } from './names.js';
 import { lastLines, run } from './proc.js';
-import { lineForwarder, type Reporter } from './progress.js';
+import { formatDuration, lineForwarder, type Reporter } from './progress.js';
 
 export const RUN_DIR = '/run/gc-k8s';
 
@@ -104,6 +104,57 @@ export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter,
 
 export type UpstreamComponent = 'k8s' | 'etcd' | 'coredns' | 'gc' | 'bd' | 'bd-serve' | 'dolt';
 
+/**
+ * What `build-upstream.sh` would do now for a component (its `--plan` output): nothing (built),
+ * exit at once (failed within the hour), wait for another process's build (busy), or build; and
+ * how long a build should take: the last build's recorded duration, else a built-in estimate.
+ */
+export interface UpstreamPlan {
+  readonly component: UpstreamComponent;
+  readonly dir: string;
+  readonly state: 'built' | 'failed' | 'busy' | 'build';
+  readonly expectedSeconds: number;
+  readonly basis: 'last' | 'estimate';
+}
+
+const PLAN_STATES: readonly string[] = ['built', 'failed', 'busy', 'build'];
+
+/** Parses `build-upstream.sh --plan` (component TAB dir TAB state TAB seconds TAB last|estimate). */
+export function parseUpstreamPlan(stdout: string): UpstreamPlan[] {
+  const plans: UpstreamPlan[] = [];
+  for (const line of stdout.split('\n')) {
+    const [component, dir, state, seconds, basis] = line.split('\t');
+    if (component === undefined || dir === undefined || state === undefined || !PLAN_STATES.includes(state)) continue;
+    plans.push({
+      component: component as UpstreamComponent,
+      dir,
+      state: state as UpstreamPlan['state'],
+      expectedSeconds: Number(seconds ?? 0) || 0,
+      basis: basis === 'last' ? 'last' : 'estimate',
+    });
+  }
+  return plans;
+}
+
+/** "k8s (estimate ~11m00s)" or "etcd (last build took 1m05s)". */
+function withExpectedTime(p: UpstreamPlan): string {
+  const d = formatDuration(p.expectedSeconds);
+  return `${p.component} (${p.basis === 'last' ? `last build took ${d}` : `estimate ~${d}`})`;
+}
+
+/**
+ * The step lines announcing what ensureBinaries is about to do: only components that are really
+ * built now, or waited for; a component that failed recently is not built (the script says so).
+ */
+export function announceBuilds(plans: readonly UpstreamPlan[], logsDir: string): string[] {
+  const lines: string[] = [];
+  const build = plans.filter((p) => p.state === 'build');
+  const busy = plans.filter((p) => p.state === 'busy');
+  if (build.length > 0) lines.push(`building ${build.map(withExpectedTime).join(', ')} from Go modules (logs in ${logsDir})`);
+  if (busy.length > 0) lines.push(`waiting for another process's build of ${busy.map(withExpectedTime).join(', ')} (logs in ${logsDir})`);
+  return lines;
+}
+
 /** Bin dirs of Go-built components, building the missing ones (minutes; progress to the reporter). */
 export async function ensureBinaries(
   components: readonly UpstreamComponent[],
@@ -112,16 +163,19 @@ export async function ensureBinaries(
   signal: AbortSignal,
 ): Promise<Record<UpstreamComponent, string>> {
   const script = join(PACKAGE_ROOT, 'scripts', 'build-upstream.sh');
-  const dirs = (await run('bash', [script, '--dirs', ...components], { env, signal })).stdout.trim().split('\n');
-  const missing = components.filter((_, i) => !existsSync(join(dirs[i] ?? '/nonexistent', '.complete')));
+  const plans = parseUpstreamPlan((await run('bash', [script, '--plan', ...components], { env, signal })).stdout);
+  const dirs = new Map(plans.map((p) => [p.component, p.dir]));
+  const missing = components.filter((c) => !existsSync(join(dirs.get(c) ?? '/nonexistent', '.complete')));
   if (missing.length > 0) {
-    reporter.step(`building ${missing.join(', ')} from Go modules (cold: minutes; logs in ${join(cacheDir(env), 'logs')})`);
-    assertResources('go build', BUILD_NEEDS, dirs[0] ?? '/');
+    const logsDir = join(cacheDir(env), 'logs');
+    const pending = plans.filter((p) => missing.includes(p.component));
+    for (const line of announceBuilds(pending, logsDir)) reporter.step(line);
+    if (pending.some((p) => p.state === 'build')) assertResources('go build', BUILD_NEEDS, plans[0]?.dir ?? '/');
     try {
       await run('bash', [script, ...missing], { env, signal, onStderr: lineForwarder(reporter) });
     } catch (e) {
       const text = e instanceof Error ? e.message : String(e);
-      const logs = missing.map((c) => join(cacheDir(env), 'logs', `${c}.log`)).join(', ');
+      const logs = missing.map((c) => join(logsDir, `${c}.log`)).join(', ');
       const why = /403|not available/.test(text)
         ? 'the Go module proxy refuses the module (403 "This module version is not available"); retried after an hour or with GC_K8S_RETRY_BUILDS=1'
         : 'the Go build failed';
@@ -129,7 +183,7 @@ export async function ensureBinaries(
     }
   }
   const out: Partial<Record<UpstreamComponent, string>> = {};
-  components.forEach((c, i) => (out[c] = dirs[i] ?? ''));
+  for (const c of components) out[c] = dirs.get(c) ?? '';
   return out as Record<UpstreamComponent, string>;
 }
 

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { GcK8sError } from '../errors.js';
-import { packDockerArchive, fileStamp, hashOf, sharedLibs, type BuildContext, type BuiltImage } from './images.js';
+import { privateTemp } from './cache-lock.js';
+import { buildOnce, packDockerArchive, fileStamp, hashOf, sharedLibs, type BuildContext, type BuiltImage } from './images.js';
 import { PACKAGE_ROOT, cacheDir } from './names.js';
 
 const APP = '/opt/gc-k8s';
@@ -47,10 +48,14 @@ export async function buildGcK8s(ctx: BuildContext): Promise<BuiltImage> {
   const ref = `docker.io/library/gc-k8s:${key}`;
   const dir = join(cacheDir(ctx.env), 'images');
   const archive = join(dir, `gc-k8s-${key}.tar`);
-  if (existsSync(archive)) return { name: 'gc-k8s', ref, archive, notes: [] };
+  await buildOnce(ctx, archive, `image ${ref}`, () => buildArchive(ctx, node, archive, ref));
+  return { name: 'gc-k8s', ref, archive, notes: [] };
+}
+
+async function buildArchive(ctx: BuildContext, node: string, archive: string, ref: string): Promise<void> {
+  const dist = join(PACKAGE_ROOT, 'dist');
   ctx.reporter.step(`building gc-k8s image ${ref} (node ${process.version}, dist, production dependencies)`);
-  const rootfs = join(dir, `gc-k8s-${key}.rootfs`);
-  rmSync(rootfs, { recursive: true, force: true });
+  const rootfs = privateTemp(archive, 'rootfs');
   try {
     for (const d of ['bin', 'usr/local/bin', 'etc/ssl/certs', 'tmp', 'home/gc', APP.slice(1)]) mkdirSync(join(rootfs, d), { recursive: true });
     chmodSync(join(rootfs, 'tmp'), 0o1777);
@@ -84,5 +89,4 @@ export async function buildGcK8s(ctx: BuildContext): Promise<BuiltImage> {
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
-  return { name: 'gc-k8s', ref, archive, notes: [] };
 }

@@ -5,12 +5,13 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GcK8sError, describeError } from '../errors.js';
+import { privateTemp, removeDeadTemps, withCacheLock } from './cache-lock.js';
 import { ensureBinaries } from './host.js';
 import { PACKAGE_ROOT, cacheDir } from './names.js';
 import { run } from './proc.js';
-import type { Reporter } from './progress.js';
+import { formatDuration, type Reporter } from './progress.js';
 import { buildGcK8s } from './image-gc-k8s.js';
 
 export type ImageName = 'pause' | 'agent' | 'dolt' | 'busybox' | 'gc-k8s';
@@ -56,11 +57,13 @@ function sha256File(path: string): Promise<string> {
 /**
  * Writes a single-layer docker-archive (as `docker save` does) of `rootfs` to `out`, tagged `ref`.
  * The layer is a plain tar with numeric owners; the outer tar holds manifest.json, the config and
- * <diffid>/layer.tar.
+ * <diffid>/layer.tar. The work dir and the tarball are private to this call and the tarball is
+ * renamed onto `out`, so concurrent packs to one `out` cannot corrupt each other: `out` is always
+ * one complete archive.
  */
 export async function packDockerArchive(rootfs: string, out: string, ref: string, config: ImageConfig, signal?: AbortSignal): Promise<void> {
-  const work = `${out}.work`;
-  rmSync(work, { recursive: true, force: true });
+  const work = privateTemp(out, 'work');
+  const tmpOut = privateTemp(out, 'tmp');
   mkdirSync(work, { recursive: true });
   const opts = signal === undefined ? {} : { signal };
   try {
@@ -87,12 +90,27 @@ export async function packDockerArchive(rootfs: string, out: string, ref: string
     const cfgName = `${createHash('sha256').update(cfgJson).digest('hex')}.json`;
     writeFileSync(join(work, cfgName), cfgJson);
     writeFileSync(join(work, 'manifest.json'), JSON.stringify([{ Config: cfgName, RepoTags: [ref], Layers: [`${diff}/layer.tar`] }]));
-    const tmpOut = `${out}.tmp`;
     await run('tar', ['--numeric-owner', '-C', work, '-cf', tmpOut, 'manifest.json', cfgName, `${diff}/layer.tar`], opts);
     renameSync(tmpOut, out);
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(tmpOut, { force: true });
   }
+}
+
+/**
+ * Builds `archive` (a cache file shared by all worktrees) unless it exists: under a lock per
+ * archive, so a second builder of the same image waits (with progress) and then reuses what the
+ * first one wrote. `build` must write only to private temps (privateTemp) renamed into place.
+ */
+export async function buildOnce(ctx: BuildContext, archive: string, what: string, build: () => Promise<void>): Promise<void> {
+  if (existsSync(archive)) return;
+  const lock = join(cacheDir(ctx.env), 'locks', `image-${basename(archive)}.lock`);
+  await withCacheLock(lock, { what, reporter: ctx.reporter, signal: ctx.signal }, async () => {
+    if (existsSync(archive)) return; // written by the build we waited for
+    removeDeadTemps(archive); // left by a crashed build
+    await build();
+  });
 }
 
 /** Bump when an image's config (entrypoint, env, user) in this file changes: it is part of every key. */
@@ -127,15 +145,17 @@ async function buildPause(ctx: BuildContext): Promise<BuiltImage> {
   const key = hashOf([readFileSync(src)]);
   const dir = join(cacheDir(ctx.env), 'images');
   const archive = join(dir, `pause-${key}.tar`);
-  if (!existsSync(archive)) {
+  await buildOnce(ctx, archive, `image ${PAUSE_REF}`, async () => {
     ctx.reporter.step(`building pause image (gcc -static ${src})`);
-    const stage = join(dir, `pause-${key}.rootfs`);
-    rmSync(stage, { recursive: true, force: true });
+    const stage = privateTemp(archive, 'rootfs');
     mkdirSync(stage, { recursive: true });
-    await run('gcc', ['-Os', '-static', '-s', '-o', join(stage, 'pause'), src], { signal: ctx.signal });
-    await packDockerArchive(stage, archive, PAUSE_REF, { entrypoint: ['/pause'] }, ctx.signal);
-    rmSync(stage, { recursive: true, force: true });
-  }
+    try {
+      await run('gcc', ['-Os', '-static', '-s', '-o', join(stage, 'pause'), src], { signal: ctx.signal });
+      await packDockerArchive(stage, archive, PAUSE_REF, { entrypoint: ['/pause'] }, ctx.signal);
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+  });
   return { name: 'pause', ref: PAUSE_REF, archive, notes: [] };
 }
 
@@ -169,24 +189,61 @@ async function agentBinaries(ctx: BuildContext): Promise<{ bins: Partial<Record<
   return { bins, notes };
 }
 
+/**
+ * The latest debootstrap phase in its output: the text after "I: " of the last complete info line,
+ * on one line of at most `max` characters; undefined before the first one.
+ */
+export function debootstrapPhase(output: string, max = 100): string | undefined {
+  const lines = output.split('\n');
+  lines.pop(); // an incomplete last line (or '') may still be growing
+  for (let i = lines.length - 1; i >= 0; i--) {
+    // control characters (\r of progress output, tabs) would break or stretch the one line
+    const m = /^I: (.*)$/.exec((lines[i] ?? '').replace(/\p{Cc}+/gu, ' '));
+    const text = m?.[1]?.trim();
+    if (text === undefined || text === '') continue;
+    return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
+  }
+  return undefined;
+}
+
+/** The debootstrap heartbeat line: elapsed time and the latest phase. */
+export function debootstrapHeartbeat(output: string, elapsedSeconds: number): string {
+  return `debootstrap ${formatDuration(elapsedSeconds)}: ${debootstrapPhase(output) ?? 'starting'}`;
+}
+
 async function debootstrapBase(ctx: BuildContext, packages: string[]): Promise<string> {
   const dir = join(cacheDir(ctx.env), 'images');
   // the debootstrap base depends only on the package list (not on IMAGE_FORMAT)
   const key = hashOf(['bookworm', 'minbase', ...packages], '');
   const tar = join(dir, `debootstrap-bookworm-${key}.tar`);
-  if (existsSync(tar)) return tar;
-  const rootfs = join(dir, `debootstrap-${key}.rootfs`);
-  const log = join(cacheDir(ctx.env), 'logs', `debootstrap-${key}.log`);
+  await buildOnce(ctx, tar, `debootstrap base ${key}`, async () => {
+    const rootfs = privateTemp(tar, 'rootfs');
+    try {
+      await debootstrap(ctx, packages, rootfs, join(cacheDir(ctx.env), 'logs', `debootstrap-${key}.log`));
+      const tmp = privateTemp(tar, 'tmp');
+      try {
+        await run('tar', ['--numeric-owner', '--xattrs', '-C', rootfs, '-cf', tmp, '.'], { signal: ctx.signal });
+        renameSync(tmp, tar);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+    } finally {
+      rmSync(rootfs, { recursive: true, force: true });
+    }
+  });
+  return tar;
+}
+
+/** Runs debootstrap into `rootfs` with a heartbeat of its phases; its output goes to `log`. */
+async function debootstrap(ctx: BuildContext, packages: string[], rootfs: string, log: string): Promise<void> {
   mkdirSync(dirname(log), { recursive: true });
-  rmSync(rootfs, { recursive: true, force: true });
   ctx.reporter.step(`debootstrap bookworm minbase + ${packages.length} packages (about 30-60 s; log: ${log})`);
   let logText = '';
   const started = Date.now();
   const mirror = ctx.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
   // heartbeat: the latest debootstrap phase every 10 s
   const beat = setInterval(() => {
-    const phase = logText.split('\n').filter((l) => l.startsWith('I: ')).pop() ?? 'starting';
-    ctx.reporter.info(`debootstrap ${Math.round((Date.now() - started) / 1000)}s: ${phase.slice(3, 100)}`);
+    ctx.reporter.info(debootstrapHeartbeat(logText, (Date.now() - started) / 1000));
   }, 10_000);
   try {
     const r = await run('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', rootfs, mirror], {
@@ -201,11 +258,7 @@ async function debootstrapBase(ctx: BuildContext, packages: string[]): Promise<s
     clearInterval(beat);
     writeFileSync(log, logText);
   }
-  ctx.reporter.info(`debootstrap done in ${Math.round((Date.now() - started) / 1000)}s`);
-  await run('tar', ['--numeric-owner', '--xattrs', '-C', rootfs, '-cf', `${tar}.tmp`, '.'], { signal: ctx.signal });
-  renameSync(`${tar}.tmp`, tar);
-  rmSync(rootfs, { recursive: true, force: true });
-  return tar;
+  ctx.reporter.info(`debootstrap done in ${formatDuration((Date.now() - started) / 1000)}`);
 }
 
 async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
@@ -217,11 +270,21 @@ async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
   const dir = join(cacheDir(ctx.env), 'images');
   const archive = join(dir, `gc-agent-${key}.tar`);
   for (const n of notes) ctx.reporter.warn(n);
-  if (existsSync(archive)) return { name: 'agent', ref, archive, notes };
   mkdirSync(dir, { recursive: true });
+  // the agent lock is taken before the debootstrap base's: always in this order, so no deadlock
+  await buildOnce(ctx, archive, `image ${ref}`, () => buildAgentArchive(ctx, packages, bins, archive, ref));
+  return { name: 'agent', ref, archive, notes };
+}
+
+async function buildAgentArchive(
+  ctx: BuildContext,
+  packages: string[],
+  bins: Partial<Record<AgentBinary, string>>,
+  archive: string,
+  ref: string,
+): Promise<void> {
   const base = await debootstrapBase(ctx, packages);
-  const rootfs = join(dir, `gc-agent-${key}.rootfs`);
-  rmSync(rootfs, { recursive: true, force: true });
+  const rootfs = privateTemp(archive, 'rootfs');
   mkdirSync(rootfs, { recursive: true });
   try {
     ctx.reporter.step(`building agent image ${ref} (install.sh in a chroot)`);
@@ -265,7 +328,6 @@ async function buildAgent(ctx: BuildContext): Promise<BuiltImage> {
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
-  return { name: 'agent', ref, archive, notes };
 }
 
 /** Shared libraries of a dynamic binary (paths from ldd), including the loader. */
@@ -289,9 +351,13 @@ async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
   const archive = join(dir, `gc-dolt-${key}.tar`);
   if (existsSync(archive)) return { name: 'dolt', ref, archive, notes: [] };
   if (!existsSync('/bin/busybox')) throw new GcK8sError('CLUSTER', 'dolt image: /bin/busybox missing (apt-get install busybox-static)');
+  await buildOnce(ctx, archive, `image ${ref}`, () => buildDoltArchive(ctx, dolt, entry, archive, ref));
+  return { name: 'dolt', ref, archive, notes: [] };
+}
+
+async function buildDoltArchive(ctx: BuildContext, dolt: string, entry: string, archive: string, ref: string): Promise<void> {
   ctx.reporter.step(`building Dolt image ${ref}`);
-  const rootfs = join(dir, `gc-dolt-${key}.rootfs`);
-  rmSync(rootfs, { recursive: true, force: true });
+  const rootfs = privateTemp(archive, 'rootfs');
   try {
     for (const d of ['bin', 'usr/local/bin', 'etc', 'tmp', 'var/lib/dolt']) mkdirSync(join(rootfs, d), { recursive: true });
     chmodSync(join(rootfs, 'tmp'), 0o1777);
@@ -322,7 +388,6 @@ async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
-  return { name: 'dolt', ref, archive, notes: [] };
 }
 
 /** A tiny tools image (static busybox: sh, wget, nc, httpd) for tests and debugging pods. */
@@ -332,10 +397,13 @@ async function buildBusybox(ctx: BuildContext): Promise<BuiltImage> {
   const ref = `docker.io/library/gc-busybox:${key}`;
   const dir = join(cacheDir(ctx.env), 'images');
   const archive = join(dir, `gc-busybox-${key}.tar`);
-  if (existsSync(archive)) return { name: 'busybox', ref, archive, notes: [] };
+  await buildOnce(ctx, archive, `image ${ref}`, () => buildBusyboxArchive(ctx, archive, ref));
+  return { name: 'busybox', ref, archive, notes: [] };
+}
+
+async function buildBusyboxArchive(ctx: BuildContext, archive: string, ref: string): Promise<void> {
   ctx.reporter.step(`building busybox image ${ref}`);
-  const rootfs = join(dir, `gc-busybox-${key}.rootfs`);
-  rmSync(rootfs, { recursive: true, force: true });
+  const rootfs = privateTemp(archive, 'rootfs');
   try {
     for (const d of ['bin', 'etc', 'tmp', 'var/www', 'root']) mkdirSync(join(rootfs, d), { recursive: true });
     chmodSync(join(rootfs, 'tmp'), 0o1777);
@@ -349,7 +417,6 @@ async function buildBusybox(ctx: BuildContext): Promise<BuiltImage> {
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
-  return { name: 'busybox', ref, archive, notes: [] };
 }
 
 /** Keeps the `keep` newest archives named <prefix>-<hash>.tar (older builds of the same image). */

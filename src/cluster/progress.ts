@@ -34,3 +34,9 @@ export function lineForwarder(reporter: Reporter, filter?: (line: string) => boo
     }
   };
 }
+
+/** "45s" or "11m02s" (the form scripts/build-upstream.sh prints). */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
