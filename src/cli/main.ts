@@ -33,6 +33,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
   link [<city dir>]             link the provider scripts into <city>/.gc-k8s/bin (one supervisor, several cities)
+  doctor                        check this city against the cluster: namespace, Pod Security, a dry-run pod, RBAC
   demo up|down                  the stand-in city on a cluster (npm start / npm stop)
   version
 `;
@@ -233,6 +234,10 @@ export async function main(io: CliIo): Promise<number> {
         }
         io.stderr.write('usage: gc-k8s config table|check\n');
         return 2;
+      }
+      case 'doctor': {
+        const { runDoctor } = await import('./doctor.js');
+        return await runDoctor(rest, io);
       }
       case 'link': {
         const { linkCity } = await import('./link.js');

@@ -11,7 +11,8 @@ export interface CallOptions {
 
 /** Pods of one namespace. */
 export interface PodApi {
-  create(manifest: PodManifest, options: CallOptions): Promise<Pod>;
+  /** dryRun: admission (quota, Pod Security, policies) answers without creating anything */
+  create(manifest: PodManifest, options: CallOptions & { dryRun?: boolean }): Promise<Pod>;
   /** undefined when the pod does not exist */
   get(name: string, options: CallOptions): Promise<Pod | undefined>;
   list(labelSelector: string, options: CallOptions): Promise<Pod[]>;

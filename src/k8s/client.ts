@@ -9,7 +9,7 @@ import { RestConfigMapApi } from './configmap-api.js';
 import { toConfigMap, toPod } from './convert.js';
 import { WebSocketExec, type ExecOptions } from './exec.js';
 import { resolveConnection, type ConnectionOptions } from './kube-config.js';
-import { ensureNamespace, namespaceExists, serverVersion, type ServerVersion } from './namespaces.js';
+import { canI, ensureNamespace, namespaceExists, namespaceLabels, serverVersion, type ServerVersion } from './namespaces.js';
 import { RestPodApi } from './pod-api.js';
 import { Reflector, type ReflectorTimings } from './reflector.js';
 import { RestClient } from './rest.js';
@@ -44,6 +44,10 @@ export interface KubeClient {
   forNamespace(namespace: string): NamespaceClient;
   serverVersion(signal: AbortSignal): Promise<ServerVersion>;
   namespaceExists(name: string, options: CallOptions): Promise<boolean>;
+  /** the namespace's labels, undefined when it does not exist */
+  namespaceLabels(name: string, options: CallOptions): Promise<Record<string, string> | undefined>;
+  /** a SelfSubjectAccessReview: may the client's identity do this? */
+  canI(namespace: string, verb: string, resource: string, subresource: string, options: CallOptions): Promise<boolean>;
   /** true when this call created the namespace */
   ensureNamespace(name: string, options: CallOptions & { labels?: Record<string, string> }): Promise<boolean>;
   /** request counters since creation (snapshot; diff two for "requests per op") */
@@ -114,6 +118,14 @@ class DefaultKubeClient implements KubeClient {
 
   ensureNamespace(name: string, options: CallOptions & { labels?: Record<string, string> }): Promise<boolean> {
     return ensureNamespace(this.rest, name, options);
+  }
+
+  namespaceLabels(name: string, options: CallOptions): Promise<Record<string, string> | undefined> {
+    return namespaceLabels(this.rest, name, options);
+  }
+
+  canI(namespace: string, verb: string, resource: string, subresource: string, options: CallOptions): Promise<boolean> {
+    return canI(this.rest, namespace, verb, resource, subresource, options);
   }
 
   stats(): RequestStats {

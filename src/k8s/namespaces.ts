@@ -40,6 +40,44 @@ export async function namespaceExists(rest: RestClient, name: string, options: C
   }
 }
 
+/** The namespace's labels (Pod Security levels live there), or undefined when it does not exist. */
+export async function namespaceLabels(rest: RestClient, name: string, options: CallOptions): Promise<Record<string, string> | undefined> {
+  try {
+    const ns = obj(
+      await rest.json({
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(name)}`,
+        verb: 'get',
+        resource: 'namespaces',
+        what: `getting namespace ${name}`,
+        signal: options.signal,
+      }),
+    );
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj(obj(ns.metadata).labels))) if (typeof v === 'string') labels[k] = v;
+    return labels;
+  } catch (err) {
+    if (hasCode(err, 'NOT_FOUND')) return undefined;
+    throw err;
+  }
+}
+
+/** Whether the caller may do `verb` on `resource` (with `subresource`) in `namespace`: a SelfSubjectAccessReview. */
+export async function canI(rest: RestClient, namespace: string, verb: string, resource: string, subresource: string, options: CallOptions): Promise<boolean> {
+  const review = obj(
+    await rest.json({
+      method: 'POST',
+      path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, resource, ...(subresource === '' ? {} : { subresource }) } } },
+      verb: 'create',
+      resource: 'selfsubjectaccessreviews',
+      what: `checking ${verb} ${resource}${subresource === '' ? '' : `/${subresource}`} in ${namespace}`,
+      signal: options.signal,
+    }),
+  );
+  return obj(review.status).allowed === true;
+}
+
 /** Creates the namespace unless it exists; returns true when this call created it. */
 export async function ensureNamespace(
   rest: RestClient,

@@ -13,12 +13,13 @@ export class RestPodApi implements PodApi {
     readonly namespace: string,
   ) {}
 
-  async create(manifest: PodManifest, options: CallOptions): Promise<Pod> {
+  async create(manifest: PodManifest, options: CallOptions & { dryRun?: boolean }): Promise<Pod> {
     const body = { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } };
     return toPod(
       await this.rest.json({
         method: 'POST',
         path: namespacedPath(this.namespace, 'pods'),
+        ...(options.dryRun === true ? { query: { dryRun: 'All' } } : {}),
         body,
         verb: 'create',
         resource: 'pods',

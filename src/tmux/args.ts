@@ -41,6 +41,7 @@ export const tmuxArgs = {
   paneDead: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{pane_dead}'],
   isAttached: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_attached}'],
   clearHistory: (): string[] => [tmux, '-u', 'clear-history', ...T],
+  killServer: (): string[] => [tmux, '-u', 'kill-server'],
   attach: (): string[] => [tmux, '-u', 'attach', ...T],
 };
 

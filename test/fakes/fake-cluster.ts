@@ -119,6 +119,9 @@ export class FakeCluster implements NamespaceClient, PodApi {
     return Promise.resolve(this.agentPods.get(name));
   }
 
+  /** the grace period of the last delete of each pod */
+  readonly graces = new Map<string, number | undefined>();
+
   list(selector: string, _o: CallOptions): Promise<Pod[]> {
     this.calls.push(`list ${selector}`);
     return Promise.resolve(this.agentPods.list());
@@ -126,6 +129,7 @@ export class FakeCluster implements NamespaceClient, PodApi {
 
   delete(name: string, o: CallOptions & { gracePeriodSeconds?: number; uid?: string }): Promise<boolean> {
     this.calls.push(`delete ${name}`);
+    this.graces.set(name, o.gracePeriodSeconds);
     const pod = this.agentPods.get(name);
     if (pod === undefined) return Promise.resolve(false);
     if (o.uid !== undefined && o.uid !== pod.uid) return Promise.reject(new GcK8sError('CONFLICT', 'uid precondition failed'));

@@ -171,6 +171,18 @@ describe('running state comes from the cache, never counting terminating pods', 
     expect(await provider.peek('city/mayor', 5, signal())).toBe('hello\n');
     expect(await provider.listRunning('city/', signal())).toEqual(['city/mayor']);
   });
+
+  it("stops a native provider's pod quickly: its tmux is ended first, then a 1 s grace instead of waiting out a shell that ignores SIGTERM", async () => {
+    fake.addPod({ name: 'city-coder', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'city-coder' }, annotations: { 'gc-session-name': 'city/coder' } });
+    fake.tmux.set('city-coder', { alive: true, env: new Map(), keys: [], pane: '' });
+    await start('ours');
+    await provider.stop('city/coder', signal());
+    await provider.stop('ours', signal());
+    expect(fake.execs.some((e) => e.pod === 'city-coder' && e.command.includes('kill-server'))).toBe(true);
+    expect(fake.graces.get('city-coder')).toBe(1);
+    expect(fake.graces.get('ours')).toBe(5); // our entrypoint ends on SIGTERM: the configured grace
+    expect(fake.execs.some((e) => e.pod === 'ours' && e.command.includes('kill-server'))).toBe(false);
+  });
 });
 
 describe('ops', () => {
