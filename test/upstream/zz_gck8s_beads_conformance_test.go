@@ -18,6 +18,17 @@ import (
 
 var gck8sBeadsCounter int64
 
+// gck8sEnv is the process environment plus overrides, as v0.15.1's exec store builds it (its
+// execProcessEnv helper, which also strips inherited store variables, exists only after v0.15.1;
+// not using it keeps this file compiling against both).
+func gck8sEnv(overrides map[string]string) []string {
+	env := os.Environ()
+	for k, v := range overrides {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
 func gck8sStore(t *testing.T) func() beads.Store {
 	script := os.Getenv("GC_BEADS_K8S_SCRIPT")
 	city := os.Getenv("GC_K8S_TEST_CITY")
@@ -33,7 +44,7 @@ func gck8sStore(t *testing.T) func() beads.Store {
 		}
 		env := map[string]string{"GC_CITY_PATH": city, "GC_STORE_ROOT": root, "GC_STORE_SCOPE": "rig", "GC_BEADS_PREFIX": prefix}
 		cmd := osexec.Command(script, "init", root, prefix)
-		cmd.Env = execProcessEnv(env)
+		cmd.Env = gck8sEnv(env)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("init %s: %v %s", prefix, err, out)
 		}
