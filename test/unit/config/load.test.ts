@@ -63,5 +63,7 @@ describe('README', () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(configTableMarkdown());
+    const { daemonTableMarkdown } = await import('../../../src/config/daemon.js');
+    expect(readme).toContain(daemonTableMarkdown());
   });
 });
