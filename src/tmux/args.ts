@@ -2,6 +2,18 @@
 // exec (no shell) so session data never passes through a shell parser.
 
 export const TMUX_SESSION = 'main';
+
+/**
+ * User data as one tmux argument that stays one argument. tmux splits its argv into commands at
+ * every argument that ends in `;` (`send-keys s Enter ';' run-shell …` ran a shell command; a meta
+ * value `abc;` was stored as `abc`); a backslash before that last `;` makes it literal, and tmux
+ * removes exactly that one backslash. Options are ended by `--` in the builders below, so data
+ * starting with `-` is never a flag.
+ */
+export function tmuxLiteral(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
 /** the largest history tmux keeps is bounded by history-limit; beyond this we ask for all of it */
 export const MAX_HISTORY_LINES = 10_000_000;
 const T = ['-t', TMUX_SESSION] as const;
@@ -12,7 +24,7 @@ const tmux = 'tmux';
 export const tmuxArgs = {
   hasSession: (): string[] => [tmux, '-u', 'has-session', ...T],
   interrupt: (): string[] => [tmux, '-u', 'send-keys', ...T, 'C-c'],
-  sendKeys: (keys: readonly string[]): string[] => [tmux, '-u', 'send-keys', ...T, ...keys],
+  sendKeys: (keys: readonly string[]): string[] => [tmux, '-u', 'send-keys', ...T, '--', ...keys.map(tmuxLiteral)],
   enter: (): string[] => [tmux, '-u', 'send-keys', ...T, 'Enter'],
   /**
    * Types stdin into the pane literally: one tmux client runs load-buffer from stdin, then
@@ -33,9 +45,9 @@ export const tmuxArgs = {
     '-S',
     lines > 0 && lines <= MAX_HISTORY_LINES ? `-${Math.floor(lines)}` : '-',
   ],
-  setEnv: (key: string, value: string): string[] => [tmux, '-u', 'set-environment', ...T, key, value],
-  showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, key],
-  unsetEnv: (key: string): string[] => [tmux, '-u', 'set-environment', ...T, '-u', key],
+  setEnv: (key: string, value: string): string[] => [tmux, '-u', 'set-environment', ...T, '--', tmuxLiteral(key), tmuxLiteral(value)],
+  showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, '--', tmuxLiteral(key)],
+  unsetEnv: (key: string): string[] => [tmux, '-u', 'set-environment', ...T, '-u', '--', tmuxLiteral(key)],
   lastActivity: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_activity}'],
   /** "1" once the pane's process exited (our pods keep the pane with remain-on-exit) */
   paneDead: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{pane_dead}'],

@@ -7,11 +7,27 @@ import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClien
 import { GcK8sError } from '../../src/errors.js';
 import { MemoryCache } from './memory-cache.js';
 
+/** tmux's own argv split (cmd-parse.y): `a;` ends a command, `a\\;` is the literal `a;`. */
+export function splitTmuxArgv(argv: readonly string[]): string[][] {
+  const commands: string[][] = [[]];
+  for (const arg of argv) {
+    const current = commands[commands.length - 1]!;
+    if (arg.endsWith('\\;')) current.push(`${arg.slice(0, -2)};`);
+    else if (arg.endsWith(';')) {
+      if (arg.length > 1) current.push(arg.slice(0, -1));
+      commands.push([]);
+    } else current.push(arg);
+  }
+  return commands.filter((c) => c.length > 0);
+}
+
 export interface FakeTmux {
   alive: boolean;
   env: Map<string, string>;
   keys: string[];
   pane: string;
+  /** tmux commands other than the ones our argv means to run (an injection would land here) */
+  commandsRun?: string[];
 }
 
 type Kubelet = (pod: Pod, fake: FakeCluster) => void;
@@ -169,34 +185,70 @@ export class FakeCluster implements NamespaceClient, PodApi {
       if (script.includes('pane_pid')) return rest.slice(3).includes('agent-proc') ? ok() : fail(1, '');
       return ok(); // WAIT_FOR_TMUX, setup, untar
     }
-    const args = rest[0] === '-u' ? rest.slice(1) : rest;
-    switch (args[0]) {
+    // tmux splits its argv into commands at every argument ending in an unescaped `;`
+    let result = ok();
+    for (const command of splitTmuxArgv(rest[0] === '-u' ? rest.slice(1) : rest)) {
+      result = this.tmuxCommand(t, command, stdin, ok, fail);
+      if (result.exitCode !== 0) return result;
+    }
+    return result;
+  }
+
+  private tmuxCommand(t: FakeTmux, command: string[], stdin: string | undefined, ok: (s?: string) => ExecResult, fail: (c: number, e: string) => ExecResult): ExecResult {
+    const [name, ...rawArgs] = command;
+    // options: `-t main`, `-u`, `-p`…, ended by `--` or the first operand
+    const operands: string[] = [];
+    let flags = true;
+    for (let i = 0; i < rawArgs.length; i++) {
+      const a = rawArgs[i]!;
+      if (flags && a === '--') {
+        flags = false;
+        continue;
+      }
+      if (flags && a === '-t') {
+        i++;
+        continue;
+      }
+      if (flags && a.startsWith('-') && a.length > 1) {
+        if (a === '-u') operands.push(a);
+        continue;
+      }
+      flags = false;
+      operands.push(a);
+    }
+    switch (name) {
       case 'load-buffer': // load-buffer -b B - ; paste-buffer …: the text lands in the pane
         t.pane += stdin ?? '';
         return ok();
+      case 'paste-buffer':
       case 'has-session':
         return ok();
       case 'set-environment':
-        if (args[3] === '-u') t.env.delete(args[4]!);
-        else t.env.set(args[3]!, args[4]!);
+        if (operands[0] === '-u') t.env.delete(operands[1]!);
+        else t.env.set(operands[0]!, operands[1]!);
         return ok();
       case 'show-environment': {
-        const v = t.env.get(args[3]!);
-        return v === undefined ? fail(1, `unknown variable: ${args[3]}`) : ok(`${args[3]}=${v}\n`);
+        const v = t.env.get(operands[0]!);
+        return v === undefined ? fail(1, `unknown variable: ${operands[0]}`) : ok(`${operands[0]}=${v}\n`);
       }
       case 'send-keys':
-        t.keys.push(...args.slice(3));
-        if (args.slice(3).join(' ') === 'Enter') t.pane += '\n';
+        t.keys.push(...operands);
+        if (operands.join(' ') === 'Enter') t.pane += '\n';
         return ok();
       case 'capture-pane':
         return ok(t.pane);
       case 'display-message':
-        return ok(args.includes('#{pane_dead}') ? '0\n' : '1700000000\n');
+        return ok(command.includes('#{pane_dead}') ? '0\n' : '1700000000\n');
       case 'clear-history':
         t.pane = '';
         return ok();
+      case 'run-shell':
+      case 'kill-server':
+        (t.commandsRun ??= []).push(command.join(' '));
+        if (name === 'kill-server') t.alive = false;
+        return ok();
       default:
-        return fail(1, `unknown command ${args[0]}`);
+        return fail(1, `unknown command ${name}`);
     }
   }
 }

@@ -227,6 +227,21 @@ describe('ops', () => {
     expect(fake.tmux.get('s')!.pane).toBe('typed\n');
   });
 
+  it('keys and meta are only ever data: a ; cannot start another tmux command (send-keys s Enter ";" run-shell … ran a shell)', async () => {
+    await provider.sendKeys('s', ['x', 'Enter', ';', 'run-shell', 'touch /tmp/pwned'], signal());
+    await provider.sendKeys('s', ['y;', 'kill-server'], signal());
+    expect(fake.tmux.get('s')!.commandsRun ?? []).toEqual([]);
+    expect(fake.tmux.get('s')!.alive).toBe(true);
+    expect(fake.tmux.get('s')!.keys).toEqual(['x', 'Enter', ';', 'run-shell', 'touch /tmp/pwned', 'y;', 'kill-server']);
+    for (const value of ['abc;', ';', 'a\\;', '-x', '--']) {
+      await provider.setMeta('s', 'K', value, signal());
+      expect(await provider.getMeta('s', 'K', signal())).toBe(value);
+    }
+    await provider.setMeta('s', 'K;', 'v', signal());
+    expect(await provider.getMeta('s', 'K;', signal())).toBe('v');
+    expect(fake.tmux.get('s')!.commandsRun ?? []).toEqual([]);
+  });
+
   it('drops one trailing newline (echo text | nudge) so the agent gets no extra empty line', async () => {
     await provider.nudge('s', 'what next?\n', signal());
     await provider.nudge('s', 'two lines\r\n', signal());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastLines, parseActivity, parseShowEnvironment, tmuxArgs, validateMetaKey } from '../../../src/tmux/args.js';
+import { lastLines, parseActivity, parseShowEnvironment, tmuxArgs, tmuxLiteral, validateMetaKey } from '../../../src/tmux/args.js';
 
 describe('tmux argv (parity with Gas City provider_test.go)', () => {
   it('targets session main with the upstream commands', () => {
@@ -7,11 +7,22 @@ describe('tmux argv (parity with Gas City provider_test.go)', () => {
     expect(tmuxArgs.interrupt()).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', 'C-c']);
     expect(tmuxArgs.capturePane(10)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-10']);
     expect(tmuxArgs.capturePane(0)).toEqual(['tmux', '-u', 'capture-pane', '-t', 'main', '-p', '-S', '-']);
-    expect(tmuxArgs.setEnv('K', 'v=1\nx')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', 'K', 'v=1\nx']);
-    expect(tmuxArgs.unsetEnv('K')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '-u', 'K']);
+    expect(tmuxArgs.setEnv('K', 'v=1\nx')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '--', 'K', 'v=1\nx']);
+    expect(tmuxArgs.unsetEnv('K')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '-u', '--', 'K']);
     expect(tmuxArgs.lastActivity()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{session_activity}']);
     expect(tmuxArgs.paneDead()).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{pane_dead}']);
-    expect(tmuxArgs.sendKeys(['Escape', 'Enter'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', 'Escape', 'Enter']);
+    expect(tmuxArgs.sendKeys(['Escape', 'Enter'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', '--', 'Escape', 'Enter']);
+  });
+
+  it('user data stays one tmux argument: a trailing ; is escaped, options end before the data', () => {
+    expect(tmuxLiteral(';')).toBe('\\;');
+    expect(tmuxLiteral('abc;')).toBe('abc\\;');
+    expect(tmuxLiteral('abc\\;')).toBe('abc\\\\;'); // tmux removes exactly one backslash: abc\; stays abc\;
+    expect(tmuxLiteral('a;b')).toBe('a;b'); // only a trailing ; separates
+    expect(tmuxArgs.sendKeys(['s', 'Enter', ';', 'run-shell', 'touch /tmp/x'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', '--', 's', 'Enter', '\\;', 'run-shell', 'touch /tmp/x']);
+    expect(tmuxArgs.sendKeys(['-X', 'cancel'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', '--', '-X', 'cancel']);
+    expect(tmuxArgs.setEnv('K;', 'v;')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '--', 'K\\;', 'v\\;']);
+    expect(tmuxArgs.showEnv('K;')).toEqual(['tmux', '-u', 'show-environment', '-t', 'main', '--', 'K\\;']);
   });
 
   it('asks for the whole scrollback when N is beyond any history (no number tmux cannot parse)', () => {
