@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -28,19 +29,29 @@ extern char **environ;
 #define MAX_LINE_BYTES (64u << 20)
 
 typedef struct {
+  const char *op;
+  size_t limit;  // the most bytes of stdin the op accepts
+} stdin_op_t;
+
+typedef struct {
   const char *name;
-  const char *stdin_ops[8];    // ops whose stdin carries a payload (the others never read it)
+  stdin_op_t stdin_ops[8];     // ops whose stdin carries a payload (the others never read it)
   const char *retry_safe[16];  // ops the Node client may send again after the daemon died
 } provider_t;
 
-// Must equal STDIN_OPS and RETRY_SAFE in src/client/exec-provider.ts (a unit test compares them).
+#define KIB ((size_t)1024)
+#define MIB (1024 * KIB)
+
+// Must equal OPS in src/protocol/ops.ts (a unit test compares them).
 static const provider_t PROVIDERS[] = {
     {"session",
-     {"start", "process-alive", "nudge", "set-meta", NULL},
+     {{"start", 4 * MIB}, {"process-alive", 64 * KIB}, {"nudge", 1 * MIB}, {"set-meta", 16000}, {NULL, 0}},
      {"start", "stop", "is-running", "list-running", "process-alive", "get-meta", "set-meta", "remove-meta", "peek", "get-last-activity",
       "attach-target", NULL}},
-    {"events", {"record", "list", NULL}, {"ensure-running", "record", "list", "latest-seq", "watch", NULL}},
-    {"beads", {"create", "update", "set-metadata", NULL}, {"get", "list", "ready", "children", "list-by-label", "dep-list", "health", "probe", NULL}},
+    {"events", {{"record", 1 * MIB}, {"list", 64 * KIB}, {NULL, 0}}, {"ensure-running", "record", "list", "latest-seq", "watch", NULL}},
+    {"beads",
+     {{"create", 4 * MIB}, {"update", 4 * MIB}, {"set-metadata", 1 * MIB}, {NULL, 0}},
+     {"get", "list", "ready", "children", "list-by-label", "dep-list", "health", "probe", NULL}},
 };
 
 static const provider_t *provider;
@@ -124,19 +135,25 @@ static int socket_path(buf_t *out) {
   }
   buf_t raw = {0};
   const char *xdg = getenv("XDG_RUNTIME_DIR");
+  const char *home = getenv("HOME");
   if (xdg != NULL) {
     buf_puts(&raw, xdg);
+    buf_puts(&raw, "/gc-k8s");
+  } else if (home != NULL) {
+    buf_puts(&raw, home);
+    buf_puts(&raw, "/.cache/gc-k8s");
   } else {
-    const char *home = getenv("HOME");
-    buf_puts(&raw, home != NULL ? home : "/tmp");
-    buf_puts(&raw, "/.cache");
+    // never a shared directory someone else could have made first: a private one per user
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "/tmp/gc-k8s-%u", (unsigned)getuid());
+    buf_puts(&raw, tmp);
   }
   if (raw.len == 0 || raw.p[0] != '/') return -1;  // relative: leave path.join's rules to Node
   const char *kc = getenv("KUBECONFIG");
   unsigned char digest[32];
   sha256((const unsigned char *)(kc != NULL ? kc : ""), kc != NULL ? strlen(kc) : 0, digest);
   char name[64];
-  snprintf(name, sizeof name, "/gc-k8s/daemon-%02x%02x%02x%02x%02x.sock", digest[0], digest[1], digest[2], digest[3], digest[4]);
+  snprintf(name, sizeof name, "/daemon-%02x%02x%02x%02x%02x.sock", digest[0], digest[1], digest[2], digest[3], digest[4]);
   buf_puts(&raw, name);
   // path.join normalizes: no empty or "." segments, ".." climbs
   buf_putc(&raw, 0);
@@ -161,14 +178,64 @@ static int socket_path(buf_t *out) {
   return 0;
 }
 
+/*
+ * The scripts send their environment (GC_DOLT_PASSWORD among it) to whatever answers: trust the
+ * socket only when nobody but this user could have put it there (as src/protocol/socket-path.ts),
+ * and after connecting, only a peer running as this user (SO_PEERCRED). Dies with the reason.
+ */
+static void verify_socket(const char *path) {
+  uid_t me = getuid();
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash == dir) slash[1] = 0;
+  else if (slash != NULL) *slash = 0;
+  else snprintf(dir, sizeof dir, ".");
+  struct stat st;
+  if (stat(dir, &st) == 0) {
+    int sticky = (st.st_mode & S_ISVTX) != 0;
+    char why[PATH_MAX + 96];
+    if (!sticky && st.st_uid != me && st.st_uid != 0) {
+      snprintf(why, sizeof why, "refusing the gc-k8s socket %s: its directory belongs to uid %u, not you (uid %u)", path, (unsigned)st.st_uid, (unsigned)me);
+      die("%s", why);
+    }
+    if (!sticky && (st.st_mode & 0022) != 0) {
+      snprintf(why, sizeof why, "refusing the gc-k8s socket %s: its directory %s is writable by others (mode %o)", path, dir, (unsigned)(st.st_mode & 0777));
+      die("%s", why);
+    }
+  }
+  if (lstat(path, &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) die("refusing %s: it is not a socket", path);
+    if (st.st_uid != me) {
+      char why[PATH_MAX + 96];
+      snprintf(why, sizeof why, "refusing the gc-k8s socket %s: it belongs to uid %u, not you (uid %u)", path, (unsigned)st.st_uid, (unsigned)me);
+      die("%s", why);
+    }
+  }
+}
+
 static int connect_daemon(const char *path) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof addr.sun_path) return -1;
+  if (strlen(path) >= sizeof addr.sun_path) {
+    char why[64];
+    snprintf(why, sizeof why, "%zu bytes; Unix sockets take at most %zu", strlen(path), sizeof addr.sun_path - 1);
+    die("the gc-k8s socket path is %s (set GC_K8S_SOCKET or XDG_RUNTIME_DIR to a shorter path)", why);
+  }
+  verify_socket(path);
   strcpy(addr.sun_path, path);
   for (int attempt = 0;; attempt++) {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) return fd;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) {
+      struct ucred peer;
+      socklen_t len = sizeof peer;
+      if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != getuid()) {
+        char why[96];
+        snprintf(why, sizeof why, "the process answering on it runs as uid %u, not you (uid %u)", (unsigned)peer.uid, (unsigned)getuid());
+        die("refusing the gc-k8s socket: %s", why);
+      }
+      return fd;
+    }
     int err = errno;
     close(fd);
     // a full accept backlog is load, not absence: wait briefly, as the Node client does
@@ -179,14 +246,46 @@ static int connect_daemon(const char *path) {
   }
 }
 
-static void read_stdin(buf_t *b) {
+static size_t stdin_limit(const char *name) {
+  for (const stdin_op_t *s = provider->stdin_ops; s->op != NULL; s++)
+    if (strcmp(s->op, name) == 0) return s->limit;
+  return 0;
+}
+
+static void format_bytes(char *out, size_t n, size_t v) {
+  if (v >= MIB && v % MIB == 0)
+    snprintf(out, n, "%zu MiB", v / MIB);
+  else if (v >= KIB && v % KIB == 0)
+    snprintf(out, n, "%zu KiB", v / KIB);
+  else
+    snprintf(out, n, "%zu bytes", v);
+}
+
+/* Reads stdin up to the op's limit: more is refused before anything is sent (as the Node client). */
+static void read_stdin(buf_t *b, size_t limit) {
   char chunk[65536];
+  size_t total = 0;
   for (;;) {
     ssize_t r = read(0, chunk, sizeof chunk);
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return;  // EOF, or no stdin at all
-    buf_put(b, chunk, (size_t)r);
+    if (r <= 0) break;  // EOF, or no stdin at all
+    total += (size_t)r;
+    if (total <= limit) buf_put(b, chunk, (size_t)r);
+    if (total > 10 * limit) break;
   }
+  if (total <= limit) return;
+  char lim[32];
+  char seen[48];
+  format_bytes(lim, sizeof lim, limit);
+  if (total > 10 * limit) {
+    char more[32];
+    format_bytes(more, sizeof more, 10 * limit);
+    snprintf(seen, sizeof seen, "more than %s", more);
+  } else {
+    snprintf(seen, sizeof seen, "%zu bytes", total);
+  }
+  fprintf(stderr, "%s: input is %s; %s accepts at most %s\n", op, seen, op, lim);
+  exit(1);
 }
 
 static void make_rid(char out[37]) {
@@ -283,9 +382,10 @@ static int relay(int fd) {
 static void print_tables(void) {
   printf("{");
   for (size_t i = 0; i < sizeof PROVIDERS / sizeof PROVIDERS[0]; i++) {
-    printf("%s\"%s\":{\"stdin\":[", i ? "," : "", PROVIDERS[i].name);
-    for (const char *const *s = PROVIDERS[i].stdin_ops; *s; s++) printf("%s\"%s\"", s == PROVIDERS[i].stdin_ops ? "" : ",", *s);
-    printf("],\"retrySafe\":[");
+    printf("%s\"%s\":{\"stdin\":{", i ? "," : "", PROVIDERS[i].name);
+    for (const stdin_op_t *s = PROVIDERS[i].stdin_ops; s->op; s++) printf("%s\"%s\":%zu", s == PROVIDERS[i].stdin_ops ? "" : ",", s->op, s->limit);
+    printf("}");
+    printf(",\"retrySafe\":[");
     for (const char *const *s = PROVIDERS[i].retry_safe; *s; s++) printf("%s\"%s\"", s == PROVIDERS[i].retry_safe ? "" : ",", *s);
     printf("]}");
   }
@@ -321,8 +421,9 @@ int main(int argc, char **argv) {
   char cwd[PATH_MAX];
   if (getcwd(cwd, sizeof cwd) == NULL) fallback(argc, argv, NULL, NULL);
   buf_t input = {0};
-  int reads_stdin = in_list(provider->stdin_ops, op);
-  if (reads_stdin) read_stdin(&input);
+  size_t limit = stdin_limit(op);
+  int reads_stdin = limit > 0;
+  if (reads_stdin) read_stdin(&input, limit);
   char rid[37];
   make_rid(rid);
   buf_t req = {0};

@@ -2,7 +2,7 @@
 // socket, with a start lock so that a burst of gc calls starts exactly one daemon.
 
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +32,12 @@ export async function ensureDaemon(
   probe: () => Promise<boolean>,
   progress: (line: string) => void,
 ): Promise<void> {
-  mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
+  const dir = dirname(socket);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // our own state directory is private whoever made it (an explicit GC_K8S_SOCKET's is the user's choice)
+  if (env['GC_K8S_SOCKET'] === undefined || env['GC_K8S_SOCKET'] === '') {
+    if (statSync(dir).uid === (process.getuid?.() ?? 0)) chmodSync(dir, 0o700);
+  }
   const lock = `${socket}.starting`;
   const log = daemonLogPath(socket);
   let owner = false;

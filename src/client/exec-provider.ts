@@ -5,18 +5,20 @@
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { forwardedEnv, PROTOCOL_VERSION, type Provider, type Request } from '../protocol/messages.js';
-import { socketPath } from '../protocol/socket-path.js';
+import { socketPath, verifySocket } from '../protocol/socket-path.js';
 import { ensureDaemon } from './autostart.js';
 import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
+import { OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops.js';
+
+const opsWhere = (keep: (spec: OpSpec) => boolean): Record<Provider, ReadonlySet<string>> => {
+  const out = {} as Record<Provider, ReadonlySet<string>>;
+  for (const provider of Object.keys(OPS) as Provider[]) out[provider] = new Set(Object.entries(OPS[provider]).filter(([, spec]) => keep(spec)).map(([op]) => op));
+  return out;
+};
 
 /** Ops whose stdin carries a payload; the others never read it (stdin may be a terminal). */
-export const STDIN_OPS: Record<Provider, ReadonlySet<string>> = {
-  session: new Set(['start', 'process-alive', 'nudge', 'set-meta']),
-  events: new Set(['record', 'list']),
-  beads: new Set(['create', 'update', 'set-metadata']),
-  admin: new Set(),
-};
+export const STDIN_OPS = opsWhere((spec) => spec.stdin !== undefined);
 
 export interface Io {
   readonly argv: readonly string[];
@@ -27,11 +29,24 @@ export interface Io {
   readonly stderr: NodeJS.WritableStream;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+/** Reads stdin up to the op's limit; more than that is refused before anything is sent. */
+async function readStdin(provider: Provider, op: string, stream: NodeJS.ReadableStream): Promise<string> {
+  const limit = opSpec(provider, op).stdin ?? 0;
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let bytes = 0;
+  for await (const chunk of stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    bytes += b.length;
+    const tooLarge = stdinTooLarge(provider, op, bytes);
+    if (tooLarge !== undefined && bytes > 10 * limit) throw new StdinTooLarge(tooLarge);
+    if (tooLarge === undefined) chunks.push(b);
+  }
+  const tooLarge = stdinTooLarge(provider, op, bytes);
+  if (tooLarge !== undefined) throw new StdinTooLarge(tooLarge);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+class StdinTooLarge extends Error {}
 
 function probe(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -66,12 +81,7 @@ async function callWithRetry(socket: string, request: Request, sinks: { out(d: s
  * idempotent writes, and event records (deduplicated by the request id). A watch resumes from
  * the last event it printed.
  */
-export const RETRY_SAFE: Record<Provider, ReadonlySet<string>> = {
-  session: new Set(['start', 'stop', 'is-running', 'list-running', 'process-alive', 'get-meta', 'set-meta', 'remove-meta', 'peek', 'get-last-activity', 'attach-target']),
-  events: new Set(['ensure-running', 'record', 'list', 'latest-seq', 'watch']),
-  beads: new Set(['get', 'list', 'ready', 'children', 'list-by-label', 'dep-list', 'health', 'probe']),
-  admin: new Set(['ping', 'status', 'stats']),
-};
+export const RETRY_SAFE = opsWhere((spec) => spec.retrySafe === true);
 
 /** Sends a request, starting the daemon when nobody answers, retrying safe ops once it died. */
 export async function forward(request: Request, io: Io): Promise<number> {
@@ -117,6 +127,8 @@ async function watchWithResume(request: Request, io: Io): Promise<number> {
 
 async function forwardOnce(request: Request, io: Io): Promise<number> {
   const socket = socketPath(io.env);
+  // nothing (our environment included) goes to a socket another user could have put there
+  verifySocket(socket);
   const sinks = {
     out: (d: string) => {
       io.stdout.write(d);
@@ -187,10 +199,10 @@ export async function runExecProvider(provider: Provider, given: Io): Promise<nu
   }
   try {
     if (provider === 'session' && op === 'attach') return await attach(args[0], io);
-    const stdin = STDIN_OPS[provider].has(op) ? await readAll(io.stdin) : undefined;
+    const stdin = STDIN_OPS[provider].has(op) ? await readStdin(provider, op, io.stdin) : undefined;
     return await forward(makeRequest(provider, op, args, io, stdin, rid === '' ? undefined : rid), io);
   } catch (err) {
-    io.stderr.write(`gc-${provider}-k8s ${op}: ${(err as Error).message}\n`);
+    io.stderr.write(err instanceof StdinTooLarge ? `${err.message}\n` : `gc-${provider}-k8s ${op}: ${(err as Error).message}\n`);
     return 1;
   }
 }

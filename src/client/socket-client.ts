@@ -34,12 +34,11 @@ export function call(
     const decoder = new LineDecoder();
     let connected = false;
     let done = false;
-    conn.setEncoding('utf8');
     conn.once('connect', () => {
       connected = true;
       conn.write(encodeLine(request));
     });
-    conn.on('data', (chunk: string) => {
+    conn.on('data', (chunk: Buffer) => {
       for (const line of decoder.push(chunk)) {
         const frame = JSON.parse(line) as Frame;
         if (frame.t === 'out') sinks.out(frame.data);

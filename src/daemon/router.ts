@@ -5,6 +5,7 @@
 import { GcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Request } from '../protocol/messages.js';
+import { stdinTooLarge } from '../protocol/ops.js';
 import type { Connections, Handler, RequestCheck, RequestContext } from './context.js';
 import type { CityResolution } from './resolve-city.js';
 import type { RequestHandler } from './server.js';
@@ -23,6 +24,8 @@ export function createRouter(deps: {
   return async (request, io) => {
     const handler = deps.handlers[request.provider];
     if (handler === undefined) throw new GcK8sError('BAD_REQUEST', `unknown provider ${JSON.stringify(request.provider)}`);
+    const tooLarge = stdinTooLarge(request.provider, request.op, Buffer.byteLength(request.stdin ?? '', 'utf8'));
+    if (tooLarge !== undefined) throw new GcK8sError('TOO_LARGE', tooLarge);
     deps.checks?.[request.provider]?.(request);
     const log = deps.log.child({ provider: request.provider, op: request.op, ...(request.args[0] === undefined ? {} : { arg: request.args[0].slice(0, 200) }) });
     const { config, source, warning } = await deps.resolve(request, io.signal);

@@ -24,6 +24,8 @@ export interface DaemonOptions {
   readonly citiesFile?: string;
   /** notices a replaced kubeconfig (a new cluster) so clients reconnect */
   readonly configWatch?: ConfigWatch;
+  /** the socket is in our own state directory: make it 0700 whoever created it */
+  readonly privateSocketDir?: boolean;
 }
 
 export interface RunningDaemon {
@@ -72,7 +74,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       ...(options.extraHandlers ?? {}),
     },
   });
-  const server = await listen(options.socket, router, log, stop.signal);
+  const server = await listen(options.socket, router, log, stop.signal, { privateDir: options.privateSocketDir === true });
   log.info({ socket: options.socket, version: options.version }, 'daemon listening');
   return { server, closed, shutdown };
 }

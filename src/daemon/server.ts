@@ -1,7 +1,8 @@
 // The daemon's Unix socket: owner-only (0700 directory, 0600 socket), one request per
 // connection, every request bounded and cancelled when its client goes away.
 
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { checkSocketPathLength, privateDirProblem } from '../protocol/socket-path.js';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { describeError, GcK8sError, toGcK8sError } from '../errors.js';
@@ -39,14 +40,20 @@ export function socketAlive(path: string): Promise<boolean> {
   });
 }
 
-export async function listen(path: string, handler: RequestHandler, log: Logger, shutdown: AbortSignal): Promise<Server> {
-  // Our own directory is made owner-only; an existing directory someone chose for the socket
-  // (say /tmp) is left alone: the socket file itself is 0600, which is what guards it.
+export async function listen(path: string, handler: RequestHandler, log: Logger, shutdown: AbortSignal, options: { privateDir?: boolean } = {}): Promise<Server> {
+  // Our own state directory is owner-only whoever made it. A directory someone chose for the
+  // socket (GC_K8S_SOCKET, say /tmp) is left as it is when nobody else can replace the socket in it
+  // (the user's, closed to others, or sticky); the socket file itself is 0600.
+  checkSocketPathLength(path);
   const dir = dirname(path);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
+  } else if (options.privateDir === true && statSync(dir).uid === (process.getuid?.() ?? 0)) {
+    chmodSync(dir, 0o700);
   }
+  const problem = privateDirProblem(dir);
+  if (problem !== undefined) throw new GcK8sError('CONFIG_INVALID', `cannot serve ${path}: ${problem}`);
   if (await socketAlive(path)) throw new GcK8sError('INTERNAL', `another daemon already serves ${path}`);
   try {
     unlinkSync(path); // a stale socket of a daemon that was killed
@@ -77,14 +84,13 @@ function serve(socket: Socket, handler: RequestHandler, log: Logger, shutdown: A
   const write = (frame: Frame): void => {
     if (!socket.destroyed) socket.write(encodeLine(frame));
   };
-  socket.setEncoding('utf8');
   socket.on('close', () => {
     closed.abort(new GcK8sError('ABORTED', 'client disconnected'));
   });
   socket.on('error', () => {
     /* the close handler covers it */
   });
-  socket.on('data', (chunk: string) => {
+  socket.on('data', (chunk: Buffer) => {
     if (started) return;
     let lines: string[];
     try {

@@ -9,6 +9,7 @@ import { parseStartRequest, type StartRequest } from '../core/start-request.js';
 import { systemClock } from '../util/clock.js';
 import { withTimeout } from '../util/abort.js';
 import { EXIT_OK, EXIT_UNKNOWN_OP, type Request } from '../protocol/messages.js';
+import { META_MAX_BYTES } from '../protocol/ops.js';
 import type { RequestContext } from './context.js';
 
 function need(request: Request, index: number, what: string): string {
@@ -46,7 +47,12 @@ function parse(request: Request): Parsed {
       if (!/^-?\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `peek: lines must be an integer, got ${JSON.stringify(raw.slice(0, 40))}`);
       return { name, lines: Number(raw) };
     }
-    case 'set-meta':
+    case 'set-meta': {
+      const key = need(request, 1, 'meta key');
+      const bytes = Buffer.byteLength(key, 'utf8') + Buffer.byteLength(request.stdin ?? '', 'utf8');
+      if (bytes > META_MAX_BYTES) throw new GcK8sError('TOO_LARGE', `set-meta: key and value are ${bytes} bytes; tmux keeps at most ${META_MAX_BYTES} bytes per variable`);
+      return { name, key };
+    }
     case 'get-meta':
     case 'remove-meta':
       return { name, key: need(request, 1, 'meta key') };

@@ -5,45 +5,31 @@
 
 import { GcK8sError } from '../errors.js';
 import { obj, str } from './wire.js';
+import { ByteLineSplitter, LineTooLong } from '../util/lines.js';
 
+/** Watch lines: a linear byte splitter whose blank lines are skipped and whose cap is a TOO_LARGE. */
 export class LineSplitter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly bytes: ByteLineSplitter;
 
-  constructor(private readonly maxLineBytes: number) {}
+  constructor(private readonly maxLineBytes: number) {
+    this.bytes = new ByteLineSplitter(maxLineBytes);
+  }
 
   /** Complete, non-blank lines (without the newline) found so far. */
   push(chunk: Buffer): string[] {
-    const lines: string[] = [];
-    let start = 0;
-    for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-      const part = chunk.subarray(start, nl);
-      const line = this.pending.length === 0 ? part : Buffer.concat([...this.pending, part]);
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.checkSize(line.length);
-      const text = line.toString('utf8').trim();
-      if (text !== '') lines.push(text);
-      start = nl + 1;
+    let lines: string[];
+    try {
+      lines = this.bytes.push(chunk);
+    } catch (err) {
+      if (err instanceof LineTooLong) throw new GcK8sError('TOO_LARGE', `reading watch stream: line exceeds ${this.maxLineBytes} bytes`);
+      throw err;
     }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
-      this.pendingBytes += rest.length;
-      this.checkSize(this.pendingBytes);
-      this.pending.push(rest);
-    }
-    return lines;
+    return lines.map((l) => l.trim()).filter((l) => l !== '');
   }
 
   /** Bytes of an unfinished line (non-zero at end of stream means it was cut off). */
   get remainder(): number {
-    return this.pendingBytes;
-  }
-
-  private checkSize(bytes: number): void {
-    if (bytes > this.maxLineBytes) {
-      throw new GcK8sError('TOO_LARGE', `reading watch stream: line exceeds ${this.maxLineBytes} bytes`);
-    }
+    return this.bytes.remainder;
   }
 }
 

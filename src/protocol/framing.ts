@@ -1,23 +1,26 @@
 // NDJSON framing with a line-length cap, so a broken peer cannot make either side buffer
-// without bound.
+// without bound, and linear in the size of what arrives (see util/lines.ts).
 
+import { ByteLineSplitter, LineTooLong } from '../util/lines.js';
+
+/** The longest protocol line: the largest request any op accepts (see limits.ts), JSON-escaped. */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 export class LineDecoder {
-  private buffer = '';
+  private readonly splitter: ByteLineSplitter;
 
-  constructor(private readonly maxBytes = MAX_LINE_BYTES) {}
+  constructor(private readonly maxBytes = MAX_LINE_BYTES) {
+    this.splitter = new ByteLineSplitter(maxBytes);
+  }
 
   /** Feeds a chunk and returns the complete lines it finished. */
-  push(chunk: string): string[] {
-    this.buffer += chunk;
-    const lines: string[] = [];
-    for (let nl = this.buffer.indexOf('\n'); nl >= 0; nl = this.buffer.indexOf('\n')) {
-      lines.push(this.buffer.slice(0, nl));
-      this.buffer = this.buffer.slice(nl + 1);
+  push(chunk: Buffer | string): string[] {
+    try {
+      return this.splitter.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    } catch (err) {
+      if (err instanceof LineTooLong) throw new Error(`protocol line longer than ${this.maxBytes} bytes`, { cause: err });
+      throw err;
     }
-    if (this.buffer.length > this.maxBytes) throw new Error(`protocol line longer than ${this.maxBytes} bytes`);
-    return lines;
   }
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_SAFE, STDIN_OPS } from '../../../src/client/exec-provider.js';
+import { OPS } from '../../../src/protocol/ops.js';
 import { socketPath } from '../../../src/protocol/socket-path.js';
 import { runDaemon } from '../../../src/daemon/run.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -86,11 +87,35 @@ afterEach(async () => {
 const frames = (...f: object[]) => f.map((x) => `${JSON.stringify(x)}\n`).join('');
 
 describe('native client', () => {
-  it('has the same stdin and retry-safe op tables as the Node client', () => {
-    const tables = JSON.parse(spawnSync(client, ['--tables'], { encoding: 'utf8' }).stdout) as Record<string, { stdin: string[]; retrySafe: string[] }>;
+  it('has the op table of src/protocol/ops.ts: stdin ops with their limits, retry-safe ops', () => {
+    const tables = JSON.parse(spawnSync(client, ['--tables'], { encoding: 'utf8' }).stdout) as Record<string, { stdin: Record<string, number>; retrySafe: string[] }>;
     for (const p of ['session', 'events', 'beads'] as const) {
-      expect(new Set(tables[p]!.stdin)).toEqual(STDIN_OPS[p]);
+      const limits = Object.fromEntries(Object.entries(OPS[p]).filter(([, spec]) => spec.stdin !== undefined).map(([op, spec]) => [op, spec.stdin]));
+      expect(tables[p]!.stdin).toEqual(limits);
+      expect(new Set(Object.keys(tables[p]!.stdin))).toEqual(STDIN_OPS[p]);
       expect(new Set(tables[p]!.retrySafe)).toEqual(RETRY_SAFE[p]);
+    }
+  });
+
+  it('refuses stdin over the op limit before sending anything, with the limit named (as the Node client does)', async () => {
+    const socket = join(dir, 'limits.sock');
+    let connections = 0;
+    let received = '';
+    const server = createServer((s) => {
+      connections++;
+      s.on('data', (d) => (received += d.toString()));
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      const huge = Buffer.alloc(2 * 1024 * 1024 + 5, 0x78);
+      const r = await run(['session', 'nudge', 's'], { GC_K8S_SOCKET: socket }, huge);
+      expect(r).toMatchObject({ code: 1, err: 'nudge: input is 2097157 bytes; nudge accepts at most 1 MiB\n' });
+      const r2 = await run(['session', 'set-meta', 's', 'K'], { GC_K8S_SOCKET: socket }, Buffer.alloc(200_000, 0x79));
+      expect(r2).toMatchObject({ code: 1, err: 'set-meta: input is more than 160000 bytes; set-meta accepts at most 16000 bytes\n' });
+      expect(received).toBe(''); // connected (the daemon answers), but nothing was sent
+      expect(connections).toBe(2);
+    } finally {
+      server.close();
     }
   });
 
