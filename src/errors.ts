@@ -39,13 +39,29 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const BRAND = Symbol.for('gc-k8s.error');
 
+/** The longest message an error carries: errors end up on stderr and in logs, never a payload. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/** A value quoted for a message: JSON-quoted, and cut (saying how long it was) past `max`. */
+export function quote(value: unknown, max = 80): string {
+  const text = typeof value === 'string' ? value : ((JSON.stringify(value) as string | undefined) ?? String(value));
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
+}
+
+/** Cuts text past `max` characters, saying how much was left out. */
+export function clip(text: string, max = MAX_MESSAGE_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… [${text.length - max} more characters]`;
+}
+
 export class GcK8sError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
   readonly [BRAND] = true;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // the backstop: whatever input a message quotes, it stays a line, not a payload
+    super(clip(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GcK8sError';
     this.code = code;
     this.details = options?.details;
@@ -81,5 +97,5 @@ export function describeError(value: unknown): string {
     if (message !== '' && !parts.some((p) => p.includes(message))) parts.push(message);
     current = current instanceof Error ? current.cause : undefined;
   }
-  return parts.join(': ').replace(/\s*\n\s*/g, ' ');
+  return clip(parts.join(': ').replace(/\s*\n\s*/g, ' '), 2 * MAX_MESSAGE_CHARS);
 }

@@ -3,7 +3,7 @@
 // Dolt next to gc", which from a pod is the in-cluster Service (dolt_host/dolt_port).
 
 import type { PodSettings } from '../core/pod-settings.js';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 
 export interface DoltCoordinates {
   readonly host: string;
@@ -21,7 +21,7 @@ export function doltCoordinates(env: Readonly<Record<string, string>>, settings:
   const port = (env['GC_DOLT_PORT'] ?? '').trim();
   const user = (env['GC_DOLT_USER'] ?? '').trim() || 'root';
   if (host !== '' && port === '') throw new GcK8sError('BAD_REQUEST', 'init: requires both GC_DOLT_HOST and GC_DOLT_PORT when GC_DOLT_HOST is set');
-  if (port !== '' && !/^\d{1,5}$/.test(port)) throw new GcK8sError('BAD_REQUEST', `GC_DOLT_PORT must be a port number, got ${JSON.stringify(port)}`);
+  if (port !== '' && !/^\d{1,5}$/.test(port)) throw new GcK8sError('BAD_REQUEST', `GC_DOLT_PORT must be a port number, got ${quote(port)}`);
   if (isLoopbackHost(host)) return { host: settings.doltHost, port: settings.doltPort, user };
   return { host, port, user };
 }

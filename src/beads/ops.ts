@@ -2,7 +2,7 @@
 // back, bd's failures turned into the wording gc maps (`not found`). Independent of where bd
 // runs, so unit tests drive it with a real bd on this machine and the daemon with the runner.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import type { BdReply } from './channel-protocol.js';
 import * as args from './bd-args.js';
 import type { BeadReader } from './reads.js';
@@ -104,7 +104,7 @@ export async function deleteBead(run: BdRun, id: string): Promise<void> {
 }
 
 export async function setMetadata(run: BdRun, id: string, key: string, value: string): Promise<void> {
-  if (key === '' || key.includes('\0') || key.includes('=')) throw new GcK8sError('BAD_REQUEST', `set-metadata: invalid key ${JSON.stringify(key)}`);
+  if (key === '' || key.includes('\0') || key.includes('=')) throw new GcK8sError('BAD_REQUEST', `set-metadata: invalid key ${quote(key)}`);
   await ok(run, 'update', args.setMetadataArgs(id, key, value), id);
 }
 

@@ -2,7 +2,7 @@
 // from Dolt directly (sql-ops.ts) or through bd (ops.ts): the handler parses a read once and
 // both sources answer it, so the two can only differ in where the rows come from.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import type { ListQuery } from './ops.js';
 import type { WireBead, WireDep } from './wire.js';
 
@@ -21,7 +21,7 @@ function required(op: string, args: readonly string[], index: number, what: stri
 }
 
 function limitArg(op: string, raw = '0'): number {
-  if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `${op}: limit must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw)) throw new GcK8sError('BAD_REQUEST', `${op}: limit must be a non-negative integer, got ${quote(raw)}`);
   return Number(raw);
 }
 
@@ -36,7 +36,7 @@ export function listFlags(args: readonly string[]): ListQuery {
     out[m[1] ?? ''] = value;
   }
   const limit = out['limit'];
-  if (limit !== undefined && !/^\d+$/.test(limit)) throw new GcK8sError('BAD_REQUEST', `list: --limit must be a non-negative integer, got ${JSON.stringify(limit)}`);
+  if (limit !== undefined && !/^\d+$/.test(limit)) throw new GcK8sError('BAD_REQUEST', `list: --limit must be a non-negative integer, got ${quote(limit)}`);
   return {
     ...(out['status'] ? { status: out['status'] } : {}),
     ...(out['assignee'] ? { assignee: out['assignee'] } : {}),
@@ -63,7 +63,7 @@ export function readRequest(op: string, args: readonly string[]): ReadRequest | 
       return { op, label: required(op, args, 0, 'label'), limit: limitArg(op, args[1]) };
     case 'dep-list': {
       const direction = args[1] ?? 'down';
-      if (direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${JSON.stringify(direction)}`);
+      if (direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${quote(direction)}`);
       return { op, id: required(op, args, 0, 'bead id'), direction };
     }
   }

@@ -4,7 +4,7 @@
 // rather than silently sharing /workspace with the city's store.
 
 import { posix } from 'node:path';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 
 export const RUNNER_WORKSPACE = '/workspace';
 
@@ -23,7 +23,7 @@ function clean(p: string): string {
 /** Maps a store root to the runner directory. `cityRoot` is GC_CITY_PATH or GC_CITY. */
 export function runnerWorkdir(storeRoot: string, cityRoot: string): string {
   if (storeRoot === '') return RUNNER_WORKSPACE;
-  if (!storeRoot.startsWith('/')) throw new GcK8sError('BAD_REQUEST', `store root ${JSON.stringify(storeRoot)} is not an absolute path`);
+  if (!storeRoot.startsWith('/')) throw new GcK8sError('BAD_REQUEST', `store root ${quote(storeRoot)} is not an absolute path`);
   const root = clean(storeRoot);
   if (root === RUNNER_WORKSPACE || root.startsWith(`${RUNNER_WORKSPACE}/`)) return root;
   if (cityRoot === '') throw new GcK8sError('BAD_REQUEST', `store root ${root} is outside the city root: GC_CITY_PATH (or GC_CITY) is not set`);

@@ -2,7 +2,7 @@
 // stdin, and the bead JSON we print. Requests are validated strictly before anything runs, so
 // malformed input exits 1 with nothing written.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 
 /** A bead as gc's exec store reads it (`beadWire`): `type`, never `issue_type`. */
 export interface WireBead {
@@ -148,7 +148,7 @@ export function parseUpdateRequest(text: string): UpdateRequest {
     metadata: stringMap(obj, 'metadata', what),
   };
   if (req.status !== undefined && !['open', 'in_progress', 'closed'].includes(req.status)) {
-    throw new GcK8sError('BAD_REQUEST', `${what}: "status" must be open, in_progress or closed, got ${JSON.stringify(req.status)}`);
+    throw new GcK8sError('BAD_REQUEST', `${what}: "status" must be open, in_progress or closed, got ${quote(req.status)}`);
   }
   if (req.title?.trim() === '') throw new GcK8sError('BAD_REQUEST', `${what}: "title" must not be empty`);
   noNul([req.title, req.status, req.type, req.description, req.parentId, req.assignee, ...req.labels, ...req.removeLabels, ...Object.keys(req.metadata), ...Object.values(req.metadata)], what);

@@ -98,7 +98,10 @@ export async function forward(request: Request, io: Io): Promise<number> {
 
 /** `watch` survives daemon restarts: it reconnects from the last seq it printed. */
 async function watchWithResume(request: Request, io: Io): Promise<number> {
-  let lastSeq = Number(request.args[0] ?? '0') || 0;
+  // the caller's afterSeq goes to the daemon as given, which refuses what does not parse ("abc"
+  // used to become 0 here, and an out-of-range number its rounded float)
+  const given = request.args[0] ?? '';
+  let lastSeq = /^\d+$/.test(given.trim()) && Number.isSafeInteger(Number(given.trim())) ? Number(given.trim()) : -1;
   let partial = '';
   const stdout = {
     write(data: string): boolean {
@@ -116,7 +119,7 @@ async function watchWithResume(request: Request, io: Io): Promise<number> {
   } as unknown as NodeJS.WritableStream;
   for (;;) {
     try {
-      return await forwardOnce({ ...request, args: [String(lastSeq)] }, { ...io, stdout });
+      return await forwardOnce({ ...request, args: lastSeq < 0 ? request.args : [String(lastSeq), ...request.args.slice(1)] }, { ...io, stdout });
     } catch (err) {
       if (!(err instanceof DaemonVanished)) throw err;
       partial = '';

@@ -1,10 +1,12 @@
 // Value parsers shared by the config table: each returns the parsed value or throws a message
 // that names what was expected (the caller adds the key and where it came from).
 
+import { quote } from '../errors.js';
+
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/;
 
 export function parseQuantity(value: string): string {
-  if (!QUANTITY.test(value)) throw new Error(`expected a Kubernetes quantity like 500m, 2, 1Gi; got ${JSON.stringify(value)}`);
+  if (!QUANTITY.test(value)) throw new Error(`expected a Kubernetes quantity like 500m, 2, 1Gi; got ${quote(value)}`);
   return value;
 }
 
@@ -20,7 +22,7 @@ export function parseDuration(value: string): number {
     total += Number(m[1]) * (unit[m[2] ?? 'ms'] ?? 1);
     matched = re.lastIndex;
   }
-  if (text === '' || matched !== text.length) throw new Error(`expected a duration like 110s, 1m30s or 150ms; got ${JSON.stringify(value)}`);
+  if (text === '' || matched !== text.length) throw new Error(`expected a duration like 110s, 1m30s or 150ms; got ${quote(value)}`);
   return Math.round(total);
 }
 
@@ -28,11 +30,11 @@ export function parseBool(value: string): boolean {
   const v = value.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off', ''].includes(v)) return false;
-  throw new Error(`expected true or false; got ${JSON.stringify(value)}`);
+  throw new Error(`expected true or false; got ${quote(value)}`);
 }
 
 export function parseInteger(value: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new Error(`expected an integer; got ${JSON.stringify(value)}`);
+  if (!/^-?\d+$/.test(value.trim())) throw new Error(`expected an integer; got ${quote(value)}`);
   const n = Number(value.trim());
   if (n < min || n > max) throw new Error(`expected an integer from ${min} to ${max}; got ${n}`);
   return n;
@@ -41,14 +43,14 @@ export function parseInteger(value: string, min: number, max: number): number {
 export function parseEnum<T extends string>(allowed: readonly T[]): (value: string) => T {
   return (value) => {
     if ((allowed as readonly string[]).includes(value)) return value as T;
-    throw new Error(`expected one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+    throw new Error(`expected one of ${allowed.join(', ')}; got ${quote(value)}`);
   };
 }
 
 /** DNS-1123 label (namespaces, service accounts, secret names). */
 export function parseDnsLabel(value: string): string {
   if (value === '' || (value.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value))) return value;
-  throw new Error(`expected a lowercase DNS label (a-z, 0-9, '-'; at most 63 characters); got ${JSON.stringify(value)}`);
+  throw new Error(`expected a lowercase DNS label (a-z, 0-9, '-'; at most 63 characters); got ${quote(value)}`);
 }
 
 export function parseList(value: string): string[] {

@@ -2,7 +2,7 @@
 // reason (scheduling, image pull, pre_start, quota…) and leave no pod behind.
 
 import { readFile } from 'node:fs/promises';
-import { GcK8sError, hasCode, isGcK8sError, describeError } from '../errors.js';
+import { GcK8sError, hasCode, isGcK8sError, describeError, quote } from '../errors.js';
 import { abortError, withTimeout } from '../util/abort.js';
 import { describePodProblem, fatalReason } from './diagnose.js';
 import type { Pod } from './k8s-types.js';
@@ -30,14 +30,14 @@ async function clearExisting(provider: SessionProvider, name: string, signal: Ab
     if (state.kind === 'running') {
       const alive = await provider.liveTmux(pod, tmuxArgs.hasSession(), signal);
       if (alive.exitCode === 0) {
-        throw new GcK8sError('SESSION_EXISTS', `session ${JSON.stringify(name)} already exists (pod: ${pod.name})`);
+        throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${pod.name})`);
       }
     }
     // Our own pods only wait for us (we hold the session lock), so a young one without tmux is
     // a leftover of a start that died; a young upstream pod may still be starting elsewhere.
     const young = podAgeMs(pod, provider.deps.clock.now()) < provider.deps.options.startupGraceMs;
     if (young && !hasTrackedEntrypoint(pod)) {
-      throw new GcK8sError('SESSION_INITIALIZING', `session ${JSON.stringify(name)} is initializing (pod: ${pod.name})`);
+      throw new GcK8sError('SESSION_INITIALIZING', `session ${quote(name)} is initializing (pod: ${pod.name})`);
     }
     log.info({ pod: pod.name, state: state.kind }, 'replacing stale session pod');
   }
@@ -115,8 +115,8 @@ export async function startSession(provider: SessionProvider, name: string, req:
     if (hasCode(err, 'ALREADY_EXISTS')) {
       const other = client.agentPods.get(manifest.metadata.name) ?? (await client.pods.get(manifest.metadata.name, { signal }));
       const owner = other?.annotations[ANNOTATION_SESSION_NAME];
-      if (owner === undefined || owner === name) throw new GcK8sError('SESSION_EXISTS', `session ${JSON.stringify(name)} already exists (pod: ${manifest.metadata.name})`, { cause: err });
-      throw new GcK8sError('START_FAILED', `start: pod name ${manifest.metadata.name} is taken by session ${JSON.stringify(owner)}`, { cause: err });
+      if (owner === undefined || owner === name) throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${manifest.metadata.name})`, { cause: err });
+      throw new GcK8sError('START_FAILED', `start: pod name ${manifest.metadata.name} is taken by session ${quote(owner)}`, { cause: err });
     }
     throw err;
   }
@@ -140,7 +140,7 @@ export async function startSession(provider: SessionProvider, name: string, req:
       const ended = await client.agentPods
         .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(signal, 5_000) })
         .catch(() => client.agentPods.get(pod.name));
-      throw new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
+      throw new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
     }
     log.info({ pod: pod.name }, 'session started');
   } catch (err) {

@@ -3,7 +3,7 @@
 // for the workspace marker — no init container, so no second container start.
 
 import { posix } from 'node:path';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import { READY_MARKER } from './entrypoint.js';
 import type { Pod } from './k8s-types.js';
 import { controllerCityPath, podWorkDir, safeJoin, WORKSPACE } from './paths.js';
@@ -27,7 +27,7 @@ export async function stageFiles(provider: SessionProvider, pod: Pod, req: Start
   if (req.overlayDir !== '') await copy(req.overlayDir, WORKSPACE, true);
   for (const file of req.copyFiles) {
     const dst = safeJoin(WORKSPACE, file.relDst);
-    if (dst === undefined) throw new GcK8sError('BAD_REQUEST', `start: copy_files destination ${JSON.stringify(file.relDst)} escapes ${WORKSPACE}`);
+    if (dst === undefined) throw new GcK8sError('BAD_REQUEST', `start: copy_files destination ${quote(file.relDst)} escapes ${WORKSPACE}`);
     await copy(file.src, dst, file.relDst === '');
   }
 

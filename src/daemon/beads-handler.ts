@@ -170,8 +170,9 @@ export function createBeadsHandler(): BeadsHandler {
     // Everything the caller gave is checked before the cluster is touched: bad input writes nothing.
     const stdin = request.stdin ?? '';
     const create = request.op === 'create' ? parseCreateRequest(stdin) : undefined;
-    const update = request.op === 'update' ? parseUpdateRequest(stdin) : undefined;
+    // arguments first, then the payload: `update` with no id is a missing id, not bad JSON
     const id = ['update', 'close', 'set-metadata', 'delete'].includes(request.op) ? arg(ctx, 0, 'bead id') : '';
+    const update = request.op === 'update' ? parseUpdateRequest(stdin) : undefined;
     // Required arguments of the writes, checked now too (the switch below reads them again).
     const required: Partial<Record<string, [number, string][]>> = {
       'set-metadata': [[1, 'metadata key']],

@@ -14,7 +14,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ConfigCache } from '../config/cache.js';
 import { CITY_ENV, cityTomlAbove, cityTomlFromEnv, type Config } from '../config/load.js';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import type { Request } from '../protocol/messages.js';
 import type { CityRegistry, KnownCity } from './cities.js';
 import { existsSync } from 'node:fs';
@@ -100,7 +100,7 @@ export async function resolveCity(request: Request, deps: ResolveDeps, signal: A
   if (name !== undefined && name !== '' && known.length > 0) {
     const cities = await deps.sessionCities(name, known, signal);
     if (cities.length > 1) {
-      throw new GcK8sError('BAD_REQUEST', `${request.op}: session ${JSON.stringify(name)} exists in ${cities.length} cities (${cities.join(', ')}); run the scripts through each city's links (gc-k8s link <city>) or set GC_CITY`);
+      throw new GcK8sError('BAD_REQUEST', `${request.op}: session ${quote(name)} exists in ${cities.length} cities (${cities.join(', ')}); run the scripts through each city's links (gc-k8s link <city>) or set GC_CITY`);
     }
     const city = cities[0];
     if (city !== undefined) {

@@ -124,7 +124,9 @@ function serve(socket: Socket, handler: RequestHandler, log: Logger, shutdown: A
         const exit = e.code === 'UNKNOWN_OP' ? EXIT_UNKNOWN_OP : EXIT_ERROR;
         write({ t: 'end', exit, code: e.code, message: describeError(e) });
         const level = e.code === 'BAD_REQUEST' || e.code === 'SESSION_EXISTS' ? 'info' : 'warn';
-        log[level]({ provider: request?.provider, op: request?.op, args: request?.args, code: e.code, err: e, ms: Math.round(performance.now() - begin) }, 'request failed');
+        // arguments are caller data: logged cut short, like the messages that quote them
+        const args = request?.args.slice(0, 8).map((a) => (a.length > 100 ? `${a.slice(0, 100)}…(${a.length} chars)` : a));
+        log[level]({ provider: request?.provider, op: request?.op, args, code: e.code, err: e, ms: Math.round(performance.now() - begin) }, 'request failed');
       } finally {
         socket.end();
       }

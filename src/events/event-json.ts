@@ -3,7 +3,7 @@
 // stored events, because the upstream bash script wrote some with second-precision ts and
 // without optional fields.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import { optionalString, parseGoObject } from './go-json.js';
 import { compactJson } from './raw-json.js';
 import { isZeroInstant, parseRfc3339, ZERO_TIME } from './time.js';
@@ -51,7 +51,7 @@ export function parseEventInput(text: string): EventInput {
   let ts: string | undefined;
   if (tsText !== undefined) {
     const instant = parseRfc3339(tsText);
-    if (instant === undefined) throw new GcK8sError('BAD_REQUEST', `${WHAT}: "ts" is not an RFC 3339 time: ${JSON.stringify(tsText)}`);
+    if (instant === undefined) throw new GcK8sError('BAD_REQUEST', `${WHAT}: "ts" is not an RFC 3339 time: ${quote(tsText)}`);
     if (!isZeroInstant(instant)) ts = tsText;
   }
   const payload = obj.raw('payload');

@@ -2,7 +2,7 @@
 // {Type, Actor, Since, AfterSeq}; zero values mean "no filter". Matching is exact on the event
 // JSON (labels only ever narrow a query), and Since compares instants, not strings.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import type { GcEvent } from './event-json.js';
 import { optionalString, parseGoObject } from './go-json.js';
 import { compareInstants, type Instant, isZeroInstant, parseRfc3339, ZERO_INSTANT } from './time.js';
@@ -33,11 +33,11 @@ export function parseFilterJson(text: string): EventFilter {
   let since: Instant | undefined;
   if (sinceText !== undefined) {
     since = parseRfc3339(sinceText);
-    if (since === undefined) throw new GcK8sError('BAD_REQUEST', `${WHAT}: "Since" is not an RFC 3339 time: ${JSON.stringify(sinceText)}`);
+    if (since === undefined) throw new GcK8sError('BAD_REQUEST', `${WHAT}: "Since" is not an RFC 3339 time: ${quote(sinceText)}`);
   }
   const afterSeq = obj.value('AfterSeq');
   if (afterSeq !== undefined && !(Number.isSafeInteger(afterSeq) && (afterSeq as number) >= 0)) {
-    throw new GcK8sError('BAD_REQUEST', `${WHAT}: "AfterSeq" must be a non-negative integer, got ${JSON.stringify(afterSeq)}`);
+    throw new GcK8sError('BAD_REQUEST', `${WHAT}: "AfterSeq" must be a non-negative integer, got ${quote(afterSeq)}`);
   }
   return {
     ...(type === undefined || type === '' ? {} : { type }),
@@ -65,7 +65,7 @@ export function parseAfterSeqArg(text: string | undefined): number {
   if (trimmed === '') return 0;
   const value = Number(trimmed);
   if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value)) {
-    throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${JSON.stringify(text)}`);
+    throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${quote(text)}`);
   }
   return value;
 }

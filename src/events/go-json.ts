@@ -1,7 +1,7 @@
 // Reading JSON objects the way Go's encoding/json fills a struct: keys match field names
 // case-insensitively (an exact match wins), unknown keys are ignored, null leaves a field unset.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 import { rawMembers } from './raw-json.js';
 
 export interface GoObject {
@@ -46,5 +46,5 @@ export function parseGoObject(text: string, what: string): GoObject {
 export function optionalString(obj: GoObject, name: string, what: string): string | undefined {
   const v = obj.value(name);
   if (v === undefined || typeof v === 'string') return v;
-  throw new GcK8sError('BAD_REQUEST', `${what}: "${name}" must be a string, got ${JSON.stringify(v)}`);
+  throw new GcK8sError('BAD_REQUEST', `${what}: "${name}" must be a string, got ${quote(v)}`);
 }

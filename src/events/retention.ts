@@ -3,7 +3,7 @@
 // the ConfigMap's creationTimestamp (server time, like upstream's cleanup job), not the event ts,
 // which callers may set to anything.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, quote } from '../errors.js';
 
 export interface RetentionPolicy {
   /** delete entries created more than this many ms ago; 0 or absent = no age limit */
@@ -45,7 +45,7 @@ export function parseRetentionPolicy(values: { readonly maxAge?: string | undefi
     let total = 0;
     if (text !== '0') {
       if (!/^(?:\d+(?:ms|s|m|h|d))+$/.test(text)) {
-        throw new GcK8sError('BAD_REQUEST', `events prune: --max-age ${JSON.stringify(values.maxAge)} is not a duration like 24h, 90m or 7d`);
+        throw new GcK8sError('BAD_REQUEST', `events prune: --max-age ${quote(values.maxAge)} is not a duration like 24h, 90m or 7d`);
       }
       for (const m of text.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
     }
@@ -53,7 +53,7 @@ export function parseRetentionPolicy(values: { readonly maxAge?: string | undefi
   }
   if (values.maxCount !== undefined && values.maxCount !== '') {
     if (!/^\d+$/.test(values.maxCount.trim())) {
-      throw new GcK8sError('BAD_REQUEST', `events prune: --max-count ${JSON.stringify(values.maxCount)} is not a non-negative integer`);
+      throw new GcK8sError('BAD_REQUEST', `events prune: --max-count ${quote(values.maxCount)} is not a non-negative integer`);
     }
     policy.maxCount = Number(values.maxCount.trim());
   }

@@ -1,6 +1,8 @@
 // Pure tmux argv builders. Every tmux call the daemon makes is one of these arrays, executed with
 // exec (no shell) so session data never passes through a shell parser.
 
+import { quote } from '../errors.js';
+
 export const TMUX_SESSION = 'main';
 
 /**
@@ -89,9 +91,9 @@ export function parseActivity(stdout: string): string {
 /** Keys tmux can store and show back unambiguously. */
 export function validateMetaKey(key: string): string | undefined {
   if (key === '') return 'meta key is empty';
-  if (key.includes('=')) return `meta key ${JSON.stringify(key)} contains '='`;
-  if (key.startsWith('-')) return `meta key ${JSON.stringify(key)} starts with '-'`;
+  if (key.includes('=')) return `meta key ${quote(key)} contains '='`;
+  if (key.startsWith('-')) return `meta key ${quote(key)} starts with '-'`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f\s]/.test(key)) return `meta key ${JSON.stringify(key)} contains whitespace or control characters`;
+  if (/[\u0000-\u001f\u007f\s]/.test(key)) return `meta key ${quote(key)} contains whitespace or control characters`;
   return undefined;
 }

@@ -1,7 +1,7 @@
 // Reading tmux's failures: "the session is not there" is an answer for best-effort ops; anything
 // else is an error the caller must see (with tmux's own words kept).
 
-import { GcK8sError } from '../errors.js';
+import { clip, GcK8sError } from '../errors.js';
 import type { ExecResult } from '../core/ports.js';
 
 // a session that is just ending answers with the server going away under the client
@@ -13,9 +13,15 @@ export function isTmuxMissing(result: ExecResult): boolean {
   return MISSING.some((re) => re.test(text));
 }
 
+/** argv as a message shows it: user data in it (a meta value, keys) is cut, never echoed whole. */
+export function showArgv(argv: readonly string[]): string {
+  const shown = argv.map((a) => (a.length > 60 ? `${a.slice(0, 60)}…(${a.length} chars)` : a)).join(' ');
+  return clip(shown, 300);
+}
+
 export function tmuxFailure(what: string, argv: readonly string[], result: ExecResult): GcK8sError {
-  const stderr = result.stderr.toString('utf8').trim();
-  return new GcK8sError('EXEC_NONZERO', `${what}: ${argv.join(' ')} exited ${result.exitCode}${stderr ? `: ${stderr}` : ''}`, {
+  const stderr = clip(result.stderr.toString('utf8').trim(), 500);
+  return new GcK8sError('EXEC_NONZERO', `${what}: ${showArgv(argv)} exited ${result.exitCode}${stderr ? `: ${stderr}` : ''}`, {
     details: { exitCode: result.exitCode, stderr },
   });
 }
