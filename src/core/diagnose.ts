@@ -7,7 +7,6 @@ import type { ClusterEvent, ContainerStateSummary, Pod } from './k8s-types.js';
 const FATAL_WAITING = new Set([
   'InvalidImageName',
   'ErrImageNeverPull',
-  'ImagePullBackOff',
   'CreateContainerConfigError',
   'CreateContainerError',
   'CrashLoopBackOff',
@@ -25,12 +24,50 @@ function describeContainer(c: ContainerStateSummary, kind: string): string | und
   return undefined;
 }
 
-/** A reason that makes waiting pointless, or undefined while the pod may still come up. */
-export function fatalReason(pod: Pod): string | undefined {
+/**
+ * Pull failures that another try cannot fix: the image or registry does not exist, the reference is
+ * malformed, access is refused. Waiting for kubelet's back-off (ImagePullBackOff) only delays the
+ * answer by 10-15 s. Timeouts, throttling and server errors may pass, and are waited for.
+ */
+const PERMANENT_PULL = [
+  /not found/i,
+  /manifest unknown/i,
+  /repository does not exist/i,
+  /pull access denied/i,
+  /unauthorized/i,
+  /authentication required/i,
+  /denied/i,
+  /invalid reference format/i,
+  /no such host/i,
+  /connection refused/i,
+];
+const TRANSIENT_PULL = [/timeout/i, /timed out/i, /too many requests/i, /\b5\d\d\b/, /temporar/i, /try again/i, /connection reset/i];
+
+export function permanentPullFailure(message: string): boolean {
+  return !TRANSIENT_PULL.some((re) => re.test(message)) && PERMANENT_PULL.some((re) => re.test(message));
+}
+
+/** What a wait has seen of a pod so far: kubelet's back-off message no longer says why a pull failed. */
+export interface PullHistory {
+  lastPullError?: string;
+}
+
+/**
+ * A reason that makes waiting pointless, or undefined while the pod may still come up. A pull that
+ * failed for a permanent cause fails at once; one that failed for a transient cause (timeout,
+ * throttling) is waited for through kubelet's back-off, until the start deadline.
+ */
+export function fatalReason(pod: Pod, history: PullHistory = {}): string | undefined {
   if (pod.deletionTimestamp !== undefined) return 'pod is being deleted';
   for (const c of [...pod.initContainers, ...pod.containers]) {
-    if (c.state === 'waiting' && c.reason !== undefined && FATAL_WAITING.has(c.reason)) {
-      return describeContainer(c, 'container');
+    if (c.state !== 'waiting' || c.reason === undefined) continue;
+    if (c.reason === 'ErrImagePull') history.lastPullError = c.message ?? '';
+    const pull = c.reason === 'ErrImagePull' ? (c.message ?? '') : c.reason === 'ImagePullBackOff' ? history.lastPullError : undefined;
+    // a back-off whose cause we never saw is treated as permanent, as before
+    const permanentPull = pull === undefined ? c.reason === 'ImagePullBackOff' : permanentPullFailure(pull);
+    if (FATAL_WAITING.has(c.reason) || ((c.reason === 'ErrImagePull' || c.reason === 'ImagePullBackOff') && permanentPull)) {
+      const d = describeContainer(c, 'container');
+      return c.reason === 'ImagePullBackOff' && history.lastPullError !== undefined ? `${d ?? ''}; last pull error: ${history.lastPullError}` : d;
     }
   }
   if (pod.phase === 'Failed' || pod.phase === 'Succeeded') {

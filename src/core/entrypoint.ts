@@ -17,6 +17,7 @@ export const ENTRY_ENV = {
   preStartCount: 'GC_K8S_PRE_START_COUNT',
   preStartPrefix: 'GC_K8S_PRE_START_',
   waitWorkspace: 'GC_K8S_WAIT_WORKSPACE',
+  historyLimit: 'GC_K8S_HISTORY_LIMIT',
 } as const;
 
 export const READY_MARKER = '/workspace/.gc-workspace-ready';
@@ -31,8 +32,9 @@ cmd=\${GC_K8S_COMMAND:-/bin/bash}
 keys=\${GC_K8S_SESSION_ENV:-}
 n=\${GC_K8S_PRE_START_COUNT:-0}
 wait_ws=\${GC_K8S_WAIT_WORKSPACE:-}
+hist=\${GC_K8S_HISTORY_LIMIT:-20000}
 tlog=\${GC_K8S_TERMINATION_LOG:-/dev/termination-log}
-unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE
+unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE GC_K8S_HISTORY_LIMIT
 fail() { printf '%s\\n' "$1" >"$tlog" 2>/dev/null; printf '%s\\n' "$1" >&2; exit 1; }
 on_term() { tmux kill-server 2>/dev/null; exit 0; }
 trap on_term TERM INT
@@ -59,6 +61,8 @@ for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
 # a subshell, so an \`exit N\` in it ends only the subshell and the status is still recorded.
 tmux -f /dev/null new-session -d -s gc-k8s-boot 'sleep 86400' || fail "tmux: cannot start the server"
 tmux set-option -g remain-on-exit on
+# before main's window exists: a window keeps the history-limit it was created with
+tmux set-option -g history-limit "$hist"
 sf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-status"
 rm -f "$sf"
 tmux new-session -d -s main -x 200 -y 50 "$@" -e "GC_K8S_RUN=$cmd" -e "GC_K8S_STATUS_FILE=$sf" \\

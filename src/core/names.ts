@@ -28,13 +28,27 @@ export function upstreamLabelValue(value: string): string {
   return out === '' ? 'unknown' : out;
 }
 
-/** The pod name for a session: upstream's when lossless, else a prefix plus a hash of the raw name. */
+/** The shape of a hashed pod name's tail: a name that already ends like this is hashed too. */
+const HASH_TAIL = /-[0-9a-f]{8}$/;
+
+/**
+ * The pod name for a session: upstream's when lossless, else a prefix plus a hash of the raw name.
+ * A lossless name that itself ends in `-` and 8 hex digits is hashed as well: otherwise session
+ * "a-b-2e7336dc" would want the pod of session "a/b" (which is "a-b-2e7336dc") and could not start.
+ * So a pod name either is its session's name and has no hash tail, or has the hash of its session's
+ * name as its tail: two sessions never share one.
+ */
 export function podNameFor(sessionName: string): string {
   const base = upstreamPodName(sessionName);
-  if (base === sessionName) return base;
+  if (base === sessionName && !HASH_TAIL.test(base)) return base;
   const hash = shortHash(sessionName);
   const prefix = base.slice(0, MAX_NAME - hash.length - 1).replace(/-+$/, '');
   return prefix === '' || prefix === 'unknown' ? `s-${hash}` : `${prefix}-${hash}`;
+}
+
+/** A label value that tells sessions apart (gc-session does not: "a/b" and "a-b" share it). */
+export function sessionLabelValue(sessionName: string): string {
+  return shortHash(sessionName, 16);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { buildPodEnv } from './pod-env.js';
 import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.js';
 import type { Container, EnvVar, PodManifest, SecurityContext, Volume, VolumeMount } from './k8s-types.js';
-import { podNameFor, upstreamLabelValue } from './names.js';
+import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
 import type { PodSettings } from './pod-settings.js';
 import type { StartRequest } from './start-request.js';
@@ -14,6 +14,8 @@ import type { StartRequest } from './start-request.js';
 export const LABEL_APP = 'app';
 export const APP_AGENT = 'gc-agent';
 export const LABEL_SESSION = 'gc-session';
+/** unique per session name (a digest of it), for selecting one session's pod with a label selector */
+export const LABEL_SESSION_ID = 'gc-k8s.io/session';
 export const LABEL_AGENT = 'gc-agent';
 export const ANNOTATION_SESSION_NAME = 'gc-session-name';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
@@ -58,6 +60,7 @@ export function buildAgentPod(sessionName: string, req: StartRequest, settings: 
     { name: ENTRY_ENV.command, value: rewriteCityPath(req.command === '' ? '/bin/bash' : req.command, city) },
     { name: ENTRY_ENV.sessionEnv, value: sessionEnvKeys.join(' ') },
     { name: ENTRY_ENV.preStartCount, value: String(req.preStart.length) },
+    { name: ENTRY_ENV.historyLimit, value: String(settings.historyLimit) },
     ...req.preStart.map((cmd, i) => ({ name: `${ENTRY_ENV.preStartPrefix}${i + 1}`, value: rewriteCityPath(cmd, city) })),
   ];
   if (staging) internal.push({ name: ENTRY_ENV.waitWorkspace, value: '1' });
@@ -102,6 +105,7 @@ export function buildAgentPod(sessionName: string, req: StartRequest, settings: 
       labels: {
         [LABEL_APP]: APP_AGENT,
         [LABEL_SESSION]: upstreamLabelValue(sessionName),
+        [LABEL_SESSION_ID]: sessionLabelValue(sessionName),
         [LABEL_AGENT]: upstreamLabelValue(agent),
         [LABEL_MANAGED_BY]: MANAGED_BY,
         'app.kubernetes.io/component': 'agent-session',

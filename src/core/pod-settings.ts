@@ -24,6 +24,8 @@ export interface PodSettings {
   readonly doltPort: string;
   /** Secret holding Dolt credentials (key `password`), referenced instead of plaintext env */
   readonly doltSecret: string;
+  /** lines of scrollback tmux keeps for peek (its own default, 2000, is short for agents) */
+  readonly historyLimit: number;
 }
 
 export const DEFAULT_POD_SETTINGS: PodSettings = {
@@ -44,4 +46,5 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   doltHost: 'dolt.gc.svc.cluster.local',
   doltPort: '3307',
   doltSecret: 'gc-dolt-credentials',
+  historyLimit: 20_000,
 };

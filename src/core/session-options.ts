@@ -27,5 +27,5 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   nudgeEnterDelayMs: 150,
   settleMs: 200,
   maxStageBytes: 512 * 1024 * 1024,
-  maxPeekBytes: 8 * 1024 * 1024,
+  maxPeekBytes: 16 * 1024 * 1024,
 };

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { GcK8sError, hasCode, isGcK8sError, describeError, quote } from '../errors.js';
 import { abortError, withTimeout } from '../util/abort.js';
-import { describePodProblem, fatalReason } from './diagnose.js';
+import { describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
 import type { Pod } from './k8s-types.js';
 import { validateSessionName } from './names.js';
 import { ANNOTATION_SESSION_NAME, buildAgentPod, needsStaging } from './pod-manifest.js';
@@ -51,13 +51,14 @@ async function waitForContainer(provider: SessionProvider, podName: string, uid:
   // The watch may deliver our own create after create() returned: absent means "not seen yet"
   // until the pod has been seen once, and "deleted under us" after that.
   let seen = false;
+  const history: PullHistory = {};
   try {
     pod = await cache.waitFor(
       podName,
       (p) => {
         if (p === undefined) return seen;
         seen = true;
-        return p.uid !== uid || classifyPod(p).kind === 'running' || fatalReason(p) !== undefined;
+        return p.uid !== uid || classifyPod(p).kind === 'running' || fatalReason(p, history) !== undefined;
       },
       { signal },
     );
@@ -68,7 +69,7 @@ async function waitForContainer(provider: SessionProvider, podName: string, uid:
     throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, { cause: err });
   }
   if (pod === undefined || pod.uid !== uid) throw new GcK8sError('START_FAILED', `pod ${podName} disappeared while starting`);
-  const fatal = fatalReason(pod);
+  const fatal = fatalReason(pod, history);
   if (fatal !== undefined && classifyPod(pod).kind !== 'running') {
     const events = await provider.deps.client.pods.events(podName, { signal: provider.cleanupSignal() }).catch(() => []);
     throw new GcK8sError('START_FAILED', `pod ${podName} failed to start: ${describePodProblem(pod, events)}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podNameFor, upstreamLabelValue, upstreamPodName, validateSessionName } from '../../../src/core/names.js';
+import { podNameFor, sessionLabelValue, upstreamLabelValue, upstreamPodName, validateSessionName } from '../../../src/core/names.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -51,6 +51,25 @@ describe('podNameFor', () => {
     const pods = names.map(podNameFor);
     expect(new Set(pods).size).toBe(names.length);
     expect(podNameFor('a/b-c')).toMatch(/^a-b-c-[0-9a-f]{8}$/);
+  });
+
+  it("a session named like another session's hashed pod gets its own pod name (it could not start before)", () => {
+    const hashed = podNameFor('a/b');
+    expect(hashed).toMatch(/^a-b-[0-9a-f]{8}$/);
+    const lookalike = podNameFor(hashed); // the session literally named "a-b-<hash>"
+    expect(lookalike).not.toBe(hashed);
+    expect(lookalike).toMatch(new RegExp(`^${hashed}-[0-9a-f]{8}$`));
+    expect(podNameFor(lookalike)).not.toBe(lookalike); // and so on: the two spaces never meet
+    expect(podNameFor('city-coder-1')).toBe('city-coder-1'); // names without a hash-like tail stay upstream's
+    // a date is 8 hex digits too: such names differ from upstream's pod name (lookups use the
+    // gc-session-name annotation, so a pod of either provider is still found)
+    expect(podNameFor('release-20261202')).toMatch(/^release-20261202-[0-9a-f]{8}$/);
+  });
+
+  it('the gc-k8s.io/session label tells apart sessions that share upstream\'s gc-session label', () => {
+    expect(upstreamLabelValue('a/b')).toBe(upstreamLabelValue('a-b'));
+    expect(sessionLabelValue('a/b')).not.toBe(sessionLabelValue('a-b'));
+    expect(sessionLabelValue('a/b')).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('always yields a valid DNS label of at most 63 characters', () => {

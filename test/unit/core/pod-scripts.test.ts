@@ -40,6 +40,17 @@ describe('agent entrypoint', () => {
     expect(sb.tmux('has-session', '-t', 'main').status).not.toBe(0);
   });
 
+  it('keeps history_limit lines of scrollback (tmux alone keeps 2000), so peek 0 returns them all', async () => {
+    const ep = startEntrypoint({ GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'), GC_K8S_COMMAND: 'seq 1 6000; sleep 60', GC_K8S_HISTORY_LIMIT: '10000' });
+    await until(() => sb.tmux('capture-pane', '-p', '-t', 'main', '-S', '-').stdout.includes('6000\n'), 'the output');
+    const all = sb.tmux('-u', ...tmuxArgs.capturePane(0).slice(2)).stdout;
+    expect(all).toMatch(/^1\n2\n3\n/); // the first line is still there
+    const huge = sb.tmux('-u', ...tmuxArgs.capturePane(1e12).slice(2)).stdout;
+    expect(huge).toBe(all); // a huge N is the whole history, never less than peek 1
+    ep.child.kill('SIGTERM');
+    await ep.exited;
+  });
+
   it('exits when the agent exits, so the pod completes instead of lingering', async () => {
     const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 0.3', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
     expect(await ep.exited).toBe(0);

@@ -71,17 +71,45 @@ describe('start', () => {
     expect(fake.calls).toEqual(['delete coder', 'create coder']);
   });
 
-  it('fails fast with the image pull reason and leaves no pod behind', async () => {
+  it('fails at the first pull error whose cause is permanent (no back-off wait) and leaves no pod behind', async () => {
+    let backOffShown = false;
     fake.kubelet = (pod, f) => {
       queueMicrotask(() => {
-        f.update(pod.name, { containers: [waiting('ErrImagePull', 'pull access denied for nope')] });
-        f.update(pod.name, { containers: [waiting('ImagePullBackOff', 'Back-off pulling image "nope"')] });
+        f.update(pod.name, { containers: [waiting('ErrImagePull', 'failed to resolve reference "docker.io/library/nope:1": not found')] });
+        setTimeout(() => {
+          backOffShown = true;
+          f.update(pod.name, { containers: [waiting('ImagePullBackOff', 'Back-off pulling image "nope"')] });
+        }, 200);
       });
     };
-    await expect(start('bad')).rejects.toThrow(/ImagePullBackOff \(Back-off pulling image "nope"\)/);
+    await expect(start('bad')).rejects.toThrow(/ErrImagePull \(failed to resolve reference .*not found\)/);
+    expect(backOffShown).toBe(false);
     expect(fake.calls).toEqual(['create bad', 'delete bad']);
     await new Promise((r) => setTimeout(r, 20));
     expect(fake.agentPods.get('bad')).toBeUndefined();
+  });
+
+  it('waits through a transient pull failure (a timeout) and starts once the pull succeeds', async () => {
+    fake.kubelet = (pod, f) => {
+      queueMicrotask(() => {
+        f.update(pod.name, { containers: [waiting('ErrImagePull', 'dial tcp 10.0.0.1:443: i/o timeout')] });
+        f.update(pod.name, { containers: [waiting('ImagePullBackOff', 'Back-off pulling image "img"')] });
+        setTimeout(() => {
+          f.update(pod.name, { phase: 'Running', containers: [running()] });
+          f.tmux.set(pod.name, { alive: true, env: new Map(), keys: [], pane: '' });
+        }, 30);
+      });
+    };
+    await expect(start('flaky')).resolves.toBeUndefined();
+  });
+
+  it('a back-off after a permanent pull error fails with that error named', async () => {
+    fake.kubelet = (pod, f) => {
+      queueMicrotask(() => {
+        f.update(pod.name, { containers: [waiting('ErrImagePull', 'pull access denied, repository does not exist or may require authorization')] });
+      });
+    };
+    await expect(start('denied')).rejects.toThrow(/ErrImagePull \(pull access denied/);
   });
 
   it('says why when the deadline passes (scheduling events), not just "timeout"', async () => {
