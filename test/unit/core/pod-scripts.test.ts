@@ -1,6 +1,6 @@
 // The entrypoint and exec scripts run for real (sh + tmux on this machine).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/core/entrypoint.js';
@@ -113,21 +113,35 @@ describe('exec scripts', () => {
     expect(await alive('sleep')).toBe(3);
   });
 
-  it('tarStream + UNTAR copy a directory (symlinks dereferenced) and a file to an exact path', async () => {
+  it('tarStream + UNTAR copy a directory (symlinks as symlinks, never followed) and a file to an exact path', async () => {
     const src = join(sb.dir, 'src');
     mkdirSync(join(src, 'sub'), { recursive: true });
     writeFileSync(join(src, 'a.txt'), 'alpha');
     writeFileSync(join(src, 'sub', 'b.bin'), Buffer.alloc(70_000, 7));
-    symlinkSync(join(src, 'a.txt'), join(src, 'link'));
+    symlinkSync(join(src, 'a.txt'), join(src, 'link')); // absolute, inside the tree
+    symlinkSync('../a.txt', join(src, 'sub', 'up')); // relative, inside
     symlinkSync('/nonexistent', join(src, 'broken'));
+    const secrets = join(sb.dir, 'secrets');
+    mkdirSync(secrets);
+    writeFileSync(join(secrets, 'id_rsa'), 'PRIVATE KEY');
+    symlinkSync(secrets, join(src, 'ssh')); // leaves the tree: must not be copied
+    symlinkSync('.', join(src, 'self')); // a loop
     const dst = join(sb.dir, 'dst');
     const tar = await tarStream({ path: src, maxBytes: 1 << 20 });
     const chunks: Uint8Array[] = [];
     for await (const c of tar!) chunks.push(c);
-    const r = await sb.run(['sh', '-c', UNTAR, 'sh', dst], Buffer.concat(chunks));
+    const archive = Buffer.concat(chunks);
+    expect(archive.includes('PRIVATE KEY')).toBe(false);
+    expect(archive.length).toBeLessThan(100_000); // one copy of the tree, not 40 levels of it
+    const r = await sb.run(['sh', '-c', UNTAR, 'sh', dst], archive);
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(dst, 'a.txt'), 'utf8')).toBe('alpha');
+    expect(readlinkSync(join(dst, 'link'))).toBe('a.txt'); // made relative: points into the copy
     expect(readFileSync(join(dst, 'link'), 'utf8')).toBe('alpha');
+    expect(readFileSync(join(dst, 'sub', 'up'), 'utf8')).toBe('alpha');
+    expect(readlinkSync(join(dst, 'ssh'))).toBe(secrets); // a link, not the files behind it
+    expect(readlinkSync(join(dst, 'self'))).toBe('.');
+    expect(readlinkSync(join(dst, 'broken'))).toBe('/nonexistent');
     expect(readFileSync(join(dst, 'sub', 'b.bin')).length).toBe(70_000);
 
     const one = await tarStream({ path: join(src, 'a.txt'), entryName: 'renamed.txt', maxBytes: 100 });
