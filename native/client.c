@@ -45,7 +45,7 @@ typedef struct {
 // Must equal OPS in src/protocol/ops.ts (a unit test compares them).
 static const provider_t PROVIDERS[] = {
     {"session",
-     {{"start", 4 * MIB}, {"process-alive", 64 * KIB}, {"nudge", 1 * MIB}, {"set-meta", 16000}, {NULL, 0}},
+     {{"start", 4 * MIB}, {"process-alive", 64 * KIB}, {"nudge", 4 * MIB}, {"set-meta", 16000}, {NULL, 0}},
      {"start", "stop", "is-running", "list-running", "process-alive", "get-meta", "set-meta", "remove-meta", "peek", "get-last-activity",
       "attach-target", NULL}},
     {"events", {{"record", 1 * MIB}, {"list", 64 * KIB}, {NULL, 0}}, {"ensure-running", "record", "list", "latest-seq", "watch", NULL}},

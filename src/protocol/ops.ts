@@ -26,7 +26,7 @@ export const OPS: Readonly<Record<Provider, Readonly<Record<string, OpSpec>>>> =
     'is-running': { retrySafe: true },
     'list-running': { retrySafe: true },
     'process-alive': { stdin: 64 * KiB, retrySafe: true },
-    nudge: { stdin: 1 * MiB },
+    nudge: { stdin: 4 * MiB },
     'send-keys': {},
     peek: { retrySafe: true },
     'set-meta': { stdin: META_MAX_BYTES, retrySafe: true },

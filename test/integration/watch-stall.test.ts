@@ -63,9 +63,16 @@ describe('a stalled pod watch', () => {
       await sleep(1_500);
     }
     proxy.resume();
-    const status = JSON.parse((await h.script('gc-k8s', ['status'], '', env())).out) as { agentPods: { connected?: boolean; lastError?: string; restarts: number } };
-    expect(status.agentPods.restarts).toBeGreaterThan(0); // the silent watch was replaced
-    expect(status.agentPods.lastError).toBeUndefined(); // and the outage is over
+    type Status = { agentPods: { connected?: boolean; lastError?: string; restarts: number } };
+    let status: Status | undefined;
+    for (let i = 0; i < 100; i++) {
+      status = JSON.parse((await h.script('gc-k8s', ['status'], '', env())).out) as Status;
+      if (status.agentPods.connected === true) break;
+      await sleep(200);
+    }
+    expect(status?.agentPods.restarts).toBeGreaterThan(0); // the silent watch was replaced
+    expect(status?.agentPods.connected).toBe(true); // a watch streams again
+    expect(status?.agentPods.lastError).toBeUndefined(); // and the outage is over
   });
 
   it("gc stop's sequence (list-running, then stop each) leaves no pod", async () => {

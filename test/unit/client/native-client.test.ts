@@ -107,9 +107,9 @@ describe('native client', () => {
     });
     await new Promise<void>((r) => server.listen(socket, r));
     try {
-      const huge = Buffer.alloc(2 * 1024 * 1024 + 5, 0x78);
+      const huge = Buffer.alloc(5 * 1024 * 1024 + 5, 0x78);
       const r = await run(['session', 'nudge', 's'], { GC_K8S_SOCKET: socket }, huge);
-      expect(r).toMatchObject({ code: 1, err: 'nudge: input is 2097157 bytes; nudge accepts at most 1 MiB\n' });
+      expect(r).toMatchObject({ code: 1, err: 'nudge: input is 5242885 bytes; nudge accepts at most 4 MiB\n' });
       const r2 = await run(['session', 'set-meta', 's', 'K'], { GC_K8S_SOCKET: socket }, Buffer.alloc(200_000, 0x79));
       expect(r2).toMatchObject({ code: 1, err: 'set-meta: input is more than 160000 bytes; set-meta accepts at most 16000 bytes\n' });
       expect(received).toBe(''); // connected (the daemon answers), but nothing was sent
