@@ -24,6 +24,7 @@ type Level = 'ok' | 'note' | 'PROBLEM';
 const NEEDED: readonly (readonly [string, string, string])[] = [
   ['create', 'pods', ''],
   ['delete', 'pods', ''],
+  ['patch', 'pods', ''],
   ['list', 'pods', ''],
   ['watch', 'pods', ''],
   ['get', 'pods/exec', 'exec'],

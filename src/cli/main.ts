@@ -73,6 +73,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
     extraHandlers: { events: events.handle, beads: beads.handle },
     configWatch: kubeconfigWatch(kubeconfigPaths(io.env)),
     privateSocketDir: values.socket === undefined && (io.env['GC_K8S_SOCKET'] ?? '') === '',
+    abandonedStartAgeMs: settings.abandonedStartAgeMs,
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);

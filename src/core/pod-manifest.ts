@@ -25,6 +25,10 @@ export const ANNOTATION_ENTRYPOINT = 'gc-k8s.io/entrypoint';
 export const ANNOTATION_CITY = 'gc-k8s.io/city';
 /** digest of the pod settings the session started with (Config.fingerprint) */
 export const ANNOTATION_SETTINGS = 'gc-k8s.io/settings';
+/** the request id of the start that made the pod (a client retries a dropped start with it) */
+export const ANNOTATION_START_RID = 'gc-k8s.io/start-rid';
+/** what the start still has to do ("start", "nudge"); absent once it finished */
+export const ANNOTATION_START_PENDING = 'gc-k8s.io/start-pending';
 export const AGENT_CONTAINER = 'agent';
 
 /** Staging is needed when the start request has files for the pod and the image is not prebaked. */

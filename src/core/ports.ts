@@ -23,6 +23,11 @@ export interface PodApi {
   delete(name: string, options: CallOptions & { gracePeriodSeconds?: number; uid?: string }): Promise<boolean>;
   /** Events whose involvedObject is this pod, oldest first. */
   events(podName: string, options: CallOptions): Promise<ClusterEvent[]>;
+  /**
+   * Sets (string) or removes (null) annotations of the pod with this uid; NOT_FOUND when it is gone,
+   * CONFLICT when the name now belongs to another pod.
+   */
+  annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Pod>;
 }
 
 /** ConfigMaps of one namespace. */

@@ -11,7 +11,7 @@ import type { Clock, ExecResult, NamespaceClient } from './ports.js';
 import type { Pod } from './k8s-types.js';
 import type { PodSettings } from './pod-settings.js';
 import type { SessionOptions } from './session-options.js';
-import { AGENT_CONTAINER, ANNOTATION_CITY, type SessionOrigin } from './pod-manifest.js';
+import { AGENT_CONTAINER, ANNOTATION_CITY, ANNOTATION_START_PENDING, type SessionOrigin } from './pod-manifest.js';
 import { classifyPod, hasTrackedEntrypoint, podsOfSession, sessionNameOf, sessionState, type SessionState } from './session-index.js';
 import { tmuxArgs, lastLines, parseActivity, parseShowEnvironment, validateMetaKey } from '../tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from '../tmux/classify.js';
@@ -120,8 +120,9 @@ export class SessionProvider {
     throw tmuxFailure(`${op} ${name}`, argv, result);
   }
 
-  start(name: string, req: StartRequest, signal: AbortSignal): Promise<void> {
-    return this.locks.run(name, () => startSession(this, name, req, signal));
+  /** `rid` identifies the request: a retry of a start its daemon dropped resumes that start. */
+  start(name: string, req: StartRequest, signal: AbortSignal, rid = ''): Promise<void> {
+    return this.locks.run(name, () => startSession(this, name, req, signal, rid));
   }
 
   stop(name: string, signal: AbortSignal): Promise<void> {
@@ -131,9 +132,10 @@ export class SessionProvider {
   async isRunning(name: string, signal: AbortSignal): Promise<boolean> {
     const pod = await this.runningPod(name, signal);
     if (pod === undefined) return false;
-    // Our entrypoint exits with tmux, so phase says it all; pods made by upstream keep running
-    // after tmux dies and need the exec upstream does.
-    if (hasTrackedEntrypoint(pod)) return true;
+    // Our entrypoint exits with tmux, so phase says it all once the start brought tmux up (before,
+    // the container runs pre_start or waits for staging); pods made by upstream keep running after
+    // tmux dies and need the exec upstream does.
+    if (hasTrackedEntrypoint(pod) && pod.annotations[ANNOTATION_START_PENDING]?.includes('start') !== true) return true;
     const result = await this.liveTmux(pod, tmuxArgs.hasSession(), signal);
     return result.exitCode === 0;
   }

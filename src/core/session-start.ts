@@ -1,5 +1,12 @@
 // start: create the session's pod and return once tmux is up and stayed up, or fail with the
 // reason (scheduling, image pull, pre_start, quota…) and leave no pod behind.
+//
+// A start survives its daemon dying: the pod records the request id and what is left to do
+// (annotations start-rid and start-pending: "start" until tmux is up and setup ran, "nudge" until
+// the startup nudge was typed). The client retries a start its daemon dropped with the same id,
+// and the next daemon adopts the pod and finishes what is pending; a start with another id finds a
+// pod of an unfinished start and replaces it. A sweep (start-sweep.ts) removes pods of starts
+// nobody finishes.
 
 import { readFile } from 'node:fs/promises';
 import { GcK8sError, hasCode, isGcK8sError, describeError, quote } from '../errors.js';
@@ -7,7 +14,9 @@ import { abortError, withTimeout } from '../util/abort.js';
 import { describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
 import type { Pod } from './k8s-types.js';
 import { validateSessionName } from './names.js';
-import { ANNOTATION_SESSION_NAME, buildAgentPod, needsStaging } from './pod-manifest.js';
+import { ANNOTATION_SESSION_NAME, ANNOTATION_START_PENDING, ANNOTATION_START_RID, buildAgentPod, needsStaging } from './pod-manifest.js';
+import type { PodManifest } from './k8s-types.js';
+import type { Logger } from '../log/logger.js';
 import { WAIT_FOR_TMUX } from './scripts.js';
 import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './session-index.js';
 import type { SessionProvider } from './session-provider.js';
@@ -25,7 +34,10 @@ async function clearExisting(provider: SessionProvider, name: string, signal: Ab
   const pods = podsOfSession(await provider.agentPods(signal), name);
   const state = sessionState(pods);
   const log = provider.deps.log.child({ session: name });
-  if (state.kind === 'running' || state.kind === 'pending') {
+  if ((state.kind === 'running' || state.kind === 'pending') && startPending(state.pod) !== undefined) {
+    // a start that never finished (its daemon died; we hold the session's lock, so it is not ours)
+    log.info({ pod: state.pod.name, pending: startPending(state.pod), rid: state.pod.annotations[ANNOTATION_START_RID] }, 'replacing the pod of a start that did not finish');
+  } else if (state.kind === 'running' || state.kind === 'pending') {
     const pod = state.pod;
     if (state.kind === 'running') {
       const alive = await provider.liveTmux(pod, tmuxArgs.hasSession(), signal);
@@ -97,21 +109,81 @@ async function runSetup(provider: SessionProvider, pod: Pod, req: StartRequest, 
   }
 }
 
-export async function startSession(provider: SessionProvider, name: string, req: StartRequest, callerSignal: AbortSignal): Promise<void> {
+/** What a pod's start has left to do, or undefined once it finished (or for pods of other providers). */
+export function startPending(pod: Pod): string | undefined {
+  return pod.annotations[ANNOTATION_START_PENDING];
+}
+
+/** The live pod of an unfinished start made by this very request (the client retried it). */
+function ownUnfinishedStart(provider: SessionProvider, name: string, rid: string, pods: readonly Pod[]): Pod | undefined {
+  if (rid === '') return undefined;
+  const state = sessionState(pods);
+  if (state.kind !== 'running' && state.kind !== 'pending') return undefined;
+  return state.pod.annotations[ANNOTATION_START_RID] === rid ? state.pod : undefined;
+}
+
+export async function startSession(provider: SessionProvider, name: string, req: StartRequest, callerSignal: AbortSignal, rid = ''): Promise<void> {
   const invalid = validateSessionName(name);
   if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `start: ${invalid}`);
-  const { settings, options, clock, client } = provider.deps;
+  const { settings, options, clock } = provider.deps;
   if (settings.image === '') throw new GcK8sError('CONFIG_INVALID', 'start: GC_K8S_IMAGE is required (or image in [session.k8s])');
   const deadlineAt = clock.now() + options.startTimeoutMs;
   const signal = withTimeout(callerSignal, options.startTimeoutMs);
   const log = provider.deps.log.child({ session: name });
-  const manifest = buildAgentPod(name, req, settings, provider.deps.origin); // validates everything before touching the cluster
+  const pending = req.nudge === '' ? 'start' : 'start,nudge';
+  const manifest = withStartAnnotations(buildAgentPod(name, req, settings, provider.deps.origin), rid, pending); // validates everything before touching the cluster
 
-  await clearExisting(provider, name, signal);
-
+  const retried = ownUnfinishedStart(provider, name, rid, podsOfSession(await provider.agentPods(signal), name));
   let created: Pod;
+  if (retried !== undefined) {
+    // this request's own start, dropped by a daemon that died: finish it instead of failing
+    log.info({ pod: retried.name, pending: startPending(retried) ?? '(none)' }, 'resuming a start its daemon did not finish');
+    if (startPending(retried) === undefined) return; // it had finished: the answer is success
+    created = retried;
+  } else {
+    await clearExisting(provider, name, signal);
+    created = await createPod(provider, name, manifest, signal);
+  }
+  const steps = startPending(created) ?? pending;
+  if (steps.includes('start')) await bringUp(provider, name, created, req, signal, deadlineAt, log);
+  if (req.nudge !== '' && steps.includes('nudge')) {
+    await markPending(provider, created, 'nudge', log);
+    await provider.nudge(name, req.nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
+      log.warn({ err }, 'startup nudge failed');
+    });
+  }
+  await markPending(provider, created, null, log);
+}
+
+function withStartAnnotations(manifest: PodManifest, rid: string, pending: string): PodManifest {
+  return {
+    ...manifest,
+    metadata: {
+      ...manifest.metadata,
+      annotations: { ...manifest.metadata.annotations, [ANNOTATION_START_PENDING]: pending, ...(rid === '' ? {} : { [ANNOTATION_START_RID]: rid }) },
+    },
+  };
+}
+
+/**
+ * Records what the start still has to do (null: nothing, it finished). A failure here is logged,
+ * not fatal: the session works, and the sweep only removes pods older than any start could be
+ * when no start holds their session.
+ */
+async function markPending(provider: SessionProvider, pod: Pod, pending: string | null, log: Logger): Promise<void> {
   try {
-    created = await client.pods.create(manifest, { signal });
+    await provider.deps.client.pods.annotate(pod.name, pod.uid, { [ANNOTATION_START_PENDING]: pending }, { signal: provider.cleanupSignal() });
+  } catch (err) {
+    log.warn({ err, pod: pod.name, pending }, 'could not record the progress of a start');
+  }
+}
+
+async function createPod(provider: SessionProvider, name: string, manifest: PodManifest, signal: AbortSignal): Promise<Pod> {
+  const { client } = provider.deps;
+  try {
+    const created = await client.pods.create(manifest, { signal });
+    provider.deps.log.info({ session: name, pod: created.name }, 'pod created');
+    return created;
   } catch (err) {
     if (hasCode(err, 'ALREADY_EXISTS')) {
       const other = client.agentPods.get(manifest.metadata.name) ?? (await client.pods.get(manifest.metadata.name, { signal }));
@@ -121,8 +193,11 @@ export async function startSession(provider: SessionProvider, name: string, req:
     }
     throw err;
   }
-  log.info({ pod: created.name }, 'pod created');
+}
 
+/** Waits for the container, stages, waits for tmux, runs setup and the settle check; cleans up on failure. */
+async function bringUp(provider: SessionProvider, name: string, created: Pod, req: StartRequest, signal: AbortSignal, deadlineAt: number, log: Logger): Promise<void> {
+  const { settings, options, clock, client } = provider.deps;
   try {
     let pod = await waitForContainer(provider, created.name, created.uid, signal);
     if (needsStaging(req, settings)) await stageFiles(provider, pod, req, signal);
@@ -157,18 +232,12 @@ export async function startSession(provider: SessionProvider, name: string, req:
     }
     if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {
       log.info({ err: cause }, 'agent exited during startup');
-      cause = new GcK8sError('SESSION_DIED', `session ${JSON.stringify(name)} died during startup: ${describePodProblem(now, [])}`);
+      cause = new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(now, [])}`);
     }
     await deletePodAndWait(provider, created, provider.cleanupSignal()).catch((cleanupErr: unknown) => {
       log.error({ err: cleanupErr, pod: created.name }, 'could not delete the pod of a failed start');
     });
     if (isGcK8sError(cause) && cause.code !== 'TIMEOUT' && cause.code !== 'ABORTED') throw cause;
     throw new GcK8sError('START_FAILED', `start ${name}: ${describeError(cause)}`, { cause });
-  }
-
-  if (req.nudge !== '') {
-    await provider.nudge(name, req.nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
-      log.warn({ err }, 'startup nudge failed');
-    });
   }
 }

@@ -30,6 +30,8 @@ export class DaemonConnections implements Connections {
   private readonly lockTables = new Map<string, KeyedMutex>();
   private readonly runners = new Map<string, CommandRunner>();
   private configIdentity: string | undefined;
+  /** every (context, namespace) a request used, for housekeeping that walks them */
+  private readonly used = new Map<string, { context: string; namespace: string }>();
   private clientGeneration = 0;
 
   constructor(
@@ -85,7 +87,14 @@ export class DaemonConnections implements Connections {
   }
 
   async namespace(context: string, namespace: string, signal: AbortSignal): Promise<NamespaceClient> {
-    return (await this.client(context, signal)).forNamespace(namespace);
+    const client = (await this.client(context, signal)).forNamespace(namespace);
+    this.used.set(`${context}\u0000${namespace}`, { context, namespace });
+    return client;
+  }
+
+  /** The namespaces requests have used so far. */
+  namespacesInUse(): { context: string; namespace: string }[] {
+    return [...this.used.values()];
   }
 
   async runner(context: string, namespace: string, signal: AbortSignal): Promise<CommandRunner> {

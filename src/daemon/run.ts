@@ -13,6 +13,8 @@ import type { Handler } from './context.js';
 import { ConfigCache } from '../config/cache.js';
 import { CityRegistry, cityRegistryPath } from './cities.js';
 import { resolveCity, sessionCitiesIn } from './resolve-city.js';
+import { startSweeper } from './sweeper.js';
+import { ABANDONED_START_AGE_MS } from '../core/start-sweep.js';
 
 export interface DaemonOptions {
   readonly socket: string;
@@ -26,6 +28,8 @@ export interface DaemonOptions {
   readonly configWatch?: ConfigWatch;
   /** the socket is in our own state directory: make it 0700 whoever created it */
   readonly privateSocketDir?: boolean;
+  /** pods of starts nobody finished are removed once this old (default 5 min; 0 = no sweep) */
+  readonly abandonedStartAgeMs?: number;
 }
 
 export interface RunningDaemon {
@@ -48,6 +52,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     shuttingDown = true;
     log.info({ reason }, 'daemon shutting down');
     server.close();
+    clearInterval(sweeper);
     stop.abort(new Error(`daemon shutting down: ${reason}`));
     void connections.close().finally(() => {
       log.info('daemon stopped');
@@ -75,6 +80,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     },
   });
   const server = await listen(options.socket, router, log, stop.signal, { privateDir: options.privateSocketDir === true });
+  const sweeper = startSweeper({ connections, registry, log, maxAgeMs: options.abandonedStartAgeMs ?? ABANDONED_START_AGE_MS, lifetime: stop.signal });
   log.info({ socket: options.socket, version: options.version }, 'daemon listening');
   return { server, closed, shutdown };
 }

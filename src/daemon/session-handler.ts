@@ -92,7 +92,7 @@ export async function handleSession(ctx: RequestContext): Promise<number> {
   switch (request.op) {
     case 'start':
       for (const warning of config.warnings) ctx.err(`warning: ${warning}\n`);
-      await provider.start(name, start ?? parseStartRequest(''), signal);
+      await provider.start(name, start ?? parseStartRequest(''), signal, request.rid ?? '');
       break;
     case 'stop':
       await provider.stop(name, signal);

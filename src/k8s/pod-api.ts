@@ -29,6 +29,21 @@ export class RestPodApi implements PodApi {
     );
   }
 
+  async annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Pod> {
+    return toPod(
+      await this.rest.json({
+        method: 'PATCH',
+        path: namespacedPath(this.namespace, 'pods', name),
+        // the uid precondition: a newer pod that took the name is never changed
+        body: { metadata: { uid, annotations } },
+        verb: 'patch',
+        resource: 'pods',
+        what: `annotating pod ${this.namespace}/${name}`,
+        signal: options.signal,
+      }),
+    );
+  }
+
   async get(name: string, options: CallOptions): Promise<Pod | undefined> {
     try {
       return toPod(

@@ -14,7 +14,7 @@ import type { Transport } from './transport.js';
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
 
 export interface RestRequest {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** API path starting with /api or /apis (the server's path prefix is added here) */
   readonly path: string;
   readonly query?: Query;
@@ -100,7 +100,8 @@ export class RestClient {
           headers: {
             ...session.headers,
             accept: 'application/json',
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            // a PATCH body is a JSON merge patch (RFC 7386): only what it names changes
+            ...(body === undefined ? {} : { 'content-type': request.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }),
           },
           ...(body === undefined ? {} : { body }),
           signal,

@@ -16,6 +16,11 @@ export class KeyedMutex {
     }
   }
 
+  /** Whether work for `key` is running or queued. */
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   get size(): number {
     return this.tails.size;
   }

@@ -105,6 +105,21 @@ export class FakeCluster implements NamespaceClient, PodApi {
   }
 
   // PodApi
+  annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, _o: CallOptions): Promise<Pod> {
+    this.calls.push(`annotate ${name}`);
+    const pod = this.agentPods.get(name);
+    if (pod === undefined) return Promise.reject(new GcK8sError('NOT_FOUND', `pods "${name}" not found`));
+    if (pod.uid !== uid) return Promise.reject(new GcK8sError('CONFLICT', 'uid precondition failed'));
+    const next = new Map(Object.entries(pod.annotations));
+    for (const [k, v] of Object.entries(annotations)) {
+      if (v === null) next.delete(k);
+      else next.set(k, v);
+    }
+    const updated = { ...pod, annotations: Object.fromEntries(next) };
+    this.agentPods.put(updated);
+    return Promise.resolve(updated);
+  }
+
   create(manifest: PodManifest, _o: CallOptions): Promise<Pod> {
     this.calls.push(`create ${manifest.metadata.name}`);
     if (this.agentPods.get(manifest.metadata.name) !== undefined || this.pendingCreates.has(manifest.metadata.name)) {

@@ -62,7 +62,9 @@ describe('least-privilege RBAC', () => {
     expect(await can('get', 'services')).toBe('yes');
     expect(await can('list', 'services')).toBe('no');
     expect(await can('create', 'pods', '-n', 'default')).toBe('no');
-    expect(await can('patch', 'pods')).toBe('no');
+    expect(await can('patch', 'pods')).toBe('yes'); // a start records its progress in annotations
+    expect(await can('update', 'pods')).toBe('no');
+    expect(await can('patch', 'pods/status')).toBe('no');
     expect(await can('create', 'rolebindings')).toBe('no');
     const agent = `--as=system:serviceaccount:${h.namespace}:gc-agent`;
     expect((await h.k(['auth', 'can-i', agent, 'get', 'pods'])).out.trim()).toBe('no');

@@ -36,7 +36,7 @@ beforeEach(() => {
 describe('start', () => {
   it('creates the pod and returns once tmux is up; the session is then running and listed', async () => {
     await start('mayor');
-    expect(fake.calls).toEqual(['create mayor']);
+    expect(fake.calls).toEqual(['create mayor', 'annotate mayor']); // the annotation: the start finished
     expect(await provider.isRunning('mayor', signal())).toBe(true);
     expect(await provider.listRunning('', signal())).toEqual(['mayor']);
   });
@@ -59,7 +59,7 @@ describe('start', () => {
   it('replaces a completed pod of the session', async () => {
     const old = fake.addPod({ name: 'mayor', phase: 'Succeeded', annotations: { 'gc-session-name': 'mayor', 'gc-k8s.io/entrypoint': '1' } });
     await start('mayor');
-    expect(fake.calls).toEqual(['delete mayor', 'create mayor']);
+    expect(fake.calls).toEqual(['delete mayor', 'create mayor', 'annotate mayor']);
     expect(fake.agentPods.get('mayor')?.uid).not.toBe(old.uid);
   });
 
@@ -68,7 +68,40 @@ describe('start', () => {
     await expect(start('coder')).rejects.toMatchObject({ code: 'SESSION_INITIALIZING' });
     fake.update('coder', { creationTimestamp: new Date(Date.now() - 300_000).toISOString() });
     await start('coder');
-    expect(fake.calls).toEqual(['delete coder', 'create coder']);
+    expect(fake.calls).toEqual(['delete coder', 'create coder', 'annotate coder']);
+  });
+
+  it('a start retried with its request id after its daemon died finishes what is pending, and types the nudge once', async () => {
+    // what a daemon killed after create left: the pod, its request id, nothing of the rest done
+    fake.addPod({ name: 'w', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'w' }, annotations: { 'gc-session-name': 'w', 'gc-k8s.io/entrypoint': '1', 'gc-k8s.io/start-rid': 'rid-1', 'gc-k8s.io/start-pending': 'start,nudge' } });
+    fake.tmux.set('w', { alive: true, env: new Map(), keys: [], pane: '' });
+    await provider.start('w', parseStartRequest(JSON.stringify({ command: 'agent', nudge: 'go' })), signal(), 'rid-1');
+    await provider.inputSettled('w');
+    expect(fake.calls.filter((c) => c.startsWith('create') || c.startsWith('delete'))).toEqual([]); // adopted, not recreated
+    expect(fake.tmux.get('w')!.pane).toBe('go\n');
+    expect(fake.agentPods.get('w')!.annotations['gc-k8s.io/start-pending']).toBeUndefined();
+    // the same request once more (the client's retry of a start that had finished): success, nothing redone
+    fake.calls.length = 0;
+    await provider.start('w', parseStartRequest(JSON.stringify({ command: 'agent', nudge: 'go' })), signal(), 'rid-1');
+    expect(fake.calls).toEqual([]);
+    expect(fake.tmux.get('w')!.pane).toBe('go\n');
+  });
+
+  it('only the nudge is left: it is typed, nothing else is redone', async () => {
+    fake.addPod({ name: 'n2', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'n2' }, annotations: { 'gc-session-name': 'n2', 'gc-k8s.io/entrypoint': '1', 'gc-k8s.io/start-rid': 'r2', 'gc-k8s.io/start-pending': 'nudge' } });
+    fake.tmux.set('n2', { alive: true, env: new Map(), keys: [], pane: '' });
+    await provider.start('n2', parseStartRequest(JSON.stringify({ command: 'agent', nudge: 'hi', session_setup: ['touch /tmp/once'] })), signal(), 'r2');
+    await provider.inputSettled('n2');
+    expect(fake.tmux.get('n2')!.pane).toBe('hi\n');
+    expect(fake.execs.some((e) => e.pod === 'n2' && e.command.join(' ').includes('/tmp/once'))).toBe(false);
+  });
+
+  it("a new start (another request) replaces the pod of a start a dead daemon left unfinished, instead of answering 'already exists'", async () => {
+    fake.addPod({ name: 'u', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'u' }, annotations: { 'gc-session-name': 'u', 'gc-k8s.io/entrypoint': '1', 'gc-k8s.io/start-rid': 'old', 'gc-k8s.io/start-pending': 'start' } });
+    fake.tmux.set('u', { alive: true, env: new Map(), keys: [], pane: '' });
+    await provider.start('u', parseStartRequest(JSON.stringify({ command: 'agent' })), signal(), 'new');
+    expect(fake.calls).toEqual(['delete u', 'create u', 'annotate u']);
+    expect(fake.agentPods.get('u')!.annotations['gc-k8s.io/start-rid']).toBe('new');
   });
 
   it('fails at the first pull error whose cause is permanent (no back-off wait) and leaves no pod behind', async () => {

@@ -1,0 +1,48 @@
+// Housekeeping on a timer: in every namespace this daemon serves (requests so far, and the
+// cities it remembers across restarts), pods of starts nobody will finish are removed.
+
+import { abandonedStarts } from '../core/start-sweep.js';
+import { AGENT_CONTAINER } from '../core/pod-manifest.js';
+import { classifyPod } from '../core/session-index.js';
+import { tmuxArgs } from '../tmux/args.js';
+import type { Logger } from '../log/logger.js';
+import { withTimeout } from '../util/abort.js';
+import type { CityRegistry } from './cities.js';
+import type { DaemonConnections } from './connections.js';
+
+export function startSweeper(deps: { connections: DaemonConnections; registry: CityRegistry; log: Logger; maxAgeMs: number; lifetime: AbortSignal }): NodeJS.Timeout {
+  const every = Math.min(60_000, Math.max(1_000, Math.floor(deps.maxAgeMs / 4)));
+  const timer = setInterval(() => {
+    void sweep(deps);
+  }, every);
+  timer.unref();
+  return timer;
+}
+
+async function sweep(deps: { connections: DaemonConnections; registry: CityRegistry; log: Logger; maxAgeMs: number; lifetime: AbortSignal }): Promise<void> {
+  const targets = new Map<string, { context: string; namespace: string }>();
+  for (const t of [...deps.connections.namespacesInUse(), ...deps.registry.list()]) targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
+  for (const { context, namespace } of targets.values()) {
+    if (deps.lifetime.aborted) return;
+    const signal = withTimeout(deps.lifetime, 30_000);
+    try {
+      const client = await deps.connections.namespace(context, namespace, signal);
+      await client.agentPods.fresh({ signal });
+      const locks = deps.connections.locks(context, namespace);
+      for (const pod of abandonedStarts(client.agentPods.list(), Date.now(), (session) => locks.busy(session), deps.maxAgeMs)) {
+        // tmux came up before the daemon died: a live session gc can see and stop; keep it
+        if (classifyPod(pod).kind === 'running') {
+          const runner = await deps.connections.runner(context, namespace, signal);
+          const alive = await runner.run(pod, AGENT_CONTAINER, tmuxArgs.hasSession(), { signal }).catch(() => undefined);
+          if (alive === undefined || alive.exitCode === 0) continue;
+        }
+        deps.log.warn({ namespace, pod: pod.name, rid: pod.annotations['gc-k8s.io/start-rid'], pending: pod.annotations['gc-k8s.io/start-pending'] }, 'removing the pod of a start nobody finished (its daemon died)');
+        await client.pods.delete(pod.name, { uid: pod.uid, gracePeriodSeconds: 1, signal }).catch((err: unknown) => {
+          deps.log.warn({ err, pod: pod.name }, 'could not remove the pod of an unfinished start');
+        });
+      }
+    } catch (err) {
+      deps.log.info({ err, namespace }, 'sweep skipped a namespace');
+    }
+  }
+}
