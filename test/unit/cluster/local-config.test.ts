@@ -10,6 +10,7 @@ import {
   nodeNftRules,
   parseNameservers,
 } from '../../../src/cluster/local-config.js';
+import { STATE_VERSION, outdatedMessage, upgradeAction } from '../../../src/cluster/local.js';
 import { etcdCertSpecs, leafExtensions } from '../../../src/cluster/pki.js';
 
 describe('kubelet config', () => {
@@ -143,5 +144,19 @@ describe('etcd certificates', () => {
     expect(s.pkiDir).toEqual([{ name: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client' }]);
     expect(leafExtensions(s.etcdDir[0]!)).toContain('subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:gck-x-abc123');
     expect(leafExtensions(s.pkiDir[0]!)).toContain('extendedKeyUsage=clientAuth');
+  });
+});
+
+describe('upgrade of a cluster made by older code', () => {
+  it('refuses while any of it runs or its network exists, rebuilds once it is gone', () => {
+    expect(upgradeAction(STATE_VERSION, true, true)).toBe('current');
+    expect(upgradeAction(1, true, true)).toBe('refuse');
+    expect(upgradeAction(1, false, true)).toBe('refuse');
+    expect(upgradeAction(1, true, false)).toBe('refuse');
+    expect(upgradeAction(1, false, false)).toBe('rebuild');
+  });
+
+  it('says what to run', () => {
+    expect(outdatedMessage({ name: 'gck-a-123456', version: 1 })).toMatch(/gck-a-123456 .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/);
   });
 });
