@@ -299,4 +299,17 @@ spec:
     expect((await user.run('touch', [join(dir, 'intruder')])).code).not.toBe(0);
     expect((await user.run('ls', [dir])).code).not.toBe(0);
   });
+
+  it('up refuses a running cluster made before the hardening and says to run down (status says so too)', async () => {
+    const file = join(stateDir, 'state.json');
+    const current = readFileSync(file, 'utf8');
+    try {
+      writeFileSync(file, JSON.stringify({ ...(JSON.parse(current) as object), version: 1 }));
+      await expect(ensureCluster({ backend: 'local', env: localEnv })).rejects.toThrow(/older gc-k8s .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/);
+      expect((await clusterStatus({ env: localEnv })).message).toMatch(/older gc-k8s/);
+    } finally {
+      writeFileSync(file, current);
+    }
+    expect((await ensureCluster({ backend: 'local', env: localEnv })).server).toBe(info.server);
+  });
 });
