@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // hostPath provisioner of a gc-k8s local cluster (started detached by `gc-k8s cluster up`).
-// Every second: for each Pending PVC of the storage class, create a hostPath PV pre-bound to it
-// (directory <dir>/<namespace>-<pvc>-<uid>, mode 0777 so non-root pods can write); for each
-// Released PV it provisioned, remove the directory and the PV. Single node, so no node affinity.
+// Every second: for each Pending PVC of the storage class, create a `local` PV pre-bound to it
+// (directory <dir>/<namespace>-<pvc>-<uid>, mode 0700, pinned to the one node); for each Released
+// PV it provisioned, remove the directory and the PV. A local volume (unlike hostPath) gets the
+// pod's fsGroup from the kubelet on mount (group-owned, g+rwx, setgid), so a non-root pod with an
+// fsGroup writes into its claim and no other host user can.
+// Its identity (--cert) may only list PVCs and list/create/delete PVs (see local-config.ts).
 //
-// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER [--heartbeat F]
+// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER --node NODE [--heartbeat F]
 // --heartbeat: file rewritten after every successful round (its age is the provisioner's health)
 import { mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -38,8 +41,8 @@ function call(method, path, body) {
 async function provision(pvc) {
   const { namespace, name, uid } = pvc.metadata;
   const dir = join(args.dir, `${namespace}-${name}-${uid}`);
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o777);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const pv = {
     apiVersion: 'v1', kind: 'PersistentVolume',
     metadata: { name: `pvc-${uid}`, annotations: { 'pv.kubernetes.io/provisioned-by': args.name }, labels: { 'gc-k8s.io/provisioner': 'local-hostpath' } },
@@ -50,7 +53,8 @@ async function provision(pvc) {
       storageClassName: args.class,
       volumeMode: pvc.spec.volumeMode ?? 'Filesystem',
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid },
-      hostPath: { path: dir, type: 'DirectoryOrCreate' },
+      local: { path: dir },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [args.node] }] }] } },
     },
   };
   const r = await call('POST', '/api/v1/persistentvolumes', pv);
@@ -59,7 +63,7 @@ async function provision(pvc) {
 }
 
 async function reclaim(pv) {
-  const dir = pv.spec.hostPath?.path;
+  const dir = pv.spec.local?.path ?? pv.spec.hostPath?.path;
   if (dir?.startsWith(args.dir + '/')) rmSync(dir, { recursive: true, force: true });
   const r = await call('DELETE', `/api/v1/persistentvolumes/${pv.metadata.name}`);
   log(`reclaimed ${pv.metadata.name} (HTTP ${r.status})`);

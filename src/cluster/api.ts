@@ -20,7 +20,7 @@ import { assertResources, ensureBinaries, listSlots, slotIsStale } from './host.
 /** what a kind node container needs on the Docker host */
 const KIND_NEEDS = { memoryBytes: 2 * 1024 ** 3, diskBytes: 8 * 1024 ** 3, cpus: 2 };
 import { buildImage, type ImageName } from './images.js';
-import { COMPONENTS, ensureLocalImages, localDown, localLeftovers, localStatus, localUp, pruneStaleSlots, readState, writeEnvrc, type Component, type ComponentStatus } from './local.js';
+import { COMPONENTS, STATE_VERSION, ensureLocalImages, localDown, localLeftovers, localStatus, localUp, outdatedMessage, pruneStaleSlots, readState, writeEnvrc, type Component, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
 import { cmdline, isAlive, stopPids } from './proc.js';
 import { sleep } from '../util/abort.js';
@@ -250,6 +250,7 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
     images: { ...st.state.images },
     ...(running && !healthy ? { message: 'degraded: see the unhealthy components and their logs' } : {}),
     ...(!running ? { message: 'stale state of a crashed cluster: run gc-k8s cluster down (or up)' } : {}),
+    ...(st.state.version < STATE_VERSION ? { message: outdatedMessage(st.state) } : {}),
   };
 }
 

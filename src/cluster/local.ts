@@ -8,7 +8,8 @@
 //            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
 // Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
 
-import { appendFileSync, existsSync, mkdirSync, renameSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, renameSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { GcK8sError, describeError, isGcK8sError, toGcK8sError } from '../errors.js';
 import { sleep } from '../util/abort.js';
@@ -33,7 +34,20 @@ import {
 import { PAUSE_REF, buildImage, importImage, type BuiltImage, type ImageName } from './images.js';
 import { KubeApi, probe, type ApiCreds } from './kapi.js';
 import { PACKAGE_ROOT, type WorktreePaths } from './names.js';
-import { ensurePki, kubeconfigYaml, writeKubeconfig } from './pki.js';
+import {
+  APISERVER_KUBELET_CLIENT_USER,
+  COREDNS_USER,
+  PROVISIONER_USER,
+  authenticationConfig,
+  componentRbac,
+  encryptionConfig,
+  hostNftRules,
+  kubeletConfig,
+  nodeNftRules,
+  parseNameservers,
+  yaml,
+} from './local-config.js';
+import { ensureEncryptionConfig, ensureEtcdPki, ensurePki, etcdPkiPaths, kubeconfigYaml, writeKubeconfig } from './pki.js';
 import { cmdline, findProcesses, isAlive, run, spawnDetached, stopPids, tailFile } from './proc.js';
 import type { Reporter } from './progress.js';
 
@@ -58,8 +72,16 @@ export interface LocalPorts {
   readonly scheduler: number;
 }
 
+/**
+ * Version of the state (and of the cluster it describes). 2: etcd over TLS with client certs,
+ * Secrets encrypted at rest, kubelet Webhook authz, anonymous API only on health paths, nft
+ * filtering of pod/node traffic to the host, own identities for CoreDNS and the provisioner.
+ */
+export const STATE_VERSION = 2;
+
 export interface LocalState {
-  readonly version: 1;
+  /** STATE_VERSION when made by this code; 1 (or absent) for clusters made before the hardening */
+  readonly version: number;
   readonly backend: 'local';
   readonly name: string;
   readonly worktree: string;
@@ -141,6 +163,27 @@ function layout(paths: WorktreePaths): Layout {
   };
 }
 
+/** What `up` does with a cluster whose state was made by an older gc-k8s (see outdatedMessage). */
+export type UpgradeAction = 'current' | 'refuse' | 'rebuild';
+
+/**
+ * A cluster made before STATE_VERSION cannot be repaired in place (its etcd speaks plain HTTP,
+ * its certificates and identities differ): while anything of it runs or its network exists,
+ * `up` refuses and says to run `down`; once it is gone (reboot, cleanup) it is rebuilt.
+ */
+export function upgradeAction(version: number | undefined, anyAlive: boolean, networkIntact: boolean): UpgradeAction {
+  if ((version ?? 1) >= STATE_VERSION) return 'current';
+  return anyAlive || networkIntact ? 'refuse' : 'rebuild';
+}
+
+export function outdatedMessage(state: Pick<LocalState, 'name' | 'version'>): string {
+  return (
+    `cluster ${state.name} was made by an older gc-k8s (state version ${String(state.version)}, now ${String(STATE_VERSION)}: ` +
+    'etcd without TLS, Secrets not encrypted, kubelet AlwaysAllow, anonymous API) and cannot be upgraded in place; ' +
+    'run `gc-k8s cluster down` and then `gc-k8s cluster up` (its objects and volumes are not kept)'
+  );
+}
+
 function credsFor(l: Layout, server: string, user: string): ApiCreds {
   return { server, ca: join(l.pki, 'ca.crt'), cert: join(l.pki, `${user}.crt`), key: join(l.pki, `${user}.key`) };
 }
@@ -157,7 +200,7 @@ function probes(state: LocalState, paths: WorktreePaths): Record<Component, Prob
   const l = layout(paths);
   const http = (url: string): Probe => ({ endpoint: url, check: () => probe(url) });
   return {
-    etcd: http(`http://127.0.0.1:${state.ports.etcd}/health`),
+    etcd: etcdProbe(state, l),
     'kube-apiserver': http(`${state.server}/readyz`),
     'kube-controller-manager': http(`https://127.0.0.1:${state.ports.controllerManager}/healthz`),
     'kube-scheduler': http(`https://127.0.0.1:${state.ports.scheduler}/healthz`),
@@ -180,6 +223,17 @@ function probes(state: LocalState, paths: WorktreePaths): Record<Component, Prob
       },
     },
   };
+}
+
+/** etcd's /health, through TLS with the health-check client certificate (plain HTTP before v2). */
+function etcdProbe(state: LocalState, l: Layout): Probe {
+  if (state.version < STATE_VERSION) {
+    const url = `http://127.0.0.1:${state.ports.etcd}/health`;
+    return { endpoint: url, check: () => probe(url) };
+  }
+  const e = etcdPkiPaths(l.pki);
+  const url = `https://127.0.0.1:${state.ports.etcd}/health`;
+  return { endpoint: url, check: () => probe(url, { server: url, ca: e.ca, ...e.healthcheck }) };
 }
 
 export async function localStatus(paths: WorktreePaths): Promise<{ state?: LocalState; components: ComponentStatus[] }> {
@@ -210,7 +264,19 @@ function ipForwardFile(): string {
   return join(RUN_DIR, 'ip_forward.orig');
 }
 
-async function setupNetwork(n: NetPlan, signal: AbortSignal): Promise<void> {
+/** Nameservers of the host's resolv.conf that are addresses of this host (CoreDNS forwards there). */
+function hostLocalNameservers(): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return [];
+  }
+  const own = new Set(Object.values(networkInterfaces()).flatMap((a) => (a ?? []).filter((x) => x.family === 'IPv4' && !x.internal).map((x) => x.address)));
+  return parseNameservers(text).filter((ip) => own.has(ip));
+}
+
+async function setupNetwork(n: NetPlan, apiserverPort: number, signal: AbortSignal): Promise<void> {
   const ip = (...args: string[]): Promise<unknown> => run('ip', args, { signal });
   const nodeLink = `gck${n.slot}n`;
   await ip('netns', 'add', n.netns);
@@ -231,24 +297,10 @@ async function setupNetwork(n: NetPlan, signal: AbortSignal): Promise<void> {
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
   await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1'], { signal });
   await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1'], { signal, allowFail: true });
-  // egress from the node to the outside world: one nft table per cluster on the host, removed on down
-  const nft = [
-    `table ip ${n.nftTable} {`,
-    '  chain postrouting {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    `    ip saddr { 10.250.${n.slot}.0/30, ${n.podCidr} } oifname != "${n.hostIf}" masquerade`,
-    '  }',
-    // a ClusterIP without kube-proxy rules (yet) would bounce between host and node until the TTL
-    // runs out, and the stuck conntrack entry would keep even later retries from being DNATed:
-    // reject it at once instead
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy accept;',
-    `    iifname "${n.hostIf}" ip daddr ${n.serviceCidr} reject with icmp type host-unreachable`,
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-  await run('nft', ['-f', '-'], { input: nft, signal });
+  // one nft table per cluster on the host (egress, ClusterIP, what node and pods reach on the host),
+  // removed on down; and the node's own (martian loopback traffic), gone with the netns
+  await run('nft', ['-f', '-'], { input: hostNftRules({ plan: n, apiserverPort, hostDns: hostLocalNameservers() }), signal });
+  await run('nsenter', [`--net=${n.netnsPath}`, 'nft', '-f', '-'], { input: nodeNftRules(), signal });
 }
 
 function cgroupHierarchies(): string[] {
@@ -283,16 +335,16 @@ function prepareCgroupRoot(n: NetPlan): void {
   }
 }
 
-function yaml(obj: unknown): string {
-  // JSON is valid YAML; the Kubernetes config loaders accept it
-  return JSON.stringify(obj, null, 2);
-}
-
 function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout): void {
   const n = netPlan(state.slot);
-  for (const d of [l.cfg, l.cniConf, join(l.s, 'cni', 'ipam'), l.kubeletDir, l.podLogs, l.pvDir, l.run, logsDir(paths)]) {
+  for (const d of [l.cfg, l.cniConf, join(l.s, 'cni', 'ipam'), l.kubeletDir, l.podLogs, l.run, logsDir(paths)]) {
     mkdirSync(d, { recursive: true });
   }
+  // volumes: host users may pass through to a claim's directory (which the kubelet gives the pod's
+  // fsGroup) but not list the claims
+  mkdirSync(l.pvDir, { recursive: true, mode: 0o711 });
+  chmodSync(l.pvDir, 0o711);
+  writeFileSync(join(l.cfg, 'authentication-config.yaml'), authenticationConfig());
   const ctrRoot = join(l.s, 'containerd');
   writeFileSync(
     join(l.cfg, 'containerd.toml'),
@@ -358,41 +410,17 @@ function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout): void 
   );
   writeFileSync(
     join(l.cfg, 'kubelet.yaml'),
-    yaml({
-      apiVersion: 'kubelet.config.k8s.io/v1beta1',
-      kind: 'KubeletConfiguration',
-      address: n.nodeIp,
-      port: 10250,
-      readOnlyPort: 0,
-      healthzBindAddress: n.nodeIp,
-      healthzPort: 10248,
-      authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: join(l.pki, 'ca.crt') } },
-      authorization: { mode: 'AlwaysAllow' },
-      tlsCertFile: join(l.pki, 'kubelet-serving.crt'),
-      tlsPrivateKeyFile: join(l.pki, 'kubelet-serving.key'),
-      cgroupDriver: 'cgroupfs',
-      cgroupRoot: n.cgroupRoot,
-      cgroupsPerQOS: true,
-      failCgroupV1: false,
-      failSwapOn: false,
-      containerRuntimeEndpoint: `unix://${l.sock}`,
-      imageServiceEndpoint: `unix://${l.sock}`,
-      protectKernelDefaults: false,
-      imageGCHighThresholdPercent: 100,
-      imageGCLowThresholdPercent: 99,
-      evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%', 'nodefs.inodesFree': '2%' },
-      clusterDNS: [n.nodeIp],
-      clusterDomain: 'cluster.local',
-      resolvConf: '/etc/resolv.conf',
-      oomScoreAdj: 0,
-      podLogsDir: l.podLogs,
-      serializeImagePulls: false,
-      makeIPTablesUtilChains: false,
-      nodeStatusUpdateFrequency: '4s',
-      syncFrequency: '10s',
-      fileCheckFrequency: '20s',
-      maxPods: 110,
-    }),
+    yaml(
+      kubeletConfig({
+        nodeIp: n.nodeIp,
+        clientCaFile: join(l.pki, 'ca.crt'),
+        tlsCertFile: join(l.pki, 'kubelet-serving.crt'),
+        tlsPrivateKeyFile: join(l.pki, 'kubelet-serving.key'),
+        cgroupRoot: n.cgroupRoot,
+        runtimeSocket: l.sock,
+        podLogsDir: l.podLogs,
+      }),
+    ),
   );
   writeFileSync(
     join(l.cfg, 'kube-proxy.yaml'),
@@ -441,21 +469,24 @@ async function writeKubeconfigs(state: LocalState, l: Layout): Promise<void> {
   ];
   const pki = await ensurePki(l.pki, state.name, [
     { name: 'apiserver', cn: 'kube-apiserver', sans, server: true },
-    { name: 'apiserver-kubelet-client', cn: 'kube-apiserver-kubelet-client', org: 'system:masters' },
+    // not system:masters: the kubelets authorize it through RBAC (system:kubelet-api-admin)
+    { name: 'apiserver-kubelet-client', cn: APISERVER_KUBELET_CLIENT_USER },
     { name: 'admin', cn: 'gc-k8s-admin', org: 'system:masters' },
     { name: 'kube-controller-manager', cn: 'system:kube-controller-manager' },
     { name: 'kube-scheduler', cn: 'system:kube-scheduler' },
     { name: 'kubelet', cn: `system:node:${state.nodeName}`, org: 'system:nodes' },
     { name: 'kubelet-serving', cn: state.nodeName, sans: [n.nodeIp, state.nodeName], server: true },
     { name: 'kube-proxy', cn: 'system:kube-proxy' },
+    { name: 'coredns', cn: COREDNS_USER },
+    { name: 'local-provisioner', cn: PROVISIONER_USER },
   ]);
+  await ensureEtcdPki(l.pki, state.name, state.nodeName);
+  ensureEncryptionConfig(join(l.pki, 'encryption-config.yaml'), encryptionConfig);
   const kc = (user: string): string =>
     kubeconfigYaml({ name: state.name, server: state.server, caCert: pki.caCert, ...pki.cert(user) });
-  for (const u of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy']) {
+  for (const u of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'coredns']) {
     writeKubeconfig(join(l.cfg, `${u}.kubeconfig`), kc(u));
   }
-  // CoreDNS and the provisioner use admin credentials (list/watch across namespaces, create PVs)
-  writeKubeconfig(join(l.cfg, 'coredns.kubeconfig'), kc('admin'));
 }
 
 interface Bins {
@@ -472,6 +503,32 @@ function nodeEnv(env: NodeJS.ProcessEnv, containerdBin: string): NodeJS.ProcessE
   };
 }
 
+/**
+ * etcd on 127.0.0.1 with TLS for clients and peers, both requiring a certificate of etcd's own CA
+ * (no local user can read or write keys without the API server's or the health check's key).
+ */
+function etcdArgs(state: LocalState, l: Layout): string[] {
+  const e = etcdPkiPaths(l.pki);
+  const client = `https://127.0.0.1:${state.ports.etcd}`;
+  const peer = `https://127.0.0.1:${state.ports.etcdPeer}`;
+  return [
+    '--name', state.nodeName, '--data-dir', join(l.s, 'etcd'),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--cert-file', e.server.cert, '--key-file', e.server.key, '--client-cert-auth', '--trusted-ca-file', e.ca,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `${state.nodeName}=${peer}`,
+    '--peer-cert-file', e.peer.cert, '--peer-key-file', e.peer.key, '--peer-client-cert-auth', '--peer-trusted-ca-file', e.ca,
+    '--unsafe-no-fsync', '--log-level', 'warn', '--quota-backend-bytes', String(2 * 1024 ** 3),
+  ];
+}
+
+function apiserverEtcdArgs(state: LocalState, l: Layout): string[] {
+  const e = etcdPkiPaths(l.pki);
+  return [
+    `--etcd-servers=https://127.0.0.1:${state.ports.etcd}`,
+    `--etcd-cafile=${e.ca}`, `--etcd-certfile=${e.apiserverClient.cert}`, `--etcd-keyfile=${e.apiserverClient.key}`,
+  ];
+}
+
 function startComponent(state: LocalState, paths: WorktreePaths, c: Component, bins: Bins, l: Layout, env: NodeJS.ProcessEnv): void {
   const n = netPlan(state.slot);
   const log = logOf(paths, c);
@@ -483,18 +540,13 @@ function startComponent(state: LocalState, paths: WorktreePaths, c: Component, b
   let pid: number;
   switch (c) {
     case 'etcd':
-      pid = spawnDetached(join(bins.etcd, 'etcd'), [
-        '--name', state.nodeName, '--data-dir', join(l.s, 'etcd'),
-        '--listen-client-urls', `http://127.0.0.1:${state.ports.etcd}`, '--advertise-client-urls', `http://127.0.0.1:${state.ports.etcd}`,
-        '--listen-peer-urls', `http://127.0.0.1:${state.ports.etcdPeer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${state.ports.etcdPeer}`,
-        '--initial-cluster', `${state.nodeName}=http://127.0.0.1:${state.ports.etcdPeer}`,
-        '--unsafe-no-fsync', '--log-level', 'warn', '--quota-backend-bytes', String(2 * 1024 ** 3),
-      ], { logFile: log, env: e });
+      pid = spawnDetached(join(bins.etcd, 'etcd'), etcdArgs(state, l), { logFile: log, env: e });
       break;
     case 'kube-apiserver':
       pid = spawnDetached(k('kube-apiserver'), [
         `--advertise-address=${n.hostIp}`, `--bind-address=${n.hostIp}`, `--secure-port=${state.ports.apiserver}`,
-        `--etcd-servers=http://127.0.0.1:${state.ports.etcd}`, `--service-cluster-ip-range=${n.serviceCidr}`,
+        ...apiserverEtcdArgs(state, l), `--service-cluster-ip-range=${n.serviceCidr}`,
+        `--encryption-provider-config=${pki('encryption-config.yaml')}`, `--authentication-config=${cfg('authentication-config.yaml')}`,
         `--client-ca-file=${pki('ca.crt')}`, `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
         `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`, `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
         '--kubelet-preferred-address-types=InternalIP',
@@ -550,8 +602,9 @@ function startComponent(state: LocalState, paths: WorktreePaths, c: Component, b
     case 'provisioner':
       pid = spawnDetached(process.execPath, [
         join(PACKAGE_ROOT, 'scripts', 'cluster', 'local-provisioner.mjs'),
-        '--heartbeat', join(l.s, 'provisioner.heartbeat'), '--server', state.server, '--ca', pki('ca.crt'), '--cert', pki('admin.crt'), '--key', pki('admin.key'),
-        '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME,
+        '--heartbeat', join(l.s, 'provisioner.heartbeat'), '--server', state.server, '--ca', pki('ca.crt'),
+        '--cert', pki('local-provisioner.crt'), '--key', pki('local-provisioner.key'),
+        '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME, '--node', state.nodeName,
       ], { logFile: log, env: e });
       break;
   }
@@ -605,6 +658,7 @@ async function waitFor(
 
 async function bootstrapObjects(api: KubeApi, state: LocalState): Promise<void> {
   const n = netPlan(state.slot);
+  for (const o of componentRbac()) await api.ensure(o.path, o.body);
   await api.ensure('/apis/storage.k8s.io/v1/storageclasses', {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
@@ -658,6 +712,10 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   const existing = readState(paths.stateDir);
   if (existing !== undefined) {
     const st = await localStatus(paths);
+    const intact = await networkIntact(netPlan(existing.slot));
+    if (upgradeAction(existing.version, st.components.some((c) => c.alive), intact) === 'refuse') {
+      throw new GcK8sError('CLUSTER', outdatedMessage(existing));
+    }
     if (existing.phase === 'running' && existing.stateDir === paths.stateDir && st.components.every((c) => c.alive)) {
       reporter.step(`cluster ${existing.name} is already up (${existing.server})`);
       await ensureLocalImages(ctx, existing, opts.images ?? []);
@@ -665,7 +723,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     }
     const dead = st.components.filter((c) => !c.alive).map((c) => c.name);
     // (a moved worktree's components point at the old path: rebuild instead)
-    if (existing.phase === 'running' && existing.stateDir === paths.stateDir && (await networkIntact(netPlan(existing.slot)))) {
+    if (existing.phase === 'running' && existing.stateDir === paths.stateDir && intact) {
       // some components died (crash, kill): restart just those from the state on disk, keeping etcd
       // data, volumes and running pods
       try {
@@ -708,7 +766,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     const port = (i: number): number => got[i] ?? 0;
     const ports: LocalPorts = { etcd: port(0), etcdPeer: port(1), apiserver: port(2), controllerManager: port(3), scheduler: port(4) };
     state = {
-      version: 1,
+      version: STATE_VERSION,
       backend: 'local',
       name: paths.name,
       worktree: paths.worktree,
@@ -728,7 +786,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     writeState(state);
     reporter.step(`cluster ${state.name}: slot ${slot}, node IP ${n.nodeIp}, pods ${n.podCidr}, services ${n.serviceCidr}, ports ${Object.values(ports).join(',')}`);
     reporter.info(`logs: ${logsDir(paths)}`);
-    await setupNetwork(n, signal);
+    await setupNetwork(n, ports.apiserver, signal);
     prepareCgroupRoot(n);
     writeConfigs(state, paths, l);
     await writeKubeconfigs(state, l);

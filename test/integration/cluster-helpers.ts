@@ -66,3 +66,46 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 }
 
 export const run = async (cmd: string, args: string[]): Promise<string> => (await execFileP(cmd, args)).stdout;
+
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command without throwing on a non-zero exit (the exit code is what the caller checks). */
+export function tryRun(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface LocalUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  /** runs cmd as this user (setpriv: no supplementary groups, no capabilities) */
+  run(cmd: string, args: string[]): Promise<RunResult>;
+  remove(): Promise<void>;
+}
+
+/** A throwaway unprivileged local account (a system user with its own group, no home). */
+export async function createLocalUser(name: string): Promise<LocalUser> {
+  await tryRun('userdel', [name]);
+  await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  const uid = Number((await run('id', ['-u', name])).trim());
+  const gid = Number((await run('id', ['-g', name])).trim());
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' };
+  return {
+    name,
+    uid,
+    gid,
+    run: (cmd, args) => tryRun('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', cmd, ...args], { env }),
+    remove: async () => {
+      await tryRun('userdel', [name]);
+    },
+  };
+}
