@@ -35,6 +35,7 @@ const NEEDED: readonly (readonly [string, string, string])[] = [
   ['delete', 'configmaps', ''],
   ['list', 'configmaps', ''],
   ['watch', 'configmaps', ''],
+  ['create', 'secrets', ''],
 ];
 
 const PSA = 'pod-security.kubernetes.io/';

@@ -2,7 +2,7 @@
 // and meaning. Env wins over TOML. README's configuration section is generated from this list
 // (`gc-k8s config table`), so documentation and behaviour cannot drift.
 
-import { DEFAULT_POD_SETTINGS, type PodSettings } from '../core/pod-settings.js';
+import { DEFAULT_CREDENTIAL_ENV, DEFAULT_POD_SETTINGS, type PodSettings } from '../core/pod-settings.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../core/session-options.js';
 import { parseBool, parseDnsLabel, parseDuration, parseEnum, parseInteger, parseList, parseQuantity } from './parse.js';
 
@@ -56,6 +56,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { key: 'startup_grace', env: ['GC_K8S_STARTUP_GRACE'], default: '240s', doc: 'A younger pod of another provider without tmux counts as initializing, not stale.', apply: (c, v) => { c.session.startupGraceMs = parseDuration(v); } },
   { key: 'nudge_enter_delay', env: ['GC_K8S_NUDGE_ENTER_DELAY'], default: '150ms', doc: 'Pause between pasting a nudge and pressing Enter (TUIs swallow an early Enter).', apply: (c, v) => { c.session.nudgeEnterDelayMs = parseDuration(v); } },
   { key: 'settle', env: ['GC_K8S_SETTLE'], default: '200ms', doc: 'After tmux is up, how long start watches for the agent dying at once.', apply: (c, v) => { c.session.settleMs = parseDuration(v); } },
+  { key: 'credential_env', env: ['GC_K8S_CREDENTIAL_ENV'], default: DEFAULT_CREDENTIAL_ENV, doc: 'Names (globs, case-insensitive) of start env variables that are credentials: they reach the agent from a Secret of the session (owned by its pod, deleted with it), never as values in the pod spec.', apply: (c, v) => { c.pod.credentialEnv = parseList(v); } },
   { key: 'history_limit', env: ['GC_K8S_HISTORY_LIMIT'], default: '20000', doc: 'Lines of scrollback tmux keeps per session (what `peek 0` returns; tmux\'s own default is 2000).', apply: (c, v) => { c.pod.historyLimit = parseInteger(v, 100, 1_000_000); } },
   { key: 'max_stage_mib', env: ['GC_K8S_MAX_STAGE_MIB'], default: '512', doc: 'Refuse to stage more than this many MiB into a pod.', apply: (c, v) => { c.session.maxStageBytes = parseInteger(v, 1, 1 << 20) * 1024 * 1024; } },
   { key: 'custom_types', env: ['GC_K8S_CUSTOM_TYPES', 'GC_BEADS_CUSTOM_TYPES'], default: DEFAULT_CUSTOM_TYPES, doc: 'Custom bead types registered with bd.', apply: (c, v) => { c.customTypes = parseList(v); } },

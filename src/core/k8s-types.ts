@@ -39,6 +39,8 @@ export interface Pod {
   readonly conditions: readonly PodCondition[];
   readonly initContainers: readonly ContainerStateSummary[];
   readonly containers: readonly ContainerStateSummary[];
+  /** names of the scheduling gates still holding the pod back */
+  readonly schedulingGates?: readonly string[];
 }
 
 export interface ConfigMap {
@@ -62,12 +64,22 @@ export interface ClusterEvent {
   readonly lastSeen: string;
 }
 
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   resourceVersion?: string;
+  ownerReferences?: OwnerReference[];
 }
 
 export interface EnvVar {
@@ -149,6 +161,8 @@ export interface PodSpec {
   imagePullSecrets?: { name: string }[];
   nodeName?: string;
   enableServiceLinks?: boolean;
+  /** the pod is not scheduled until every gate is removed (GA since Kubernetes 1.30) */
+  schedulingGates?: { name: string }[];
 }
 
 export interface PodManifest {
@@ -156,6 +170,16 @@ export interface PodManifest {
   kind: 'Pod';
   metadata: ObjectMeta;
   spec: PodSpec;
+}
+
+export interface SecretManifest {
+  apiVersion: 'v1';
+  kind: 'Secret';
+  metadata: ObjectMeta;
+  type: 'Opaque';
+  immutable?: boolean;
+  /** base64 values */
+  data: Record<string, string>;
 }
 
 export interface ConfigMapManifest {

@@ -54,18 +54,37 @@ export function projectDolt(env: Readonly<Record<string, string>>, settings: Pod
   return { host, port };
 }
 
-/** Container env for a session, sorted by name; `sessionEnvKeys` are those also put into tmux. */
-export function buildPodEnv(
-  env: Readonly<Record<string, string>>,
-  workDir: string,
-  settings: PodSettings,
-): { env: EnvVar[]; sessionEnvKeys: string[] } {
+/** Whether `name` counts as a credential under `patterns` (globs with `*`, case-insensitive). */
+export function isCredential(name: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(name));
+}
+
+export interface PodEnv {
+  readonly env: EnvVar[];
+  /** those also put into tmux (so get-meta sees GC_SESSION_ID) */
+  readonly sessionEnvKeys: string[];
+  /** credential values, for the session's own Secret; the env references them by key */
+  readonly credentials: Readonly<Record<string, string>>;
+}
+
+/**
+ * Container env for a session, sorted by name. Credentials (names matching
+ * settings.credentialEnv) are referenced from the session's own Secret (`credentialsSecret`),
+ * never written as values into the pod spec, where anyone who can read pods would see them.
+ */
+export function buildPodEnv(env: Readonly<Record<string, string>>, workDir: string, settings: PodSettings, credentialsSecret: string): PodEnv {
   const city = controllerCityPath(env);
   const out = new Map<string, EnvVar>();
+  const credentials: Record<string, string> = {};
   for (const [name, raw] of Object.entries(env)) {
     if (DROPPED.has(name) || !ENV_NAME.test(name)) continue;
     if (SECRET_KEYS.has(name)) {
       out.set(name, { name, valueFrom: { secretKeyRef: { name: settings.doltSecret, key: 'password', optional: true } } });
+      continue;
+    }
+    if (isCredential(name, settings.credentialEnv)) {
+      credentials[name] = raw;
+      out.set(name, { name, valueFrom: { secretKeyRef: { name: credentialsSecret, key: name } } });
       continue;
     }
     let value = raw;
@@ -81,15 +100,15 @@ export function buildPodEnv(
   }
   out.set('GC_TMUX_SESSION', { name: 'GC_TMUX_SESSION', value: 'main' });
   if (!out.has('CLAUDE_CONFIG_DIR')) out.set('CLAUDE_CONFIG_DIR', { name: 'CLAUDE_CONFIG_DIR', value: '/home/gcagent/.claude' });
-  out.set('GITHUB_TOKEN', {
-    name: 'GITHUB_TOKEN',
-    valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'token', optional: true } },
-  });
+  // upstream's convention, unless the session brings its own token
+  if (!out.has('GITHUB_TOKEN')) {
+    out.set('GITHUB_TOKEN', { name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'token', optional: true } } });
+  }
   const sorted = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // tmux gets every variable gc asked for (after remapping), so get-meta sees GC_SESSION_ID
   // just as with local tmux; internal and secret-backed ones stay container-only.
   const sessionEnvKeys = sorted
     .filter((e) => e.value !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.name) && (e.name in env || e.name.startsWith('GC_')))
     .map((e) => e.name);
-  return { env: sorted, sessionEnvKeys };
+  return { env: sorted, sessionEnvKeys, credentials };
 }

@@ -5,7 +5,7 @@
 
 import { buildPodEnv } from './pod-env.js';
 import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.js';
-import type { Container, EnvVar, PodManifest, SecurityContext, Volume, VolumeMount } from './k8s-types.js';
+import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from './k8s-types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
 import type { PodSettings } from './pod-settings.js';
@@ -54,10 +54,54 @@ export interface SessionOrigin {
   readonly fingerprint: string;
 }
 
+/** Scheduling gate of a pod whose credentials Secret is not there yet (removed once it is). */
+export const CREDENTIALS_GATE = 'gc-k8s.io/credentials';
+
+/** The Secret holding a session's credentials: named after its pod, owned by it. */
+export function credentialsSecretName(podName: string): string {
+  return `${podName}-credentials`;
+}
+
+export interface AgentSession {
+  readonly pod: PodManifest;
+  /** the credentials Secret to create once the pod exists (it is gated until then), if any */
+  readonly credentials?: SecretManifest;
+}
+
+/** The Secret of a session's credentials, to be created owned by its pod (pod uid). */
+export function buildCredentialsSecret(podName: string, sessionName: string, values: Readonly<Record<string, string>>, owner?: { uid: string }): SecretManifest {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1))) data[k] = Buffer.from(v, 'utf8').toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    immutable: true,
+    metadata: {
+      name: credentialsSecretName(podName),
+      labels: {
+        [LABEL_MANAGED_BY]: MANAGED_BY,
+        [LABEL_SESSION_ID]: sessionLabelValue(sessionName),
+        'app.kubernetes.io/component': 'agent-credentials',
+        'app.kubernetes.io/part-of': 'gas-city',
+      },
+      // deleted with its pod by Kubernetes' garbage collector, whoever deletes the pod
+      ...(owner === undefined ? {} : { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: podName, uid: owner.uid, blockOwnerDeletion: false }] }),
+    },
+    data,
+  };
+}
+
 export function buildAgentPod(sessionName: string, req: StartRequest, settings: PodSettings, origin?: SessionOrigin): PodManifest {
+  return buildAgentSession(sessionName, req, settings, origin).pod;
+}
+
+export function buildAgentSession(sessionName: string, req: StartRequest, settings: PodSettings, origin?: SessionOrigin): AgentSession {
   const city = controllerCityPath(req.env);
   const workDir = podWorkDir(req.workDir, city);
-  const { env, sessionEnvKeys } = buildPodEnv(req.env, req.workDir, settings);
+  const podName = podNameFor(sessionName);
+  const { env, sessionEnvKeys, credentials } = buildPodEnv(req.env, req.workDir, settings, credentialsSecretName(podName));
+  const gated = Object.keys(credentials).length > 0;
   const staging = needsStaging(req, settings);
 
   const internal: EnvVar[] = [
@@ -100,11 +144,11 @@ export function buildAgentPod(sessionName: string, req: StartRequest, settings: 
   };
 
   const agent = req.env['GC_ALIAS'] || req.env['GC_AGENT'] || 'unknown';
-  return {
+  const pod: PodManifest = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: podNameFor(sessionName),
+      name: podName,
       namespace: settings.namespace,
       labels: {
         [LABEL_APP]: APP_AGENT,
@@ -142,6 +186,9 @@ export function buildAgentPod(sessionName: string, req: StartRequest, settings: 
         : {}),
       containers: [container],
       volumes,
+      // not scheduled until its credentials Secret exists (that Secret needs the pod's uid)
+      ...(gated ? { schedulingGates: [{ name: CREDENTIALS_GATE }] } : {}),
     },
   };
+  return gated ? { pod, credentials: buildCredentialsSecret(podName, sessionName, credentials) } : { pod };
 }

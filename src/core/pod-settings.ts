@@ -26,7 +26,11 @@ export interface PodSettings {
   readonly doltSecret: string;
   /** lines of scrollback tmux keeps for peek (its own default, 2000, is short for agents) */
   readonly historyLimit: number;
+  /** env names (globs) that are credentials: projected from the session's Secret, never as values */
+  readonly credentialEnv: readonly string[];
 }
+
+export const DEFAULT_CREDENTIAL_ENV = '*_API_KEY,*_APIKEY,*_TOKEN,*_SECRET,*_SECRET_*,*PASSWORD*,*_PASSWD,*_CREDENTIALS,*_PRIVATE_KEY,*_ACCESS_KEY';
 
 export const DEFAULT_POD_SETTINGS: PodSettings = {
   namespace: 'gc',
@@ -47,4 +51,5 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   doltPort: '3307',
   doltSecret: 'gc-dolt-credentials',
   historyLimit: 20_000,
+  credentialEnv: DEFAULT_CREDENTIAL_ENV.split(','),
 };

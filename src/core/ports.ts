@@ -3,7 +3,7 @@
 // Errors are GcK8sError with Kubernetes failures mapped to NOT_FOUND, CONFLICT, ALREADY_EXISTS,
 // GONE, FORBIDDEN, QUOTA_EXCEEDED, INVALID, THROTTLED, K8S_UNAVAILABLE, TIMEOUT, ABORTED.
 
-import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest, ServiceAddress } from './k8s-types.js';
+import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest, SecretManifest, ServiceAddress } from './k8s-types.js';
 
 export interface CallOptions {
   readonly signal: AbortSignal;
@@ -28,6 +28,8 @@ export interface PodApi {
    * CONFLICT when the name now belongs to another pod.
    */
   annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Pod>;
+  /** Removes the pod's scheduling gates (the only change Kubernetes allows to them), so it is scheduled. */
+  ungate(name: string, uid: string, options: CallOptions): Promise<void>;
 }
 
 /** ConfigMaps of one namespace. */
@@ -145,6 +147,8 @@ export interface ServiceApi {
 export interface SecretApi {
   /** The decoded value of one key; undefined when the Secret or the key does not exist. */
   value(name: string, key: string, options: CallOptions): Promise<string | undefined>;
+  /** Throws ALREADY_EXISTS when the name is taken. */
+  create(manifest: SecretManifest, options: CallOptions): Promise<void>;
 }
 
 export interface NamespaceClient {

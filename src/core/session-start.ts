@@ -14,8 +14,8 @@ import { abortError, withTimeout } from '../util/abort.js';
 import { describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
 import type { Pod } from './k8s-types.js';
 import { validateSessionName } from './names.js';
-import { ANNOTATION_SESSION_NAME, ANNOTATION_START_PENDING, ANNOTATION_START_RID, buildAgentPod, needsStaging } from './pod-manifest.js';
-import type { PodManifest } from './k8s-types.js';
+import { ANNOTATION_SESSION_NAME, ANNOTATION_START_PENDING, ANNOTATION_START_RID, buildAgentSession, CREDENTIALS_GATE, needsStaging } from './pod-manifest.js';
+import type { PodManifest, SecretManifest } from './k8s-types.js';
 import type { Logger } from '../log/logger.js';
 import { WAIT_FOR_TMUX } from './scripts.js';
 import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './session-index.js';
@@ -131,7 +131,8 @@ export async function startSession(provider: SessionProvider, name: string, req:
   const signal = withTimeout(callerSignal, options.startTimeoutMs);
   const log = provider.deps.log.child({ session: name });
   const pending = req.nudge === '' ? 'start' : 'start,nudge';
-  const manifest = withStartAnnotations(buildAgentPod(name, req, settings, provider.deps.origin), rid, pending); // validates everything before touching the cluster
+  const session = buildAgentSession(name, req, settings, provider.deps.origin); // validates everything before touching the cluster
+  const manifest = withStartAnnotations(session.pod, rid, pending);
 
   const retried = ownUnfinishedStart(provider, name, rid, podsOfSession(await provider.agentPods(signal), name));
   let created: Pod;
@@ -144,6 +145,9 @@ export async function startSession(provider: SessionProvider, name: string, req:
     await clearExisting(provider, name, signal);
     created = await createPod(provider, name, manifest, signal);
   }
+  if (session.credentials !== undefined && (created.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {
+    await provideCredentials(provider, created, session.credentials, log);
+  }
   const steps = startPending(created) ?? pending;
   if (steps.includes('start')) await bringUp(provider, name, created, req, signal, deadlineAt, log);
   if (req.nudge !== '' && steps.includes('nudge')) {
@@ -153,6 +157,26 @@ export async function startSession(provider: SessionProvider, name: string, req:
     });
   }
   await markPending(provider, created, null, log);
+}
+
+/**
+ * Creates the session's credentials Secret owned by its pod (so it goes when the pod goes, whoever
+ * deletes it), then lets the pod be scheduled. Nothing is left over at any step: the pod was gated,
+ * and a start that fails here deletes the pod, which takes the Secret with it.
+ */
+async function provideCredentials(provider: SessionProvider, pod: Pod, secret: SecretManifest, log: Logger): Promise<void> {
+  const { client } = provider.deps;
+  const signal = provider.cleanupSignal();
+  try {
+    await client.secrets.create({ ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, blockOwnerDeletion: false }] } }, { signal }).catch((err: unknown) => {
+      if (!hasCode(err, 'ALREADY_EXISTS')) throw err; // made by this start before its daemon died
+    });
+    await client.pods.ungate(pod.name, pod.uid, { signal });
+  } catch (err) {
+    log.warn({ err, pod: pod.name }, 'could not provide the session credentials; deleting the pod');
+    await deletePodAndWait(provider, pod, provider.cleanupSignal()).catch(() => undefined);
+    throw new GcK8sError('START_FAILED', `start: storing the session's credentials as Secret ${secret.metadata.name}: ${describeError(err)}`, { cause: err });
+  }
 }
 
 function withStartAnnotations(manifest: PodManifest, rid: string, pending: string): PodManifest {

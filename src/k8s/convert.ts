@@ -49,9 +49,12 @@ export function toPod(wire: unknown): Pod {
   const phase = str(status.phase);
   const deletionTimestamp = str(raw.deletionTimestamp);
   const podIP = str(status.podIP);
-  const nodeName = str(obj(obj(wire).spec).nodeName);
+  const spec = obj(obj(wire).spec);
+  const nodeName = str(spec.nodeName);
+  const gates = arr(spec.schedulingGates).map((g) => str(obj(g).name) ?? '');
   return {
     ...m,
+    ...(gates.length === 0 ? {} : { schedulingGates: gates }),
     ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
     phase: phase !== undefined && PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
     ...(podIP === undefined || podIP === '' ? {} : { podIP }),

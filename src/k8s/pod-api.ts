@@ -44,6 +44,18 @@ export class RestPodApi implements PodApi {
     );
   }
 
+  async ungate(name: string, uid: string, options: CallOptions): Promise<void> {
+    await this.rest.json({
+      method: 'PATCH',
+      path: namespacedPath(this.namespace, 'pods', name),
+      body: { metadata: { uid }, spec: { schedulingGates: null } },
+      verb: 'patch',
+      resource: 'pods',
+      what: `releasing pod ${this.namespace}/${name} for scheduling`,
+      signal: options.signal,
+    });
+  }
+
   async get(name: string, options: CallOptions): Promise<Pod | undefined> {
     try {
       return toPod(

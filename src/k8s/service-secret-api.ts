@@ -1,8 +1,9 @@
 // ServiceApi and SecretApi (src/core/ports.ts) over the REST client: single named GETs, which is
 // all the daemon needs to reach Dolt itself (its ClusterIP, and the password gc's pods get by
-// reference). A missing object is `undefined`, never an error.
+// reference), and the creation of a session's credentials Secret. A missing object is
+// `undefined`, never an error.
 
-import type { ServiceAddress } from '../core/k8s-types.js';
+import type { SecretManifest, ServiceAddress } from '../core/k8s-types.js';
 import type { CallOptions, SecretApi, ServiceApi } from '../core/ports.js';
 import { hasCode } from '../errors.js';
 import { secretValue, toServiceAddress } from './convert.js';
@@ -46,5 +47,18 @@ export class RestSecretApi implements SecretApi {
   async value(name: string, key: string, options: CallOptions): Promise<string | undefined> {
     const wire = await getOrUndefined(this.rest, this.namespace, 'secrets', name, options);
     return wire === undefined ? undefined : secretValue(wire, key);
+  }
+
+  async create(manifest: SecretManifest, options: CallOptions): Promise<void> {
+    await this.rest.json({
+      method: 'POST',
+      path: namespacedPath(this.namespace, 'secrets'),
+      body: { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
+      verb: 'create',
+      resource: 'secrets',
+      // never the data: only the name reaches a message
+      what: `creating secret ${this.namespace}/${manifest.metadata.name}`,
+      signal: options.signal,
+    });
   }
 }

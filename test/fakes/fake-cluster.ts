@@ -2,7 +2,7 @@
 // watch cache would show them, a scripted "kubelet" moves them through phases, and exec is
 // answered by a small model of tmux in each pod. Every API call and exec is recorded.
 
-import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, ServiceAddress } from '../../src/core/k8s-types.js';
+import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, SecretManifest, ServiceAddress } from '../../src/core/k8s-types.js';
 import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../../src/core/ports.js';
 import { GcK8sError } from '../../src/errors.js';
 import { MemoryCache } from './memory-cache.js';
@@ -66,7 +66,17 @@ export class FakeCluster implements NamespaceClient, PodApi {
   readonly serviceObjects = new Map<string, ServiceAddress>();
   readonly secretObjects = new Map<string, Record<string, string>>();
   services: ServiceApi = { get: (name) => Promise.resolve(this.serviceObjects.get(name)) };
-  secrets: SecretApi = { value: (name, key) => Promise.resolve(this.secretObjects.get(name)?.[key]) };
+  /** Secrets created through the API, with their owners (what the garbage collector would follow) */
+  readonly createdSecrets = new Map<string, SecretManifest>();
+  secrets: SecretApi = {
+    value: (name, key) => Promise.resolve(this.secretObjects.get(name)?.[key]),
+    create: (manifest) => {
+      this.calls.push(`create secret ${manifest.metadata.name}`);
+      if (this.createdSecrets.has(manifest.metadata.name)) return Promise.reject(new GcK8sError('ALREADY_EXISTS', `secrets "${manifest.metadata.name}" already exists`));
+      this.createdSecrets.set(manifest.metadata.name, manifest);
+      return Promise.resolve();
+    },
+  };
 
   configMapCache(): ObjectCache<never> {
     throw new Error('not faked');
@@ -125,20 +135,43 @@ export class FakeCluster implements NamespaceClient, PodApi {
     if (this.agentPods.get(manifest.metadata.name) !== undefined || this.pendingCreates.has(manifest.metadata.name)) {
       return Promise.reject(new GcK8sError('ALREADY_EXISTS', `pods "${manifest.metadata.name}" already exists`));
     }
+    const gates = manifest.spec.schedulingGates?.map((g) => g.name) ?? [];
     const pod = this.makePod({
       name: manifest.metadata.name,
       labels: manifest.metadata.labels ?? {},
       annotations: manifest.metadata.annotations ?? {},
+      ...(gates.length === 0 ? {} : { schedulingGates: gates }),
     });
     this.lastManifest = manifest;
     this.pendingCreates.add(pod.name);
-    // Like a real watch, the cache learns about the pod a little after create() returns.
+    // Like a real watch, the cache learns about the pod a little after create() returns; a gated
+    // pod is not scheduled (the kubelet never sees it) until its gates are removed.
     setTimeout(() => {
       this.pendingCreates.delete(pod.name);
-      this.agentPods.put(pod);
-      this.kubelet(pod, this);
+      const ungated = this.ungatedEarly.delete(pod.name);
+      const visible = ungated ? (({ schedulingGates: _g, ...rest }) => rest)(pod) : pod;
+      this.agentPods.put(visible);
+      if (gates.length === 0 || ungated) this.kubelet(visible, this);
     }, 2);
     return Promise.resolve(pod);
+  }
+
+  /** pods ungated before the cache saw them */
+  private readonly ungatedEarly = new Set<string>();
+
+  ungate(name: string, uid: string, _o: CallOptions): Promise<void> {
+    this.calls.push(`ungate ${name}`);
+    if (this.pendingCreates.has(name)) {
+      this.ungatedEarly.add(name);
+      return Promise.resolve();
+    }
+    const pod = this.agentPods.get(name);
+    if (pod === undefined) return Promise.reject(new GcK8sError('NOT_FOUND', `pods "${name}" not found`));
+    if (pod.uid !== uid) return Promise.reject(new GcK8sError('CONFLICT', 'uid precondition failed'));
+    const { schedulingGates: _gone, ...rest } = pod;
+    this.agentPods.put(rest);
+    this.kubelet(rest, this);
+    return Promise.resolve();
   }
 
   lastManifest: PodManifest | undefined;

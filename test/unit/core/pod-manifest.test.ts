@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildAgentPod, needsStaging } from '../../../src/core/pod-manifest.js';
-import { buildPodEnv, projectDolt } from '../../../src/core/pod-env.js';
+import { buildAgentPod, buildAgentSession, needsStaging } from '../../../src/core/pod-manifest.js';
+import { buildPodEnv, isCredential, projectDolt } from '../../../src/core/pod-env.js';
 import { DEFAULT_POD_SETTINGS, type PodSettings } from '../../../src/core/pod-settings.js';
 import { parseStartRequest } from '../../../src/core/start-request.js';
 import { rewriteCityPath, podWorkDir, safeJoin } from '../../../src/core/paths.js';
@@ -83,15 +83,50 @@ describe('buildPodEnv', () => {
   });
 
   it('never puts passwords in the pod spec: they are Secret references', () => {
-    const { env } = buildPodEnv({ GC_DOLT_PASSWORD: 'hunter2', BEADS_DOLT_PASSWORD: 'x' }, '', settings);
+    const { env } = buildPodEnv({ GC_DOLT_PASSWORD: 'hunter2', BEADS_DOLT_PASSWORD: 'x' }, '', settings, 's-credentials');
     const pw = env.find((e) => e.name === 'GC_DOLT_PASSWORD');
     expect(pw?.value).toBeUndefined();
     expect(pw?.valueFrom?.secretKeyRef).toEqual({ name: 'gc-dolt-credentials', key: 'password', optional: true });
     expect(JSON.stringify(env)).not.toContain('hunter2');
   });
 
+  it('projects every credential from the session Secret by reference: no value in the pod spec, none in tmux', () => {
+    const secrets = { ANTHROPIC_API_KEY: 'sk-ant-123', OPENAI_API_KEY: 'sk-oai', GH_TOKEN: 'ghp_x', MY_SECRET_THING: 's3', DB_PASSWORD: 'pw', AWS_SECRET_ACCESS_KEY: 'aws' };
+    const { env, sessionEnvKeys, credentials } = buildPodEnv({ ...secrets, GC_SESSION_ID: 'abc', PLAIN_VALUE: 'plain' }, '', settings, 'mayor-credentials');
+    for (const name of Object.keys(secrets)) {
+      expect(env.find((e) => e.name === name)).toEqual({ name, valueFrom: { secretKeyRef: { name: 'mayor-credentials', key: name } } });
+      expect(sessionEnvKeys).not.toContain(name);
+    }
+    expect(credentials).toEqual(secrets);
+    const spec = JSON.stringify(env);
+    for (const value of Object.values(secrets)) expect(spec).not.toContain(value);
+    expect(env.find((e) => e.name === 'PLAIN_VALUE')?.value).toBe('plain');
+    // the session's own GITHUB_TOKEN wins over upstream's git-credentials convention
+    expect(buildPodEnv({ GITHUB_TOKEN: 'mine' }, '', settings, 'x').env.find((e) => e.name === 'GITHUB_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'x', key: 'GITHUB_TOKEN' });
+    expect(buildPodEnv({}, '', settings, 'x').env.find((e) => e.name === 'GITHUB_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'git-credentials', key: 'token', optional: true });
+  });
+
+  it('what counts as a credential is configurable (globs, case-insensitive)', () => {
+    expect(isCredential('anthropic_api_key', ['*_API_KEY'])).toBe(true);
+    expect(isCredential('MY_KEY', ['*_API_KEY'])).toBe(false);
+    expect(isCredential('a.b', ['a.b'])).toBe(true);
+    expect(isCredential('axb', ['a.b'])).toBe(false); // dots are literal
+    const custom = { ...settings, credentialEnv: ['VENDOR_*'] };
+    expect(buildPodEnv({ VENDOR_KEY: 'v', OTHER_TOKEN: 't' }, '', custom, 'x').credentials).toEqual({ VENDOR_KEY: 'v' });
+  });
+
+  it('a session with credentials is gated until its Secret exists; the Secret is named after the pod and holds the values', () => {
+    const session = buildAgentSession('mayor', req({ command: 'agent', env: { ANTHROPIC_API_KEY: 'sk-1' } }), settings);
+    expect(session.pod.spec.schedulingGates).toEqual([{ name: 'gc-k8s.io/credentials' }]);
+    expect(session.credentials?.metadata.name).toBe('mayor-credentials');
+    expect(session.credentials?.data).toEqual({ ANTHROPIC_API_KEY: Buffer.from('sk-1').toString('base64') });
+    expect(session.credentials?.immutable).toBe(true);
+    expect(JSON.stringify(session.pod)).not.toContain('sk-1');
+    expect(buildAgentSession('plain', req({ command: 'agent' }), settings).pod.spec.schedulingGates).toBeUndefined();
+  });
+
   it('drops provider selectors, sorts deterministically and adds GC_TMUX_SESSION', () => {
-    const { env } = buildPodEnv({ Z: '1', A: '2', GC_SESSION: 'exec:x', GC_BEADS: 'b', GC_EVENTS: 'e' }, '', settings);
+    const { env } = buildPodEnv({ Z: '1', A: '2', GC_SESSION: 'exec:x', GC_BEADS: 'b', GC_EVENTS: 'e' }, '', settings, 's-credentials');
     const names = env.map((e) => e.name);
     expect(names).toEqual([...names].sort());
     expect(names).not.toContain('GC_SESSION');
@@ -99,7 +134,7 @@ describe('buildPodEnv', () => {
   });
 
   it('remaps store and rig roots under the city', () => {
-    const { env } = buildPodEnv({ GC_CITY: '/c', GC_STORE_ROOT: '/c/rig1', GC_RIG_ROOT: '/elsewhere', GC_DIR: '/c/rig1' }, '/c/rig1', settings);
+    const { env } = buildPodEnv({ GC_CITY: '/c', GC_STORE_ROOT: '/c/rig1', GC_RIG_ROOT: '/elsewhere', GC_DIR: '/c/rig1' }, '/c/rig1', settings, 's-credentials');
     const get = (n: string) => env.find((e) => e.name === n)?.value;
     expect(get('GC_STORE_ROOT')).toBe('/workspace/rig1');
     expect(get('GC_RIG_ROOT')).toBe('/elsewhere');

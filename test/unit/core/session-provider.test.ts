@@ -104,6 +104,17 @@ describe('start', () => {
     expect(fake.agentPods.get('u')!.annotations['gc-k8s.io/start-rid']).toBe('new');
   });
 
+  it('a session with credentials: the pod is created gated, its Secret created owned by the pod, then the pod is let go', async () => {
+    await start('cred', { command: 'agent', env: { ANTHROPIC_API_KEY: 'sk-ant-secret' } });
+    expect(fake.calls).toEqual(['create cred', 'create secret cred-credentials', 'ungate cred', 'annotate cred']);
+    const secret = fake.createdSecrets.get('cred-credentials')!;
+    const pod = fake.agentPods.get('cred')!;
+    expect(secret.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'cred', uid: pod.uid, blockOwnerDeletion: false }]);
+    expect(Buffer.from(secret.data['ANTHROPIC_API_KEY']!, 'base64').toString()).toBe('sk-ant-secret');
+    expect(JSON.stringify(fake.lastManifest)).not.toContain('sk-ant-secret');
+    expect(await provider.isRunning('cred', signal())).toBe(true);
+  });
+
   it('fails at the first pull error whose cause is permanent (no back-off wait) and leaves no pod behind', async () => {
     let backOffShown = false;
     fake.kubelet = (pod, f) => {
