@@ -108,7 +108,8 @@ describe('session lifecycle', () => {
     const line = `${'x'.repeat(99)}\n`;
     expect((await h.session(['nudge', name], line.repeat(10_486))).code).toBe(0);
     await h.session(['send-keys', name, 'C-d']);
-    await until(async () => (await h.k(['exec', podNameFor(name), '-c', 'agent', '--', 'sh', '-c', 'wc -c < /tmp/big.txt'])).out.trim() === String(100 * 10_486 + 1), '1 MiB file');
+    // the text's own trailing newline is dropped (echo-style input), Enter adds one: 100 bytes a line
+    await until(async () => (await h.k(['exec', podNameFor(name), '-c', 'agent', '--', 'sh', '-c', 'wc -c < /tmp/big.txt'])).out.trim() === String(100 * 10_486), '1 MiB file');
   });
 
   it('attach hands the terminal to kubectl exec -it … tmux attach -t main', async () => {
