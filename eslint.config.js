@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 const k8sOnly = {
   group: ['@kubernetes/client-node', '@kubernetes/client-node/*'],
-  message: 'Only src/k8s/ may import the Kubernetes client; use the ports in src/core/ports.ts.',
+  message: 'Only src/k8s/ may import the Kubernetes client; use the ports in src/kube/ports.ts.',
 };
 
 export default tseslint.config(

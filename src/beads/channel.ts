@@ -6,7 +6,7 @@
 // timed out may still be running in the pod, and its late reply must never be taken for the next.
 // Each open channel holds one of the client's exec slots, so owners keep only a few open.
 
-import type { PodExec } from '../core/ports.js';
+import type { PodExec } from '../kube/ports.js';
 import { GcK8sError, toGcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { abortError } from '../util/abort.js';

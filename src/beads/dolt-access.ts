@@ -5,7 +5,7 @@
 // without routes to ClusterIPs), reads go through bd in the runner instead, and the direct route
 // is retried after a back-off that doubles up to ten minutes.
 
-import type { ServiceAddress } from '../core/k8s-types.js';
+import type { ServiceAddress } from '../kube/types.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff } from '../util/backoff.js';

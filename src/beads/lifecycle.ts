@@ -2,7 +2,7 @@
 // mysql2 when it can reach the Service, otherwise from inside the runner), recover replaces what
 // is broken and re-initializes every registered store, probe answers from one API call.
 
-import type { PodSettings } from '../core/pod-settings.js';
+import type { PodSettings } from '../session/settings.js';
 import { GcK8sError } from '../errors.js';
 import { isLoopbackHost } from './dolt-coordinates.js';
 import { pingDolt, type DoltTarget } from './dolt.js';

@@ -3,8 +3,8 @@
 // calling init again. One key per store; values carry no secrets (the password stays in its
 // Secret). Writes are compare-and-swap on resourceVersion, retried on conflict.
 
-import type { ConfigMap } from '../core/k8s-types.js';
-import type { ConfigMapApi } from '../core/ports.js';
+import type { ConfigMap } from '../kube/types.js';
+import type { ConfigMapApi } from '../kube/ports.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import { shortHash } from '../util/hash.js';
 import { RUNNER_LABELS } from './runner-manifest.js';

@@ -4,9 +4,9 @@
 // different stores run in parallel. When the runner is new (its uid changed), every store in
 // the registry is re-initialized before it is used again.
 
-import type { Pod } from '../core/k8s-types.js';
-import type { PodSettings } from '../core/pod-settings.js';
-import type { Clock, NamespaceClient } from '../core/ports.js';
+import type { Pod } from '../kube/types.js';
+import type { PodSettings } from '../session/settings.js';
+import type { Clock, NamespaceClient } from '../kube/ports.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';

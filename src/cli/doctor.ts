@@ -6,8 +6,8 @@
 
 import { GcK8sError, describeError } from '../errors.js';
 import { findCityToml, loadConfig, type Config } from '../config/load.js';
-import { buildAgentPod, ANNOTATION_ENTRYPOINT } from '../core/pod-manifest.js';
-import { parseStartRequest } from '../core/start-request.js';
+import { buildAgentPod, ANNOTATION_ENTRYPOINT } from '../session/manifest.js';
+import { parseStartRequest } from '../session/request.js';
 import { createKubeClient, AGENT_POD_SELECTOR } from '../k8s/client.js';
 import { createLogger } from '../log/logger.js';
 

@@ -8,8 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { shortHash } from '../util/hash.js';
 import TOML from '@iarna/toml';
 import { GcK8sError } from '../errors.js';
-import type { PodSettings } from '../core/pod-settings.js';
-import type { SessionOptions } from '../core/session-options.js';
+import type { PodSettings } from '../session/settings.js';
+import type { SessionOptions } from '../session/options.js';
 import { CONFIG_TABLE, defaultConfig } from './table.js';
 
 export interface Config {

@@ -2,8 +2,8 @@
 // and meaning. Env wins over TOML. README's configuration section is generated from this list
 // (`gc-k8s config table`), so documentation and behaviour cannot drift.
 
-import { DEFAULT_CREDENTIAL_ENV, DEFAULT_POD_SETTINGS, type PodSettings } from '../core/pod-settings.js';
-import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../core/session-options.js';
+import { DEFAULT_CREDENTIAL_ENV, DEFAULT_POD_SETTINGS, type PodSettings } from '../session/settings.js';
+import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../session/options.js';
 import { parseBool, parseDnsLabel, parseDuration, parseEnum, parseInteger, parseList, parseQuantity } from './parse.js';
 
 export interface MutableConfig {

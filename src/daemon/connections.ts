@@ -3,10 +3,10 @@
 // cluster was torn down and built again: new CA, new endpoint), every client is dropped and the
 // next request connects afresh, instead of failing TLS against a cluster that is gone.
 
-import type { NamespaceClient } from '../core/ports.js';
+import type { NamespaceClient } from '../kube/ports.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { ChannelRunner, DirectRunner, type CommandRunner } from '../core/command-runner.js';
+import { ChannelRunner, DirectRunner, type CommandRunner } from '../exec/runner.js';
 import type { Connections } from './context.js';
 
 /** The slice of the k8s adapter the daemon needs (src/k8s implements it; tests fake it). */

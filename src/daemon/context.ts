@@ -3,8 +3,8 @@
 
 import type { Config } from '../config/load.js';
 import type { CitySource } from './resolve-city.js';
-import type { NamespaceClient } from '../core/ports.js';
-import type { CommandRunner } from '../core/command-runner.js';
+import type { NamespaceClient } from '../kube/ports.js';
+import type { CommandRunner } from '../exec/runner.js';
 import type { Logger } from '../log/logger.js';
 import type { Request } from '../protocol/messages.js';
 import type { KeyedMutex } from '../util/keyed-mutex.js';

@@ -18,9 +18,9 @@ import { GcK8sError, quote } from '../errors.js';
 import type { Request } from '../protocol/messages.js';
 import type { CityRegistry, KnownCity } from './cities.js';
 import { existsSync } from 'node:fs';
-import type { Pod } from '../core/k8s-types.js';
-import { ANNOTATION_CITY } from '../core/pod-manifest.js';
-import { podsOfSession } from '../core/session-index.js';
+import type { Pod } from '../kube/types.js';
+import { ANNOTATION_CITY } from '../session/manifest.js';
+import { podsOfSession } from '../session/lookup.js';
 
 export type CitySource = 'env' | 'script' | 'start payload' | 'session' | 'cwd' | 'only known city' | 'none';
 

@@ -14,7 +14,7 @@ import { ConfigCache } from '../config/cache.js';
 import { CityRegistry, cityRegistryPath } from './cities.js';
 import { resolveCity, sessionCitiesIn } from './resolve-city.js';
 import { startSweeper } from './sweeper.js';
-import { ABANDONED_START_AGE_MS } from '../core/start-sweep.js';
+import { ABANDONED_START_AGE_MS } from '../session/sweep.js';
 
 export interface DaemonOptions {
   readonly socket: string;

@@ -3,9 +3,9 @@
 // the city or anything touches the cluster.
 
 import { GcK8sError } from '../errors.js';
-import { validateSessionName } from '../core/names.js';
-import { SessionProvider } from '../core/session-provider.js';
-import { parseStartRequest, type StartRequest } from '../core/start-request.js';
+import { validateSessionName } from '../session/names.js';
+import { SessionProvider } from '../session/provider.js';
+import { parseStartRequest, type StartRequest } from '../session/request.js';
 import { systemClock } from '../util/clock.js';
 import { withTimeout } from '../util/abort.js';
 import { EXIT_OK, EXIT_UNKNOWN_OP, type Request } from '../protocol/messages.js';

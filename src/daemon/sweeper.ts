@@ -1,10 +1,10 @@
 // Housekeeping on a timer: in every namespace this daemon serves (requests so far, and the
 // cities it remembers across restarts), pods of starts nobody will finish are removed.
 
-import { abandonedStarts } from '../core/start-sweep.js';
-import { AGENT_CONTAINER } from '../core/pod-manifest.js';
-import { classifyPod } from '../core/session-index.js';
-import { tmuxArgs } from '../tmux/args.js';
+import { abandonedStarts } from '../session/sweep.js';
+import { AGENT_CONTAINER } from '../session/manifest.js';
+import { classifyPod } from '../session/lookup.js';
+import { tmuxArgs } from '../session/tmux/args.js';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../util/abort.js';
 import type { CityRegistry } from './cities.js';

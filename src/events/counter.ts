@@ -4,8 +4,8 @@
 // edits) it is rewritten from the highest seq known, never lower, and that is logged.
 
 import type { Logger } from 'pino';
-import type { ConfigMap } from '../core/k8s-types.js';
-import type { Clock, ConfigMapApi } from '../core/ports.js';
+import type { ConfigMap } from '../kube/types.js';
+import type { Clock, ConfigMapApi } from '../kube/ports.js';
 import { type ErrorCode, GcK8sError } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
 import { buildCounterConfigMap, counterHasLabels, decodeCounter, SEQ_CONFIGMAP, type Reservation } from './layout.js';

@@ -6,7 +6,7 @@
 // It holds a seq whose event could not be written, so watchers skip it at once instead of
 // waiting. The different component keeps it out of upstream's `gc/component=event` queries.
 
-import type { ConfigMap, ConfigMapManifest } from '../core/k8s-types.js';
+import type { ConfigMap, ConfigMapManifest } from '../kube/types.js';
 import { decodeStoredEvent, encodeEventJson, type GcEvent } from './event-json.js';
 import { eventLabelValue } from './labels.js';
 

@@ -3,7 +3,7 @@
 // anchored to the clock. When the clock and the anchor disagree (NTP step, a fake clock in
 // tests) we re-anchor, so timestamps never drift away from Clock.now().
 
-import type { Clock } from '../core/ports.js';
+import type { Clock } from '../kube/ports.js';
 
 /** Allowed disagreement before re-anchoring: Date.now() itself is truncated to whole ms. */
 const MAX_DRIFT_MS = 2;

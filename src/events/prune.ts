@@ -3,7 +3,7 @@
 // (and a counter deleted by hand is not recreated lower than history after a prune).
 
 import type { Logger } from 'pino';
-import type { Clock, ConfigMapApi } from '../core/ports.js';
+import type { Clock, ConfigMapApi } from '../kube/ports.js';
 import { toGcK8sError } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
 import { SequenceCounter } from './counter.js';

@@ -3,7 +3,7 @@
 // counter's last reservation is known, and only a reserver that is certainly dead counts.
 
 import type { Logger } from 'pino';
-import type { ConfigMapApi } from '../core/ports.js';
+import type { ConfigMapApi } from '../kube/ports.js';
 import { hasCode } from '../errors.js';
 import { buildTombstoneConfigMap, decodeReservation, SEQ_CONFIGMAP } from './layout.js';
 import { ownerIsDead, parseOwner } from './owner.js';

@@ -1,7 +1,7 @@
 // Retry policy shared by the counter CAS and the event writes: which errors are worth another
 // attempt, and jittered backoff sleeps through the injected Clock (fake clocks drive tests).
 
-import type { Clock } from '../core/ports.js';
+import type { Clock } from '../kube/ports.js';
 import { hasCode, toGcK8sError, type GcK8sError } from '../errors.js';
 import { abortError, throwIfAborted } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';

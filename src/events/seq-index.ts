@@ -4,8 +4,8 @@
 // seqs this process reserved but has not written yet.
 
 import type { Logger } from 'pino';
-import type { ConfigMap } from '../core/k8s-types.js';
-import type { CacheEvent, Clock } from '../core/ports.js';
+import type { ConfigMap } from '../kube/types.js';
+import type { CacheEvent, Clock } from '../kube/ports.js';
 import { abortError } from '../util/abort.js';
 import { ANNOTATION_RECORD_ID, decodeEventConfigMap, SEQ_CONFIGMAP, seqFromName, type StoredEntry } from './layout.js';
 import { parseRfc3339, instantToMs } from './time.js';

@@ -4,8 +4,8 @@
 
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import type { ConfigMap } from '../core/k8s-types.js';
-import type { Clock, ConfigMapApi, ObjectCache } from '../core/ports.js';
+import type { ConfigMap } from '../kube/types.js';
+import type { Clock, ConfigMapApi, ObjectCache } from '../kube/ports.js';
 import { GcK8sError } from '../errors.js';
 import { SequenceCounter } from './counter.js';
 import type { EventInput, GcEvent } from './event-json.js';

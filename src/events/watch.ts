@@ -10,7 +10,7 @@
 // otherwise waits until `gapTimeoutMs` after the higher seq was first seen, then skips and logs.
 
 import type { Logger } from 'pino';
-import type { Clock } from '../core/ports.js';
+import type { Clock } from '../kube/ports.js';
 import type { GcEvent } from './event-json.js';
 import type { SeqIndex } from './seq-index.js';
 

@@ -13,8 +13,8 @@
 //     once; other processes' watchers after their gap timeout) and reject the caller.
 
 import type { Logger } from 'pino';
-import type { ConfigMap, ConfigMapManifest } from '../core/k8s-types.js';
-import type { Clock, ConfigMapApi } from '../core/ports.js';
+import type { ConfigMap, ConfigMapManifest } from '../kube/types.js';
+import type { Clock, ConfigMapApi } from '../kube/ports.js';
 import { GcK8sError, hasCode, toGcK8sError } from '../errors.js';
 import { abortError } from '../util/abort.js';
 import type { SequenceCounter } from './counter.js';

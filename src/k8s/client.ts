@@ -2,8 +2,8 @@
 // cluster, namespace clients cached by name, caches created lazily and closed with the client.
 
 import type { Logger } from 'pino';
-import type { ConfigMap, Pod } from '../core/k8s-types.js';
-import type { CallOptions, ConfigMapApi, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../core/ports.js';
+import type { ConfigMap, Pod } from '../kube/types.js';
+import type { CallOptions, ConfigMapApi, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../kube/ports.js';
 import { withTimeout } from '../util/abort.js';
 import { RestConfigMapApi } from './configmap-api.js';
 import { toConfigMap, toPod } from './convert.js';

@@ -1,7 +1,7 @@
-// ConfigMapApi (src/core/ports.ts) over the REST client.
+// ConfigMapApi (src/kube/ports.ts) over the REST client.
 
-import type { ConfigMap, ConfigMapManifest } from '../core/k8s-types.js';
-import type { CallOptions, ConfigMapApi } from '../core/ports.js';
+import type { ConfigMap, ConfigMapManifest } from '../kube/types.js';
+import type { CallOptions, ConfigMapApi } from '../kube/ports.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import { listMeta, toConfigMap } from './convert.js';
 import { namespacedPath } from './paths.js';

@@ -9,7 +9,7 @@ import type {
   PodCondition,
   PodPhase,
   ServiceAddress,
-} from '../core/k8s-types.js';
+} from '../kube/types.js';
 import { GcK8sError } from '../errors.js';
 import { arr, bool, num, obj, str, strMap, type WireObject } from './wire.js';
 

@@ -5,7 +5,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { ExecRequest, ExecResult, PodExec } from '../core/ports.js';
+import type { ExecRequest, ExecResult, PodExec } from '../kube/ports.js';
 import { GcK8sError } from '../errors.js';
 import { abortError, throwIfAborted } from '../util/abort.js';
 import { containerNotRunning, execUpgradeError, transportError } from './errors.js';

@@ -1,6 +1,6 @@
 // Namespace and discovery helpers: used at startup (fail fast on a wrong cluster) and in tests.
 
-import type { CallOptions } from '../core/ports.js';
+import type { CallOptions } from '../kube/ports.js';
 import { hasCode } from '../errors.js';
 import type { RestClient } from './rest.js';
 import { obj, str } from './wire.js';

@@ -1,7 +1,7 @@
 // The in-memory half of a cache: objects by name, ordered listeners, per-name waiters. Listeners
 // run synchronously in event order; one that throws is logged and does not stop the others.
 
-import type { CacheEvent, CallOptions, WatchEventType } from '../core/ports.js';
+import type { CacheEvent, CallOptions, WatchEventType } from '../kube/ports.js';
 import { GcK8sError } from '../errors.js';
 import { abortError } from '../util/abort.js';
 

@@ -1,7 +1,7 @@
-// PodApi (src/core/ports.ts) over the REST client.
+// PodApi (src/kube/ports.ts) over the REST client.
 
-import type { ClusterEvent, Pod, PodManifest } from '../core/k8s-types.js';
-import type { CallOptions, PodApi } from '../core/ports.js';
+import type { ClusterEvent, Pod, PodManifest } from '../kube/types.js';
+import type { CallOptions, PodApi } from '../kube/ports.js';
 import { hasCode } from '../errors.js';
 import { listMeta, toClusterEvent, toPod } from './convert.js';
 import { namespacedPath } from './paths.js';

@@ -11,7 +11,7 @@
 // only fails when the API cannot be reached at all.
 
 import type { Logger } from 'pino';
-import type { CacheEvent, CacheStatus, CallOptions, ObjectCache } from '../core/ports.js';
+import type { CacheEvent, CacheStatus, CallOptions, ObjectCache } from '../kube/ports.js';
 import { describeError, GcK8sError, hasCode, toGcK8sError } from '../errors.js';
 import { sleep, withTimeout } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';

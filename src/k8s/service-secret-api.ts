@@ -1,10 +1,10 @@
-// ServiceApi and SecretApi (src/core/ports.ts) over the REST client: single named GETs, which is
+// ServiceApi and SecretApi (src/kube/ports.ts) over the REST client: single named GETs, which is
 // all the daemon needs to reach Dolt itself (its ClusterIP, and the password gc's pods get by
 // reference), and the creation of a session's credentials Secret. A missing object is
 // `undefined`, never an error.
 
-import type { SecretManifest, ServiceAddress } from '../core/k8s-types.js';
-import type { CallOptions, SecretApi, ServiceApi } from '../core/ports.js';
+import type { SecretManifest, ServiceAddress } from '../kube/types.js';
+import type { CallOptions, SecretApi, ServiceApi } from '../kube/ports.js';
 import { hasCode } from '../errors.js';
 import { secretValue, toServiceAddress } from './convert.js';
 import { namespacedPath } from './paths.js';

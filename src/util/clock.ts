@@ -1,4 +1,4 @@
-import type { Clock } from '../core/ports.js';
+import type { Clock } from '../kube/ports.js';
 import { sleep } from './abort.js';
 
 export const systemClock: Clock = {

@@ -2,8 +2,8 @@
 // watch cache would show them, a scripted "kubelet" moves them through phases, and exec is
 // answered by a small model of tmux in each pod. Every API call and exec is recorded.
 
-import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, SecretManifest, ServiceAddress } from '../../src/core/k8s-types.js';
-import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../../src/core/ports.js';
+import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, SecretManifest, ServiceAddress } from '../../src/kube/types.js';
+import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../../src/kube/ports.js';
 import { GcK8sError } from '../../src/errors.js';
 import { MemoryCache } from './memory-cache.js';
 

@@ -6,8 +6,8 @@
 // interleave. Watch caches (MemoryCache) are fed asynchronously and in order, like a real watch,
 // so they lag behind the API. Faults can be injected per call, before or after the change.
 
-import type { ConfigMap, ConfigMapManifest } from '../../src/core/k8s-types.js';
-import type { CacheEvent, CallOptions, ConfigMapApi } from '../../src/core/ports.js';
+import type { ConfigMap, ConfigMapManifest } from '../../src/kube/types.js';
+import type { CacheEvent, CallOptions, ConfigMapApi } from '../../src/kube/ports.js';
 import { GcK8sError } from '../../src/errors.js';
 import { abortError } from '../../src/util/abort.js';
 import { MemoryCache } from './memory-cache.js';

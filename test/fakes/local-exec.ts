@@ -3,7 +3,7 @@
 // as the WebSocket exec does.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { ExecRequest, ExecResult, PodExec } from '../../src/core/ports.js';
+import type { ExecRequest, ExecResult, PodExec } from '../../src/kube/ports.js';
 import { abortError } from '../../src/util/abort.js';
 
 export interface LocalExecOptions {

@@ -1,6 +1,6 @@
 // In-memory ObjectCache for unit tests: the test (or a fake API) pushes changes with put/remove.
 
-import type { CacheEvent, CacheStatus, CallOptions, ObjectCache } from '../../src/core/ports.js';
+import type { CacheEvent, CacheStatus, CallOptions, ObjectCache } from '../../src/kube/ports.js';
 import { abortError } from '../../src/util/abort.js';
 
 export class MemoryCache<T extends { name: string }> implements ObjectCache<T> {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { podNameFor } from '../../src/core/names.js';
+import { podNameFor } from '../../src/session/names.js';
 import { Harness } from './harness.js';
 
 const h = new Harness();

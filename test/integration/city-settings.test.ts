@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { podNameFor } from '../../src/core/names.js';
+import { podNameFor } from '../../src/session/names.js';
 import { AGENT_IMAGE, Harness, ROOT } from './harness.js';
 
 const h = new Harness();

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { podNameFor } from '../../src/core/names.js';
+import { podNameFor } from '../../src/session/names.js';
 import { AGENT_IMAGE, Harness, ROOT } from './harness.js';
 
 const h = new Harness();

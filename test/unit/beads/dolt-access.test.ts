@@ -2,7 +2,7 @@
 // hosts as given, a back-off while Dolt is out of reach, and a fresh route (and password) after
 // refused credentials. The mysql2 pool is replaced by a scripted one.
 import { describe, expect, it } from 'vitest';
-import type { ServiceAddress } from '../../../src/core/k8s-types.js';
+import type { ServiceAddress } from '../../../src/kube/types.js';
 import { DoltAccess, serviceOf } from '../../../src/beads/dolt-access.js';
 import type { DoltSql, DoltTarget } from '../../../src/beads/dolt.js';
 import type { StoreDatabase } from '../../../src/beads/service.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NamespaceClient } from '../../../src/core/ports.js';
+import type { NamespaceClient } from '../../../src/kube/ports.js';
 import { DaemonConnections, type ClusterClient } from '../../../src/daemon/connections.js';
 import { kubeconfigWatch } from '../../../src/daemon/kubeconfig-watch.js';
 import { silentLogger } from '../../../src/log/logger.js';

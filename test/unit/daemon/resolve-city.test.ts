@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigCache } from '../../../src/config/cache.js';
-import type { Pod } from '../../../src/core/k8s-types.js';
+import type { Pod } from '../../../src/kube/types.js';
 import { CityRegistry } from '../../../src/daemon/cities.js';
 import { resolveCity, sessionCitiesIn, type ResolveDeps } from '../../../src/daemon/resolve-city.js';
 import { silentLogger } from '../../../src/log/logger.js';

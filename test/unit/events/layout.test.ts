@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigMap } from '../../../src/core/k8s-types.js';
+import type { ConfigMap } from '../../../src/kube/types.js';
 import { encodeEventJson, eventFromInput } from '../../../src/events/event-json.js';
 import {
   buildCounterConfigMap,

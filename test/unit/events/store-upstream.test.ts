@@ -1,7 +1,7 @@
 // Coexistence with upstream's gc-events-k8s bash script in one namespace.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigMapManifest } from '../../../src/core/k8s-types.js';
+import type { ConfigMapManifest } from '../../../src/kube/types.js';
 import { parseEventInput } from '../../../src/events/event-json.js';
 import { parseSelector } from '../../fakes/fake-configmaps.js';
 import { Namespace, signal, startWatch } from './helpers/harness.js';

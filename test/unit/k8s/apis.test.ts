@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigMapManifest, PodManifest } from '../../../src/core/k8s-types.js';
+import type { ConfigMapManifest, PodManifest } from '../../../src/kube/types.js';
 import { toClusterEvent, toPod } from '../../../src/k8s/convert.js';
 import { deadline, pod, startHarness, type Harness } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Pod } from '../../../src/core/k8s-types.js';
-import type { CacheEvent } from '../../../src/core/ports.js';
+import type { Pod } from '../../../src/kube/types.js';
+import type { CacheEvent } from '../../../src/kube/ports.js';
 import { toPod } from '../../../src/k8s/convert.js';
 import { resolveConnection } from '../../../src/k8s/kube-config.js';
 import { Reflector, type ReflectorTimings } from '../../../src/k8s/reflector.js';

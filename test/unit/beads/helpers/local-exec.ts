@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PodExec } from '../../../../src/core/ports.js';
+import type { PodExec } from '../../../../src/kube/ports.js';
 import { LocalExec } from '../../../fakes/local-exec.js';
 
 /**

@@ -2,7 +2,7 @@
 // time, so retries never make a deadline pass by accident; long sleeps (watch gap timeouts) wait
 // until the test calls advance(). Tests can wait for a long sleeper to appear instead of timing.
 
-import type { Clock } from '../../../../src/core/ports.js';
+import type { Clock } from '../../../../src/kube/ports.js';
 import { abortError } from '../../../../src/util/abort.js';
 
 interface Sleeper {

@@ -1,7 +1,7 @@
 // Builds event stores on a shared fake namespace, with a fake clock and captured logs.
 
 import { pino, type Logger } from 'pino';
-import type { ConfigMap } from '../../../../src/core/k8s-types.js';
+import type { ConfigMap } from '../../../../src/kube/types.js';
 import { createEventStore, type EventStore, type EventStoreOptions } from '../../../../src/events/store.js';
 import { EVENT_CACHE_SELECTOR } from '../../../../src/events/layout.js';
 import type { GcEvent } from '../../../../src/events/event-json.js';

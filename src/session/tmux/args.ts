@@ -1,7 +1,7 @@
 // Pure tmux argv builders. Every tmux call the daemon makes is one of these arrays, executed with
 // exec (no shell) so session data never passes through a shell parser.
 
-import { quote } from '../errors.js';
+import { quote } from '../../errors.js';
 
 export const TMUX_SESSION = 'main';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildAgentPod, buildAgentSession, needsStaging } from '../../../src/core/pod-manifest.js';
-import { buildPodEnv, isCredential, projectDolt } from '../../../src/core/pod-env.js';
-import { DEFAULT_POD_SETTINGS, type PodSettings } from '../../../src/core/pod-settings.js';
-import { parseStartRequest } from '../../../src/core/start-request.js';
-import { rewriteCityPath, podWorkDir, safeJoin } from '../../../src/core/paths.js';
+import { buildAgentPod, buildAgentSession, needsStaging } from '../../../src/session/manifest.js';
+import { buildPodEnv, isCredential, projectDolt } from '../../../src/session/env.js';
+import { DEFAULT_POD_SETTINGS, type PodSettings } from '../../../src/session/settings.js';
+import { parseStartRequest } from '../../../src/session/request.js';
+import { rewriteCityPath, podWorkDir, safeJoin } from '../../../src/session/paths.js';
 
 const settings: PodSettings = { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test' };
 const req = (json: object) => parseStartRequest(JSON.stringify(json));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastLines, parseActivity, parseShowEnvironment, tmuxArgs, tmuxLiteral, validateMetaKey } from '../../../src/tmux/args.js';
+import { lastLines, parseActivity, parseShowEnvironment, tmuxArgs, tmuxLiteral, validateMetaKey } from '../../../src/session/tmux/args.js';
 
 describe('tmux argv (parity with Gas City provider_test.go)', () => {
   it('targets session main with the upstream commands', () => {
@@ -63,7 +63,7 @@ describe('tmux argv (parity with Gas City provider_test.go)', () => {
 describe('isTmuxMissing', () => {
   const r = (exitCode: number, stderr: string) => ({ exitCode, stdout: Buffer.alloc(0), stderr: Buffer.from(stderr) });
   it('treats a session that is not there, or just ending, as missing', async () => {
-    const { isTmuxMissing } = await import('../../../src/tmux/classify.js');
+    const { isTmuxMissing } = await import('../../../src/session/tmux/classify.js');
     expect(isTmuxMissing(r(1, 'no server running on /tmp/tmux-1000/default'))).toBe(true);
     expect(isTmuxMissing(r(1, "can't find session: main"))).toBe(true);
     expect(isTmuxMissing(r(1, 'server exited unexpectedly'))).toBe(true);

@@ -12,18 +12,18 @@ import { readFile } from 'node:fs/promises';
 import { GcK8sError, hasCode, isGcK8sError, describeError, quote } from '../errors.js';
 import { abortError, withTimeout } from '../util/abort.js';
 import { describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
-import type { Pod } from './k8s-types.js';
+import type { Pod } from '../kube/types.js';
 import { validateSessionName } from './names.js';
-import { ANNOTATION_SESSION_NAME, ANNOTATION_START_PENDING, ANNOTATION_START_RID, buildAgentSession, CREDENTIALS_GATE, needsStaging } from './pod-manifest.js';
-import type { PodManifest, SecretManifest } from './k8s-types.js';
+import { ANNOTATION_SESSION_NAME, ANNOTATION_START_PENDING, ANNOTATION_START_RID, buildAgentSession, CREDENTIALS_GATE, needsStaging } from './manifest.js';
+import type { PodManifest, SecretManifest } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { WAIT_FOR_TMUX } from './scripts.js';
-import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './session-index.js';
-import type { SessionProvider } from './session-provider.js';
-import { deletePodAndWait } from './session-stop.js';
+import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './lookup.js';
+import type { SessionProvider } from './provider.js';
+import { deletePodAndWait } from './stop.js';
 import { stageFiles } from './staging.js';
-import type { StartRequest } from './start-request.js';
-import { tmuxArgs } from '../tmux/args.js';
+import type { StartRequest } from './request.js';
+import { tmuxArgs } from './tmux/args.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));

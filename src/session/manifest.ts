@@ -3,13 +3,13 @@
 // theirs; hardened defaults (no service-account token, restricted security context, fast
 // termination) on top.
 
-import { buildPodEnv } from './pod-env.js';
+import { buildPodEnv } from './env.js';
 import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.js';
-import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from './k8s-types.js';
+import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
-import type { PodSettings } from './pod-settings.js';
-import type { StartRequest } from './start-request.js';
+import type { PodSettings } from './settings.js';
+import type { StartRequest } from './request.js';
 
 export const LABEL_APP = 'app';
 export const APP_AGENT = 'gc-agent';

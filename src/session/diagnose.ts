@@ -1,7 +1,7 @@
 // Explains why a pod is not (yet) running, from its status and its Events — the answer a user
 // wants instead of "timeout": FailedScheduling, ErrImagePull, a failed pre_start, OOMKilled…
 
-import type { ClusterEvent, ContainerStateSummary, Pod } from './k8s-types.js';
+import type { ClusterEvent, ContainerStateSummary, Pod } from '../kube/types.js';
 
 /** Waiting reasons that will not resolve by themselves: start fails at once instead of timing out. */
 const FATAL_WAITING = new Set([

@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { GcK8sError } from '../../../src/errors.js';
-import { DEFAULT_POD_SETTINGS } from '../../../src/core/pod-settings.js';
-import { DEFAULT_SESSION_OPTIONS } from '../../../src/core/session-options.js';
-import { SessionProvider } from '../../../src/core/session-provider.js';
-import { parseStartRequest } from '../../../src/core/start-request.js';
-import { podNameFor } from '../../../src/core/names.js';
+import { DEFAULT_POD_SETTINGS } from '../../../src/session/settings.js';
+import { DEFAULT_SESSION_OPTIONS } from '../../../src/session/options.js';
+import { SessionProvider } from '../../../src/session/provider.js';
+import { parseStartRequest } from '../../../src/session/request.js';
+import { podNameFor } from '../../../src/session/names.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { systemClock } from '../../../src/util/clock.js';
 import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
-import { DirectRunner } from '../../../src/core/command-runner.js';
+import { DirectRunner } from '../../../src/exec/runner.js';
 import { FakeCluster, running, waiting } from '../../fakes/fake-cluster.js';
 
 let fake: FakeCluster;

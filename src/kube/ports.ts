@@ -3,7 +3,7 @@
 // Errors are GcK8sError with Kubernetes failures mapped to NOT_FOUND, CONFLICT, ALREADY_EXISTS,
 // GONE, FORBIDDEN, QUOTA_EXCEEDED, INVALID, THROTTLED, K8S_UNAVAILABLE, TIMEOUT, ABORTED.
 
-import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest, SecretManifest, ServiceAddress } from './k8s-types.js';
+import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest, SecretManifest, ServiceAddress } from './types.js';
 
 export interface CallOptions {
   readonly signal: AbortSignal;

@@ -5,11 +5,11 @@
 import { posix } from 'node:path';
 import { GcK8sError, quote } from '../errors.js';
 import { READY_MARKER } from './entrypoint.js';
-import type { Pod } from './k8s-types.js';
+import type { Pod } from '../kube/types.js';
 import { controllerCityPath, podWorkDir, safeJoin, WORKSPACE } from './paths.js';
-import { copyIntoPod, type SessionProvider } from './session-provider.js';
-import type { StartRequest } from './start-request.js';
-import { tmuxFailure } from '../tmux/classify.js';
+import { copyIntoPod, type SessionProvider } from './provider.js';
+import type { StartRequest } from './request.js';
+import { tmuxFailure } from './tmux/classify.js';
 
 export async function stageFiles(provider: SessionProvider, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
   const city = controllerCityPath(req.env);

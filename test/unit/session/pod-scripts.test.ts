@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readlinkSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/core/entrypoint.js';
-import { PROCESS_ALIVE, UNTAR, WAIT_FOR_TMUX } from '../../../src/core/scripts.js';
-import { tmuxArgs } from '../../../src/tmux/args.js';
-import { tarStream } from '../../../src/core/tar.js';
+import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/session/entrypoint.js';
+import { PROCESS_ALIVE, UNTAR, WAIT_FOR_TMUX } from '../../../src/session/scripts.js';
+import { tmuxArgs } from '../../../src/session/tmux/args.js';
+import { tarStream } from '../../../src/session/tar.js';
 import { createSandbox, until, type Sandbox } from '../../helpers/local-sh.js';
 
 let sb: Sandbox;

@@ -6,7 +6,7 @@
 // counts bytes); stdin for a command is one more NUL-terminated field.
 
 import { GcK8sError } from '../errors.js';
-import type { ExecResult, PodExec } from './ports.js';
+import type { ExecResult, PodExec } from '../kube/ports.js';
 
 export const CHANNEL_SCRIPT = `export LC_ALL=C
 cd / || exit 3

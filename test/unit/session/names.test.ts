@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podNameFor, sessionLabelValue, upstreamLabelValue, upstreamPodName, validateSessionName } from '../../../src/core/names.js';
+import { podNameFor, sessionLabelValue, upstreamLabelValue, upstreamPodName, validateSessionName } from '../../../src/session/names.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

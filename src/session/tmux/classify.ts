@@ -1,8 +1,8 @@
 // Reading tmux's failures: "the session is not there" is an answer for best-effort ops; anything
 // else is an error the caller must see (with tmux's own words kept).
 
-import { clip, GcK8sError } from '../errors.js';
-import type { ExecResult } from '../core/ports.js';
+import { clip, GcK8sError } from '../../errors.js';
+import type { ExecResult } from '../../kube/ports.js';
 
 // a session that is just ending answers with the server going away under the client
 const MISSING = [/no server running/i, /can't find session/i, /error connecting to/i, /no sessions/i, /session not found/i, /server exited unexpectedly/i, /lost server/i];

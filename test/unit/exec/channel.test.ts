@@ -1,8 +1,8 @@
 // The persistent exec channel, running its real bash loop on this machine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExecChannel, ReplyParser, encodeCall, fitsChannel } from '../../../src/core/exec-channel.js';
-import { ChannelRunner } from '../../../src/core/command-runner.js';
-import type { Pod } from '../../../src/core/k8s-types.js';
+import { ExecChannel, ReplyParser, encodeCall, fitsChannel } from '../../../src/exec/channel.js';
+import { ChannelRunner } from '../../../src/exec/runner.js';
+import type { Pod } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { LocalExec } from '../../fakes/local-exec.js';
 import { MemoryCache } from '../../fakes/memory-cache.js';

@@ -6,9 +6,9 @@
 
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { ExecChannel, fitsChannel } from './exec-channel.js';
-import type { Pod } from './k8s-types.js';
-import type { ExecResult, ObjectCache, PodExec } from './ports.js';
+import { ExecChannel, fitsChannel } from './channel.js';
+import type { Pod } from '../kube/types.js';
+import type { ExecResult, ObjectCache, PodExec } from '../kube/ports.js';
 
 export interface RunOptions {
   readonly stdin?: Uint8Array | AsyncIterable<Uint8Array>;

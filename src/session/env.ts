@@ -4,9 +4,9 @@
 // Secret instead.
 
 import { GcK8sError } from '../errors.js';
-import type { EnvVar } from './k8s-types.js';
+import type { EnvVar } from '../kube/types.js';
 import { controllerCityPath, podWorkDir, remapToPod, WORKSPACE } from './paths.js';
-import type { PodSettings } from './pod-settings.js';
+import type { PodSettings } from './settings.js';
 
 const DROPPED = new Set([
   'GC_BEADS',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod } from '../../../src/core/k8s-types.js';
-import { abandonedStarts } from '../../../src/core/start-sweep.js';
+import type { Pod } from '../../../src/kube/types.js';
+import { abandonedStarts } from '../../../src/session/sweep.js';
 
 const now = Date.parse('2026-12-02T12:00:00Z');
 function pod(name: string, minutesOld: number, pending: string | undefined, phase: 'Pending' | 'Running' = 'Pending'): Pod {

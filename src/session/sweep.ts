@@ -5,9 +5,9 @@
 // lingers as an orphan. A live one (tmux came up before the daemon died) is a session gc can see
 // in list-running and stop as it stops any orphan; a start retried with its request id finishes it.
 
-import type { Pod } from './k8s-types.js';
-import { ANNOTATION_START_PENDING } from './pod-manifest.js';
-import { podAgeMs, sessionNameOf } from './session-index.js';
+import type { Pod } from '../kube/types.js';
+import { ANNOTATION_START_PENDING } from './manifest.js';
+import { podAgeMs, sessionNameOf } from './lookup.js';
 
 /** Older than this, a pod whose start has not finished belongs to no start (gc gives a start 120 s). */
 export const ABANDONED_START_AGE_MS = 5 * 60_000;

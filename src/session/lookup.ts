@@ -2,8 +2,8 @@
 // and by its bash script alike: the raw name in the `gc-session-name` annotation wins; pods
 // without it fall back to the upstream `gc-session` label.
 
-import type { Pod } from './k8s-types.js';
-import { ANNOTATION_ENTRYPOINT, ANNOTATION_SESSION_NAME, AGENT_CONTAINER, LABEL_SESSION } from './pod-manifest.js';
+import type { Pod } from '../kube/types.js';
+import { ANNOTATION_ENTRYPOINT, ANNOTATION_SESSION_NAME, AGENT_CONTAINER, LABEL_SESSION } from './manifest.js';
 import { upstreamLabelValue } from './names.js';
 
 export function sessionNameOf(pod: Pod): string | undefined {

@@ -3,10 +3,10 @@
 
 import { hasCode } from '../errors.js';
 import { withTimeout } from '../util/abort.js';
-import { classifyPod, hasTrackedEntrypoint, podsOfSession } from './session-index.js';
-import { tmuxArgs } from '../tmux/args.js';
-import type { Pod } from './k8s-types.js';
-import type { SessionProvider } from './session-provider.js';
+import { classifyPod, hasTrackedEntrypoint, podsOfSession } from './lookup.js';
+import { tmuxArgs } from './tmux/args.js';
+import type { Pod } from '../kube/types.js';
+import type { SessionProvider } from './provider.js';
 
 /** Pods of other providers (PID 1 is a shell that ignores SIGTERM) get this grace period. */
 const FOREIGN_POD_GRACE_SECONDS = 1;
