@@ -17,6 +17,10 @@ export interface SessionOptions {
   readonly maxStageBytes: number;
   /** peek output cap */
   readonly maxPeekBytes: number;
+  /** after an exec failure in unknown words, how long to wait for the pod to say the container ended */
+  readonly containerExitWaitMs: number;
+  /** after an agent died at start, how long to wait for its pod to report why (its last screen) */
+  readonly diedReportWaitMs: number;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -28,4 +32,6 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   settleMs: 200,
   maxStageBytes: 512 * 1024 * 1024,
   maxPeekBytes: 16 * 1024 * 1024,
+  containerExitWaitMs: 3_000,
+  diedReportWaitMs: 5_000,
 };

@@ -7,15 +7,15 @@ import { GcK8sError, quote } from '../errors.js';
 import { READY_MARKER } from './entrypoint.js';
 import type { Pod } from '../kube/types.js';
 import { controllerCityPath, podWorkDir, safeJoin, WORKSPACE } from './paths.js';
-import { copyIntoPod, type SessionProvider } from './provider.js';
+import type { SessionPods } from './pods.js';
 import type { StartRequest } from './request.js';
 import { tmuxFailure } from './tmux/classify.js';
 
-export async function stageFiles(provider: SessionProvider, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
+export async function stageFiles(pods: SessionPods, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
   const city = controllerCityPath(req.env);
-  const log = provider.deps.log.child({ pod: pod.name });
+  const log = pods.deps.log.child({ pod: pod.name });
   const copy = async (src: string, dst: string, fileIntoDir: boolean): Promise<void> => {
-    const copied = await copyIntoPod(provider, pod, src, dst, fileIntoDir, signal);
+    const copied = await pods.copyIn(pod, src, dst, fileIntoDir, signal);
     log.debug({ src, dst, copied }, copied ? 'staged' : 'staging source missing, skipped');
   };
 
@@ -37,6 +37,6 @@ export async function stageFiles(provider: SessionProvider, pod: Pod, req: Start
       ? `if [ -d ${WORKSPACE}/.gc ]; then cp -a ${WORKSPACE}/.gc "$1/.gc" 2>/dev/null || true; fi; `
       : '';
   const argv = ['sh', '-c', `${cityMirror}touch ${READY_MARKER}`, 'sh', posix.normalize(city === '' ? '/' : city)];
-  const result = await provider.deps.client.exec.exec({ pod: pod.name, container: 'agent', command: argv, signal });
+  const result = await pods.deps.client.exec.exec({ pod: pod.name, container: 'agent', command: argv, signal });
   if (result.exitCode !== 0) throw tmuxFailure(`releasing workspace of ${pod.name}`, argv, result);
 }

@@ -19,8 +19,8 @@ import type { PodManifest, SecretManifest } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { WAIT_FOR_TMUX } from './scripts.js';
 import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './lookup.js';
-import type { SessionProvider } from './provider.js';
-import { deletePodAndWait } from './stop.js';
+import type { SessionPods } from './pods.js';
+import type { SessionInput } from './input.js';
 import { stageFiles } from './staging.js';
 import type { StartRequest } from './request.js';
 import { tmuxArgs } from './tmux/args.js';
@@ -30,35 +30,35 @@ function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): 
 }
 
 /** Deals with a pod left over from an earlier start; returns when the name is free. */
-async function clearExisting(provider: SessionProvider, name: string, signal: AbortSignal): Promise<void> {
-  const pods = podsOfSession(await provider.agentPods(signal), name);
-  const state = sessionState(pods);
-  const log = provider.deps.log.child({ session: name });
+async function clearExisting(pods: SessionPods, name: string, signal: AbortSignal): Promise<void> {
+  const existing = podsOfSession(await pods.agentPods(signal), name);
+  const state = sessionState(existing);
+  const log = pods.deps.log.child({ session: name });
   if ((state.kind === 'running' || state.kind === 'pending') && startPending(state.pod) !== undefined) {
     // a start that never finished (its daemon died; we hold the session's lock, so it is not ours)
     log.info({ pod: state.pod.name, pending: startPending(state.pod), rid: state.pod.annotations[ANNOTATION_START_RID] }, 'replacing the pod of a start that did not finish');
   } else if (state.kind === 'running' || state.kind === 'pending') {
     const pod = state.pod;
     if (state.kind === 'running') {
-      const alive = await provider.liveTmux(pod, tmuxArgs.hasSession(), signal);
+      const alive = await pods.liveTmux(pod, tmuxArgs.hasSession(), signal);
       if (alive.exitCode === 0) {
         throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${pod.name})`);
       }
     }
     // Our own pods only wait for us (we hold the session lock), so a young one without tmux is
     // a leftover of a start that died; a young upstream pod may still be starting elsewhere.
-    const young = podAgeMs(pod, provider.deps.clock.now()) < provider.deps.options.startupGraceMs;
+    const young = podAgeMs(pod, pods.deps.clock.now()) < pods.deps.options.startupGraceMs;
     if (young && !hasTrackedEntrypoint(pod)) {
       throw new GcK8sError('SESSION_INITIALIZING', `session ${quote(name)} is initializing (pod: ${pod.name})`);
     }
     log.info({ pod: pod.name, state: state.kind }, 'replacing stale session pod');
   }
-  await Promise.all(pods.map((pod) => deletePodAndWait(provider, pod, signal)));
+  await Promise.all(existing.map((pod) => pods.deleteAndWait(pod, signal)));
 }
 
 /** Waits until the agent container runs, failing early on reasons that will not go away. */
-async function waitForContainer(provider: SessionProvider, podName: string, uid: string, signal: AbortSignal): Promise<Pod> {
-  const cache = provider.deps.client.agentPods;
+async function waitForContainer(pods: SessionPods, podName: string, uid: string, signal: AbortSignal): Promise<Pod> {
+  const cache = pods.deps.client.agentPods;
   let pod: Pod | undefined;
   // The watch may deliver our own create after create() returned: absent means "not seen yet"
   // until the pod has been seen once, and "deleted under us" after that.
@@ -77,23 +77,23 @@ async function waitForContainer(provider: SessionProvider, podName: string, uid:
   } catch (err) {
     if (!signal.aborted) throw err;
     const current = cache.get(podName);
-    const events = await provider.deps.client.pods.events(podName, { signal: provider.cleanupSignal() }).catch(() => []);
+    const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
     throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, { cause: err });
   }
   if (pod === undefined || pod.uid !== uid) throw new GcK8sError('START_FAILED', `pod ${podName} disappeared while starting`);
   const fatal = fatalReason(pod, history);
   if (fatal !== undefined && classifyPod(pod).kind !== 'running') {
-    const events = await provider.deps.client.pods.events(podName, { signal: provider.cleanupSignal() }).catch(() => []);
+    const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
     throw new GcK8sError('START_FAILED', `pod ${podName} failed to start: ${describePodProblem(pod, events)}`);
   }
   return pod;
 }
 
-async function runSetup(provider: SessionProvider, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
-  const log = provider.deps.log.child({ pod: pod.name });
+async function runSetup(pods: SessionPods, pod: Pod, req: StartRequest, signal: AbortSignal): Promise<void> {
+  const log = pods.deps.log.child({ pod: pod.name });
   for (const cmd of req.sessionSetup) {
     if (cmd.trim() === '') continue;
-    const r = await provider.tmux(pod, ['sh', '-c', cmd], withTimeout(signal, 30_000));
+    const r = await pods.tmux(pod, ['sh', '-c', cmd], withTimeout(signal, 30_000));
     if (r.exitCode !== 0) log.warn({ cmd, exitCode: r.exitCode, stderr: r.stderr.toString('utf8').slice(-500) }, 'session_setup command failed');
   }
   if (req.sessionSetupScript !== '') {
@@ -104,7 +104,7 @@ async function runSetup(provider: SessionProvider, pod: Pod, req: StartRequest, 
       log.warn({ path: req.sessionSetupScript, err }, 'cannot read session_setup_script');
       return;
     }
-    const r = await provider.tmux(pod, ['sh'], withTimeout(signal, 30_000), script);
+    const r = await pods.tmux(pod, ['sh'], withTimeout(signal, 30_000), script);
     if (r.exitCode !== 0) log.warn({ exitCode: r.exitCode, stderr: r.stderr.toString('utf8').slice(-500) }, 'session_setup_script failed');
   }
 }
@@ -115,26 +115,26 @@ export function startPending(pod: Pod): string | undefined {
 }
 
 /** The live pod of an unfinished start made by this very request (the client retried it). */
-function ownUnfinishedStart(provider: SessionProvider, name: string, rid: string, pods: readonly Pod[]): Pod | undefined {
+function ownUnfinishedStart(rid: string, existing: readonly Pod[]): Pod | undefined {
   if (rid === '') return undefined;
-  const state = sessionState(pods);
+  const state = sessionState(existing);
   if (state.kind !== 'running' && state.kind !== 'pending') return undefined;
   return state.pod.annotations[ANNOTATION_START_RID] === rid ? state.pod : undefined;
 }
 
-export async function startSession(provider: SessionProvider, name: string, req: StartRequest, callerSignal: AbortSignal, rid = ''): Promise<void> {
+export async function startSession(pods: SessionPods, input: SessionInput, name: string, req: StartRequest, callerSignal: AbortSignal, rid = ''): Promise<void> {
   const invalid = validateSessionName(name);
   if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `start: ${invalid}`);
-  const { settings, options, clock } = provider.deps;
+  const { settings, options, clock } = pods.deps;
   if (settings.image === '') throw new GcK8sError('CONFIG_INVALID', 'start: GC_K8S_IMAGE is required (or image in [session.k8s])');
   const deadlineAt = clock.now() + options.startTimeoutMs;
   const signal = withTimeout(callerSignal, options.startTimeoutMs);
-  const log = provider.deps.log.child({ session: name });
+  const log = pods.deps.log.child({ session: name });
   const pending = req.nudge === '' ? 'start' : 'start,nudge';
-  const session = buildAgentSession(name, req, settings, provider.deps.origin); // validates everything before touching the cluster
+  const session = buildAgentSession(name, req, settings, pods.deps.origin); // validates everything before touching the cluster
   const manifest = withStartAnnotations(session.pod, rid, pending);
 
-  const retried = ownUnfinishedStart(provider, name, rid, podsOfSession(await provider.agentPods(signal), name));
+  const retried = ownUnfinishedStart(rid, podsOfSession(await pods.agentPods(signal), name));
   let created: Pod;
   if (retried !== undefined) {
     // this request's own start, dropped by a daemon that died: finish it instead of failing
@@ -142,21 +142,21 @@ export async function startSession(provider: SessionProvider, name: string, req:
     if (startPending(retried) === undefined) return; // it had finished: the answer is success
     created = retried;
   } else {
-    await clearExisting(provider, name, signal);
-    created = await createPod(provider, name, manifest, signal);
+    await clearExisting(pods, name, signal);
+    created = await createPod(pods, name, manifest, signal);
   }
   if (session.credentials !== undefined && (created.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {
-    await provideCredentials(provider, created, session.credentials, log);
+    await provideCredentials(pods, created, session.credentials, log);
   }
   const steps = startPending(created) ?? pending;
-  if (steps.includes('start')) await bringUp(provider, name, created, req, signal, deadlineAt, log);
+  if (steps.includes('start')) await bringUp(pods, name, created, req, signal, deadlineAt, log);
   if (req.nudge !== '' && steps.includes('nudge')) {
-    await markPending(provider, created, 'nudge', log);
-    await provider.nudge(name, req.nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
+    await markPending(pods, created, 'nudge', log);
+    await input.nudge(name, req.nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
       log.warn({ err }, 'startup nudge failed');
     });
   }
-  await markPending(provider, created, null, log);
+  await markPending(pods, created, null, log);
 }
 
 /**
@@ -164,9 +164,9 @@ export async function startSession(provider: SessionProvider, name: string, req:
  * deletes it), then lets the pod be scheduled. Nothing is left over at any step: the pod was gated,
  * and a start that fails here deletes the pod, which takes the Secret with it.
  */
-async function provideCredentials(provider: SessionProvider, pod: Pod, secret: SecretManifest, log: Logger): Promise<void> {
-  const { client } = provider.deps;
-  const signal = provider.cleanupSignal();
+async function provideCredentials(pods: SessionPods, pod: Pod, secret: SecretManifest, log: Logger): Promise<void> {
+  const { client } = pods.deps;
+  const signal = pods.cleanupSignal();
   try {
     await client.secrets.create({ ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, blockOwnerDeletion: false }] } }, { signal }).catch((err: unknown) => {
       if (!hasCode(err, 'ALREADY_EXISTS')) throw err; // made by this start before its daemon died
@@ -174,7 +174,7 @@ async function provideCredentials(provider: SessionProvider, pod: Pod, secret: S
     await client.pods.ungate(pod.name, pod.uid, { signal });
   } catch (err) {
     log.warn({ err, pod: pod.name }, 'could not provide the session credentials; deleting the pod');
-    await deletePodAndWait(provider, pod, provider.cleanupSignal()).catch(() => undefined);
+    await pods.deleteAndWait(pod, pods.cleanupSignal()).catch(() => undefined);
     throw new GcK8sError('START_FAILED', `start: storing the session's credentials as Secret ${secret.metadata.name}: ${describeError(err)}`, { cause: err });
   }
 }
@@ -194,19 +194,19 @@ function withStartAnnotations(manifest: PodManifest, rid: string, pending: strin
  * not fatal: the session works, and the sweep only removes pods older than any start could be
  * when no start holds their session.
  */
-async function markPending(provider: SessionProvider, pod: Pod, pending: string | null, log: Logger): Promise<void> {
+async function markPending(pods: SessionPods, pod: Pod, pending: string | null, log: Logger): Promise<void> {
   try {
-    await provider.deps.client.pods.annotate(pod.name, pod.uid, { [ANNOTATION_START_PENDING]: pending }, { signal: provider.cleanupSignal() });
+    await pods.deps.client.pods.annotate(pod.name, pod.uid, { [ANNOTATION_START_PENDING]: pending }, { signal: pods.cleanupSignal() });
   } catch (err) {
     log.warn({ err, pod: pod.name, pending }, 'could not record the progress of a start');
   }
 }
 
-async function createPod(provider: SessionProvider, name: string, manifest: PodManifest, signal: AbortSignal): Promise<Pod> {
-  const { client } = provider.deps;
+async function createPod(pods: SessionPods, name: string, manifest: PodManifest, signal: AbortSignal): Promise<Pod> {
+  const { client } = pods.deps;
   try {
     const created = await client.pods.create(manifest, { signal });
-    provider.deps.log.info({ session: name, pod: created.name }, 'pod created');
+    pods.deps.log.info({ session: name, pod: created.name }, 'pod created');
     return created;
   } catch (err) {
     if (hasCode(err, 'ALREADY_EXISTS')) {
@@ -220,25 +220,25 @@ async function createPod(provider: SessionProvider, name: string, manifest: PodM
 }
 
 /** Waits for the container, stages, waits for tmux, runs setup and the settle check; cleans up on failure. */
-async function bringUp(provider: SessionProvider, name: string, created: Pod, req: StartRequest, signal: AbortSignal, deadlineAt: number, log: Logger): Promise<void> {
-  const { settings, options, clock, client } = provider.deps;
+async function bringUp(pods: SessionPods, name: string, created: Pod, req: StartRequest, signal: AbortSignal, deadlineAt: number, log: Logger): Promise<void> {
+  const { settings, options, clock, client } = pods.deps;
   try {
-    let pod = await waitForContainer(provider, created.name, created.uid, signal);
-    if (needsStaging(req, settings)) await stageFiles(provider, pod, req, signal);
+    let pod = await waitForContainer(pods, created.name, created.uid, signal);
+    if (needsStaging(req, settings)) await stageFiles(pods, pod, req, signal);
     // One exec waits for tmux inside the pod, then another confirms it after setup settled.
-    const wait = await provider.tmux(pod, ['sh', '-c', WAIT_FOR_TMUX, 'sh', String(remainingTenths(signal, deadlineAt, clock.now()))], signal);
+    const wait = await pods.tmux(pod, ['sh', '-c', WAIT_FOR_TMUX, 'sh', String(remainingTenths(signal, deadlineAt, clock.now()))], signal);
     if (wait.exitCode !== 0) {
       pod = client.agentPods.get(pod.name) ?? pod;
       throw new GcK8sError('START_FAILED', `tmux did not start in pod ${pod.name}: ${describePodProblem(pod, [])}`);
     }
-    await runSetup(provider, pod, req, signal);
+    await runSetup(pods, pod, req, signal);
     if (options.settleMs > 0) await clock.sleep(options.settleMs, signal);
-    const alive = await provider.tmux(pod, tmuxArgs.paneDead(), signal);
+    const alive = await pods.tmux(pod, tmuxArgs.paneDead(), signal);
     if (alive.exitCode !== 0 || alive.stdout.toString('utf8').trim() !== '0') {
       // The entrypoint notices within a second and ends the container with the agent's exit
       // status and last screen: wait briefly for that, it is the useful part of the message.
       const ended = await client.agentPods
-        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(signal, 5_000) })
+        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(signal, pods.deps.options.diedReportWaitMs) })
         .catch(() => client.agentPods.get(pod.name));
       throw new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
     }
@@ -251,14 +251,14 @@ async function bringUp(provider: SessionProvider, name: string, created: Pod, re
     if (hasCode(cause, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'NOT_FOUND', 'CONTAINER_NOT_RUNNING') && now !== undefined && classifyPod(now).kind !== 'completed') {
       // the exec may have lost the race with the container's exit: the status follows shortly
       now = await client.agentPods
-        .waitFor(created.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(undefined, 5_000) })
+        .waitFor(created.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(undefined, pods.deps.options.diedReportWaitMs) })
         .catch(() => client.agentPods.get(created.name));
     }
     if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {
       log.info({ err: cause }, 'agent exited during startup');
       cause = new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(now, [])}`);
     }
-    await deletePodAndWait(provider, created, provider.cleanupSignal()).catch((cleanupErr: unknown) => {
+    await pods.deleteAndWait(created, pods.cleanupSignal()).catch((cleanupErr: unknown) => {
       log.error({ err: cleanupErr, pod: created.name }, 'could not delete the pod of a failed start');
     });
     if (isGcK8sError(cause) && cause.code !== 'TIMEOUT' && cause.code !== 'ABORTED') throw cause;
