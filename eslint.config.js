@@ -1,13 +1,54 @@
-// Lint rules that keep the architecture honest: only src/k8s talks to the Kubernetes client,
-// the thin CLI clients never load the daemon's core, and nothing but the composition roots
-// touches process.env or process.exit.
+// Lint rules that keep the architecture honest (ARCHITECTURE.md has the map):
+// - rooms: the thin clients speak only the protocol; the domains (session, exec, events, beads,
+//   kube) never reach the daemon, the CLI or the Kubernetes adapters; the adapters (k8s) never
+//   reach a domain; the protocol depends on nothing but errors and utilities;
+// - no import cycles anywhere in src/;
+// - only src/k8s talks to the Kubernetes client library;
+// - only the composition roots (src/cli, src/config) touch process.env or process.exit.
+// test/unit/lint/boundaries.test.ts proves each rule fails on a deliberate violation.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const k8sOnly = {
   group: ['@kubernetes/client-node', '@kubernetes/client-node/*'],
   message: 'Only src/k8s/ may import the Kubernetes client; use the ports in src/kube/ports.ts.',
 };
+
+/** how import-x finds and parses our modules (without the parser it cannot see a cycle) */
+export const IMPORT_SETTINGS = {
+  'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+  'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+  'import-x/extensions': ['.ts', '.js'],
+};
+
+const DOMAINS = ['./src/session', './src/exec', './src/events', './src/beads', './src/kube'];
+
+export const ZONES = [
+  {
+    target: './src/client',
+    from: './src',
+    except: ['./client', './protocol', './errors.ts', './util/lines.ts'],
+    message: 'client code may only use src/protocol (it starts per gc call: keep it small and dependency-free)',
+  },
+  {
+    target: DOMAINS,
+    from: ['./src/daemon', './src/cli', './src/k8s', './src/client'],
+    message: 'a domain reaches Kubernetes through the ports in src/kube and is wired by src/daemon, never the other way round',
+  },
+  {
+    target: './src/k8s',
+    from: ['./src/session', './src/exec', './src/events', './src/beads', './src/daemon', './src/cli', './src/client', './src/config'],
+    message: 'the Kubernetes adapters implement src/kube ports and know no domain',
+  },
+  {
+    target: './src/protocol',
+    from: './src',
+    except: ['./protocol', './errors.ts', './util'],
+    message: 'the protocol is shared with the thin clients: errors and utilities only',
+  },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.gc-k8s/**', 'coverage/**'] },
@@ -25,16 +66,37 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/k8s/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [k8sOnly] }] },
+    plugins: { 'import-x': importX },
+    settings: IMPORT_SETTINGS,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [k8sOnly] }],
+      'import-x/no-restricted-paths': ['error', { zones: ZONES }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'only the composition roots (src/cli, src/config) read the environment; pass it in' },
+        { object: 'process', property: 'exit', message: 'only src/cli decides the exit code' },
+      ],
+    },
+  },
+  {
+    files: ['src/k8s/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/config/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // the local-cluster tool, leaving src/ for a package of its own (with its own rules)
+    files: ['src/cluster/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off', 'import-x/no-cycle': 'off' },
   },
   {
     // The exec-provider clients fork per gc call: keep them free of the daemon's dependencies.
     files: ['src/client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [k8sOnly, { group: ['../core/*', '../k8s/*', '../daemon/*', 'pino', 'undici', 'ws'], message: 'client code may only use src/protocol and node built-ins' }],
-      }],
+      'no-restricted-imports': ['error', { patterns: [k8sOnly, { group: ['pino', 'undici', 'ws', 'mysql2', 'tar-stream', '@iarna/toml'], message: 'client code may only use src/protocol and node built-ins' }] }],
     },
   },
   {
