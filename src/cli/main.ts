@@ -43,16 +43,12 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: { socket: { type: 'string' }, 'log-level': { type: 'string' } } });
   const { socketPath } = await import('../protocol/socket-path.js');
   const { createLogger } = await import('../log/logger.js');
-  const { runDaemon } = await import('../daemon/run.js');
+  const { runDaemon } = await import('../daemon/compose.js');
   const { createKubeClient } = await import('../k8s/client.js');
-  const { createEventsHandler } = await import('../daemon/events-handler.js');
-  const { createBeadsHandler } = await import('../daemon/beads-handler.js');
   const { kubeconfigPaths, kubeconfigWatch } = await import('../daemon/kubeconfig-watch.js');
   const { loadDaemonSettings } = await import('../config/daemon.js');
   // bad daemon settings fail here, before anything listens
   const settings = loadDaemonSettings({ ...io.env, ...(values['log-level'] === undefined ? {} : { GC_K8S_LOG_LEVEL: values['log-level'] }) });
-  const events = createEventsHandler();
-  const beads = createBeadsHandler();
   const log = createLogger({ level: settings.logLevel });
   const daemon = await runDaemon({
     socket: values.socket ?? socketPath(io.env),
@@ -70,7 +66,6 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         burst: settings.burst,
         reflector: { inactivityMs: settings.watchIdleTimeoutMs, verifyAfterMs: settings.cacheVerifyAfterMs },
       }),
-    extraHandlers: { events: events.handle, beads: beads.handle },
     configWatch: kubeconfigWatch(kubeconfigPaths(io.env)),
     privateSocketDir: values.socket === undefined && (io.env['GC_K8S_SOCKET'] ?? '') === '',
     abandonedStartAgeMs: settings.abandonedStartAgeMs,
@@ -81,8 +76,6 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
   await daemon.closed;
-  events.close();
-  beads.close();
   return 0;
 }
 

@@ -9,7 +9,7 @@ import { socketPath, verifySocket } from '../protocol/socket-path.js';
 import { ensureDaemon } from './autostart.js';
 import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
-import { OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops.js';
+import { OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
 
 const opsWhere = (keep: (spec: OpSpec) => boolean): Record<Provider, ReadonlySet<string>> => {
   const out = {} as Record<Provider, ReadonlySet<string>>;
@@ -31,7 +31,7 @@ export interface Io {
 
 /** Reads stdin up to the op's limit; more than that is refused before anything is sent. */
 async function readStdin(provider: Provider, op: string, stream: NodeJS.ReadableStream): Promise<string> {
-  const limit = opSpec(provider, op).stdin ?? 0;
+  const limit = opSpec(provider, op)?.stdin ?? 0;
   const chunks: Buffer[] = [];
   let bytes = 0;
   for await (const chunk of stream) {

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { ConfigWatch } from './connections.js';
+import type { ConfigWatch } from './runtimes.js';
 
 export function kubeconfigPaths(env: Readonly<Record<string, string | undefined>>): string[] {
   const given = env['KUBECONFIG'];

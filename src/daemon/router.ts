@@ -1,32 +1,37 @@
-// Request → handler. Checks the arguments first (bad input touches nothing), then resolves the
-// request's city and its settings (resolve-city.ts), and turns everything thrown into the
-// protocol's exit codes (done by the server).
+// Request → op handler. An op that is not part of the protocol exits 2 before anything else; then
+// the arguments are checked (bad input touches nothing), the request's city and its settings are
+// resolved (resolve-city.ts), and the handler runs on the runtime of the city's context and
+// namespace. What a handler throws becomes the protocol's exit 1 (done by the server).
 
 import { GcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Request } from '../protocol/messages.js';
-import { stdinTooLarge } from '../protocol/ops.js';
-import type { Connections, Handler, RequestCheck, RequestContext } from './context.js';
+import { EXIT_UNKNOWN_OP, type Provider, type Request } from '../protocol/messages.js';
+import { stdinTooLarge } from '../protocol/ops/index.js';
+import { handlerOf, type OpContext, type OpHandler } from './handlers/op.js';
 import type { CityResolution } from './resolve-city.js';
+import type { Runtimes } from './runtimes.js';
 import type { RequestHandler } from './server.js';
 
 /** Repeats of one warning reach the daemon log at most this often (stderr gets every one). */
 const WARNING_LOG_INTERVAL_MS = 60_000;
 
+export type ProviderHandlers = Readonly<Record<Provider, Readonly<Record<string, OpHandler>>>>;
+
 export function createRouter(deps: {
   log: Logger;
-  connections: Connections;
-  handlers: Partial<Record<Request['provider'], Handler>>;
-  checks?: Partial<Record<Request['provider'], RequestCheck>>;
+  runtimes: Pick<Runtimes, 'get'>;
+  handlers: ProviderHandlers;
   resolve(request: Request, signal: AbortSignal): Promise<CityResolution>;
 }): RequestHandler {
   const warned = new Map<string, number>();
   return async (request, io) => {
-    const handler = deps.handlers[request.provider];
-    if (handler === undefined) throw new GcK8sError('BAD_REQUEST', `unknown provider ${JSON.stringify(request.provider)}`);
+    const ops = Object.hasOwn(deps.handlers, request.provider) ? deps.handlers[request.provider] : undefined;
+    if (ops === undefined) throw new GcK8sError('BAD_REQUEST', `unknown provider ${JSON.stringify(request.provider.slice(0, 40))}`);
+    const handler = handlerOf(ops, request.op);
+    if (handler === undefined) return EXIT_UNKNOWN_OP;
     const tooLarge = stdinTooLarge(request.provider, request.op, Buffer.byteLength(request.stdin ?? '', 'utf8'));
     if (tooLarge !== undefined) throw new GcK8sError('TOO_LARGE', tooLarge);
-    deps.checks?.[request.provider]?.(request);
+    handler.check(request);
     const log = deps.log.child({ provider: request.provider, op: request.op, ...(request.args[0] === undefined ? {} : { arg: request.args[0].slice(0, 200) }) });
     const { config, source, warning } = await deps.resolve(request, io.signal);
     if (warning !== undefined) {
@@ -38,16 +43,16 @@ export function createRouter(deps: {
         log.warn({ cwd: request.cwd }, warning);
       }
     }
-    const ctx: RequestContext = {
+    const ctx: OpContext = {
       request,
       config,
       citySource: source,
       log,
       signal: io.signal,
-      connections: deps.connections,
+      runtime: (signal) => deps.runtimes.get(config.context, config.pod.namespace, signal),
       out: io.out,
       err: io.err,
     };
-    return handler(ctx);
+    return handler.run(ctx);
   };
 }

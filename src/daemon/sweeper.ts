@@ -8,9 +8,17 @@ import { tmuxArgs } from '../session/tmux/args.js';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../util/abort.js';
 import type { CityRegistry } from './cities.js';
-import type { DaemonConnections } from './connections.js';
+import type { Runtimes } from './runtimes.js';
 
-export function startSweeper(deps: { connections: DaemonConnections; registry: CityRegistry; log: Logger; maxAgeMs: number; lifetime: AbortSignal }): NodeJS.Timeout {
+interface SweepDeps {
+  readonly runtimes: Runtimes;
+  readonly registry: CityRegistry;
+  readonly log: Logger;
+  readonly maxAgeMs: number;
+  readonly lifetime: AbortSignal;
+}
+
+export function startSweeper(deps: SweepDeps): NodeJS.Timeout {
   const every = Math.min(60_000, Math.max(1_000, Math.floor(deps.maxAgeMs / 4)));
   const timer = setInterval(() => {
     void sweep(deps);
@@ -19,20 +27,19 @@ export function startSweeper(deps: { connections: DaemonConnections; registry: C
   return timer;
 }
 
-async function sweep(deps: { connections: DaemonConnections; registry: CityRegistry; log: Logger; maxAgeMs: number; lifetime: AbortSignal }): Promise<void> {
+async function sweep(deps: SweepDeps): Promise<void> {
   const targets = new Map<string, { context: string; namespace: string }>();
-  for (const t of [...deps.connections.namespacesInUse(), ...deps.registry.list()]) targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
+  for (const t of [...deps.runtimes.inUse(), ...deps.registry.list()]) targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
   for (const { context, namespace } of targets.values()) {
     if (deps.lifetime.aborted) return;
     const signal = withTimeout(deps.lifetime, 30_000);
     try {
-      const client = await deps.connections.namespace(context, namespace, signal);
+      const runtime = await deps.runtimes.get(context, namespace, signal);
+      const { client, locks, runner } = runtime;
       await client.agentPods.fresh({ signal });
-      const locks = deps.connections.locks(context, namespace);
       for (const pod of abandonedStarts(client.agentPods.list(), Date.now(), (session) => locks.busy(session), deps.maxAgeMs)) {
         // tmux came up before the daemon died: a live session gc can see and stop; keep it
         if (classifyPod(pod).kind === 'running') {
-          const runner = await deps.connections.runner(context, namespace, signal);
           const alive = await runner.run(pod, AGENT_CONTAINER, tmuxArgs.hasSession(), { signal }).catch(() => undefined);
           if (alive === undefined || alive.exitCode === 0) continue;
         }

@@ -2,18 +2,20 @@
 // before the cluster is touched.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findCityToml, loadConfig } from '../../../src/config/load.js';
-import { createBeadsHandler, type BeadsHandler } from '../../../src/daemon/beads-handler.js';
-import type { Connections, RequestContext } from '../../../src/daemon/context.js';
+import { BEADS_HANDLERS } from '../../../src/daemon/handlers/beads.js';
+import { createRouter } from '../../../src/daemon/router.js';
+import { NamespaceRuntime } from '../../../src/daemon/runtime.js';
+import type { RequestHandler } from '../../../src/daemon/server.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { PROTOCOL_VERSION, type Request } from '../../../src/protocol/messages.js';
-import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
 import { FakeCluster } from '../../fakes/fake-cluster.js';
 import { FakeConfigMapServer } from '../../fakes/fake-configmaps.js';
 import { localPod, type LocalPod } from './helpers/local-exec.js';
 
 let fake: FakeCluster;
 let pod: LocalPod;
-let handler: BeadsHandler;
+let router: RequestHandler;
+let runtime: NamespaceRuntime;
 let touched: number;
 
 const ENV = { GC_K8S_IMAGE: 'gc-agent:test', GC_CITY_PATH: '/city', GC_STORE_ROOT: '/city/rigs/a', GC_BEADS_PREFIX: 'ra', GC_K8S_OP_TIMEOUT: '5s' };
@@ -22,25 +24,7 @@ async function call(op: string, args: string[] = [], stdin?: string, env: Record
   let out = '';
   let err = '';
   const request: Request = { v: PROTOCOL_VERSION, provider: 'beads', op, args, env: { ...ENV, ...env }, cwd: '/nonexistent-cwd', ...(stdin === undefined ? {} : { stdin }) };
-  const ctx: RequestContext = {
-    request,
-    config: loadConfig({ env: request.env, cityToml: findCityToml(request.env, request.cwd) }),
-    citySource: 'none',
-    log: silentLogger(),
-    signal: AbortSignal.timeout(8_000),
-    connections: {
-      namespace: () => {
-        touched++;
-        return Promise.resolve(fake);
-      },
-      locks: () => new KeyedMutex(),
-      generation: () => 0,
-      // The beads handler uses only these three; the cast keeps the test independent of the rest.
-    } as unknown as Connections,
-    out: (d) => (out += d),
-    err: (d) => (err += d),
-  };
-  const exit = await handler.handle(ctx);
+  const exit = await router(request, { out: (d) => (out += d), err: (d) => (err += d), signal: AbortSignal.timeout(8_000) });
   return { exit, out, err };
 }
 
@@ -49,11 +33,23 @@ beforeEach(() => {
   pod = localPod();
   fake.exec = pod.exec;
   fake.configMaps = new FakeConfigMapServer({ namespace: 'gc' }).api();
-  handler = createBeadsHandler();
+  runtime = new NamespaceRuntime({ context: '', client: fake, log: silentLogger(), serviceAddress: () => Promise.resolve(undefined) });
+  // the daemon's own router, with the beads handlers, on a runtime of the fake namespace
+  router = createRouter({
+    log: silentLogger(),
+    runtimes: {
+      get: () => {
+        touched++;
+        return Promise.resolve(runtime);
+      },
+    },
+    handlers: { beads: BEADS_HANDLERS, session: {}, events: {}, admin: {} },
+    resolve: (request) => Promise.resolve({ config: loadConfig({ env: request.env, cityToml: findCityToml(request.env, request.cwd) }), source: 'none' }),
+  });
   touched = 0;
 });
-afterEach(() => {
-  handler.close();
+afterEach(async () => {
+  await runtime.close();
   pod.cleanup();
 });
 

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_SAFE, STDIN_OPS } from '../../../src/client/exec-provider.js';
-import { OPS } from '../../../src/protocol/ops.js';
+import { OPS } from '../../../src/protocol/ops/index.js';
 import { socketPath } from '../../../src/protocol/socket-path.js';
-import { runDaemon } from '../../../src/daemon/run.js';
+import { runDaemon } from '../../../src/daemon/compose.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { FakeCluster } from '../../fakes/fake-cluster.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExecProvider } from '../../../src/client/exec-provider.js';
-import { runDaemon } from '../../../src/daemon/run.js';
+import { runDaemon } from '../../../src/daemon/compose.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { socketPath } from '../../../src/protocol/socket-path.js';
 

@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExecProvider } from '../../../src/client/exec-provider.js';
-import { runDaemon, type RunningDaemon } from '../../../src/daemon/run.js';
+import { runDaemon, type RunningDaemon } from '../../../src/daemon/compose.js';
 import { createLogger } from '../../../src/log/logger.js';
-import { createBeadsHandler } from '../../../src/daemon/beads-handler.js';
-import { createEventsHandler } from '../../../src/daemon/events-handler.js';
 
 let dir: string;
 let daemon: RunningDaemon;
@@ -26,7 +24,6 @@ beforeAll(async () => {
     log: createLogger({ level: 'debug', destination: sink }),
     version: 'test',
     citiesFile: '',
-    extraHandlers: { events: createEventsHandler().handle, beads: createBeadsHandler().handle },
     clusterClient: () => {
       clusterContacts++;
       return Promise.reject(new Error('invalid kubeconfig: no current context'));

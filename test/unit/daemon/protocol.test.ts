@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runExecProvider } from '../../../src/client/exec-provider.js';
-import { runDaemon, type RunningDaemon } from '../../../src/daemon/run.js';
+import { runDaemon, type RunningDaemon } from '../../../src/daemon/compose.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { FakeCluster } from '../../fakes/fake-cluster.js';
 

@@ -1,0 +1,55 @@
+// The daemon's own ops, used by the CLI: ping, status (watch-cache health for the current
+// config), stats (API requests per verb and resource) and shutdown.
+
+import type { ADMIN_OPS } from '../../protocol/ops/index.js';
+import { EXIT_OK } from '../../protocol/messages.js';
+import type { Runtimes } from '../runtimes.js';
+import { op, type Handlers } from './op.js';
+
+export interface AdminDeps {
+  readonly startedAt: number;
+  readonly version: string;
+  readonly pid: number;
+  readonly runtimes: Pick<Runtimes, 'stats'>;
+  readonly shutdown: () => void;
+}
+
+const none = (): undefined => undefined;
+
+export function adminHandlers(deps: AdminDeps): Handlers<typeof ADMIN_OPS> {
+  return {
+    ping: op(none, (_, ctx) => {
+      ctx.out(JSON.stringify({ version: deps.version, pid: deps.pid, uptimeMs: Date.now() - deps.startedAt }));
+      return Promise.resolve(EXIT_OK);
+    }),
+    status: op(none, async (_, ctx) => {
+      const runtime = await ctx.runtime(ctx.signal);
+      const cache = runtime.client.agentPods.status();
+      ctx.out(
+        JSON.stringify({
+          version: deps.version,
+          pid: deps.pid,
+          uptimeMs: Date.now() - deps.startedAt,
+          namespace: runtime.namespace,
+          context: ctx.config.context,
+          agentPods: { count: cache.synced ? runtime.client.agentPods.list().length : null, ...cache },
+          cityToml: ctx.config.cityToml,
+          citySource: ctx.citySource,
+          warnings: ctx.config.warnings,
+        }),
+      );
+      return EXIT_OK;
+    }),
+    stats: op(none, async (_, ctx) => {
+      ctx.out(JSON.stringify(await deps.runtimes.stats()));
+      return EXIT_OK;
+    }),
+    shutdown: op(none, (_, ctx) => {
+      ctx.out('shutting down\n');
+      setImmediate(() => {
+        deps.shutdown();
+      });
+      return Promise.resolve(EXIT_OK);
+    }),
+  };
+}

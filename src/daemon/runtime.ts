@@ -1,0 +1,127 @@
+// Everything the daemon keeps for one (kubeconfig context, namespace): the namespace client with
+// its watch caches, the exec-channel runner, the per-session locks, and — made on first use — the
+// event store (with its retention timer), the beads service with its Dolt access, and the session
+// providers of the cities that use this namespace. Closed top-down: what uses the client first.
+
+import { DoltAccess } from '../beads/dolt-access.js';
+import { BeadsService } from '../beads/service.js';
+import type { Config } from '../config/load.js';
+import { createEventStore, EVENT_CACHE_SELECTOR, isRetentionEnabled, type EventStore, type RetentionPolicy } from '../events/index.js';
+import { ChannelRunner, type CommandRunner } from '../exec/runner.js';
+import type { NamespaceClient } from '../kube/ports.js';
+import type { ServiceAddress } from '../kube/types.js';
+import type { Logger } from '../log/logger.js';
+import { SessionProvider } from '../session/provider.js';
+import { systemClock } from '../util/clock.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+
+export interface RuntimeDeps {
+  readonly context: string;
+  readonly client: NamespaceClient;
+  readonly log: Logger;
+  /** another namespace's Service of the same cluster (a store's Dolt may live elsewhere) */
+  serviceAddress(namespace: string, name: string, signal: AbortSignal): Promise<ServiceAddress | undefined>;
+}
+
+export class NamespaceRuntime {
+  readonly namespace: string;
+  readonly runner: CommandRunner;
+  /** serializes ops on one session across every request and city of the namespace */
+  readonly locks = new KeyedMutex();
+  private store: EventStore | undefined;
+  private retention: RetentionPolicy = { maxAgeMs: 0, maxCount: 0 };
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private beadsParts: { service: BeadsService; dolt: DoltAccess } | undefined;
+  /** the Dolt Secret of the latest request's city (read when a password is needed, not frozen) */
+  private doltSecret = '';
+  private readonly providers = new Map<string, SessionProvider>();
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.namespace = deps.client.namespace;
+    this.runner = new ChannelRunner(deps.client.exec, deps.client.agentPods, deps.log);
+  }
+
+  get context(): string {
+    return this.deps.context;
+  }
+
+  get client(): NamespaceClient {
+    return this.deps.client;
+  }
+
+  /** The session provider for this city's settings (one per distinct settings, kept). */
+  session(config: Config, log: Logger): SessionProvider {
+    const key = `${config.cityDir}\u0000${config.fingerprint}\u0000${JSON.stringify(config.session)}`;
+    let provider = this.providers.get(key);
+    if (provider === undefined) {
+      if (this.providers.size > 64) this.providers.clear(); // settings churn: never grow without bound
+      provider = new SessionProvider({
+        client: this.deps.client,
+        settings: config.pod,
+        options: config.session,
+        clock: systemClock,
+        log,
+        locks: this.locks,
+        runner: this.runner,
+        origin: { cityDir: config.cityDir, fingerprint: config.fingerprint },
+      });
+      this.providers.set(key, provider);
+    }
+    return provider;
+  }
+
+  /** The namespace's event store; retention follows the latest request's city settings. */
+  events(config: Config): EventStore {
+    this.retention = { maxAgeMs: config.eventsMaxAgeMs, maxCount: config.eventsMaxCount };
+    if (this.store === undefined) {
+      const log = this.deps.log.child({ component: 'events', namespace: this.namespace });
+      const store = createEventStore({ configMaps: this.deps.client.configMaps, cache: this.deps.client.configMapCache(EVENT_CACHE_SELECTOR), clock: systemClock, log, namespace: this.namespace });
+      this.store = store;
+      this.pruneTimer = setInterval(() => {
+        if (!isRetentionEnabled(this.retention)) return;
+        store.prune(this.retention, AbortSignal.timeout(PRUNE_INTERVAL_MS / 2)).then(
+          (r) => {
+            if (r.deleted > 0 || r.failed > 0) log.info({ ...r }, 'pruned events');
+          },
+          (err: unknown) => {
+            log.warn({ err }, 'pruning events failed');
+          },
+        );
+      }, PRUNE_INTERVAL_MS);
+      this.pruneTimer.unref();
+    }
+    return this.store;
+  }
+
+  /** The beads service and the daemon's own route to the stores' Dolt. */
+  beads(config: Config): { service: BeadsService; dolt: DoltAccess } {
+    this.doltSecret = config.pod.doltSecret;
+    if (this.beadsParts === undefined) {
+      const log = this.deps.log.child({ component: 'beads', namespace: this.namespace });
+      const client = this.deps.client;
+      const dolt = new DoltAccess({
+        namespace: this.namespace,
+        serviceAddress: (ns, name, signal) => this.deps.serviceAddress(ns, name, signal),
+        password: async (signal) => (await client.secrets.value(this.doltSecret, 'password', { signal })) ?? '',
+        log,
+        now: () => systemClock.now(),
+      });
+      this.beadsParts = { service: new BeadsService(client, systemClock, log), dolt };
+    }
+    return this.beadsParts;
+  }
+
+  /** Stops what uses the client (events, beads, channels); the client is its cluster's to close. */
+  async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    this.store?.close();
+    if (this.beadsParts !== undefined) {
+      this.beadsParts.service.close();
+      await this.beadsParts.dolt.close();
+    }
+    this.runner.close();
+    this.providers.clear();
+  }
+}

@@ -1,0 +1,29 @@
+// Gas City's exec beads protocol (gc-beads-k8s): the store ops and the lifecycle ops gc runs.
+
+import { MiB, type OpTable } from './spec.js';
+
+export const BEADS_OPS = {
+  create: { stdin: 4 * MiB, usage: '(create JSON on stdin)', summary: 'create a bead; prints it' },
+  get: { retrySafe: true, usage: '<id>', summary: 'one bead' },
+  update: { stdin: 4 * MiB, usage: '<id>  (update JSON on stdin)', summary: 'change fields; labels are added, metadata merged' },
+  close: { usage: '<id>', summary: 'close (idempotent)' },
+  delete: { usage: '--force <id>', summary: 'delete a bead' },
+  list: { retrySafe: true, usage: '[--status=S] [--assignee=A] [--type=T] [--limit=N]', summary: 'beads, in creation order' },
+  ready: { retrySafe: true, usage: '', summary: 'beads ready to work on' },
+  children: { retrySafe: true, usage: '<parent id>', summary: 'children of a bead' },
+  'list-by-label': { retrySafe: true, usage: '<label> <limit>', summary: 'beads with a label' },
+  'list-by-status': { retrySafe: true, usage: '<status> <limit>', summary: 'beads with a status' },
+  'set-metadata': { stdin: 1 * MiB, usage: '<id> <key>  (value on stdin)', summary: 'one metadata value' },
+  'dep-add': { usage: '<issue> <depends-on> [<type>]', summary: 'add a dependency' },
+  'dep-remove': { usage: '<issue> <depends-on>', summary: 'remove a dependency' },
+  'dep-list': { retrySafe: true, usage: '<id> down|up', summary: 'dependencies of a bead, either way' },
+  'config-set': { usage: '<key> [<value>]', summary: 'a bd config value of the store' },
+  start: { usage: '', summary: 'make sure the runner pod runs' },
+  'ensure-ready': { usage: '', summary: 'legacy name of start' },
+  init: { usage: '<dir> <prefix> [<database>]', summary: 'initialize a store (idempotent)' },
+  health: { retrySafe: true, usage: '', summary: 'check the runner and Dolt' },
+  recover: { usage: '', summary: 'recreate the runner and re-initialize every store' },
+  probe: { retrySafe: true, usage: '', summary: 'exit 0 when the provider is available' },
+  stop: { usage: '', summary: 'delete the runner pod (data stays in Dolt)' },
+  shutdown: { usage: '', summary: 'legacy name of stop' },
+} as const satisfies OpTable;
