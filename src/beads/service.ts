@@ -10,7 +10,10 @@ import type { Clock, NamespaceClient } from '../kube/ports.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { BdChannel } from './channel.js';
+import { ChannelPool } from '../exec/channel-pool.js';
+import type { FramedChannel } from '../exec/framed-channel.js';
+import { Semaphore } from '../util/semaphore.js';
+import { openBdChannel, runBd } from './channel.js';
 import { RESET_STORE, type BdReply } from './channel-protocol.js';
 import type { BdRun } from './ops.js';
 import { StoreRegistry, type StoreRecord } from './registry.js';
@@ -64,15 +67,14 @@ export interface StoreDatabase {
 export class BeadsService {
   readonly registry: StoreRegistry;
   private readonly locks = new KeyedMutex();
-  private readonly channels = new Map<string, BdChannel>();
+  private readonly channels = new ChannelPool({ idleMs: CHANNEL_IDLE_MS, max: MAX_CHANNELS });
   /** `${runnerUid}\0${workdir}` → the init of that store on that runner */
   private readonly inits = new Map<string, Promise<void>>();
   /** workdir → its record and database, read from the registry once (see storeDatabase) */
   private readonly stores = new Map<string, StoreDatabase>();
   private runnerUid: string | undefined;
-  private readonly reaper: NodeJS.Timeout;
-  private reinitRunning = 0;
-  private readonly reinitQueue: (() => void)[] = [];
+  /** bulk re-inits run a few at a time, each on a channel of its own */
+  private readonly reinits = new Semaphore(REINIT_PARALLEL);
 
   constructor(
     private readonly client: NamespaceClient,
@@ -80,10 +82,6 @@ export class BeadsService {
     private readonly log: Logger,
   ) {
     this.registry = new StoreRegistry(client.configMaps);
-    this.reaper = setInterval(() => {
-      this.closeIdle(Date.now() - CHANNEL_IDLE_MS);
-    }, CHANNEL_IDLE_MS / 4);
-    this.reaper.unref();
   }
 
   /**
@@ -108,7 +106,7 @@ export class BeadsService {
 
   /** Number of open channels (each holds an exec). */
   get openChannels(): number {
-    return [...this.channels.values()].filter((c) => c.alive).length;
+    return this.channels.open;
   }
 
   runner(settings: PodSettings): Runner {
@@ -123,7 +121,7 @@ export class BeadsService {
         const state = { sent: false };
         const run: BdRun = (argv) => {
           state.sent = true;
-          return channel.run(argv, signal);
+          return runBd(channel, argv, signal);
         };
         try {
           return await fn(run);
@@ -155,7 +153,7 @@ export class BeadsService {
         // bd keeps the Dolt coordinates in .beads; only a fresh `bd init` points it elsewhere.
         this.log.info({ workdir: record.workdir }, 'store moved to another Dolt; re-initializing its .beads');
         const ch = this.channel(pod, record.workdir);
-        const r = await ch.run([RESET_STORE], signal);
+        const r = await runBd(ch, [RESET_STORE], signal);
         if (r.exitCode !== 0) throw new GcK8sError('EXEC_NONZERO', `init ${record.workdir}: resetting .beads: ${r.stderr.trim()}`);
       }
       await this.initOn(pod, record, signal);
@@ -168,8 +166,7 @@ export class BeadsService {
     if (pod.uid !== this.runnerUid) {
       if (this.runnerUid !== undefined) this.log.info({ old: this.runnerUid, new: pod.uid }, 'beads runner was replaced; re-initializing stores');
       this.runnerUid = pod.uid;
-      for (const ch of this.channels.values()) ch.close('runner replaced');
-      this.channels.clear();
+      this.channels.dropWhere(() => true, 'runner replaced');
       this.inits.clear();
       // Bring every known store back in the background (not tied to this request, which may end
       // first); each store's first call awaits its own.
@@ -192,8 +189,7 @@ export class BeadsService {
    * store is re-initialized now (not lazily), so the health check that follows sees them all.
    */
   async recover(settings: PodSettings, signal: AbortSignal): Promise<void> {
-    for (const ch of this.channels.values()) ch.close('recover');
-    this.channels.clear();
+    this.channels.dropWhere(() => true, 'recover');
     this.inits.clear();
     const pod = await this.ensureRunner(settings, signal);
     const records = await this.registry.list(signal);
@@ -226,28 +222,22 @@ export class BeadsService {
 
   /** Forgets the runner (stop): the next call recreates it. */
   forgetRunner(): void {
-    for (const ch of this.channels.values()) ch.close('runner stopped');
-    this.channels.clear();
+    this.channels.dropWhere(() => true, 'runner stopped');
     this.inits.clear();
     this.runnerUid = undefined;
   }
 
   close(): void {
-    clearInterval(this.reaper);
     this.forgetRunner();
+    this.channels.close();
   }
 
   /** Closes channels unused since `before` (ms epoch) that have nothing in flight. */
   closeIdle(before: number): void {
-    for (const [key, ch] of this.channels) {
-      if (!ch.alive || (ch.idle && ch.lastUsed < before)) {
-        ch.close('idle');
-        this.channels.delete(key);
-      }
-    }
+    this.channels.closeIdle(before);
   }
 
-  private async channelFor(settings: PodSettings, call: StoreCall, signal: AbortSignal): Promise<BdChannel> {
+  private async channelFor(settings: PodSettings, call: StoreCall, signal: AbortSignal): Promise<FramedChannel> {
     const bdOnly = call.bdOnly === true;
     const existing = this.channels.get(channelKey(call.workdir, bdOnly));
     if (existing?.alive === true && this.inits.has(`${this.runnerUid ?? ''}\0${call.workdir}`)) return existing;
@@ -264,36 +254,22 @@ export class BeadsService {
     return this.channel(pod, call.workdir, bdOnly);
   }
 
-  private channel(pod: Pod, workdir: string, bdOnly = false): BdChannel {
+  private channel(pod: Pod, workdir: string, bdOnly = false): FramedChannel {
     const key = channelKey(workdir, bdOnly);
     const existing = this.channels.get(key);
-    if (existing?.alive === true && pod.uid === this.runnerUid) return existing;
-    existing?.close('replaced');
-    this.channels.delete(key);
-    if (this.channels.size >= MAX_CHANNELS) {
-      // Evict the least recently used idle channel; when all are busy, go over the cap briefly.
-      const lru = [...this.channels.entries()].filter(([, c]) => c.idle || !c.alive).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
-      if (lru !== undefined) {
-        lru[1].close('evicted');
-        this.channels.delete(lru[0]);
-      }
-    }
-    const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log);
-    this.channels.set(key, ch);
-    return ch;
+    if (existing !== undefined && pod.uid === this.runnerUid) return existing;
+    return this.channels.add(key, openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log));
   }
 
   /** Runs `work` on a channel of its own that is closed afterwards, a few at a time. */
-  private async transient<T>(workdir: string, work: (ch: BdChannel) => Promise<T>): Promise<T> {
-    if (this.reinitRunning >= REINIT_PARALLEL) await new Promise<void>((resolve) => this.reinitQueue.push(resolve));
-    this.reinitRunning++;
-    const ch = new BdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
+  private async transient<T>(workdir: string, signal: AbortSignal, work: (ch: FramedChannel) => Promise<T>): Promise<T> {
+    const release = await this.reinits.acquire(signal, `re-initializing ${workdir}`);
+    const ch = openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
     try {
       return await work(ch);
     } finally {
       ch.close('done');
-      this.reinitRunning--;
-      this.reinitQueue.shift()?.();
+      release();
     }
   }
 
@@ -306,10 +282,10 @@ export class BeadsService {
     let p = this.inits.get(key);
     if (p === undefined) {
       if (transient) {
-        p = this.transient(record.workdir, (ch) => initStore((argv) => ch.run(argv, signal), record));
+        p = this.transient(record.workdir, signal, (ch) => initStore((argv) => runBd(ch, argv, signal), record));
       } else {
         const ch = this.channel(pod, record.workdir);
-        p = initStore((argv) => ch.run(argv, signal), record);
+        p = initStore((argv) => runBd(ch, argv, signal), record);
       }
       this.inits.set(key, p);
       p.catch(() => {

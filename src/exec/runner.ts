@@ -6,7 +6,8 @@
 
 import { GcK8sError, hasCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { ExecChannel, fitsChannel } from './channel.js';
+import { encodeCall, fitsChannel, openExecChannel } from './channel.js';
+import { ChannelPool } from './channel-pool.js';
 import type { Pod } from '../kube/types.js';
 import type { ExecResult, ObjectCache, PodExec } from '../kube/ports.js';
 
@@ -26,11 +27,10 @@ const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 export const CHANNEL_IDLE_MS = 5 * 60_000;
 
 export class ChannelRunner implements CommandRunner {
-  private readonly channels = new Map<string, ExecChannel>();
+  private readonly channels: ChannelPool;
   private readonly failures = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private readonly direct: DirectRunner;
-  private readonly reaper: NodeJS.Timeout;
 
   constructor(
     private readonly exec: PodExec,
@@ -39,18 +39,10 @@ export class ChannelRunner implements CommandRunner {
     idleMs = CHANNEL_IDLE_MS,
   ) {
     this.direct = new DirectRunner(exec);
-    this.reaper = setInterval(() => {
-      this.closeIdle(Date.now() - idleMs);
-    }, Math.max(10, Math.floor(idleMs / 4)));
-    this.reaper.unref();
+    this.channels = new ChannelPool({ idleMs });
     this.unsubscribe = cache.subscribe((event) => {
       if (event.type !== 'DELETED' && event.object.deletionTimestamp === undefined) return;
-      for (const [key, ch] of this.channels) {
-        if (key.startsWith(`${event.object.uid}/`)) {
-          ch.close();
-          this.channels.delete(key);
-        }
-      }
+      this.channels.dropWhere((key) => key.startsWith(`${event.object.uid}/`), 'pod going away');
       if (event.type === 'DELETED') this.failures.delete(event.object.uid);
     });
   }
@@ -64,24 +56,20 @@ export class ChannelRunner implements CommandRunner {
     const usable = (options.stdin === undefined || stdin !== undefined) && fitsChannel(command, stdin) && (this.failures.get(pod.uid) ?? 0) < 2;
     if (!usable) return this.once(pod, container, command, options);
     const key = `${pod.uid}/${container}`;
-    let channel = this.channels.get(key);
-    if (channel === undefined || channel.closed) {
-      channel = new ExecChannel(this.exec, pod.name, container);
-      this.channels.set(key, channel);
-    }
+    const channel = this.channels.get(key) ?? this.channels.add(key, openExecChannel(this.exec, pod.name, container, this.log));
     try {
-      const result = await channel.run(command, stdin, options.signal);
+      const result = await channel.call(encodeCall(command, stdin), command.join(' ').slice(0, 200), options.signal);
       this.failures.delete(pod.uid);
       const max = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
       if (result.stdout.length + result.stderr.length > max) {
-        throw new GcK8sError('OUTPUT_TOO_LARGE', `${command.join(' ')} in ${pod.name}: output larger than ${max} bytes`);
+        throw new GcK8sError('OUTPUT_TOO_LARGE', `${command.join(' ').slice(0, 200)} in ${pod.name}: output larger than ${max} bytes`);
       }
       return result;
     } catch (err) {
       if (!hasCode(err, 'EXEC_FAILED')) throw err;
       // The channel broke (pod going away, no bash in the image, stream reset): note it and let
       // a one-shot exec give the real answer.
-      this.channels.delete(key);
+      this.channels.drop(key, 'failed', channel);
       this.failures.set(pod.uid, (this.failures.get(pod.uid) ?? 0) + 1);
       this.log.debug({ pod: pod.name, err }, 'exec channel failed; using a one-shot exec');
       return this.once(pod, container, command, options);
@@ -90,24 +78,17 @@ export class ChannelRunner implements CommandRunner {
 
   /** Number of open channels (each holds one exec stream). */
   get openChannels(): number {
-    return [...this.channels.values()].filter((c) => !c.closed).length;
+    return this.channels.open;
   }
 
   /** Closes channels with nothing in flight that were last used before `before` (ms epoch). */
   closeIdle(before: number): void {
-    for (const [key, ch] of this.channels) {
-      if (ch.closed || (ch.idle && ch.lastUsed < before)) {
-        ch.close();
-        this.channels.delete(key);
-      }
-    }
+    this.channels.closeIdle(before);
   }
 
   close(): void {
-    clearInterval(this.reaper);
     this.unsubscribe();
-    for (const ch of this.channels.values()) ch.close();
-    this.channels.clear();
+    this.channels.close();
   }
 }
 

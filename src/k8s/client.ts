@@ -13,7 +13,7 @@ import { canI, ensureNamespace, namespaceExists, namespaceLabels, serverVersion,
 import { RestPodApi } from './pod-api.js';
 import { Reflector, type ReflectorTimings } from './reflector.js';
 import { RestClient } from './rest.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 import { RestSecretApi, RestServiceApi } from './service-secret-api.js';
 import type { RequestStats } from './stats.js';
 import { Transport } from './transport.js';

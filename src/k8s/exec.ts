@@ -22,7 +22,7 @@ import {
 } from './exec-protocol.js';
 import { namespacedPath } from './paths.js';
 import type { RestClient } from './rest.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../util/semaphore.js';
 
 export interface ExecOptions {
   /** opening handshake (TCP+TLS+upgrade) deadline; default 10 s */

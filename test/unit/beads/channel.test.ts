@@ -4,14 +4,16 @@
 // that timed out or whose exec ended is dead for good.
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BdChannel } from '../../../src/beads/channel.js';
-import { encodeRequest, ReplyParser } from '../../../src/beads/channel-protocol.js';
+import { openBdChannel, runBd } from '../../../src/beads/channel.js';
+import { encodeRequest } from '../../../src/beads/channel-protocol.js';
+import type { FramedChannel } from '../../../src/exec/framed-channel.js';
+import { FrameParser } from '../../../src/exec/framing.js';
 import { createLogger, silentLogger } from '../../../src/log/logger.js';
 import { bdServeBinary } from './helpers/bd-serve.js';
 import { localPod, type LocalPod } from './helpers/local-exec.js';
 
 let pod: LocalPod;
-let ch: BdChannel;
+let ch: FramedChannel;
 let serve: string;
 const signal = (): AbortSignal => AbortSignal.timeout(5_000);
 
@@ -35,8 +37,8 @@ describe('the runner end of the channel', () => {
     for (const bdOnly of [false, true]) {
       const p = localPod({ bdServe: serve });
       const { logger, lines } = logLines();
-      const c = new BdChannel(p.exec, { pod: 'runner', container: 'beads', workdir: '/workspace', bdOnly }, logger);
-      expect((await c.run(['echo', 'x'], signal())).stdout).toBe('x\0');
+      const c = openBdChannel(p.exec, { pod: 'runner', container: 'beads', workdir: '/workspace', bdOnly }, logger);
+      expect((await runBd(c, ['echo', 'x'], signal())).stdout).toBe('x\0');
       c.close();
       p.cleanup();
       expect(lines.some((l) => l.includes('gc-bd-serve: serving')), lines.join('')).toBe(!bdOnly);
@@ -50,7 +52,7 @@ describe.each([
 ])('bd channel ($program)', ({ bdOnly }) => {
   beforeEach(() => {
     pod = localPod({ bdServe: serve });
-    ch = new BdChannel(pod.exec, { pod: 'runner', container: 'beads', workdir: '/workspace/rigs/a', bdOnly }, silentLogger());
+    ch = openBdChannel(pod.exec, { pod: 'runner', container: 'beads', workdir: '/workspace/rigs/a', bdOnly }, silentLogger());
   });
   afterEach(() => {
     ch.close();
@@ -59,43 +61,43 @@ describe.each([
 
   it('passes hostile arguments through byte for byte', async () => {
     const hostile = ['', ' ', 'two words', "it's", '"q"', '$(touch /tmp/pwned)', '`id`', '*', '-rf', '--json', 'a\nb\n', '\\', 'ünïcødé ✓', ';|&><'];
-    const r = await ch.run(['echo', ...hostile], signal());
+    const r = await runBd(ch, ['echo', ...hostile], signal());
     expect(r.exitCode).toBe(0);
     expect(r.stdout.split('\0').slice(0, -1)).toEqual(hostile);
   });
 
   it('runs in the store directory, created on demand', async () => {
-    await ch.run(['list'], signal());
+    await runBd(ch, ['list'], signal());
     expect(pod.calls()[0]?.[0]).toBe('/workspace/rigs/a');
   });
 
   it('answers pipelined calls in order, with exit codes and stderr kept apart', async () => {
-    const [a, b, c] = await Promise.all([ch.run(['echo', 'one'], signal()), ch.run(['fail'], signal()), ch.run(['echo', 'three'], signal())]);
+    const [a, b, c] = await Promise.all([runBd(ch, ['echo', 'one'], signal()), runBd(ch, ['fail'], signal()), runBd(ch, ['echo', 'three'], signal())]);
     expect(a).toEqual({ exitCode: 0, stdout: 'one\0', stderr: '' });
     expect(b).toEqual({ exitCode: 3, stdout: '', stderr: 'boom on stderr\n' });
     expect(c.stdout).toBe('three\0');
   });
 
   it('carries large replies split across many chunks', async () => {
-    const r = await ch.run(['big', String(3 * 1024 * 1024)], signal());
+    const r = await runBd(ch, ['big', String(3 * 1024 * 1024)], signal());
     expect(r.stdout.length).toBe(3 * 1024 * 1024);
-    expect((await ch.run(['echo', 'after'], signal())).stdout).toBe('after\0');
+    expect((await runBd(ch, ['echo', 'after'], signal())).stdout).toBe('after\0');
   });
 
   it('tells a directory with its own store from one below another store', async () => {
-    expect((await ch.run(['--gc-has-store'], signal())).exitCode).toBe(1);
-    await ch.run(['init'], signal());
-    expect((await ch.run(['--gc-has-store'], signal())).exitCode).toBe(0);
+    expect((await runBd(ch, ['--gc-has-store'], signal())).exitCode).toBe(1);
+    await runBd(ch, ['init'], signal());
+    expect((await runBd(ch, ['--gc-has-store'], signal())).exitCode).toBe(0);
   });
 
   it('dies at a deadline: the late reply can never be taken for the next call', async () => {
-    await expect(ch.run(['sleep', '5'], AbortSignal.timeout(200))).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(runBd(ch, ['sleep', '5'], AbortSignal.timeout(200))).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(ch.alive).toBe(false);
-    await expect(ch.run(['echo', 'x'], signal())).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(runBd(ch, ['echo', 'x'], signal())).rejects.toMatchObject({ code: 'EXEC_FAILED', message: expect.stringMatching(/abandoned/) as unknown });
   });
 
   it('dies when its exec ends (pod deleted): pending and later calls fail with EXEC_FAILED', async () => {
-    const pending = ch.run(['sleep', '5'], signal());
+    const pending = runBd(ch, ['sleep', '5'], signal());
     setTimeout(() => {
       pod.reset();
     }, 100);
@@ -111,13 +113,15 @@ describe('framing', () => {
   });
 
   it('parses replies fed byte by byte (a UTF-8 character split too) and refuses garbage', () => {
-    const p = new ReplyParser();
+    const p = new FrameParser('gcbd');
     const wire = Buffer.concat([Buffer.from('\x1egcbd 0 3 4\nhé'), Buffer.from('err\n'), Buffer.from('\x1egcbd 1 0 0\n')]);
-    const replies = [...wire].flatMap((byte) => p.push(Buffer.from([byte])));
+    const replies = [...wire].flatMap((byte) => p.push(Buffer.from([byte]))).map((r) => ({ exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') }));
     expect(replies).toEqual([
       { exitCode: 0, stdout: 'hé', stderr: 'err\n' },
       { exitCode: 1, stdout: '', stderr: '' },
     ]);
-    expect(() => new ReplyParser().push(Buffer.from('oops\n'))).toThrow(/unexpected output/);
+    expect(() => new FrameParser('gcbd').push(Buffer.from('oops\n'))).toThrow(/unexpected output/);
+    // the other channel's replies are garbage here
+    expect(() => new FrameParser('gcbd').push(Buffer.from('\x1egc 0 0 0\n'))).toThrow(/unexpected output/);
   });
 });

@@ -1,6 +1,9 @@
 // The persistent exec channel, running its real bash loop on this machine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ExecChannel, ReplyParser, encodeCall, fitsChannel } from '../../../src/exec/channel.js';
+import { encodeCall, fitsChannel, openExecChannel } from '../../../src/exec/channel.js';
+import type { FramedChannel } from '../../../src/exec/framed-channel.js';
+import { FrameParser } from '../../../src/exec/framing.js';
+import type { ExecResult, PodExec } from '../../../src/kube/ports.js';
 import { ChannelRunner } from '../../../src/exec/runner.js';
 import type { Pod } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -8,24 +11,26 @@ import { LocalExec } from '../../fakes/local-exec.js';
 import { MemoryCache } from '../../fakes/memory-cache.js';
 
 const sig = () => AbortSignal.timeout(5000);
-let channel: ExecChannel | undefined;
+let channel: FramedChannel | undefined;
+const open = (exec: PodExec): FramedChannel => openExecChannel(exec, 'p', 'c', silentLogger());
+const run = (ch: FramedChannel, command: string[], stdin: Buffer | undefined, signal: AbortSignal): Promise<ExecResult> => ch.call(encodeCall(command, stdin), command.join(' '), signal);
 afterEach(() => {
   channel?.close();
 });
 
-describe('ExecChannel', () => {
+describe('the session exec channel', () => {
   it('runs argv exactly as given (no shell parsing), with exit codes, stdout and stderr', async () => {
     const exec = new LocalExec();
-    channel = new ExecChannel(exec, 'p', 'c');
+    channel = open(exec);
     const tricky = 'a "b" $HOME `id` \\ * ; | & \n newline\ttab ünï';
-    const r1 = await channel.run(['printf', '%s', tricky], undefined, sig());
+    const r1 = await run(channel, ['printf', '%s', tricky], undefined, sig());
     expect(r1).toMatchObject({ exitCode: 0 });
     expect(r1.stdout.toString()).toBe(tricky);
-    const r2 = await channel.run(['sh', '-c', 'echo out; echo err >&2; exit 7'], undefined, sig());
+    const r2 = await run(channel, ['sh', '-c', 'echo out; echo err >&2; exit 7'], undefined, sig());
     expect(r2.exitCode).toBe(7);
     expect(r2.stdout.toString()).toBe('out\n');
     expect(r2.stderr.toString()).toBe('err\n');
-    const r3 = await channel.run(['printf', ''], undefined, sig());
+    const r3 = await run(channel, ['printf', ''], undefined, sig());
     expect(r3).toMatchObject({ exitCode: 0 });
     expect(r3.stdout.length).toBe(0);
     // one long-lived process served all three
@@ -33,35 +38,35 @@ describe('ExecChannel', () => {
   });
 
   it('feeds stdin to the command and keeps trailing newlines of output', async () => {
-    channel = new ExecChannel(new LocalExec(), 'p', 'c');
-    const r = await channel.run(['cat'], Buffer.from('line1\nline2\n\n'), sig());
+    channel = open(new LocalExec());
+    const r = await run(channel, ['cat'], Buffer.from('line1\nline2\n\n'), sig());
     expect(r.stdout.toString()).toBe('line1\nline2\n\n');
   });
 
   it('serializes concurrent calls and keeps replies matched to callers', async () => {
-    channel = new ExecChannel(new LocalExec(), 'p', 'c');
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => channel!.run(['echo', `n${i}`], undefined, sig())));
+    channel = open(new LocalExec());
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => run(channel!, ['echo', `n${i}`], undefined, sig())));
     expect(results.map((r) => r.stdout.toString())).toEqual(Array.from({ length: 20 }, (_, i) => `n${i}\n`));
   });
 
   it('a command not found is a result (127), not a broken channel', async () => {
-    channel = new ExecChannel(new LocalExec(), 'p', 'c');
-    const r = await channel.run(['no-such-command-gck8s'], undefined, sig());
+    channel = open(new LocalExec());
+    const r = await run(channel, ['no-such-command-gck8s'], undefined, sig());
     expect(r.exitCode).toBe(127);
-    expect((await channel.run(['echo', 'still'], undefined, sig())).stdout.toString()).toBe('still\n');
+    expect((await run(channel, ['echo', 'still'], undefined, sig())).stdout.toString()).toBe('still\n');
   });
 
   it('a timed-out call abandons the channel and reports TIMEOUT', async () => {
-    channel = new ExecChannel(new LocalExec(), 'p', 'c');
-    await expect(channel.run(['sleep', '5'], undefined, AbortSignal.timeout(50))).rejects.toMatchObject({ code: 'TIMEOUT' });
-    expect(channel.closed).toBe(true);
-    await expect(channel.run(['echo'], undefined, sig())).rejects.toMatchObject({ code: 'EXEC_FAILED' });
+    channel = open(new LocalExec());
+    await expect(run(channel, ['sleep', '5'], undefined, AbortSignal.timeout(50))).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(channel.alive).toBe(false);
+    await expect(run(channel, ['echo'], undefined, sig())).rejects.toMatchObject({ code: 'EXEC_FAILED' });
   });
 
   it('parses replies split at any byte', () => {
     const reply = Buffer.concat([Buffer.from('\x1egc 3 5 2\nhelloer'), Buffer.from('\x1egc 0 0 0\n')]);
     for (let cut = 0; cut <= reply.length; cut++) {
-      const p = new ReplyParser();
+      const p = new FrameParser('gc');
       const out = [...p.push(reply.subarray(0, cut)), ...p.push(reply.subarray(cut))];
       expect(out.map((r) => [r.exitCode, r.stdout.toString(), r.stderr.toString()])).toEqual([
         [3, 'hello', 'er'],
@@ -71,7 +76,7 @@ describe('ExecChannel', () => {
   });
 
   it('refuses garbage and calls it cannot carry', () => {
-    expect(() => new ReplyParser().push(Buffer.from('bash: warning\n'))).toThrow(/unexpected output/);
+    expect(() => new FrameParser('gc').push(Buffer.from('bash: warning\n'))).toThrow(/unexpected output/);
     expect(fitsChannel(['a\0b'], undefined)).toBe(false);
     expect(fitsChannel(['x'], Buffer.alloc(1 << 20))).toBe(false);
     expect(fitsChannel(['tmux', 'has-session'], undefined)).toBe(true);

@@ -1,7 +1,7 @@
-// Caps concurrent execs: each one is a fresh TCP/TLS connection plus a process in a container,
-// and a burst of hundreds would hurt the API server and kubelets more than a short queue does.
+// Caps concurrent work (execs through the API server, bulk store re-inits): a burst of hundreds
+// hurts the API server and kubelets more than a short queue does. Waiters leave when their signal fires.
 
-import { abortError } from '../util/abort.js';
+import { abortError } from './abort.js';
 
 export class Semaphore {
   private available: number;
