@@ -310,7 +310,7 @@ const storeSize = JSON.parse(must(await beads(['list']), 'list').out).length;
 await beadOps(listOps(` (${storeSize} beads)`));
 // What a write costs Dolt itself (the SQL of an update and its Dolt commit, from this host to the
 // Service), against what bd takes for it: the share a bd process adds to every write.
-const { doltPool } = await import('../dist/beads/dolt.js');
+const { doltPool } = await import('../dist/beads/dolt/mysql.js');
 const doltIp = must(await run(kubectl, ['-n', beadsNs, 'get', 'svc', 'dolt', '-o', 'jsonpath={.spec.clusterIP}']), 'dolt service').out.trim();
 const pool = doltPool({ host: doltIp, port: 3307, user: 'root', password: 'bench-pw' }, 2000, 'gc');
 const sqlSelect = await timeIt(NB, () => pool.query('SELECT * FROM `gc`.issues WHERE id = ?', [seedId], 5000));

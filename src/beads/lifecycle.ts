@@ -4,11 +4,11 @@
 
 import type { PodSettings } from '../session/settings.js';
 import { GcK8sError } from '../errors.js';
-import { isLoopbackHost } from './dolt-coordinates.js';
-import { pingDolt, type DoltTarget } from './dolt.js';
-import { bdError } from './ops.js';
-import { isRunnerReady } from './runner.js';
-import { RUNNER_POD } from './runner-manifest.js';
+import { isLoopbackHost } from './dolt/coordinates.js';
+import { pingDolt, type DoltTarget } from './dolt/mysql.js';
+import { bdError } from './bd/ops.js';
+import { isRunnerReady } from './runner/runner.js';
+import { RUNNER_POD } from './runner/manifest.js';
 import type { BeadsService } from './service.js';
 
 export interface HealthReport {

@@ -3,7 +3,7 @@
 // both sources answer it, so the two can only differ in where the rows come from.
 
 import { GcK8sError, quote } from '../errors.js';
-import type { ListQuery } from './ops.js';
+import type { ListQuery } from './bd/ops.js';
 import type { WireBead, WireDep } from './wire.js';
 
 export type ReadRequest =

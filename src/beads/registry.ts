@@ -7,7 +7,7 @@ import type { ConfigMap } from '../kube/types.js';
 import type { ConfigMapApi } from '../kube/ports.js';
 import { GcK8sError, hasCode } from '../errors.js';
 import { shortHash } from '../util/hash.js';
-import { RUNNER_LABELS } from './runner-manifest.js';
+import { RUNNER_LABELS } from './runner/manifest.js';
 
 export const REGISTRY_CONFIGMAP = 'gc-beads-stores';
 

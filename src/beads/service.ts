@@ -13,13 +13,13 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 import { ChannelPool } from '../exec/channel-pool.js';
 import type { FramedChannel } from '../exec/framed-channel.js';
 import { Semaphore } from '../util/semaphore.js';
-import { openBdChannel, runBd } from './channel.js';
-import { RESET_STORE, type BdReply } from './channel-protocol.js';
-import type { BdRun } from './ops.js';
+import { openBdChannel, runBd } from './bd/channel.js';
+import { RESET_STORE, type BdReply } from './bd/program.js';
+import type { BdRun } from './bd/ops.js';
 import { StoreRegistry, type StoreRecord } from './registry.js';
-import { Runner } from './runner.js';
-import { RUNNER_CONTAINER, RUNNER_POD } from './runner-manifest.js';
-import { initDatabase, initStore } from './store-init.js';
+import { Runner } from './runner/runner.js';
+import { RUNNER_CONTAINER, RUNNER_POD } from './runner/manifest.js';
+import { initDatabase, initStore } from './bd/store-init.js';
 
 /**
  * Open channels each hold an exec slot of the cluster client (shared with sessions), so only the

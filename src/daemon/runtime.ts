@@ -3,7 +3,7 @@
 // event store (with its retention timer), the beads service with its Dolt access, and the session
 // providers of the cities that use this namespace. Closed top-down: what uses the client first.
 
-import { DoltAccess } from '../beads/dolt-access.js';
+import { DoltAccess } from '../beads/dolt/access.js';
 import { BeadsService } from '../beads/service.js';
 import type { Config } from '../config/load.js';
 import { createEventStore, EVENT_CACHE_SELECTOR, isRetentionEnabled, type EventStore, type RetentionPolicy } from '../events/index.js';

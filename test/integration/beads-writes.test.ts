@@ -9,7 +9,7 @@
 // must show gc-bd-serve serving the store and handing exactly the bad requests to bd.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { doltPool, type DoltSql, type SqlRow } from '../../src/beads/dolt.js';
+import { doltPool, type DoltSql, type SqlRow } from '../../src/beads/dolt/mysql.js';
 import { runnerWorkdir } from '../../src/beads/scope.js';
 import type { WireBead as Bead } from '../../src/beads/wire.js';
 import { BeadsHarness } from './beads-helpers.js';

@@ -3,15 +3,15 @@
 // exit 2 (gc reads 2 as "not supported" and carries on). Reads are answered from Dolt directly
 // when the daemon reaches it, else (and for every write) through bd in the runner.
 
-import type { DoltAccess } from '../../beads/dolt-access.js';
-import { doltCoordinates, doltPassword } from '../../beads/dolt-coordinates.js';
+import type { DoltAccess } from '../../beads/dolt/access.js';
+import { doltCoordinates, doltPassword } from '../../beads/dolt/coordinates.js';
 import { assertImage, checkHealth } from '../../beads/lifecycle.js';
-import * as ops from '../../beads/ops.js';
+import * as ops from '../../beads/bd/ops.js';
 import { answer, readRequest, type ReadRequest } from '../../beads/reads.js';
 import type { StoreRecord } from '../../beads/registry.js';
 import { storeScope } from '../../beads/scope.js';
 import type { BeadsService } from '../../beads/service.js';
-import { DirectReader } from '../../beads/sql-ops.js';
+import { DirectReader } from '../../beads/dolt/reader.js';
 import { parseCreateRequest, parseUpdateRequest, type CreateRequest, type UpdateRequest, type WireBead } from '../../beads/wire.js';
 import { GcK8sError, hasCode } from '../../errors.js';
 import type { BEADS_OPS } from '../../protocol/ops/index.js';

@@ -2,7 +2,7 @@
 // `dolt sql-server` (fixtures/); see fixtures/README.md for how they were made.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { byCreation, issuesOf, normalizeStatus, parseBdJson, toOrdered, toWire, toWireDeps } from '../../../src/beads/bd-json.js';
+import { byCreation, issuesOf, normalizeStatus, parseBdJson, toOrdered, toWire, toWireDeps } from '../../../src/beads/bd/json.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 const issues = (name: string) => issuesOf(parseBdJson(fixture(name), name));

@@ -4,8 +4,8 @@
 // that timed out or whose exec ended is dead for good.
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openBdChannel, runBd } from '../../../src/beads/channel.js';
-import { encodeRequest } from '../../../src/beads/channel-protocol.js';
+import { openBdChannel, runBd } from '../../../src/beads/bd/channel.js';
+import { encodeRequest } from '../../../src/beads/bd/program.js';
 import type { FramedChannel } from '../../../src/exec/framed-channel.js';
 import { FrameParser } from '../../../src/exec/framing.js';
 import { createLogger, silentLogger } from '../../../src/log/logger.js';

@@ -3,8 +3,8 @@
 // refused credentials. The mysql2 pool is replaced by a scripted one.
 import { describe, expect, it } from 'vitest';
 import type { ServiceAddress } from '../../../src/kube/types.js';
-import { DoltAccess, serviceOf } from '../../../src/beads/dolt-access.js';
-import type { DoltSql, DoltTarget } from '../../../src/beads/dolt.js';
+import { DoltAccess, serviceOf } from '../../../src/beads/dolt/access.js';
+import type { DoltSql, DoltTarget } from '../../../src/beads/dolt/mysql.js';
 import type { StoreDatabase } from '../../../src/beads/service.js';
 import { GcK8sError } from '../../../src/errors.js';
 import { silentLogger } from '../../../src/log/logger.js';

@@ -2,7 +2,7 @@
 // from "a server answered and refused", and never outlives its deadline.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pingDolt } from '../../../src/beads/dolt.js';
+import { pingDolt } from '../../../src/beads/dolt/mysql.js';
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];

@@ -1,8 +1,8 @@
 // Store ops against a scripted bd: which bd calls each op makes, and how bd's failures become
 // gc's wording. Replies are shaped like real bd output (see fixtures/).
 import { describe, expect, it } from 'vitest';
-import type { BdReply } from '../../../src/beads/channel-protocol.js';
-import * as ops from '../../../src/beads/ops.js';
+import type { BdReply } from '../../../src/beads/bd/program.js';
+import * as ops from '../../../src/beads/bd/ops.js';
 import { parseCreateRequest, parseUpdateRequest } from '../../../src/beads/wire.js';
 
 type Script = (argv: readonly string[]) => Partial<BdReply>;

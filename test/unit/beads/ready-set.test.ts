@@ -1,7 +1,7 @@
 // bd ready's rules, computed from rows: what blocks, what a closed or pinned blocker does, what
 // happens to children of blocked and deferred beads, and when only bd can decide.
 import { describe, expect, it } from 'vitest';
-import { readyIds, type DepRow, type ReadyIssueRow } from '../../../src/beads/ready-set.js';
+import { readyIds, type DepRow, type ReadyIssueRow } from '../../../src/beads/dolt/ready-set.js';
 
 function issue(id: string, over: Partial<ReadyIssueRow> = {}): ReadyIssueRow {
   return { id, status: 'open', issueType: 'task', pinned: false, ephemeral: false, deferred: false, ...over };

@@ -1,7 +1,7 @@
 // Request parsing (strict: bad input is refused before anything runs) and the op → bd argv
 // mapping: every value one argv element, nothing upstream dropped.
 import { describe, expect, it } from 'vitest';
-import * as args from '../../../src/beads/bd-args.js';
+import * as args from '../../../src/beads/bd/args.js';
 import { isEmptyUpdate, parseCreateRequest, parseUpdateRequest } from '../../../src/beads/wire.js';
 
 describe('create request', () => {

@@ -2,8 +2,8 @@
 // the runner pod manifest.
 import { describe, expect, it } from 'vitest';
 import { runnerWorkdir, storeScope } from '../../../src/beads/scope.js';
-import { RUNNER_POD, runnerManifest, SPEC_ANNOTATION } from '../../../src/beads/runner-manifest.js';
-import { doltCoordinates } from '../../../src/beads/dolt-coordinates.js';
+import { RUNNER_POD, runnerManifest, SPEC_ANNOTATION } from '../../../src/beads/runner/manifest.js';
+import { doltCoordinates } from '../../../src/beads/dolt/coordinates.js';
 import { DEFAULT_POD_SETTINGS } from '../../../src/session/settings.js';
 
 describe('runner workdir', () => {

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { REGISTRY_CONFIGMAP, type StoreRecord } from '../../../src/beads/registry.js';
-import { RUNNER_POD } from '../../../src/beads/runner-manifest.js';
+import { RUNNER_POD } from '../../../src/beads/runner/manifest.js';
 import { BeadsService } from '../../../src/beads/service.js';
 import { DEFAULT_POD_SETTINGS } from '../../../src/session/settings.js';
 import { silentLogger } from '../../../src/log/logger.js';

@@ -2,10 +2,10 @@
 // parents attached, metadata kept as its JSON text, a store without wisps tables, and the Dolt
 // database named as our init names it for bd.
 import { describe, expect, it } from 'vitest';
-import { toWire } from '../../../src/beads/bd-json.js';
-import type { SqlRow } from '../../../src/beads/dolt.js';
-import { ident, rfc3339, SqlReads, type Sql } from '../../../src/beads/sql-reads.js';
-import { initDatabase } from '../../../src/beads/store-init.js';
+import { toWire } from '../../../src/beads/bd/json.js';
+import type { SqlRow } from '../../../src/beads/dolt/mysql.js';
+import { ident, rfc3339, SqlReads, type Sql } from '../../../src/beads/dolt/queries.js';
+import { initDatabase } from '../../../src/beads/bd/store-init.js';
 import { GcK8sError } from '../../../src/errors.js';
 
 describe('helpers', () => {

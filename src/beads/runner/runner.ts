@@ -2,13 +2,13 @@
 // deleted or was built from other settings, and wait until its container is ready. A runner
 // that cannot come up (bad image, quota) fails the call at once with the pod's own reason.
 
-import { describePodProblem, fatalReason } from '../session/diagnose.js';
-import type { Pod } from '../kube/types.js';
-import type { PodSettings } from '../session/settings.js';
-import type { Clock, PodApi } from '../kube/ports.js';
-import { GcK8sError, hasCode } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { RUNNER_POD, runnerManifest, SPEC_ANNOTATION } from './runner-manifest.js';
+import { describePodProblem, fatalReason } from '../../session/diagnose.js';
+import type { Pod } from '../../kube/types.js';
+import type { PodSettings } from '../../session/settings.js';
+import type { Clock, PodApi } from '../../kube/ports.js';
+import { GcK8sError, hasCode } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import { RUNNER_POD, runnerManifest, SPEC_ANNOTATION } from './manifest.js';
 
 export function isRunnerReady(pod: Pod | undefined): boolean {
   return (

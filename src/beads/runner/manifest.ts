@@ -3,10 +3,10 @@
 // every recreation, so it needs no volume and no API access (no service-account token). The
 // Dolt password reaches bd through a secretKeyRef, never as plaintext in the spec.
 
-import type { PodManifest } from '../kube/types.js';
-import type { PodSettings } from '../session/settings.js';
-import { shortHash } from '../util/hash.js';
-import { RUNNER_WORKSPACE } from './scope.js';
+import type { PodManifest } from '../../kube/types.js';
+import type { PodSettings } from '../../session/settings.js';
+import { shortHash } from '../../util/hash.js';
+import { RUNNER_WORKSPACE } from '../scope.js';
 
 export const RUNNER_POD = 'gc-beads-runner';
 export const RUNNER_CONTAINER = 'beads';

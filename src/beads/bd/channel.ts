@@ -3,10 +3,10 @@
 // does the carrying). Each open channel holds one of the client's exec slots, so owners keep only
 // a few open (src/exec/channel-pool.ts).
 
-import { FramedChannel } from '../exec/framed-channel.js';
-import type { PodExec } from '../kube/ports.js';
-import type { Logger } from '../log/logger.js';
-import { CHANNEL_SCRIPT, encodeRequest, type BdReply } from './channel-protocol.js';
+import { FramedChannel } from '../../exec/framed-channel.js';
+import type { PodExec } from '../../kube/ports.js';
+import type { Logger } from '../../log/logger.js';
+import { CHANNEL_SCRIPT, encodeRequest, type BdReply } from './program.js';
 
 export interface ChannelTarget {
   readonly pod: string;

@@ -1,11 +1,11 @@
 // The read ops of the exec beads protocol answered from Dolt directly (sql-reads.ts), finished
 // exactly like their bd counterparts in ops.ts: same conversion, order, filters and limits.
 
-import { toWire } from './bd-json.js';
-import { finishByLabel, finishChildren, finishList, finishReady, inCreationOrder, notFound, type ListQuery } from './ops.js';
-import type { BeadReader } from './reads.js';
-import type { SqlReads } from './sql-reads.js';
-import type { WireBead, WireDep } from './wire.js';
+import { toWire } from '../bd/json.js';
+import { finishByLabel, finishChildren, finishList, finishReady, inCreationOrder, notFound, type ListQuery } from '../bd/ops.js';
+import type { BeadReader } from '../reads.js';
+import type { SqlReads } from './queries.js';
+import type { WireBead, WireDep } from '../wire.js';
 
 /** bd's --type aliases (utils.NormalizeIssueType), so a filter means what it means to bd. */
 const TYPE_ALIASES: Readonly<Record<string, string>> = {

@@ -2,12 +2,12 @@
 // back, bd's failures turned into the wording gc maps (`not found`). Independent of where bd
 // runs, so unit tests drive it with a real bd on this machine and the daemon with the runner.
 
-import { GcK8sError, quote } from '../errors.js';
-import type { BdReply } from './channel-protocol.js';
-import * as args from './bd-args.js';
-import type { BeadReader } from './reads.js';
-import { byCreation, issuesOf, parseBdJson, toOrdered, toWire, toWireDeps, type OrderedBead } from './bd-json.js';
-import { isEmptyUpdate, type CreateRequest, type UpdateRequest, type WireBead, type WireDep } from './wire.js';
+import { GcK8sError, quote } from '../../errors.js';
+import type { BdReply } from './program.js';
+import * as args from './args.js';
+import type { BeadReader } from '../reads.js';
+import { byCreation, issuesOf, parseBdJson, toOrdered, toWire, toWireDeps, type OrderedBead } from './json.js';
+import { isEmptyUpdate, type CreateRequest, type UpdateRequest, type WireBead, type WireDep } from '../wire.js';
 
 export type BdRun = (argv: readonly string[]) => Promise<BdReply>;
 

@@ -3,10 +3,10 @@
 // (which keeps the data — a re-init after the runner was recreated finds the database as it was).
 // The database is always named (initDatabase), so the daemon knows it from the record alone.
 
-import { GcK8sError } from '../errors.js';
-import { HAS_STORE } from './channel-protocol.js';
+import { GcK8sError } from '../../errors.js';
+import { HAS_STORE } from './program.js';
 import { bdError, type BdRun } from './ops.js';
-import type { StoreRecord } from './registry.js';
+import type { StoreRecord } from '../registry.js';
 
 export function initArgs(rec: StoreRecord): string[] {
   return [

@@ -4,7 +4,7 @@
 // metadata key "from" as gc's native bd store keeps it; `ref` in bd's external_ref; `needs` in
 // `needs:<id>` labels (they may name beads that do not exist yet, which bd deps refuse).
 
-import type { CreateRequest, UpdateRequest } from './wire.js';
+import type { CreateRequest, UpdateRequest } from '../wire.js';
 
 export const NEEDS_LABEL = 'needs:';
 export const FROM_METADATA_KEY = 'from';

@@ -4,7 +4,7 @@
 // instead — a daemon outside the cluster often cannot route to a ClusterIP at all.
 
 import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError } from '../../errors.js';
 
 export interface DoltTarget {
   readonly host: string;

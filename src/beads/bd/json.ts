@@ -5,9 +5,9 @@
 // written by gc-beads-k8s read back; `needs:` labels become needs. Metadata values that bd
 // typed (numbers, booleans) are given back as their JSON text, like gc's Go decoder does.
 
-import { GcK8sError } from '../errors.js';
-import { FROM_METADATA_KEY, NEEDS_LABEL, ORDER_METADATA_KEY } from './bd-args.js';
-import type { WireBead, WireDep } from './wire.js';
+import { GcK8sError } from '../../errors.js';
+import { FROM_METADATA_KEY, NEEDS_LABEL, ORDER_METADATA_KEY } from './args.js';
+import type { WireBead, WireDep } from '../wire.js';
 
 type Obj = Record<string, unknown>;
 

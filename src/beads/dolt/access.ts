@@ -5,13 +5,13 @@
 // without routes to ClusterIPs), reads go through bd in the runner instead, and the direct route
 // is retried after a back-off that doubles up to ten minutes.
 
-import type { ServiceAddress } from '../kube/types.js';
-import { GcK8sError, hasCode } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { Backoff } from '../util/backoff.js';
-import { doltPool, type DoltSql } from './dolt.js';
-import type { StoreDatabase } from './service.js';
-import { SqlReads, type Sql } from './sql-reads.js';
+import type { ServiceAddress } from '../../kube/types.js';
+import { GcK8sError, hasCode } from '../../errors.js';
+import type { Logger } from '../../log/logger.js';
+import { Backoff } from '../../util/backoff.js';
+import { doltPool, type DoltSql } from './mysql.js';
+import type { StoreDatabase } from '../service.js';
+import { SqlReads, type Sql } from './queries.js';
 
 export interface DoltAccessDeps {
   /** The runner's namespace: short Service names and the password Secret live there. */

@@ -4,7 +4,7 @@
 // framing (src/exec/framing.ts) with the tag "gcbd"; gc-bd-serve (image/agent/bd-serve) speaks
 // the same.
 
-import { nulFields } from '../exec/framing.js';
+import { nulFields } from '../../exec/framing.js';
 
 /** Not a bd argument: asks whether this directory has its own store (bd would find a parent's). */
 export const HAS_STORE = '--gc-has-store';

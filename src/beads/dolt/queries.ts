@@ -5,8 +5,8 @@
 // iterators have panicked on correlated cross-table subqueries), and filter in SQL where bd does,
 // so comparisons follow the database's collation exactly like bd's.
 
-import { GcK8sError, hasCode } from '../errors.js';
-import type { SqlRow } from './dolt.js';
+import { GcK8sError, hasCode } from '../../errors.js';
+import type { SqlRow } from './mysql.js';
 import { readyIds, type DepRow } from './ready-set.js';
 
 export type Sql = (sql: string, params?: readonly (string | number)[]) => Promise<SqlRow[]>;

@@ -2,8 +2,8 @@
 // (GC_DOLT_HOST/PORT/USER, on init for a script named gc-beads-k8s); a loopback host means "the
 // Dolt next to gc", which from a pod is the in-cluster Service (dolt_host/dolt_port).
 
-import type { PodSettings } from '../session/settings.js';
-import { GcK8sError, quote } from '../errors.js';
+import type { PodSettings } from '../../session/settings.js';
+import { GcK8sError, quote } from '../../errors.js';
 
 export interface DoltCoordinates {
   readonly host: string;
