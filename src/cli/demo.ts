@@ -158,8 +158,8 @@ async function up(io: Io): Promise<number> {
   };
   save();
   const { socketPath } = await import('../protocol/socket-path.js');
-  const { socketAlive } = await import('../daemon/server.js');
-  const daemonUp = await socketAlive(socketPath(env));
+  const { socketAnswers } = await import('../protocol/socket-path.js');
+  const daemonUp = await socketAnswers(socketPath(env));
   await script('gc-events-k8s', ['ensure-running'], env);
   for (const agent of city.agents) {
     const session = `${city.name}-${agent.name}`;

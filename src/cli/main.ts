@@ -3,16 +3,11 @@
 // commands stay quick.
 
 import { readFileSync } from 'node:fs';
+import type { Io } from '../client/exec-provider.js';
 import { describeError } from '../errors.js';
 
-export interface CliIo {
-  readonly argv: readonly string[];
-  readonly env: NodeJS.ProcessEnv;
-  readonly cwd: string;
-  readonly stdin: NodeJS.ReadableStream;
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-}
+/** What a command gets of its process: the same as a provider script's. */
+export type CliIo = Io;
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -91,7 +86,7 @@ async function admin(io: CliIo, op: string): Promise<number> {
  */
 async function runningDaemons(io: CliIo): Promise<NodeJS.ProcessEnv[]> {
   const { socketPath } = await import('../protocol/socket-path.js');
-  const { socketAlive } = await import('../daemon/server.js');
+  const { socketAnswers } = await import('../protocol/socket-path.js');
   const candidates: NodeJS.ProcessEnv[] = [io.env];
   if ((io.env['KUBECONFIG'] ?? '') === '' && (io.env['GC_K8S_SOCKET'] ?? '') === '') {
     const { existsSync } = await import('node:fs');
@@ -108,7 +103,7 @@ async function runningDaemons(io: CliIo): Promise<NodeJS.ProcessEnv[]> {
     const socket = socketPath(env);
     if (seen.has(socket)) continue;
     seen.add(socket);
-    if (await socketAlive(socket)) alive.push(env);
+    if (await socketAnswers(socket)) alive.push(env);
   }
   return alive;
 }

@@ -3,9 +3,8 @@
 // is served here, by handing the terminal to kubectl.
 
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { forwardedEnv, PROTOCOL_VERSION, type Provider, type Request } from '../protocol/messages.js';
-import { socketPath, verifySocket } from '../protocol/socket-path.js';
+import { socketAnswers, socketPath, verifySocket } from '../protocol/socket-path.js';
 import { ensureDaemon } from './autostart.js';
 import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
@@ -48,18 +47,6 @@ async function readStdin(provider: Provider, op: string, stream: NodeJS.Readable
 
 class StdinTooLarge extends Error {}
 
-function probe(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(socket);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
-}
 
 /**
  * A burst of gc calls can fill the socket's accept backlog (EAGAIN): that is load, not absence,
@@ -145,7 +132,7 @@ async function forwardOnce(request: Request, io: Io): Promise<number> {
     result = await callWithRetry(socket, request, sinks);
   } catch (err) {
     if (!(err instanceof DaemonUnreachable) || io.env['GC_K8S_NO_AUTOSTART'] === '1') throw err;
-    await ensureDaemon(socket, io.env, () => probe(socket), (line) => io.stderr.write(`${line}\n`));
+    await ensureDaemon(socket, io.env, () => socketAnswers(socket), (line) => io.stderr.write(`${line}\n`));
     result = await callWithRetry(socket, request, sinks);
   }
   if (result.message !== undefined) io.stderr.write(`${result.message}\n`);

@@ -2,8 +2,8 @@
 // connection, every request bounded and cancelled when its client goes away.
 
 import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
-import { checkSocketPathLength, privateDirProblem } from '../protocol/socket-path.js';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { checkSocketPathLength, privateDirProblem, socketAnswers } from '../protocol/socket-path.js';
+import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { describeError, GcK8sError, toGcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -26,19 +26,6 @@ function parseRequest(line: string): Request {
   return { ...r, env: r.env ?? {}, cwd: r.cwd ?? '/' } as Request;
 }
 
-/** True when something already answers on the socket (another daemon). */
-export function socketAlive(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      resolve(false);
-    });
-  });
-}
 
 export async function listen(path: string, handler: RequestHandler, log: Logger, shutdown: AbortSignal, options: { privateDir?: boolean } = {}): Promise<Server> {
   // Our own state directory is owner-only whoever made it. A directory someone chose for the
@@ -54,7 +41,7 @@ export async function listen(path: string, handler: RequestHandler, log: Logger,
   }
   const problem = privateDirProblem(dir);
   if (problem !== undefined) throw new GcK8sError('CONFIG_INVALID', `cannot serve ${path}: ${problem}`);
-  if (await socketAlive(path)) throw new GcK8sError('INTERNAL', `another daemon already serves ${path}`);
+  if (await socketAnswers(path)) throw new GcK8sError('INTERNAL', `another daemon already serves ${path}`);
   try {
     unlinkSync(path); // a stale socket of a daemon that was killed
   } catch {

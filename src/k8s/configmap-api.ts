@@ -2,108 +2,49 @@
 
 import type { ConfigMap, ConfigMapManifest } from '../kube/types.js';
 import type { CallOptions, ConfigMapApi } from '../kube/ports.js';
-import { GcK8sError, hasCode } from '../errors.js';
-import { listMeta, toConfigMap } from './convert.js';
-import { namespacedPath } from './paths.js';
+import { GcK8sError } from '../errors.js';
+import { toConfigMap } from './convert.js';
+import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 
 export class RestConfigMapApi implements ConfigMapApi {
+  private readonly configMaps: Resource;
+
   constructor(
-    private readonly rest: RestClient,
+    rest: RestClient,
     readonly namespace: string,
-  ) {}
+  ) {
+    this.configMaps = new Resource(rest, 'configmaps', namespace);
+  }
 
   async get(name: string, options: CallOptions): Promise<ConfigMap | undefined> {
-    try {
-      return toConfigMap(
-        await this.rest.json({
-          method: 'GET',
-          path: namespacedPath(this.namespace, 'configmaps', name),
-          verb: 'get',
-          resource: 'configmaps',
-          what: `getting configmap ${this.namespace}/${name}`,
-          signal: options.signal,
-        }),
-      );
-    } catch (err) {
-      if (hasCode(err, 'NOT_FOUND')) return undefined;
-      throw err;
-    }
+    const wire = await this.configMaps.get(name, options);
+    return wire === undefined ? undefined : toConfigMap(wire);
   }
 
   async create(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap> {
     const { resourceVersion: _ignored, ...metadata } = manifest.metadata;
-    return toConfigMap(
-      await this.rest.json({
-        method: 'POST',
-        path: namespacedPath(this.namespace, 'configmaps'),
-        body: { ...manifest, metadata: { ...metadata, namespace: this.namespace } },
-        verb: 'create',
-        resource: 'configmaps',
-        what: `creating configmap ${this.namespace}/${manifest.metadata.name}`,
-        signal: options.signal,
-      }),
-    );
+    return toConfigMap(await this.configMaps.create(manifest.metadata.name, { ...manifest, metadata: { ...metadata, namespace: this.namespace } }, options));
   }
 
   async replace(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap> {
     const { name, resourceVersion } = manifest.metadata;
-    const what = `replacing configmap ${this.namespace}/${name}`;
     // Without a resourceVersion a PUT silently overwrites: refuse rather than lose an update.
     if (resourceVersion === undefined || resourceVersion === '') {
-      throw new GcK8sError('BAD_REQUEST', `${what}: metadata.resourceVersion is required for an optimistic replace`);
+      throw new GcK8sError('BAD_REQUEST', `replacing ${this.configMaps.describe(name)}: metadata.resourceVersion is required for an optimistic replace`);
     }
-    return toConfigMap(
-      await this.rest.json({
-        method: 'PUT',
-        path: namespacedPath(this.namespace, 'configmaps', name),
-        body: { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
-        verb: 'update',
-        resource: 'configmaps',
-        what,
-        signal: options.signal,
-      }),
-    );
+    return toConfigMap(await this.configMaps.replace(name, { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } }, options));
   }
 
-  async delete(name: string, options: CallOptions & { resourceVersion?: string }): Promise<boolean> {
-    const body = {
-      apiVersion: 'v1',
-      kind: 'DeleteOptions',
-      ...(options.resourceVersion === undefined ? {} : { preconditions: { resourceVersion: options.resourceVersion } }),
-    };
-    try {
-      await this.rest.json({
-        method: 'DELETE',
-        path: namespacedPath(this.namespace, 'configmaps', name),
-        body,
-        verb: 'delete',
-        resource: 'configmaps',
-        what: `deleting configmap ${this.namespace}/${name}`,
-        signal: options.signal,
-      });
-      return true;
-    } catch (err) {
-      if (hasCode(err, 'NOT_FOUND')) return false;
-      throw err;
-    }
+  delete(name: string, options: CallOptions & { resourceVersion?: string }): Promise<boolean> {
+    return this.configMaps.delete(name, options);
   }
 
   async list(
     labelSelector: string,
     options: CallOptions & { limit?: number; continueToken?: string },
   ): Promise<{ items: ConfigMap[]; resourceVersion: string; continueToken?: string }> {
-    const page = listMeta(
-      await this.rest.json({
-        method: 'GET',
-        path: namespacedPath(this.namespace, 'configmaps'),
-        query: { labelSelector: labelSelector === '' ? undefined : labelSelector, limit: options.limit, continue: options.continueToken },
-        verb: 'list',
-        resource: 'configmaps',
-        what: `listing configmaps in ${this.namespace}${labelSelector === '' ? '' : ` (${labelSelector})`}`,
-        signal: options.signal,
-      }),
-    );
+    const page = await this.configMaps.page({ labelSelector: labelSelector === '' ? undefined : labelSelector, limit: options.limit, continue: options.continueToken }, options);
     return {
       items: page.items.map(toConfigMap),
       resourceVersion: page.resourceVersion,

@@ -20,7 +20,7 @@ import {
   parseExecStatus,
   type ExecOutcome,
 } from './exec-protocol.js';
-import { namespacedPath } from './paths.js';
+import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 import { Semaphore } from '../util/semaphore.js';
 
@@ -74,7 +74,7 @@ export class WebSocketExec implements PodExec {
     const session = await transport.session(request.signal, what);
     const url = new URL(transport.server.href);
     url.protocol = transport.secure ? 'wss:' : 'ws:';
-    url.pathname = transport.basePath + namespacedPath(this.namespace, 'pods', request.pod, 'exec');
+    url.pathname = transport.basePath + new Resource(this.rest, 'pods', this.namespace).path(request.pod, 'exec');
     url.search = execQuery(request.container, request.command, request.stdin !== undefined);
     this.rest.counter.request('create', 'pods/exec');
     const ws = new WebSocket(url, [PROTOCOL_V5, PROTOCOL_V4], {

@@ -2,6 +2,7 @@
 
 import type { CallOptions } from '../kube/ports.js';
 import { hasCode } from '../errors.js';
+import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 import { obj, str } from './wire.js';
 
@@ -23,43 +24,19 @@ export async function serverVersion(rest: RestClient, signal: AbortSignal): Prom
   };
 }
 
+const namespaces = (rest: RestClient): Resource => new Resource(rest, 'namespaces');
+
 export async function namespaceExists(rest: RestClient, name: string, options: CallOptions): Promise<boolean> {
-  try {
-    await rest.json({
-      method: 'GET',
-      path: `/api/v1/namespaces/${encodeURIComponent(name)}`,
-      verb: 'get',
-      resource: 'namespaces',
-      what: `getting namespace ${name}`,
-      signal: options.signal,
-    });
-    return true;
-  } catch (err) {
-    if (hasCode(err, 'NOT_FOUND')) return false;
-    throw err;
-  }
+  return (await namespaces(rest).get(name, options)) !== undefined;
 }
 
 /** The namespace's labels (Pod Security levels live there), or undefined when it does not exist. */
 export async function namespaceLabels(rest: RestClient, name: string, options: CallOptions): Promise<Record<string, string> | undefined> {
-  try {
-    const ns = obj(
-      await rest.json({
-        method: 'GET',
-        path: `/api/v1/namespaces/${encodeURIComponent(name)}`,
-        verb: 'get',
-        resource: 'namespaces',
-        what: `getting namespace ${name}`,
-        signal: options.signal,
-      }),
-    );
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(obj(obj(ns.metadata).labels))) if (typeof v === 'string') labels[k] = v;
-    return labels;
-  } catch (err) {
-    if (hasCode(err, 'NOT_FOUND')) return undefined;
-    throw err;
-  }
+  const ns = await namespaces(rest).get(name, options);
+  if (ns === undefined) return undefined;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(obj(obj(ns).metadata).labels))) if (typeof v === 'string') labels[k] = v;
+  return labels;
 }
 
 /** Whether the caller may do `verb` on `resource` (with `subresource`) in `namespace`: a SelfSubjectAccessReview. */
@@ -86,15 +63,7 @@ export async function ensureNamespace(
 ): Promise<boolean> {
   if (await namespaceExists(rest, name, options)) return false;
   try {
-    await rest.json({
-      method: 'POST',
-      path: '/api/v1/namespaces',
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(options.labels === undefined ? {} : { labels: options.labels }) } },
-      verb: 'create',
-      resource: 'namespaces',
-      what: `creating namespace ${name}`,
-      signal: options.signal,
-    });
+    await namespaces(rest).create(name, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(options.labels === undefined ? {} : { labels: options.labels }) } }, options);
     return true;
   } catch (err) {
     if (hasCode(err, 'ALREADY_EXISTS')) return false; // a concurrent creator won the race

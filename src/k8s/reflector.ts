@@ -15,11 +15,10 @@ import type { CacheEvent, CacheStatus, CallOptions, ObjectCache } from '../kube/
 import { describeError, GcK8sError, hasCode, toGcK8sError } from '../errors.js';
 import { sleep, withTimeout } from '../util/abort.js';
 import { Backoff } from '../util/backoff.js';
-import { listMeta } from './convert.js';
 import { parseStatus, statusError, transportError } from './errors.js';
 import { LineSplitter, parseWatchLine, type RawWatchEvent } from './ndjson.js';
 import { ObjectStore } from './object-store.js';
-import { namespacedPath } from './paths.js';
+import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 import { raceSignal } from './signal.js';
 import { obj, str } from './wire.js';
@@ -263,20 +262,14 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
 
   private async listAll(lifetime: AbortSignal): Promise<{ objects: Map<string, T>; resourceVersion: string }> {
     const { rest, namespace, resource, labelSelector, convert } = this.options;
+    const api = new Resource(rest, resource, namespace);
     const objects = new Map<string, T>();
     let continueToken: string | undefined;
     let resourceVersion: string;
     do {
-      const page = listMeta(
-        await rest.json({
-          method: 'GET',
-          path: namespacedPath(namespace, resource),
-          query: { labelSelector: labelSelector === '' ? undefined : labelSelector, limit: this.options.pageSize ?? 500, continue: continueToken },
-          verb: 'list',
-          resource,
-          what: `listing ${resource} in ${namespace}`,
-          signal: withTimeout(lifetime, this.options.listTimeoutMs ?? 60_000),
-        }),
+      const page = await api.page(
+        { labelSelector: labelSelector === '' ? undefined : labelSelector, limit: this.options.pageSize ?? 500, continue: continueToken },
+        { signal: withTimeout(lifetime, this.options.listTimeoutMs ?? 60_000), what: `listing ${resource} in ${namespace}` },
       );
       for (const item of page.items) {
         const object = convert(item);
@@ -318,7 +311,7 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
     try {
       const body = await rest.stream({
         method: 'GET',
-        path: namespacedPath(namespace, resource),
+        path: new Resource(rest, resource, namespace).path(),
         query: {
           watch: 'true',
           labelSelector: labelSelector === '' ? undefined : labelSelector,

@@ -5,60 +5,43 @@
 
 import type { SecretManifest, ServiceAddress } from '../kube/types.js';
 import type { CallOptions, SecretApi, ServiceApi } from '../kube/ports.js';
-import { hasCode } from '../errors.js';
 import { secretValue, toServiceAddress } from './convert.js';
-import { namespacedPath } from './paths.js';
+import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 
-async function getOrUndefined(rest: RestClient, namespace: string, resource: string, name: string, options: CallOptions): Promise<unknown> {
-  try {
-    return await rest.json({
-      method: 'GET',
-      path: namespacedPath(namespace, resource, name),
-      verb: 'get',
-      resource,
-      what: `getting ${resource.slice(0, -1)} ${namespace}/${name}`,
-      signal: options.signal,
-    });
-  } catch (err) {
-    if (hasCode(err, 'NOT_FOUND')) return undefined;
-    throw err;
-  }
-}
-
 export class RestServiceApi implements ServiceApi {
+  private readonly services: Resource;
+
   constructor(
-    private readonly rest: RestClient,
+    rest: RestClient,
     readonly namespace: string,
-  ) {}
+  ) {
+    this.services = new Resource(rest, 'services', namespace);
+  }
 
   async get(name: string, options: CallOptions): Promise<ServiceAddress | undefined> {
-    const wire = await getOrUndefined(this.rest, this.namespace, 'services', name, options);
+    const wire = await this.services.get(name, options);
     return wire === undefined ? undefined : toServiceAddress(wire);
   }
 }
 
 export class RestSecretApi implements SecretApi {
+  private readonly secrets: Resource;
+
   constructor(
-    private readonly rest: RestClient,
+    rest: RestClient,
     readonly namespace: string,
-  ) {}
+  ) {
+    this.secrets = new Resource(rest, 'secrets', namespace);
+  }
 
   async value(name: string, key: string, options: CallOptions): Promise<string | undefined> {
-    const wire = await getOrUndefined(this.rest, this.namespace, 'secrets', name, options);
+    const wire = await this.secrets.get(name, options);
     return wire === undefined ? undefined : secretValue(wire, key);
   }
 
+  /** Messages name the secret, never its data. */
   async create(manifest: SecretManifest, options: CallOptions): Promise<void> {
-    await this.rest.json({
-      method: 'POST',
-      path: namespacedPath(this.namespace, 'secrets'),
-      body: { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
-      verb: 'create',
-      resource: 'secrets',
-      // never the data: only the name reaches a message
-      what: `creating secret ${this.namespace}/${manifest.metadata.name}`,
-      signal: options.signal,
-    });
+    await this.secrets.create(manifest.metadata.name, { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } }, options);
   }
 }

@@ -21,8 +21,8 @@ export interface PodCondition {
   readonly message?: string;
 }
 
-/** A pod as the core sees it (from the cache or an API response). */
-export interface Pod {
+/** What every object read from the cluster has. */
+export interface StoredObject {
   readonly name: string;
   readonly namespace: string;
   readonly uid: string;
@@ -31,6 +31,10 @@ export interface Pod {
   readonly annotations: Readonly<Record<string, string>>;
   /** RFC 3339 */
   readonly creationTimestamp: string;
+}
+
+/** A pod as the core sees it (from the cache or an API response). */
+export interface Pod extends StoredObject {
   /** Set once deletion started: such a pod never counts as running. */
   readonly deletionTimestamp?: string;
   readonly phase: PodPhase;
@@ -43,14 +47,7 @@ export interface Pod {
   readonly schedulingGates?: readonly string[];
 }
 
-export interface ConfigMap {
-  readonly name: string;
-  readonly namespace: string;
-  readonly uid: string;
-  readonly resourceVersion: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly creationTimestamp: string;
+export interface ConfigMap extends StoredObject {
   readonly data: Readonly<Record<string, string>>;
 }
 

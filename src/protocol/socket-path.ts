@@ -8,6 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { lstatSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 
 /** sun_path holds 108 bytes with the terminating NUL; longer paths would be cut silently. */
@@ -72,4 +73,18 @@ export function verifySocket(path: string, me = uid()): void {
   }
   if (!st.isSocket()) throw new UntrustedSocket(`refusing ${path}: it is not a socket`);
   if (st.uid !== me) throw new UntrustedSocket(`refusing the gc-k8s socket ${path}: it belongs to uid ${st.uid}, not you (uid ${me})`);
+}
+
+/** True when something answers on the socket (a daemon): a connect, nothing sent. */
+export function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      resolve(false);
+    });
+  });
 }

@@ -8,6 +8,7 @@ import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.j
 import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
+import { restrictedPodSecurity } from './security.js';
 import type { PodSettings } from './settings.js';
 import type { StartRequest } from './request.js';
 
@@ -173,17 +174,7 @@ export function buildAgentSession(sessionName: string, req: StartRequest, settin
       terminationGracePeriodSeconds: settings.terminationGracePeriodSeconds,
       ...(settings.serviceAccount === '' ? {} : { serviceAccountName: settings.serviceAccount }),
       ...(settings.imagePullSecret === '' ? {} : { imagePullSecrets: [{ name: settings.imagePullSecret }] }),
-      ...(settings.podSecurity === 'restricted'
-        ? {
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: settings.runAsUser,
-              runAsGroup: settings.runAsGroup,
-              fsGroup: settings.runAsGroup,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-          }
-        : {}),
+      ...(settings.podSecurity === 'restricted' ? { securityContext: restrictedPodSecurity(settings) } : {}),
       containers: [container],
       volumes,
       // not scheduled until its credentials Secret exists (that Secret needs the pod's uid)

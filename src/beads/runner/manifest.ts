@@ -4,6 +4,7 @@
 // Dolt password reaches bd through a secretKeyRef, never as plaintext in the spec.
 
 import type { PodManifest } from '../../kube/types.js';
+import { restrictedPodSecurity } from '../../session/security.js';
 import type { PodSettings } from '../../session/settings.js';
 import { shortHash } from '../../util/hash.js';
 import { RUNNER_WORKSPACE } from '../scope.js';
@@ -26,13 +27,7 @@ export function runnerManifest(settings: PodSettings): PodManifest {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 2,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: settings.runAsUser,
-        runAsGroup: settings.runAsGroup,
-        fsGroup: settings.runAsGroup,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: restrictedPodSecurity(settings),
       ...(settings.imagePullSecret === '' ? {} : { imagePullSecrets: [{ name: settings.imagePullSecret }] }),
       containers: [
         {

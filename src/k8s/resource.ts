@@ -1,0 +1,119 @@
+// One core/v1 resource over the REST client: the verbs every typed API here is made of (get that
+// answers undefined for a missing object, create, optimistic replace, patch, delete with
+// preconditions that answers false for a missing object, and listing by pages), each with the
+// request's stats labels and a message naming the object. The typed APIs (pod-api.ts,
+// configmap-api.ts, …) only convert between the wire and our types.
+
+import { hasCode } from '../errors.js';
+import type { CallOptions } from '../kube/ports.js';
+import { listMeta } from './convert.js';
+import type { Query, RestClient } from './rest.js';
+
+export interface DeletePreconditions {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+  readonly gracePeriodSeconds?: number;
+}
+
+export interface Page {
+  readonly items: readonly unknown[];
+  readonly resourceVersion: string;
+  readonly continueToken?: string;
+}
+
+export class Resource {
+  /** `namespace` undefined: a cluster-scoped resource (namespaces) */
+  constructor(
+    private readonly rest: RestClient,
+    readonly plural: string,
+    readonly namespace?: string,
+  ) {}
+
+  /** "pod gc/foo", "namespace gc": how messages name an object. */
+  describe(name: string): string {
+    return `${this.plural.slice(0, -1)} ${this.namespace === undefined ? '' : `${this.namespace}/`}${name}`;
+  }
+
+  path(name?: string, subresource?: string): string {
+    let path = this.namespace === undefined ? `/api/v1/${this.plural}` : `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/${this.plural}`;
+    if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+    if (subresource !== undefined) path += `/${subresource}`;
+    return path;
+  }
+
+  async get(name: string, options: CallOptions): Promise<unknown> {
+    try {
+      return await this.rest.json({ method: 'GET', path: this.path(name), verb: 'get', resource: this.plural, what: `getting ${this.describe(name)}`, signal: options.signal });
+    } catch (err) {
+      if (hasCode(err, 'NOT_FOUND')) return undefined;
+      throw err;
+    }
+  }
+
+  create(name: string, body: unknown, options: CallOptions & { dryRun?: boolean }): Promise<unknown> {
+    return this.rest.json({
+      method: 'POST',
+      path: this.path(),
+      ...(options.dryRun === true ? { query: { dryRun: 'All' } } : {}),
+      body,
+      verb: 'create',
+      resource: this.plural,
+      what: `creating ${this.describe(name)}`,
+      signal: options.signal,
+    });
+  }
+
+  replace(name: string, body: unknown, options: CallOptions): Promise<unknown> {
+    return this.rest.json({ method: 'PUT', path: this.path(name), body, verb: 'update', resource: this.plural, what: `replacing ${this.describe(name)}`, signal: options.signal });
+  }
+
+  /** A JSON merge patch; `doing` names it in messages ("annotating", "releasing … for scheduling"). */
+  patch(name: string, body: unknown, doing: string, options: CallOptions): Promise<unknown> {
+    return this.rest.json({
+      method: 'PATCH',
+      path: this.path(name),
+      body,
+      verb: 'patch',
+      resource: this.plural,
+      what: `${doing} ${this.describe(name)}`,
+      signal: options.signal,
+    });
+  }
+
+  /** True when this call deleted it, false when it was already gone. A failed precondition throws. */
+  async delete(name: string, options: CallOptions & DeletePreconditions): Promise<boolean> {
+    const preconditions = { ...(options.uid === undefined ? {} : { uid: options.uid }), ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion }) };
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      ...(options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }),
+      ...(Object.keys(preconditions).length === 0 ? {} : { preconditions }),
+    };
+    try {
+      await this.rest.json({ method: 'DELETE', path: this.path(name), body, verb: 'delete', resource: this.plural, what: `deleting ${this.describe(name)}`, signal: options.signal });
+      return true;
+    } catch (err) {
+      if (hasCode(err, 'NOT_FOUND')) return false;
+      throw err;
+    }
+  }
+
+  /** One page of a list. */
+  async page(query: Query, options: CallOptions & { what?: string }): Promise<Page> {
+    const selector = query['labelSelector'] ?? query['fieldSelector'];
+    const what = options.what ?? `listing ${this.plural} in ${this.namespace ?? 'the cluster'}${selector === undefined ? '' : ` (${String(selector)})`}`;
+    return listMeta(await this.rest.json({ method: 'GET', path: this.path(), query, verb: 'list', resource: this.plural, what, signal: options.signal }));
+  }
+
+  /** Every item, page by page (500 a page). */
+  async all(query: Query, options: CallOptions & { what?: string }): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let continueToken: string | undefined;
+    do {
+      const page = await this.page({ ...query, limit: 500, continue: continueToken }, options);
+      items.push(...page.items);
+      continueToken = page.continueToken;
+    } while (continueToken !== undefined);
+    return items;
+  }
+}
