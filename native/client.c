@@ -87,7 +87,7 @@ static void sleep_ms(long ms) {
 }
 
 /**
- * Hands the call to the Node client (bin/gc-<provider>-k8s.js next to our dist/): stdin it
+ * Hands the call to the Node client (bin/gc-provider-k8s.js next to our dist/): stdin it
  * would have read is replayed from memory, and the request id is kept so a retried record is
  * applied once.
  */
@@ -103,9 +103,7 @@ static void fallback(int argc, char **argv, const buf_t *stdin_data, const char 
   }
   buf_t js = {0};
   buf_puts(&js, exe);
-  buf_puts(&js, "/bin/gc-");
-  buf_puts(&js, provider->name);
-  buf_puts(&js, "-k8s.js");
+  buf_puts(&js, "/bin/gc-provider-k8s.js");
   buf_putc(&js, 0);
   if (stdin_data != NULL) {
     int fd = memfd_create("gc-k8s-stdin", 0);
@@ -115,11 +113,11 @@ static void fallback(int argc, char **argv, const buf_t *stdin_data, const char 
     close(fd);
   }
   if (rid != NULL) setenv("GC_K8S_RID", rid, 1);
-  char **args = calloc((size_t)argc + 1, sizeof *args);
+  char **args = calloc((size_t)argc + 2, sizeof *args);
   if (args == NULL) die("%s", "out of memory");
   args[0] = "node";
   args[1] = js.p;
-  for (int i = 2; i < argc; i++) args[i] = argv[i];
+  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];  // the provider, the op, its arguments
   signal(SIGPIPE, SIG_DFL);
   execvp("node", args);
   die("cannot start the Node client (node): %s", strerror(errno));

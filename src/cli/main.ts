@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Io } from '../client/exec-provider.js';
 import { describeError } from '../errors.js';
+import { CLIENT_ENV } from '../protocol/client-env.js';
 
 /** What a command gets of its process: the same as a provider script's. */
 export type CliIo = Io;
@@ -55,14 +56,12 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
         env: io.env,
         signal,
         ...(context === '' ? {} : { context }),
-        // A polite ceiling that still lets event bursts through: the API server's priority and
-        // fairness (429 + Retry-After, honoured) is the real guard.
         qps: settings.qps,
         burst: settings.burst,
         reflector: { inactivityMs: settings.watchIdleTimeoutMs, verifyAfterMs: settings.cacheVerifyAfterMs },
       }),
     configWatch: kubeconfigWatch(kubeconfigPaths(io.env)),
-    privateSocketDir: values.socket === undefined && (io.env['GC_K8S_SOCKET'] ?? '') === '',
+    privateSocketDir: values.socket === undefined && (io.env[CLIENT_ENV.socket.env] ?? '') === '',
     abandonedStartAgeMs: settings.abandonedStartAgeMs,
   });
   const onSignal = (sig: string) => () => {
@@ -88,7 +87,7 @@ async function runningDaemons(io: CliIo): Promise<NodeJS.ProcessEnv[]> {
   const { socketPath } = await import('../protocol/socket-path.js');
   const { socketAnswers } = await import('../protocol/socket-path.js');
   const candidates: NodeJS.ProcessEnv[] = [io.env];
-  if ((io.env['KUBECONFIG'] ?? '') === '' && (io.env['GC_K8S_SOCKET'] ?? '') === '') {
+  if ((io.env['KUBECONFIG'] ?? '') === '' && (io.env[CLIENT_ENV.socket.env] ?? '') === '') {
     const { existsSync } = await import('node:fs');
     const path = await import('node:path');
     const { findWorktree, PACKAGE_ROOT } = await import('../cluster/names.js');
@@ -179,7 +178,7 @@ export async function main(io: CliIo): Promise<number> {
         let exit = 0;
         for (const env of daemons) {
           if (env['KUBECONFIG'] !== io.env['KUBECONFIG']) io.stdout.write(`stopping the daemon of KUBECONFIG=${env['KUBECONFIG'] ?? ''}\n`);
-          exit = Math.max(exit, await admin({ ...io, env: { ...env, GC_K8S_NO_AUTOSTART: '1' } }, 'shutdown'));
+          exit = Math.max(exit, await admin({ ...io, env: { ...env, [CLIENT_ENV.noAutostart.env]: '1' } }, 'shutdown'));
         }
         // return once they are gone, so what follows (a cluster teardown) has no daemon racing it
         const deadline = Date.now() + 15_000;

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_ENV } from '../protocol/client-env.js';
 
 const START_WAIT_MS = 30_000;
 
@@ -35,7 +36,7 @@ export async function ensureDaemon(
   const dir = dirname(socket);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // our own state directory is private whoever made it (an explicit GC_K8S_SOCKET's is the user's choice)
-  if (env['GC_K8S_SOCKET'] === undefined || env['GC_K8S_SOCKET'] === '') {
+  if (env[CLIENT_ENV.socket.env] === undefined || env[CLIENT_ENV.socket.env] === '') {
     if (statSync(dir).uid === (process.getuid?.() ?? 0)) chmodSync(dir, 0o700);
   }
   const lock = `${socket}.starting`;

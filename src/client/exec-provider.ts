@@ -9,6 +9,7 @@ import { ensureDaemon } from './autostart.js';
 import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
 import { OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
+import { CLIENT_ENV } from '../protocol/client-env.js';
 
 const opsWhere = (keep: (spec: OpSpec) => boolean): Record<Provider, ReadonlySet<string>> => {
   const out = {} as Record<Provider, ReadonlySet<string>>;
@@ -131,7 +132,7 @@ async function forwardOnce(request: Request, io: Io): Promise<number> {
   try {
     result = await callWithRetry(socket, request, sinks);
   } catch (err) {
-    if (!(err instanceof DaemonUnreachable) || io.env['GC_K8S_NO_AUTOSTART'] === '1') throw err;
+    if (!(err instanceof DaemonUnreachable) || io.env[CLIENT_ENV.noAutostart.env] === '1') throw err;
     await ensureDaemon(socket, io.env, () => socketAnswers(socket), (line) => io.stderr.write(`${line}\n`));
     result = await callWithRetry(socket, request, sinks);
   }
@@ -166,7 +167,7 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
   const t = JSON.parse(target) as { pod: string; namespace: string; container: string; context: string };
   const args = [...(t.context ? ['--context', t.context] : []), '-n', t.namespace, 'exec', '-it', t.pod, '-c', t.container, '--', 'tmux', 'attach', '-t', 'main'];
   return new Promise((resolve) => {
-    const child = spawn(io.env['GC_K8S_KUBECTL'] ?? 'kubectl', args, { stdio: 'inherit', env: io.env });
+    const child = spawn(io.env[CLIENT_ENV.kubectl.env] ?? 'kubectl', args, { stdio: 'inherit', env: io.env });
     child.on('error', (err) => {
       io.stderr.write(`attach: cannot run kubectl: ${err.message}\n`);
       resolve(1);
@@ -180,7 +181,7 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
 export async function runExecProvider(provider: Provider, given: Io): Promise<number> {
   // The native client hands over a call the daemon dropped with its request id, so a retried
   // record is still applied once; the id is not part of the caller's environment.
-  const { GC_K8S_RID: rid, ...env } = given.env;
+  const { [CLIENT_ENV.rid.env]: rid, ...env } = given.env;
   const io = { ...given, env };
   const [op, ...args] = io.argv;
   if (op === undefined || op === '') {

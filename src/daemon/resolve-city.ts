@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import type { Pod } from '../kube/types.js';
 import { ANNOTATION_CITY } from '../session/manifest.js';
 import { podsOfSession } from '../session/lookup.js';
+import { CLIENT_ENV } from '../protocol/client-env.js';
 
 export type CitySource = 'env' | 'script' | 'start payload' | 'session' | 'cwd' | 'only known city' | 'none';
 
@@ -39,7 +40,7 @@ export interface ResolveDeps {
 }
 
 /** Env variable the provider scripts set to the path gc ran them by. */
-export const INVOKED_AS_ENV = 'GC_K8S_INVOKED_AS';
+export const INVOKED_AS_ENV = CLIENT_ENV.invokedAs.env;
 
 const START_OPS = new Set(['start', 'provision']);
 

@@ -22,7 +22,7 @@ export const AGENT_POD_SELECTOR = 'app=gc-agent';
 
 export interface KubeClientOptions extends Omit<ConnectionOptions, 'onWarning'> {
   readonly log: Logger;
-  /** client-side rate limit (default 50 qps, burst 100; qps <= 0 disables) */
+  /** client-side rate limit (default DEFAULT_RATE; qps <= 0 disables) */
   readonly qps?: number;
   readonly burst?: number;
   /** REST pool size (default 64) */

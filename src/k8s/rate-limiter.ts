@@ -4,6 +4,13 @@
 
 import { sleep } from '../util/abort.js';
 
+/**
+ * The daemon's default ceiling (GC_K8S_QPS, GC_K8S_BURST): high enough that event bursts and a
+ * city's worth of starts pass unthrottled; the API server's priority and fairness (429 +
+ * Retry-After, honoured) is the real guard.
+ */
+export const DEFAULT_RATE = { qps: 500, burst: 1000 } as const;
+
 export interface RateLimiterOptions {
   /** sustained requests per second; <= 0 disables limiting */
   readonly qps: number;

@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import { GcK8sError } from '../errors.js';
 import { sleep } from '../util/abort.js';
 import { errorCode, statusError, transportError } from './errors.js';
-import { TokenBucket } from './rate-limiter.js';
+import { DEFAULT_RATE, TokenBucket } from './rate-limiter.js';
 import { StatsCounter, type RequestStats } from './stats.js';
 import type { Transport } from './transport.js';
 
@@ -28,7 +28,7 @@ export interface RestRequest {
 }
 
 export interface RestOptions {
-  /** client-side rate limit; qps <= 0 disables it (default 50 qps, burst 100) */
+  /** client-side rate limit; qps <= 0 disables it (default DEFAULT_RATE) */
   readonly qps?: number;
   readonly burst?: number;
   /** how many 429 responses are retried before THROTTLED (default 3) */
@@ -48,7 +48,7 @@ export class RestClient {
     readonly transport: Transport,
     private readonly options: RestOptions = {},
   ) {
-    this.limiter = options.limiter ?? new TokenBucket({ qps: options.qps ?? 50, burst: options.burst ?? 100 });
+    this.limiter = options.limiter ?? new TokenBucket({ qps: options.qps ?? DEFAULT_RATE.qps, burst: options.burst ?? DEFAULT_RATE.burst });
   }
 
   /** Sends the request and returns the parsed JSON body of a 2xx response. */

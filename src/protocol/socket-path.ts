@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, statSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
+import { CLIENT_ENV } from './client-env.js';
 
 /** sun_path holds 108 bytes with the terminating NUL; longer paths would be cut silently. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -27,7 +28,7 @@ export function stateDir(env: Readonly<Record<string, string | undefined>>): str
 }
 
 export function socketPath(env: Readonly<Record<string, string | undefined>>): string {
-  const explicit = env['GC_K8S_SOCKET'];
+  const explicit = env[CLIENT_ENV.socket.env];
   if (explicit !== undefined && explicit !== '') return explicit;
   const key = createHash('sha256').update(env['KUBECONFIG'] ?? '').digest('hex').slice(0, 10);
   return join(stateDir(env), `daemon-${key}.sock`);

@@ -27,12 +27,10 @@ beforeAll(() => {
   const cc = spawnSync(process.env['CC'] ?? 'cc', ['-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wconversion', '-o', client, ...sources], { encoding: 'utf8' });
   if (cc.error !== undefined || cc.status !== 0) throw new Error(`the native client needs a C compiler (apt install gcc): ${cc.error?.message ?? cc.stderr}`);
   // the "Node client" the native one falls back to: records argv, stdin and the handed-over rid
-  for (const p of ['session', 'events', 'beads']) {
-    writeFileSync(
-      join(dir, 'bin', `gc-${p}-k8s.js`),
-      `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{process.stdout.write(JSON.stringify({fallback:'${p}',argv:process.argv.slice(2),stdin:s,rid:process.env.GC_K8S_RID??null}));process.exit(7);});`,
-    );
-  }
+  writeFileSync(
+    join(dir, 'bin', 'gc-provider-k8s.js'),
+    `let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{process.stdout.write(JSON.stringify({fallback:process.argv[2],argv:process.argv.slice(3),stdin:s,rid:process.env.GC_K8S_RID??null}));process.exit(7);});`,
+  );
 });
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
