@@ -1,6 +1,6 @@
-// `gc-k8s cluster up|down|status|kubeconfig|image|env`: the command-line face of src/cluster/api.ts.
+// `gc-k8s cluster up|down|status|kubeconfig|image|env`: the command-line face of api.ts.
 
-import { describeError, isGcK8sError } from '../errors.js';
+import { describeError, isClusterError } from './errors.js';
 import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, pruneLocalClusters, restartClusterComponent, type ClusterOptions } from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
@@ -223,11 +223,11 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
         return 2;
     }
   } catch (e) {
-    if (io.signal.aborted || (isGcK8sError(e) && e.code === 'ABORTED')) {
+    if (io.signal.aborted || (isClusterError(e) && e.code === 'ABORTED')) {
       io.stderr.write('gc-k8s cluster: interrupted\n');
       return 130;
     }
-    io.stderr.write(`gc-k8s cluster ${p.command}: ${isGcK8sError(e) ? e.message : describeError(e)}\n`);
+    io.stderr.write(`gc-k8s cluster ${p.command}: ${isClusterError(e) ? e.message : describeError(e)}\n`);
     return 1;
   }
 }

@@ -6,8 +6,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository this module belongs to (scripts/, image/ live there). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** This package's directory (its scripts/ live there); src/ and dist/ are both one level below. */
+export const LOCAL_CLUSTER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The gc-k8s repository this package lives in (packages/local-cluster): scripts/build-upstream.sh,
+ * the image sources under image/, and the daemon's dist/ for the gc-k8s image.
+ */
+export const PACKAGE_ROOT = resolve(LOCAL_CLUSTER_ROOT, '..', '..');
 
 /** The worktree root containing `cwd`: the nearest ancestor with a `.git` entry, else cwd. */
 export function findWorktree(cwd: string): string {

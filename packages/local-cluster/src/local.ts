@@ -11,8 +11,8 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, renameSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync, copyFileSync, lstatSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { GcK8sError, describeError, isGcK8sError, toGcK8sError } from '../errors.js';
-import { sleep } from '../util/abort.js';
+import { ClusterError, describeError, isClusterError, toClusterError } from './errors.js';
+import { sleep } from './abort.js';
 import {
   LOCAL_NEEDS,
   RUN_DIR,
@@ -33,7 +33,7 @@ import {
 } from './host.js';
 import { PAUSE_REF, buildImage, importImage, type BuiltImage, type ImageName } from './images.js';
 import { KubeApi, probe, type ApiCreds } from './kapi.js';
-import { PACKAGE_ROOT, type WorktreePaths } from './names.js';
+import { LOCAL_CLUSTER_ROOT, type WorktreePaths } from './names.js';
 import {
   APISERVER_KUBELET_CLIENT_USER,
   COREDNS_USER,
@@ -601,7 +601,7 @@ function startComponent(state: LocalState, paths: WorktreePaths, c: Component, b
       break;
     case 'provisioner':
       pid = spawnDetached(process.execPath, [
-        join(PACKAGE_ROOT, 'scripts', 'cluster', 'local-provisioner.mjs'),
+        join(LOCAL_CLUSTER_ROOT, 'scripts', 'local-provisioner.mjs'),
         '--heartbeat', join(l.s, 'provisioner.heartbeat'), '--server', state.server, '--ca', pki('ca.crt'),
         '--cert', pki('local-provisioner.crt'), '--key', pki('local-provisioner.key'),
         '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME, '--node', state.nodeName,
@@ -647,10 +647,10 @@ async function waitFor(
     if (await check()) return;
     const pid = opts.pidOf?.();
     if (opts.pidOf !== undefined && !isAlive(pid)) {
-      throw new GcK8sError('CLUSTER', failureText(what, 'the process exited', opts.log));
+      throw new ClusterError('CLUSTER', failureText(what, 'the process exited', opts.log));
     }
     if (Date.now() > deadline) {
-      throw new GcK8sError('CLUSTER', failureText(what, `not ready after ${opts.timeoutMs / 1000}s`, opts.log));
+      throw new ClusterError('CLUSTER', failureText(what, `not ready after ${opts.timeoutMs / 1000}s`, opts.log));
     }
     await sleep(opts.intervalMs ?? 250, opts.signal, what);
   }
@@ -714,7 +714,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     const st = await localStatus(paths);
     const intact = await networkIntact(netPlan(existing.slot));
     if (upgradeAction(existing.version, st.components.some((c) => c.alive), intact) === 'refuse') {
-      throw new GcK8sError('CLUSTER', outdatedMessage(existing));
+      throw new ClusterError('CLUSTER', outdatedMessage(existing));
     }
     if (existing.phase === 'running' && existing.stateDir === paths.stateDir && st.components.every((c) => c.alive)) {
       reporter.step(`cluster ${existing.name} is already up (${existing.server})`);
@@ -729,7 +729,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       try {
         return await repair(ctx, existing, dead as Component[], opts);
       } catch (e) {
-        reporter.warn(`repair failed: ${(isGcK8sError(e) ? e.message : describeError(e)).slice(0, 2000)}`);
+        reporter.warn(`repair failed: ${(isClusterError(e) ? e.message : describeError(e)).slice(0, 2000)}`);
       }
     }
     const why = existing.stateDir !== paths.stateDir ? `the worktree moved from ${existing.stateDir}` : `not running: ${dead.join(', ') || 'none'}`;
@@ -807,7 +807,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     // requested images are built/imported while the control plane starts (containerd is ready)
     const imagesDone = ensureLocalImages(ctx, st, opts.images ?? []).then(
       () => undefined,
-      (err: unknown) => toGcK8sError(err, 'CLUSTER'),
+      (err: unknown) => toClusterError(err, 'CLUSTER'),
     );
     // everything else retries against the apiserver on its own: start it all now
     reporter.step('starting kubelet, kube-proxy, CoreDNS, provisioner');
@@ -847,8 +847,8 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     reporter.step(`cluster ${st.name} is up: export KUBECONFIG=${paths.kubeconfig}`);
     return st;
   } catch (e) {
-    const aborted = signal.aborted || (isGcK8sError(e) && e.code === 'ABORTED');
-    reporter.warn(`${aborted ? 'interrupted' : 'failed'}: ${(isGcK8sError(e) ? e.message : describeError(e)).slice(0, 4000)}`);
+    const aborted = signal.aborted || (isClusterError(e) && e.code === 'ABORTED');
+    reporter.warn(`${aborted ? 'interrupted' : 'failed'}: ${(isClusterError(e) ? e.message : describeError(e)).slice(0, 4000)}`);
     reporter.step('cleaning up the partial cluster');
     await localDown({ ...ctx, signal: new AbortController().signal }).catch((err: unknown) => {
       reporter.warn(`cleanup: ${describeError(err)}`);

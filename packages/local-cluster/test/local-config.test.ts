@@ -1,6 +1,6 @@
 // The local cluster's security-relevant config builders, checked as the text the components read.
 import { describe, expect, it } from 'vitest';
-import { netPlan } from '../../../src/cluster/host.js';
+import { netPlan } from '../src/host.js';
 import {
   authenticationConfig,
   componentRbac,
@@ -9,9 +9,9 @@ import {
   kubeletConfig,
   nodeNftRules,
   parseNameservers,
-} from '../../../src/cluster/local-config.js';
-import { STATE_VERSION, outdatedMessage, upgradeAction } from '../../../src/cluster/local.js';
-import { etcdCertSpecs, leafExtensions } from '../../../src/cluster/pki.js';
+} from '../src/local-config.js';
+import { STATE_VERSION, outdatedMessage, upgradeAction } from '../src/local.js';
+import { etcdCertSpecs, leafExtensions } from '../src/pki.js';
 
 describe('kubelet config', () => {
   const cfg = kubeletConfig({

@@ -3,8 +3,8 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
-import { GcK8sError } from '../errors.js';
-import { sleep } from '../util/abort.js';
+import { ClusterError } from './errors.js';
+import { sleep } from './abort.js';
 
 export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -43,7 +43,7 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
       options.onStderr?.(b.toString('utf8'));
     });
     child.on('error', (e) => {
-      reject(new GcK8sError('CLUSTER', `run ${cmd}: ${e.message}`, { cause: e }));
+      reject(new ClusterError('CLUSTER', `run ${cmd}: ${e.message}`, { cause: e }));
     });
     child.on('close', (code, signal) => {
       const result = {
@@ -53,7 +53,7 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
       };
       if (result.code !== 0 && options.allowFail !== true) {
         const tail = lastLines(result.stderr.trim() === '' ? result.stdout : result.stderr, 15);
-        reject(new GcK8sError('CLUSTER', `run ${cmd} ${args.slice(0, 4).join(' ')}: exit ${signal ?? result.code}\n${tail}`));
+        reject(new ClusterError('CLUSTER', `run ${cmd} ${args.slice(0, 4).join(' ')}: exit ${signal ?? result.code}\n${tail}`));
         return;
       }
       resolve(result);
@@ -105,7 +105,7 @@ export function spawnDetached(cmd: string, args: readonly string[], options: Det
     });
     child.on('error', () => undefined);
     child.unref();
-    if (child.pid === undefined) throw new GcK8sError('CLUSTER', `start ${cmd}: spawn failed`);
+    if (child.pid === undefined) throw new ClusterError('CLUSTER', `start ${cmd}: spawn failed`);
     return child.pid;
   } finally {
     closeSync(fd);

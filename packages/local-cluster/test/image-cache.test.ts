@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasCode } from '../../../src/errors.js';
-import { privateTemp, removeDeadTemps, withCacheLock } from '../../../src/cluster/cache-lock.js';
-import { buildOnce, debootstrapHeartbeat, debootstrapPhase, packDockerArchive } from '../../../src/cluster/images.js';
-import type { Reporter } from '../../../src/cluster/progress.js';
+import { hasCode } from '../src/errors.js';
+import { privateTemp, removeDeadTemps, withCacheLock } from '../src/cache-lock.js';
+import { buildOnce, debootstrapHeartbeat, debootstrapPhase, packDockerArchive } from '../src/images.js';
+import type { Reporter } from '../src/progress.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gck-imgcache-'));
 afterAll(() => {

@@ -3,12 +3,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../../src/cluster/backends.js';
-import { parseArgs, runClusterCommand } from '../../../src/cluster/cli.js';
-import { checkResources, netPlan, parsePortRange } from '../../../src/cluster/host.js';
-import { packDockerArchive } from '../../../src/cluster/images.js';
-import { clusterName, findWorktree, sanitize, worktreePaths } from '../../../src/cluster/names.js';
-import { streamReporter } from '../../../src/cluster/progress.js';
+import { selectBackend } from '../src/backends.js';
+import { parseArgs, runClusterCommand } from '../src/cli.js';
+import { checkResources, netPlan, parsePortRange } from '../src/host.js';
+import { packDockerArchive } from '../src/images.js';
+import { clusterName, findWorktree, sanitize, worktreePaths } from '../src/names.js';
+import { streamReporter } from '../src/progress.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gck-unit-'));
 afterAll(() => {
@@ -158,7 +158,7 @@ describe('cli', () => {
 
 describe('known fixes', () => {
   it('maps failure signatures in logs to advice', async () => {
-    const { knownFix } = await import('../../../src/cluster/local.js');
+    const { knownFix } = await import('../src/local.js');
     expect(knownFix('listen tcp 127.0.0.1:24000: bind: address already in use')).toMatch(/GC_K8S_PORT_RANGE/);
     expect(knownFix('write /x: no space left on device')).toMatch(/disk is full/);
     expect(knownFix('all good')).toBeUndefined();

@@ -2,7 +2,7 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { GcK8sError } from '../errors.js';
+import { ClusterError } from './errors.js';
 import { ALTERNATIVES } from './host.js';
 import { run } from './proc.js';
 import type { Reporter } from './progress.js';
@@ -46,7 +46,7 @@ export async function selectBackend(input: SelectInput): Promise<BackendName> {
     process.platform !== 'linux'
       ? `this is ${process.platform}, the local backend needs Linux`
       : 'not running as root, which the local backend needs';
-  throw new GcK8sError('CLUSTER', `cluster: no usable backend (${why}; no kind with a working Docker engine); ${ALTERNATIVES}`);
+  throw new ClusterError('CLUSTER', `cluster: no usable backend (${why}; no kind with a working Docker engine); ${ALTERNATIVES}`);
 }
 
 // ------------------------------------------------------------------ existing
@@ -75,7 +75,7 @@ export async function checkExisting(kubectl: string, t: ExistingTarget, env: Nod
   const base = kubectlArgs(t);
   const ver = await run(kubectl, [...base, 'get', '--raw', '/version', '--request-timeout=10s'], { env, signal, allowFail: true });
   if (ver.code !== 0) {
-    throw new GcK8sError('K8S_UNAVAILABLE', `existing cluster: GET /version failed: ${ver.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    throw new ClusterError('K8S_UNAVAILABLE', `existing cluster: GET /version failed: ${ver.stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
   const version = (JSON.parse(ver.stdout) as { gitVersion?: string }).gitVersion ?? '?';
   const server = (
@@ -106,10 +106,10 @@ export async function checkExisting(kubectl: string, t: ExistingTarget, env: Nod
 
 export async function kindUp(name: string, kubeconfig: string, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<void> {
   if (which('kind', env) === undefined) {
-    throw new GcK8sError('CLUSTER', `kind backend: \`kind\` is not on PATH (install it: go install sigs.k8s.io/kind@latest); or use --backend local (Linux, root) or existing (KUBECONFIG)`);
+    throw new ClusterError('CLUSTER', `kind backend: \`kind\` is not on PATH (install it: go install sigs.k8s.io/kind@latest); or use --backend local (Linux, root) or existing (KUBECONFIG)`);
   }
   if (!(await dockerWorks(env))) {
-    throw new GcK8sError('CLUSTER', 'kind backend: no working Docker engine (`docker info` fails); start Docker, or use --backend local (Linux, root) or existing (KUBECONFIG)');
+    throw new ClusterError('CLUSTER', 'kind backend: no working Docker engine (`docker info` fails); start Docker, or use --backend local (Linux, root) or existing (KUBECONFIG)');
   }
   const clusters = (await run('kind', ['get', 'clusters'], { env, signal, allowFail: true })).stdout.split('\n');
   mkdirSync(dirname(kubeconfig), { recursive: true });

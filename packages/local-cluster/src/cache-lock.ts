@@ -11,8 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { GcK8sError } from '../errors.js';
-import { abortError } from '../util/abort.js';
+import { ClusterError } from './errors.js';
+import { abortError } from './abort.js';
 import { isAlive } from './proc.js';
 import { formatDuration, type Reporter } from './progress.js';
 
@@ -74,13 +74,13 @@ function startFlock(lockFile: string, nonBlocking: boolean, signal: AbortSignal 
     child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
     child.on('error', (e) => {
       settle(() => {
-        reject(new GcK8sError('CLUSTER', `lock ${lockFile}: cannot run flock (util-linux): ${e.message}`, { cause: e }));
+        reject(new ClusterError('CLUSTER', `lock ${lockFile}: cannot run flock (util-linux): ${e.message}`, { cause: e }));
       });
     });
     child.on('exit', (code) => {
       settle(() => {
         if (nonBlocking && code === BUSY) resolve('busy');
-        else reject(new GcK8sError('CLUSTER', `lock ${lockFile}: flock exited ${String(code)}: ${err.trim()}`));
+        else reject(new ClusterError('CLUSTER', `lock ${lockFile}: flock exited ${String(code)}: ${err.trim()}`));
       });
     });
   });
@@ -129,7 +129,7 @@ async function acquire(lockFile: string, opts: LockOptions): Promise<Holder> {
     } finally {
       clearInterval(timer);
     }
-    if (holder === 'busy') throw new GcK8sError('INTERNAL', `lock ${lockFile}: blocking flock reported busy`);
+    if (holder === 'busy') throw new ClusterError('INTERNAL', `lock ${lockFile}: blocking flock reported busy`);
   }
   writeFileSync(lockFile, `${process.pid}\n`);
   return holder;

@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GcK8sError } from '../errors.js';
+import { ClusterError } from './errors.js';
 import {
   checkExisting,
   kindDown,
@@ -23,7 +23,7 @@ import { buildImage, type ImageName } from './images.js';
 import { COMPONENTS, STATE_VERSION, ensureLocalImages, localDown, localLeftovers, localStatus, localUp, outdatedMessage, pruneStaleSlots, readState, writeEnvrc, type Component, type ComponentStatus } from './local.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
 import { cmdline, isAlive, stopPids } from './proc.js';
-import { sleep } from '../util/abort.js';
+import { sleep } from './abort.js';
 import { silentReporter, type Reporter } from './progress.js';
 
 export type { BackendName } from './backends.js';
@@ -99,7 +99,7 @@ async function withWorktreeLock<T>(p: WorktreePaths, reporter: Reporter, signal:
       break;
     } catch {
       const owner = Number(readFileSync(lock, 'utf8').trim() || '0');
-      if (owner === process.pid) throw new GcK8sError('INTERNAL', `cluster lock ${lock}: already held by this process`);
+      if (owner === process.pid) throw new ClusterError('INTERNAL', `cluster lock ${lock}: already held by this process`);
       // a dead owner, or a reused PID that is not a node process, does not hold the lock
       if (!isAlive(owner) || cmdline(owner)?.includes('node') !== true) {
         rmSync(lock, { force: true });
@@ -153,7 +153,7 @@ async function kubectlPath(env: NodeJS.ProcessEnv, reporter: Reporter, signal: A
   } catch (e) {
     if (onPath === undefined) throw e;
   }
-  if (onPath === undefined) throw new GcK8sError('CLUSTER', 'kubectl not found (PATH) and it could not be built');
+  if (onPath === undefined) throw new ClusterError('CLUSTER', 'kubectl not found (PATH) and it could not be built');
   return onPath;
 }
 
@@ -181,7 +181,7 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
       const kubectl = await kubectlPath(env, reporter, signal);
       const rep = await checkExisting(kubectl, { kubeconfig, ...(opts.context === undefined ? {} : { context: opts.context }), namespace }, env, signal);
       if (rep.missing.length > 0) {
-        throw new GcK8sError('FORBIDDEN', `existing cluster ${rep.server}: missing permissions in namespace ${namespace}: ${rep.missing.join(', ')}`);
+        throw new ClusterError('FORBIDDEN', `existing cluster ${rep.server}: missing permissions in namespace ${namespace}: ${rep.missing.join(', ')}`);
       }
       reporter.step(`existing cluster ${rep.server} (${rep.version}) is usable in namespace ${namespace}`);
       if ((opts.images ?? []).length > 0) {
@@ -262,11 +262,11 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
 export async function restartClusterComponent(component: string, opts: ClusterOptions = {}): Promise<ClusterInfo> {
   const { paths, reporter, signal } = resolved(opts);
   if (!(COMPONENTS as readonly string[]).includes(component)) {
-    throw new GcK8sError('BAD_REQUEST', `restart: unknown component ${JSON.stringify(component)} (one of ${COMPONENTS.join(', ')})`);
+    throw new ClusterError('BAD_REQUEST', `restart: unknown component ${JSON.stringify(component)} (one of ${COMPONENTS.join(', ')})`);
   }
   const rec = readRecord(paths);
   const state = readState(paths.stateDir);
-  if (rec?.backend !== 'local' || state?.phase !== 'running') throw new GcK8sError('CLUSTER', 'restart: only a running local cluster (gc-k8s cluster up) can restart its components');
+  if (rec?.backend !== 'local' || state?.phase !== 'running') throw new ClusterError('CLUSTER', 'restart: only a running local cluster (gc-k8s cluster up) can restart its components');
   const pid = state.pids[component as Component];
   reporter.step(`stopping ${component}${pid === undefined ? ' (not running)' : ` (pid ${pid})`}`);
   if (pid !== undefined) await stopPids([pid], 10_000, signal);
@@ -293,15 +293,15 @@ export async function ensureImage(name: ImageName, opts: ClusterOptions = {}): P
     return img.ref;
   }
   if (rec?.backend === 'existing') {
-    throw new GcK8sError('CLUSTER', `image ${name}: cannot import into an existing cluster; push the image built from Dockerfile.agent to its registry`);
+    throw new ClusterError('CLUSTER', `image ${name}: cannot import into an existing cluster; push the image built from Dockerfile.agent to its registry`);
   }
   const state = readState(paths.stateDir);
-  if (state?.phase !== 'running') throw new GcK8sError('CLUSTER', `image ${name}: no running local cluster (run gc-k8s cluster up)`);
+  if (state?.phase !== 'running') throw new ClusterError('CLUSTER', `image ${name}: no running local cluster (run gc-k8s cluster up)`);
   const refs = await withWorktreeLock(paths, reporter, signal, () =>
     ensureLocalImages({ paths, env, reporter, signal }, readState(paths.stateDir) ?? state, [name]),
   );
   const ref = refs[name];
-  if (ref === undefined) throw new GcK8sError('INTERNAL', `image ${name}: no reference`);
+  if (ref === undefined) throw new ClusterError('INTERNAL', `image ${name}: no reference`);
   return ref;
 }
 

@@ -7,10 +7,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasCode } from '../../../src/errors.js';
-import { announceBuilds, ensureBinaries, parseUpstreamPlan, type UpstreamPlan } from '../../../src/cluster/host.js';
-import { PACKAGE_ROOT } from '../../../src/cluster/names.js';
-import type { Reporter } from '../../../src/cluster/progress.js';
+import { hasCode } from '../src/errors.js';
+import { announceBuilds, ensureBinaries, parseUpstreamPlan, type UpstreamPlan } from '../src/host.js';
+import { PACKAGE_ROOT } from '../src/names.js';
+import type { Reporter } from '../src/progress.js';
 
 const SCRIPT = join(PACKAGE_ROOT, 'scripts', 'build-upstream.sh');
 const tmp = mkdtempSync(join(tmpdir(), 'gck-upstream-'));

@@ -4,8 +4,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterDown, clusterStatus, ensureCluster, ensureImage } from '../../../src/cluster/api.js';
-import { clusterName } from '../../../src/cluster/names.js';
+import { clusterDown, clusterStatus, ensureCluster, ensureImage } from '../src/api.js';
+import { clusterName } from '../src/names.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gck-kind-'));
 const bin = join(tmp, 'bin');

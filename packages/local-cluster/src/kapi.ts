@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { GcK8sError } from '../errors.js';
+import { ClusterError } from './errors.js';
 
 export interface ApiCreds {
   readonly server: string;
@@ -45,7 +45,7 @@ export function httpCall(
         : httpRequest(u, common);
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e) => {
-      reject(new GcK8sError('K8S_UNAVAILABLE', `${common.method} ${url}: ${e.message}`, { cause: e }));
+      reject(new ClusterError('K8S_UNAVAILABLE', `${common.method} ${url}: ${e.message}`, { cause: e }));
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
@@ -75,7 +75,7 @@ export class KubeApi {
   async get<T>(path: string): Promise<T | undefined> {
     const r = await httpCall(this.creds.server + path, { creds: this.creds });
     if (r.status === 404) return undefined;
-    if (r.status >= 300) throw new GcK8sError('K8S_UNAVAILABLE', `GET ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+    if (r.status >= 300) throw new ClusterError('K8S_UNAVAILABLE', `GET ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
     return JSON.parse(r.body) as T;
   }
 
@@ -83,6 +83,6 @@ export class KubeApi {
   async ensure(path: string, body: unknown): Promise<void> {
     const r = await httpCall(this.creds.server + path, { method: 'POST', body, creds: this.creds });
     if (r.status === 409 || (r.status >= 200 && r.status < 300)) return;
-    throw new GcK8sError('K8S_UNAVAILABLE', `POST ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+    throw new ClusterError('K8S_UNAVAILABLE', `POST ${path}: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
   }
 }

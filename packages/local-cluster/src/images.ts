@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { GcK8sError, describeError } from '../errors.js';
+import { ClusterError, describeError } from './errors.js';
 import { privateTemp, removeDeadTemps, withCacheLock } from './cache-lock.js';
 import { ensureBinaries } from './host.js';
 import { PACKAGE_ROOT, cacheDir } from './names.js';
@@ -350,7 +350,7 @@ async function buildDolt(ctx: BuildContext): Promise<BuiltImage> {
   const dir = join(cacheDir(ctx.env), 'images');
   const archive = join(dir, `gc-dolt-${key}.tar`);
   if (existsSync(archive)) return { name: 'dolt', ref, archive, notes: [] };
-  if (!existsSync('/bin/busybox')) throw new GcK8sError('CLUSTER', 'dolt image: /bin/busybox missing (apt-get install busybox-static)');
+  if (!existsSync('/bin/busybox')) throw new ClusterError('CLUSTER', 'dolt image: /bin/busybox missing (apt-get install busybox-static)');
   await buildOnce(ctx, archive, `image ${ref}`, () => buildDoltArchive(ctx, dolt, entry, archive, ref));
   return { name: 'dolt', ref, archive, notes: [] };
 }
@@ -392,7 +392,7 @@ async function buildDoltArchive(ctx: BuildContext, dolt: string, entry: string, 
 
 /** A tiny tools image (static busybox: sh, wget, nc, httpd) for tests and debugging pods. */
 async function buildBusybox(ctx: BuildContext): Promise<BuiltImage> {
-  if (!existsSync('/bin/busybox')) throw new GcK8sError('CLUSTER', 'busybox image: /bin/busybox missing (apt-get install busybox-static)');
+  if (!existsSync('/bin/busybox')) throw new ClusterError('CLUSTER', 'busybox image: /bin/busybox missing (apt-get install busybox-static)');
   const key = hashOf([fileStamp('/bin/busybox'), 'v1']);
   const ref = `docker.io/library/gc-busybox:${key}`;
   const dir = join(cacheDir(ctx.env), 'images');

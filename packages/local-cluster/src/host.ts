@@ -1,5 +1,5 @@
 // Host-level prerequisites of the local backend: platform and privilege checks, resource checks,
-// Debian packages + containerd (scripts/cluster/host-deps.sh), Go-built binaries
+// Debian packages + containerd (scripts/host-deps.sh of this package), Go-built binaries
 // (scripts/build-upstream.sh), and the machine-wide registry of network slots and ports that keeps
 // several worktrees' clusters apart.
 
@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, sta
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { GcK8sError } from '../errors.js';
-import { PACKAGE_ROOT, cacheDir } from './names.js';
+import { ClusterError } from './errors.js';
+import { LOCAL_CLUSTER_ROOT, PACKAGE_ROOT, cacheDir } from './names.js';
 import { lastLines, run } from './proc.js';
 import { formatDuration, lineForwarder, type Reporter } from './progress.js';
 
@@ -21,10 +21,10 @@ export const ALTERNATIVES =
 /** Throws CLUSTER with the alternatives when the local backend cannot run here. */
 export function checkLocalPlatform(): void {
   if (process.platform !== 'linux') {
-    throw new GcK8sError('CLUSTER', `local cluster: needs Linux (this is ${process.platform}); ${ALTERNATIVES}`);
+    throw new ClusterError('CLUSTER', `local cluster: needs Linux (this is ${process.platform}); ${ALTERNATIVES}`);
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new GcK8sError(
+    throw new ClusterError(
       'CLUSTER',
       `local cluster: needs root (it runs containerd, kubelet and network namespaces); run with sudo, or ${ALTERNATIVES}`,
     );
@@ -84,7 +84,7 @@ export function checkResources(needs: ResourceNeeds, diskPath: string): Resource
 export function assertResources(what: string, needs: ResourceNeeds, diskPath: string): void {
   const r = checkResources(needs, diskPath);
   if (r.missing.length > 0) {
-    throw new GcK8sError('CLUSTER', `${what}: not enough resources: ${r.missing.join('; ')}`, { details: { ...r } });
+    throw new ClusterError('CLUSTER', `${what}: not enough resources: ${r.missing.join('; ')}`, { details: { ...r } });
   }
 }
 
@@ -94,11 +94,11 @@ export const BUILD_NEEDS: ResourceNeeds = { memoryBytes: 4 * GiB, diskBytes: 12 
 
 /** Installs missing Debian packages and containerd 2.x; returns the containerd bin dir. */
 export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<{ containerdBin: string }> {
-  const script = join(PACKAGE_ROOT, 'scripts', 'cluster', 'host-deps.sh');
+  const script = join(LOCAL_CLUSTER_ROOT, 'scripts', 'host-deps.sh');
   const quiet = (l: string): boolean => !l.includes('(Reading database') && !l.startsWith('debconf:') && !l.startsWith('W: Download is performed unsandboxed');
   const res = await run('bash', [script], { env, signal, onStderr: lineForwarder(reporter, quiet) });
   const m = /^CONTAINERD_BIN=(.+)$/m.exec(res.stdout);
-  if (m?.[1] === undefined) throw new GcK8sError('CLUSTER', `host deps: ${script} printed no CONTAINERD_BIN`);
+  if (m?.[1] === undefined) throw new ClusterError('CLUSTER', `host deps: ${script} printed no CONTAINERD_BIN`);
   return { containerdBin: m[1].trim() };
 }
 
@@ -179,7 +179,7 @@ export async function ensureBinaries(
       const why = /403|not available/.test(text)
         ? 'the Go module proxy refuses the module (403 "This module version is not available"); retried after an hour or with GC_K8S_RETRY_BUILDS=1'
         : 'the Go build failed';
-      throw new GcK8sError('CLUSTER', `build ${missing.join(' ')}: ${why} (log: ${logs})`, { cause: e });
+      throw new ClusterError('CLUSTER', `build ${missing.join(' ')}: ${why} (log: ${logs})`, { cause: e });
     }
   }
   const out: Partial<Record<UpstreamComponent, string>> = {};
@@ -298,7 +298,7 @@ export async function claimSlot(name: string, stateDir: string, preferred: numbe
       continue; // raced with another up
     }
   }
-  throw new GcK8sError('CLUSTER', 'local cluster: no free network slot (250 clusters running?); run `gc-k8s cluster down` in unused worktrees');
+  throw new ClusterError('CLUSTER', 'local cluster: no free network slot (250 clusters running?); run `gc-k8s cluster down` in unused worktrees');
 }
 
 export function recordSlotPorts(slot: number, name: string, stateDir: string, ports: number[]): void {
@@ -333,7 +333,7 @@ export async function withHostLock<T>(fn: () => Promise<T>): Promise<T> {
       } catch {
         // released meanwhile
       }
-      if (Date.now() > deadline) throw new GcK8sError('CLUSTER', `local cluster: could not take ${lock} (remove it if no other gc-k8s is running)`);
+      if (Date.now() > deadline) throw new ClusterError('CLUSTER', `local cluster: could not take ${lock} (remove it if no other gc-k8s is running)`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -365,7 +365,7 @@ export function parsePortRange(text: string | undefined): [number, number] {
   if (m?.[1] === undefined || m[2] === undefined) return [24000, 24999];
   const lo = Number(m[1]);
   const hi = Number(m[2]);
-  if (lo < 1024 || hi > 65535 || lo > hi) throw new GcK8sError('BAD_REQUEST', `GC_K8S_PORT_RANGE=${text ?? ''}: want LOW-HIGH within 1024-65535`);
+  if (lo < 1024 || hi > 65535 || lo > hi) throw new ClusterError('BAD_REQUEST', `GC_K8S_PORT_RANGE=${text ?? ''}: want LOW-HIGH within 1024-65535`);
   return [lo, hi];
 }
 
@@ -383,7 +383,7 @@ export async function allocatePorts(count: number, range: [number, number], keep
     if (await free(p)) out.push(p);
   }
   if (out.length < count) {
-    throw new GcK8sError(
+    throw new ClusterError(
       'CLUSTER',
       `local cluster: port range ${range[0]}-${range[1]} exhausted (need ${count} free ports); set GC_K8S_PORT_RANGE=LOW-HIGH or stop other clusters`,
     );
