@@ -5,37 +5,24 @@
 // PV it provisioned, remove the directory and the PV. A local volume (unlike hostPath) gets the
 // pod's fsGroup from the kubelet on mount (group-owned, g+rwx, setgid), so a non-root pod with an
 // fsGroup writes into its claim and no other host user can.
-// Its identity (--cert) may only list PVCs and list/create/delete PVs (see local-config.ts).
+// Its identity (--cert) may only list PVCs and list/create/delete PVs (see src/local-config.ts).
+// It talks to the API server through the package's one verified-TLS client (src/kube/client.ts,
+// compiled: build first), as the builder does.
 //
 // usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER --node NODE [--heartbeat F]
 // --heartbeat: file rewritten after every successful round (its age is the provisioner's health)
-import { mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KubeClient } from '../dist/kube/client.js';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-const tls = { ca: readFileSync(args.ca), cert: readFileSync(args.cert), key: readFileSync(args.key) };
+const api = new KubeClient({ server: args.server, ca: args.ca, cert: args.cert, key: args.key }, { timeoutMs: 10000 });
 const log = (m) => console.log(`${new Date().toISOString()} ${m}`);
 
-function call(method, path, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(new URL(args.server + path), {
-      method, ...tls, timeout: 10000,
-      headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode, json: text.startsWith('{') ? JSON.parse(text) : undefined, text });
-      });
-    });
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
+async function call(method, path, body) {
+  const r = await api.request(method, path, body);
+  return { status: r.status, json: r.body.startsWith('{') ? JSON.parse(r.body) : undefined, text: r.body };
 }
 
 async function provision(pvc) {

@@ -32,7 +32,7 @@ import {
   type NetPlan,
 } from './host.js';
 import { PAUSE_REF, buildImage, importImage, type BuiltImage, type ImageName } from './images.js';
-import { KubeApi, probe, type ApiCreds } from './kapi.js';
+import { KubeClient, probe, type KubeCreds } from './kube/client.js';
 import { LOCAL_CLUSTER_ROOT, type WorktreePaths } from './names.js';
 import {
   APISERVER_KUBELET_CLIENT_USER,
@@ -184,7 +184,7 @@ export function outdatedMessage(state: Pick<LocalState, 'name' | 'version'>): st
   );
 }
 
-function credsFor(l: Layout, server: string, user: string): ApiCreds {
+function credsFor(l: Layout, server: string, user: string): KubeCreds {
   return { server, ca: join(l.pki, 'ca.crt'), cert: join(l.pki, `${user}.crt`), key: join(l.pki, `${user}.key`) };
 }
 
@@ -199,11 +199,14 @@ function probes(state: LocalState, paths: WorktreePaths): Record<Component, Prob
   const n = netPlan(state.slot);
   const l = layout(paths);
   const http = (url: string): Probe => ({ endpoint: url, check: () => probe(url) });
+  // verified TLS: the API server's certificate is from the cluster CA; the controller manager
+  // and the scheduler serve a certificate they made themselves, with its CA, in their --cert-dir
+  const https = (url: string, ca: string): Probe => ({ endpoint: url, check: () => probe(url, { ca }) });
   return {
     etcd: etcdProbe(state, l),
-    'kube-apiserver': http(`${state.server}/readyz`),
-    'kube-controller-manager': http(`https://127.0.0.1:${state.ports.controllerManager}/healthz`),
-    'kube-scheduler': http(`https://127.0.0.1:${state.ports.scheduler}/healthz`),
+    'kube-apiserver': https(`${state.server}/readyz`, join(l.pki, 'ca.crt')),
+    'kube-controller-manager': https(`https://127.0.0.1:${state.ports.controllerManager}/healthz`, join(l.s, 'kcm-certs', 'kube-controller-manager.crt')),
+    'kube-scheduler': https(`https://127.0.0.1:${state.ports.scheduler}/healthz`, join(l.s, 'scheduler-certs', 'kube-scheduler.crt')),
     containerd: {
       endpoint: `unix://${l.sock}`,
       check: async () =>
@@ -233,7 +236,7 @@ function etcdProbe(state: LocalState, l: Layout): Probe {
   }
   const e = etcdPkiPaths(l.pki);
   const url = `https://127.0.0.1:${state.ports.etcd}/health`;
-  return { endpoint: url, check: () => probe(url, { server: url, ca: e.ca, ...e.healthcheck }) };
+  return { endpoint: url, check: () => probe(url, { ca: e.ca, ...e.healthcheck }) };
 }
 
 export async function localStatus(paths: WorktreePaths): Promise<{ state?: LocalState; components: ComponentStatus[] }> {
@@ -656,7 +659,7 @@ async function waitFor(
   }
 }
 
-async function bootstrapObjects(api: KubeApi, state: LocalState): Promise<void> {
+async function bootstrapObjects(api: KubeClient, state: LocalState): Promise<void> {
   const n = netPlan(state.slot);
   for (const o of componentRbac()) await api.ensure(o.path, o.body);
   await api.ensure('/apis/storage.k8s.io/v1/storageclasses', {
@@ -817,7 +820,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     // the controller manager exits when RBAC bootstrap is not done yet: start it after /readyz
     reporter.step('starting kube-controller-manager, kube-scheduler');
     for (const c of ['kube-controller-manager', 'kube-scheduler'] as const) startComponent(st, paths, c, bins, l, env);
-    const api = new KubeApi(credsFor(l, st.server, 'admin'));
+    const api = new KubeClient(credsFor(l, st.server, 'admin'));
     await bootstrapObjects(api, st);
     writeClientConfig(paths, l);
     reporter.step(`waiting for node ${st.nodeName} to be Ready`);
@@ -883,7 +886,7 @@ async function repair(ctx: LocalContext, state: LocalState, dead: readonly Compo
       log: logOf(paths, c),
     });
   }
-  const api = new KubeApi(credsFor(l, state.server, 'admin'));
+  const api = new KubeClient(credsFor(l, state.server, 'admin'));
   await waitFor(
     'node Ready',
     async () => {
