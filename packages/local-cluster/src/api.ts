@@ -20,7 +20,14 @@ import { assertResources, ensureBinaries, listSlots, slotIsStale } from './host.
 /** what a kind node container needs on the Docker host */
 const KIND_NEEDS = { memoryBytes: 2 * 1024 ** 3, diskBytes: 8 * 1024 ** 3, cpus: 2 };
 import { buildImage, type ImageName } from './images.js';
-import { COMPONENTS, STATE_VERSION, ensureLocalImages, localDown, localLeftovers, localStatus, localUp, outdatedMessage, pruneStaleSlots, readState, writeEnvrc, type Component, type ComponentStatus } from './local.js';
+import { pruneStaleSlots } from './local/cleanup.js';
+import { localDown } from './local/down.js';
+import { writeEnvrc } from './local/envrc.js';
+import { ensureLocalImages } from './local/image-import.js';
+import { localLeftovers } from './local/leftovers.js';
+import { localStatus } from './local/probes.js';
+import { COMPONENTS, STATE_VERSION, outdatedMessage, readState, type Component, type ComponentStatus } from './local/state.js';
+import { localUp } from './local/up.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
 import { cmdline, isAlive, stopPids } from './proc.js';
 import { sleep } from './abort.js';
@@ -28,7 +35,7 @@ import { silentReporter, type Reporter } from './progress.js';
 
 export type { BackendName } from './backends.js';
 export type { ImageName } from './images.js';
-export type { ComponentStatus } from './local.js';
+export type { ComponentStatus } from './local/state.js';
 
 export interface ClusterOptions {
   /** any directory inside the worktree (default process.cwd()) */

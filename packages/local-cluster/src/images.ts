@@ -17,7 +17,7 @@ import { buildGcK8s } from './image-gc-k8s.js';
 export type ImageName = 'pause' | 'agent' | 'dolt' | 'busybox' | 'gc-k8s';
 export const IMAGE_NAMES: readonly ImageName[] = ['pause', 'agent', 'dolt', 'busybox', 'gc-k8s'];
 
-/** The pause image is referenced by containerd's sandbox setting; keep in sync with local.ts. */
+/** The pause image is referenced by containerd's sandbox setting; imported first by local/up.ts. */
 export const PAUSE_REF = 'registry.k8s.io/pause:3.10';
 /** uid/gid of the agent user `gcagent` in the agent image (fixed; see image/agent/install.sh). */
 export const AGENT_UID = 1000;

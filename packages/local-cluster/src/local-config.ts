@@ -1,7 +1,7 @@
 // Pure builders of the local cluster's security-relevant configuration (no I/O, unit-tested as
 // text): the kubelet's config, the API server's AuthenticationConfiguration and
 // EncryptionConfiguration, the nft rulesets of the host and of the node, and the RBAC of the
-// cluster's own components. local.ts writes and applies what these return.
+// cluster's own components. src/local/ writes and applies what these return.
 
 import type { NetPlan } from './host.js';
 

@@ -158,7 +158,7 @@ describe('cli', () => {
 
 describe('known fixes', () => {
   it('maps failure signatures in logs to advice', async () => {
-    const { knownFix } = await import('../src/local.js');
+    const { knownFix } = await import('../src/local/wait.js');
     expect(knownFix('listen tcp 127.0.0.1:24000: bind: address already in use')).toMatch(/GC_K8S_PORT_RANGE/);
     expect(knownFix('write /x: no space left on device')).toMatch(/disk is full/);
     expect(knownFix('all good')).toBeUndefined();

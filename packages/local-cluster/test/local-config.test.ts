@@ -10,7 +10,7 @@ import {
   nodeNftRules,
   parseNameservers,
 } from '../src/local-config.js';
-import { STATE_VERSION, outdatedMessage, upgradeAction } from '../src/local.js';
+import { STATE_VERSION, outdatedMessage, upgradeAction } from '../src/local/state.js';
 import { etcdCertSpecs, leafExtensions } from '../src/pki.js';
 
 describe('kubelet config', () => {
