@@ -5,7 +5,7 @@
 // PV it provisioned, remove the directory and the PV. A local volume (unlike hostPath) gets the
 // pod's fsGroup from the kubelet on mount (group-owned, g+rwx, setgid), so a non-root pod with an
 // fsGroup writes into its claim and no other host user can.
-// Its identity (--cert) may only list PVCs and list/create/delete PVs (see src/local-config.ts).
+// Its identity (--cert) may only list PVCs and list/create/delete PVs (see src/config/rbac.ts).
 // It talks to the API server through the package's one verified-TLS client (src/kube/client.ts,
 // compiled: build first), as the builder does.
 //

@@ -2,8 +2,10 @@
 // Everything lives in <state>/pki and is reused by later `up`s of the same cluster.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, PROVISIONER_USER } from './config/rbac.js';
+import type { NetPlan } from './host.js';
 import { run } from './proc.js';
 
 export interface CertSpec {
@@ -92,6 +94,30 @@ export async function ensurePki(dir: string, clusterName: string, certs: readonl
   };
 }
 
+/**
+ * The cluster CA's leaves: the API server's serving certificate (for the host end of the veth,
+ * the kubernetes Service IP and names) and the identity of every client, each its own user.
+ */
+export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
+  const sans = [
+    n.hostIp, '127.0.0.1', n.kubernetesServiceIp, 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+  ];
+  return [
+    { name: 'apiserver', cn: 'kube-apiserver', sans, server: true },
+    // not system:masters: the kubelets authorize it through RBAC (system:kubelet-api-admin)
+    { name: 'apiserver-kubelet-client', cn: APISERVER_KUBELET_CLIENT_USER },
+    { name: 'admin', cn: 'gc-k8s-admin', org: 'system:masters' },
+    { name: 'kube-controller-manager', cn: 'system:kube-controller-manager' },
+    { name: 'kube-scheduler', cn: 'system:kube-scheduler' },
+    { name: 'kubelet', cn: `system:node:${nodeName}`, org: 'system:nodes' },
+    { name: 'kubelet-serving', cn: nodeName, sans: [n.nodeIp, nodeName], server: true },
+    { name: 'kube-proxy', cn: 'system:kube-proxy' },
+    { name: 'coredns', cn: COREDNS_USER },
+    { name: 'local-provisioner', cn: PROVISIONER_USER },
+  ];
+}
+
 /** etcd's own certificates, as kubeadm lays them out (pki/etcd/*, pki/apiserver-etcd-client.*). */
 export interface EtcdPki {
   readonly ca: string;
@@ -147,33 +173,6 @@ export function etcdPkiPaths(pkiDir: string): EtcdPki {
 export function ensureEncryptionConfig(path: string, build: (keyBase64: string) => string): void {
   if (existsSync(path)) return;
   writeFileSync(path, build(randomBytes(32).toString('base64')), { mode: 0o600, flag: 'wx' });
-}
-
-/** A kubeconfig with the CA and client credentials embedded (self-contained, copyable). */
-export function kubeconfigYaml(opts: { name: string; server: string; caCert: string; cert: string; key: string; namespace?: string }): string {
-  const b64 = (p: string): string => readFileSync(p).toString('base64');
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    `- name: ${opts.name}`,
-    '  cluster:',
-    `    server: ${opts.server}`,
-    `    certificate-authority-data: ${b64(opts.caCert)}`,
-    'users:',
-    `- name: ${opts.name}-user`,
-    '  user:',
-    `    client-certificate-data: ${b64(opts.cert)}`,
-    `    client-key-data: ${b64(opts.key)}`,
-    'contexts:',
-    `- name: ${opts.name}`,
-    '  context:',
-    `    cluster: ${opts.name}`,
-    `    user: ${opts.name}-user`,
-    ...(opts.namespace === undefined ? [] : [`    namespace: ${opts.namespace}`]),
-    `current-context: ${opts.name}`,
-    '',
-  ].join('\n');
 }
 
 export function writeKubeconfig(path: string, yaml: string): void {

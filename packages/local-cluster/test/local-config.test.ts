@@ -1,15 +1,10 @@
 // The local cluster's security-relevant config builders, checked as the text the components read.
 import { describe, expect, it } from 'vitest';
 import { netPlan } from '../src/host.js';
-import {
-  authenticationConfig,
-  componentRbac,
-  encryptionConfig,
-  hostNftRules,
-  kubeletConfig,
-  nodeNftRules,
-  parseNameservers,
-} from '../src/local-config.js';
+import { authenticationConfig, encryptionConfig } from '../src/config/apiserver.js';
+import { kubeletConfig } from '../src/config/kubelet.js';
+import { hostNftRules, nodeNftRules, parseNameservers } from '../src/config/nft.js';
+import { componentRbac } from '../src/config/rbac.js';
 import { STATE_VERSION, outdatedMessage, upgradeAction } from '../src/local/state.js';
 import { etcdCertSpecs, leafExtensions } from '../src/pki.js';
 

@@ -1,136 +1,28 @@
-// Starting one component: its command line and where it runs (the host, or the node's network
-// namespace), detached, with its PID recorded in the state.
+// Starting one component: detached (own session, output appended to its log), with its PID
+// recorded in the state at once.
 
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { netPlan } from '../host.js';
 import { LOCAL_CLUSTER_ROOT, type WorktreePaths } from '../names.js';
-import { etcdPkiPaths } from '../pki.js';
 import { spawnDetached } from '../proc.js';
+import { componentCommand, nodeEnv, type Bins } from './commands.js';
 import { logOf, type Layout } from './layout.js';
 import { writeState, type Component, type LocalState } from './state.js';
 
-export interface Bins {
-  readonly k8s: string;
-  readonly etcd: string;
-  readonly coredns: string;
-}
-
-function nodeEnv(env: NodeJS.ProcessEnv, containerdBin: string): NodeJS.ProcessEnv {
-  return {
-    PATH: `${containerdBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-    HOME: env.HOME ?? '/root',
-    LANG: 'C.UTF-8',
-  };
-}
-
-/**
- * etcd on 127.0.0.1 with TLS for clients and peers, both requiring a certificate of etcd's own CA
- * (no local user can read or write keys without the API server's or the health check's key).
- */
-function etcdArgs(state: LocalState, l: Layout): string[] {
-  const e = etcdPkiPaths(l.pki);
-  const client = `https://127.0.0.1:${state.ports.etcd}`;
-  const peer = `https://127.0.0.1:${state.ports.etcdPeer}`;
-  return [
-    '--name', state.nodeName, '--data-dir', join(l.s, 'etcd'),
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--cert-file', e.server.cert, '--key-file', e.server.key, '--client-cert-auth', '--trusted-ca-file', e.ca,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `${state.nodeName}=${peer}`,
-    '--peer-cert-file', e.peer.cert, '--peer-key-file', e.peer.key, '--peer-client-cert-auth', '--peer-trusted-ca-file', e.ca,
-    '--unsafe-no-fsync', '--log-level', 'warn', '--quota-backend-bytes', String(2 * 1024 ** 3),
-  ];
-}
-
-function apiserverEtcdArgs(state: LocalState, l: Layout): string[] {
-  const e = etcdPkiPaths(l.pki);
-  return [
-    `--etcd-servers=https://127.0.0.1:${state.ports.etcd}`,
-    `--etcd-cafile=${e.ca}`, `--etcd-certfile=${e.apiserverClient.cert}`, `--etcd-keyfile=${e.apiserverClient.key}`,
-  ];
+/** The programs of this host: the built binaries' dirs, this Node, and the package's provisioner script. */
+export function componentBins(dirs: { readonly k8s: string; readonly etcd: string; readonly coredns: string }): Bins {
+  return { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns, node: process.execPath, provisioner: join(LOCAL_CLUSTER_ROOT, 'scripts', 'local-provisioner.mjs') };
 }
 
 export function startComponent(state: LocalState, paths: WorktreePaths, c: Component, bins: Bins, l: Layout, env: NodeJS.ProcessEnv): void {
-  const n = netPlan(state.slot);
   const log = logOf(paths, c);
   appendFileSync(log, `--- ${new Date().toISOString()} starting ${c}\n`);
-  const k = (b: string): string => join(bins.k8s, b);
-  const e = nodeEnv(env, state.containerdBin);
-  const pki = (f: string): string => join(l.pki, f);
-  const cfg = (f: string): string => join(l.cfg, f);
-  let pid: number;
-  switch (c) {
-    case 'etcd':
-      pid = spawnDetached(join(bins.etcd, 'etcd'), etcdArgs(state, l), { logFile: log, env: e });
-      break;
-    case 'kube-apiserver':
-      pid = spawnDetached(k('kube-apiserver'), [
-        `--advertise-address=${n.hostIp}`, `--bind-address=${n.hostIp}`, `--secure-port=${state.ports.apiserver}`,
-        ...apiserverEtcdArgs(state, l), `--service-cluster-ip-range=${n.serviceCidr}`,
-        `--encryption-provider-config=${pki('encryption-config.yaml')}`, `--authentication-config=${cfg('authentication-config.yaml')}`,
-        `--client-ca-file=${pki('ca.crt')}`, `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
-        `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`, `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
-        '--kubelet-preferred-address-types=InternalIP',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
-        '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--allow-privileged=true',
-        '--profiling=false', '--event-ttl=30m', `--cert-dir=${join(l.s, 'apiserver-certs')}`,
-        `--service-node-port-range=30000-32767`,
-      ], { logFile: log, env: e });
-      break;
-    case 'containerd':
-      pid = spawnDetached(join(state.containerdBin, 'containerd'), ['--config', cfg('containerd.toml'), '--log-level', 'warn'], {
-        logFile: log, env: e, netns: n.netnsPath,
-      });
-      break;
-    case 'kube-controller-manager':
-      pid = spawnDetached(k('kube-controller-manager'), [
-        `--kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
-        `--authentication-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
-        `--authorization-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
-        '--bind-address=127.0.0.1', `--secure-port=${state.ports.controllerManager}`, `--cert-dir=${join(l.s, 'kcm-certs')}`,
-        `--service-account-private-key-file=${pki('sa.key')}`, `--root-ca-file=${pki('ca.crt')}`, '--use-service-account-credentials=true',
-        `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`,
-        '--leader-elect=false', `--service-cluster-ip-range=${n.serviceCidr}`, `--cluster-cidr=${n.podCidr}`,
-        '--controllers=*,-nodeipam,-cloud-node-lifecycle', '--node-monitor-grace-period=40s',
-      ], { logFile: log, env: e });
-      break;
-    case 'kube-scheduler':
-      pid = spawnDetached(k('kube-scheduler'), [
-        `--kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
-        `--authentication-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
-        `--authorization-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
-        '--bind-address=127.0.0.1', `--secure-port=${state.ports.scheduler}`, `--cert-dir=${join(l.s, 'scheduler-certs')}`,
-        '--leader-elect=false',
-      ], { logFile: log, env: e });
-      break;
-    case 'kubelet':
-      pid = spawnDetached(k('kubelet'), [
-        `--config=${cfg('kubelet.yaml')}`, `--kubeconfig=${cfg('kubelet.kubeconfig')}`, `--root-dir=${l.kubeletDir}`,
-        `--cert-dir=${join(l.kubeletDir, 'pki')}`, `--node-ip=${n.nodeIp}`, `--hostname-override=${state.nodeName}`, '--v=1',
-      ], { logFile: log, env: e, netns: n.netnsPath });
-      break;
-    case 'kube-proxy':
-      pid = spawnDetached(k('kube-proxy'), [`--config=${cfg('kube-proxy.yaml')}`, '--v=1'], {
-        logFile: log, env: e, netns: n.netnsPath,
-      });
-      break;
-    case 'coredns':
-      pid = spawnDetached(join(bins.coredns, 'coredns'), ['-conf', cfg('Corefile')], {
-        logFile: log, env: e, netns: n.netnsPath, cwd: l.cfg,
-      });
-      break;
-    case 'provisioner':
-      pid = spawnDetached(process.execPath, [
-        join(LOCAL_CLUSTER_ROOT, 'scripts', 'local-provisioner.mjs'),
-        '--heartbeat', join(l.s, 'provisioner.heartbeat'), '--server', state.server, '--ca', pki('ca.crt'),
-        '--cert', pki('local-provisioner.crt'), '--key', pki('local-provisioner.key'),
-        '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME, '--node', state.nodeName,
-      ], { logFile: log, env: e });
-      break;
-  }
-  state.pids[c] = pid;
+  const { cmd, args, netns, cwd } = componentCommand(c, state, l, bins);
+  state.pids[c] = spawnDetached(cmd, args, {
+    logFile: log,
+    env: nodeEnv(env, state.containerdBin),
+    ...(netns === undefined ? {} : { netns }),
+    ...(cwd === undefined ? {} : { cwd }),
+  });
   writeState(state);
 }
-
-export const PROVISIONER_NAME = 'gc-k8s.io/local-hostpath';

@@ -1,10 +1,17 @@
-// Writes the components' config files into the state dir (what they read at start).
+// Writes the components' config files into the state dir (what they read at start), as the pure
+// builders of src/config/ make them.
 
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { netPlan } from '../host.js';
 import { PAUSE_REF } from '../images.js';
-import { authenticationConfig, kubeletConfig, yaml } from '../local-config.js';
+import { authenticationConfig } from '../config/apiserver.js';
+import { cniConflist } from '../config/cni.js';
+import { containerdConfig } from '../config/containerd.js';
+import { corefile } from '../config/coredns.js';
+import { kubeProxyConfig } from '../config/kube-proxy.js';
+import { kubeletConfig } from '../config/kubelet.js';
+import { yaml } from '../config/yaml.js';
 import type { WorktreePaths } from '../names.js';
 import { logsDir, type Layout } from './layout.js';
 import type { LocalState } from './state.js';
@@ -18,72 +25,25 @@ export function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout)
   // fsGroup) but not list the claims
   mkdirSync(l.pvDir, { recursive: true, mode: 0o711 });
   chmodSync(l.pvDir, 0o711);
-  writeFileSync(join(l.cfg, 'authentication-config.yaml'), authenticationConfig());
-  const ctrRoot = join(l.s, 'containerd');
+  const cfg = (f: string): string => join(l.cfg, f);
+  writeFileSync(cfg('authentication-config.yaml'), authenticationConfig());
   writeFileSync(
-    join(l.cfg, 'containerd.toml'),
-    [
-      'version = 3',
-      `root = '${ctrRoot}'`,
-      `state = '${join(l.run, 'containerd')}'`,
-      "disabled_plugins = ['io.containerd.snapshotter.v1.btrfs', 'io.containerd.snapshotter.v1.zfs', 'io.containerd.snapshotter.v1.devmapper', 'io.containerd.snapshotter.v1.aufs', 'io.containerd.snapshotter.v1.erofs', 'io.containerd.snapshotter.v1.blockfile', 'io.containerd.nri.v1.nri', 'io.containerd.tracing.processor.v1.otlp', 'io.containerd.internal.v1.tracing']",
-      '[grpc]',
-      `  address = '${l.sock}'`,
-      '[plugins]',
-      "  [plugins.'io.containerd.cri.v1.images']",
-      "    snapshotter = 'overlayfs'",
-      "    [plugins.'io.containerd.cri.v1.images'.pinned_images]",
-      `      sandbox = '${PAUSE_REF}'`,
-      "  [plugins.'io.containerd.cri.v1.runtime']",
-      '    restrict_oom_score_adj = true',
-      '    netns_mounts_under_state_dir = true',
-      '    enable_selinux = false',
-      "    [plugins.'io.containerd.cri.v1.runtime'.containerd]",
-      "      default_runtime_name = 'runc'",
-      "      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]",
-      "        runtime_type = 'io.containerd.runc.v2'",
-      "        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]",
-      '          SystemdCgroup = false',
-      "          BinaryName = '/usr/sbin/runc'",
-      `          Root = '${join(l.run, 'runc')}'`,
-      "    [plugins.'io.containerd.cri.v1.runtime'.cni]",
-      "      bin_dirs = ['/usr/lib/cni']",
-      `      conf_dir = '${l.cniConf}'`,
-      "  [plugins.'io.containerd.grpc.v1.cri']",
-      "    stream_server_address = '127.0.0.1'",
-      "    stream_server_port = '0'",
-      "  [plugins.'io.containerd.internal.v1.opt']",
-      `    path = '${join(ctrRoot, 'opt')}'`,
-      "  [plugins.'io.containerd.image-verifier.v1.bindir']",
-      `    bin_dir = '${join(ctrRoot, 'image-verifier')}'`,
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(l.cniConf, '10-gck.conflist'),
-    JSON.stringify({
-      cniVersion: '1.0.0',
-      name: `gck${state.slot}`,
-      plugins: [
-        {
-          type: 'bridge',
-          bridge: n.bridge,
-          isGateway: true,
-          ipMasq: true,
-          hairpinMode: true,
-          ipam: {
-            type: 'host-local',
-            dataDir: join(l.s, 'cni', 'ipam'),
-            ranges: [[{ subnet: n.podCidr, gateway: n.podGateway }]],
-            routes: [{ dst: '0.0.0.0/0' }],
-          },
-        },
-        { type: 'portmap', capabilities: { portMappings: true } },
-      ],
+    cfg('containerd.toml'),
+    containerdConfig({
+      root: join(l.s, 'containerd'),
+      state: join(l.run, 'containerd'),
+      socket: l.sock,
+      runcRoot: join(l.run, 'runc'),
+      cniConfDir: l.cniConf,
+      sandboxImage: PAUSE_REF,
     }),
   );
   writeFileSync(
-    join(l.cfg, 'kubelet.yaml'),
+    join(l.cniConf, '10-gck.conflist'),
+    cniConflist({ name: `gck${state.slot}`, bridge: n.bridge, podCidr: n.podCidr, podGateway: n.podGateway, ipamDataDir: join(l.s, 'cni', 'ipam') }),
+  );
+  writeFileSync(
+    cfg('kubelet.yaml'),
     yaml(
       kubeletConfig({
         nodeIp: n.nodeIp,
@@ -97,40 +57,8 @@ export function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout)
     ),
   );
   writeFileSync(
-    join(l.cfg, 'kube-proxy.yaml'),
-    yaml({
-      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-      kind: 'KubeProxyConfiguration',
-      clientConnection: { kubeconfig: join(l.cfg, 'kube-proxy.kubeconfig') },
-      mode: 'iptables',
-      clusterCIDR: n.podCidr,
-      hostnameOverride: state.nodeName,
-      bindAddress: n.nodeIp,
-      healthzBindAddress: `${n.nodeIp}:10256`,
-      metricsBindAddress: '127.0.0.1:10249',
-      oomScoreAdj: 0,
-      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
-      iptables: { localhostNodePorts: false, syncPeriod: '30s', minSyncPeriod: '0s' },
-    }),
+    cfg('kube-proxy.yaml'),
+    yaml(kubeProxyConfig({ kubeconfig: cfg('kube-proxy.kubeconfig'), podCidr: n.podCidr, nodeName: state.nodeName, nodeIp: n.nodeIp })),
   );
-  writeFileSync(
-    join(l.cfg, 'Corefile'),
-    [
-      '.:53 {',
-      '    errors',
-      '    health :8080',
-      '    ready :8181',
-      `    kubernetes cluster.local in-addr.arpa ip6.arpa {`,
-      `        kubeconfig ${join(l.cfg, 'coredns.kubeconfig')} ${state.name}`,
-      '        pods insecure',
-      '        fallthrough in-addr.arpa ip6.arpa',
-      '        ttl 5',
-      '    }',
-      '    forward . /etc/resolv.conf',
-      '    cache 10',
-      '    loadbalance',
-      '}',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(cfg('Corefile'), corefile({ kubeconfig: cfg('coredns.kubeconfig'), context: state.name }));
 }

@@ -3,6 +3,7 @@
 
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withEnvrcLine, withoutEnvrcLine } from '../config/envrc.js';
 import type { WorktreePaths } from '../names.js';
 import type { Layout } from './layout.js';
 
@@ -12,8 +13,6 @@ export function writeClientConfig(paths: WorktreePaths, l: Layout): void {
   writeEnvrc(paths);
 }
 
-const ENVRC_LINE = 'export KUBECONFIG="$PWD/.kube/config"  # gc-k8s cluster';
-
 export function writeEnvrc(paths: WorktreePaths): void {
   let text = '';
   try {
@@ -21,15 +20,14 @@ export function writeEnvrc(paths: WorktreePaths): void {
   } catch {
     // new file
   }
-  if (text.includes(ENVRC_LINE)) return;
-  writeFileSync(paths.envrc, (text === '' || text.endsWith('\n') ? text : `${text}\n`) + `${ENVRC_LINE}\n`);
+  const next = withEnvrcLine(text);
+  if (next !== undefined) writeFileSync(paths.envrc, next);
 }
 
 export function removeEnvrcLine(paths: WorktreePaths): void {
   try {
-    const text = readFileSync(paths.envrc, 'utf8');
-    const rest = text.split('\n').filter((l) => l !== ENVRC_LINE).join('\n');
-    if (rest.trim() === '') rmSync(paths.envrc, { force: true });
+    const rest = withoutEnvrcLine(readFileSync(paths.envrc, 'utf8'));
+    if (rest === undefined) rmSync(paths.envrc, { force: true });
     else writeFileSync(paths.envrc, rest);
   } catch {
     // none

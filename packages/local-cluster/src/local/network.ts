@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { RUN_DIR, type NetPlan } from '../host.js';
-import { hostNftRules, nodeNftRules, parseNameservers } from '../local-config.js';
+import { hostNftRules, nodeNftRules, parseNameservers } from '../config/nft.js';
 import { run } from '../proc.js';
 import { mountsUnder } from './procfs.js';
 

@@ -4,7 +4,7 @@
 import { ensureBinaries } from '../host.js';
 import { KubeClient } from '../kube/client.js';
 import type { NodeObj } from './bootstrap.js';
-import { startComponent, type Bins } from './components.js';
+import { componentBins, startComponent } from './components.js';
 import { writeClientConfig } from './envrc.js';
 import { ensureLocalImages } from './image-import.js';
 import { credsFor, layout, logOf } from './layout.js';
@@ -17,7 +17,7 @@ export async function repair(ctx: LocalContext, state: LocalState, dead: readonl
   const { paths, reporter, signal, env } = ctx;
   reporter.warn(`cluster ${state.name}: not running: ${dead.join(', ')}; restarting them (data and pods are kept)`);
   const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns'], env, reporter, signal);
-  const bins: Bins = { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns };
+  const bins = componentBins(dirs);
   const l = layout(paths);
   const pr = probes(state, paths);
   for (const c of COMPONENTS) {

@@ -17,7 +17,7 @@ import { KubeClient } from '../kube/client.js';
 import { bootstrapObjects, type NodeObj } from './bootstrap.js';
 import { prepareCgroupRoot } from './cgroups.js';
 import { cleanupSlotLeftovers } from './cleanup.js';
-import { startComponent, type Bins } from './components.js';
+import { componentBins, startComponent } from './components.js';
 import { writeConfigs } from './configs.js';
 import { writeKubeconfigs } from './credentials.js';
 import { localDown } from './down.js';
@@ -68,7 +68,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   const { containerdBin } = await ensureHostDeps(env, reporter, signal);
   reporter.step('checking Kubernetes, etcd and CoreDNS binaries');
   const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns'], env, reporter, signal);
-  const bins: Bins = { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns };
+  const bins = componentBins(dirs);
   const pause = await buildImage('pause', env, reporter, signal);
 
   const previousOwners = new Map(listSlots().map((s) => [s.slot, s]));
