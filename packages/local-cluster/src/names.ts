@@ -10,10 +10,23 @@ import { fileURLToPath } from 'node:url';
 export const LOCAL_CLUSTER_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * The gc-k8s repository this package lives in (packages/local-cluster): scripts/build-upstream.sh,
- * the image sources under image/, and the daemon's dist/ for the gc-k8s image.
+ * The gc-k8s package this one belongs to: scripts/build-upstream.sh, the image sources under
+ * image/, and the daemon's dist/ for the gc-k8s image. The nearest ancestor whose package.json
+ * is gc-k8s's: the repository (packages/local-cluster), or an install of gc-k8s that bundles
+ * this package (node_modules/@gc-k8s/local-cluster).
  */
-export const PACKAGE_ROOT = resolve(LOCAL_CLUSTER_ROOT, '..', '..');
+export const PACKAGE_ROOT = gcK8sRoot(LOCAL_CLUSTER_ROOT);
+
+function gcK8sRoot(from: string): string {
+  for (let dir = dirname(from); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'gc-k8s') return dir;
+    } catch {
+      // no package.json here
+    }
+  }
+  return resolve(from, '..', '..');
+}
 
 /** The worktree root containing `cwd`: the nearest ancestor with a `.git` entry, else cwd. */
 export function findWorktree(cwd: string): string {

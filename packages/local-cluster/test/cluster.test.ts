@@ -7,7 +7,7 @@ import { selectBackend } from '../src/backends.js';
 import { parseArgs, runClusterCommand } from '../src/cli.js';
 import { checkResources, netPlan, parsePortRange } from '../src/host.js';
 import { packDockerArchive } from '../src/images.js';
-import { clusterName, findWorktree, sanitize, worktreePaths } from '../src/names.js';
+import { LOCAL_CLUSTER_ROOT, PACKAGE_ROOT, clusterName, findWorktree, sanitize, worktreePaths } from '../src/names.js';
 import { streamReporter } from '../src/progress.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gck-unit-'));
@@ -35,6 +35,12 @@ describe('names', () => {
     expect(a).toMatch(/^gck-feature-x-[0-9a-f]{6}$/);
     expect(a).not.toBe(b);
     expect(clusterName('/work/wt/feature-x')).toBe(a);
+  });
+
+  it('knows its own directory and that of the gc-k8s package it belongs to', () => {
+    expect(JSON.parse(readFileSync(join(LOCAL_CLUSTER_ROOT, 'package.json'), 'utf8'))).toMatchObject({ name: '@gc-k8s/local-cluster' });
+    expect(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'))).toMatchObject({ name: 'gc-k8s' });
+    expect(LOCAL_CLUSTER_ROOT).toBe(join(PACKAGE_ROOT, 'packages', 'local-cluster'));
   });
 
   it('finds the worktree root by its .git entry and places state inside it', () => {
