@@ -5,7 +5,9 @@
 // - no import cycles anywhere in src/;
 // - only src/k8s talks to the Kubernetes client library;
 // - only the composition roots (src/cli, src/config) touch process.env or process.exit.
-// test/unit/lint/boundaries.test.ts proves each rule fails on a deliberate violation.
+// - packages/local-cluster imports nothing of the daemon and talks HTTP(S) only through its client.
+// test/unit/lint/boundaries.test.ts and packages/local-cluster/test/lint-boundary.test.ts prove
+// each rule fails on a deliberate violation.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
@@ -50,8 +52,28 @@ export const ZONES = [
   },
 ];
 
+// packages/local-cluster stands alone: no relative path out of the package into the daemon's
+// src/ (nor its dist/, tests or bin/), and not the gc-k8s package by name. Its own files reach
+// their src/ with one '../' at most (test/ → ../src/), so two or more leading '../' followed by
+// one of those directories always leave the package.
+const outOfPackage = '^(?:\\.\\./){2,}(?:src|dist|test|bin)(?:/|$)';
+const daemonFree = [
+  { regex: outOfPackage, message: 'packages/local-cluster imports nothing of the daemon (src/, dist/, test/, bin/): give the package its own module.' },
+  { group: ['gc-k8s', 'gc-k8s/*'], message: 'packages/local-cluster imports nothing of the daemon.' },
+];
+// and its Kubernetes and health calls go through its one verified-TLS client
+const clientOnly = {
+  group: ['node:http', 'node:https', 'node:tls', 'http', 'https', 'tls', 'undici', '@kubernetes/client-node', '@kubernetes/client-node/*'],
+  message: 'packages/local-cluster talks HTTP(S) only through its verified-TLS client, src/kube/client.ts.',
+};
+const daemonFreeDynamic = {
+  // (esquery's regex literal cannot hold a '/')
+  selector: `ImportExpression[source.value=/${outOfPackage.replaceAll('/', '\\x2F')}/]`,
+  message: 'packages/local-cluster imports nothing of the daemon (src/, dist/, test/, bin/), dynamically neither.',
+};
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.gc-k8s/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', '.gc-k8s/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -80,17 +102,19 @@ export default tseslint.config(
     },
   },
   {
+    // the package's own modules: no cycles either
+    files: ['packages/*/src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: IMPORT_SETTINGS,
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
     files: ['src/k8s/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['src/cli/**/*.ts', 'src/config/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
-  },
-  {
-    // the local-cluster tool, leaving src/ for a package of its own (with its own rules)
-    files: ['src/cluster/**/*.ts'],
-    rules: { 'no-restricted-properties': 'off', 'import-x/no-cycle': 'off' },
   },
   {
     // The exec-provider clients fork per gc call: keep them free of the daemon's dependencies.
@@ -100,7 +124,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'eslint.config.js'],
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'packages/*/scripts/**/*.mjs', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false, project: null },
@@ -109,7 +133,19 @@ export default tseslint.config(
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
   },
   {
-    files: ['test/**/*.ts'],
+    files: ['packages/local-cluster/**/*.{ts,mjs,js}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...daemonFree, clientOnly] }],
+      'no-restricted-syntax': ['error', daemonFreeDynamic],
+    },
+  },
+  {
+    // the client itself, and tests that stand up servers for it
+    files: ['packages/local-cluster/src/kube/**/*.ts', 'packages/local-cluster/test/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: daemonFree }] },
+  },
+  {
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -17,8 +17,8 @@ const N = quick ? 10 : 40;
 
 async function clusterEnv() {
   if (process.env.KUBECONFIG && process.env.GC_K8S_TEST_AGENT_IMAGE) return { KUBECONFIG: process.env.KUBECONFIG, GC_K8S_IMAGE: process.env.GC_K8S_TEST_AGENT_IMAGE };
-  const { ensureCluster } = await import('../dist/cluster/api.js');
-  const { streamReporter } = await import('../dist/cluster/progress.js');
+  const { ensureCluster } = await import('@gc-k8s/local-cluster');
+  const { streamReporter } = await import('@gc-k8s/local-cluster');
   const info = await ensureCluster({ cwd: root, env: process.env, images: ['agent'], reporter: streamReporter(process.stderr, 'bench') });
   return { KUBECONFIG: info.kubeconfig, GC_K8S_IMAGE: info.images.agent };
 }
@@ -241,7 +241,7 @@ delivery.sort((a, b) => a - b);
 // Dolt from contrib/k8s (with the locally built image), our runner, and one city store
 console.error('bench: beads (Dolt and the runner)');
 const beadsNs = `${ns}d`;
-const { ensureImage } = await import('../dist/cluster/api.js');
+const { ensureImage } = await import('@gc-k8s/local-cluster');
 const doltImage = process.env.GC_K8S_TEST_DOLT_IMAGE || (await ensureImage('dolt', { cwd: root, env: process.env }));
 await run(kubectl, ['create', 'namespace', beadsNs]);
 await run(kubectl, ['-n', beadsNs, 'create', 'secret', 'generic', 'gc-dolt-credentials', '--from-literal=password=bench-pw']);

@@ -79,8 +79,8 @@ async function clusterEnv() {
     console.error(`test: using KUBECONFIG=${process.env.KUBECONFIG} and image ${process.env.GC_K8S_TEST_AGENT_IMAGE}`);
     return {};
   }
-  const { ensureCluster } = await import('../dist/cluster/api.js');
-  const { streamReporter } = await import('../dist/cluster/progress.js');
+  const { ensureCluster } = await import('@gc-k8s/local-cluster');
+  const { streamReporter } = await import('@gc-k8s/local-cluster');
   const info = await ensureCluster({ cwd: root, env: process.env, images: ['agent'], reporter: streamReporter(process.stderr, 'test') });
   const image = info.images.agent;
   if (!image) throw new Error(`cluster ${info.name} has no agent image`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Stand-alone entry for `gc-k8s cluster …` (until bin/gc-k8s.js wires it): runs the compiled
-// dist/cluster/cli.js. Build first with `npm run build`. Ctrl-C aborts cleanly (a partial up is torn down).
-import { runClusterCommand } from '../../dist/cluster/cli.js';
+// @gc-k8s/local-cluster (packages/local-cluster/dist). Build first with `npm run build`. Ctrl-C aborts cleanly (a partial up is torn down).
+import { runClusterCommand } from '@gc-k8s/local-cluster';
 
 const ac = new AbortController();
 let interrupts = 0;

@@ -111,8 +111,8 @@ async function up(io: Io): Promise<number> {
   if (previous !== undefined && alive(previous.pid)) {
     throw new GcK8sError('BAD_REQUEST', `a demo is already running (pid ${previous.pid}); \`npm stop\` ends it`);
   }
-  const { ensureCluster } = await import('../cluster/api.js');
-  const { streamReporter } = await import('../cluster/progress.js');
+  const { ensureCluster } = await import('@gc-k8s/local-cluster');
+  const { streamReporter } = await import('@gc-k8s/local-cluster');
   const given = io.env['KUBECONFIG'];
   let kubeconfig: string;
   let image: string;
@@ -128,7 +128,7 @@ async function up(io: Io): Promise<number> {
     kubeconfig = info.kubeconfig;
     startedCluster = false;
   } else {
-    const { clusterStatus } = await import('../cluster/api.js');
+    const { clusterStatus } = await import('@gc-k8s/local-cluster');
     const before = await clusterStatus({ cwd: ROOT, env: io.env });
     say(
       io,
@@ -268,8 +268,8 @@ async function teardown(io: Io): Promise<number> {
     }
   }
   if (state.startedCluster) {
-    const { clusterDown } = await import('../cluster/api.js');
-    const { streamReporter } = await import('../cluster/progress.js');
+    const { clusterDown } = await import('@gc-k8s/local-cluster');
+    const { streamReporter } = await import('@gc-k8s/local-cluster');
     say(io, 'stopping the local cluster');
     await clusterDown({ cwd: ROOT, env: io.env, signal: io.signal, reporter: streamReporter(quiet(io.stderr), 'demo') });
   }

@@ -90,7 +90,7 @@ async function runningDaemons(io: CliIo): Promise<NodeJS.ProcessEnv[]> {
   if ((io.env['KUBECONFIG'] ?? '') === '' && (io.env[CLIENT_ENV.socket.env] ?? '') === '') {
     const { existsSync } = await import('node:fs');
     const path = await import('node:path');
-    const { findWorktree, PACKAGE_ROOT } = await import('../cluster/names.js');
+    const { findWorktree, PACKAGE_ROOT } = await import('@gc-k8s/local-cluster');
     for (const root of new Set([findWorktree(io.cwd), PACKAGE_ROOT])) {
       const kubeconfig = path.join(root, '.kube', 'config');
       if (existsSync(kubeconfig)) candidates.push({ ...io.env, KUBECONFIG: kubeconfig });
@@ -200,7 +200,7 @@ export async function main(io: CliIo): Promise<number> {
         return await runExecProvider(provider, { ...io, argv: command === 'attach' ? ['attach', ...rest] : rest });
       }
       case 'cluster': {
-        const { runClusterCommand } = await import('../cluster/cli.js');
+        const { runClusterCommand } = await import('@gc-k8s/local-cluster');
         return await untilInterrupted((signal) => runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal }), io);
       }
       case 'demo': {

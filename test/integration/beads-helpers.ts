@@ -12,7 +12,7 @@ const DOLT_VERSION = 'v0.40.5-0.20260326074512-005921bdd8ca';
 export async function doltImage(): Promise<string> {
   const given = process.env['GC_K8S_TEST_DOLT_IMAGE'];
   if (given !== undefined && given !== '') return given;
-  const { ensureImage } = await import('../../src/cluster/api.js');
+  const { ensureImage } = await import('@gc-k8s/local-cluster');
   return ensureImage('dolt', { cwd: ROOT, env: { ...process.env, DOLT_VERSION: process.env['DOLT_VERSION'] ?? DOLT_VERSION } });
 }
 

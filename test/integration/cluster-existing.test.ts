@@ -4,8 +4,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterDown, clusterStatus, ensureCluster, type ClusterInfo } from '../../src/cluster/api.js';
-import { runClusterCommand } from '../../src/cluster/cli.js';
+import { clusterDown, clusterStatus, ensureCluster, type ClusterInfo } from '@gc-k8s/local-cluster';
+import { runClusterCommand } from '@gc-k8s/local-cluster';
 import { kubectlFor, type Kubectl } from './cluster-helpers.js';
 
 const canRunLocal = process.platform === 'linux' && process.getuid?.() === 0;
@@ -95,7 +95,7 @@ current-context: c
       const lo = Math.min(...ports);
       const env = { ...localEnv, GC_K8S_PORT_RANGE: `${lo}-${lo + 2}` };
       await expect(ensureCluster({ cwd: wt2, env, backend: 'local' })).rejects.toThrow(/port range .* exhausted .*GC_K8S_PORT_RANGE/);
-      const { listSlots } = await import('../../src/cluster/host.js');
+      const { listSlots } = await import('@gc-k8s/local-cluster');
       expect(listSlots().some((s) => s.stateDir.startsWith(wt2))).toBe(false);
     } finally {
       rmSync(wt2, { recursive: true, force: true });

@@ -3,8 +3,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureBinaries } from '../../src/cluster/host.js';
-import { silentReporter } from '../../src/cluster/progress.js';
+import { ensureBinaries } from '@gc-k8s/local-cluster';
+import { silentReporter } from '@gc-k8s/local-cluster';
 
 const execFileP = promisify(execFile);
 

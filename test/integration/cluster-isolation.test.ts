@@ -13,10 +13,10 @@ import {
   listLocalClusters,
   pruneLocalClusters,
   type ClusterInfo,
-} from '../../src/cluster/api.js';
-import { listSlots } from '../../src/cluster/host.js';
-import { worktreePaths } from '../../src/cluster/names.js';
-import { streamReporter } from '../../src/cluster/progress.js';
+} from '@gc-k8s/local-cluster';
+import { listSlots } from '@gc-k8s/local-cluster';
+import { worktreePaths } from '@gc-k8s/local-cluster';
+import { streamReporter } from '@gc-k8s/local-cluster';
 import { kubectlFor, run, until, type Kubectl } from './cluster-helpers.js';
 
 const canRunLocal = process.platform === 'linux' && process.getuid?.() === 0;

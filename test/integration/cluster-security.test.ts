@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterStatus, ensureCluster, type ClusterInfo, type ClusterStatus } from '../../src/cluster/api.js';
-import { ensureBinaries, netPlan, type NetPlan } from '../../src/cluster/host.js';
-import { worktreePaths } from '../../src/cluster/names.js';
-import { cmdline } from '../../src/cluster/proc.js';
-import { silentReporter, streamReporter } from '../../src/cluster/progress.js';
+import { clusterStatus, ensureCluster, type ClusterInfo, type ClusterStatus } from '@gc-k8s/local-cluster';
+import { ensureBinaries, netPlan, type NetPlan } from '@gc-k8s/local-cluster';
+import { worktreePaths } from '@gc-k8s/local-cluster';
+import { cmdline } from '@gc-k8s/local-cluster';
+import { silentReporter, streamReporter } from '@gc-k8s/local-cluster';
 import { createLocalUser, kubectlFor, kubectlPath, run, tryRun, until, type Kubectl, type LocalUser, type RunResult } from './cluster-helpers.js';
 
 const canRunLocal = process.platform === 'linux' && process.getuid?.() === 0;

@@ -1,8 +1,8 @@
 // The local cluster of this worktree behaves like a real cluster: node Ready, agent pods with
 // tmux, interactive exec, PVCs through the default StorageClass, Services + DNS, memory limits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusterStatus, ensureCluster, type ClusterInfo } from '../../src/cluster/api.js';
-import { streamReporter } from '../../src/cluster/progress.js';
+import { clusterStatus, ensureCluster, type ClusterInfo } from '@gc-k8s/local-cluster';
+import { streamReporter } from '@gc-k8s/local-cluster';
 import { kubectlFor, kubectlPath, run, until, type Kubectl } from './cluster-helpers.js';
 
 const ns = `it-cluster-${Date.now().toString(36)}`;

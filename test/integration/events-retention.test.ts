@@ -12,7 +12,7 @@ const ev = (argv: string[], stdin = '') => h.script('gc-events-k8s', argv, stdin
 async function gcK8sImage(): Promise<string> {
   const given = process.env['GC_K8S_TEST_GC_K8S_IMAGE'];
   if (given !== undefined && given !== '') return given;
-  const { ensureImage } = await import('../../src/cluster/api.js');
+  const { ensureImage } = await import('@gc-k8s/local-cluster');
   return ensureImage('gc-k8s', { cwd: ROOT });
 }
 

@@ -199,8 +199,8 @@ describe('events', () => {
         return failures;
       });
       while (done < (n * each) / 5) await sleep(10);
-      const { restartClusterComponent } = await import('../../src/cluster/api.js');
-      const { streamReporter } = await import('../../src/cluster/progress.js');
+      const { restartClusterComponent } = await import('@gc-k8s/local-cluster');
+      const { streamReporter } = await import('@gc-k8s/local-cluster');
       await restartClusterComponent('kube-apiserver', { cwd: ROOT, reporter: streamReporter(process.stderr, 'it-restart') });
       const afterRestart = done;
       while (done < Math.min(n * each - 50, afterRestart + 200)) await sleep(10);

@@ -1,0 +1,35 @@
+// The worktree's client side: <worktree>/.kube/config (the admin kubeconfig) and the KUBECONFIG
+// line in <worktree>/.envrc.
+
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withEnvrcLine, withoutEnvrcLine } from '../config/envrc.js';
+import type { WorktreePaths } from '../names.js';
+import type { Layout } from './layout.js';
+
+export function writeClientConfig(paths: WorktreePaths, l: Layout): void {
+  mkdirSync(join(paths.worktree, '.kube'), { recursive: true });
+  copyFileSync(join(l.cfg, 'admin.kubeconfig'), paths.kubeconfig);
+  writeEnvrc(paths);
+}
+
+export function writeEnvrc(paths: WorktreePaths): void {
+  let text = '';
+  try {
+    text = readFileSync(paths.envrc, 'utf8');
+  } catch {
+    // new file
+  }
+  const next = withEnvrcLine(text);
+  if (next !== undefined) writeFileSync(paths.envrc, next);
+}
+
+export function removeEnvrcLine(paths: WorktreePaths): void {
+  try {
+    const rest = withoutEnvrcLine(readFileSync(paths.envrc, 'utf8'));
+    if (rest === undefined) rmSync(paths.envrc, { force: true });
+    else writeFileSync(paths.envrc, rest);
+  } catch {
+    // none
+  }
+}

@@ -1,0 +1,28 @@
+// What a local cluster left on the host after `down` (for tests and `status`): empty means clean.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { netPlan } from '../host.js';
+import { findProcesses, run } from '../proc.js';
+import { cgroupHierarchies } from './cgroups.js';
+import { runDir } from './layout.js';
+import { mountsUnder } from './procfs.js';
+
+/** What is left on the host from this cluster (for tests and `status`): empty means clean. */
+export async function localLeftovers(name: string, slot: number, stateDir: string): Promise<string[]> {
+  const n = netPlan(slot);
+  const out: string[] = [];
+  const procs = [...findProcesses(`${runDir(name)}/`), ...findProcesses(`${stateDir}/`)];
+  if (procs.length > 0) out.push(`processes: ${procs.join(',')}`);
+  const mounts = mountsUnder([runDir(name), stateDir]);
+  if (mounts.length > 0) out.push(`mounts: ${mounts.join(', ')}`);
+  if (existsSync(n.netnsPath)) out.push(`netns ${n.netns}`);
+  const links = (await run('ip', ['-o', 'link', 'show'], { allowFail: true })).stdout;
+  if (links.includes(`${n.hostIf}@`) || links.includes(`${n.hostIf}:`)) out.push(`link ${n.hostIf}`);
+  const nft = (await run('nft', ['list', 'tables'], { allowFail: true })).stdout;
+  if (nft.split('\n').includes(`table ip ${n.nftTable}`)) out.push(`nft table ${n.nftTable}`);
+  for (const h of cgroupHierarchies()) if (existsSync(join(h, n.cgroupRoot))) out.push(`cgroup ${join(h, n.cgroupRoot)}`);
+  if (existsSync(runDir(name))) out.push(`dir ${runDir(name)}`);
+  if (existsSync(stateDir)) out.push(`dir ${stateDir}`);
+  return out;
+}

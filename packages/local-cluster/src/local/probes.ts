@@ -1,0 +1,83 @@
+// Health of each component (the endpoint it serves, checked through the verified client) and of
+// its process (a recorded PID that still belongs to this cluster).
+
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { netPlan } from '../host.js';
+import { probe } from '../kube/client.js';
+import type { WorktreePaths } from '../names.js';
+import { etcdPkiPaths } from '../pki.js';
+import { cmdline, isAlive, run } from '../proc.js';
+import { layout, logOf, runDir, type Layout } from './layout.js';
+import { COMPONENTS, STATE_VERSION, readState, type Component, type ComponentStatus, type LocalState } from './state.js';
+
+interface Probe {
+  readonly endpoint: string;
+  check(): Promise<boolean>;
+}
+
+export function probes(state: LocalState, paths: WorktreePaths): Record<Component, Probe> {
+  const n = netPlan(state.slot);
+  const l = layout(paths);
+  const http = (url: string): Probe => ({ endpoint: url, check: () => probe(url) });
+  // verified TLS: the API server's certificate is from the cluster CA; the controller manager
+  // and the scheduler serve a certificate they made themselves, with its CA, in their --cert-dir
+  const https = (url: string, ca: string): Probe => ({ endpoint: url, check: () => probe(url, { ca }) });
+  return {
+    etcd: etcdProbe(state, l),
+    'kube-apiserver': https(`${state.server}/readyz`, join(l.pki, 'ca.crt')),
+    'kube-controller-manager': https(`https://127.0.0.1:${state.ports.controllerManager}/healthz`, join(l.s, 'kcm-certs', 'kube-controller-manager.crt')),
+    'kube-scheduler': https(`https://127.0.0.1:${state.ports.scheduler}/healthz`, join(l.s, 'scheduler-certs', 'kube-scheduler.crt')),
+    containerd: {
+      endpoint: `unix://${l.sock}`,
+      check: async () =>
+        (await run(join(state.containerdBin, 'ctr'), ['--address', l.sock, 'version'], { allowFail: true, timeoutMs: 3000 })).code === 0,
+    },
+    kubelet: http(`http://${n.nodeIp}:10248/healthz`),
+    'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
+    coredns: http(`http://${n.nodeIp}:8080/health`),
+    provisioner: {
+      endpoint: `heartbeat ${join(l.s, 'provisioner.heartbeat')}`,
+      check: () => {
+        try {
+          return Promise.resolve(Date.now() - statSync(join(l.s, 'provisioner.heartbeat')).mtimeMs < 15_000);
+        } catch {
+          return Promise.resolve(false);
+        }
+      },
+    },
+  };
+}
+
+/** etcd's /health, through TLS with the health-check client certificate (plain HTTP before v2). */
+function etcdProbe(state: LocalState, l: Layout): Probe {
+  if (state.version < STATE_VERSION) {
+    const url = `http://127.0.0.1:${state.ports.etcd}/health`;
+    return { endpoint: url, check: () => probe(url) };
+  }
+  const e = etcdPkiPaths(l.pki);
+  const url = `https://127.0.0.1:${state.ports.etcd}/health`;
+  return { endpoint: url, check: () => probe(url, { ca: e.ca, ...e.healthcheck }) };
+}
+
+export async function localStatus(paths: WorktreePaths): Promise<{ state?: LocalState; components: ComponentStatus[] }> {
+  const state = readState(paths.stateDir);
+  if (state === undefined) return { components: [] };
+  const pr = probes(state, paths);
+  const components = await Promise.all(
+    COMPONENTS.map(async (c): Promise<ComponentStatus> => {
+      const pid = state.pids[c];
+      const alive = isAlive(pid) && ownsPid(pid, paths, state);
+      const healthy = alive && (await pr[c].check());
+      return { name: c, ...(pid === undefined ? {} : { pid }), alive, healthy, endpoint: pr[c].endpoint, log: logOf(paths, c) };
+    }),
+  );
+  return { state, components };
+}
+
+/** A recorded PID still belongs to this cluster (PIDs get reused after a crash or reboot). */
+export function ownsPid(pid: number | undefined, paths: WorktreePaths, state: LocalState): boolean {
+  if (pid === undefined) return false;
+  const cl = cmdline(pid);
+  return cl !== undefined && (cl.includes(`${paths.stateDir}/`) || cl.includes(`${state.stateDir}/`) || cl.includes(`${runDir(state.name)}/`));
+}

@@ -1,0 +1,115 @@
+// The state of a local cluster on disk (<worktree>/.gc-k8s/cluster/state.json): what runs, where,
+// with which PIDs, and which version of this code made it. Written atomically after every change.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImageName } from '../images.js';
+import type { WorktreePaths } from '../names.js';
+import type { Reporter } from '../progress.js';
+
+export const COMPONENTS = [
+  'etcd',
+  'kube-apiserver',
+  'containerd',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubelet',
+  'kube-proxy',
+  'coredns',
+  'provisioner',
+] as const;
+
+export type Component = (typeof COMPONENTS)[number];
+
+export interface LocalPorts {
+  readonly etcd: number;
+  readonly etcdPeer: number;
+  readonly apiserver: number;
+  readonly controllerManager: number;
+  readonly scheduler: number;
+}
+
+/**
+ * Version of the state (and of the cluster it describes). 2: etcd over TLS with client certs,
+ * Secrets encrypted at rest, kubelet Webhook authz, anonymous API only on health paths, nft
+ * filtering of pod/node traffic to the host, own identities for CoreDNS and the provisioner.
+ */
+export const STATE_VERSION = 2;
+
+export interface LocalState {
+  /** STATE_VERSION when made by this code; 1 (or absent) for clusters made before the hardening */
+  readonly version: number;
+  readonly backend: 'local';
+  readonly name: string;
+  readonly worktree: string;
+  readonly stateDir: string;
+  readonly slot: number;
+  readonly ports: LocalPorts;
+  readonly nodeName: string;
+  readonly server: string;
+  readonly containerdBin: string;
+  pids: Partial<Record<Component, number>>;
+  images: Partial<Record<ImageName, string>>;
+  phase: 'starting' | 'running';
+  readonly createdAt: string;
+}
+
+export interface ComponentStatus {
+  readonly name: string;
+  readonly pid?: number;
+  readonly alive: boolean;
+  readonly healthy: boolean;
+  readonly endpoint?: string;
+  readonly log?: string;
+}
+
+export interface LocalContext {
+  readonly paths: WorktreePaths;
+  readonly env: NodeJS.ProcessEnv;
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+}
+
+export const STATE_FILE = 'state.json';
+
+export function readState(stateDir: string): LocalState | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as LocalState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(state: LocalState): void {
+  mkdirSync(state.stateDir, { recursive: true });
+  const tmp = join(state.stateDir, `${STATE_FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, JSON.stringify(state, null, 2));
+  // rename is atomic: a crash never leaves a torn state file
+  renameSync(tmp, join(state.stateDir, STATE_FILE));
+}
+
+/** What `up` does with a cluster whose state was made by an older gc-k8s (see outdatedMessage). */
+export type UpgradeAction = 'current' | 'refuse' | 'rebuild';
+
+/**
+ * A cluster made before STATE_VERSION cannot be repaired in place (its etcd speaks plain HTTP,
+ * its certificates and identities differ): while anything of it runs or its network exists,
+ * `up` refuses and says to run `down`; once it is gone (reboot, cleanup) it is rebuilt.
+ */
+export function upgradeAction(version: number | undefined, anyAlive: boolean, networkIntact: boolean): UpgradeAction {
+  if ((version ?? 1) >= STATE_VERSION) return 'current';
+  return anyAlive || networkIntact ? 'refuse' : 'rebuild';
+}
+
+export function outdatedMessage(state: Pick<LocalState, 'name' | 'version'>): string {
+  return (
+    `cluster ${state.name} was made by an older gc-k8s (state version ${String(state.version)}, now ${String(STATE_VERSION)}: ` +
+    'etcd without TLS, Secrets not encrypted, kubelet AlwaysAllow, anonymous API) and cannot be upgraded in place; ' +
+    'run `gc-k8s cluster down` and then `gc-k8s cluster up` (its objects and volumes are not kept)'
+  );
+}
+
+/** What `up` brings besides the cluster itself. */
+export interface UpOptions {
+  readonly images?: readonly ImageName[];
+}

@@ -1,0 +1,180 @@
+// Certificates for a local cluster, made with the openssl CLI (EC P-256: fast to generate).
+// Everything lives in <state>/pki and is reused by later `up`s of the same cluster.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, PROVISIONER_USER } from './config/rbac.js';
+import type { NetPlan } from './host.js';
+import { run } from './proc.js';
+
+export interface CertSpec {
+  readonly name: string;
+  readonly cn: string;
+  readonly org?: string;
+  readonly sans?: readonly string[];
+  readonly server?: boolean;
+}
+
+export interface Pki {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  cert(name: string): { cert: string; key: string };
+  readonly saKey: string;
+  readonly saPub: string;
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+export interface KeyPair {
+  readonly cert: string;
+  readonly key: string;
+}
+
+type RunOpts = { signal?: AbortSignal };
+
+/** Creates (once) a self-signed CA `<dir>/<base>.crt|key`. */
+export async function ensureCa(dir: string, base: string, cn: string, opts: RunOpts = {}): Promise<KeyPair> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ca = { cert: join(dir, `${base}.crt`), key: join(dir, `${base}.key`) };
+  if (existsSync(ca.cert) && existsSync(ca.key)) return ca;
+  await run('openssl', [
+    'req', '-x509', ...EC, '-keyout', ca.key, '-out', ca.cert, '-days', '3650', '-subj', `/CN=${cn}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+  ], opts);
+  return ca;
+}
+
+/** openssl -addext arguments of a leaf certificate (usage, SANs). */
+export function leafExtensions(c: CertSpec): string[] {
+  const ext = ['-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment'];
+  ext.push('-addext', `extendedKeyUsage=${c.server === true ? 'serverAuth,clientAuth' : 'clientAuth'}`);
+  if (c.sans !== undefined && c.sans.length > 0) {
+    const sans = c.sans.map((s) => (/^[0-9.]+$/.test(s) ? `IP:${s}` : `DNS:${s}`)).join(',');
+    ext.push('-addext', `subjectAltName=${sans}`);
+  }
+  return ext;
+}
+
+/** Creates (once each) `<dir>/<name>.crt|key` for every spec, signed by `ca`. */
+export async function ensureLeaves(dir: string, ca: KeyPair, certs: readonly CertSpec[], opts: RunOpts = {}): Promise<void> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await Promise.all(
+    certs.map(async (c) => {
+      const crt = join(dir, `${c.name}.crt`);
+      const key = join(dir, `${c.name}.key`);
+      if (existsSync(crt) && existsSync(key)) return;
+      const subj = (c.org === undefined ? '' : `/O=${c.org}`) + `/CN=${c.cn}`;
+      await run('openssl', [
+        'req', '-x509', ...EC, '-keyout', key, '-out', crt, '-days', '3650', '-subj', subj, '-CA', ca.cert, '-CAkey', ca.key, ...leafExtensions(c),
+      ], opts);
+    }),
+  );
+}
+
+/** Creates (once) the CA, the service-account key pair and every leaf in `certs`. */
+export async function ensurePki(dir: string, clusterName: string, certs: readonly CertSpec[], signal?: AbortSignal): Promise<Pki> {
+  const opts = signal === undefined ? {} : { signal };
+  const ca = await ensureCa(dir, 'ca', `${clusterName}-ca`, opts);
+  const saKey = join(dir, 'sa.key');
+  const saPub = join(dir, 'sa.pub');
+  if (!existsSync(saKey) || !existsSync(saPub)) {
+    await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', saKey], opts);
+    await run('openssl', ['pkey', '-in', saKey, '-pubout', '-out', saPub], opts);
+  }
+  await ensureLeaves(dir, ca, certs, opts);
+  return {
+    dir,
+    caCert: ca.cert,
+    caKey: ca.key,
+    saKey,
+    saPub,
+    cert: (name) => ({ cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) }),
+  };
+}
+
+/**
+ * The cluster CA's leaves: the API server's serving certificate (for the host end of the veth,
+ * the kubernetes Service IP and names) and the identity of every client, each its own user.
+ */
+export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
+  const sans = [
+    n.hostIp, '127.0.0.1', n.kubernetesServiceIp, 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
+    'kubernetes.default.svc.cluster.local',
+  ];
+  return [
+    { name: 'apiserver', cn: 'kube-apiserver', sans, server: true },
+    // not system:masters: the kubelets authorize it through RBAC (system:kubelet-api-admin)
+    { name: 'apiserver-kubelet-client', cn: APISERVER_KUBELET_CLIENT_USER },
+    { name: 'admin', cn: 'gc-k8s-admin', org: 'system:masters' },
+    { name: 'kube-controller-manager', cn: 'system:kube-controller-manager' },
+    { name: 'kube-scheduler', cn: 'system:kube-scheduler' },
+    { name: 'kubelet', cn: `system:node:${nodeName}`, org: 'system:nodes' },
+    { name: 'kubelet-serving', cn: nodeName, sans: [n.nodeIp, nodeName], server: true },
+    { name: 'kube-proxy', cn: 'system:kube-proxy' },
+    { name: 'coredns', cn: COREDNS_USER },
+    { name: 'local-provisioner', cn: PROVISIONER_USER },
+  ];
+}
+
+/** etcd's own certificates, as kubeadm lays them out (pki/etcd/*, pki/apiserver-etcd-client.*). */
+export interface EtcdPki {
+  readonly ca: string;
+  readonly server: KeyPair;
+  readonly peer: KeyPair;
+  readonly healthcheck: KeyPair;
+  readonly apiserverClient: KeyPair;
+}
+
+/** The etcd leaves: serving and peer certs for 127.0.0.1, and two client identities. */
+export function etcdCertSpecs(nodeName: string): { etcdDir: CertSpec[]; pkiDir: CertSpec[] } {
+  const sans = ['127.0.0.1', 'localhost', nodeName];
+  return {
+    etcdDir: [
+      { name: 'server', cn: nodeName, sans, server: true },
+      { name: 'peer', cn: nodeName, sans, server: true },
+      { name: 'healthcheck-client', cn: 'kube-etcd-healthcheck-client' },
+    ],
+    pkiDir: [{ name: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client' }],
+  };
+}
+
+/**
+ * Creates (once) a CA of etcd's own and its leaves. A separate CA, as kubeadm's etcd/ca: a client
+ * certificate from the cluster CA (which the controller manager also signs CSRs with) must not
+ * open etcd.
+ */
+export async function ensureEtcdPki(pkiDir: string, clusterName: string, nodeName: string, signal?: AbortSignal): Promise<EtcdPki> {
+  const opts = signal === undefined ? {} : { signal };
+  const etcdDir = join(pkiDir, 'etcd');
+  const ca = await ensureCa(etcdDir, 'ca', `${clusterName}-etcd-ca`, opts);
+  const specs = etcdCertSpecs(nodeName);
+  await ensureLeaves(etcdDir, ca, specs.etcdDir, opts);
+  await ensureLeaves(pkiDir, ca, specs.pkiDir, opts);
+  return etcdPkiPaths(pkiDir);
+}
+
+export function etcdPkiPaths(pkiDir: string): EtcdPki {
+  const e = (n: string): KeyPair => ({ cert: join(pkiDir, 'etcd', `${n}.crt`), key: join(pkiDir, 'etcd', `${n}.key`) });
+  return {
+    ca: join(pkiDir, 'etcd', 'ca.crt'),
+    server: e('server'),
+    peer: e('peer'),
+    healthcheck: e('healthcheck-client'),
+    apiserverClient: { cert: join(pkiDir, 'apiserver-etcd-client.crt'), key: join(pkiDir, 'apiserver-etcd-client.key') },
+  };
+}
+
+/**
+ * Writes (once) the API server's EncryptionConfiguration with a fresh random 32-byte key, mode
+ * 0600; later `up`s keep it (a new key would leave the stored Secrets unreadable).
+ */
+export function ensureEncryptionConfig(path: string, build: (keyBase64: string) => string): void {
+  if (existsSync(path)) return;
+  writeFileSync(path, build(randomBytes(32).toString('base64')), { mode: 0o600, flag: 'wx' });
+}
+
+export function writeKubeconfig(path: string, yaml: string): void {
+  writeFileSync(path, yaml, { mode: 0o600 });
+}
