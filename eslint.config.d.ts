@@ -1,4 +1,4 @@
-// Types of what eslint.config.js exports besides the config, for test/unit/lint/boundaries.test.ts.
+// Types of what eslint.config.js exports besides the config, for test/unit/lint/boundaries.build.test.ts.
 export interface Zone {
   readonly target: string | readonly string[];
   readonly from: string | readonly string[];

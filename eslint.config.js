@@ -6,7 +6,7 @@
 // - only src/k8s talks to the Kubernetes client library;
 // - only the composition roots (src/cli, src/config) touch process.env or process.exit.
 // - packages/local-cluster imports nothing of the daemon and talks HTTP(S) only through its client.
-// test/unit/lint/boundaries.test.ts and packages/local-cluster/test/lint-boundary.test.ts prove
+// test/unit/lint/boundaries.build.test.ts and packages/local-cluster/test/lint-boundary.build.test.ts prove
 // each rule fails on a deliberate violation.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

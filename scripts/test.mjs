@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: unit tests (vitest, and `go test` of gc-bd-serve, our one Go program), then
-// integration tests against a real Kubernetes cluster — the one in KUBECONFIG when given,
+// `npm test`: unit tests, build tests (the native client, gc-bd-serve and its `go test`, tmux,
+// the build scripts, the lint rules), then integration tests against a real Kubernetes cluster — the one in KUBECONFIG when given,
 // otherwise this worktree's local cluster (brought up, images imported).
 // Ends with one closing line "tests: N passed, M failed" and fails when no test ran.
 
@@ -13,7 +13,7 @@ const root = new URL('..', import.meta.url).pathname;
 const results = mkdtempSync(join(tmpdir(), 'gck8s-test-'));
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
-const goOnly = args.includes('--go');
+const buildOnly = args.includes('--build');
 
 function vitest(project, extraEnv) {
   const out = join(results, `${project}.json`);
@@ -95,9 +95,12 @@ const add = (r) => {
   if (r.code !== 0) exit = 1;
 };
 
-if (!goOnly) add(await vitest('unit', {}));
-add(await goTests());
-if (!unitOnly && !goOnly) {
+if (!buildOnly) add(await vitest('unit', {}));
+if (!unitOnly) {
+  add(await vitest('build', {}));
+  add(await goTests());
+}
+if (!unitOnly && !buildOnly) {
   try {
     add(await vitest('integration', await clusterEnv()));
   } catch (err) {

@@ -67,7 +67,7 @@ export interface StoreDatabase {
 export class BeadsService {
   readonly registry: StoreRegistry;
   private readonly locks = new KeyedMutex();
-  private readonly channels = new ChannelPool({ idleMs: CHANNEL_IDLE_MS, max: MAX_CHANNELS });
+  private readonly channels: ChannelPool;
   /** `${runnerUid}\0${workdir}` → the init of that store on that runner */
   private readonly inits = new Map<string, Promise<void>>();
   /** workdir → its record and database, read from the registry once (see storeDatabase) */
@@ -82,6 +82,7 @@ export class BeadsService {
     private readonly log: Logger,
   ) {
     this.registry = new StoreRegistry(client.configMaps);
+    this.channels = new ChannelPool({ idleMs: CHANNEL_IDLE_MS, max: MAX_CHANNELS, now: () => clock.now() });
   }
 
   /**
@@ -258,13 +259,13 @@ export class BeadsService {
     const key = channelKey(workdir, bdOnly);
     const existing = this.channels.get(key);
     if (existing !== undefined && pod.uid === this.runnerUid) return existing;
-    return this.channels.add(key, openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log));
+    return this.channels.add(key, openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log, () => this.clock.now()));
   }
 
   /** Runs `work` on a channel of its own that is closed afterwards, a few at a time. */
   private async transient<T>(workdir: string, signal: AbortSignal, work: (ch: FramedChannel) => Promise<T>): Promise<T> {
     const release = await this.reinits.acquire(signal, `re-initializing ${workdir}`);
-    const ch = openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log);
+    const ch = openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir }, this.log, () => this.clock.now());
     try {
       return await work(ch);
     } finally {

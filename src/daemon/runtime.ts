@@ -40,7 +40,7 @@ export class NamespaceRuntime {
 
   constructor(private readonly deps: RuntimeDeps) {
     this.namespace = deps.client.namespace;
-    this.runner = new ChannelRunner(deps.client.exec, deps.client.agentPods, deps.log);
+    this.runner = new ChannelRunner(deps.client.exec, deps.client.agentPods, deps.log, undefined, () => systemClock.now());
   }
 
   get context(): string {

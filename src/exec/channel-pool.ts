@@ -9,6 +9,8 @@ export interface ChannelPoolOptions {
   readonly idleMs: number;
   /** at most this many open (default: no cap) */
   readonly max?: number;
+  /** ms epoch (default Date.now): the same clock the channels' lastUsed comes from */
+  readonly now?: () => number;
 }
 
 export class ChannelPool {
@@ -17,7 +19,7 @@ export class ChannelPool {
 
   constructor(private readonly options: ChannelPoolOptions) {
     this.reaper = setInterval(() => {
-      this.closeIdle(Date.now() - options.idleMs);
+      this.closeIdle((options.now ?? Date.now)() - options.idleMs);
     }, Math.max(10, Math.floor(options.idleMs / 4)));
     this.reaper.unref();
   }

@@ -23,6 +23,8 @@ export interface FramedChannelOptions {
   readonly log: Logger;
   /** the program's own stderr, a line at a time (gc-bd-serve reports hand-overs on it) */
   onStderrLine?(line: string): void;
+  /** ms epoch, for lastUsed (default Date.now) */
+  readonly now?: () => number;
 }
 
 interface Pending {
@@ -39,14 +41,17 @@ export class FramedChannel {
   private deadReason: GcK8sError | undefined;
   private stderrTail = '';
   private stderrLine = '';
+  private readonly now: () => number;
   /** ms epoch of the last call's start or end, for closing idle channels */
-  lastUsed = Date.now();
+  lastUsed: number;
 
   constructor(
     exec: PodExec,
     private readonly options: FramedChannelOptions,
   ) {
     this.parser = new FrameParser(options.tag);
+    this.now = options.now ?? Date.now;
+    this.lastUsed = this.now();
     exec
       .exec({
         pod: options.pod,
@@ -92,7 +97,7 @@ export class FramedChannel {
   call(request: Uint8Array, what: string, signal: AbortSignal): Promise<ExecResult> {
     if (this.deadReason !== undefined) return Promise.reject(this.deadReason);
     if (signal.aborted) return Promise.reject(abortError(signal, what));
-    this.lastUsed = Date.now();
+    this.lastUsed = this.now();
     return new Promise<ExecResult>((resolve, reject) => {
       const onAbort = (): void => {
         const err = abortError(signal, `${what} in ${this.options.pod}`);
@@ -105,7 +110,7 @@ export class FramedChannel {
         what,
         resolve: (reply) => {
           signal.removeEventListener('abort', onAbort);
-          this.lastUsed = Date.now();
+          this.lastUsed = this.now();
           resolve(reply);
         },
         reject: (err) => {

@@ -37,9 +37,10 @@ export class ChannelRunner implements CommandRunner {
     cache: ObjectCache<Pod>,
     private readonly log: Logger,
     idleMs = CHANNEL_IDLE_MS,
+    private readonly now: () => number = Date.now,
   ) {
     this.direct = new DirectRunner(exec);
-    this.channels = new ChannelPool({ idleMs });
+    this.channels = new ChannelPool({ idleMs, now });
     this.unsubscribe = cache.subscribe((event) => {
       if (event.type !== 'DELETED' && event.object.deletionTimestamp === undefined) return;
       this.channels.dropWhere((key) => key.startsWith(`${event.object.uid}/`), 'pod going away');
@@ -56,7 +57,7 @@ export class ChannelRunner implements CommandRunner {
     const usable = (options.stdin === undefined || stdin !== undefined) && fitsChannel(command, stdin) && (this.failures.get(pod.uid) ?? 0) < 2;
     if (!usable) return this.once(pod, container, command, options);
     const key = `${pod.uid}/${container}`;
-    const channel = this.channels.get(key) ?? this.channels.add(key, openExecChannel(this.exec, pod.name, container, this.log));
+    const channel = this.channels.get(key) ?? this.channels.add(key, openExecChannel(this.exec, pod.name, container, this.log, this.now));
     try {
       const result = await channel.call(encodeCall(command, stdin), command.join(' ').slice(0, 200), options.signal);
       this.failures.delete(pod.uid);

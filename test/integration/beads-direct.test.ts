@@ -92,7 +92,8 @@ describe('direct reads answer what bd answers', () => {
     const health = await h.beads(['health']);
     expect(health.code, health.err).toBe(0);
     reachable = /dolt \S+ answers/.test(health.err);
-    expect(reachable || process.env['GC_K8S_TEST_BACKEND'] !== 'local', health.err).toBe(true);
+    // On a cluster whose Services the daemon cannot reach, this file has nothing to compare: it fails.
+    expect(reachable, `the daemon does not reach Dolt directly here: ${health.err}`).toBe(true);
     expect(all.length).toBe(Object.keys(ids).length);
     // infra types live in bd's wisps tables and are listed too
     expect(all.map((b) => b.type)).toEqual(expect.arrayContaining(['message', 'agent', 'session', 'epic', 'bug']));

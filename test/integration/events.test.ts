@@ -180,50 +180,49 @@ describe('events', () => {
     }
   });
 
-  // Restarting a component needs the local cluster (CI's); against any other cluster this one is not defined.
-  if (process.env['GC_K8S_TEST_BACKEND'] === 'local') {
-    it('8 script processes × 200 records through an apiserver restart and a kill -9 of the daemon: every record once, in order, nothing lost', async () => {
-      const base = Number((await ev(['latest-seq'])).out);
-      const w = watcher(base);
-      const n = 8;
-      const each = 200;
-      let done = 0;
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      const writers = Array.from({ length: n }, async (_, p) => {
-        const failures: string[] = [];
-        for (let i = 0; i < each; i++) {
-          const r = await ev(['record'], JSON.stringify({ type: 'restart.test', actor: `w${p}`, message: `w${p}-${i}` }));
-          if (r.code !== 0) failures.push(`w${p}-${i}: ${r.err.trim()}`);
-          done++;
-        }
-        return failures;
-      });
-      while (done < (n * each) / 5) await sleep(10);
-      const { restartClusterComponent } = await import('@gc-k8s/local-cluster');
-      const { streamReporter } = await import('@gc-k8s/local-cluster');
-      await restartClusterComponent('kube-apiserver', { cwd: ROOT, reporter: streamReporter(process.stderr, 'it-restart') });
-      const afterRestart = done;
-      while (done < Math.min(n * each - 50, afterRestart + 200)) await sleep(10);
-      const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
-      expect(pids.length).toBeGreaterThan(0);
-      for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
-      expect((await Promise.all(writers)).flat()).toEqual([]);
-      const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'restart.test' }))).out) as Ev[];
-      // Seqs the killed daemon had reserved but not written are the only gaps (its clients' retries
-      // get new ones); the next daemon tombstones them, so watchers do not wait them out.
-      expect(stored).toHaveLength(n * each);
-      expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
-      const seqs = stored.map((e) => e.seq);
-      expect(seqs.every((q, i) => q > base && (i === 0 || q > seqs[i - 1]!))).toBe(true);
-      expect(seqs.at(-1)! - base - n * each).toBeLessThanOrEqual(32); // at most one batch lost to the kill
-      try {
-        await w.until(n * each);
-        expect(w.events.filter((e) => e.type === 'restart.test').map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
-      } finally {
-        w.stop();
+  // Restarting a component needs the local cluster (CI's); against any other cluster it is skipped,
+  // visibly: npm test counts a skip as a failure.
+  it.skipIf(process.env['GC_K8S_TEST_BACKEND'] !== 'local')('8 script processes × 200 records through an apiserver restart and a kill -9 of the daemon: every record once, in order, nothing lost', async () => {
+    const base = Number((await ev(['latest-seq'])).out);
+    const w = watcher(base);
+    const n = 8;
+    const each = 200;
+    let done = 0;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const writers = Array.from({ length: n }, async (_, p) => {
+      const failures: string[] = [];
+      for (let i = 0; i < each; i++) {
+        const r = await ev(['record'], JSON.stringify({ type: 'restart.test', actor: `w${p}`, message: `w${p}-${i}` }));
+        if (r.code !== 0) failures.push(`w${p}-${i}: ${r.err.trim()}`);
+        done++;
       }
+      return failures;
     });
-  }
+    while (done < (n * each) / 5) await sleep(10);
+    const { restartClusterComponent } = await import('@gc-k8s/local-cluster');
+    const { streamReporter } = await import('@gc-k8s/local-cluster');
+    await restartClusterComponent('kube-apiserver', { cwd: ROOT, reporter: streamReporter(process.stderr, 'it-restart') });
+    const afterRestart = done;
+    while (done < Math.min(n * each - 50, afterRestart + 200)) await sleep(10);
+    const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    expect((await Promise.all(writers)).flat()).toEqual([]);
+    const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'restart.test' }))).out) as Ev[];
+    // Seqs the killed daemon had reserved but not written are the only gaps (its clients' retries
+    // get new ones); the next daemon tombstones them, so watchers do not wait them out.
+    expect(stored).toHaveLength(n * each);
+    expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
+    const seqs = stored.map((e) => e.seq);
+    expect(seqs.every((q, i) => q > base && (i === 0 || q > seqs[i - 1]!))).toBe(true);
+    expect(seqs.at(-1)! - base - n * each).toBeLessThanOrEqual(32); // at most one batch lost to the kill
+    try {
+      await w.until(n * each);
+      expect(w.events.filter((e) => e.type === 'restart.test').map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+    } finally {
+      w.stop();
+    }
+  });
 
   it('rejects malformed JSON and oversized events, writing nothing', async () => {
     const before = (await ev(['latest-seq'])).out;

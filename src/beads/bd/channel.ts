@@ -16,8 +16,9 @@ export interface ChannelTarget {
   readonly bdOnly?: boolean;
 }
 
-export function openBdChannel(exec: PodExec, target: ChannelTarget, log: Logger): FramedChannel {
+export function openBdChannel(exec: PodExec, target: ChannelTarget, log: Logger, now?: () => number): FramedChannel {
   return new FramedChannel(exec, {
+    ...(now === undefined ? {} : { now }),
     pod: target.pod,
     container: target.container,
     command: ['bash', '-c', CHANNEL_SCRIPT, 'gc-bd-channel', target.workdir, target.bdOnly === true ? 'bd' : 'serve'],

@@ -88,6 +88,9 @@ describe('owner identity', () => {
     try {
       const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => { resolve(d.toString().trim()); })));
       expect(processStart(pid)).toMatch(/^\d+$/);
+      // kill only once the shell has become `sleep`: a shell still running would reap the child
+      for (let i = 0; i < 200 && readFileSync(`/proc/${parent.pid ?? 0}/comm`, 'utf8') !== 'sleep\n'; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(readFileSync(`/proc/${parent.pid ?? 0}/comm`, 'utf8')).toBe('sleep\n');
       process.kill(pid, 'SIGKILL');
       for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
       expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');

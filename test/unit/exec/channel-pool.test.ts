@@ -1,6 +1,6 @@
 // The pool both channel owners keep: LRU eviction that spares busy channels, replacement, and a
 // drop that only removes the channel the caller saw fail (a newer one under the key stays).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ChannelPool } from '../../../src/exec/channel-pool.js';
 import type { FramedChannel } from '../../../src/exec/framed-channel.js';
 
@@ -63,5 +63,21 @@ describe('ChannelPool', () => {
     expect([old.alive, busy.alive, fresh.alive]).toEqual([false, true, true]);
     pool.close();
     expect([busy.closedWith, fresh.closedWith]).toEqual(['closed', 'closed']);
+  });
+
+  it('reaps by its injected clock, not the wall clock', async () => {
+    let now = 1_000_000;
+    const pool = new ChannelPool({ idleMs: 40, now: () => now });
+    try {
+      const ch = pool.add('k', fakeChannel(now));
+      await new Promise((r) => setTimeout(r, 120)); // several reaper rounds: the clock stood still
+      expect(ch.alive).toBe(true);
+      now += 41;
+      await vi.waitFor(() => {
+        expect(ch.closedWith).toBe('idle');
+      });
+    } finally {
+      pool.close();
+    }
   });
 });

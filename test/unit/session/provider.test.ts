@@ -20,7 +20,8 @@ function make(options: Partial<typeof DEFAULT_SESSION_OPTIONS> = {}) {
   provider = new SessionProvider({
     client: fake,
     settings: { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test' },
-    options: { ...DEFAULT_SESSION_OPTIONS, settleMs: 0, ...options },
+    // the waits for a container's exit to show are what these tests run into: short here
+    options: { ...DEFAULT_SESSION_OPTIONS, settleMs: 0, containerExitWaitMs: 150, diedReportWaitMs: 250, ...options },
     clock: systemClock,
     log: silentLogger(),
     locks: new KeyedMutex(),

@@ -3,7 +3,7 @@
 // bd exactly (no shell ever parses them), replies come back in order and intact, and a channel
 // that timed out or whose exec ended is dead for good.
 import { Writable } from 'node:stream';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openBdChannel, runBd } from '../../../src/beads/bd/channel.js';
 import { encodeRequest } from '../../../src/beads/bd/program.js';
 import type { FramedChannel } from '../../../src/exec/framed-channel.js';
@@ -39,6 +39,10 @@ describe('the runner end of the channel', () => {
       const { logger, lines } = logLines();
       const c = openBdChannel(p.exec, { pod: 'runner', container: 'beads', workdir: '/workspace', bdOnly }, logger);
       expect((await runBd(c, ['echo', 'x'], signal())).stdout).toBe('x\0');
+      // gc-bd-serve's report goes to stderr, which may arrive after the reply on stdout: wait for
+      // it before closing (the bash loop has nothing to report, so a second call flushes both)
+      if (!bdOnly) await vi.waitFor(() => { expect(lines.some((l) => l.includes('gc-bd-serve: serving')), lines.join('')).toBe(true); });
+      expect((await runBd(c, ['echo', 'y'], signal())).stdout).toBe('y\0');
       c.close();
       p.cleanup();
       expect(lines.some((l) => l.includes('gc-bd-serve: serving')), lines.join('')).toBe(!bdOnly);
