@@ -164,8 +164,8 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
     stdout: { write: (d: string) => ((target += d), true) } as unknown as NodeJS.WritableStream,
   });
   if (code !== 0) return code;
-  const t = JSON.parse(target) as { pod: string; namespace: string; container: string; context: string };
-  const args = [...(t.context ? ['--context', t.context] : []), '-n', t.namespace, 'exec', '-it', t.pod, '-c', t.container, '--', 'tmux', 'attach', '-t', 'main'];
+  const t = JSON.parse(target) as { pod: string; namespace: string; container: string; tmuxSession: string; context: string };
+  const args = [...(t.context ? ['--context', t.context] : []), '-n', t.namespace, 'exec', '-it', t.pod, '-c', t.container, '--', 'tmux', 'attach', '-t', t.tmuxSession];
   return new Promise((resolve) => {
     const child = spawn(io.env[CLIENT_ENV.kubectl.env] ?? 'kubectl', args, { stdio: 'inherit', env: io.env });
     child.on('error', (err) => {

@@ -2,7 +2,7 @@
 // cities it remembers across restarts), pods of starts nobody will finish are removed.
 
 import { abandonedStarts } from '../session/sweep.js';
-import { AGENT_CONTAINER } from '../session/manifest.js';
+import { AGENT_CONTAINER, ANNOTATION_START_PENDING, ANNOTATION_START_RID } from '../session/manifest.js';
 import { classifyPod } from '../session/lookup.js';
 import { tmuxArgs } from '../session/tmux/args.js';
 import type { Logger } from '../log/logger.js';
@@ -43,7 +43,7 @@ async function sweep(deps: SweepDeps): Promise<void> {
           const alive = await runner.run(pod, AGENT_CONTAINER, tmuxArgs.hasSession(), { signal }).catch(() => undefined);
           if (alive === undefined || alive.exitCode === 0) continue;
         }
-        deps.log.warn({ namespace, pod: pod.name, rid: pod.annotations['gc-k8s.io/start-rid'], pending: pod.annotations['gc-k8s.io/start-pending'] }, 'removing the pod of a start nobody finished (its daemon died)');
+        deps.log.warn({ namespace, pod: pod.name, rid: pod.annotations[ANNOTATION_START_RID], pending: pod.annotations[ANNOTATION_START_PENDING] }, 'removing the pod of a start nobody finished (its daemon died)');
         await client.pods.delete(pod.name, { uid: pod.uid, gracePeriodSeconds: 1, signal }).catch((err: unknown) => {
           deps.log.warn({ err, pod: pod.name }, 'could not remove the pod of an unfinished start');
         });

@@ -9,19 +9,9 @@
 //   (gc/component=event-tombstone); if even that fails, watchers skip it after a bounded wait.
 // - Reads (seq-index.ts, watch.ts) come from the watch cache, indexed by seq.
 
-export { createEventStore, type EventStore, type EventStoreDeps, type EventStoreOptions } from './store.js';
-export {
-  parseEventInput,
-  encodeEventJson,
-  formatEventList,
-  formatWatchLine,
-  type EventInput,
-  type GcEvent,
-  type RawJson,
-} from './event-json.js';
-export { parseFilterJson, parseAfterSeqArg, matchesFilter, type EventFilter } from './filter.js';
-export { pruneEvents, type PruneDeps, type PruneResult } from './prune.js';
+export { createEventStore, type EventStore } from './store.js';
+export { parseEventInput, formatEventList, formatWatchLine } from './event-json.js';
+export { parseFilterJson, parseAfterSeqArg } from './filter.js';
+export { pruneEvents } from './prune.js';
 export { parseRetentionPolicy, isRetentionEnabled, type RetentionPolicy } from './retention.js';
-export { EVENT_CACHE_SELECTOR, SEQ_CONFIGMAP, eventConfigMapName } from './layout.js';
-export { MAX_WATCH_LINE_BYTES } from './limits.js';
-export type { RetryOptions } from './retry.js';
+export { EVENT_CACHE_SELECTOR } from './layout.js';

@@ -13,10 +13,10 @@ import { eventLabelValue } from './labels.js';
 export const SEQ_CONFIGMAP = 'gc-events-seq';
 export const EVENT_NAME_PREFIX = 'gc-evt-';
 
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_COMPONENT = 'gc/component';
-export const LABEL_TYPE = 'gc/type';
-export const LABEL_ACTOR = 'gc/actor';
+const LABEL_TYPE = 'gc/type';
+const LABEL_ACTOR = 'gc/actor';
 export const MANAGED_BY = 'gascity';
 export const COMPONENT_EVENT = 'event';
 export const COMPONENT_SEQ = 'event-seq';

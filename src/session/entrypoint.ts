@@ -21,8 +21,6 @@ export const ENTRY_ENV = {
 } as const;
 
 export const READY_MARKER = '/workspace/.gc-workspace-ready';
-/** `#{pane_dead}` is 1 once the agent exited (the pane is kept by remain-on-exit). */
-export const PANE_DEAD_FORMAT = '#{pane_dead}';
 export const OUTPUT_LOG = '/tmp/agent-output.log';
 /** created in $TMUX_TMPDIR (default /tmp) once the session and its env are complete */
 export const READY_FILE = '.gc-k8s-session-ready';

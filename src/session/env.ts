@@ -7,6 +7,7 @@ import { GcK8sError } from '../errors.js';
 import type { EnvVar } from '../kube/types.js';
 import { controllerCityPath, podWorkDir, remapToPod, WORKSPACE } from './paths.js';
 import type { PodSettings } from './settings.js';
+import { TMUX_SESSION } from './tmux/args.js';
 
 const DROPPED = new Set([
   'GC_BEADS',
@@ -98,7 +99,7 @@ export function buildPodEnv(env: Readonly<Record<string, string>>, workDir: stri
     for (const name of ['GC_DOLT_HOST', 'BEADS_DOLT_SERVER_HOST']) out.set(name, { name, value: dolt.host });
     for (const name of ['GC_DOLT_PORT', 'BEADS_DOLT_SERVER_PORT']) out.set(name, { name, value: dolt.port });
   }
-  out.set('GC_TMUX_SESSION', { name: 'GC_TMUX_SESSION', value: 'main' });
+  out.set('GC_TMUX_SESSION', { name: 'GC_TMUX_SESSION', value: TMUX_SESSION });
   if (!out.has('CLAUDE_CONFIG_DIR')) out.set('CLAUDE_CONFIG_DIR', { name: 'CLAUDE_CONFIG_DIR', value: '/home/gcagent/.claude' });
   // upstream's convention, unless the session brings its own token
   if (!out.has('GITHUB_TOKEN')) {

@@ -12,20 +12,20 @@ import { restrictedPodSecurity } from './security.js';
 import type { PodSettings } from './settings.js';
 import type { StartRequest } from './request.js';
 
-export const LABEL_APP = 'app';
+const LABEL_APP = 'app';
 export const APP_AGENT = 'gc-agent';
 export const LABEL_SESSION = 'gc-session';
 /** unique per session name (a digest of it), for selecting one session's pod with a label selector */
-export const LABEL_SESSION_ID = 'gc-k8s.io/session';
-export const LABEL_AGENT = 'gc-agent';
+const LABEL_SESSION_ID = 'gc-k8s.io/session';
+const LABEL_AGENT = 'gc-agent';
 export const ANNOTATION_SESSION_NAME = 'gc-session-name';
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'gc-k8s';
 export const ANNOTATION_ENTRYPOINT = 'gc-k8s.io/entrypoint';
 /** the city directory whose settings started the session: later calls with no city use it */
 export const ANNOTATION_CITY = 'gc-k8s.io/city';
 /** digest of the pod settings the session started with (Config.fingerprint) */
-export const ANNOTATION_SETTINGS = 'gc-k8s.io/settings';
+const ANNOTATION_SETTINGS = 'gc-k8s.io/settings';
 /** the request id of the start that made the pod (a client retries a dropped start with it) */
 export const ANNOTATION_START_RID = 'gc-k8s.io/start-rid';
 /** what the start still has to do ("start", "nudge"); absent once it finished */

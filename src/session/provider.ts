@@ -7,7 +7,7 @@ import { GcK8sError, quote } from '../errors.js';
 import type { Pod } from '../kube/types.js';
 import { AGENT_CONTAINER, ANNOTATION_CITY, ANNOTATION_START_PENDING } from './manifest.js';
 import { hasTrackedEntrypoint, sessionNameOf, sessionState } from './lookup.js';
-import { tmuxArgs, lastLines, parseActivity, parseShowEnvironment, validateMetaKey } from './tmux/args.js';
+import { tmuxArgs, lastLines, parseActivity, parseShowEnvironment, TMUX_SESSION, validateMetaKey } from './tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from './tmux/classify.js';
 import { PROCESS_ALIVE } from './scripts.js';
 import { safeJoin, WORKSPACE } from './paths.js';
@@ -170,9 +170,9 @@ export class SessionProvider {
   }
 
   /** What `kubectl exec -it` needs to attach to the session. */
-  async attachTarget(name: string, signal: AbortSignal): Promise<{ pod: string; namespace: string; container: string }> {
+  async attachTarget(name: string, signal: AbortSignal): Promise<{ pod: string; namespace: string; container: string; tmuxSession: string }> {
     const pod = await this.pods.runningPod(name, signal);
     if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `attach: no running pod for session ${quote(name)}`);
-    return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER };
+    return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER, tmuxSession: TMUX_SESSION };
   }
 }

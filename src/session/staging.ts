@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { GcK8sError, quote } from '../errors.js';
 import { READY_MARKER } from './entrypoint.js';
+import { AGENT_CONTAINER } from './manifest.js';
 import type { Pod } from '../kube/types.js';
 import { controllerCityPath, podWorkDir, safeJoin, WORKSPACE } from './paths.js';
 import type { SessionPods } from './pods.js';
@@ -37,6 +38,6 @@ export async function stageFiles(pods: SessionPods, pod: Pod, req: StartRequest,
       ? `if [ -d ${WORKSPACE}/.gc ]; then cp -a ${WORKSPACE}/.gc "$1/.gc" 2>/dev/null || true; fi; `
       : '';
   const argv = ['sh', '-c', `${cityMirror}touch ${READY_MARKER}`, 'sh', posix.normalize(city === '' ? '/' : city)];
-  const result = await pods.deps.client.exec.exec({ pod: pod.name, container: 'agent', command: argv, signal });
+  const result = await pods.deps.client.exec.exec({ pod: pod.name, container: AGENT_CONTAINER, command: argv, signal });
   if (result.exitCode !== 0) throw tmuxFailure(`releasing workspace of ${pod.name}`, argv, result);
 }

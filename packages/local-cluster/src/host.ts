@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ClusterError } from './errors.js';
 import { LOCAL_CLUSTER_ROOT, PACKAGE_ROOT, cacheDir } from './names.js';
-import { lastLines, run } from './proc.js';
+import { run } from './proc.js';
 import { formatDuration, lineForwarder, type Reporter } from './progress.js';
 
 export const RUN_DIR = '/run/gc-k8s';
@@ -389,8 +389,4 @@ export async function allocatePorts(count: number, range: [number, number], keep
     );
   }
   return out;
-}
-
-export function describeCommandFailure(what: string, log: string, text: string): string {
-  return `${what} (log: ${log}); last lines:\n${lastLines(text, 20)}`;
 }

@@ -2,7 +2,7 @@
 // worktree so that two checkouts on one machine never share anything.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,22 +36,6 @@ export function findWorktree(cwd: string): string {
     const parent = dirname(dir);
     if (parent === dir) return resolve(cwd);
     dir = parent;
-  }
-}
-
-/** Current branch of a worktree ('' when detached or unknown), read without spawning git. */
-export function worktreeBranch(worktree: string): string {
-  try {
-    let gitDir = join(worktree, '.git');
-    if (statSync(gitDir).isFile()) {
-      const m = /^gitdir:\s*(.+)$/m.exec(readFileSync(gitDir, 'utf8'));
-      if (m?.[1] !== undefined) gitDir = resolve(worktree, m[1].trim());
-    }
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
-    const m = /^ref: refs\/heads\/(.+)$/.exec(head);
-    return m?.[1] ?? '';
-  } catch {
-    return '';
   }
 }
 

@@ -389,7 +389,7 @@ describe('ops', () => {
   });
 
   it('attach targets the agent container of the running pod', async () => {
-    expect(await provider.attachTarget('s', signal())).toEqual({ pod: podNameFor('s'), namespace: 'gc', container: 'agent' });
+    expect(await provider.attachTarget('s', signal())).toEqual({ pod: podNameFor('s'), namespace: 'gc', container: 'agent', tmuxSession: 'main' });
     await expect(provider.attachTarget('nope', signal())).rejects.toThrow(/no running pod for session "nope"/);
   });
 });
