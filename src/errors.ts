@@ -4,7 +4,6 @@
 
 export const ERROR_CODES = [
   'BAD_REQUEST', // malformed input from a caller (bad JSON, missing argument, invalid name)
-  'UNKNOWN_OP', // op not part of the protocol (exec scripts exit 2)
   'CONFIG_INVALID', // a config key has an invalid value
   'SESSION_EXISTS', // start of a live session ("already exists" wording is the exec contract)
   'SESSION_INITIALIZING', // a young pod whose tmux is not up yet
@@ -30,8 +29,6 @@ export const ERROR_CODES = [
   'ABORTED', // the caller cancelled
   'DOLT_UNREACHABLE', // no Dolt server reached from the daemon (DNS, routing, refused, timeout)
   'DOLT_QUERY', // Dolt answered but refused the query (auth, unknown database, schema)
-  'DAEMON_UNAVAILABLE', // client could not reach or start the daemon
-  'CLUSTER', // local cluster management failures
   'INTERNAL',
 ] as const;
 
@@ -75,6 +72,11 @@ export function isGcK8sError(value: unknown): value is GcK8sError {
 
 export function hasCode(value: unknown, ...codes: ErrorCode[]): value is GcK8sError {
   return isGcK8sError(value) && codes.includes(value.code);
+}
+
+/** The message of anything thrown (an Error's, else its string form), for composing a new one. */
+export function messageOf(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
 }
 
 /** Normalizes anything thrown into a GcK8sError, keeping the original as cause. */

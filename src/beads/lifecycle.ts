@@ -3,7 +3,7 @@
 // is broken and re-initializes every registered store, probe answers from one API call.
 
 import type { PodSettings } from '../session/settings.js';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 import { isLoopbackHost } from './dolt/coordinates.js';
 import { pingDolt, type DoltTarget } from './dolt/mysql.js';
 import { bdError } from './bd/ops.js';
@@ -57,7 +57,7 @@ async function doltFromRunner(service: BeadsService, settings: PodSettings, dolt
       if (r.exitCode === 0) return undefined;
       return `dolt via store ${first.workdir}: ${bdError(r)}`;
     } catch (err) {
-      return `dolt via store ${first.workdir}: ${(err as Error).message}`;
+      return `dolt via store ${first.workdir}: ${messageOf(err)}`;
     }
   }
   const r = await service.execInRunner(['timeout', '5', 'bash', '-c', TCP_CHECK, 'gc-dolt-check', dolt.host, String(dolt.port)], signal);

@@ -7,7 +7,7 @@
 import type { Pod } from '../kube/types.js';
 import type { PodSettings } from '../session/settings.js';
 import type { Clock, NamespaceClient } from '../kube/ports.js';
-import { GcK8sError, hasCode } from '../errors.js';
+import { GcK8sError, hasCode, messageOf } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { ChannelPool } from '../exec/channel-pool.js';
@@ -95,7 +95,7 @@ export class BeadsService {
     if (store === undefined) {
       // The registry unreadable: no direct route now; the bd path reports the outage itself.
       const record = await this.registry.get(workdir, signal).catch((err: unknown) => {
-        this.log.warn({ workdir, err: (err as Error).message }, 'reading the store registry failed; reads go through bd');
+        this.log.warn({ workdir, err }, 'reading the store registry failed; reads go through bd');
         return undefined;
       });
       if (record === undefined) return undefined;
@@ -130,7 +130,7 @@ export class BeadsService {
           // A channel that died before anything was sent, or under a read, is retried once on a
           // fresh one; a write that may have happened is not replayed.
           if (attempt > 0 || signal.aborted || !channelLost(err) || channel.alive || (state.sent && !call.idempotent)) throw err;
-          this.log.info({ workdir: call.workdir, err: (err as Error).message }, 'bd channel lost; retrying on a new one');
+          this.log.info({ workdir: call.workdir, err }, 'bd channel lost; retrying on a new one');
         }
       }
     });
@@ -202,13 +202,13 @@ export class BeadsService {
           .catch(async (err: unknown) => {
             // bd's circuit breaker (shared by every bd in the runner) stays open for a cooldown
             // after an outage even though Dolt answers again: wait it out once.
-            if (!BREAKER_OPEN.test((err as Error).message)) throw err;
+            if (!BREAKER_OPEN.test(messageOf(err))) throw err;
             this.log.info({ workdir: r.workdir }, "bd's Dolt circuit breaker is open; retrying after its cooldown");
             await this.clock.sleep(BREAKER_COOLDOWN_MS, signal);
             await init(r);
           })
           .catch((err: unknown) => {
-            failures.push(`${r.workdir}: ${(err as Error).message}`);
+            failures.push(`${r.workdir}: ${messageOf(err)}`);
           }),
       ),
     );

@@ -2,7 +2,7 @@
 // stdin, and the bead JSON we print. Requests are validated strictly before anything runs, so
 // malformed input exits 1 with nothing written.
 
-import { GcK8sError, quote } from '../errors.js';
+import { GcK8sError, quote, messageOf } from '../errors.js';
 
 /** A bead as gc's exec store reads it (`beadWire`): `type`, never `issue_type`. */
 export interface WireBead {
@@ -63,7 +63,7 @@ function parseObject(text: string, what: string): Record<string, Json> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new GcK8sError('BAD_REQUEST', `${what}: invalid JSON: ${(err as Error).message}`);
+    throw new GcK8sError('BAD_REQUEST', `${what}: invalid JSON: ${messageOf(err)}`, { cause: err });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GcK8sError('BAD_REQUEST', `${what}: expected a JSON object`);
   return value as Record<string, Json>;

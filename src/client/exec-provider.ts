@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
 import { OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
 import { CLIENT_ENV } from '../protocol/client-env.js';
+import { messageOf } from '../errors.js';
 
 const opsWhere = (keep: (spec: OpSpec) => boolean): Record<Provider, ReadonlySet<string>> => {
   const out = {} as Record<Provider, ReadonlySet<string>>;
@@ -193,7 +194,7 @@ export async function runExecProvider(provider: Provider, given: Io): Promise<nu
     const stdin = STDIN_OPS[provider].has(op) ? await readStdin(provider, op, io.stdin) : undefined;
     return await forward(makeRequest(provider, op, args, io, stdin, rid === '' ? undefined : rid), io);
   } catch (err) {
-    io.stderr.write(err instanceof StdinTooLarge ? `${err.message}\n` : `gc-${provider}-k8s ${op}: ${(err as Error).message}\n`);
+    io.stderr.write(err instanceof StdinTooLarge ? `${err.message}\n` : `gc-${provider}-k8s ${op}: ${messageOf(err)}\n`);
     return 1;
   }
 }

@@ -2,7 +2,7 @@
 // these come from its environment at start, never from a city.toml). Listed beside the city
 // table in README by `gc-k8s config table`.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 import { DEFAULT_RATE } from '../k8s/rate-limiter.js';
 import { parseDuration, parseEnum, parseInteger } from './parse.js';
 
@@ -48,7 +48,7 @@ export function loadDaemonSettings(env: Readonly<Record<string, string | undefin
     try {
       entry.apply(settings, given === '' ? entry.default : given);
     } catch (err) {
-      throw new GcK8sError('CONFIG_INVALID', `invalid ${entry.env}: ${(err as Error).message}`);
+      throw new GcK8sError('CONFIG_INVALID', `invalid ${entry.env}: ${messageOf(err)}`, { cause: err });
     }
   }
   return settings;

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { shortHash } from '../util/hash.js';
 import TOML from '@iarna/toml';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 import type { PodSettings } from '../session/settings.js';
 import type { SessionOptions } from '../session/options.js';
 import { CONFIG_TABLE, defaultConfig } from './table.js';
@@ -96,7 +96,7 @@ export function loadConfig(options: LoadOptions): Config {
     try {
       doc = TOML.parse(read(cityToml));
     } catch (err) {
-      throw new GcK8sError('CONFIG_INVALID', `reading ${cityToml}: ${(err as Error).message}`, { cause: err });
+      throw new GcK8sError('CONFIG_INVALID', `reading ${cityToml}: ${messageOf(err)}`, { cause: err });
     }
     const session = doc['session'];
     const k8s = typeof session === 'object' && session !== null ? (session as Record<string, unknown>)['k8s'] : undefined;
@@ -112,7 +112,7 @@ export function loadConfig(options: LoadOptions): Config {
         try {
           entry.apply(config, raw);
         } catch (err) {
-          throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] ${key} in ${cityToml}: ${(err as Error).message}`);
+          throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] ${key} in ${cityToml}: ${messageOf(err)}`, { cause: err });
         }
       }
     }
@@ -125,7 +125,7 @@ export function loadConfig(options: LoadOptions): Config {
       try {
         entry.apply(config, raw);
       } catch (err) {
-        throw new GcK8sError('CONFIG_INVALID', `invalid ${name}: ${(err as Error).message}`);
+        throw new GcK8sError('CONFIG_INVALID', `invalid ${name}: ${messageOf(err)}`, { cause: err });
       }
       break; // the first variable of an entry that is set wins
     }

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { describeError, GcK8sError, toGcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { encodeLine, LineDecoder } from '../protocol/framing.js';
-import { EXIT_ERROR, EXIT_UNKNOWN_OP, PROTOCOL_VERSION, type Frame, type Request } from '../protocol/messages.js';
+import { EXIT_ERROR, PROTOCOL_VERSION, type Frame, type Request } from '../protocol/messages.js';
 
 export type RequestHandler = (request: Request, io: { out: (d: string) => void; err: (d: string) => void; signal: AbortSignal }) => Promise<number>;
 
@@ -108,8 +108,8 @@ function serve(socket: Socket, handler: RequestHandler, log: Logger, shutdown: A
         log.debug({ provider: request.provider, op: request.op, exit, ms: Math.round(performance.now() - begin) }, 'request');
       } catch (err) {
         const e = toGcK8sError(err);
-        const exit = e.code === 'UNKNOWN_OP' ? EXIT_UNKNOWN_OP : EXIT_ERROR;
-        write({ t: 'end', exit, code: e.code, message: describeError(e) });
+        // (an op outside the protocol never gets here: the router answers it with exit 2)
+        write({ t: 'end', exit: EXIT_ERROR, code: e.code, message: describeError(e) });
         const level = e.code === 'BAD_REQUEST' || e.code === 'SESSION_EXISTS' ? 'info' : 'warn';
         // arguments are caller data: logged cut short, like the messages that quote them
         const args = request?.args.slice(0, 8).map((a) => (a.length > 100 ? `${a.slice(0, 100)}…(${a.length} chars)` : a));

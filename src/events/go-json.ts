@@ -1,7 +1,7 @@
 // Reading JSON objects the way Go's encoding/json fills a struct: keys match field names
 // case-insensitively (an exact match wins), unknown keys are ignored, null leaves a field unset.
 
-import { GcK8sError, quote } from '../errors.js';
+import { GcK8sError, quote, messageOf } from '../errors.js';
 import { rawMembers } from './raw-json.js';
 
 export interface GoObject {
@@ -17,7 +17,7 @@ export function parseGoObject(text: string, what: string): GoObject {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new GcK8sError('BAD_REQUEST', `${what}: invalid JSON: ${(err as Error).message}`, { cause: err });
+    throw new GcK8sError('BAD_REQUEST', `${what}: invalid JSON: ${messageOf(err)}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new GcK8sError('BAD_REQUEST', `${what}: expected a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);

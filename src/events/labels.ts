@@ -4,9 +4,9 @@
 // ordinary types like session.woke); anything else becomes a sanitized prefix plus a hash of the
 // original, so distinct values never share a label. Queries still post-filter on the event JSON.
 
-import { createHash } from 'node:crypto';
+import { shortHash } from '../util/hash.js';
+import { labelValueRule, MAX_K8S_NAME as MAX, sanitize } from '../util/k8s-names.js';
 
-const MAX = 63;
 const VALID = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?$/;
 const HASH_CHARS = 10;
 
@@ -17,12 +17,9 @@ export function isValidLabelValue(value: string): boolean {
 /** A valid Kubernetes label value for `value`, injective over all strings. */
 export function eventLabelValue(value: string): string {
   if (isValidLabelValue(value)) return value;
-  const hash = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, HASH_CHARS);
-  const prefix = value
-    .replace(/[^A-Za-z0-9._-]/gu, '_') // one '_' per code point, like upstream
-    .replace(/^[^A-Za-z0-9]+/, '')
-    .slice(0, MAX - HASH_CHARS - 1)
-    .replace(/[^A-Za-z0-9]+$/, '');
+  const hash = shortHash(value, HASH_CHARS);
+  // one '_' per code point, like upstream
+  const prefix = sanitize(value, labelValueRule('_'), MAX - HASH_CHARS - 1);
   // Only a value that literally ends in this 40-bit hash could clash with it: negligible, and
   // list/watch results stay exact anyway because they filter on the event JSON.
   return prefix === '' ? hash : `${prefix}-${hash}`;

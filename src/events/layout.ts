@@ -9,6 +9,7 @@
 import type { ConfigMap, ConfigMapManifest } from '../kube/types.js';
 import { decodeStoredEvent, encodeEventJson, type GcEvent } from './event-json.js';
 import { eventLabelValue } from './labels.js';
+import { messageOf } from '../errors.js';
 
 export const SEQ_CONFIGMAP = 'gc-events-seq';
 export const EVENT_NAME_PREFIX = 'gc-evt-';
@@ -145,6 +146,6 @@ export function decodeEventConfigMap(cm: ConfigMap): StoredEntry | undefined {
   try {
     return { kind: 'event', seq, event: decodeStoredEvent(text, seq) };
   } catch (err) {
-    return { kind: 'skip', seq, reason: (err as Error).message };
+    return { kind: 'skip', seq, reason: messageOf(err) };
   }
 }

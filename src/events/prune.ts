@@ -84,7 +84,7 @@ export async function executePrune(deps: ExecuteDeps, items: readonly PrunableIt
       } catch (err) {
         if (signal.aborted) throw err;
         failed++;
-        deps.log.warn({ configMap: item.name, err: toGcK8sError(err).message }, 'events prune: delete failed; will retry next run');
+        deps.log.warn({ configMap: item.name, err: toGcK8sError(err) }, 'events prune: delete failed; will retry next run');
       }
     }
   };

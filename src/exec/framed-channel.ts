@@ -103,7 +103,7 @@ export class FramedChannel {
         const err = abortError(signal, `${what} in ${this.options.pod}`);
         reject(err);
         // The reply may still come; the stream position is unknown from now on.
-        this.die(new GcK8sError('EXEC_FAILED', `${this.options.tag} channel to ${this.options.pod} abandoned: ${err.message}`));
+        this.die(new GcK8sError('EXEC_FAILED', `${this.options.tag} channel to ${this.options.pod} abandoned: ${err.message}`, { cause: err }));
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.push({

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { RequestOptions } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 import { raceSignal } from './signal.js';
 
 export type Headers = Readonly<Record<string, string | readonly string[]>>;
@@ -72,7 +72,7 @@ export class CredentialSource {
       this.current = { material, at: this.now() };
       return material;
     } catch (err) {
-      const message = `obtaining credentials for ${this.options.description}: ${err instanceof Error ? err.message : String(err)}`;
+      const message = `obtaining credentials for ${this.options.description}: ${messageOf(err)}`;
       if (this.current === undefined) throw new GcK8sError('CONFIG_INVALID', message, { cause: err });
       this.options.onWarning?.(`${message}; keeping the previous credentials`, err);
       // Try again soon, not on every request.

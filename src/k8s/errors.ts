@@ -2,7 +2,7 @@
 // only reliable source: 409 means AlreadyExists or Conflict depending on `reason`, and 403 means
 // RBAC or a ResourceQuota depending on the message. Messages read "verb object: detail".
 
-import { GcK8sError, isGcK8sError, type ErrorCode } from '../errors.js';
+import { GcK8sError, isGcK8sError, type ErrorCode, messageOf } from '../errors.js';
 import { abortError } from '../util/abort.js';
 import { num, obj, str, tryParseJson } from './wire.js';
 
@@ -109,7 +109,7 @@ export function containerNotRunning(message: string): boolean {
 export function transportError(err: unknown, what: string, signal?: AbortSignal): GcK8sError {
   if (signal?.aborted === true) return abortError(signal, what);
   if (isGcK8sError(err)) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   const code = errorCode(err);
   const detail = code !== undefined && !message.includes(code) ? `${message} (${code})` : message;
   return new GcK8sError('K8S_UNAVAILABLE', `${what}: ${detail}`, { cause: err });

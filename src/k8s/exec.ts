@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ExecRequest, ExecResult, PodExec } from '../kube/ports.js';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 import { abortError, throwIfAborted } from '../util/abort.js';
 import { containerNotRunning, execUpgradeError, transportError } from './errors.js';
 import { writeStdin } from './exec-stdin.js';
@@ -146,7 +146,7 @@ class ExecCall {
     ws.on('close', (code) => {
       if (this.outcome !== undefined) this.complete();
       else {
-        const write = this.stdinError === undefined ? '' : `; writing stdin failed: ${(this.stdinError as Error).message}`;
+        const write = this.stdinError === undefined ? '' : `; writing stdin failed: ${messageOf(this.stdinError)}`;
         this.fail(new GcK8sError('EXEC_NO_STATUS', `${what}: the stream closed without an exit status (close code ${code}${write})`, { cause: this.stdinError }));
       }
     });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import path from 'node:path';
 import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 import { CredentialSource } from './credentials.js';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -147,7 +147,7 @@ function loadKubeconfig(options: ConnectionOptions): Loaded {
     try {
       part.loadFromFile(file);
     } catch (err) {
-      throw new GcK8sError('CONFIG_INVALID', `loading kubeconfig ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new GcK8sError('CONFIG_INVALID', `loading kubeconfig ${file}: ${messageOf(err)}`, { cause: err });
     }
     files.push(file);
     // First file wins for every name (kubectl's merge rule; client-node would throw on duplicates).

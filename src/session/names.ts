@@ -8,24 +8,17 @@
 // `gc-session-name` annotation, which is what we match on.
 
 import { shortHash } from '../util/hash.js';
-
-export const MAX_NAME = 63;
+import { DNS_LABEL, labelValueRule, MAX_K8S_NAME as MAX_NAME, sanitize } from '../util/k8s-names.js';
 
 /** Gas City's SanitizeName (internal/runtime/k8s/name.go), restricted to ASCII. */
 export function upstreamPodName(name: string): string {
   if (name === '') return '';
-  let out = '';
-  for (const ch of name.toLowerCase()) out += /^[a-z0-9-]$/.test(ch) ? ch : '-';
-  out = out.replace(/^-+/, '').slice(0, MAX_NAME).replace(/-+$/, '');
-  return out === '' ? 'unknown' : out;
+  return sanitize(name, DNS_LABEL) || 'unknown';
 }
 
 /** Gas City's SanitizeLabel with the ASCII rules Kubernetes actually accepts. */
 export function upstreamLabelValue(value: string): string {
-  let out = '';
-  for (const ch of value) out += /^[A-Za-z0-9._-]$/.test(ch) ? ch : '-';
-  out = out.replace(/^[^A-Za-z0-9]+/, '').slice(0, MAX_NAME).replace(/[^A-Za-z0-9]+$/, '');
-  return out === '' ? 'unknown' : out;
+  return sanitize(value, labelValueRule('-')) || 'unknown';
 }
 
 /** The shape of a hashed pod name's tail: a name that already ends like this is hashed too. */

@@ -4,7 +4,7 @@
 // none of them reaches into another.
 
 import { basename, posix } from 'node:path';
-import { describeError, GcK8sError, hasCode } from '../errors.js';
+import { describeError, GcK8sError, hasCode, messageOf } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Clock, ExecResult, NamespaceClient } from '../kube/ports.js';
 import type { Pod } from '../kube/types.js';
@@ -91,7 +91,7 @@ export class SessionPods {
     } catch (err) {
       if (!containerGone(err) && !(hasCode(err, 'EXEC_FAILED', 'EXEC_NO_STATUS') && (await this.containerEnded(pod, signal)))) throw err;
       this.deps.log.info({ pod: pod.name, err }, 'the agent container has exited; the session is not running');
-      return { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from(`session not found: ${(err as Error).message}\n`) };
+      return { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from(`session not found: ${messageOf(err)}\n`) };
     }
   }
 

@@ -1,7 +1,7 @@
 // The `start` payload of Gas City's exec session protocol (runtime.Config as JSON, omitempty
 // fields). Parsed once, strictly typed, with clear BAD_REQUEST errors for malformed input.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, messageOf } from '../errors.js';
 
 export interface CopyFile {
   readonly src: string;
@@ -50,7 +50,7 @@ export function parseStartRequest(raw: string): StartRequest {
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new GcK8sError('BAD_REQUEST', `start: invalid JSON on stdin: ${(err as Error).message}`, { cause: err });
+      throw new GcK8sError('BAD_REQUEST', `start: invalid JSON on stdin: ${messageOf(err)}`, { cause: err });
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('stdin must be a JSON object');

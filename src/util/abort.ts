@@ -1,6 +1,6 @@
 // Deadlines and cancellation helpers: every operation runs under an AbortSignal.
 
-import { GcK8sError } from '../errors.js';
+import { GcK8sError, isGcK8sError } from '../errors.js';
 
 /** A signal that fires when `parent` fires or after `ms`, whichever is first. */
 export function withTimeout(parent: AbortSignal | undefined, ms: number): AbortSignal {
@@ -15,7 +15,7 @@ export function throwIfAborted(signal: AbortSignal, what: string): void {
 
 export function abortError(signal: AbortSignal, what: string): GcK8sError {
   const reason: unknown = signal.reason;
-  if (reason instanceof GcK8sError) return reason;
+  if (isGcK8sError(reason)) return reason;
   const isTimeout = reason instanceof Error && reason.name === 'TimeoutError';
   return new GcK8sError(isTimeout ? 'TIMEOUT' : 'ABORTED', `${what}: ${isTimeout ? 'deadline exceeded' : 'cancelled'}`, {
     cause: reason,

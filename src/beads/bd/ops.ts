@@ -2,7 +2,7 @@
 // back, bd's failures turned into the wording gc maps (`not found`). Independent of where bd
 // runs, so unit tests drive it with a real bd on this machine and the daemon with the runner.
 
-import { GcK8sError, quote } from '../../errors.js';
+import { GcK8sError, hasCode, quote } from '../../errors.js';
 import type { BdReply } from './program.js';
 import * as args from './args.js';
 import type { BeadReader } from '../reads.js';
@@ -11,6 +11,7 @@ import { isEmptyUpdate, type CreateRequest, type UpdateRequest, type WireBead, t
 
 export type BdRun = (argv: readonly string[]) => Promise<BdReply>;
 
+/** bd says "no such bead" only in words (any exit code): the one place they are read. */
 const NOT_FOUND = /not found|no issue found|no issues found|does not exist|unknown issue/i;
 
 /**
@@ -54,21 +55,19 @@ export function inCreationOrder(issues: readonly Record<string, unknown>[]): Wir
     .map((o: OrderedBead) => o.bead);
 }
 
-async function ordered(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
-  const reply = await ok(run, op, argv);
+/** `id`: the bead the call is about; bd saying it does not exist becomes NOT_FOUND. */
+async function ordered(run: BdRun, op: string, argv: readonly string[], id?: string): Promise<WireBead[]> {
+  const reply = await ok(run, op, argv, id);
   return inCreationOrder(issuesOf(parseBdJson(reply.stdout, `bd ${op}`)));
 }
 
-async function beads(run: BdRun, op: string, argv: readonly string[]): Promise<WireBead[]> {
-  const reply = await ok(run, op, argv);
+async function beads(run: BdRun, op: string, argv: readonly string[], id?: string): Promise<WireBead[]> {
+  const reply = await ok(run, op, argv, id);
   return issuesOf(parseBdJson(reply.stdout, `bd ${op}`)).map(toWire);
 }
 
 export async function getBead(run: BdRun, id: string): Promise<WireBead> {
-  const found = (await beads(run, 'show', args.showArgs(id)).catch((err: unknown) => {
-    if (err instanceof GcK8sError && err.code === 'EXEC_NONZERO' && NOT_FOUND.test(err.message)) throw notFound(id);
-    throw err;
-  })).find((b) => b.id === id);
+  const found = (await beads(run, 'show', args.showArgs(id), id)).find((b) => b.id === id);
   if (found === undefined) throw notFound(id);
   return found;
 }
@@ -134,9 +133,9 @@ export async function readyBeads(run: BdRun): Promise<WireBead[]> {
 }
 
 export async function childrenOf(run: BdRun, parentId: string): Promise<WireBead[]> {
-  const list = await ordered(run, 'list', args.childrenArgs(parentId)).catch((err: unknown) => {
+  const list = await ordered(run, 'list', args.childrenArgs(parentId), parentId).catch((err: unknown) => {
     // bd refuses --parent for an id it does not know; gc expects no children.
-    if (err instanceof GcK8sError && NOT_FOUND.test(err.message)) return [];
+    if (hasCode(err, 'NOT_FOUND')) return [];
     throw err;
   });
   return finishChildren(list, parentId);

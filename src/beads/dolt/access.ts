@@ -6,7 +6,7 @@
 // is retried after a back-off that doubles up to ten minutes.
 
 import type { ServiceAddress } from '../../kube/types.js';
-import { GcK8sError, hasCode } from '../../errors.js';
+import { GcK8sError, hasCode, messageOf } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { Backoff } from '../../util/backoff.js';
 import { doltPool, type DoltSql } from './mysql.js';
@@ -82,7 +82,7 @@ export class DoltAccess {
       } catch (err) {
         if (hasCode(err, 'DOLT_UNREACHABLE')) this.markDown(key, route.where, err);
         // Refused credentials may mean a rotated Secret: the next route reads it again.
-        if (hasCode(err, 'DOLT_UNREACHABLE') || /access denied/i.test((err as Error).message)) this.drop(key, route);
+        if (hasCode(err, 'DOLT_UNREACHABLE') || /access denied/i.test(messageOf(err))) this.drop(key, route);
         throw err;
       }
     };
@@ -138,6 +138,6 @@ export class DoltAccess {
     const backoff = this.down.get(key)?.backoff ?? new Backoff({ initialMs: BACKOFF_MIN_MS, maxMs: BACKOFF_MAX_MS, jitter: false });
     const retryInMs = backoff.next();
     this.down.set(key, { until: this.deps.now() + retryInMs, backoff });
-    this.deps.log.info({ dolt: where, err: (err as Error).message, retryInMs }, 'dolt not reachable from the daemon; reads go through bd in the runner');
+    this.deps.log.info({ dolt: where, err, retryInMs }, 'dolt not reachable from the daemon; reads go through bd in the runner');
   }
 }

@@ -4,7 +4,7 @@
 // instead — a daemon outside the cluster often cannot route to a ClusterIP at all.
 
 import { createConnection, createPool, type Pool, type RowDataPacket } from 'mysql2/promise';
-import { GcK8sError } from '../../errors.js';
+import { GcK8sError, messageOf } from '../../errors.js';
 
 export interface DoltTarget {
   readonly host: string;
@@ -41,7 +41,7 @@ export async function pingDolt(target: DoltTarget, timeoutMs: number): Promise<D
     return { ok: true, version };
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const cause = `dolt ${target.host}:${target.port}: ${(err as Error).message}`;
+    const cause = `dolt ${target.host}:${target.port}: ${messageOf(err)}`;
     attempt.catch(() => undefined);
     return typeof code === 'string' && NETWORK_CODES.has(code) ? { ok: false, reached: false, cause } : { ok: false, reached: true, cause };
   } finally {
@@ -93,7 +93,7 @@ export function doltPool(target: DoltTarget, connectTimeoutMs = 2000, database?:
         const [rows] = await pool.query<RowDataPacket[]>({ sql, timeout: timeoutMs }, [...params]);
         return rows;
       } catch (err) {
-        const message = `${where}: ${(err as Error).message}`;
+        const message = `${where}: ${messageOf(err)}`;
         throw isNetworkError(err) ? new GcK8sError('DOLT_UNREACHABLE', message, { cause: err }) : new GcK8sError('DOLT_QUERY', message, { cause: err });
       }
     },

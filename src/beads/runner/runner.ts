@@ -6,7 +6,7 @@ import { describePodProblem, fatalReason } from '../../session/diagnose.js';
 import type { Pod } from '../../kube/types.js';
 import type { PodSettings } from '../../session/settings.js';
 import type { Clock, PodApi } from '../../kube/ports.js';
-import { GcK8sError, hasCode } from '../../errors.js';
+import { GcK8sError, hasCode, messageOf } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import { RUNNER_POD, runnerManifest, SPEC_ANNOTATION } from './manifest.js';
 
@@ -44,7 +44,7 @@ export class Runner {
           log.info({ pod: RUNNER_POD }, 'creating beads runner');
           await pods.create(manifest, { signal });
         } catch (err) {
-          if (!hasCode(err, 'ALREADY_EXISTS')) throw new GcK8sError(hasCode(err) ? err.code : 'START_FAILED', `creating beads runner: ${(err as Error).message}`, { cause: err });
+          if (!hasCode(err, 'ALREADY_EXISTS')) throw new GcK8sError(hasCode(err) ? err.code : 'START_FAILED', `creating beads runner: ${messageOf(err)}`, { cause: err });
         }
       } else if (pod.deletionTimestamp !== undefined) {
         // Someone is deleting it: wait until it is gone, then create a new one.
