@@ -58,7 +58,10 @@ export const ZONES = [
 // one of those directories always leave the package.
 const outOfPackage = '^(?:\\.\\./){2,}(?:src|dist|test|bin)(?:/|$)';
 const daemonFree = [
-  { regex: outOfPackage, message: 'packages/local-cluster imports nothing of the daemon (src/, dist/, test/, bin/): give the package its own module.' },
+  {
+    regex: outOfPackage,
+    message: 'packages/local-cluster imports nothing of the daemon (src/, dist/, test/, bin/): give the package its own module.',
+  },
   { group: ['gc-k8s', 'gc-k8s/*'], message: 'packages/local-cluster imports nothing of the daemon.' },
 ];
 // and its Kubernetes and health calls go through its one verified-TLS client
@@ -96,7 +99,11 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'only the composition roots (src/cli, src/config) read the environment; pass it in' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'only the composition roots (src/cli, src/config) read the environment; pass it in',
+        },
         { object: 'process', property: 'exit', message: 'only src/cli decides the exit code' },
       ],
     },
@@ -120,7 +127,18 @@ export default tseslint.config(
     // The exec-provider clients fork per gc call: keep them free of the daemon's dependencies.
     files: ['src/client/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [k8sOnly, { group: ['pino', 'undici', 'ws', 'mysql2', 'tar-stream', '@iarna/toml'], message: 'client code may only use src/protocol and node built-ins' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            k8sOnly,
+            {
+              group: ['pino', 'undici', 'ws', 'mysql2', 'tar-stream', '@iarna/toml'],
+              message: 'client code may only use src/protocol and node built-ins',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -128,7 +146,16 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { projectService: false, project: null },
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', performance: 'readonly', AbortController: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        performance: 'readonly',
+        AbortController: 'readonly',
+      },
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
   },

@@ -16,7 +16,8 @@ const quick = process.argv.includes('--quick');
 const N = quick ? 10 : 40;
 
 async function clusterEnv() {
-  if (process.env.KUBECONFIG && process.env.GC_K8S_TEST_AGENT_IMAGE) return { KUBECONFIG: process.env.KUBECONFIG, GC_K8S_IMAGE: process.env.GC_K8S_TEST_AGENT_IMAGE };
+  if (process.env.KUBECONFIG && process.env.GC_K8S_TEST_AGENT_IMAGE)
+    return { KUBECONFIG: process.env.KUBECONFIG, GC_K8S_IMAGE: process.env.GC_K8S_TEST_AGENT_IMAGE };
   const { ensureCluster } = await import('@gc-k8s/local-cluster');
   const { streamReporter } = await import('@gc-k8s/local-cluster');
   const info = await ensureCluster({ cwd: root, env: process.env, images: ['agent'], reporter: streamReporter(process.stderr, 'bench') });
@@ -52,7 +53,10 @@ function run(cmd, args, stdin = '', extra = {}) {
   });
 }
 // a provider script exactly as gc runs it: bin/gc-*-k8s (the native client; GC_K8S_CLIENT=node forces Node)
-const script = (name, argv, stdin, extra) => (name === 'gc-k8s' ? run(process.execPath, [join(root, 'bin/gc-k8s.js'), ...argv], stdin) : run(join(root, 'bin', name), argv, stdin, extra));
+const script = (name, argv, stdin, extra) =>
+  name === 'gc-k8s'
+    ? run(process.execPath, [join(root, 'bin/gc-k8s.js'), ...argv], stdin)
+    : run(join(root, 'bin', name), argv, stdin, extra);
 const k = (args) => run(kubectl, ['-n', ns, ...args]);
 const sh = (code) => run('bash', ['-c', code]);
 
@@ -87,12 +91,30 @@ const ms = (v) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
 console.error(`bench: namespace ${ns}`);
 await k(['create', 'namespace', ns]);
 const image = env.GC_K8S_IMAGE;
-if ((await script('gc-session-k8s', ['start', 'bench-ours'], JSON.stringify({ command: 'bash' }))).code !== 0) throw new Error('cannot start bench-ours');
+if ((await script('gc-session-k8s', ['start', 'bench-ours'], JSON.stringify({ command: 'bash' }))).code !== 0)
+  throw new Error('cannot start bench-ours');
 // the baseline operates the same kind of pod the way upstream's script builds and finds it
 const upstreamPod = {
-  apiVersion: 'v1', kind: 'Pod',
-  metadata: { name: 'bench-base', labels: { app: 'gc-agent', 'gc-session': 'bench-base', 'gc-agent': 'bench' }, annotations: { 'gc-session-name': 'bench-base' } },
-  spec: { restartPolicy: 'Never', securityContext: { runAsUser: 1000, runAsGroup: 1000 }, containers: [{ name: 'agent', image, imagePullPolicy: 'IfNotPresent', command: ['/bin/sh', '-c'], args: ['tmux new-session -d -s main bash && sleep infinity'] }] },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: {
+    name: 'bench-base',
+    labels: { app: 'gc-agent', 'gc-session': 'bench-base', 'gc-agent': 'bench' },
+    annotations: { 'gc-session-name': 'bench-base' },
+  },
+  spec: {
+    restartPolicy: 'Never',
+    securityContext: { runAsUser: 1000, runAsGroup: 1000 },
+    containers: [
+      {
+        name: 'agent',
+        image,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['/bin/sh', '-c'],
+        args: ['tmux new-session -d -s main bash && sleep infinity'],
+      },
+    ],
+  },
 };
 writeFileSync(join(dir, 'base.json'), JSON.stringify(upstreamPod));
 await k(['apply', '-f', join(dir, 'base.json')]);
@@ -138,7 +160,11 @@ const nodeFloor = await timeIt(N, () => run(process.execPath, ['-e', '']));
 console.error('bench: session start → ready');
 // when each pod turned Running, as a watch reports it: start's own cost is what comes after
 const runningAt = new Map();
-const podWatch = spawn(kubectl, ['-n', ns, 'get', 'pods', '-l', 'app=gc-agent', '-w', '-o', 'jsonpath={.metadata.annotations.gc-session-name} {.status.phase}{"\\n"}'], { env });
+const podWatch = spawn(
+  kubectl,
+  ['-n', ns, 'get', 'pods', '-l', 'app=gc-agent', '-w', '-o', 'jsonpath={.metadata.annotations.gc-session-name} {.status.phase}{"\\n"}'],
+  { env },
+);
 let watchBuf = '';
 podWatch.stdout.on('data', (d) => {
   watchBuf += d;
@@ -161,9 +187,18 @@ podWatch.kill();
 afterRunning.sort((a, b) => a - b);
 for (let i = 0; i < (quick ? 2 : 5); i++) await script('gc-session-k8s', ['stop', `bench-start-${i}`]);
 const startBase = await timeIt(quick ? 2 : 3, async (i) => {
-  const pod = { ...upstreamPod, metadata: { ...upstreamPod.metadata, name: `bench-bstart-${i}`, labels: { ...upstreamPod.metadata.labels, 'gc-session': `bench-bstart-${i}` } } };
+  const pod = {
+    ...upstreamPod,
+    metadata: {
+      ...upstreamPod.metadata,
+      name: `bench-bstart-${i}`,
+      labels: { ...upstreamPod.metadata.labels, 'gc-session': `bench-bstart-${i}` },
+    },
+  };
   writeFileSync(join(dir, `b${i}.json`), JSON.stringify(pod));
-  await sh(`kubectl -n ${ns} apply -f ${join(dir, `b${i}.json`)} >/dev/null && kubectl -n ${ns} wait --for=condition=Ready pod/bench-bstart-${i} --timeout=120s >/dev/null && for j in $(seq 60); do kubectl -n ${ns} exec bench-bstart-${i} -- tmux has-session -t main 2>/dev/null && break; sleep 1; done`);
+  await sh(
+    `kubectl -n ${ns} apply -f ${join(dir, `b${i}.json`)} >/dev/null && kubectl -n ${ns} wait --for=condition=Ready pod/bench-bstart-${i} --timeout=120s >/dev/null && for j in $(seq 60); do kubectl -n ${ns} exec bench-bstart-${i} -- tmux has-session -t main 2>/dev/null && break; sleep 1; done`,
+  );
 });
 await k(['delete', 'pods', '-l', 'gc-agent=bench', '--wait=false']);
 
@@ -178,9 +213,11 @@ await run(kubectl, ['-n', `${ns}b`, 'create', 'configmap', 'gc-events-seq', '--f
 async function throughput(writers, per, fn) {
   const s = performance.now();
   let failed = 0;
-  await Promise.all(Array.from({ length: writers }, async (_, w) => {
-    for (let i = 0; i < per; i++) if ((await fn(w * per + i)).code !== 0) failed++;
-  }));
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let i = 0; i < per; i++) if ((await fn(w * per + i)).code !== 0) failed++;
+    }),
+  );
   return { perSec: (writers * per) / ((performance.now() - s) / 1000), failed };
 }
 // whole-machine CPU use over a run (from /proc/stat): shows what bounds the throughput
@@ -197,7 +234,9 @@ async function withCpu(fn) {
 }
 const recOurs1 = await throughput(1, quick ? 10 : 30, (i) => script('gc-events-k8s', ['record'], rec(i)));
 const recOurs8 = await withCpu(() => throughput(8, quick ? 10 : 30, (i) => script('gc-events-k8s', ['record'], rec(i))));
-const recDaemon8 = await withCpu(() => throughput(8, quick ? 10 : 30, async (i) => ({ code: await daemon('events', 'record', [], rec(i)) })));
+const recDaemon8 = await withCpu(() =>
+  throughput(8, quick ? 10 : 30, async (i) => ({ code: await daemon('events', 'record', [], rec(i)) })),
+);
 const recBase1 = await throughput(1, quick ? 5 : 10, () => sh(baseRecord));
 const recBase8 = await throughput(8, quick ? 3 : 10, () => sh(baseRecord));
 
@@ -223,7 +262,12 @@ for (const size of quick ? [1000] : [1000, 10000]) {
 console.error('bench: watch delivery');
 const latest = Number((await script('gc-events-k8s', ['latest-seq'])).out);
 const seen = new Map();
-const watchOut = { write: (d) => { for (const line of String(d).split('\n').filter(Boolean)) seen.set(JSON.parse(line).message, performance.now()); return true; } };
+const watchOut = {
+  write: (d) => {
+    for (const line of String(d).split('\n').filter(Boolean)) seen.set(JSON.parse(line).message, performance.now());
+    return true;
+  },
+};
 const wio = { ...io, stdout: watchOut };
 void forward(makeRequest('events', 'watch', [String(latest)], wio), wio).catch(() => undefined);
 await new Promise((r) => setTimeout(r, 500));
@@ -255,10 +299,18 @@ await run(kubectl, ['-n', beadsNs, 'rollout', 'status', 'statefulset/dolt', '--t
 await run(kubectl, ['-n', beadsNs, 'wait', '--for=condition=Ready', 'pod/dolt-0', '--timeout=300s']);
 const city = join(dir, 'city');
 mkdirSync(city, { recursive: true });
-const beadsEnv = { GC_K8S_NAMESPACE: beadsNs, GC_CITY_PATH: city, GC_STORE_ROOT: city, GC_STORE_SCOPE: 'city', GC_BEADS_PREFIX: 'gc', GC_K8S_DOLT_HOST: `dolt.${beadsNs}.svc.cluster.local` };
+const beadsEnv = {
+  GC_K8S_NAMESPACE: beadsNs,
+  GC_CITY_PATH: city,
+  GC_STORE_ROOT: city,
+  GC_STORE_SCOPE: 'city',
+  GC_BEADS_PREFIX: 'gc',
+  GC_K8S_DOLT_HOST: `dolt.${beadsNs}.svc.cluster.local`,
+};
 const beads = (argv, stdin = '') => run(join(root, 'bin/gc-beads-k8s'), argv, stdin, beadsEnv);
 // ours with every op through bd (no gc-bd-serve writes): what the in-process writes save
-const beadsViaBd = (argv, stdin = '') => run(join(root, 'bin/gc-beads-k8s'), argv, stdin, { ...beadsEnv, GC_K8S_BEADS_FAST_WRITES: 'false' });
+const beadsViaBd = (argv, stdin = '') =>
+  run(join(root, 'bin/gc-beads-k8s'), argv, stdin, { ...beadsEnv, GC_K8S_BEADS_FAST_WRITES: 'false' });
 for (const step of [['start'], ['init', city, 'gc']]) {
   const r = await beads(step);
   if (r.code !== 0) throw new Error(`gc-beads-k8s ${step[0]}: ${r.err}`);
@@ -266,7 +318,20 @@ for (const step of [['start'], ['init', city, 'gc']]) {
 // upstream's run_bd: one kubectl exec per op into the same runner and store (its jq conversion and
 // its per-op `bd config set issue_prefix` left out, which flatters it)
 // (bd without our runner's GOMAXPROCS=1, as in upstream's runner pod)
-const bdBase = (args) => run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'mkdir -p "$1" && cd "$1" && shift && exec env -u GOMAXPROCS bd "$@"', '--', '/workspace', ...args]);
+const bdBase = (args) =>
+  run(kubectl, [
+    '-n',
+    beadsNs,
+    'exec',
+    'gc-beads-runner',
+    '--',
+    'sh',
+    '-c',
+    'mkdir -p "$1" && cd "$1" && shift && exec env -u GOMAXPROCS bd "$@"',
+    '--',
+    '/workspace',
+    ...args,
+  ]);
 const must = (r, what) => {
   if (r.code !== 0) throw new Error(`${what}: ${r.err}`);
   return r;
@@ -295,23 +360,54 @@ for (let i = 0; i < NB; i++) {
   toClose.base.push(JSON.parse(must(await beads(['create'], JSON.stringify({ title: `close base ${i}` })), 'create').out).id);
 }
 await beadOps([
-  ['create', (i) => beads(['create'], JSON.stringify({ title: `ours ${i}`, labels: ['bench'] })), (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base ${i}`])],
+  [
+    'create',
+    (i) => beads(['create'], JSON.stringify({ title: `ours ${i}`, labels: ['bench'] })),
+    (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base ${i}`]),
+  ],
   ['get', () => beads(['get', seedId]), () => bdBase(['show', '--json', seedId])],
-  ['update', (i) => beads(['update', seedId], JSON.stringify({ description: `d${i}` })), (i) => bdBase(['update', '--json', seedId, '--description', `b${i}`])],
+  [
+    'update',
+    (i) => beads(['update', seedId], JSON.stringify({ description: `d${i}` })),
+    (i) => bdBase(['update', '--json', seedId, '--description', `b${i}`]),
+  ],
   ...listOps(''),
   ['close', (i) => beads(['close', toClose.ours[i] ?? '']), (i) => bdBase(['close', '--json', '--force', toClose.base[i] ?? ''])],
-  ['create, ours with bd per call', (i) => beadsViaBd(['create'], JSON.stringify({ title: `ours bd ${i}`, labels: ['bench'] })), (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base bd ${i}`])],
-  ['update, ours with bd per call', (i) => beadsViaBd(['update', seedId], JSON.stringify({ description: `e${i}` })), (i) => bdBase(['update', '--json', seedId, '--description', `c${i}`])],
+  [
+    'create, ours with bd per call',
+    (i) => beadsViaBd(['create'], JSON.stringify({ title: `ours bd ${i}`, labels: ['bench'] })),
+    (i) => bdBase(['create', '--json', '--type=task', '--labels', 'bench', `base bd ${i}`]),
+  ],
+  [
+    'update, ours with bd per call',
+    (i) => beadsViaBd(['update', seedId], JSON.stringify({ description: `e${i}` })),
+    (i) => bdBase(['update', '--json', seedId, '--description', `c${i}`]),
+  ],
 ]);
 // The same reads at store scale: 500 beads more, made by bd in the runner.
 console.error('bench: beads seeding 500 beads');
-must(await run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'cd /workspace && i=0 && while [ $i -lt 500 ]; do bd create --json --type=task --labels=scale "scale $i" >/dev/null || exit 1; i=$((i+1)); done']), 'seeding');
+must(
+  await run(kubectl, [
+    '-n',
+    beadsNs,
+    'exec',
+    'gc-beads-runner',
+    '--',
+    'sh',
+    '-c',
+    'cd /workspace && i=0 && while [ $i -lt 500 ]; do bd create --json --type=task --labels=scale "scale $i" >/dev/null || exit 1; i=$((i+1)); done',
+  ]),
+  'seeding',
+);
 const storeSize = JSON.parse(must(await beads(['list']), 'list').out).length;
 await beadOps(listOps(` (${storeSize} beads)`));
 // What a write costs Dolt itself (the SQL of an update and its Dolt commit, from this host to the
 // Service), against what bd takes for it: the share a bd process adds to every write.
 const { doltPool } = await import('../dist/beads/dolt/mysql.js');
-const doltIp = must(await run(kubectl, ['-n', beadsNs, 'get', 'svc', 'dolt', '-o', 'jsonpath={.spec.clusterIP}']), 'dolt service').out.trim();
+const doltIp = must(
+  await run(kubectl, ['-n', beadsNs, 'get', 'svc', 'dolt', '-o', 'jsonpath={.spec.clusterIP}']),
+  'dolt service',
+).out.trim();
 const pool = doltPool({ host: doltIp, port: 3307, user: 'root', password: 'bench-pw' }, 2000, 'gc');
 const sqlSelect = await timeIt(NB, () => pool.query('SELECT * FROM `gc`.issues WHERE id = ?', [seedId], 5000));
 const updateMs = [];
@@ -331,7 +427,21 @@ await pool.close();
 // bd alone in the runner (no kubectl, no gc-k8s): the floor both columns share
 const bdAloneMs = [];
 for (let i = 0; i < NB; i++) {
-  const r = must(await run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', 'cd /workspace && s=$(date +%s%N) && bd show --json "$1" >/dev/null && echo $(( ($(date +%s%N) - s) / 1000000 ))', '--', seedId]), 'bd alone');
+  const r = must(
+    await run(kubectl, [
+      '-n',
+      beadsNs,
+      'exec',
+      'gc-beads-runner',
+      '--',
+      'sh',
+      '-c',
+      'cd /workspace && s=$(date +%s%N) && bd show --json "$1" >/dev/null && echo $(( ($(date +%s%N) - s) / 1000000 ))',
+      '--',
+      seedId,
+    ]),
+    'bd alone',
+  );
   bdAloneMs.push(Number(r.out.trim()));
 }
 bdAloneMs.sort((a, b) => a - b);
@@ -350,7 +460,7 @@ const lines = [
   `Measured ${new Date().toISOString().slice(0, 16)}Z by \`npm run bench\`${quick ? ' (--quick)' : ''} on this repo's machine (2 vCPU), against`,
   `${process.env.KUBECONFIG && process.env.GC_K8S_TEST_AGENT_IMAGE ? 'the cluster in KUBECONFIG' : "the worktree's local single-node cluster"}, everything in one run. Wall-clock times, so treat them as indicative.`,
   '',
-  '**Baseline.** Gas City\'s bash providers (`gc-session-k8s`, `gc-events-k8s`) cannot be built here: the Go module',
+  "**Baseline.** Gas City's bash providers (`gc-session-k8s`, `gc-events-k8s`) cannot be built here: the Go module",
   'proxy refuses the gascity module. The baseline therefore runs *their mechanism*: the same kubectl calls their',
   'scripts make per op (find the running pod with `kubectl get`, then `kubectl exec … tmux …`; for events,',
   '`kubectl get` + `replace` + `create` per record), with the same kubectl, on the same cluster, in the same run.',
@@ -364,7 +474,10 @@ const lines = [
   '',
   '| op | baseline p50 / p99 (ms) | ours, script p50 / p99 | ours, Node client p50 / p99 | ours, daemon p50 / p99 | p50 speed-up (script) | API requests per op |',
   '|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.op} | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} | ${ms(r.script.p50)} / ${ms(r.script.p99)} | ${ms(r.viaNode.p50)} / ${ms(r.viaNode.p99)} | ${ms(r.daemon.p50)} / ${ms(r.daemon.p99)} | ${speed(r.baseline.p50, r.script.p50)} | ${r.requests.toFixed(2)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.op} | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} | ${ms(r.script.p50)} / ${ms(r.script.p99)} | ${ms(r.viaNode.p50)} / ${ms(r.viaNode.p99)} | ${ms(r.daemon.p50)} / ${ms(r.daemon.p99)} | ${speed(r.baseline.p50, r.script.p50)} | ${r.requests.toFixed(2)} |`,
+  ),
   `| start → ready | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startOurs.p50)} / ${ms(startOurs.p99)} | — | — | ${speed(startBase.p50, startOurs.p50)} | — |`,
   '',
   `Start's own cost after its pod turned Running (watch event → start returned): p50 ${afterRunning.length ? ms(afterRunning[Math.floor(afterRunning.length / 2)]) : 'n/a'}, max ${afterRunning.length ? ms(afterRunning[afterRunning.length - 1]) : 'n/a'} ms`,
@@ -372,11 +485,11 @@ const lines = [
   '',
   `Starting Node itself (\`node -e ''\`) takes ${ms(nodeFloor.p50)} / ${ms(nodeFloor.p99)} ms (p50 / p99) on this machine: the floor of the`,
   '"Node client" column, and the reason the scripts start a native client instead. Nudges are paced 250 ms apart in',
-  'every column, as gc sends them (back to back, each would also wait for the previous nudge\'s Enter, which the session\'s',
+  "every column, as gc sends them (back to back, each would also wait for the previous nudge's Enter, which the session's",
   'input queue sends `nudge_enter_delay` = 150 ms after its paste); a nudge returns as soon as its text is typed.',
   '',
-  'API requests are counted by the daemon\'s client (`gc-k8s stats`); an exec over a persistent channel counts 0',
-  '(the channel\'s one upgrade request is made once per pod).',
+  "API requests are counted by the daemon's client (`gc-k8s stats`); an exec over a persistent channel counts 0",
+  "(the channel's one upgrade request is made once per pod).",
   '',
   '## Events',
   '',
@@ -385,7 +498,10 @@ const lines = [
   `| record throughput, 1 writer (records/s) | ${recBase1.perSec.toFixed(1)} | ${recOurs1.perSec.toFixed(1)} (${speed(recOurs1.perSec, recBase1.perSec)}) |`,
   `| record throughput, 8 writers (records/s) | ${recBase8.perSec.toFixed(1)}${recBase8.failed ? ` (${recBase8.failed} failed CAS)` : ''} | ${recOurs8.perSec.toFixed(1)} (${speed(recOurs8.perSec, recBase8.perSec)}); machine CPU ${(recOurs8.busy * 100).toFixed(0)}% busy |`,
   `| record throughput, 8 writers, daemon only (long-lived clients, records/s) | — | ${recDaemon8.perSec.toFixed(1)}; machine CPU ${(recDaemon8.busy * 100).toFixed(0)}% busy |`,
-  ...listRows.map((r) => `| list p50 / p99 at ${r.size} events (ms); ours: daemon · script | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} (one kubectl get, no jq) | ${ms(r.viaDaemon.p50)} / ${ms(r.viaDaemon.p99)} · ${ms(r.viaScript.p50)} / ${ms(r.viaScript.p99)} |`),
+  ...listRows.map(
+    (r) =>
+      `| list p50 / p99 at ${r.size} events (ms); ours: daemon · script | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} (one kubectl get, no jq) | ${ms(r.viaDaemon.p50)} / ${ms(r.viaDaemon.p99)} · ${ms(r.viaScript.p50)} / ${ms(r.viaScript.p99)} |`,
+  ),
   `| watch delivery p50 / p99 (record → line out, ms) | — | ${delivery.length ? `${ms(delivery[Math.floor(delivery.length / 2)])} / ${ms(delivery[delivery.length - 1])}` : 'n/a'} |`,
   '',
   'Record throughput of "ours" is through the script, a fresh process per record as gc runs it; the store itself',
@@ -395,18 +511,20 @@ const lines = [
   '',
   '## Beads',
   '',
-  'Against Dolt from `contrib/k8s/dolt.yaml` and one city store in the `gc-beads-runner` pod. Baseline: upstream\'s',
+  "Against Dolt from `contrib/k8s/dolt.yaml` and one city store in the `gc-beads-runner` pod. Baseline: upstream's",
   '`run_bd`, one `kubectl exec gc-beads-runner -- sh -c … bd <args>` per op on the same runner and store (its jq',
   'conversion and its per-op `bd config set issue_prefix` left out). Ours: `gc-beads-k8s <op>` as gc runs it: reads',
-  '(get, list, ready, and create\'s read-back) from Dolt directly over mysql2; create, update and close inside gc-bd-serve,',
-  'the long-lived process at the runner end of the daemon\'s persistent channel, through beads\' own storage API (the',
+  "(get, list, ready, and create's read-back) from Dolt directly over mysql2; create, update and close inside gc-bd-serve,",
+  "the long-lived process at the runner end of the daemon's persistent channel, through beads' own storage API (the",
   'code bd runs, without a bd process per call); other writes through bd on that channel. The two "bd per call" rows',
   'run ours with `GC_K8S_BEADS_FAST_WRITES=false`. The store holds about 100 beads for the first rows, then',
   `${storeSize} for the last two.`,
   '',
   '| op | baseline p50 / p99 (ms) | ours p50 / p99 (ms) | p50 speed-up |',
   '|---|---|---|---|',
-  ...beadRows.map((r) => `| ${r.op} | ${ms(r.base.p50)} / ${ms(r.base.p99)} | ${ms(r.ours.p50)} / ${ms(r.ours.p99)} | ${speed(r.base.p50, r.ours.p50)} |`),
+  ...beadRows.map(
+    (r) => `| ${r.op} | ${ms(r.base.p50)} / ${ms(r.base.p99)} | ${ms(r.ours.p50)} / ${ms(r.ours.p99)} | ${speed(r.base.p50, r.ours.p50)} |`,
+  ),
   '',
   `A bd process is most of a write's cost when one runs per call. \`bd show\` alone inside the runner (no kubectl, no gc-k8s)`,
   `takes ${bdAloneMs[Math.floor(bdAloneMs.length / 2)]} ms p50 (max ${bdAloneMs[bdAloneMs.length - 1]} ms): a Go process start-up (CPU-throttled at the runner's 500m limit), a Dolt`,

@@ -50,10 +50,14 @@ async function waitExit(j) {
   return Promise.race([j.exited.then(() => true), sleep(DOWN_TIMEOUT_MS).then(() => false)]);
 }
 
-const kubectl = () => join(spawnSync('bash', [join(root, 'scripts/build-upstream.sh'), '--dirs', 'k8s'], { encoding: 'utf8' }).stdout.trim(), 'kubectl');
+const kubectl = () =>
+  join(spawnSync('bash', [join(root, 'scripts/build-upstream.sh'), '--dirs', 'k8s'], { encoding: 'utf8' }).stdout.trim(), 'kubectl');
 
 function agentPods() {
-  const r = spawnSync(kubectl(), ['-n', 'gc', 'get', 'pods', '-l', 'app=gc-agent', '-o', 'name'], { env: { ...env, KUBECONFIG: join(root, '.kube/config') }, encoding: 'utf8' });
+  const r = spawnSync(kubectl(), ['-n', 'gc', 'get', 'pods', '-l', 'app=gc-agent', '-o', 'name'], {
+    env: { ...env, KUBECONFIG: join(root, '.kube/config') },
+    encoding: 'utf8',
+  });
   return r.status === 0 ? r.stdout.trim().split('\n').filter(Boolean) : [];
 }
 
@@ -62,7 +66,10 @@ function leftovers() {
   const r = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
   return r.stdout
     .split('\n')
-    .filter((l) => l.includes(`${root}/.gc-k8s`) || (l.includes('gc-k8s.js serve') && l.includes(root)) || l.includes(`${root}/bin/gc-k8s.js demo`))
+    .filter(
+      (l) =>
+        l.includes(`${root}/.gc-k8s`) || (l.includes('gc-k8s.js serve') && l.includes(root)) || l.includes(`${root}/bin/gc-k8s.js demo`),
+    )
     .map((l) => l.trim());
 }
 
@@ -87,7 +94,9 @@ async function verifyDown(name, j) {
 async function main() {
   const pre = leftovers();
   if (pre.length > 0) {
-    console.error(`demo-cycle: this worktree's cluster or daemon is running; stop it first (node bin/gc-k8s.js stop-daemon; node bin/gc-k8s.js cluster down):\n${pre.join('\n')}`);
+    console.error(
+      `demo-cycle: this worktree's cluster or daemon is running; stop it first (node bin/gc-k8s.js stop-daemon; node bin/gc-k8s.js cluster down):\n${pre.join('\n')}`,
+    );
     process.exit(2);
   }
   const log = (n) => `/tmp/gck8s-demo-cycle-${process.pid}-${n}.log`;

@@ -13,7 +13,11 @@ const root = new URL('..', import.meta.url).pathname;
 function installed(lockfile) {
   try {
     const { packages = {} } = JSON.parse(readFileSync(lockfile, 'utf8'));
-    return new Map(Object.entries(packages).filter(([path]) => path.startsWith('node_modules/')).map(([path, p]) => [path, p.version ?? '']));
+    return new Map(
+      Object.entries(packages)
+        .filter(([path]) => path.startsWith('node_modules/'))
+        .map(([path, p]) => [path, p.version ?? '']),
+    );
   } catch {
     return undefined;
   }
@@ -38,7 +42,11 @@ function isOptional(path) {
   optional ??= (() => {
     try {
       const { packages = {} } = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
-      return new Set(Object.entries(packages).filter(([, p]) => p.optional === true || p.peer === true).map(([k]) => k));
+      return new Set(
+        Object.entries(packages)
+          .filter(([, p]) => p.optional === true || p.peer === true)
+          .map(([k]) => k),
+      );
     } catch {
       return new Set();
     }

@@ -13,7 +13,11 @@ const { opsMarkdown } = await import(`${root}dist/protocol/ops/index.js`);
 const { clientEnvMarkdown } = await import(`${root}dist/protocol/client-env.js`);
 const path = `${root}README.md`;
 let text = readFileSync(path, 'utf8');
-for (const [header, table] of [['| `[session.k8s]` key |', configTableMarkdown()], ['| Daemon environment |', daemonTableMarkdown()], ['| Client environment |', clientEnvMarkdown()]]) {
+for (const [header, table] of [
+  ['| `[session.k8s]` key |', configTableMarkdown()],
+  ['| Daemon environment |', daemonTableMarkdown()],
+  ['| Client environment |', clientEnvMarkdown()],
+]) {
   const start = text.indexOf(header);
   if (start < 0) throw new Error(`README.md has no table starting with ${header}`);
   const end = text.indexOf('\n\n', start);

@@ -18,11 +18,23 @@ const buildOnly = args.includes('--build');
 function vitest(project, extraEnv) {
   const out = join(results, `${project}.json`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, ...extraEnv },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'node_modules/vitest/vitest.mjs'),
+        'run',
+        '--project',
+        project,
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${out}`,
+      ],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, ...extraEnv },
+      },
+    );
     child.on('exit', (code) => {
       let counts = { passed: 0, failed: 0, skipped: 0 };
       try {
@@ -39,11 +51,23 @@ function vitest(project, extraEnv) {
 /** `go test -json` of image/agent/bd-serve, with build-upstream.sh's module and build caches. */
 function goTests() {
   const cache = process.env.GC_K8S_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'gc-k8s');
-  const env = { ...process.env, GOWORK: 'off', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOMODCACHE: join(cache, 'go', 'mod'), GOCACHE: join(cache, 'go', 'build') };
+  const env = {
+    ...process.env,
+    GOWORK: 'off',
+    GOFLAGS: '-buildvcs=false',
+    GOTOOLCHAIN: 'local',
+    CGO_ENABLED: '0',
+    GOMODCACHE: join(cache, 'go', 'mod'),
+    GOCACHE: join(cache, 'go', 'build'),
+  };
   return new Promise((resolve) => {
     const counts = { passed: 0, failed: 0, skipped: 0 };
     let buffered = '';
-    const child = spawn('go', ['test', '-json', '-count=1', './...'], { cwd: join(root, 'image/agent/bd-serve'), env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('go', ['test', '-json', '-count=1', './...'], {
+      cwd: join(root, 'image/agent/bd-serve'),
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     child.stdout.on('data', (chunk) => {
       const lines = (buffered + chunk.toString('utf8')).split('\n');
       buffered = lines.pop() ?? '';

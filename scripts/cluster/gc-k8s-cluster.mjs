@@ -14,6 +14,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 const code = await runClusterCommand(process.argv.slice(2), {
-  stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: ac.signal,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: ac.signal,
 });
 process.exit(code);

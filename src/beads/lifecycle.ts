@@ -26,12 +26,23 @@ const TCP_CHECK = 'exec 3<>"/dev/tcp/$1/$2"';
  * `dialHost`: what the daemon dials for `dolt.host` (a Service's ClusterIP when the host names a
  * Service); the runner always checks `dolt.host` itself, as bd resolves it.
  */
-export async function checkHealth(service: BeadsService, settings: PodSettings, dolt: DoltTarget, signal: AbortSignal, dialHost = dolt.host): Promise<HealthReport> {
+export async function checkHealth(
+  service: BeadsService,
+  settings: PodSettings,
+  dolt: DoltTarget,
+  signal: AbortSignal,
+  dialHost = dolt.host,
+): Promise<HealthReport> {
   const problems: string[] = [];
   const notes: string[] = [];
   const pod = await service.runner(settings).get(signal);
   const runnerOk = isRunnerReady(pod);
-  if (!runnerOk) problems.push(pod === undefined ? `beads runner ${RUNNER_POD} does not exist` : `beads runner ${RUNNER_POD} is not ready (phase ${pod.phase}${pod.deletionTimestamp === undefined ? '' : ', being deleted'})`);
+  if (!runnerOk)
+    problems.push(
+      pod === undefined
+        ? `beads runner ${RUNNER_POD} does not exist`
+        : `beads runner ${RUNNER_POD} is not ready (phase ${pod.phase}${pod.deletionTimestamp === undefined ? '' : ', being deleted'})`,
+    );
 
   const direct = isLoopbackHost(dolt.host) ? undefined : await pingDolt({ ...dolt, host: dialHost }, DAEMON_PING_MS);
   if (direct?.ok === true) {
@@ -47,13 +58,23 @@ export async function checkHealth(service: BeadsService, settings: PodSettings, 
   return { ok: problems.length === 0, problems, notes };
 }
 
-async function doltFromRunner(service: BeadsService, settings: PodSettings, dolt: DoltTarget, signal: AbortSignal): Promise<string | undefined> {
+async function doltFromRunner(
+  service: BeadsService,
+  settings: PodSettings,
+  dolt: DoltTarget,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   // A store bd can read proves Dolt answers SQL with the runner's credentials.
   const stores = await service.registry.list(signal);
   const first = stores[0];
   if (first !== undefined) {
     try {
-      const r = await service.runOnce(settings, { workdir: first.workdir, idempotent: true }, ['list', '--json', '--limit=1', '--flat'], signal);
+      const r = await service.runOnce(
+        settings,
+        { workdir: first.workdir, idempotent: true },
+        ['list', '--json', '--limit=1', '--flat'],
+        signal,
+      );
       if (r.exitCode === 0) return undefined;
       return `dolt via store ${first.workdir}: ${bdError(r)}`;
     } catch (err) {
@@ -61,7 +82,9 @@ async function doltFromRunner(service: BeadsService, settings: PodSettings, dolt
     }
   }
   const r = await service.execInRunner(['timeout', '5', 'bash', '-c', TCP_CHECK, 'gc-dolt-check', dolt.host, String(dolt.port)], signal);
-  return r.exitCode === 0 ? undefined : `dolt ${dolt.host}:${dolt.port} is not reachable from the runner${r.stderr.trim() === '' ? '' : `: ${r.stderr.trim()}`}`;
+  return r.exitCode === 0
+    ? undefined
+    : `dolt ${dolt.host}:${dolt.port} is not reachable from the runner${r.stderr.trim() === '' ? '' : `: ${r.stderr.trim()}`}`;
 }
 
 export function assertImage(settings: PodSettings, op: string): void {

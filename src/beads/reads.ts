@@ -36,7 +36,8 @@ export function listFlags(args: readonly string[]): ListQuery {
     out[m[1] ?? ''] = value;
   }
   const limit = out['limit'];
-  if (limit !== undefined && !/^\d+$/.test(limit)) throw new GcK8sError('BAD_REQUEST', `list: --limit must be a non-negative integer, got ${quote(limit)}`);
+  if (limit !== undefined && !/^\d+$/.test(limit))
+    throw new GcK8sError('BAD_REQUEST', `list: --limit must be a non-negative integer, got ${quote(limit)}`);
   return {
     ...(out['status'] ? { status: out['status'] } : {}),
     ...(out['assignee'] ? { assignee: out['assignee'] } : {}),
@@ -63,7 +64,8 @@ export function readRequest(op: string, args: readonly string[]): ReadRequest | 
       return { op, label: required(op, args, 0, 'label'), limit: limitArg(op, args[1]) };
     case 'dep-list': {
       const direction = args[1] ?? 'down';
-      if (direction !== 'down' && direction !== 'up') throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${quote(direction)}`);
+      if (direction !== 'down' && direction !== 'up')
+        throw new GcK8sError('BAD_REQUEST', `dep-list: direction must be down or up, got ${quote(direction)}`);
       return { op, id: required(op, args, 0, 'bead id'), direction };
     }
   }

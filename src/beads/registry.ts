@@ -33,7 +33,15 @@ function parseRecord(text: string): StoreRecord | undefined {
     const v = JSON.parse(text) as Partial<StoreRecord>;
     if (typeof v.workdir !== 'string' || typeof v.prefix !== 'string') return undefined;
     const customTypes = Array.isArray(v.customTypes) ? v.customTypes.filter((t): t is string => typeof t === 'string') : [];
-    return { workdir: v.workdir, prefix: v.prefix, database: v.database ?? '', host: v.host ?? '', port: v.port ?? '', user: v.user ?? '', customTypes };
+    return {
+      workdir: v.workdir,
+      prefix: v.prefix,
+      database: v.database ?? '',
+      host: v.host ?? '',
+      port: v.port ?? '',
+      user: v.user ?? '',
+      customTypes,
+    };
   } catch {
     return undefined;
   }
@@ -62,7 +70,12 @@ export class StoreRegistry {
       try {
         if (cm === undefined) {
           await this.configMaps.create(
-            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: REGISTRY_CONFIGMAP, labels: { ...RUNNER_LABELS } }, data: { [key]: value } },
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: REGISTRY_CONFIGMAP, labels: { ...RUNNER_LABELS } },
+              data: { [key]: value },
+            },
             { signal },
           );
           return;

@@ -26,7 +26,8 @@ export function runnerWorkdir(storeRoot: string, cityRoot: string): string {
   if (!storeRoot.startsWith('/')) throw new GcK8sError('BAD_REQUEST', `store root ${quote(storeRoot)} is not an absolute path`);
   const root = clean(storeRoot);
   if (root === RUNNER_WORKSPACE || root.startsWith(`${RUNNER_WORKSPACE}/`)) return root;
-  if (cityRoot === '') throw new GcK8sError('BAD_REQUEST', `store root ${root} is outside the city root: GC_CITY_PATH (or GC_CITY) is not set`);
+  if (cityRoot === '')
+    throw new GcK8sError('BAD_REQUEST', `store root ${root} is outside the city root: GC_CITY_PATH (or GC_CITY) is not set`);
   const city = clean(cityRoot);
   if (root === city) return RUNNER_WORKSPACE;
   if (city === '/' || root.startsWith(`${city}/`)) return posix.join(RUNNER_WORKSPACE, posix.relative(city, root));

@@ -165,7 +165,8 @@ export class BeadsService {
   async ensureRunner(settings: PodSettings, signal: AbortSignal, first?: string): Promise<Pod> {
     const pod = await this.runner(settings).ensure(signal);
     if (pod.uid !== this.runnerUid) {
-      if (this.runnerUid !== undefined) this.log.info({ old: this.runnerUid, new: pod.uid }, 'beads runner was replaced; re-initializing stores');
+      if (this.runnerUid !== undefined)
+        this.log.info({ old: this.runnerUid, new: pod.uid }, 'beads runner was replaced; re-initializing stores');
       this.runnerUid = pod.uid;
       this.channels.dropWhere(() => true, 'runner replaced');
       this.inits.clear();
@@ -173,9 +174,10 @@ export class BeadsService {
       // first); each store's first call awaits its own.
       void this.registry.list(AbortSignal.timeout(30_000)).then(
         (records) => {
-          for (const r of records.filter((x) => x.workdir !== first)) this.initOn(pod, r, AbortSignal.timeout(120_000), true).catch((err: unknown) => {
-            this.log.warn({ workdir: r.workdir, err }, 're-initializing store failed');
-          });
+          for (const r of records.filter((x) => x.workdir !== first))
+            this.initOn(pod, r, AbortSignal.timeout(120_000), true).catch((err: unknown) => {
+              this.log.warn({ workdir: r.workdir, err }, 're-initializing store failed');
+            });
         },
         (err: unknown) => {
           this.log.warn({ err }, 'reading the store registry failed');
@@ -246,7 +248,10 @@ export class BeadsService {
     let record = await this.registry.get(call.workdir, signal);
     if (record === undefined) {
       if (call.fallback === undefined) {
-        throw new GcK8sError('BAD_REQUEST', `beads store ${call.workdir} is not initialized: run \`gc-beads-k8s init <dir> <prefix>\` (gc start does)`);
+        throw new GcK8sError(
+          'BAD_REQUEST',
+          `beads store ${call.workdir} is not initialized: run \`gc-beads-k8s init <dir> <prefix>\` (gc start does)`,
+        );
       }
       record = call.fallback;
       await this.registry.put(record, signal);
@@ -259,7 +264,10 @@ export class BeadsService {
     const key = channelKey(workdir, bdOnly);
     const existing = this.channels.get(key);
     if (existing !== undefined && pod.uid === this.runnerUid) return existing;
-    return this.channels.add(key, openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log, () => this.clock.now()));
+    return this.channels.add(
+      key,
+      openBdChannel(this.client.exec, { pod: RUNNER_POD, container: RUNNER_CONTAINER, workdir, bdOnly }, this.log, () => this.clock.now()),
+    );
   }
 
   /** Runs `work` on a channel of its own that is closed afterwards, a few at a time. */

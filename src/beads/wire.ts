@@ -65,7 +65,8 @@ function parseObject(text: string, what: string): Record<string, Json> {
   } catch (err) {
     throw new GcK8sError('BAD_REQUEST', `${what}: invalid JSON: ${messageOf(err)}`, { cause: err });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GcK8sError('BAD_REQUEST', `${what}: expected a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GcK8sError('BAD_REQUEST', `${what}: expected a JSON object`);
   return value as Record<string, Json>;
 }
 
@@ -87,7 +88,8 @@ function int(obj: Record<string, Json>, key: string, what: string): number | und
 function strings(obj: Record<string, Json>, key: string, what: string): string[] {
   const v = obj[key];
   if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new GcK8sError('BAD_REQUEST', `${what}: "${key}" must be an array of strings`);
+  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))
+    throw new GcK8sError('BAD_REQUEST', `${what}: "${key}" must be an array of strings`);
   return v as string[];
 }
 
@@ -128,7 +130,22 @@ export function parseCreateRequest(text: string): CreateRequest {
     ...opt('from', nonEmpty(str(obj, 'from', what))),
     metadata: stringMap(obj, 'metadata', what),
   };
-  noNul([req.title, req.type, req.parentId, req.ref, req.description, req.assignee, req.from, ...req.labels, ...req.needs, ...Object.keys(req.metadata), ...Object.values(req.metadata)], what);
+  noNul(
+    [
+      req.title,
+      req.type,
+      req.parentId,
+      req.ref,
+      req.description,
+      req.assignee,
+      req.from,
+      ...req.labels,
+      ...req.needs,
+      ...Object.keys(req.metadata),
+      ...Object.values(req.metadata),
+    ],
+    what,
+  );
   return req;
 }
 
@@ -151,7 +168,21 @@ export function parseUpdateRequest(text: string): UpdateRequest {
     throw new GcK8sError('BAD_REQUEST', `${what}: "status" must be open, in_progress or closed, got ${quote(req.status)}`);
   }
   if (req.title?.trim() === '') throw new GcK8sError('BAD_REQUEST', `${what}: "title" must not be empty`);
-  noNul([req.title, req.status, req.type, req.description, req.parentId, req.assignee, ...req.labels, ...req.removeLabels, ...Object.keys(req.metadata), ...Object.values(req.metadata)], what);
+  noNul(
+    [
+      req.title,
+      req.status,
+      req.type,
+      req.description,
+      req.parentId,
+      req.assignee,
+      ...req.labels,
+      ...req.removeLabels,
+      ...Object.keys(req.metadata),
+      ...Object.values(req.metadata),
+    ],
+    what,
+  );
   return req;
 }
 
@@ -166,7 +197,15 @@ function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V 
 /** True when the update changes nothing (bd refuses an update without flags). */
 export function isEmptyUpdate(u: UpdateRequest): boolean {
   return (
-    u.title === undefined && u.status === undefined && u.type === undefined && u.priority === undefined && u.description === undefined &&
-    u.parentId === undefined && u.assignee === undefined && u.labels.length === 0 && u.removeLabels.length === 0 && Object.keys(u.metadata).length === 0
+    u.title === undefined &&
+    u.status === undefined &&
+    u.type === undefined &&
+    u.priority === undefined &&
+    u.description === undefined &&
+    u.parentId === undefined &&
+    u.assignee === undefined &&
+    u.labels.length === 0 &&
+    u.removeLabels.length === 0 &&
+    Object.keys(u.metadata).length === 0
   );
 }

@@ -61,7 +61,12 @@ function say(io: Io, line: string): void {
   }
 }
 
-function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin = ''): Promise<{ code: number; out: string; err: string }> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  stdin = '',
+): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env });
     let out = '';
@@ -80,7 +85,8 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, stdin
 }
 
 /** A provider script exactly as gc runs it (native fast path, Node fallback). */
-const script = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv, stdin = '') => run(join(ROOT, 'bin', name), argv, env, stdin);
+const script = (name: string, argv: readonly string[], env: NodeJS.ProcessEnv, stdin = '') =>
+  run(join(ROOT, 'bin', name), argv, env, stdin);
 /** The gc-k8s command of this checkout (bin/gc-k8s.js: there is no bin/gc-k8s). */
 const gck8s = (argv: readonly string[], env: NodeJS.ProcessEnv) => run(process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv], env);
 
@@ -121,10 +127,20 @@ async function up(io: Io): Promise<number> {
   if (given !== undefined && given !== '') {
     image = io.env['GC_K8S_IMAGE'] ?? '';
     if (image === '') {
-      throw new GcK8sError('CONFIG_INVALID', 'KUBECONFIG is set, so the demo uses that cluster: set GC_K8S_IMAGE to an agent image it can pull (build one from Dockerfile.agent), or unset KUBECONFIG to use the local cluster');
+      throw new GcK8sError(
+        'CONFIG_INVALID',
+        'KUBECONFIG is set, so the demo uses that cluster: set GC_K8S_IMAGE to an agent image it can pull (build one from Dockerfile.agent), or unset KUBECONFIG to use the local cluster',
+      );
     }
     say(io, `checking the cluster in KUBECONFIG=${given}`);
-    const info = await ensureCluster({ env: io.env, backend: 'existing', kubeconfig: given, namespace: NAMESPACE, signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
+    const info = await ensureCluster({
+      env: io.env,
+      backend: 'existing',
+      kubeconfig: given,
+      namespace: NAMESPACE,
+      signal: io.signal,
+      reporter: streamReporter(io.stderr, 'demo'),
+    });
     kubeconfig = info.kubeconfig;
     startedCluster = false;
   } else {
@@ -139,7 +155,13 @@ async function up(io: Io): Promise<number> {
     // only a cluster the demo brought up is taken down with it
     startedCluster ||= !before.running;
     writeState({ kubeconfig: '', image: '', startedCluster, sessions: [], pid: process.pid });
-    const info = await ensureCluster({ cwd: ROOT, env: io.env, images: ['agent'], signal: io.signal, reporter: streamReporter(io.stderr, 'demo') });
+    const info = await ensureCluster({
+      cwd: ROOT,
+      env: io.env,
+      images: ['agent'],
+      signal: io.signal,
+      reporter: streamReporter(io.stderr, 'demo'),
+    });
     kubeconfig = info.kubeconfig;
     image = info.images['agent'] ?? '';
   }
@@ -163,13 +185,25 @@ async function up(io: Io): Promise<number> {
   await script('gc-events-k8s', ['ensure-running'], env);
   for (const agent of city.agents) {
     const session = `${city.name}-${agent.name}`;
-    say(io, `starting ${session} (a pod with tmux${daemonUp || sessions.length > 0 ? '' : '; this first call also starts the gc-k8s daemon'})`);
-    const payload = { command: agent.start_command ?? 'bash', work_dir: join(ROOT, 'examples/standin-city'), env: { GC_AGENT: agent.name, GC_SESSION_ID: `${session}-demo`, GC_CITY: join(ROOT, 'examples/standin-city') } };
+    say(
+      io,
+      `starting ${session} (a pod with tmux${daemonUp || sessions.length > 0 ? '' : '; this first call also starts the gc-k8s daemon'})`,
+    );
+    const payload = {
+      command: agent.start_command ?? 'bash',
+      work_dir: join(ROOT, 'examples/standin-city'),
+      env: { GC_AGENT: agent.name, GC_SESSION_ID: `${session}-demo`, GC_CITY: join(ROOT, 'examples/standin-city') },
+    };
     const r = await script('gc-session-k8s', ['start', session], env, JSON.stringify(payload));
     if (r.code !== 0 && !/already exists/.test(r.err)) throw new GcK8sError('START_FAILED', `starting ${session}: ${r.err.trim()}`);
     sessions.push(session);
     save();
-    await script('gc-events-k8s', ['record'], env, JSON.stringify({ type: 'session.woke', actor: 'gc-k8s-demo', subject: session, message: `started ${agent.name}` }));
+    await script(
+      'gc-events-k8s',
+      ['record'],
+      env,
+      JSON.stringify({ type: 'session.woke', actor: 'gc-k8s-demo', subject: session, message: `started ${agent.name}` }),
+    );
   }
   await script('gc-session-k8s', ['nudge', sessions[0] ?? ''], env, 'hello from npm start');
 
@@ -210,7 +244,10 @@ Ctrl-C here, or \`npm stop\`, tears it all down.
     if (interrupted()) break;
     const listed = await script('gc-session-k8s', ['list-running', `${city.name}-`], env);
     if (interrupted()) break;
-    say(io, `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}${listed.code === 0 ? '' : ` (list-running failed: ${listed.err.trim().slice(0, 300)})`}`);
+    say(
+      io,
+      `${new Date().toISOString().slice(11, 19)} running: ${listed.out.trim().split('\n').filter(Boolean).join(', ') || '(none)'}${listed.code === 0 ? '' : ` (list-running failed: ${listed.err.trim().slice(0, 300)})`}`,
+    );
   }
   say(io, 'interrupted: tearing down (about 20 s)');
   return teardown({ ...io, signal: AbortSignal.timeout(180_000) });

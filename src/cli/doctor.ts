@@ -57,12 +57,19 @@ export async function runDoctor(argv: readonly string[], io: Io): Promise<number
     return 1;
   }
   const ns = config.pod.namespace;
-  io.stdout.write(`gc-k8s doctor: city ${cityToml === '' ? '(none found: defaults and GC_K8S_* variables)' : cityToml}, namespace ${ns}, context ${config.context || '(current)'}\n`);
+  io.stdout.write(
+    `gc-k8s doctor: city ${cityToml === '' ? '(none found: defaults and GC_K8S_* variables)' : cityToml}, namespace ${ns}, context ${config.context || '(current)'}\n`,
+  );
   for (const w of config.warnings) line('note', w);
   if (config.pod.image === '') line('PROBLEM', 'no agent image: set image in [session.k8s] (or GC_K8S_IMAGE); start fails without it');
 
   const signal = AbortSignal.timeout(30_000);
-  const kube = await createKubeClient({ log: createLogger({ level: 'error', destination: io.stderr }), env: io.env, signal, ...(config.context === '' ? {} : { context: config.context }) });
+  const kube = await createKubeClient({
+    log: createLogger({ level: 'error', destination: io.stderr }),
+    env: io.env,
+    signal,
+    ...(config.context === '' ? {} : { context: config.context }),
+  });
   try {
     try {
       const v = await kube.serverVersion(signal);
@@ -83,7 +90,12 @@ export async function runDoctor(argv: readonly string[], io: Io): Promise<number
     // The pod a start of this city would make, minus what only a real start knows.
     const dir = config.cityDir === '' ? io.cwd : config.cityDir;
     const request = parseStartRequest(JSON.stringify({ command: 'bash', work_dir: dir, env: { GC_CITY: dir, GC_AGENT: 'doctor' } }));
-    const manifest = buildAgentPod('gc-k8s-doctor-probe', request, config.pod.image === '' ? { ...config.pod, image: 'doctor.invalid/probe:0' } : config.pod, { cityDir: config.cityDir, fingerprint: config.fingerprint });
+    const manifest = buildAgentPod(
+      'gc-k8s-doctor-probe',
+      request,
+      config.pod.image === '' ? { ...config.pod, image: 'doctor.invalid/probe:0' } : config.pod,
+      { cityDir: config.cityDir, fingerprint: config.fingerprint },
+    );
     const client = kube.forNamespace(ns);
     try {
       await client.pods.create(manifest, { signal, dryRun: true });
@@ -95,7 +107,11 @@ export async function runDoctor(argv: readonly string[], io: Io): Promise<number
     const pods = await client.pods.list(AGENT_POD_SELECTOR, { signal });
     const native = pods.filter((p) => p.annotations[ANNOTATION_ENTRYPOINT] === undefined);
     if (native.length > 0) {
-      const names = native.slice(0, 5).map((p) => p.name).join(', ') + (native.length > 5 ? ', …' : '');
+      const names =
+        native
+          .slice(0, 5)
+          .map((p) => p.name)
+          .join(', ') + (native.length > 5 ? ', …' : '');
       const strict = level('enforce') === 'restricted';
       line(
         strict ? 'PROBLEM' : 'note',

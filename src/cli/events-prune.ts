@@ -10,7 +10,10 @@ import { createKubeClient } from '../k8s/client.js';
 import { createLogger } from '../log/logger.js';
 import { systemClock } from '../util/clock.js';
 
-export async function runEventsPrune(argv: readonly string[], io: { env: NodeJS.ProcessEnv; cwd: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+export async function runEventsPrune(
+  argv: readonly string[],
+  io: { env: NodeJS.ProcessEnv; cwd: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: { 'max-age': { type: 'string' }, 'max-count': { type: 'string' } } });
   const policy = parseRetentionPolicy({ maxAge: values['max-age'], maxCount: values['max-count'] });
   if (!isRetentionEnabled(policy)) throw new GcK8sError('BAD_REQUEST', 'events prune: give --max-age and/or --max-count');

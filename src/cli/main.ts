@@ -44,7 +44,10 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { kubeconfigPaths, kubeconfigWatch } = await import('../daemon/kubeconfig-watch.js');
   const { loadDaemonSettings } = await import('../config/daemon.js');
   // bad daemon settings fail here, before anything listens
-  const settings = loadDaemonSettings({ ...io.env, ...(values['log-level'] === undefined ? {} : { GC_K8S_LOG_LEVEL: values['log-level'] }) });
+  const settings = loadDaemonSettings({
+    ...io.env,
+    ...(values['log-level'] === undefined ? {} : { GC_K8S_LOG_LEVEL: values['log-level'] }),
+  });
   const log = createLogger({ level: settings.logLevel });
   const daemon = await runDaemon({
     socket: values.socket ?? socketPath(io.env),
@@ -201,7 +204,10 @@ export async function main(io: CliIo): Promise<number> {
       }
       case 'cluster': {
         const { runClusterCommand } = await import('@gc-k8s/local-cluster');
-        return await untilInterrupted((signal) => runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal }), io);
+        return await untilInterrupted(
+          (signal) => runClusterCommand([...rest], { stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, signal }),
+          io,
+        );
       }
       case 'demo': {
         const { runDemo } = await import('./demo.js');
@@ -218,7 +224,9 @@ export async function main(io: CliIo): Promise<number> {
         if (rest[0] === 'check') {
           const config = loadConfig({ env: io.env, cityToml: findCityToml(io.env, io.cwd) });
           for (const w of config.warnings) io.stderr.write(`warning: ${w}\n`);
-          io.stdout.write(`${JSON.stringify({ cityToml: config.cityToml, context: config.context, pod: config.pod, session: config.session }, null, 2)}\n`);
+          io.stdout.write(
+            `${JSON.stringify({ cityToml: config.cityToml, context: config.context, pod: config.pod, session: config.session }, null, 2)}\n`,
+          );
           return 0;
         }
         io.stderr.write('usage: gc-k8s config table|check\n');

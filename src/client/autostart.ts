@@ -52,7 +52,8 @@ export async function ensureDaemon(
     try {
       if (Date.now() - statSync(lock).mtimeMs > START_WAIT_MS) {
         unlinkSync(lock);
-        await ensureDaemon(socket, env, probe, progress); return;
+        await ensureDaemon(socket, env, probe, progress);
+        return;
       }
     } catch {
       /* lock vanished meanwhile */

@@ -14,7 +14,12 @@ import { messageOf } from '../errors.js';
 
 const opsWhere = (keep: (spec: OpSpec) => boolean): Record<Provider, ReadonlySet<string>> => {
   const out = {} as Record<Provider, ReadonlySet<string>>;
-  for (const provider of Object.keys(OPS) as Provider[]) out[provider] = new Set(Object.entries(OPS[provider]).filter(([, spec]) => keep(spec)).map(([op]) => op));
+  for (const provider of Object.keys(OPS) as Provider[])
+    out[provider] = new Set(
+      Object.entries(OPS[provider])
+        .filter(([, spec]) => keep(spec))
+        .map(([op]) => op),
+    );
   return out;
 };
 
@@ -48,7 +53,6 @@ async function readStdin(provider: Provider, op: string, stream: NodeJS.Readable
 }
 
 class StdinTooLarge extends Error {}
-
 
 /**
  * A burst of gc calls can fill the socket's accept backlog (EAGAIN): that is load, not absence,
@@ -108,7 +112,10 @@ async function watchWithResume(request: Request, io: Io): Promise<number> {
   } as unknown as NodeJS.WritableStream;
   for (;;) {
     try {
-      return await forwardOnce({ ...request, args: lastSeq < 0 ? request.args : [String(lastSeq), ...request.args.slice(1)] }, { ...io, stdout });
+      return await forwardOnce(
+        { ...request, args: lastSeq < 0 ? request.args : [String(lastSeq), ...request.args.slice(1)] },
+        { ...io, stdout },
+      );
     } catch (err) {
       if (!(err instanceof DaemonVanished)) throw err;
       partial = '';
@@ -134,7 +141,12 @@ async function forwardOnce(request: Request, io: Io): Promise<number> {
     result = await callWithRetry(socket, request, sinks);
   } catch (err) {
     if (!(err instanceof DaemonUnreachable) || io.env[CLIENT_ENV.noAutostart.env] === '1') throw err;
-    await ensureDaemon(socket, io.env, () => socketAnswers(socket), (line) => io.stderr.write(`${line}\n`));
+    await ensureDaemon(
+      socket,
+      io.env,
+      () => socketAnswers(socket),
+      (line) => io.stderr.write(`${line}\n`),
+    );
     result = await callWithRetry(socket, request, sinks);
   }
   if (result.message !== undefined) io.stderr.write(`${result.message}\n`);
@@ -166,7 +178,21 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
   });
   if (code !== 0) return code;
   const t = JSON.parse(target) as { pod: string; namespace: string; container: string; tmuxSession: string; context: string };
-  const args = [...(t.context ? ['--context', t.context] : []), '-n', t.namespace, 'exec', '-it', t.pod, '-c', t.container, '--', 'tmux', 'attach', '-t', t.tmuxSession];
+  const args = [
+    ...(t.context ? ['--context', t.context] : []),
+    '-n',
+    t.namespace,
+    'exec',
+    '-it',
+    t.pod,
+    '-c',
+    t.container,
+    '--',
+    'tmux',
+    'attach',
+    '-t',
+    t.tmuxSession,
+  ];
   return new Promise((resolve) => {
     const child = spawn(io.env[CLIENT_ENV.kubectl.env] ?? 'kubectl', args, { stdio: 'inherit', env: io.env });
     child.on('error', (err) => {

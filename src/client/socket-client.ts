@@ -19,16 +19,15 @@ export class DaemonVanished extends Error {
 }
 
 export class DaemonUnreachable extends Error {
-  constructor(readonly socket: string, readonly reason: string) {
+  constructor(
+    readonly socket: string,
+    readonly reason: string,
+  ) {
     super(`cannot reach the gc-k8s daemon at ${socket}: ${reason}`);
   }
 }
 
-export function call(
-  socket: string,
-  request: Request,
-  sinks: { out(data: string): void; err(data: string): void },
-): Promise<CallResult> {
+export function call(socket: string, request: Request, sinks: { out(data: string): void; err(data: string): void }): Promise<CallResult> {
   return new Promise((resolve, reject) => {
     const conn = createConnection(socket);
     const decoder = new LineDecoder();
@@ -45,14 +44,23 @@ export function call(
         else if (frame.t === 'err') sinks.err(frame.data);
         else {
           done = true;
-          resolve({ exit: frame.exit, ...(frame.code === undefined ? {} : { code: frame.code }), ...(frame.message === undefined ? {} : { message: frame.message }) });
+          resolve({
+            exit: frame.exit,
+            ...(frame.code === undefined ? {} : { code: frame.code }),
+            ...(frame.message === undefined ? {} : { message: frame.message }),
+          });
         }
       }
     });
     conn.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected) reject(new DaemonUnreachable(socket, err.code ?? err.message));
       // a reset or broken pipe mid-call is the daemon dying, like a close without an answer
-      else if (!done) reject(err.code === 'ECONNRESET' || err.code === 'EPIPE' ? new DaemonVanished(socket) : new Error(`connection to the gc-k8s daemon failed: ${err.message}`));
+      else if (!done)
+        reject(
+          err.code === 'ECONNRESET' || err.code === 'EPIPE'
+            ? new DaemonVanished(socket)
+            : new Error(`connection to the gc-k8s daemon failed: ${err.message}`),
+        );
     });
     conn.on('close', () => {
       if (connected && !done) reject(new DaemonVanished(socket));

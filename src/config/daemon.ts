@@ -27,12 +27,54 @@ interface DaemonEntry {
 }
 
 export const DAEMON_TABLE: readonly DaemonEntry[] = [
-  { env: 'GC_K8S_LOG_LEVEL', default: 'info', doc: 'debug, info, warn or error (NDJSON log beside the socket).', apply: (s, v) => { s.logLevel = parseEnum(['debug', 'info', 'warn', 'error'] as const)(v); } },
-  { env: 'GC_K8S_QPS', default: String(DEFAULT_RATE.qps), doc: 'Client-side rate limit of API requests per second (0 disables it; the API server\'s 429 Retry-After is always honoured).', apply: (s, v) => { s.qps = parseInteger(v, 0, 100_000); } },
-  { env: 'GC_K8S_BURST', default: String(DEFAULT_RATE.burst), doc: 'Burst of the client-side rate limit.', apply: (s, v) => { s.burst = parseInteger(v, 1, 100_000); } },
-  { env: 'GC_K8S_WATCH_IDLE_TIMEOUT', default: '105s', doc: 'A watch that delivered nothing, not even a bookmark (about one a minute), for this long is restarted.', apply: (s, v) => { s.watchIdleTimeoutMs = atLeast(parseDuration(v), 1_000); } },
-  { env: 'GC_K8S_ABANDONED_START_AGE', default: '5m', doc: 'A pod whose start never finished (its daemon was killed) and that no start is working on is removed once it is this old.', apply: (s, v) => { s.abandonedStartAgeMs = atLeast(parseDuration(v), 10_000); } },
-  { env: 'GC_K8S_CACHE_VERIFY_AFTER', default: '20s', doc: 'A watch quiet for this long is verified by one LIST before a read trusts the cache (the answer is repaired from the list when the watch missed changes).', apply: (s, v) => { s.cacheVerifyAfterMs = atLeast(parseDuration(v), 100); } },
+  {
+    env: 'GC_K8S_LOG_LEVEL',
+    default: 'info',
+    doc: 'debug, info, warn or error (NDJSON log beside the socket).',
+    apply: (s, v) => {
+      s.logLevel = parseEnum(['debug', 'info', 'warn', 'error'] as const)(v);
+    },
+  },
+  {
+    env: 'GC_K8S_QPS',
+    default: String(DEFAULT_RATE.qps),
+    doc: "Client-side rate limit of API requests per second (0 disables it; the API server's 429 Retry-After is always honoured).",
+    apply: (s, v) => {
+      s.qps = parseInteger(v, 0, 100_000);
+    },
+  },
+  {
+    env: 'GC_K8S_BURST',
+    default: String(DEFAULT_RATE.burst),
+    doc: 'Burst of the client-side rate limit.',
+    apply: (s, v) => {
+      s.burst = parseInteger(v, 1, 100_000);
+    },
+  },
+  {
+    env: 'GC_K8S_WATCH_IDLE_TIMEOUT',
+    default: '105s',
+    doc: 'A watch that delivered nothing, not even a bookmark (about one a minute), for this long is restarted.',
+    apply: (s, v) => {
+      s.watchIdleTimeoutMs = atLeast(parseDuration(v), 1_000);
+    },
+  },
+  {
+    env: 'GC_K8S_ABANDONED_START_AGE',
+    default: '5m',
+    doc: 'A pod whose start never finished (its daemon was killed) and that no start is working on is removed once it is this old.',
+    apply: (s, v) => {
+      s.abandonedStartAgeMs = atLeast(parseDuration(v), 10_000);
+    },
+  },
+  {
+    env: 'GC_K8S_CACHE_VERIFY_AFTER',
+    default: '20s',
+    doc: 'A watch quiet for this long is verified by one LIST before a read trusts the cache (the answer is repaired from the list when the watch missed changes).',
+    apply: (s, v) => {
+      s.cacheVerifyAfterMs = atLeast(parseDuration(v), 100);
+    },
+  },
 ];
 
 function atLeast(ms: number, min: number): number {

@@ -108,7 +108,8 @@ export function loadConfig(options: LoadOptions): Config {
           continue;
         }
         const raw = tomlValue(value);
-        if (raw === undefined) throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] ${key} in ${cityToml}: unsupported value type`);
+        if (raw === undefined)
+          throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] ${key} in ${cityToml}: unsupported value type`);
         try {
           entry.apply(config, raw);
         } catch (err) {

@@ -32,38 +32,294 @@ const str = (set: (c: MutableConfig, v: string) => void) => (c: MutableConfig, r
 };
 
 export const CONFIG_TABLE: readonly ConfigEntry[] = [
-  { key: 'namespace', env: ['GC_K8S_NAMESPACE'], default: 'gc', doc: 'Namespace of agent pods, events and the beads runner.', apply: (c, v) => { c.pod.namespace = parseDnsLabel(v) || 'gc'; } },
-  { key: 'image', env: ['GC_K8S_IMAGE'], default: '(required for start)', doc: 'Agent container image.', apply: str((c, v) => { c.pod.image = v.trim(); }) },
-  { key: 'context', env: ['GC_K8S_CONTEXT'], default: '(current context)', doc: 'kubeconfig context; ignored in-cluster.', apply: str((c, v) => { c.context = v.trim(); }) },
-  { key: 'cpu_request', env: ['GC_K8S_CPU_REQUEST'], default: '500m', doc: 'Agent CPU request.', apply: (c, v) => { c.pod.cpuRequest = parseQuantity(v); } },
-  { key: 'mem_request', env: ['GC_K8S_MEM_REQUEST'], default: '1Gi', doc: 'Agent memory request.', apply: (c, v) => { c.pod.memRequest = parseQuantity(v); } },
-  { key: 'cpu_limit', env: ['GC_K8S_CPU_LIMIT'], default: '2', doc: 'Agent CPU limit.', apply: (c, v) => { c.pod.cpuLimit = parseQuantity(v); } },
-  { key: 'mem_limit', env: ['GC_K8S_MEM_LIMIT'], default: '4Gi', doc: 'Agent memory limit.', apply: (c, v) => { c.pod.memLimit = parseQuantity(v); } },
-  { key: 'prebaked', env: ['GC_K8S_PREBAKED'], default: 'false', doc: 'Image already contains the workspace (gc build-image): no staging.', apply: (c, v) => { c.pod.prebaked = parseBool(v); } },
-  { key: 'service_account', env: ['GC_K8S_SERVICE_ACCOUNT'], default: '(namespace default)', doc: 'Service account of agent pods (its token is never mounted).', apply: (c, v) => { c.pod.serviceAccount = parseDnsLabel(v); } },
-  { key: 'image_pull_policy', env: ['GC_K8S_IMAGE_PULL_POLICY'], default: 'IfNotPresent', doc: 'Always, IfNotPresent or Never.', apply: (c, v) => { c.pod.imagePullPolicy = parseEnum(['Always', 'IfNotPresent', 'Never'] as const)(v); } },
-  { key: 'image_pull_secret', env: ['GC_K8S_IMAGE_PULL_SECRET'], default: '', doc: 'Secret used to pull agent and runner images.', apply: (c, v) => { c.pod.imagePullSecret = parseDnsLabel(v); } },
-  { key: 'pod_security', env: ['GC_K8S_POD_SECURITY'], default: 'restricted', doc: 'restricted (non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp), baseline, or none.', apply: (c, v) => { c.pod.podSecurity = parseEnum(['restricted', 'baseline', 'none'] as const)(v); } },
-  { key: 'run_as_user', env: ['GC_K8S_RUN_AS_USER'], default: '1000', doc: 'UID of agent containers under restricted security (gcagent in our image).', apply: (c, v) => { c.pod.runAsUser = parseInteger(v, 1, 2 ** 31 - 1); } },
-  { key: 'run_as_group', env: ['GC_K8S_RUN_AS_GROUP'], default: '1000', doc: 'GID and fsGroup of agent containers under restricted security.', apply: (c, v) => { c.pod.runAsGroup = parseInteger(v, 1, 2 ** 31 - 1); } },
-  { key: 'termination_grace', env: ['GC_K8S_TERMINATION_GRACE'], default: '5s', doc: 'Grace period when stopping a session.', apply: (c, v) => { c.pod.terminationGracePeriodSeconds = Math.ceil(parseDuration(v) / 1000); } },
-  { key: 'dolt_host', env: ['GC_K8S_DOLT_HOST'], default: 'dolt.gc.svc.cluster.local', doc: 'In-cluster Dolt host used when the controller\'s Dolt is on loopback.', apply: str((c, v) => { c.pod.doltHost = v.trim(); }) },
-  { key: 'dolt_port', env: ['GC_K8S_DOLT_PORT'], default: '3307', doc: 'In-cluster Dolt port.', apply: (c, v) => { c.pod.doltPort = String(parseInteger(v, 1, 65535)); } },
-  { key: 'dolt_secret', env: ['GC_K8S_DOLT_SECRET'], default: 'gc-dolt-credentials', doc: 'Secret (key `password`) that Dolt passwords are read from; never copied into pod specs.', apply: (c, v) => { c.pod.doltSecret = parseDnsLabel(v); } },
-  { key: 'start_timeout', env: ['GC_K8S_START_TIMEOUT'], default: '110s', doc: 'Deadline of start (gc kills exec providers at 120 s).', apply: (c, v) => { c.session.startTimeoutMs = parseDuration(v); } },
-  { key: 'op_timeout', env: ['GC_K8S_OP_TIMEOUT'], default: '25s', doc: 'Deadline of every other op (gc kills exec providers at 30 s).', apply: (c, v) => { c.session.opTimeoutMs = parseDuration(v); } },
-  { key: 'stop_timeout', env: ['GC_K8S_STOP_TIMEOUT'], default: '25s', doc: 'How long stop waits for a pod to be gone.', apply: (c, v) => { c.session.stopTimeoutMs = parseDuration(v); } },
-  { key: 'startup_grace', env: ['GC_K8S_STARTUP_GRACE'], default: '240s', doc: 'A younger pod of another provider without tmux counts as initializing, not stale.', apply: (c, v) => { c.session.startupGraceMs = parseDuration(v); } },
-  { key: 'nudge_enter_delay', env: ['GC_K8S_NUDGE_ENTER_DELAY'], default: '150ms', doc: 'Pause between pasting a nudge and pressing Enter (TUIs swallow an early Enter).', apply: (c, v) => { c.session.nudgeEnterDelayMs = parseDuration(v); } },
-  { key: 'settle', env: ['GC_K8S_SETTLE'], default: '200ms', doc: 'After tmux is up, how long start watches for the agent dying at once.', apply: (c, v) => { c.session.settleMs = parseDuration(v); } },
-  { key: 'credential_env', env: ['GC_K8S_CREDENTIAL_ENV'], default: DEFAULT_CREDENTIAL_ENV, doc: 'Names (globs, case-insensitive) of start env variables that are credentials: they reach the agent from a Secret of the session (owned by its pod, deleted with it), never as values in the pod spec.', apply: (c, v) => { c.pod.credentialEnv = parseList(v); } },
-  { key: 'history_limit', env: ['GC_K8S_HISTORY_LIMIT'], default: '20000', doc: 'Lines of scrollback tmux keeps per session (what `peek 0` returns; tmux\'s own default is 2000).', apply: (c, v) => { c.pod.historyLimit = parseInteger(v, 100, 1_000_000); } },
-  { key: 'max_stage_mib', env: ['GC_K8S_MAX_STAGE_MIB'], default: '512', doc: 'Refuse to stage more than this many MiB into a pod.', apply: (c, v) => { c.session.maxStageBytes = parseInteger(v, 1, 1 << 20) * 1024 * 1024; } },
-  { key: 'custom_types', env: ['GC_K8S_CUSTOM_TYPES', 'GC_BEADS_CUSTOM_TYPES'], default: DEFAULT_CUSTOM_TYPES, doc: 'Custom bead types registered with bd.', apply: (c, v) => { c.customTypes = parseList(v); } },
-  { key: 'beads_direct_reads', env: ['GC_K8S_BEADS_DIRECT_READS'], default: 'true', doc: 'Answer bead reads (get, list, ready, children, list-by-label, dep-list) from Dolt directly when the daemon can reach it; false sends every op through bd in the runner.', apply: (c, v) => { c.beadsDirectReads = parseBool(v); } },
-  { key: 'beads_fast_writes', env: ['GC_K8S_BEADS_FAST_WRITES'], default: 'true', doc: 'Answer create, update, set-metadata and close inside the runner\'s long-lived gc-bd-serve (beads\' own storage code, no bd process per call) where the agent image has it; false runs bd for every op.', apply: (c, v) => { c.beadsFastWrites = parseBool(v); } },
-  { key: 'events_max_age', env: ['GC_K8S_EVENTS_MAX_AGE'], default: '0 (off)', doc: 'Prune events older than this (e.g. 168h).', apply: (c, v) => { c.eventsMaxAgeMs = parseDuration(v); } },
-  { key: 'events_max_count', env: ['GC_K8S_EVENTS_MAX_COUNT'], default: '0 (off)', doc: 'Keep at most this many events.', apply: (c, v) => { c.eventsMaxCount = parseInteger(v, 0, 10_000_000); } },
+  {
+    key: 'namespace',
+    env: ['GC_K8S_NAMESPACE'],
+    default: 'gc',
+    doc: 'Namespace of agent pods, events and the beads runner.',
+    apply: (c, v) => {
+      c.pod.namespace = parseDnsLabel(v) || 'gc';
+    },
+  },
+  {
+    key: 'image',
+    env: ['GC_K8S_IMAGE'],
+    default: '(required for start)',
+    doc: 'Agent container image.',
+    apply: str((c, v) => {
+      c.pod.image = v.trim();
+    }),
+  },
+  {
+    key: 'context',
+    env: ['GC_K8S_CONTEXT'],
+    default: '(current context)',
+    doc: 'kubeconfig context; ignored in-cluster.',
+    apply: str((c, v) => {
+      c.context = v.trim();
+    }),
+  },
+  {
+    key: 'cpu_request',
+    env: ['GC_K8S_CPU_REQUEST'],
+    default: '500m',
+    doc: 'Agent CPU request.',
+    apply: (c, v) => {
+      c.pod.cpuRequest = parseQuantity(v);
+    },
+  },
+  {
+    key: 'mem_request',
+    env: ['GC_K8S_MEM_REQUEST'],
+    default: '1Gi',
+    doc: 'Agent memory request.',
+    apply: (c, v) => {
+      c.pod.memRequest = parseQuantity(v);
+    },
+  },
+  {
+    key: 'cpu_limit',
+    env: ['GC_K8S_CPU_LIMIT'],
+    default: '2',
+    doc: 'Agent CPU limit.',
+    apply: (c, v) => {
+      c.pod.cpuLimit = parseQuantity(v);
+    },
+  },
+  {
+    key: 'mem_limit',
+    env: ['GC_K8S_MEM_LIMIT'],
+    default: '4Gi',
+    doc: 'Agent memory limit.',
+    apply: (c, v) => {
+      c.pod.memLimit = parseQuantity(v);
+    },
+  },
+  {
+    key: 'prebaked',
+    env: ['GC_K8S_PREBAKED'],
+    default: 'false',
+    doc: 'Image already contains the workspace (gc build-image): no staging.',
+    apply: (c, v) => {
+      c.pod.prebaked = parseBool(v);
+    },
+  },
+  {
+    key: 'service_account',
+    env: ['GC_K8S_SERVICE_ACCOUNT'],
+    default: '(namespace default)',
+    doc: 'Service account of agent pods (its token is never mounted).',
+    apply: (c, v) => {
+      c.pod.serviceAccount = parseDnsLabel(v);
+    },
+  },
+  {
+    key: 'image_pull_policy',
+    env: ['GC_K8S_IMAGE_PULL_POLICY'],
+    default: 'IfNotPresent',
+    doc: 'Always, IfNotPresent or Never.',
+    apply: (c, v) => {
+      c.pod.imagePullPolicy = parseEnum(['Always', 'IfNotPresent', 'Never'] as const)(v);
+    },
+  },
+  {
+    key: 'image_pull_secret',
+    env: ['GC_K8S_IMAGE_PULL_SECRET'],
+    default: '',
+    doc: 'Secret used to pull agent and runner images.',
+    apply: (c, v) => {
+      c.pod.imagePullSecret = parseDnsLabel(v);
+    },
+  },
+  {
+    key: 'pod_security',
+    env: ['GC_K8S_POD_SECURITY'],
+    default: 'restricted',
+    doc: 'restricted (non-root, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp), baseline, or none.',
+    apply: (c, v) => {
+      c.pod.podSecurity = parseEnum(['restricted', 'baseline', 'none'] as const)(v);
+    },
+  },
+  {
+    key: 'run_as_user',
+    env: ['GC_K8S_RUN_AS_USER'],
+    default: '1000',
+    doc: 'UID of agent containers under restricted security (gcagent in our image).',
+    apply: (c, v) => {
+      c.pod.runAsUser = parseInteger(v, 1, 2 ** 31 - 1);
+    },
+  },
+  {
+    key: 'run_as_group',
+    env: ['GC_K8S_RUN_AS_GROUP'],
+    default: '1000',
+    doc: 'GID and fsGroup of agent containers under restricted security.',
+    apply: (c, v) => {
+      c.pod.runAsGroup = parseInteger(v, 1, 2 ** 31 - 1);
+    },
+  },
+  {
+    key: 'termination_grace',
+    env: ['GC_K8S_TERMINATION_GRACE'],
+    default: '5s',
+    doc: 'Grace period when stopping a session.',
+    apply: (c, v) => {
+      c.pod.terminationGracePeriodSeconds = Math.ceil(parseDuration(v) / 1000);
+    },
+  },
+  {
+    key: 'dolt_host',
+    env: ['GC_K8S_DOLT_HOST'],
+    default: 'dolt.gc.svc.cluster.local',
+    doc: "In-cluster Dolt host used when the controller's Dolt is on loopback.",
+    apply: str((c, v) => {
+      c.pod.doltHost = v.trim();
+    }),
+  },
+  {
+    key: 'dolt_port',
+    env: ['GC_K8S_DOLT_PORT'],
+    default: '3307',
+    doc: 'In-cluster Dolt port.',
+    apply: (c, v) => {
+      c.pod.doltPort = String(parseInteger(v, 1, 65535));
+    },
+  },
+  {
+    key: 'dolt_secret',
+    env: ['GC_K8S_DOLT_SECRET'],
+    default: 'gc-dolt-credentials',
+    doc: 'Secret (key `password`) that Dolt passwords are read from; never copied into pod specs.',
+    apply: (c, v) => {
+      c.pod.doltSecret = parseDnsLabel(v);
+    },
+  },
+  {
+    key: 'start_timeout',
+    env: ['GC_K8S_START_TIMEOUT'],
+    default: '110s',
+    doc: 'Deadline of start (gc kills exec providers at 120 s).',
+    apply: (c, v) => {
+      c.session.startTimeoutMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'op_timeout',
+    env: ['GC_K8S_OP_TIMEOUT'],
+    default: '25s',
+    doc: 'Deadline of every other op (gc kills exec providers at 30 s).',
+    apply: (c, v) => {
+      c.session.opTimeoutMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'stop_timeout',
+    env: ['GC_K8S_STOP_TIMEOUT'],
+    default: '25s',
+    doc: 'How long stop waits for a pod to be gone.',
+    apply: (c, v) => {
+      c.session.stopTimeoutMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'startup_grace',
+    env: ['GC_K8S_STARTUP_GRACE'],
+    default: '240s',
+    doc: 'A younger pod of another provider without tmux counts as initializing, not stale.',
+    apply: (c, v) => {
+      c.session.startupGraceMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'nudge_enter_delay',
+    env: ['GC_K8S_NUDGE_ENTER_DELAY'],
+    default: '150ms',
+    doc: 'Pause between pasting a nudge and pressing Enter (TUIs swallow an early Enter).',
+    apply: (c, v) => {
+      c.session.nudgeEnterDelayMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'settle',
+    env: ['GC_K8S_SETTLE'],
+    default: '200ms',
+    doc: 'After tmux is up, how long start watches for the agent dying at once.',
+    apply: (c, v) => {
+      c.session.settleMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'credential_env',
+    env: ['GC_K8S_CREDENTIAL_ENV'],
+    default: DEFAULT_CREDENTIAL_ENV,
+    doc: 'Names (globs, case-insensitive) of start env variables that are credentials: they reach the agent from a Secret of the session (owned by its pod, deleted with it), never as values in the pod spec.',
+    apply: (c, v) => {
+      c.pod.credentialEnv = parseList(v);
+    },
+  },
+  {
+    key: 'history_limit',
+    env: ['GC_K8S_HISTORY_LIMIT'],
+    default: '20000',
+    doc: "Lines of scrollback tmux keeps per session (what `peek 0` returns; tmux's own default is 2000).",
+    apply: (c, v) => {
+      c.pod.historyLimit = parseInteger(v, 100, 1_000_000);
+    },
+  },
+  {
+    key: 'max_stage_mib',
+    env: ['GC_K8S_MAX_STAGE_MIB'],
+    default: '512',
+    doc: 'Refuse to stage more than this many MiB into a pod.',
+    apply: (c, v) => {
+      c.session.maxStageBytes = parseInteger(v, 1, 1 << 20) * 1024 * 1024;
+    },
+  },
+  {
+    key: 'custom_types',
+    env: ['GC_K8S_CUSTOM_TYPES', 'GC_BEADS_CUSTOM_TYPES'],
+    default: DEFAULT_CUSTOM_TYPES,
+    doc: 'Custom bead types registered with bd.',
+    apply: (c, v) => {
+      c.customTypes = parseList(v);
+    },
+  },
+  {
+    key: 'beads_direct_reads',
+    env: ['GC_K8S_BEADS_DIRECT_READS'],
+    default: 'true',
+    doc: 'Answer bead reads (get, list, ready, children, list-by-label, dep-list) from Dolt directly when the daemon can reach it; false sends every op through bd in the runner.',
+    apply: (c, v) => {
+      c.beadsDirectReads = parseBool(v);
+    },
+  },
+  {
+    key: 'beads_fast_writes',
+    env: ['GC_K8S_BEADS_FAST_WRITES'],
+    default: 'true',
+    doc: "Answer create, update, set-metadata and close inside the runner's long-lived gc-bd-serve (beads' own storage code, no bd process per call) where the agent image has it; false runs bd for every op.",
+    apply: (c, v) => {
+      c.beadsFastWrites = parseBool(v);
+    },
+  },
+  {
+    key: 'events_max_age',
+    env: ['GC_K8S_EVENTS_MAX_AGE'],
+    default: '0 (off)',
+    doc: 'Prune events older than this (e.g. 168h).',
+    apply: (c, v) => {
+      c.eventsMaxAgeMs = parseDuration(v);
+    },
+  },
+  {
+    key: 'events_max_count',
+    env: ['GC_K8S_EVENTS_MAX_COUNT'],
+    default: '0 (off)',
+    doc: 'Keep at most this many events.',
+    apply: (c, v) => {
+      c.eventsMaxCount = parseInteger(v, 0, 10_000_000);
+    },
+  },
 ];
 
 export function defaultConfig(): MutableConfig {

@@ -35,7 +35,12 @@ export class CityRegistry {
       const doc = JSON.parse(readFileSync(file, 'utf8')) as { version?: number; cities?: KnownCity[] };
       for (const c of doc.cities ?? []) {
         if (typeof c.dir === 'string' && typeof c.namespace === 'string' && typeof c.context === 'string') {
-          this.cities.set(c.dir, { dir: c.dir, namespace: c.namespace, context: c.context, lastUsedAt: typeof c.lastUsedAt === 'number' ? c.lastUsedAt : 0 });
+          this.cities.set(c.dir, {
+            dir: c.dir,
+            namespace: c.namespace,
+            context: c.context,
+            lastUsedAt: typeof c.lastUsedAt === 'number' ? c.lastUsedAt : 0,
+          });
         }
       }
     } catch (err) {

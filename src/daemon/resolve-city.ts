@@ -101,7 +101,10 @@ export async function resolveCity(request: Request, deps: ResolveDeps, signal: A
   if (name !== undefined && name !== '' && known.length > 0) {
     const cities = await deps.sessionCities(name, known, signal);
     if (cities.length > 1) {
-      throw new GcK8sError('BAD_REQUEST', `${request.op}: session ${quote(name)} exists in ${cities.length} cities (${cities.join(', ')}); run the scripts through each city's links (gc-k8s link <city>) or set GC_CITY`);
+      throw new GcK8sError(
+        'BAD_REQUEST',
+        `${request.op}: session ${quote(name)} exists in ${cities.length} cities (${cities.join(', ')}); run the scripts through each city's links (gc-k8s link <city>) or set GC_CITY`,
+      );
     }
     const city = cities[0];
     if (city !== undefined) {
@@ -119,13 +122,23 @@ export async function resolveCity(request: Request, deps: ResolveDeps, signal: A
   }
 
   if (known.length > 1 && request.provider === 'session' && request.op === 'list-running') {
-    throw new GcK8sError('BAD_REQUEST', `list-running: cannot tell which city is asking: ${known.length} cities use this daemon (${describeCities(known)}) and this call names none; run the scripts through each city's links (gc-k8s link <city>) or set GC_CITY`);
+    throw new GcK8sError(
+      'BAD_REQUEST',
+      `list-running: cannot tell which city is asking: ${known.length} cities use this daemon (${describeCities(known)}) and this call names none; run the scripts through each city's links (gc-k8s link <city>) or set GC_CITY`,
+    );
   }
   const config = deps.configs.load('', env);
   // A caller that names the namespace chose env-only configuration on purpose.
   if (env['GC_K8S_NAMESPACE'] !== undefined && env['GC_K8S_NAMESPACE'] !== '') return { config, source: 'none' };
-  const why = known.length === 0 ? 'no GC_CITY in the environment, no city.toml at or above ' + cwd : `no GC_CITY, no city.toml at or above ${cwd}, and ${known.length} cities use this daemon (${describeCities(known)})`;
-  return { config, source: 'none', warning: `gc-k8s: cannot tell which city this ${request.op} belongs to (${why}); using defaults and GC_K8S_* variables (namespace ${config.pod.namespace})` };
+  const why =
+    known.length === 0
+      ? 'no GC_CITY in the environment, no city.toml at or above ' + cwd
+      : `no GC_CITY, no city.toml at or above ${cwd}, and ${known.length} cities use this daemon (${describeCities(known)})`;
+  return {
+    config,
+    source: 'none',
+    warning: `gc-k8s: cannot tell which city this ${request.op} belongs to (${why}); using defaults and GC_K8S_* variables (namespace ${config.pod.namespace})`,
+  };
 }
 
 /**

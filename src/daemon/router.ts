@@ -32,7 +32,11 @@ export function createRouter(deps: {
     const tooLarge = stdinTooLarge(request.provider, request.op, Buffer.byteLength(request.stdin ?? '', 'utf8'));
     if (tooLarge !== undefined) throw new GcK8sError('TOO_LARGE', tooLarge);
     handler.check(request);
-    const log = deps.log.child({ provider: request.provider, op: request.op, ...(request.args[0] === undefined ? {} : { arg: request.args[0].slice(0, 200) }) });
+    const log = deps.log.child({
+      provider: request.provider,
+      op: request.op,
+      ...(request.args[0] === undefined ? {} : { arg: request.args[0].slice(0, 200) }),
+    });
     const { config, source, warning } = await deps.resolve(request, io.signal);
     if (warning !== undefined) {
       io.err(`warning: ${warning}\n`);

@@ -77,7 +77,13 @@ export class NamespaceRuntime {
     this.retention = { maxAgeMs: config.eventsMaxAgeMs, maxCount: config.eventsMaxCount };
     if (this.store === undefined) {
       const log = this.deps.log.child({ component: 'events', namespace: this.namespace });
-      const store = createEventStore({ configMaps: this.deps.client.configMaps, cache: this.deps.client.configMapCache(EVENT_CACHE_SELECTOR), clock: systemClock, log, namespace: this.namespace });
+      const store = createEventStore({
+        configMaps: this.deps.client.configMaps,
+        cache: this.deps.client.configMapCache(EVENT_CACHE_SELECTOR),
+        clock: systemClock,
+        log,
+        namespace: this.namespace,
+      });
       this.store = store;
       this.pruneTimer = setInterval(() => {
         if (!isRetentionEnabled(this.retention)) return;

@@ -10,7 +10,10 @@ import type { Logger } from '../log/logger.js';
 import { encodeLine, LineDecoder } from '../protocol/framing.js';
 import { EXIT_ERROR, PROTOCOL_VERSION, type Frame, type Request } from '../protocol/messages.js';
 
-export type RequestHandler = (request: Request, io: { out: (d: string) => void; err: (d: string) => void; signal: AbortSignal }) => Promise<number>;
+export type RequestHandler = (
+  request: Request,
+  io: { out: (d: string) => void; err: (d: string) => void; signal: AbortSignal },
+) => Promise<number>;
 
 function parseRequest(line: string): Request {
   let value: unknown;
@@ -26,8 +29,13 @@ function parseRequest(line: string): Request {
   return { ...r, env: r.env ?? {}, cwd: r.cwd ?? '/' } as Request;
 }
 
-
-export async function listen(path: string, handler: RequestHandler, log: Logger, shutdown: AbortSignal, options: { privateDir?: boolean } = {}): Promise<Server> {
+export async function listen(
+  path: string,
+  handler: RequestHandler,
+  log: Logger,
+  shutdown: AbortSignal,
+  options: { privateDir?: boolean } = {},
+): Promise<Server> {
   // Our own state directory is owner-only whoever made it. A directory someone chose for the
   // socket (GC_K8S_SOCKET, say /tmp) is left as it is when nobody else can replace the socket in it
   // (the user's, closed to others, or sticky); the socket file itself is 0600.
@@ -113,7 +121,10 @@ function serve(socket: Socket, handler: RequestHandler, log: Logger, shutdown: A
         const level = e.code === 'BAD_REQUEST' || e.code === 'SESSION_EXISTS' ? 'info' : 'warn';
         // arguments are caller data: logged cut short, like the messages that quote them
         const args = request?.args.slice(0, 8).map((a) => (a.length > 100 ? `${a.slice(0, 100)}…(${a.length} chars)` : a));
-        log[level]({ provider: request?.provider, op: request?.op, args, code: e.code, err: e, ms: Math.round(performance.now() - begin) }, 'request failed');
+        log[level](
+          { provider: request?.provider, op: request?.op, args, code: e.code, err: e, ms: Math.round(performance.now() - begin) },
+          'request failed',
+        );
       } finally {
         socket.end();
       }

@@ -29,7 +29,8 @@ export function startSweeper(deps: SweepDeps): NodeJS.Timeout {
 
 async function sweep(deps: SweepDeps): Promise<void> {
   const targets = new Map<string, { context: string; namespace: string }>();
-  for (const t of [...deps.runtimes.inUse(), ...deps.registry.list()]) targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
+  for (const t of [...deps.runtimes.inUse(), ...deps.registry.list()])
+    targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
   for (const { context, namespace } of targets.values()) {
     if (deps.lifetime.aborted) return;
     const signal = withTimeout(deps.lifetime, 30_000);
@@ -43,7 +44,10 @@ async function sweep(deps: SweepDeps): Promise<void> {
           const alive = await runner.run(pod, AGENT_CONTAINER, tmuxArgs.hasSession(), { signal }).catch(() => undefined);
           if (alive === undefined || alive.exitCode === 0) continue;
         }
-        deps.log.warn({ namespace, pod: pod.name, rid: pod.annotations[ANNOTATION_START_RID], pending: pod.annotations[ANNOTATION_START_PENDING] }, 'removing the pod of a start nobody finished (its daemon died)');
+        deps.log.warn(
+          { namespace, pod: pod.name, rid: pod.annotations[ANNOTATION_START_RID], pending: pod.annotations[ANNOTATION_START_PENDING] },
+          'removing the pod of a start nobody finished (its daemon died)',
+        );
         await client.pods.delete(pod.name, { uid: pod.uid, gracePeriodSeconds: 1, signal }).catch((err: unknown) => {
           deps.log.warn({ err, pod: pod.name }, 'could not remove the pod of an unfinished start');
         });

@@ -92,14 +92,18 @@ export class SequenceCounter {
     }
     if (current === undefined) {
       const target = need + count;
-      if (need > 0) log.warn({ configMap: SEQ_CONFIGMAP, repairedTo: need }, 'event counter missing: recreating it from the highest known seq');
+      if (need > 0)
+        log.warn({ configMap: SEQ_CONFIGMAP, repairedTo: need }, 'event counter missing: recreating it from the highest known seq');
       const created = await configMaps.create(buildCounterConfigMap(target, undefined, this.reservation(target, count)), { signal });
       this.accept(created, target);
       return target;
     }
     const stored = decodeCounter(current);
     if (fresh && stored === undefined) {
-      log.warn({ configMap: SEQ_CONFIGMAP, seq: current.data.seq, repairedTo: need }, 'event counter corrupted: repairing it from the highest known seq');
+      log.warn(
+        { configMap: SEQ_CONFIGMAP, seq: current.data.seq, repairedTo: need },
+        'event counter corrupted: repairing it from the highest known seq',
+      );
     } else if (fresh && stored !== undefined && stored < need) {
       log.warn({ configMap: SEQ_CONFIGMAP, counter: stored, repairedTo: need }, 'event counter behind the stored events: repairing it');
     }

@@ -92,7 +92,10 @@ export interface Reservation {
  * `reservation` records the block this write reserves.
  */
 export function buildCounterConfigMap(value: number, current?: ConfigMap, reservation?: Reservation): ConfigMapManifest {
-  const annotations = { ...current?.annotations, ...(reservation === undefined ? {} : { [ANNOTATION_RESERVATION]: JSON.stringify(reservation) }) };
+  const annotations = {
+    ...current?.annotations,
+    ...(reservation === undefined ? {} : { [ANNOTATION_RESERVATION]: JSON.stringify(reservation) }),
+  };
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -56,7 +56,10 @@ export function parseOwner(text: string): Owner | undefined {
 }
 
 /** True only when certain: same machine and boot, and the pid is gone or is another process now. */
-export function ownerIsDead(o: Owner, view: { readonly me?: Owner | undefined; readonly probe?: (pid: number) => string | undefined } = {}): boolean {
+export function ownerIsDead(
+  o: Owner,
+  view: { readonly me?: Owner | undefined; readonly probe?: (pid: number) => string | undefined } = {},
+): boolean {
   const me = 'me' in view ? view.me : currentOwner();
   const probe = view.probe ?? processStart;
   if (me === undefined || o.host !== me.host || o.boot !== me.boot) return false;

@@ -63,7 +63,12 @@ export interface ExecuteDeps extends PruneDeps {
 }
 
 /** Shared by pruneEvents and the store: counter first, then bounded-concurrency deletes. */
-export async function executePrune(deps: ExecuteDeps, items: readonly PrunableItem[], policy: RetentionPolicy, signal: AbortSignal): Promise<PruneResult> {
+export async function executePrune(
+  deps: ExecuteDeps,
+  items: readonly PrunableItem[],
+  policy: RetentionPolicy,
+  signal: AbortSignal,
+): Promise<PruneResult> {
   const highest = items.reduce((max, item) => Math.max(max, item.seq), 0);
   const latestSeq = await deps.counter.ensure(highest, signal);
   if (!isRetentionEnabled(policy)) return { deleted: 0, failed: 0, remaining: items.length, latestSeq, highestDeleted: 0 };

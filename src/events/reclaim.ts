@@ -30,14 +30,21 @@ export async function reclaimDeadReservation(deps: ReclaimDeps, signal: AbortSig
   for (let seq = reservation.first; seq < reservation.first + reservation.count; seq++) {
     if (seq <= floor || deps.index.get(seq) !== undefined) continue;
     try {
-      deps.index.upsert(await deps.configMaps.create(buildTombstoneConfigMap(seq, `reserved by ${reservation.owner}, which died before writing it`), { signal }));
+      deps.index.upsert(
+        await deps.configMaps.create(buildTombstoneConfigMap(seq, `reserved by ${reservation.owner}, which died before writing it`), {
+          signal,
+        }),
+      );
       tombstoned++;
     } catch (err) {
       if (!hasCode(err, 'ALREADY_EXISTS')) throw err; // written after all (the watch had not shown it yet)
     }
   }
   if (tombstoned > 0) {
-    deps.log.warn({ owner: reservation.owner, first: reservation.first, count: reservation.count, tombstoned }, 'events: tombstoned seqs a dead daemon had reserved but not written');
+    deps.log.warn(
+      { owner: reservation.owner, first: reservation.first, count: reservation.count, tombstoned },
+      'events: tombstoned seqs a dead daemon had reserved but not written',
+    );
   }
   return tombstoned;
 }

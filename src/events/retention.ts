@@ -38,7 +38,10 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h
  * Parses CLI/config values: `maxAge` like "24h", "90m", "7d", "1h30m" (or "0"), `maxCount` a
  * non-negative integer. Absent values stay off. Throws BAD_REQUEST naming the bad value.
  */
-export function parseRetentionPolicy(values: { readonly maxAge?: string | undefined; readonly maxCount?: string | undefined }): RetentionPolicy {
+export function parseRetentionPolicy(values: {
+  readonly maxAge?: string | undefined;
+  readonly maxCount?: string | undefined;
+}): RetentionPolicy {
   const policy: { maxAgeMs?: number; maxCount?: number } = {};
   if (values.maxAge !== undefined && values.maxAge !== '') {
     const text = values.maxAge.trim();

@@ -186,12 +186,18 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
       if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
         throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${afterSeq}`);
       }
-      return watchEvents({ index, clock: deps.clock, log, gapTimeoutMs: options.gapTimeoutMs ?? 30_000, ready, lifetime: lifetime.signal }, afterSeq, signal);
+      return watchEvents(
+        { index, clock: deps.clock, log, gapTimeoutMs: options.gapTimeoutMs ?? 30_000, ready, lifetime: lifetime.signal },
+        afterSeq,
+        signal,
+      );
     },
 
     async prune(policy, signal) {
       await ready(signal);
-      const items = index.entries().map((e) => ({ name: e.name, seq: e.stored.seq, resourceVersion: e.resourceVersion, createdMs: e.createdMs }));
+      const items = index
+        .entries()
+        .map((e) => ({ name: e.name, seq: e.stored.seq, resourceVersion: e.resourceVersion, createdMs: e.createdMs }));
       const result = await executePrune(
         {
           configMaps: deps.configMaps,

@@ -18,7 +18,17 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|
 export function parseRfc3339(text: string): Instant | undefined {
   const m = RFC3339.exec(text);
   if (m === null) return undefined;
-  const [, ys, mos, ds, hs, mis, ss, frac, zone] = m as unknown as [string, string, string, string, string, string, string, string | undefined, string];
+  const [, ys, mos, ds, hs, mis, ss, frac, zone] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+    string,
+  ];
   const year = Number(ys);
   const month = Number(mos);
   const day = Number(ds);

@@ -59,7 +59,9 @@ export async function* watchEvents(deps: WatchDeps, afterSeq: number, signal: Ab
         const settled = later.firstSeenMs === -Infinity;
         log[settled ? 'info' : 'warn'](
           { from: next, to: skipTo - 1, waitedMs: settled ? 0 : gapTimeoutMs },
-          settled ? 'watch: seqs missing from the store (pruned or never written): skipping' : 'watch: seqs still missing after the gap timeout: skipping',
+          settled
+            ? 'watch: seqs missing from the store (pruned or never written): skipping'
+            : 'watch: seqs still missing after the gap timeout: skipping',
         );
         next = skipTo;
         continue;

@@ -149,9 +149,19 @@ export class EventWriter {
     }
     if (outcome.kind === 'collision') {
       index.settlePending(seq, false);
-      log.warn({ seq, configMap: manifest.metadata.name }, 'events: seq already taken by another event (counter was behind); retrying with a new seq');
+      log.warn(
+        { seq, configMap: manifest.metadata.name },
+        'events: seq already taken by another event (counter was behind); retrying with a new seq',
+      );
       if (++job.collisions <= MAX_COLLISIONS) requeue.push(job);
-      else settle(job, new GcK8sError('CONFLICT', `record: seq ${seq} and ${MAX_COLLISIONS} more were already taken; is something resetting gc-events-seq?`));
+      else
+        settle(
+          job,
+          new GcK8sError(
+            'CONFLICT',
+            `record: seq ${seq} and ${MAX_COLLISIONS} more were already taken; is something resetting gc-events-seq?`,
+          ),
+        );
       return;
     }
     const reason = `${outcome.error.code}: ${outcome.error.message}`;

@@ -18,9 +18,12 @@ export class ChannelPool {
   private readonly reaper: NodeJS.Timeout;
 
   constructor(private readonly options: ChannelPoolOptions) {
-    this.reaper = setInterval(() => {
-      this.closeIdle((options.now ?? Date.now)() - options.idleMs);
-    }, Math.max(10, Math.floor(options.idleMs / 4)));
+    this.reaper = setInterval(
+      () => {
+        this.closeIdle((options.now ?? Date.now)() - options.idleMs);
+      },
+      Math.max(10, Math.floor(options.idleMs / 4)),
+    );
     this.reaper.unref();
   }
 

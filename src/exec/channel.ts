@@ -55,5 +55,12 @@ export function encodeCall(command: readonly string[], stdin: Uint8Array | undef
 
 /** Opens the session exec channel into one container. */
 export function openExecChannel(exec: PodExec, pod: string, container: string, log: Logger, now?: () => number): FramedChannel {
-  return new FramedChannel(exec, { pod, container, command: ['bash', '-c', CHANNEL_SCRIPT], tag: 'gc', log, ...(now === undefined ? {} : { now }) });
+  return new FramedChannel(exec, {
+    pod,
+    container,
+    command: ['bash', '-c', CHANNEL_SCRIPT],
+    tag: 'gc',
+    log,
+    ...(now === undefined ? {} : { now }),
+  });
 }

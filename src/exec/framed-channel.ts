@@ -68,11 +68,20 @@ export class FramedChannel {
       .then(
         (result) => {
           const tail = this.stderrTail.trim();
-          this.die(new GcK8sError('EXEC_FAILED', `${options.tag} channel to ${options.pod} ended (exit ${result.exitCode})${tail === '' ? '' : `: ${tail}`}`));
+          this.die(
+            new GcK8sError(
+              'EXEC_FAILED',
+              `${options.tag} channel to ${options.pod} ended (exit ${result.exitCode})${tail === '' ? '' : `: ${tail}`}`,
+            ),
+          );
         },
         (err: unknown) => {
           const e = toGcK8sError(err, 'EXEC_FAILED');
-          this.die(e.code === 'EXEC_FAILED' ? e : new GcK8sError('EXEC_FAILED', `${options.tag} channel to ${options.pod} failed: ${e.message}`, { cause: err }));
+          this.die(
+            e.code === 'EXEC_FAILED'
+              ? e
+              : new GcK8sError('EXEC_FAILED', `${options.tag} channel to ${options.pod} failed: ${e.message}`, { cause: err }),
+          );
         },
       );
   }
@@ -103,7 +112,9 @@ export class FramedChannel {
         const err = abortError(signal, `${what} in ${this.options.pod}`);
         reject(err);
         // The reply may still come; the stream position is unknown from now on.
-        this.die(new GcK8sError('EXEC_FAILED', `${this.options.tag} channel to ${this.options.pod} abandoned: ${err.message}`, { cause: err }));
+        this.die(
+          new GcK8sError('EXEC_FAILED', `${this.options.tag} channel to ${this.options.pod} abandoned: ${err.message}`, { cause: err }),
+        );
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.push({

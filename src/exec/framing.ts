@@ -47,12 +47,19 @@ export class FrameParser {
       const outEnd = start + Number(m[2]);
       const end = outEnd + Number(m[3]);
       if (this.buffer.length < end) return out;
-      out.push({ exitCode: Number(m[1]), stdout: Buffer.from(this.buffer.subarray(start, outEnd)), stderr: Buffer.from(this.buffer.subarray(outEnd, end)) });
+      out.push({
+        exitCode: Number(m[1]),
+        stdout: Buffer.from(this.buffer.subarray(start, outEnd)),
+        stderr: Buffer.from(this.buffer.subarray(outEnd, end)),
+      });
       this.buffer = this.buffer.subarray(end);
     }
   }
 
   private garbage(): GcK8sError {
-    return new GcK8sError('EXEC_FAILED', `${this.tag} channel: unexpected output ${JSON.stringify(this.buffer.subarray(0, 80).toString('utf8'))}`);
+    return new GcK8sError(
+      'EXEC_FAILED',
+      `${this.tag} channel: unexpected output ${JSON.stringify(this.buffer.subarray(0, 80).toString('utf8'))}`,
+    );
   }
 }

@@ -54,7 +54,8 @@ export class ChannelRunner implements CommandRunner {
 
   async run(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
     const stdin = options.stdin instanceof Uint8Array ? options.stdin : undefined;
-    const usable = (options.stdin === undefined || stdin !== undefined) && fitsChannel(command, stdin) && (this.failures.get(pod.uid) ?? 0) < 2;
+    const usable =
+      (options.stdin === undefined || stdin !== undefined) && fitsChannel(command, stdin) && (this.failures.get(pod.uid) ?? 0) < 2;
     if (!usable) return this.once(pod, container, command, options);
     const key = `${pod.uid}/${container}`;
     const channel = this.channels.get(key) ?? this.channels.add(key, openExecChannel(this.exec, pod.name, container, this.log, this.now));

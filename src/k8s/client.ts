@@ -59,9 +59,12 @@ export interface KubeClient {
 export async function createKubeClient(options: KubeClientOptions): Promise<KubeClient> {
   const log = options.log;
   const connection = await resolveConnection(
-    { ...options, onWarning: (message, err) => {
+    {
+      ...options,
+      onWarning: (message, err) => {
         log.warn({ err }, message);
-      } },
+      },
+    },
     withTimeout(options.signal, 30_000),
   );
   const transport = new Transport(connection, options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections });

@@ -24,16 +24,23 @@ export class RestConfigMapApi implements ConfigMapApi {
 
   async create(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap> {
     const { resourceVersion: _ignored, ...metadata } = manifest.metadata;
-    return toConfigMap(await this.configMaps.create(manifest.metadata.name, { ...manifest, metadata: { ...metadata, namespace: this.namespace } }, options));
+    return toConfigMap(
+      await this.configMaps.create(manifest.metadata.name, { ...manifest, metadata: { ...metadata, namespace: this.namespace } }, options),
+    );
   }
 
   async replace(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap> {
     const { name, resourceVersion } = manifest.metadata;
     // Without a resourceVersion a PUT silently overwrites: refuse rather than lose an update.
     if (resourceVersion === undefined || resourceVersion === '') {
-      throw new GcK8sError('BAD_REQUEST', `replacing ${this.configMaps.describe(name)}: metadata.resourceVersion is required for an optimistic replace`);
+      throw new GcK8sError(
+        'BAD_REQUEST',
+        `replacing ${this.configMaps.describe(name)}: metadata.resourceVersion is required for an optimistic replace`,
+      );
     }
-    return toConfigMap(await this.configMaps.replace(name, { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } }, options));
+    return toConfigMap(
+      await this.configMaps.replace(name, { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } }, options),
+    );
   }
 
   delete(name: string, options: CallOptions & { resourceVersion?: string }): Promise<boolean> {
@@ -44,7 +51,10 @@ export class RestConfigMapApi implements ConfigMapApi {
     labelSelector: string,
     options: CallOptions & { limit?: number; continueToken?: string },
   ): Promise<{ items: ConfigMap[]; resourceVersion: string; continueToken?: string }> {
-    const page = await this.configMaps.page({ labelSelector: labelSelector === '' ? undefined : labelSelector, limit: options.limit, continue: options.continueToken }, options);
+    const page = await this.configMaps.page(
+      { labelSelector: labelSelector === '' ? undefined : labelSelector, limit: options.limit, continue: options.continueToken },
+      options,
+    );
     return {
       items: page.items.map(toConfigMap),
       resourceVersion: page.resourceVersion,

@@ -1,15 +1,7 @@
 // Wire JSON → our Pod / ConfigMap / ClusterEvent / ServiceAddress. Tolerant of missing fields (a pod just created
 // has no status yet), strict only about identity: an object without metadata.name is rejected.
 
-import type {
-  ClusterEvent,
-  ConfigMap,
-  ContainerStateSummary,
-  Pod,
-  PodCondition,
-  PodPhase,
-  ServiceAddress,
-} from '../kube/types.js';
+import type { ClusterEvent, ConfigMap, ContainerStateSummary, Pod, PodCondition, PodPhase, ServiceAddress } from '../kube/types.js';
 import { GcK8sError } from '../errors.js';
 import { arr, bool, num, obj, str, strMap, type WireObject } from './wire.js';
 

@@ -14,8 +14,7 @@ export const CHANNEL_STATUS = 3;
 export const CHANNEL_CLOSE = 255;
 
 export type ExecOutcome =
-  | { readonly kind: 'exit'; readonly exitCode: number }
-  | { readonly kind: 'failure'; readonly message: string; readonly reason?: string };
+  { readonly kind: 'exit'; readonly exitCode: number } | { readonly kind: 'failure'; readonly message: string; readonly reason?: string };
 
 /**
  * Interprets the status channel's V1Status; undefined while the bytes are not (yet) complete JSON.

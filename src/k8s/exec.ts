@@ -53,7 +53,8 @@ export class WebSocketExec implements PodExec {
     const what = `exec ${request.command[0] ?? '(no command)'} in pod ${this.namespace}/${request.pod}`;
     if (request.command.length === 0) throw new GcK8sError('BAD_REQUEST', `${what}: empty command`);
     throwIfAborted(request.signal, what);
-    const release = request.longLived === true ? () => undefined : await this.semaphore.acquire(request.signal, `${what}: waiting for an exec slot`);
+    const release =
+      request.longLived === true ? () => undefined : await this.semaphore.acquire(request.signal, `${what}: waiting for an exec slot`);
     try {
       try {
         return await this.attempt(request, what);
@@ -147,7 +148,11 @@ class ExecCall {
       if (this.outcome !== undefined) this.complete();
       else {
         const write = this.stdinError === undefined ? '' : `; writing stdin failed: ${messageOf(this.stdinError)}`;
-        this.fail(new GcK8sError('EXEC_NO_STATUS', `${what}: the stream closed without an exit status (close code ${code}${write})`, { cause: this.stdinError }));
+        this.fail(
+          new GcK8sError('EXEC_NO_STATUS', `${what}: the stream closed without an exit status (close code ${code}${write})`, {
+            cause: this.stdinError,
+          }),
+        );
       }
     });
   }

@@ -176,7 +176,10 @@ function loadKubeconfig(options: ConnectionOptions): Loaded {
   }
   const server = parseServer(cluster, `loading kubeconfig ${source}: cluster "${cluster.name}"`);
   if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') {
-    throw new GcK8sError('CONFIG_INVALID', `loading kubeconfig ${source}: cluster "${cluster.name}" uses proxy-url, which is not supported`);
+    throw new GcK8sError(
+      'CONFIG_INVALID',
+      `loading kubeconfig ${source}: cluster "${cluster.name}" uses proxy-url, which is not supported`,
+    );
   }
   // client-node refuses to build an agent for http:// servers unless skipTLSVerify is set; there
   // is no TLS to verify on plain http, so say so and let it hand out the auth headers.

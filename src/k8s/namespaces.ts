@@ -14,7 +14,9 @@ export interface ServerVersion {
 }
 
 export async function serverVersion(rest: RestClient, signal: AbortSignal): Promise<ServerVersion> {
-  const v = obj(await rest.json({ method: 'GET', path: '/version', verb: 'get', resource: 'version', what: 'getting server version', signal }));
+  const v = obj(
+    await rest.json({ method: 'GET', path: '/version', verb: 'get', resource: 'version', what: 'getting server version', signal }),
+  );
   const platform = str(v.platform);
   return {
     major: str(v.major) ?? '',
@@ -40,12 +42,23 @@ export async function namespaceLabels(rest: RestClient, name: string, options: C
 }
 
 /** Whether the caller may do `verb` on `resource` (with `subresource`) in `namespace`: a SelfSubjectAccessReview. */
-export async function canI(rest: RestClient, namespace: string, verb: string, resource: string, subresource: string, options: CallOptions): Promise<boolean> {
+export async function canI(
+  rest: RestClient,
+  namespace: string,
+  verb: string,
+  resource: string,
+  subresource: string,
+  options: CallOptions,
+): Promise<boolean> {
   const review = obj(
     await rest.json({
       method: 'POST',
       path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, resource, ...(subresource === '' ? {} : { subresource }) } } },
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { namespace, verb, resource, ...(subresource === '' ? {} : { subresource }) } },
+      },
       verb: 'create',
       resource: 'selfsubjectaccessreviews',
       what: `checking ${verb} ${resource}${subresource === '' ? '' : `/${subresource}`} in ${namespace}`,
@@ -63,7 +76,11 @@ export async function ensureNamespace(
 ): Promise<boolean> {
   if (await namespaceExists(rest, name, options)) return false;
   try {
-    await namespaces(rest).create(name, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(options.labels === undefined ? {} : { labels: options.labels }) } }, options);
+    await namespaces(rest).create(
+      name,
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(options.labels === undefined ? {} : { labels: options.labels }) } },
+      options,
+    );
     return true;
   } catch (err) {
     if (hasCode(err, 'ALREADY_EXISTS')) return false; // a concurrent creator won the race

@@ -19,7 +19,13 @@ export class RestPodApi implements PodApi {
   }
 
   async create(manifest: PodManifest, options: CallOptions & { dryRun?: boolean }): Promise<Pod> {
-    return toPod(await this.pods.create(manifest.metadata.name, { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } }, options));
+    return toPod(
+      await this.pods.create(
+        manifest.metadata.name,
+        { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
+        options,
+      ),
+    );
   }
 
   async annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Pod> {
@@ -46,7 +52,10 @@ export class RestPodApi implements PodApi {
   }
 
   async events(podName: string, options: CallOptions): Promise<ClusterEvent[]> {
-    const wire = await this.events_.all({ fieldSelector: `involvedObject.name=${podName},involvedObject.kind=Pod` }, { ...options, what: `listing events of ${this.pods.describe(podName)}` });
+    const wire = await this.events_.all(
+      { fieldSelector: `involvedObject.name=${podName},involvedObject.kind=Pod` },
+      { ...options, what: `listing events of ${this.pods.describe(podName)}` },
+    );
     // Stable sort: events with the same timestamp keep the server's order.
     return wire.map(toClusterEvent).sort((a, b) => timeOf(a.lastSeen) - timeOf(b.lastSeen));
   }

@@ -191,14 +191,21 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
           this.lastProgressAt = this.now();
           return;
         }
-        this.options.log.warn({ resource: this.options.resource, synced: this.isSynced, connected: this.connected }, `${this.what}: the cache missed changes; repaired from a fresh list`);
+        this.options.log.warn(
+          { resource: this.options.resource, synced: this.isSynced, connected: this.connected },
+          `${this.what}: the cache missed changes; repaired from a fresh list`,
+        );
         this.adopt(objects, resourceVersion);
         this.lastProgressAt = this.now();
         this.currentWatch?.abort(new GcK8sError('ABORTED', `${this.what}: restarting from a verified list`));
       } catch (err) {
         const error = toGcK8sError(err, 'K8S_UNAVAILABLE');
         this.options.log.warn({ err: error, resource: this.options.resource }, `${this.what}: cannot verify the cache`);
-        throw new GcK8sError(error.code === 'ABORTED' ? 'ABORTED' : 'K8S_UNAVAILABLE', `${this.what}: the watch is not making progress${this.lastError === undefined ? '' : ` (${this.lastError})`} and a list failed: ${describeError(error)}`, { cause: error });
+        throw new GcK8sError(
+          error.code === 'ABORTED' ? 'ABORTED' : 'K8S_UNAVAILABLE',
+          `${this.what}: the watch is not making progress${this.lastError === undefined ? '' : ` (${this.lastError})`} and a list failed: ${describeError(error)}`,
+          { cause: error },
+        );
       } finally {
         this.verifying = undefined;
       }

@@ -35,7 +35,8 @@ export class Resource {
   }
 
   path(name?: string, subresource?: string): string {
-    let path = this.namespace === undefined ? `/api/v1/${this.plural}` : `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/${this.plural}`;
+    let path =
+      this.namespace === undefined ? `/api/v1/${this.plural}` : `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/${this.plural}`;
     if (name !== undefined) path += `/${encodeURIComponent(name)}`;
     if (subresource !== undefined) path += `/${subresource}`;
     return path;
@@ -43,7 +44,14 @@ export class Resource {
 
   async get(name: string, options: CallOptions): Promise<unknown> {
     try {
-      return await this.rest.json({ method: 'GET', path: this.path(name), verb: 'get', resource: this.plural, what: `getting ${this.describe(name)}`, signal: options.signal });
+      return await this.rest.json({
+        method: 'GET',
+        path: this.path(name),
+        verb: 'get',
+        resource: this.plural,
+        what: `getting ${this.describe(name)}`,
+        signal: options.signal,
+      });
     } catch (err) {
       if (hasCode(err, 'NOT_FOUND')) return undefined;
       throw err;
@@ -64,7 +72,15 @@ export class Resource {
   }
 
   replace(name: string, body: unknown, options: CallOptions): Promise<unknown> {
-    return this.rest.json({ method: 'PUT', path: this.path(name), body, verb: 'update', resource: this.plural, what: `replacing ${this.describe(name)}`, signal: options.signal });
+    return this.rest.json({
+      method: 'PUT',
+      path: this.path(name),
+      body,
+      verb: 'update',
+      resource: this.plural,
+      what: `replacing ${this.describe(name)}`,
+      signal: options.signal,
+    });
   }
 
   /** A JSON merge patch; `doing` names it in messages ("annotating", "releasing … for scheduling"). */
@@ -82,7 +98,10 @@ export class Resource {
 
   /** True when this call deleted it, false when it was already gone. A failed precondition throws. */
   async delete(name: string, options: CallOptions & DeletePreconditions): Promise<boolean> {
-    const preconditions = { ...(options.uid === undefined ? {} : { uid: options.uid }), ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion }) };
+    const preconditions = {
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.resourceVersion === undefined ? {} : { resourceVersion: options.resourceVersion }),
+    };
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
@@ -90,7 +109,15 @@ export class Resource {
       ...(Object.keys(preconditions).length === 0 ? {} : { preconditions }),
     };
     try {
-      await this.rest.json({ method: 'DELETE', path: this.path(name), body, verb: 'delete', resource: this.plural, what: `deleting ${this.describe(name)}`, signal: options.signal });
+      await this.rest.json({
+        method: 'DELETE',
+        path: this.path(name),
+        body,
+        verb: 'delete',
+        resource: this.plural,
+        what: `deleting ${this.describe(name)}`,
+        signal: options.signal,
+      });
       return true;
     } catch (err) {
       if (hasCode(err, 'NOT_FOUND')) return false;
@@ -101,8 +128,12 @@ export class Resource {
   /** One page of a list. */
   async page(query: Query, options: CallOptions & { what?: string }): Promise<Page> {
     const selector = query['labelSelector'] ?? query['fieldSelector'];
-    const what = options.what ?? `listing ${this.plural} in ${this.namespace ?? 'the cluster'}${selector === undefined ? '' : ` (${String(selector)})`}`;
-    return listMeta(await this.rest.json({ method: 'GET', path: this.path(), query, verb: 'list', resource: this.plural, what, signal: options.signal }));
+    const what =
+      options.what ??
+      `listing ${this.plural} in ${this.namespace ?? 'the cluster'}${selector === undefined ? '' : ` (${String(selector)})`}`;
+    return listMeta(
+      await this.rest.json({ method: 'GET', path: this.path(), query, verb: 'list', resource: this.plural, what, signal: options.signal }),
+    );
   }
 
   /** Every item, page by page (500 a page). */

@@ -101,7 +101,9 @@ export class RestClient {
             ...session.headers,
             accept: 'application/json',
             // a PATCH body is a JSON merge patch (RFC 7386): only what it names changes
-            ...(body === undefined ? {} : { 'content-type': request.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }),
+            ...(body === undefined
+              ? {}
+              : { 'content-type': request.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }),
           },
           ...(body === undefined ? {} : { body }),
           signal,

@@ -83,9 +83,7 @@ export class Transport {
       ...(tls === undefined ? {} : { connect: { ...tls } }),
     });
     const agent =
-      tls === undefined
-        ? new http.Agent({ keepAlive: true })
-        : new https.Agent({ keepAlive: true, maxCachedSessions: 128, ...tls });
+      tls === undefined ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, maxCachedSessions: 128, ...tls });
     this.current = { tlsKey: material.tlsKey, pool, agent };
   }
 

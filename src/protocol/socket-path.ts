@@ -30,7 +30,10 @@ export function stateDir(env: Readonly<Record<string, string | undefined>>): str
 export function socketPath(env: Readonly<Record<string, string | undefined>>): string {
   const explicit = env[CLIENT_ENV.socket.env];
   if (explicit !== undefined && explicit !== '') return explicit;
-  const key = createHash('sha256').update(env['KUBECONFIG'] ?? '').digest('hex').slice(0, 10);
+  const key = createHash('sha256')
+    .update(env['KUBECONFIG'] ?? '')
+    .digest('hex')
+    .slice(0, 10);
   return join(stateDir(env), `daemon-${key}.sock`);
 }
 
@@ -40,7 +43,9 @@ export class UntrustedSocket extends Error {}
 export function checkSocketPathLength(path: string): void {
   const bytes = Buffer.byteLength(path, 'utf8');
   if (bytes > MAX_SOCKET_PATH_BYTES) {
-    throw new UntrustedSocket(`the gc-k8s socket path is ${bytes} bytes; Unix sockets take at most ${MAX_SOCKET_PATH_BYTES} (set GC_K8S_SOCKET or XDG_RUNTIME_DIR to a shorter path)`);
+    throw new UntrustedSocket(
+      `the gc-k8s socket path is ${bytes} bytes; Unix sockets take at most ${MAX_SOCKET_PATH_BYTES} (set GC_K8S_SOCKET or XDG_RUNTIME_DIR to a shorter path)`,
+    );
   }
 }
 

@@ -67,7 +67,9 @@ export function fatalReason(pod: Pod, history: PullHistory = {}): string | undef
     const permanentPull = pull === undefined ? c.reason === 'ImagePullBackOff' : permanentPullFailure(pull);
     if (FATAL_WAITING.has(c.reason) || ((c.reason === 'ErrImagePull' || c.reason === 'ImagePullBackOff') && permanentPull)) {
       const d = describeContainer(c, 'container');
-      return c.reason === 'ImagePullBackOff' && history.lastPullError !== undefined ? `${d ?? ''}; last pull error: ${history.lastPullError}` : d;
+      return c.reason === 'ImagePullBackOff' && history.lastPullError !== undefined
+        ? `${d ?? ''}; last pull error: ${history.lastPullError}`
+        : d;
     }
   }
   if (pod.phase === 'Failed' || pod.phase === 'Succeeded') {
@@ -81,7 +83,10 @@ export function fatalReason(pod: Pod, history: PullHistory = {}): string | undef
 export function describePodProblem(pod: Pod | undefined, events: readonly ClusterEvent[]): string {
   if (pod === undefined) return 'pod does not exist';
   const parts: string[] = [`phase ${pod.phase}`];
-  for (const c of [...pod.initContainers.map((x) => ['init container', x] as const), ...pod.containers.map((x) => ['container', x] as const)]) {
+  for (const c of [
+    ...pod.initContainers.map((x) => ['init container', x] as const),
+    ...pod.containers.map((x) => ['container', x] as const),
+  ]) {
     const d = describeContainer(c[1], c[0]);
     if (d !== undefined) parts.push(d);
   }

@@ -57,7 +57,15 @@ export function projectDolt(env: Readonly<Record<string, string>>, settings: Pod
 
 /** Whether `name` counts as a credential under `patterns` (globs with `*`, case-insensitive). */
 export function isCredential(name: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(name));
+  return patterns.some((p) =>
+    new RegExp(
+      `^${p
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    ).test(name),
+  );
 }
 
 export interface PodEnv {
@@ -73,7 +81,12 @@ export interface PodEnv {
  * settings.credentialEnv) are referenced from the session's own Secret (`credentialsSecret`),
  * never written as values into the pod spec, where anyone who can read pods would see them.
  */
-export function buildPodEnv(env: Readonly<Record<string, string>>, workDir: string, settings: PodSettings, credentialsSecret: string): PodEnv {
+export function buildPodEnv(
+  env: Readonly<Record<string, string>>,
+  workDir: string,
+  settings: PodSettings,
+  credentialsSecret: string,
+): PodEnv {
   const city = controllerCityPath(env);
   const out = new Map<string, EnvVar>();
   const credentials: Record<string, string> = {};
@@ -103,7 +116,10 @@ export function buildPodEnv(env: Readonly<Record<string, string>>, workDir: stri
   if (!out.has('CLAUDE_CONFIG_DIR')) out.set('CLAUDE_CONFIG_DIR', { name: 'CLAUDE_CONFIG_DIR', value: '/home/gcagent/.claude' });
   // upstream's convention, unless the session brings its own token
   if (!out.has('GITHUB_TOKEN')) {
-    out.set('GITHUB_TOKEN', { name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'token', optional: true } } });
+    out.set('GITHUB_TOKEN', {
+      name: 'GITHUB_TOKEN',
+      valueFrom: { secretKeyRef: { name: 'git-credentials', key: 'token', optional: true } },
+    });
   }
   const sorted = [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // tmux gets every variable gc asked for (after remapping), so get-meta sees GC_SESSION_ID

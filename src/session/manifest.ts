@@ -43,9 +43,7 @@ export function needsStaging(req: StartRequest, settings: PodSettings): boolean 
 function containerSecurity(settings: PodSettings): SecurityContext | undefined {
   if (settings.podSecurity === 'none') return undefined;
   const base: SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
-  return settings.podSecurity === 'restricted'
-    ? { ...base, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }
-    : base;
+  return settings.podSecurity === 'restricted' ? { ...base, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } : base;
 }
 
 /** Where a session's settings came from, recorded on its pod. */
@@ -70,7 +68,12 @@ export interface AgentSession {
 }
 
 /** The Secret of a session's credentials, to be created owned by its pod (pod uid). */
-export function buildCredentialsSecret(podName: string, sessionName: string, values: Readonly<Record<string, string>>, owner?: { uid: string }): SecretManifest {
+export function buildCredentialsSecret(
+  podName: string,
+  sessionName: string,
+  values: Readonly<Record<string, string>>,
+  owner?: { uid: string },
+): SecretManifest {
   const data: Record<string, string> = {};
   for (const [k, v] of Object.entries(values).sort(([a], [b]) => (a < b ? -1 : 1))) data[k] = Buffer.from(v, 'utf8').toString('base64');
   return {
@@ -87,7 +90,9 @@ export function buildCredentialsSecret(podName: string, sessionName: string, val
         'app.kubernetes.io/part-of': 'gas-city',
       },
       // deleted with its pod by Kubernetes' garbage collector, whoever deletes the pod
-      ...(owner === undefined ? {} : { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: podName, uid: owner.uid, blockOwnerDeletion: false }] }),
+      ...(owner === undefined
+        ? {}
+        : { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: podName, uid: owner.uid, blockOwnerDeletion: false }] }),
     },
     data,
   };

@@ -55,7 +55,9 @@ export class SessionPods {
     try {
       await cache.fresh({ signal });
     } catch (err) {
-      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: ${describeError(err)}`, { cause: err });
+      throw new GcK8sError('K8S_UNAVAILABLE', `reading pods in namespace ${this.deps.client.namespace}: ${describeError(err)}`, {
+        cause: err,
+      });
     }
     return cache.list();
   }
@@ -71,7 +73,13 @@ export class SessionPods {
   }
 
   /** Runs tmux (or a fixed script) in the agent container, over the pod's exec channel. */
-  tmux(pod: Pod, command: readonly string[], signal: AbortSignal, stdin?: Uint8Array | AsyncIterable<Uint8Array>, maxOutputBytes?: number): Promise<ExecResult> {
+  tmux(
+    pod: Pod,
+    command: readonly string[],
+    signal: AbortSignal,
+    stdin?: Uint8Array | AsyncIterable<Uint8Array>,
+    maxOutputBytes?: number,
+  ): Promise<ExecResult> {
     return this.deps.runner.run(pod, AGENT_CONTAINER, command, {
       signal,
       ...(stdin === undefined ? {} : { stdin }),
@@ -85,7 +93,13 @@ export class SessionPods {
    * best-effort ops stay quiet and predicates say false, as for any session that is not there.
    * Other exec failures still throw.
    */
-  async liveTmux(pod: Pod, command: readonly string[], signal: AbortSignal, stdin?: Uint8Array, maxOutputBytes?: number): Promise<ExecResult> {
+  async liveTmux(
+    pod: Pod,
+    command: readonly string[],
+    signal: AbortSignal,
+    stdin?: Uint8Array,
+    maxOutputBytes?: number,
+  ): Promise<ExecResult> {
     try {
       return await this.tmux(pod, command, signal, stdin, maxOutputBytes);
     } catch (err) {
@@ -123,7 +137,11 @@ export class SessionPods {
     }
     const targetDir = isDir || fileIntoDir ? dst : posix.dirname(dst);
     const entryName = isDir ? undefined : fileIntoDir ? basename(src) : posix.basename(dst);
-    const tar = await tarStream({ path: src, ...(entryName === undefined ? {} : { entryName }), maxBytes: this.deps.options.maxStageBytes });
+    const tar = await tarStream({
+      path: src,
+      ...(entryName === undefined ? {} : { entryName }),
+      maxBytes: this.deps.options.maxStageBytes,
+    });
     if (tar === undefined) return false;
     const argv = ['sh', '-c', UNTAR, 'sh', targetDir];
     const result = await this.deps.client.exec.exec({ pod: pod.name, container: AGENT_CONTAINER, command: argv, stdin: tar, signal });
@@ -146,7 +164,13 @@ export class SessionPods {
         });
       }
       try {
-        await client.pods.delete(pod.name, { signal, uid: pod.uid, gracePeriodSeconds: foreign ? Math.min(FOREIGN_POD_GRACE_SECONDS, settings.terminationGracePeriodSeconds) : settings.terminationGracePeriodSeconds });
+        await client.pods.delete(pod.name, {
+          signal,
+          uid: pod.uid,
+          gracePeriodSeconds: foreign
+            ? Math.min(FOREIGN_POD_GRACE_SECONDS, settings.terminationGracePeriodSeconds)
+            : settings.terminationGracePeriodSeconds,
+        });
       } catch (err) {
         // A uid precondition conflict means this pod is already gone and another took its name.
         if (!hasCode(err, 'CONFLICT', 'NOT_FOUND')) throw err;

@@ -170,7 +170,10 @@ export class SessionProvider {
   }
 
   /** What `kubectl exec -it` needs to attach to the session. */
-  async attachTarget(name: string, signal: AbortSignal): Promise<{ pod: string; namespace: string; container: string; tmuxSession: string }> {
+  async attachTarget(
+    name: string,
+    signal: AbortSignal,
+  ): Promise<{ pod: string; namespace: string; container: string; tmuxSession: string }> {
     const pod = await this.pods.runningPod(name, signal);
     if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `attach: no running pod for session ${quote(name)}`);
     return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER, tmuxSession: TMUX_SESSION };

@@ -30,7 +30,8 @@ export interface PodSettings {
   readonly credentialEnv: readonly string[];
 }
 
-export const DEFAULT_CREDENTIAL_ENV = '*_API_KEY,*_APIKEY,*_TOKEN,*_SECRET,*_SECRET_*,*PASSWORD*,*_PASSWD,*_CREDENTIALS,*_PRIVATE_KEY,*_ACCESS_KEY';
+export const DEFAULT_CREDENTIAL_ENV =
+  '*_API_KEY,*_APIKEY,*_TOKEN,*_SECRET,*_SECRET_*,*PASSWORD*,*_PASSWD,*_CREDENTIALS,*_PRIVATE_KEY,*_ACCESS_KEY';
 
 export const DEFAULT_POD_SETTINGS: PodSettings = {
   namespace: 'gc',

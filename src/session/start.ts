@@ -14,7 +14,14 @@ import { abortError, withTimeout } from '../util/abort.js';
 import { describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
 import type { Pod } from '../kube/types.js';
 import { validateSessionName } from './names.js';
-import { ANNOTATION_SESSION_NAME, ANNOTATION_START_PENDING, ANNOTATION_START_RID, buildAgentSession, CREDENTIALS_GATE, needsStaging } from './manifest.js';
+import {
+  ANNOTATION_SESSION_NAME,
+  ANNOTATION_START_PENDING,
+  ANNOTATION_START_RID,
+  buildAgentSession,
+  CREDENTIALS_GATE,
+  needsStaging,
+} from './manifest.js';
 import type { PodManifest, SecretManifest } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { WAIT_FOR_TMUX } from './scripts.js';
@@ -36,7 +43,10 @@ async function clearExisting(pods: SessionPods, name: string, signal: AbortSigna
   const log = pods.deps.log.child({ session: name });
   if ((state.kind === 'running' || state.kind === 'pending') && startPending(state.pod) !== undefined) {
     // a start that never finished (its daemon died; we hold the session's lock, so it is not ours)
-    log.info({ pod: state.pod.name, pending: startPending(state.pod), rid: state.pod.annotations[ANNOTATION_START_RID] }, 'replacing the pod of a start that did not finish');
+    log.info(
+      { pod: state.pod.name, pending: startPending(state.pod), rid: state.pod.annotations[ANNOTATION_START_RID] },
+      'replacing the pod of a start that did not finish',
+    );
   } else if (state.kind === 'running' || state.kind === 'pending') {
     const pod = state.pod;
     if (state.kind === 'running') {
@@ -78,7 +88,9 @@ async function waitForContainer(pods: SessionPods, podName: string, uid: string,
     if (!signal.aborted) throw err;
     const current = cache.get(podName);
     const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
-    throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, { cause: err });
+    throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, {
+      cause: err,
+    });
   }
   if (pod === undefined || pod.uid !== uid) throw new GcK8sError('START_FAILED', `pod ${podName} disappeared while starting`);
   const fatal = fatalReason(pod, history);
@@ -94,7 +106,8 @@ async function runSetup(pods: SessionPods, pod: Pod, req: StartRequest, signal: 
   for (const cmd of req.sessionSetup) {
     if (cmd.trim() === '') continue;
     const r = await pods.tmux(pod, ['sh', '-c', cmd], withTimeout(signal, 30_000));
-    if (r.exitCode !== 0) log.warn({ cmd, exitCode: r.exitCode, stderr: r.stderr.toString('utf8').slice(-500) }, 'session_setup command failed');
+    if (r.exitCode !== 0)
+      log.warn({ cmd, exitCode: r.exitCode, stderr: r.stderr.toString('utf8').slice(-500) }, 'session_setup command failed');
   }
   if (req.sessionSetupScript !== '') {
     let script: Buffer;
@@ -122,7 +135,14 @@ function ownUnfinishedStart(rid: string, existing: readonly Pod[]): Pod | undefi
   return state.pod.annotations[ANNOTATION_START_RID] === rid ? state.pod : undefined;
 }
 
-export async function startSession(pods: SessionPods, input: SessionInput, name: string, req: StartRequest, callerSignal: AbortSignal, rid = ''): Promise<void> {
+export async function startSession(
+  pods: SessionPods,
+  input: SessionInput,
+  name: string,
+  req: StartRequest,
+  callerSignal: AbortSignal,
+  rid = '',
+): Promise<void> {
   const invalid = validateSessionName(name);
   if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `start: ${invalid}`);
   const { settings, options, clock } = pods.deps;
@@ -168,14 +188,29 @@ async function provideCredentials(pods: SessionPods, pod: Pod, secret: SecretMan
   const { client } = pods.deps;
   const signal = pods.cleanupSignal();
   try {
-    await client.secrets.create({ ...secret, metadata: { ...secret.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, blockOwnerDeletion: false }] } }, { signal }).catch((err: unknown) => {
-      if (!hasCode(err, 'ALREADY_EXISTS')) throw err; // made by this start before its daemon died
-    });
+    await client.secrets
+      .create(
+        {
+          ...secret,
+          metadata: {
+            ...secret.metadata,
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, blockOwnerDeletion: false }],
+          },
+        },
+        { signal },
+      )
+      .catch((err: unknown) => {
+        if (!hasCode(err, 'ALREADY_EXISTS')) throw err; // made by this start before its daemon died
+      });
     await client.pods.ungate(pod.name, pod.uid, { signal });
   } catch (err) {
     log.warn({ err, pod: pod.name }, 'could not provide the session credentials; deleting the pod');
     await pods.deleteAndWait(pod, pods.cleanupSignal()).catch(() => undefined);
-    throw new GcK8sError('START_FAILED', `start: storing the session's credentials as Secret ${secret.metadata.name}: ${describeError(err)}`, { cause: err });
+    throw new GcK8sError(
+      'START_FAILED',
+      `start: storing the session's credentials as Secret ${secret.metadata.name}: ${describeError(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -184,7 +219,11 @@ function withStartAnnotations(manifest: PodManifest, rid: string, pending: strin
     ...manifest,
     metadata: {
       ...manifest.metadata,
-      annotations: { ...manifest.metadata.annotations, [ANNOTATION_START_PENDING]: pending, ...(rid === '' ? {} : { [ANNOTATION_START_RID]: rid }) },
+      annotations: {
+        ...manifest.metadata.annotations,
+        [ANNOTATION_START_PENDING]: pending,
+        ...(rid === '' ? {} : { [ANNOTATION_START_RID]: rid }),
+      },
     },
   };
 }
@@ -212,7 +251,8 @@ async function createPod(pods: SessionPods, name: string, manifest: PodManifest,
     if (hasCode(err, 'ALREADY_EXISTS')) {
       const other = client.agentPods.get(manifest.metadata.name) ?? (await client.pods.get(manifest.metadata.name, { signal }));
       const owner = other?.annotations[ANNOTATION_SESSION_NAME];
-      if (owner === undefined || owner === name) throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${manifest.metadata.name})`, { cause: err });
+      if (owner === undefined || owner === name)
+        throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${manifest.metadata.name})`, { cause: err });
       throw new GcK8sError('START_FAILED', `start: pod name ${manifest.metadata.name} is taken by session ${quote(owner)}`, { cause: err });
     }
     throw err;
@@ -220,7 +260,15 @@ async function createPod(pods: SessionPods, name: string, manifest: PodManifest,
 }
 
 /** Waits for the container, stages, waits for tmux, runs setup and the settle check; cleans up on failure. */
-async function bringUp(pods: SessionPods, name: string, created: Pod, req: StartRequest, signal: AbortSignal, deadlineAt: number, log: Logger): Promise<void> {
+async function bringUp(
+  pods: SessionPods,
+  name: string,
+  created: Pod,
+  req: StartRequest,
+  signal: AbortSignal,
+  deadlineAt: number,
+  log: Logger,
+): Promise<void> {
   const { settings, options, clock, client } = pods.deps;
   try {
     let pod = await waitForContainer(pods, created.name, created.uid, signal);
@@ -238,7 +286,9 @@ async function bringUp(pods: SessionPods, name: string, created: Pod, req: Start
       // The entrypoint notices within a second and ends the container with the agent's exit
       // status and last screen: wait briefly for that, it is the useful part of the message.
       const ended = await client.agentPods
-        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(signal, pods.deps.options.diedReportWaitMs) })
+        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', {
+          signal: withTimeout(signal, pods.deps.options.diedReportWaitMs),
+        })
         .catch(() => client.agentPods.get(pod.name));
       throw new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
     }
@@ -248,10 +298,16 @@ async function bringUp(pods: SessionPods, name: string, created: Pod, req: Start
     // An agent that exits at once takes its container down, and then the exec itself fails:
     // report what the pod says (its termination message carries the agent's last output).
     let now = client.agentPods.get(created.name);
-    if (hasCode(cause, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'NOT_FOUND', 'CONTAINER_NOT_RUNNING') && now !== undefined && classifyPod(now).kind !== 'completed') {
+    if (
+      hasCode(cause, 'EXEC_FAILED', 'EXEC_NO_STATUS', 'NOT_FOUND', 'CONTAINER_NOT_RUNNING') &&
+      now !== undefined &&
+      classifyPod(now).kind !== 'completed'
+    ) {
       // the exec may have lost the race with the container's exit: the status follows shortly
       now = await client.agentPods
-        .waitFor(created.name, (p) => p === undefined || classifyPod(p).kind === 'completed', { signal: withTimeout(undefined, pods.deps.options.diedReportWaitMs) })
+        .waitFor(created.name, (p) => p === undefined || classifyPod(p).kind === 'completed', {
+          signal: withTimeout(undefined, pods.deps.options.diedReportWaitMs),
+        })
         .catch(() => client.agentPods.get(created.name));
     }
     if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {

@@ -16,7 +16,12 @@ export const ABANDONED_START_AGE_MS = 5 * 60_000;
  * Candidates: pods whose bring-up never finished, old enough, and not being started here. A
  * candidate whose container runs may still hold a live session: the caller asks tmux first.
  */
-export function abandonedStarts(pods: Iterable<Pod>, now: number, busy: (session: string) => boolean, maxAgeMs = ABANDONED_START_AGE_MS): Pod[] {
+export function abandonedStarts(
+  pods: Iterable<Pod>,
+  now: number,
+  busy: (session: string) => boolean,
+  maxAgeMs = ABANDONED_START_AGE_MS,
+): Pod[] {
   const out: Pod[] = [];
   for (const pod of pods) {
     if (pod.annotations[ANNOTATION_START_PENDING]?.includes('start') !== true || pod.deletionTimestamp !== undefined) continue;

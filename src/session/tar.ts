@@ -49,7 +49,15 @@ async function list(root: string, rel: string, out: Entry[]): Promise<void> {
     const info = await lstat(full);
     const mode = info.mode & 0o7777;
     if (info.isSymbolicLink()) {
-      out.push({ name: relPath, full, kind: 'symlink', size: 0, mode, mtime: info.mtime, linkname: podLinkTarget(root, full, await readlink(full)) });
+      out.push({
+        name: relPath,
+        full,
+        kind: 'symlink',
+        size: 0,
+        mode,
+        mtime: info.mtime,
+        linkname: podLinkTarget(root, full, await readlink(full)),
+      });
     } else if (info.isDirectory()) {
       // lstat, so only real directories are entered: a tree has no cycles without links
       out.push({ name: `${relPath}/`, full, kind: 'dir', size: 0, mode, mtime: info.mtime });
@@ -62,14 +70,22 @@ async function list(root: string, rel: string, out: Entry[]): Promise<void> {
 
 async function addFile(p: Pack, e: Entry): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const entry = p.entry({ name: e.name, size: e.size, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, (err) => {
-      if (err) reject(err);
-      else resolve();
-    });
+    const entry = p.entry(
+      { name: e.name, size: e.size, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' },
+      (err) => {
+        if (err) reject(err);
+        else resolve();
+      },
+    );
     void (async () => {
       if (e.size > 0) {
         for await (const chunk of createReadStream(e.full, { start: 0, end: e.size - 1 })) {
-          if (!entry.write(chunk as Buffer)) await new Promise<void>((r) => entry.once('drain', () => { r(); }));
+          if (!entry.write(chunk as Buffer))
+            await new Promise<void>((r) =>
+              entry.once('drain', () => {
+                r();
+              }),
+            );
         }
       }
       entry.end(undefined);
@@ -91,7 +107,15 @@ export async function tarStream(source: TarSource): Promise<AsyncIterable<Uint8A
   }
   const entries: Entry[] = [];
   if (info.isDirectory()) await list(source.path, '', entries);
-  else entries.push({ name: source.entryName ?? 'file', full: source.path, kind: 'file', size: info.size, mode: info.mode & 0o7777, mtime: info.mtime });
+  else
+    entries.push({
+      name: source.entryName ?? 'file',
+      full: source.path,
+      kind: 'file',
+      size: info.size,
+      mode: info.mode & 0o7777,
+      mtime: info.mtime,
+    });
   const total = entries.reduce((sum, e) => sum + e.size, 0);
   if (total > source.maxBytes) {
     throw new GcK8sError('TOO_LARGE', `staging ${source.path}: ${total} bytes, more than the limit of ${source.maxBytes}`);
@@ -100,7 +124,8 @@ export async function tarStream(source: TarSource): Promise<AsyncIterable<Uint8A
   void (async () => {
     for (const e of entries) {
       if (e.kind === 'dir') p.entry({ name: e.name, type: 'directory', mode: e.mode, mtime: e.mtime, uid: 0, gid: 0 });
-      else if (e.kind === 'symlink') p.entry({ name: e.name, type: 'symlink', linkname: e.linkname ?? '', mode: 0o777, mtime: e.mtime, uid: 0, gid: 0 });
+      else if (e.kind === 'symlink')
+        p.entry({ name: e.name, type: 'symlink', linkname: e.linkname ?? '', mode: 0o777, mtime: e.mtime, uid: 0, gid: 0 });
       else await addFile(p, e);
     }
   })().then(

@@ -3,7 +3,18 @@
 // answered by a small model of tmux in each pod. Every API call and exec is recorded.
 
 import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, SecretManifest, ServiceAddress } from '../../src/kube/types.js';
-import type { CallOptions, ConfigMapApi, ExecRequest, ExecResult, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../../src/kube/ports.js';
+import type {
+  CallOptions,
+  ConfigMapApi,
+  ExecRequest,
+  ExecResult,
+  NamespaceClient,
+  ObjectCache,
+  PodApi,
+  PodExec,
+  SecretApi,
+  ServiceApi,
+} from '../../src/kube/ports.js';
 import { GcK8sError } from '../../src/errors.js';
 import { MemoryCache } from './memory-cache.js';
 
@@ -72,7 +83,8 @@ export class FakeCluster implements NamespaceClient, PodApi {
     value: (name, key) => Promise.resolve(this.secretObjects.get(name)?.[key]),
     create: (manifest) => {
       this.calls.push(`create secret ${manifest.metadata.name}`);
-      if (this.createdSecrets.has(manifest.metadata.name)) return Promise.reject(new GcK8sError('ALREADY_EXISTS', `secrets "${manifest.metadata.name}" already exists`));
+      if (this.createdSecrets.has(manifest.metadata.name))
+        return Promise.reject(new GcK8sError('ALREADY_EXISTS', `secrets "${manifest.metadata.name}" already exists`));
       this.createdSecrets.set(manifest.metadata.name, manifest);
       return Promise.resolve();
     },
@@ -226,7 +238,10 @@ export class FakeCluster implements NamespaceClient, PodApi {
     const t = this.tmux.get(req.pod);
     const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0) });
     const fail = (code: number, stderr: string): ExecResult => ({ exitCode: code, stdout: Buffer.alloc(0), stderr: Buffer.from(stderr) });
-    if (t === undefined || !t.alive) return req.command[0] === 'tmux' ? fail(1, 'no server running on /tmp/tmux-1000/default') : fail(req.command[2]?.includes('pane_pid') ? 3 : 1, '');
+    if (t === undefined || !t.alive)
+      return req.command[0] === 'tmux'
+        ? fail(1, 'no server running on /tmp/tmux-1000/default')
+        : fail(req.command[2]?.includes('pane_pid') ? 3 : 1, '');
     const [bin, ...rest] = req.command;
     if (bin === 'sh') {
       const script = rest[1] ?? '';
@@ -242,7 +257,13 @@ export class FakeCluster implements NamespaceClient, PodApi {
     return result;
   }
 
-  private tmuxCommand(t: FakeTmux, command: string[], stdin: string | undefined, ok: (s?: string) => ExecResult, fail: (c: number, e: string) => ExecResult): ExecResult {
+  private tmuxCommand(
+    t: FakeTmux,
+    command: string[],
+    stdin: string | undefined,
+    ok: (s?: string) => ExecResult,
+    fail: (c: number, e: string) => ExecResult,
+  ): ExecResult {
     const [name, ...rawArgs] = command;
     // options: `-t main`, `-u`, `-p`…, ended by `--` or the first operand
     const operands: string[] = [];

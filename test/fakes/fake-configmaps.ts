@@ -148,7 +148,10 @@ export class FakeConfigMapServer {
     if (current === undefined) throw new GcK8sError('NOT_FOUND', `replacing configmap ${name}: not found`);
     const rv = manifest.metadata.resourceVersion;
     if (rv !== undefined && rv !== current.resourceVersion) {
-      throw new GcK8sError('CONFLICT', `replacing configmap ${name}: the object has been modified; please apply your changes to the latest version and try again`);
+      throw new GcK8sError(
+        'CONFLICT',
+        `replacing configmap ${name}: the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
     this.replaces.set(name, (this.replaces.get(name) ?? 0) + 1);
     return this.store(manifest, current);
@@ -165,7 +168,11 @@ export class FakeConfigMapServer {
     return true;
   }
 
-  private list(selector: string, limit?: number, continueToken?: string): { items: ConfigMap[]; resourceVersion: string; continueToken?: string } {
+  private list(
+    selector: string,
+    limit?: number,
+    continueToken?: string,
+  ): { items: ConfigMap[]; resourceVersion: string; continueToken?: string } {
     const matches = parseSelector(selector);
     const all = this.sorted().filter((cm) => matches(cm.labels) && (continueToken === undefined || cm.name > continueToken));
     const items = limit === undefined ? all : all.slice(0, limit);
@@ -176,7 +183,8 @@ export class FakeConfigMapServer {
   private store(manifest: ConfigMapManifest, current: ConfigMap | undefined): ConfigMap {
     const name = manifest.metadata.name;
     for (const [key, value] of Object.entries(manifest.metadata.labels ?? {})) {
-      if (!LABEL_VALUE.test(value)) throw new GcK8sError('INVALID', `configmap ${name}: invalid label value ${key}=${JSON.stringify(value)}`);
+      if (!LABEL_VALUE.test(value))
+        throw new GcK8sError('INVALID', `configmap ${name}: invalid label value ${key}=${JSON.stringify(value)}`);
     }
     const object: ConfigMap = {
       name,
@@ -185,10 +193,13 @@ export class FakeConfigMapServer {
       resourceVersion: String(++this.revision),
       labels: { ...manifest.metadata.labels },
       annotations: { ...manifest.metadata.annotations },
-      creationTimestamp: current?.creationTimestamp ?? new Date(Math.floor((this.options.now?.() ?? Date.now()) / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      creationTimestamp:
+        current?.creationTimestamp ??
+        new Date(Math.floor((this.options.now?.() ?? Date.now()) / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
       data: { ...manifest.data },
     };
-    if (Buffer.byteLength(JSON.stringify(object)) > MAX_OBJECT_BYTES) throw new GcK8sError('INVALID', `configmap ${name}: Too long: must have at most 1048576 bytes`);
+    if (Buffer.byteLength(JSON.stringify(object)) > MAX_OBJECT_BYTES)
+      throw new GcK8sError('INVALID', `configmap ${name}: Too long: must have at most 1048576 bytes`);
     this.objects.set(name, object);
     this.publish(current, object);
     return object;
@@ -228,7 +239,10 @@ function tick(): Promise<void> {
 
 /** Label selector matcher for the subset of syntax Kubernetes supports that we use. */
 export function parseSelector(selector: string): (labels: Readonly<Record<string, string>>) => boolean {
-  const terms = selector.split(/,(?![^(]*\))/).map((t) => t.trim()).filter((t) => t !== '');
+  const terms = selector
+    .split(/,(?![^(]*\))/)
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   const tests = terms.map((term): ((labels: Readonly<Record<string, string>>) => boolean) => {
     let m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
     if (m !== null) {

@@ -77,11 +77,29 @@ let cachedCert: { cert: string; key: string } | undefined;
 export function selfSignedCert(): { cert: string; key: string } {
   if (cachedCert !== undefined) return cachedCert;
   const dir = mkdtempSync(path.join(tmpdir(), 'gc-k8s-cert-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   cachedCert = { cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'), key: readFileSync(path.join(dir, 'key.pem'), 'utf8') };
   return cachedCert;
 }
@@ -114,7 +132,11 @@ export class MockApiServer {
   readonly url: string;
   readonly ca: string | undefined;
 
-  private constructor(private readonly server: http.Server, tls: boolean, ca: string | undefined) {
+  private constructor(
+    private readonly server: http.Server,
+    tls: boolean,
+    ca: string | undefined,
+  ) {
     this.ca = ca;
     const { port } = server.address() as AddressInfo;
     this.url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -148,12 +170,21 @@ export class MockApiServer {
   /** Writes a kubeconfig for this server into `dir` and returns its path. */
   writeKubeconfig(dir: string, options: { token?: string; tokenFile?: string; context?: string } = {}): string {
     const context = options.context ?? 'mock';
-    const user: Record<string, string> = options.tokenFile !== undefined ? { 'token-file': options.tokenFile } : { token: options.token ?? 'secret-token' };
+    const user: Record<string, string> =
+      options.tokenFile !== undefined ? { 'token-file': options.tokenFile } : { token: options.token ?? 'secret-token' };
     const config = {
       apiVersion: 'v1',
       kind: 'Config',
       'current-context': context,
-      clusters: [{ name: 'mock-cluster', cluster: { server: this.url, ...(this.ca === undefined ? {} : { 'certificate-authority-data': Buffer.from(this.ca).toString('base64') }) } }],
+      clusters: [
+        {
+          name: 'mock-cluster',
+          cluster: {
+            server: this.url,
+            ...(this.ca === undefined ? {} : { 'certificate-authority-data': Buffer.from(this.ca).toString('base64') }),
+          },
+        },
+      ],
       users: [{ name: 'mock-user', user }],
       contexts: [{ name: context, context: { cluster: 'mock-cluster', user: 'mock-user', namespace: 'gc' } }],
     };
@@ -203,7 +234,10 @@ export class MockApiServer {
   /** Changes the store WITHOUT telling watchers (as if the events were lost): for relist tests. */
   putSilently(kind: string, namespace: string, object: Wire): void {
     const rv = ++this.rv;
-    this.objects.set(`${kind}/${namespace}/${object.metadata.name}`, { ...object, metadata: { uid: 'u', ...object.metadata, namespace, resourceVersion: String(rv) } });
+    this.objects.set(`${kind}/${namespace}/${object.metadata.name}`, {
+      ...object,
+      metadata: { uid: 'u', ...object.metadata, namespace, resourceVersion: String(rv) },
+    });
   }
 
   removeSilently(kind: string, namespace: string, name: string): void {
@@ -218,7 +252,8 @@ export class MockApiServer {
   }
 
   bookmark(): void {
-    for (const w of this.watchers) this.writeEvent(w, 'BOOKMARK', { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } });
+    for (const w of this.watchers)
+      this.writeEvent(w, 'BOOKMARK', { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } });
   }
 
   /** Sends raw bytes to every watch (to test framing and malformed lines). */
@@ -290,11 +325,13 @@ export class MockApiServer {
   }
 
   private route(req: RecordedRequest, res: http.ServerResponse): MockResponse | undefined {
-    if (req.path === '/version') return { status: 200, body: { major: '1', minor: '31', gitVersion: 'v1.31.0-mock', platform: 'linux/amd64' } };
+    if (req.path === '/version')
+      return { status: 200, body: { major: '1', minor: '31', gitVersion: 'v1.31.0-mock', platform: 'linux/amd64' } };
     const ns = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(req.path);
     if (ns !== null) return this.namespaces(req, ns[1]);
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|configmaps|events)(?:\/([^/]+))?$/.exec(req.path);
-    if (m === null) return { status: 404, body: statusBody(404, 'NotFound', `the server could not find the requested resource (${req.path})`) };
+    if (m === null)
+      return { status: 404, body: statusBody(404, 'NotFound', `the server could not find the requested resource (${req.path})`) };
     const [, namespace, kind, rawName] = m as unknown as [string, string, 'pods' | 'configmaps' | 'events', string | undefined];
     const name = rawName === undefined ? undefined : decodeURIComponent(rawName);
     const singular = kind === 'pods' ? 'pod' : kind === 'configmaps' ? 'configmap' : 'event';
@@ -306,7 +343,8 @@ export class MockApiServer {
     if (name === undefined && req.method === 'POST') {
       const body = req.body!;
       const key = `${kind}/${namespace}/${body.metadata.name}`;
-      if (this.objects.has(key)) return { status: 409, body: statusBody(409, 'AlreadyExists', `${kind} "${body.metadata.name}" already exists`) };
+      if (this.objects.has(key))
+        return { status: 409, body: statusBody(409, 'AlreadyExists', `${kind} "${body.metadata.name}" already exists`) };
       const created = this.put(kind, namespace, kind === 'pods' ? { ...body, status: { phase: 'Pending' } } : body);
       return { status: 201, body: created };
     }
@@ -317,14 +355,24 @@ export class MockApiServer {
     if (req.method === 'PUT') {
       if (existing === undefined) return notFound;
       if (req.body?.metadata.resourceVersion !== existing.metadata.resourceVersion) {
-        return { status: 409, body: statusBody(409, 'Conflict', `Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`) };
+        return {
+          status: 409,
+          body: statusBody(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${kind} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          ),
+        };
       }
       return { status: 200, body: this.put(kind, namespace, req.body!) };
     }
     if (req.method === 'DELETE') {
       if (existing === undefined) return notFound;
       const pre = req.body?.preconditions as { uid?: string; resourceVersion?: string } | undefined;
-      if ((pre?.uid !== undefined && pre.uid !== existing.metadata.uid) || (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion)) {
+      if (
+        (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) ||
+        (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion)
+      ) {
         return { status: 409, body: statusBody(409, 'Conflict', `Precondition failed for ${singular} ${name}`) };
       }
       return { status: 200, body: this.remove(kind, namespace, name!) };
@@ -335,12 +383,15 @@ export class MockApiServer {
   private namespaces(req: RecordedRequest, name: string | undefined): MockResponse {
     if (req.method === 'POST') {
       const n = req.body!.metadata.name;
-      if (this.objects.has(`namespaces//${n}`)) return { status: 409, body: statusBody(409, 'AlreadyExists', `namespaces "${n}" already exists`) };
+      if (this.objects.has(`namespaces//${n}`))
+        return { status: 409, body: statusBody(409, 'AlreadyExists', `namespaces "${n}" already exists`) };
       this.objects.set(`namespaces//${n}`, req.body!);
       return { status: 201, body: req.body };
     }
     const existing = this.objects.get(`namespaces//${name}`);
-    return existing === undefined ? { status: 404, body: statusBody(404, 'NotFound', `namespaces "${name}" not found`) } : { status: 200, body: existing };
+    return existing === undefined
+      ? { status: 404, body: statusBody(404, 'NotFound', `namespaces "${name}" not found`) }
+      : { status: 200, body: existing };
   }
 
   private matching(kind: string, namespace: string, query: URLSearchParams): Wire[] {
@@ -357,7 +408,15 @@ export class MockApiServer {
     const limit = Number(req.query.get('limit') ?? '0');
     const items = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
     const next = limit > 0 && offset + limit < all.length ? String(offset + limit) : undefined;
-    return { status: 200, body: { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv), ...(next === undefined ? {} : { continue: next }) }, items } };
+    return {
+      status: 200,
+      body: {
+        kind: 'List',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.rv), ...(next === undefined ? {} : { continue: next }) },
+        items,
+      },
+    };
   }
 
   private watch(req: RecordedRequest, res: http.ServerResponse, kind: string, namespace: string): void {
@@ -371,7 +430,8 @@ export class MockApiServer {
       return;
     }
     for (const h of this.history) {
-      if (h.rv > from && h.kind === kind && h.namespace === namespace && matchesLabels(h.object, watcher.selector)) this.writeEvent(watcher, h.type, h.object);
+      if (h.rv > from && h.kind === kind && h.namespace === namespace && matchesLabels(h.object, watcher.selector))
+        this.writeEvent(watcher, h.type, h.object);
     }
     this.watchers.add(watcher);
     res.on('close', () => {
@@ -407,7 +467,9 @@ export class MockApiServer {
       const r = interceptor.respond(recorded);
       if (r.hang === true) return; // accept the TCP connection, never answer the upgrade
       const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
-      socket.end(`HTTP/1.1 ${r.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${r.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -445,7 +507,13 @@ export class MockApiServer {
         session.status(
           code === 0
             ? { metadata: {}, status: 'Success' }
-            : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: error executing command [${query.getAll('command').join(' ')}], exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } },
+            : {
+                metadata: {},
+                status: 'Failure',
+                message: `command terminated with non-zero exit code: error executing command [${query.getAll('command').join(' ')}], exit code ${code}`,
+                reason: 'NonZeroExitCode',
+                details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+              },
         );
         ws.close(1000);
       },
@@ -467,7 +535,9 @@ function matchesFields(o: Wire, selector: string): boolean {
   if (selector === '') return true;
   return selector.split(',').every((term) => {
     const [k, v] = term.split('=') as [string, string];
-    const value = k.split('.').reduce<unknown>((acc, part) => (typeof acc === 'object' && acc !== null ? (acc as Record<string, unknown>)[part] : undefined), o);
+    const value = k
+      .split('.')
+      .reduce<unknown>((acc, part) => (typeof acc === 'object' && acc !== null ? (acc as Record<string, unknown>)[part] : undefined), o);
     return String(value) === v;
   });
 }

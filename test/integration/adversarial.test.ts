@@ -12,7 +12,8 @@ import { Harness } from './harness.js';
 const h = new Harness();
 const name = 'adv';
 const payload = (extra: object = {}) => JSON.stringify({ command: 'bash', work_dir: '/tmp', ...extra });
-const inPod = async (session: string, script: string) => (await h.k(['exec', podNameFor(session), '-c', 'agent', '--', 'sh', '-c', script])).out;
+const inPod = async (session: string, script: string) =>
+  (await h.k(['exec', podNameFor(session), '-c', 'agent', '--', 'sh', '-c', script])).out;
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -23,7 +24,11 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 }
 
 const daemonPids = (): number[] =>
-  spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean).map(Number);
+  spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' })
+    .stdout.trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
 
 beforeAll(async () => {
   await h.setup();
@@ -72,13 +77,16 @@ describe('oversized and malformed input', () => {
   it('arguments that do not parse fail before any I/O, naming the cause', async () => {
     const broken = { KUBECONFIG: join(h.dir, 'no-such-kubeconfig'), GC_K8S_SOCKET: join(h.dir, 'broken.sock') };
     expect(await h.session(['set-meta', name], '', broken)).toMatchObject({ code: 1, err: 'set-meta: missing meta key\n' });
-    expect(await h.script('gc-events-k8s', ['watch', 'abc'], '', broken)).toMatchObject({ code: 1, err: 'watch: afterSeq must be a non-negative integer, got "abc"\n' });
+    expect(await h.script('gc-events-k8s', ['watch', 'abc'], '', broken)).toMatchObject({
+      code: 1,
+      err: 'watch: afterSeq must be a non-negative integer, got "abc"\n',
+    });
     expect(await h.script('gc-beads-k8s', ['update'], '', broken)).toMatchObject({ code: 1, err: 'update: missing bead id\n' });
     await h.script('gc-k8s', ['stop-daemon'], '', broken);
   });
 
-  it('peek of a huge N returns the whole history (kept past tmux\'s 2000 lines), never less than peek 1', async () => {
-    expect((await h.session(['nudge', name], 'seq 1 5000'))).toMatchObject({ code: 0 });
+  it("peek of a huge N returns the whole history (kept past tmux's 2000 lines), never less than peek 1", async () => {
+    expect(await h.session(['nudge', name], 'seq 1 5000')).toMatchObject({ code: 0 });
     await until(async () => (await h.session(['peek', name, '3'])).out.includes('\n5000\n'), 'seq output');
     const all = (await h.session(['peek', name, '99999999999999999999'])).out;
     expect(all).toContain('\n1\n');
@@ -89,7 +97,10 @@ describe('oversized and malformed input', () => {
 
 describe('starts that used to go wrong', () => {
   it('a wrong image fails at the first pull error with its cause, and leaves no pod', async () => {
-    const r = await h.session(['start', 'adv-badimage'], payload(), { GC_K8S_IMAGE: 'registry.invalid/no/such-image:1', GC_K8S_IMAGE_PULL_POLICY: 'Always' });
+    const r = await h.session(['start', 'adv-badimage'], payload(), {
+      GC_K8S_IMAGE: 'registry.invalid/no/such-image:1',
+      GC_K8S_IMAGE_PULL_POLICY: 'Always',
+    });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/ErrImagePull/);
     expect(r.err).not.toMatch(/ImagePullBackOff \(Back-off/);
@@ -115,11 +126,15 @@ describe('starts that used to go wrong', () => {
     symlinkSync(secrets, join(src, 'ssh'));
     symlinkSync('.', join(src, 'self'));
     expect((await h.session(['copy-to', name, src, 'tree'])).code).toBe(0);
-    expect(await inPod(name, 'cat /workspace/tree/file.txt; readlink /workspace/tree/self; grep -r PRIVATE-KEY /workspace 2>/dev/null | wc -l')).toBe('inside.\n0\n');
+    expect(
+      await inPod(name, 'cat /workspace/tree/file.txt; readlink /workspace/tree/self; grep -r PRIVATE-KEY /workspace 2>/dev/null | wc -l'),
+    ).toBe('inside.\n0\n');
   });
 
   it('kill -9 of the daemon in the middle of a start: the client retries with the same request, a new daemon finishes it, the nudge arrives once', async () => {
-    const started = h.session(['start', 'adv-crash'], payload({ pre_start: ['sleep 4'], nudge: 'echo nudged-$((6*7))' }), { GC_K8S_CLIENT: 'node' });
+    const started = h.session(['start', 'adv-crash'], payload({ pre_start: ['sleep 4'], nudge: 'echo nudged-$((6*7))' }), {
+      GC_K8S_CLIENT: 'node',
+    });
     await until(async () => (await h.k(['get', 'pod', podNameFor('adv-crash')])).code === 0, 'the pod to exist');
     for (const pid of daemonPids()) process.kill(pid, 'SIGKILL');
     const r = await started;
@@ -127,12 +142,17 @@ describe('starts that used to go wrong', () => {
     expect(r.err).toMatch(/the daemon went away during start; retrying/);
     await until(async () => (await h.session(['peek', 'adv-crash', '5'])).out.includes('nudged-42'), 'the nudge');
     expect((await h.session(['peek', 'adv-crash', '0'])).out.match(/nudged-42/g)).toHaveLength(1); // typed once (the typed line shows $((6*7)))
-    const annotations = JSON.parse((await h.k(['get', 'pod', podNameFor('adv-crash'), '-o', 'jsonpath={.metadata.annotations}'])).out) as Record<string, string>;
+    const annotations = JSON.parse(
+      (await h.k(['get', 'pod', podNameFor('adv-crash'), '-o', 'jsonpath={.metadata.annotations}'])).out,
+    ) as Record<string, string>;
     expect(annotations['gc-k8s.io/start-pending']).toBeUndefined();
   });
 
   it('a start whose daemon died, retried by gc as a new call, replaces the unfinished pod instead of answering "already exists"', async () => {
-    const started = h.session(['start', 'adv-orphan'], payload({ pre_start: ['sleep 6'] }), { GC_K8S_CLIENT: 'node', GC_K8S_NO_AUTOSTART: '1' });
+    const started = h.session(['start', 'adv-orphan'], payload({ pre_start: ['sleep 6'] }), {
+      GC_K8S_CLIENT: 'node',
+      GC_K8S_NO_AUTOSTART: '1',
+    });
     await until(async () => (await h.k(['get', 'pod', podNameFor('adv-orphan')])).code === 0, 'the pod to exist');
     for (const pid of daemonPids()) process.kill(pid, 'SIGKILL');
     expect((await started).code).toBe(1); // no daemon to retry with: gc sees a failed start
@@ -149,7 +169,8 @@ describe('starts that used to go wrong', () => {
     expect((await started).code).toBe(1);
     // a new daemon that considers starts abandoned after 10 s sweeps it (no gc retry ever comes)
     expect((await h.session(['is-running', 'adv-abandoned'], '', { GC_K8S_ABANDONED_START_AGE: '10s' })).out).toBe('false');
-    for (let i = 0; i < 60 && (await h.k(['get', 'pod', podNameFor('adv-abandoned')])).code === 0; i++) await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 60 && (await h.k(['get', 'pod', podNameFor('adv-abandoned')])).code === 0; i++)
+      await new Promise((r) => setTimeout(r, 1000));
     expect((await h.k(['get', 'pod', podNameFor('adv-abandoned')])).code).not.toBe(0);
     expect(readFileSync(join(h.dir, 'daemon.log'), 'utf8')).toMatch(/removing the pod of a start nobody finished/);
   });

@@ -74,7 +74,13 @@ describe('RunStoreTests', () => {
     const s = newStore();
     const created = await s.create({ title: 'round trip', type: 'bug' });
     const got = await s.get(created.id);
-    expect(got).toMatchObject({ id: created.id, title: created.title, status: created.status, type: created.type, assignee: created.assignee });
+    expect(got).toMatchObject({
+      id: created.id,
+      title: created.title,
+      status: created.status,
+      type: created.type,
+      assignee: created.assignee,
+    });
     expect(Math.abs(got.createdAt.getTime() - created.createdAt.getTime())).toBeLessThan(3_600_000);
   });
 
@@ -215,7 +221,8 @@ describe('RunStoreTests', () => {
   it('ReadyExcludesInfraTypes', async () => {
     const s = newStore();
     await s.create({ title: 'work' });
-    for (const type of ['molecule', 'message', 'gate', 'merge-request', 'session', 'agent', 'role', 'rig']) await s.create({ title: type, type });
+    for (const type of ['molecule', 'message', 'gate', 'merge-request', 'session', 'agent', 'role', 'rig'])
+      await s.create({ title: type, type });
     expect(titles(await s.ready())).toEqual(['work']);
   });
 

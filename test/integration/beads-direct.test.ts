@@ -48,8 +48,22 @@ beforeAll(async () => {
     ids[name] = (await create(fields)).id;
   };
   await make('epic', { title: 'an epic', type: 'epic', priority: 0, labels: ['zeta', 'Alpha', 'älpha', 'a,b', 'emoji 🙂'] });
-  await make('child', { title: 'its child', parent_id: ids['epic'], assignee: 'ann', priority: 1, metadata: { n: '7', nested: '{"a":1}' } });
-  await make('bug', { title: 'a bug', type: 'bug', assignee: 'bob', from: 'mayor', ref: 'gh-1', description: 'two\nlines "quoted"', labels: ['Alpha'] });
+  await make('child', {
+    title: 'its child',
+    parent_id: ids['epic'],
+    assignee: 'ann',
+    priority: 1,
+    metadata: { n: '7', nested: '{"a":1}' },
+  });
+  await make('bug', {
+    title: 'a bug',
+    type: 'bug',
+    assignee: 'bob',
+    from: 'mayor',
+    ref: 'gh-1',
+    description: 'two\nlines "quoted"',
+    labels: ['Alpha'],
+  });
   await make('feature', { title: 'a feature', type: 'feature', priority: 4, needs: ['gc-later'] });
   await make('message', { title: 'a message', type: 'message', labels: ['mail'] });
   await make('agent', { title: 'an agent', type: 'agent', assignee: 'ann' });
@@ -120,7 +134,18 @@ describe('direct reads answer what bd answers', () => {
   it('ready: blockers, closed blockers, blocked parents, deferred, pinned, in progress, infra types', async () => {
     const ready = (JSON.parse(await same(['ready'])) as Bead[]).map((b) => b.id);
     expect(ready).toEqual(expect.arrayContaining([ids['unblocked'], ids['blocker'], ids['p0'], ids['epic']]));
-    for (const absent of ['blocked', 'blockedParent', 'childOfBlocked', 'deferred', 'childOfDeferred', 'pinned', 'inProgress', 'closed', 'message', 'agent']) {
+    for (const absent of [
+      'blocked',
+      'blockedParent',
+      'childOfBlocked',
+      'deferred',
+      'childOfDeferred',
+      'pinned',
+      'inProgress',
+      'closed',
+      'message',
+      'agent',
+    ]) {
       expect(ready, absent).not.toContain(ids[absent]);
     }
   });
@@ -152,7 +177,9 @@ describe('direct reads answer what bd answers', () => {
 
   it('create reads the new bead back the same way', async () => {
     const direct = await create({ title: 'made direct', labels: ['x'], parent_id: ids['epic'], metadata: { k: 'v' } });
-    const viaBd = JSON.parse(await ok(['create'], JSON.stringify({ title: 'made via bd', labels: ['x'], parent_id: ids['epic'], metadata: { k: 'v' } }), VIA_BD)) as Bead;
+    const viaBd = JSON.parse(
+      await ok(['create'], JSON.stringify({ title: 'made via bd', labels: ['x'], parent_id: ids['epic'], metadata: { k: 'v' } }), VIA_BD),
+    ) as Bead;
     const strip = (b: Bead): object => ({ ...b, id: '', title: '', created_at: '' });
     expect(strip(direct)).toEqual(strip(viaBd));
     expect(direct.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);

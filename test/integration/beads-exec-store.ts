@@ -162,13 +162,17 @@ export class ExecStore {
 
   /** Store.List(ListQuery): the script narrows, the client applies the whole query. */
   async list(q: ListQuery = { allowScan: true }): Promise<Bead[]> {
-    const hasFilter = Boolean(q.status || q.assignee || q.type || q.label || q.parentId || (q.metadata && Object.keys(q.metadata).length > 0));
+    const hasFilter = Boolean(
+      q.status || q.assignee || q.type || q.label || q.parentId || (q.metadata && Object.keys(q.metadata).length > 0),
+    );
     if (!hasFilter && q.allowScan !== true) throw new QueryRequiresScanError('query requires a filter or AllowScan');
     let out: Bead[];
     if (q.parentId) out = ExecStore.list(await this.run(['children', q.parentId]));
     else if (q.label) out = ExecStore.list(await this.run(['list-by-label', q.label, '0']));
     else {
-      const flags = [q.status && `--status=${q.status}`, q.assignee && `--assignee=${q.assignee}`, q.type && `--type=${q.type}`].filter((f): f is string => Boolean(f));
+      const flags = [q.status && `--status=${q.status}`, q.assignee && `--assignee=${q.assignee}`, q.type && `--type=${q.type}`].filter(
+        (f): f is string => Boolean(f),
+      );
       out = ExecStore.list(await this.run(['list', ...flags]));
     }
     out = out.filter(

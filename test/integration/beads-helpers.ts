@@ -45,7 +45,13 @@ export class BeadsHarness extends Harness {
   /** Secret, Service and StatefulSet from contrib/k8s, then waits until Dolt is ready. */
   async deployDolt(): Promise<void> {
     const image = await doltImage();
-    const secret = await this.k(['create', 'secret', 'generic', 'gc-dolt-credentials', `--from-literal=password=pw-${this.namespace}'"\\x`]);
+    const secret = await this.k([
+      'create',
+      'secret',
+      'generic',
+      'gc-dolt-credentials',
+      `--from-literal=password=pw-${this.namespace}'"\\x`,
+    ]);
     if (secret.code !== 0) throw new Error(`dolt secret: ${secret.err}`);
     const manifest = readFileSync(join(ROOT, 'contrib/k8s/dolt.yaml'), 'utf8')
       .replaceAll('docker.io/dolthub/dolt:1.84.0', image)

@@ -45,7 +45,13 @@ function normRow(row: SqlRow, names: Names, drop: readonly string[] = []): Recor
   return out;
 }
 
-async function rows(table: string, where: string, id: string, names: Names, drop: readonly string[] = []): Promise<Record<string, unknown>[]> {
+async function rows(
+  table: string,
+  where: string,
+  id: string,
+  names: Names,
+  drop: readonly string[] = [],
+): Promise<Record<string, unknown>[]> {
   if (!tables.has(table)) return [];
   const found = await sqlPool().query(`SELECT * FROM \`${table}\` WHERE ${where} = ?`, [id], Q);
   return found.map((r) => normRow(r, names, drop)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
@@ -108,21 +114,71 @@ const STEPS: readonly Step[] = [
     name: 'create with every field',
     argv: () => ['create'],
     stdin: () =>
-      JSON.stringify({ title: 'full', type: 'bug', priority: 1, assignee: 'ann', from: 'mayor', ref: 'gh-7', description: 'two\nlines "q"', labels: ['x', 'a,b', 'ü'], metadata: { k: 'v', n: '7' }, needs: ['gc-later'] }),
+      JSON.stringify({
+        title: 'full',
+        type: 'bug',
+        priority: 1,
+        assignee: 'ann',
+        from: 'mayor',
+        ref: 'gh-7',
+        description: 'two\nlines "q"',
+        labels: ['x', 'a,b', 'ü'],
+        metadata: { k: 'v', n: '7' },
+        needs: ['gc-later'],
+      }),
     creates: 'b',
   },
-  { name: 'create child', argv: () => ['create'], stdin: (ids) => JSON.stringify({ title: 'child', parent_id: ids['a'], labels: ['kid'] }), creates: 'c' },
-  { name: 'create second child', argv: () => ['create'], stdin: (ids) => JSON.stringify({ title: 'child 2', parent_id: ids['a'] }), creates: 'd' },
-  { name: 'create a wisp type', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'mail', type: 'message', labels: ['mail'], assignee: 'ann' }), creates: 'm' },
-  { name: 'create a custom type gc registers', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'mol', type: 'molecule', priority: 0 }), creates: 'mol' },
-  { name: 'update the type (bd normalizes it)', argv: (ids) => ['update', ids['mol'] ?? ''], stdin: () => JSON.stringify({ type: 'convoy', priority: 4 }) },
+  {
+    name: 'create child',
+    argv: () => ['create'],
+    stdin: (ids) => JSON.stringify({ title: 'child', parent_id: ids['a'], labels: ['kid'] }),
+    creates: 'c',
+  },
+  {
+    name: 'create second child',
+    argv: () => ['create'],
+    stdin: (ids) => JSON.stringify({ title: 'child 2', parent_id: ids['a'] }),
+    creates: 'd',
+  },
+  {
+    name: 'create a wisp type',
+    argv: () => ['create'],
+    stdin: () => JSON.stringify({ title: 'mail', type: 'message', labels: ['mail'], assignee: 'ann' }),
+    creates: 'm',
+  },
+  {
+    name: 'create a custom type gc registers',
+    argv: () => ['create'],
+    stdin: () => JSON.stringify({ title: 'mol', type: 'molecule', priority: 0 }),
+    creates: 'mol',
+  },
+  {
+    name: 'update the type (bd normalizes it)',
+    argv: (ids) => ['update', ids['mol'] ?? ''],
+    stdin: () => JSON.stringify({ type: 'convoy', priority: 4 }),
+  },
   {
     name: 'update every field',
     argv: (ids) => ['update', ids['b'] ?? ''],
-    stdin: (ids) => JSON.stringify({ title: 'full 2', status: 'in_progress', priority: 3, assignee: 'bob', description: 'new', labels: ['y'], remove_labels: ['x'], metadata: { k: 'w', z: '1' }, parent_id: ids['a'] }),
+    stdin: (ids) =>
+      JSON.stringify({
+        title: 'full 2',
+        status: 'in_progress',
+        priority: 3,
+        assignee: 'bob',
+        description: 'new',
+        labels: ['y'],
+        remove_labels: ['x'],
+        metadata: { k: 'w', z: '1' },
+        parent_id: ids['a'],
+      }),
   },
   { name: 'reparent', argv: (ids) => ['update', ids['c'] ?? ''], stdin: (ids) => JSON.stringify({ parent_id: ids['b'] }) },
-  { name: 'update a wisp', argv: (ids) => ['update', ids['m'] ?? ''], stdin: () => JSON.stringify({ status: 'in_progress', labels: ['seen'], metadata: { read: 'true' } }) },
+  {
+    name: 'update a wisp',
+    argv: (ids) => ['update', ids['m'] ?? ''],
+    stdin: () => JSON.stringify({ status: 'in_progress', labels: ['seen'], metadata: { read: 'true' } }),
+  },
   { name: 'set-metadata', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'gc.routed_to'], stdin: () => 'x=1 "q"' },
   { name: 'set-metadata typed', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'count'], stdin: () => '42' },
   { name: 'close by update', argv: (ids) => ['update', ids['d'] ?? ''], stdin: () => JSON.stringify({ status: 'closed' }) },
@@ -136,7 +192,11 @@ const STEPS: readonly Step[] = [
   { name: 'close a child (bd: its molecule may close too)', argv: (ids) => ['close', ids['c'] ?? ''] },
   { name: 'close an unknown id', argv: () => ['close', 'gc-nope'] },
   { name: 'update an unknown id', argv: () => ['update', 'gc-nope'], stdin: () => '{"title":"x"}' },
-  { name: 'create under an unknown parent', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'orphan', parent_id: 'gc-nope' }) },
+  {
+    name: 'create under an unknown parent',
+    argv: () => ['create'],
+    stdin: () => JSON.stringify({ title: 'orphan', parent_id: 'gc-nope' }),
+  },
   { name: 'create an unknown type', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'odd', type: 'no-such-type' }) },
 ];
 /** the steps gc-bd-serve must hand to bd: a type change, a child's close, and the bad requests */
@@ -162,7 +222,14 @@ async function script(extra: Record<string, string>): Promise<Outcome> {
       ids[step.creates] = id;
       names.set(id, step.creates);
     }
-    raw.push({ name: step.name, code: r.code, out: r.out, err: r.err, commits: await newCommits(before, names), audit: newAudit(auditBefore, await auditLines(), names) });
+    raw.push({
+      name: step.name,
+      code: r.code,
+      out: r.out,
+      err: r.err,
+      commits: await newCommits(before, names),
+      audit: newAudit(auditBefore, await auditLines(), names),
+    });
   }
   const beads: Record<string, unknown> = {};
   for (const [id, name] of names) beads[name] = await snapshot(id, names);
@@ -198,7 +265,10 @@ describe('gc-bd-serve writes what bd writes', () => {
   it('gc-bd-serve served the store and handed only the bad requests to bd', () => {
     const log = readFileSync(h.socket.replace(/\.sock$/, '.log'), 'utf8').split('\n');
     const lines = log.filter((l) => l.includes('gc-bd-serve:'));
-    expect(lines.some((l) => l.includes(`gc-bd-serve: serving ${runnerWorkdir(h.city, h.city)} `)), lines.join('\n')).toBe(true);
+    expect(
+      lines.some((l) => l.includes(`gc-bd-serve: serving ${runnerWorkdir(h.city, h.city)} `)),
+      lines.join('\n'),
+    ).toBe(true);
     const handed = lines.filter((l) => l.includes('ran bd'));
     expect(handed, handed.join('\n')).toHaveLength(HANDED_TO_BD);
   });
@@ -219,17 +289,26 @@ describe('gc-bd-serve writes what bd writes', () => {
 
   it('each step makes the same Dolt commits', () => {
     for (let i = 0; i < STEPS.length; i++) {
-      expect((fast.steps[i] as Record<string, unknown>)['commits'], STEPS[i]?.name).toEqual((viaBd.steps[i] as Record<string, unknown>)['commits']);
+      expect((fast.steps[i] as Record<string, unknown>)['commits'], STEPS[i]?.name).toEqual(
+        (viaBd.steps[i] as Record<string, unknown>)['commits'],
+      );
     }
     expect((fast.steps[0] as Record<string, unknown>)['commits']).toEqual([expect.objectContaining({ message: 'bd: create <a>' })]);
   });
 
   it("each step writes the same lines to bd's audit log", () => {
     for (let i = 0; i < STEPS.length; i++) {
-      expect((fast.steps[i] as Record<string, unknown>)['audit'], STEPS[i]?.name).toEqual((viaBd.steps[i] as Record<string, unknown>)['audit']);
+      expect((fast.steps[i] as Record<string, unknown>)['audit'], STEPS[i]?.name).toEqual(
+        (viaBd.steps[i] as Record<string, unknown>)['audit'],
+      );
     }
     const all = fast.steps.flatMap((s) => (s as { audit: unknown[] }).audit);
-    expect(all).toContainEqual(expect.objectContaining({ kind: 'field_change', extra: expect.objectContaining({ field: 'status', new_value: 'closed', reason: 'Closed' }) as unknown }));
+    expect(all).toContainEqual(
+      expect.objectContaining({
+        kind: 'field_change',
+        extra: expect.objectContaining({ field: 'status', new_value: 'closed', reason: 'Closed' }) as unknown,
+      }),
+    );
   });
 
   it('every row about every bead is the same', () => {

@@ -9,7 +9,6 @@ import { BeadsHarness, until } from './beads-helpers.js';
 
 const h = new BeadsHarness();
 
-
 async function create(fields: object, extra: Record<string, string> = {}): Promise<Bead> {
   const r = await h.beads(['create'], JSON.stringify(fields), extra);
   expect(r, r.err).toMatchObject({ code: 0 });
@@ -46,7 +45,12 @@ describe('lifecycle', () => {
       spec: {
         automountServiceAccountToken: boolean;
         securityContext: Record<string, unknown>;
-        containers: { image: string; securityContext: Record<string, unknown>; resources: unknown; env: { name: string; value?: string }[] }[];
+        containers: {
+          image: string;
+          securityContext: Record<string, unknown>;
+          resources: unknown;
+          env: { name: string; value?: string }[];
+        }[];
       };
     };
     expect(pod.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'beads-runner' });
@@ -146,7 +150,17 @@ describe('every op and field', () => {
     );
     expect(r, r.err).toMatchObject({ code: 0 });
     const got = await get(full.id);
-    expect(got).toMatchObject({ title: 'renamed', status: 'in_progress', type: 'feature', priority: 3, assignee: 'bob', description: 'new', parent_id: other.id, from: 'priya', ref: 'step-1' });
+    expect(got).toMatchObject({
+      title: 'renamed',
+      status: 'in_progress',
+      type: 'feature',
+      priority: 3,
+      assignee: 'bob',
+      description: 'new',
+      parent_id: other.id,
+      from: 'priya',
+      ref: 'step-1',
+    });
     expect([...got.labels].sort()).toEqual(['added', 'has,comma']);
     expect(got.metadata).toEqual({ k: 'v', k2: 'v2', n: '' });
     expect((await list(['children', parent.id])).map((b) => b.id)).toEqual([]);
@@ -223,7 +237,12 @@ describe('bad input', () => {
   });
 
   it('unknown ids use the not-found wording gc maps', async () => {
-    for (const argv of [['get', 'nonexistent-999'], ['update', 'nonexistent-999'], ['close', 'nonexistent-999'], ['set-metadata', 'nonexistent-999', 'k']]) {
+    for (const argv of [
+      ['get', 'nonexistent-999'],
+      ['update', 'nonexistent-999'],
+      ['close', 'nonexistent-999'],
+      ['set-metadata', 'nonexistent-999', 'k'],
+    ]) {
       const r = await h.beads(argv, argv[0] === 'update' ? '{"description":"x"}' : 'v');
       expect(r.code, argv.join(' ')).toBe(1);
       expect(r.err.toLowerCase(), argv.join(' ')).toMatch(/not found|no issue found/);
@@ -256,7 +275,10 @@ describe('failures underneath', () => {
     expect(await get(inCity.id)).toMatchObject({ description: 'after the runner went away' });
     expect(await get(inRig.id, rig)).toMatchObject({ title: 'in the rig' });
     // The rig store came back although nobody ran init for it on the new runner.
-    await until(async () => (await h.k(['exec', 'gc-beads-runner', '--', 'ls', '/workspace/rigs/alpha/.beads/metadata.json'])).code === 0, 'the rig store re-initialized');
+    await until(
+      async () => (await h.k(['exec', 'gc-beads-runner', '--', 'ls', '/workspace/rigs/alpha/.beads/metadata.json'])).code === 0,
+      'the rig store re-initialized',
+    );
   });
 
   it('reads go to Dolt directly when the daemon reaches it: they answer without the runner', async () => {
@@ -281,11 +303,15 @@ describe('failures underneath', () => {
     expect((await h.k(['delete', 'pod', 'dolt-0', '--wait=true'])).code).toBe(0);
     await h.doltReady();
     let got: Bead | undefined;
-    await until(async () => {
-      const r = await h.beads(['get', before.id]);
-      if (r.code === 0) got = JSON.parse(r.out) as Bead;
-      return r.code === 0;
-    }, 'get after dolt restart', 100);
+    await until(
+      async () => {
+        const r = await h.beads(['get', before.id]);
+        if (r.code === 0) got = JSON.parse(r.out) as Bead;
+        return r.code === 0;
+      },
+      'get after dolt restart',
+      100,
+    );
     expect(got).toEqual(before);
   });
 
@@ -294,7 +320,9 @@ describe('failures underneath', () => {
     const writers = Array.from({ length: 8 }, (_, i) => i);
     const results = await Promise.all(writers.map((i) => h.beads(['set-metadata', target.id, `w${i}`], `v${i}`)));
     expect(results.map((r) => r.code)).toEqual(writers.map(() => 0));
-    const created = await Promise.all(writers.map((i) => h.beads(['create'], JSON.stringify({ title: `par-${i}`, labels: ['batch:par'] }))));
+    const created = await Promise.all(
+      writers.map((i) => h.beads(['create'], JSON.stringify({ title: `par-${i}`, labels: ['batch:par'] }))),
+    );
     expect(created.map((r) => r.code)).toEqual(writers.map(() => 0));
     const meta = (await get(target.id)).metadata ?? {};
     for (const i of writers) expect(meta[`w${i}`]).toBe(`v${i}`);

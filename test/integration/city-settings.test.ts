@@ -25,8 +25,10 @@ function makeCity(name: string, namespace: string, cpuRequest: string, memLimit:
 
 const cityA = makeCity('alpha', h.namespace, '21m', '200Mi');
 const cityB = makeCity('beta', nsB, '22m', '210Mi');
-const payload = (city: string, agent: string) => JSON.stringify({ command: 'bash', work_dir: city, env: { GC_CITY: city, GC_CITY_PATH: city, GC_AGENT: agent } });
-const session = (argv: readonly string[], stdin = '', extra: Record<string, string> = {}) => h.asSupervisor('gc-session-k8s', argv, stdin, extra);
+const payload = (city: string, agent: string) =>
+  JSON.stringify({ command: 'bash', work_dir: city, env: { GC_CITY: city, GC_CITY_PATH: city, GC_AGENT: agent } });
+const session = (argv: readonly string[], stdin = '', extra: Record<string, string> = {}) =>
+  h.asSupervisor('gc-session-k8s', argv, stdin, extra);
 
 interface PodJson {
   metadata: { annotations: Record<string, string> };
@@ -67,7 +69,10 @@ describe('city settings under a gc-like supervisor (cwd /, no city env)', () => 
   });
 
   it('every later op on a session follows the city recorded at start, with no warning', async () => {
-    for (const [name, other] of [['mayor', 'worker'], ['worker', 'mayor']] as const) {
+    for (const [name, other] of [
+      ['mayor', 'worker'],
+      ['worker', 'mayor'],
+    ] as const) {
       expect(await session(['is-running', name])).toMatchObject({ code: 0, out: 'true', err: '' });
       expect(await session(['set-meta', name, 'WHO'], name)).toMatchObject({ code: 0, err: '' });
       expect(await session(['get-meta', name, 'WHO'])).toMatchObject({ code: 0, out: name, err: '' });
@@ -79,8 +84,11 @@ describe('city settings under a gc-like supervisor (cwd /, no city env)', () => 
     }
   });
 
-  it('list-running through a city\'s linked scripts lists that city only; with nothing to tell the cities apart it refuses instead of mixing them', async () => {
-    for (const [city, expected] of [[cityA, 'mayor\n'], [cityB, 'worker\n']] as const) {
+  it("list-running through a city's linked scripts lists that city only; with nothing to tell the cities apart it refuses instead of mixing them", async () => {
+    for (const [city, expected] of [
+      [cityA, 'mayor\n'],
+      [cityB, 'worker\n'],
+    ] as const) {
       const link = await h.run(process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), 'link', city], '', h.supervisorEnv(), '/');
       expect(link, link.err).toMatchObject({ code: 0 });
       const r = await h.asSupervisor('gc-session-k8s', ['list-running', ''], '', {}, join(city, '.gc-k8s', 'bin', 'gc-session-k8s'));
@@ -100,11 +108,12 @@ describe('city settings under a gc-like supervisor (cwd /, no city env)', () => 
     expect(await session(['get-meta', 'mayor', 'WHO'])).toMatchObject({ code: 0, out: 'mayor', err: '' });
   });
 
-  it('gc stop\'s sequence (list-running through each city\'s link, then stop each) leaves no pod in either namespace', async () => {
+  it("gc stop's sequence (list-running through each city's link, then stop each) leaves no pod in either namespace", async () => {
     for (const city of [cityA, cityB]) {
       const script = join(city, '.gc-k8s', 'bin', 'gc-session-k8s');
       const listed = await h.asSupervisor('gc-session-k8s', ['list-running', ''], '', {}, script);
-      for (const name of listed.out.split('\n').filter(Boolean)) expect((await h.asSupervisor('gc-session-k8s', ['stop', name], '', {}, script)).code).toBe(0);
+      for (const name of listed.out.split('\n').filter(Boolean))
+        expect((await h.asSupervisor('gc-session-k8s', ['stop', name], '', {}, script)).code).toBe(0);
     }
     for (const ns of [h.namespace, nsB]) {
       const left = await h.run(h.kubectl, ['-n', ns, 'get', 'pods', '-l', 'app=gc-agent', '-o', 'name'], '', h.env());

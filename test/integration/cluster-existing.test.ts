@@ -106,7 +106,17 @@ current-context: c
     const io = { stdout: sink(), stderr: sink(), env: localEnv, cwd: process.cwd(), signal: new AbortController().signal };
     expect(await runClusterCommand(['status'], io)).toBe(0);
     const out = io.stdout.text();
-    for (const c of ['etcd', 'kube-apiserver', 'containerd', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'coredns', 'provisioner']) {
+    for (const c of [
+      'etcd',
+      'kube-apiserver',
+      'containerd',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kubelet',
+      'kube-proxy',
+      'coredns',
+      'provisioner',
+    ]) {
       expect(out).toMatch(new RegExp(`${c} +\\d+ +alive +ok`));
     }
     expect(out).toMatch(/ports: etcd=\d+ etcdPeer=\d+ apiserver=\d+/);

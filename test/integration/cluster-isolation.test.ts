@@ -73,7 +73,7 @@ describe.skipIf(!canRunLocal)('two local clusters', () => {
     expect(listed).toContain(b.name);
   });
 
-  it('do not see each other\'s objects', async () => {
+  it("do not see each other's objects", async () => {
     await ka(['create', 'configmap', 'only-in-a', '--from-literal=x=1']);
     await kb(['create', 'configmap', 'only-in-b', '--from-literal=x=2']);
     expect(await ka.ok(['get', 'configmap', 'only-in-b'])).toBe(false);
@@ -107,10 +107,15 @@ spec: {selector: {app: web-b}, ports: [{port: 80, targetPort: 8080}]}
     const ip = (await kb(['get', 'svc', 'web-b', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
     const sb = await clusterStatus({ cwd: wtB, env });
     expect(ip.startsWith(`10.96.${sb.slot ?? -1}.`)).toBe(true);
-    const body = await until('ClusterIP of B from the host', async () => {
-      const r = await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) });
-      return (await r.text()).includes('hello-from-b') ? 'ok' : undefined;
-    }, 30_000, 500);
+    const body = await until(
+      'ClusterIP of B from the host',
+      async () => {
+        const r = await fetch(`http://${ip}/`, { signal: AbortSignal.timeout(3000) });
+        return (await r.text()).includes('hello-from-b') ? 'ok' : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(body).toBe('ok');
     // A knows nothing about it
     expect(await ka.ok(['get', 'svc', 'web-b'])).toBe(false);
@@ -129,7 +134,9 @@ spec: {selector: {app: web-b}, ports: [{port: 80, targetPort: 8080}]}
     const expected = dolt === undefined ? 'dolt-stand-in' : 'mysql_native_password';
     await kb(['create', 'namespace', 'gc']);
     await kb(['create', 'namespace', 'agents']);
-    await kb(['apply', '-f', '-'], `apiVersion: v1
+    await kb(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
 kind: Service
 metadata: {name: dolt, namespace: gc}
 spec: {selector: {app: dolt}, ports: [{name: mysql, port: 3307}]}
@@ -162,13 +169,24 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - {name: c, image: ${busybox}, imagePullPolicy: IfNotPresent, command: [sleep, '3600']}
-`);
-    await until('dolt ready', async () => (await kb(['-n', 'gc', 'get', 'sts', 'dolt', '-o', 'jsonpath={.status.readyReplicas}'])).trim() === '1', 90_000, 500);
+`,
+    );
+    await until(
+      'dolt ready',
+      async () => (await kb(['-n', 'gc', 'get', 'sts', 'dolt', '-o', 'jsonpath={.status.readyReplicas}'])).trim() === '1',
+      90_000,
+      500,
+    );
     await until('client ready', () => kb.ok(['-n', 'agents', 'wait', '--for=condition=Ready', 'pod/client', '--timeout=2s']), 60_000);
-    const out = await until('connect to dolt.gc.svc.cluster.local:3307', async () => {
-      const r = await kb(['-n', 'agents', 'exec', 'client', '--', 'nc', '-w', '3', 'dolt.gc.svc.cluster.local', '3307']);
-      return r.includes(expected) ? r : undefined;
-    }, 60_000, 500);
+    const out = await until(
+      'connect to dolt.gc.svc.cluster.local:3307',
+      async () => {
+        const r = await kb(['-n', 'agents', 'exec', 'client', '--', 'nc', '-w', '3', 'dolt.gc.svc.cluster.local', '3307']);
+        return r.includes(expected) ? r : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(out).toContain(expected);
   });
 
@@ -182,7 +200,8 @@ spec:
   it('restarts crashed components on up, keeping data and pods', async () => {
     const st = await clusterStatus({ cwd: wtB, env });
     const webUid = (await kb(['get', 'pod', 'web-b', '-o', 'jsonpath={.metadata.uid}'])).trim();
-    for (const c of st.components) if (c.pid !== undefined && ['etcd', 'kube-apiserver', 'kubelet', 'kube-proxy'].includes(c.name)) process.kill(c.pid, 'SIGKILL');
+    for (const c of st.components)
+      if (c.pid !== undefined && ['etcd', 'kube-apiserver', 'kubelet', 'kube-proxy'].includes(c.name)) process.kill(c.pid, 'SIGKILL');
     await until('crash visible', async () => !(await clusterStatus({ cwd: wtB, env })).healthy || undefined, 10_000);
     b = await ensureCluster({ cwd: wtB, backend: 'local', env, images: ['busybox'], reporter });
     expect((await clusterStatus({ cwd: wtB, env })).healthy).toBe(true);

@@ -12,7 +12,17 @@ import { ensureBinaries, netPlan, type NetPlan } from '@gc-k8s/local-cluster';
 import { worktreePaths } from '@gc-k8s/local-cluster';
 import { cmdline } from '@gc-k8s/local-cluster';
 import { silentReporter, streamReporter } from '@gc-k8s/local-cluster';
-import { createLocalUser, kubectlFor, kubectlPath, run, tryRun, until, type Kubectl, type LocalUser, type RunResult } from './cluster-helpers.js';
+import {
+  createLocalUser,
+  kubectlFor,
+  kubectlPath,
+  run,
+  tryRun,
+  until,
+  type Kubectl,
+  type LocalUser,
+  type RunResult,
+} from './cluster-helpers.js';
 
 const canRunLocal = process.platform === 'linux' && process.getuid?.() === 0;
 const localEnv = { ...process.env, KUBECONFIG: '' };
@@ -74,14 +84,17 @@ async function etcdctl(args: string[]): Promise<RunResult> {
 /** kubectl with a kubeconfig made from a client certificate, not throwing on non-zero exits. */
 async function kubectlAs(name: string, creds: { ca: string; cert: string; key: string }, args: string[]): Promise<RunResult> {
   const file = join(tmp, `${name}.kubeconfig`);
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'c', cluster: { server: info.server, 'certificate-authority': creds.ca } }],
-    users: [{ name, user: { 'client-certificate': creds.cert, 'client-key': creds.key } }],
-    contexts: [{ name: 'c', context: { cluster: 'c', user: name } }],
-    'current-context': 'c',
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: info.server, 'certificate-authority': creds.ca } }],
+      users: [{ name, user: { 'client-certificate': creds.cert, 'client-key': creds.key } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: name } }],
+      'current-context': 'c',
+    }),
+  );
   return tryRun(await kubectlPath(), ['--kubeconfig', file, ...args]);
 }
 
@@ -95,8 +108,27 @@ async function signedClientCert(cn: string): Promise<{ cert: string; key: string
   const cert = join(tmp, `${cn}.crt`);
   const key = join(tmp, `${cn}.key`);
   await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', `/CN=${cn}`, '-CA', join(pki, 'ca.crt'), '-CAkey', join(pki, 'ca.key'), '-addext', 'extendedKeyUsage=clientAuth',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${cn}`,
+    '-CA',
+    join(pki, 'ca.crt'),
+    '-CAkey',
+    join(pki, 'ca.key'),
+    '-addext',
+    'extendedKeyUsage=clientAuth',
   ]);
   return { cert, key, ca: join(pki, 'ca.crt') };
 }
@@ -136,14 +168,27 @@ describe.skipIf(!canRunLocal)('local cluster security', () => {
     const range = ['-X', 'POST', '-d', '{"key":"AA==","range_end":"AA=="}'];
     const plain = await user.run('curl', ['-sS', '-f', '--max-time', '5', ...range, `http://127.0.0.1:${String(port)}/v3/kv/range`]);
     expect(plain.code, `plain HTTP read answered: ${plain.stdout.slice(0, 120)}`).not.toBe(0);
-    const put = await user.run('curl', ['-sS', '-f', '--max-time', '5', '-X', 'POST', '-d', '{"key":"Zm9v","value":"YmFy"}', `http://127.0.0.1:${String(port)}/v3/kv/put`]);
+    const put = await user.run('curl', [
+      '-sS',
+      '-f',
+      '--max-time',
+      '5',
+      '-X',
+      'POST',
+      '-d',
+      '{"key":"Zm9v","value":"YmFy"}',
+      `http://127.0.0.1:${String(port)}/v3/kv/put`,
+    ]);
     expect(put.code, `plain HTTP write answered: ${put.stdout.slice(0, 120)}`).not.toBe(0);
     for (const path of ['/health', '/v3/kv/range']) {
       const tls = await user.run('curl', ['-sS', '-k', '--max-time', '5', ...range, `https://127.0.0.1:${String(port)}${path}`]);
       expect(tls.code, `TLS without a client certificate answered: ${tls.stdout.slice(0, 120)}`).not.toBe(0);
     }
     // the refusal is etcd's TLS handshake itself (client-cert-auth), not a later HTTP error
-    const hello = await user.run('sh', ['-c', `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | timeout 5 openssl s_client -connect 127.0.0.1:${String(port)} -quiet 2>&1`]);
+    const hello = await user.run('sh', [
+      '-c',
+      `printf 'GET /health HTTP/1.0\\r\\n\\r\\n' | timeout 5 openssl s_client -connect 127.0.0.1:${String(port)} -quiet 2>&1`,
+    ]);
     expect(hello.stdout).toMatch(/alert certificate required/);
     expect(hello.stdout).not.toContain('"health"');
     // the API server's own etcd client certificate is accepted (and only root can read its key)
@@ -188,14 +233,17 @@ describe.skipIf(!canRunLocal)('local cluster security', () => {
     await k(['-n', ns, 'create', 'serviceaccount', 'nobody']);
     const token = (await k(['-n', ns, 'create', 'token', 'nobody', '--duration=10m'])).trim();
     expect(code(await tryRun('curl', [...curl, '-H', `Authorization: Bearer ${token}`, url]))).toBe('403');
-    await podReady('chatty', `apiVersion: v1
+    await podReady(
+      'chatty',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: chatty, namespace: ${ns}}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
   - {name: c, image: ${busybox}, imagePullPolicy: IfNotPresent, command: [sh, -c, 'echo log-line-42 && exec sleep 3600']}
-`);
+`,
+    );
     expect(await k(['-n', ns, 'logs', 'chatty'])).toContain('log-line-42');
     expect((await k(['-n', ns, 'exec', 'chatty', '--', 'sh', '-c', 'echo exec-$((6*7))'])).trim()).toBe('exec-42');
   });
@@ -209,9 +257,19 @@ spec:
       // a second host address, not on the cluster's veth: the rule must cover every host address
       await tryRun('ip', ['addr', 'del', `${extraIp}/32`, 'dev', 'lo']);
       await run('ip', ['addr', 'add', `${extraIp}/32`, 'dev', 'lo']);
-      nodeLocal = spawn('nsenter', [`--net=${plan.netnsPath}`, process.execPath, '-e',
-        `require('net').createServer((s) => s.end('node-local-secret\\n')).listen(${String(port + 1)}, '127.0.0.1')`], { stdio: 'ignore' });
-      await podReady('prober', `apiVersion: v1
+      nodeLocal = spawn(
+        'nsenter',
+        [
+          `--net=${plan.netnsPath}`,
+          process.execPath,
+          '-e',
+          `require('net').createServer((s) => s.end('node-local-secret\\n')).listen(${String(port + 1)}, '127.0.0.1')`,
+        ],
+        { stdio: 'ignore' },
+      );
+      await podReady(
+        'prober',
+        `apiVersion: v1
 kind: Pod
 metadata: {name: prober, namespace: ${ns}}
 spec:
@@ -222,7 +280,8 @@ spec:
     imagePullPolicy: IfNotPresent
     command: [sleep, '3600']
     securityContext: {privileged: true}
-`);
+`,
+      );
       const inPod = async (script: string): Promise<string> => (await k(['-n', ns, 'exec', 'prober', '--', 'sh', '-c', script])).trim();
       // the host itself reaches both listeners
       for (const ip of [plan.hostIp, extraIp]) expect(await readFrom(ip, port)).toContain('host-secret');
@@ -230,7 +289,8 @@ spec:
         expect(await inPod(`echo | nc -w 3 ${ip} ${String(port)}; true`), `${ip}:${String(port)}`).not.toContain('host-secret');
       }
       // CVE-2020-8558: route 127.0.0.1 through the bridge; the node (route_localnet=1) must drop it
-      const route = await inPod(`sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1 net.ipv4.conf.eth0.accept_local=1
+      const route =
+        await inPod(`sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.eth0.route_localnet=1 net.ipv4.conf.eth0.accept_local=1
         ip route del local 127.0.0.1 dev lo table local; ip route add 127.0.0.1/32 via ${plan.podGateway} dev eth0; ip route get 127.0.0.1`);
       expect(route).toContain(`via ${plan.podGateway}`);
       expect(await inPod(`echo | nc -w 3 127.0.0.1 ${String(port + 1)}; true`)).not.toContain('node-local-secret');
@@ -248,35 +308,62 @@ spec:
     const corefile = readFileSync(need(flagsOf('coredns'), 'conf'), 'utf8');
     const kubeconfig = /^\s*kubeconfig\s+(\S+)/m.exec(corefile)?.[1] ?? '';
     const dns = (args: string[]): Promise<RunResult> => kubectlWith(kubeconfig, args);
-    const dnsUser = JSON.parse((await dns(['auth', 'whoami', '-o', 'json'])).stdout) as { status: { userInfo: { username: string; groups?: string[] } } };
+    const dnsUser = JSON.parse((await dns(['auth', 'whoami', '-o', 'json'])).stdout) as {
+      status: { userInfo: { username: string; groups?: string[] } };
+    };
     expect(dnsUser.status.userInfo.groups ?? []).not.toContain('system:masters');
     for (const what of ['endpointslices.discovery.k8s.io', 'services', 'pods', 'namespaces']) {
-      for (const verb of ['list', 'watch']) expect((await dns(['auth', 'can-i', verb, what, '-A'])).stdout.trim(), `${verb} ${what}`).toBe('yes');
+      for (const verb of ['list', 'watch'])
+        expect((await dns(['auth', 'can-i', verb, what, '-A'])).stdout.trim(), `${verb} ${what}`).toBe('yes');
     }
-    for (const [verb, what] of [['create', 'secrets'], ['get', 'secrets'], ['create', 'pods'], ['delete', 'services'], ['get', 'nodes']] as const) {
+    for (const [verb, what] of [
+      ['create', 'secrets'],
+      ['get', 'secrets'],
+      ['create', 'pods'],
+      ['delete', 'services'],
+      ['get', 'nodes'],
+    ] as const) {
       expect((await dns(['auth', 'can-i', verb, what, '-A'])).stdout.trim(), `coredns ${verb} ${what}`).toBe('no');
     }
     const p = flagsOf('provisioner');
     const creds = { ca: need(p, 'ca'), cert: need(p, 'cert'), key: need(p, 'key') };
     const prov = (args: string[]): Promise<RunResult> => kubectlAs('provisioner', creds, args);
-    const provUser = JSON.parse((await prov(['auth', 'whoami', '-o', 'json'])).stdout) as { status: { userInfo: { username: string; groups?: string[] } } };
+    const provUser = JSON.parse((await prov(['auth', 'whoami', '-o', 'json'])).stdout) as {
+      status: { userInfo: { username: string; groups?: string[] } };
+    };
     expect(provUser.status.userInfo.groups ?? []).not.toContain('system:masters');
     expect(provUser.status.userInfo.username).not.toBe(dnsUser.status.userInfo.username);
-    for (const [verb, what] of [['list', 'persistentvolumeclaims'], ['list', 'persistentvolumes'], ['create', 'persistentvolumes'], ['delete', 'persistentvolumes']] as const) {
+    for (const [verb, what] of [
+      ['list', 'persistentvolumeclaims'],
+      ['list', 'persistentvolumes'],
+      ['create', 'persistentvolumes'],
+      ['delete', 'persistentvolumes'],
+    ] as const) {
       expect((await prov(['auth', 'can-i', verb, what, '-A'])).stdout.trim(), `provisioner ${verb} ${what}`).toBe('yes');
     }
-    for (const [verb, what] of [['create', 'secrets'], ['get', 'secrets'], ['create', 'pods'], ['update', 'persistentvolumeclaims'], ['get', 'nodes']] as const) {
+    for (const [verb, what] of [
+      ['create', 'secrets'],
+      ['get', 'secrets'],
+      ['create', 'pods'],
+      ['update', 'persistentvolumeclaims'],
+      ['get', 'nodes'],
+    ] as const) {
       expect((await prov(['auth', 'can-i', verb, what, '-A'])).stdout.trim(), `provisioner ${verb} ${what}`).toBe('no');
     }
   });
 
   it('a provisioned volume is not world-writable, and a non-root pod (uid 1000, fsGroup 1000) writes into its claim', async () => {
-    await k(['apply', '-f', '-'], `apiVersion: v1
+    await k(
+      ['apply', '-f', '-'],
+      `apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: work, namespace: ${ns}}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
-`);
-    await podReady('writer', `apiVersion: v1
+`,
+    );
+    await podReady(
+      'writer',
+      `apiVersion: v1
 kind: Pod
 metadata: {name: writer, namespace: ${ns}}
 spec:
@@ -290,7 +377,8 @@ spec:
     readinessProbe: {exec: {command: [cat, /data/f]}, periodSeconds: 1}
     volumeMounts: [{name: w, mountPath: /data}]
   volumes: [{name: w, persistentVolumeClaim: {claimName: work}}]
-`);
+`,
+    );
     const pv = (await k(['-n', ns, 'get', 'pvc', 'work', '-o', 'jsonpath={.spec.volumeName}'])).trim();
     const dir = (await k(['get', 'pv', pv, '-o', 'jsonpath={.spec.local.path}{.spec.hostPath.path}'])).trim();
     expect(dir.startsWith(stateDir)).toBe(true);
@@ -305,7 +393,9 @@ spec:
     const current = readFileSync(file, 'utf8');
     try {
       writeFileSync(file, JSON.stringify({ ...(JSON.parse(current) as object), version: 1 }));
-      await expect(ensureCluster({ backend: 'local', env: localEnv })).rejects.toThrow(/older gc-k8s .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/);
+      await expect(ensureCluster({ backend: 'local', env: localEnv })).rejects.toThrow(
+        /older gc-k8s .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/,
+      );
       expect((await clusterStatus({ env: localEnv })).message).toMatch(/older gc-k8s/);
     } finally {
       writeFileSync(file, current);

@@ -50,7 +50,12 @@ ${extra}`.replace('IMAGE', image);
 
 describe.skipIf(!canRunLocal)('local cluster', () => {
   it('has a Ready node with the worktree-derived name', async () => {
-    const out = await k(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+    const out = await k([
+      'get',
+      'nodes',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+    ]);
     expect(out.trim()).toBe(`${info.nodeName ?? ''}=True`);
   });
 
@@ -74,8 +79,17 @@ describe.skipIf(!canRunLocal)('local cluster', () => {
   it('supports kubectl exec -it … tmux attach driven from a host tmux session', async () => {
     const kubectl = await kubectlPath();
     const session = `it-attach-${process.pid}`;
-    await run('tmux', ['new-session', '-d', '-s', session, '-x', '150', '-y', '40',
-      `${kubectl} --kubeconfig ${info.kubeconfig} -n ${ns} exec -it agent -- tmux attach -t main`]);
+    await run('tmux', [
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '150',
+      '-y',
+      '40',
+      `${kubectl} --kubeconfig ${info.kubeconfig} -n ${ns} exec -it agent -- tmux attach -t main`,
+    ]);
     try {
       await until('attached', async () => (await run('tmux', ['capture-pane', '-p', '-t', session])).includes('[main]'), 15_000);
       // typed on the host, travels through the apiserver, kubelet and containerd into the pod's tmux
@@ -118,7 +132,12 @@ spec:
     spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 `;
     await k(['apply', '-f', '-'], sts);
-    await until('StatefulSet ready', async () => (await k(['-n', ns, 'get', 'sts', 'db', '-o', 'jsonpath={.status.readyReplicas}'])).trim() === '1', 90_000, 500);
+    await until(
+      'StatefulSet ready',
+      async () => (await k(['-n', ns, 'get', 'sts', 'db', '-o', 'jsonpath={.status.readyReplicas}'])).trim() === '1',
+      90_000,
+      500,
+    );
     expect((await k(['-n', ns, 'get', 'pvc', 'data-db-0', '-o', 'jsonpath={.status.phase}'])).trim()).toBe('Bound');
     expect((await k(['-n', ns, 'exec', 'db-0', '--', 'cat', '/data/hello'])).trim()).toBe('persisted');
   });
@@ -173,7 +192,9 @@ spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
     await k(['apply', '-f', '-'], podYaml('hog', busyboxRef, spec));
     const reason = await until(
       'OOMKilled',
-      async () => (await k(['-n', ns, 'get', 'pod', 'hog', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}'])).trim() || undefined,
+      async () =>
+        (await k(['-n', ns, 'get', 'pod', 'hog', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.reason}'])).trim() ||
+        undefined,
       60_000,
       500,
     );

@@ -13,7 +13,10 @@ const cities = mkdtempSync(join(tmpdir(), 'gck8s-doctor-'));
 function city(name: string, extra: string): string {
   const dir = join(cities, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'city.toml'), `[workspace]\nname = "${name}"\n[session.k8s]\nnamespace = "${h.namespace}"\nimage = "${AGENT_IMAGE}"\n${extra}`);
+  writeFileSync(
+    join(dir, 'city.toml'),
+    `[workspace]\nname = "${name}"\n[session.k8s]\nnamespace = "${h.namespace}"\nimage = "${AGENT_IMAGE}"\n${extra}`,
+  );
   return dir;
 }
 
@@ -48,7 +51,21 @@ describe('gc-k8s doctor', () => {
   it('warns about pods of the native provider that a restricted namespace will not let restart', async () => {
     // a native-provider pod: root, no security context, `sleep infinity` under a shell
     expect((await h.k(['label', 'namespace', h.namespace, 'pod-security.kubernetes.io/enforce=baseline', '--overwrite'])).code).toBe(0);
-    const native = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'coder-gc-1', labels: { app: 'gc-agent', 'gc-session': 'coder' } }, spec: { containers: [{ name: 'agent', image: AGENT_IMAGE, command: ['sh', '-c', 'tmux new-session -d -s main bash && sleep infinity'], securityContext: { runAsUser: 0 } }] } };
+    const native = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'coder-gc-1', labels: { app: 'gc-agent', 'gc-session': 'coder' } },
+      spec: {
+        containers: [
+          {
+            name: 'agent',
+            image: AGENT_IMAGE,
+            command: ['sh', '-c', 'tmux new-session -d -s main bash && sleep infinity'],
+            securityContext: { runAsUser: 0 },
+          },
+        ],
+      },
+    };
     expect((await h.run(h.kubectl, ['-n', h.namespace, 'create', '-f', '-'], JSON.stringify(native), h.env())).code).toBe(0);
     expect((await h.k(['label', 'namespace', h.namespace, 'pod-security.kubernetes.io/enforce=restricted', '--overwrite'])).code).toBe(0);
     const r = await doctor(city('migrating', ''));

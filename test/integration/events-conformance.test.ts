@@ -9,7 +9,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { GcEvent as Ev } from '../../src/events/event-json.js';
 import { Harness, ROOT } from './harness.js';
 
-
 const harnesses: Harness[] = [];
 const ZERO = '0001-01-01T00:00:00Z';
 
@@ -27,9 +26,23 @@ async function provider() {
   await call(['ensure-running']);
   return {
     // Go's json.Marshal of events.Event: ts always present (zero when unset), omitempty rest
-    record: (e: Partial<Ev>) => call(['record'], JSON.stringify({ seq: 0, type: e.type ?? '', ts: e.ts ?? ZERO, actor: e.actor ?? '', ...(e.subject ? { subject: e.subject } : {}), ...(e.message ? { message: e.message } : {}) })).catch(() => ''),
+    record: (e: Partial<Ev>) =>
+      call(
+        ['record'],
+        JSON.stringify({
+          seq: 0,
+          type: e.type ?? '',
+          ts: e.ts ?? ZERO,
+          actor: e.actor ?? '',
+          ...(e.subject ? { subject: e.subject } : {}),
+          ...(e.message ? { message: e.message } : {}),
+        }),
+      ).catch(() => ''),
     list: async (f: { Type?: string; Actor?: string; Since?: string; AfterSeq?: number } = {}): Promise<Ev[]> => {
-      const out = await call(['list'], JSON.stringify({ Type: f.Type ?? '', Actor: f.Actor ?? '', Since: f.Since ?? ZERO, AfterSeq: f.AfterSeq ?? 0 }));
+      const out = await call(
+        ['list'],
+        JSON.stringify({ Type: f.Type ?? '', Actor: f.Actor ?? '', Since: f.Since ?? ZERO, AfterSeq: f.AfterSeq ?? 0 }),
+      );
       return out === '' ? [] : (JSON.parse(out) as Ev[]);
     },
     latestSeq: async () => Number((await call(['latest-seq'])) || '0'),
@@ -44,9 +57,15 @@ async function provider() {
           lines.push(JSON.parse(buf.slice(0, nl)) as Ev);
           buf = buf.slice(nl + 1);
         }
-        waiters.splice(0).forEach((w) => { w(); });
+        waiters.splice(0).forEach((w) => {
+          w();
+        });
       });
-      const exited = new Promise<void>((r) => child.on('exit', () => { r(); }));
+      const exited = new Promise<void>((r) =>
+        child.on('exit', () => {
+          r();
+        }),
+      );
       return {
         /** the next event, or rejects after `ms` (the Go tests use a 2 s context) */
         async next(ms = 2000): Promise<Ev> {
@@ -111,7 +130,12 @@ describe('RunProviderTests', () => {
   it('RecordPreservesAllFields', async () => {
     const p = await provider();
     await p.record({ type: 'session.woke', actor: 'controller', subject: 'worker-1', message: 'agent started successfully' });
-    expect((await p.list())[0]).toMatchObject({ type: 'session.woke', actor: 'controller', subject: 'worker-1', message: 'agent started successfully' });
+    expect((await p.list())[0]).toMatchObject({
+      type: 'session.woke',
+      actor: 'controller',
+      subject: 'worker-1',
+      message: 'agent started successfully',
+    });
   });
 
   it('RecordMultipleEvents', async () => {

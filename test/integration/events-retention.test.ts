@@ -25,7 +25,8 @@ afterAll(async () => {
 
 describe('event retention CronJob', () => {
   it('prunes beyond --max-count with our image and its Role, keeping the newest and latest-seq', async () => {
-    for (let i = 1; i <= 5; i++) expect(await ev(['record'], JSON.stringify({ type: 'retention.test', actor: 'gc', message: `m${i}` }))).toMatchObject({ code: 0 });
+    for (let i = 1; i <= 5; i++)
+      expect(await ev(['record'], JSON.stringify({ type: 'retention.test', actor: 'gc', message: `m${i}` }))).toMatchObject({ code: 0 });
     const manifest = readFileSync(join(ROOT, 'contrib/k8s/event-retention-cronjob.yaml'), 'utf8')
       .replace('image: gc-k8s:dev', `image: ${await gcK8sImage()}`)
       .replace('"--max-age", "24h", "--max-count", "10000"', '"--max-count", "2"');

@@ -15,7 +15,6 @@ afterAll(async () => {
   await h.teardown();
 });
 
-
 /** Starts `gc-events-k8s watch <after>` and collects its NDJSON lines. */
 function watcher(after: number) {
   const child = spawn(join(ROOT, 'bin/gc-events-k8s'), ['watch', String(after)], { env: h.env() });
@@ -50,7 +49,14 @@ describe('events', () => {
     const w = watcher(0);
     try {
       // a payload number beyond 2^53 must come back digit for digit (raw JSON, as Go keeps it)
-      expect((await ev(['record'], '{"type":"session.woke","actor":"human:me","subject":"mayor","message":"hi","payload":{"n":12345678901234567890}}')).code).toBe(0);
+      expect(
+        (
+          await ev(
+            ['record'],
+            '{"type":"session.woke","actor":"human:me","subject":"mayor","message":"hi","payload":{"n":12345678901234567890}}',
+          )
+        ).code,
+      ).toBe(0);
       expect((await ev(['record'], JSON.stringify({ type: 'bead.created', actor: 'gc', ts: '2025-06-15T12:00:00Z' }))).code).toBe(0);
       expect((await ev(['record'], JSON.stringify({ type: 'session/woke', actor: 'gc' }))).code).toBe(0);
       const all = JSON.parse((await ev(['list'], '')).out) as Ev[];
@@ -77,7 +83,12 @@ describe('events', () => {
     expect(seq.out).toBe('3');
     const evt = await h.k(['get', 'configmap', 'gc-evt-0000000002', '-o', 'json']);
     const cm = JSON.parse(evt.out) as { metadata: { labels: Record<string, string> }; data: { event: string } };
-    expect(cm.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': 'bead.created', 'gc/actor': 'gc' });
+    expect(cm.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'gascity',
+      'gc/component': 'event',
+      'gc/type': 'bead.created',
+      'gc/actor': 'gc',
+    });
     expect(JSON.parse(cm.data.event)).toMatchObject({ seq: 2, type: 'bead.created', ts: '2025-06-15T12:00:00Z', actor: 'gc' });
   });
 
@@ -86,7 +97,10 @@ describe('events', () => {
     const cm = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'gc-evt-0000000004', labels: { 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': 'controller.started', 'gc/actor': 'gc' } },
+      metadata: {
+        name: 'gc-evt-0000000004',
+        labels: { 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': 'controller.started', 'gc/actor': 'gc' },
+      },
       data: { event: JSON.stringify(evt) },
     };
     const { writeFileSync } = await import('node:fs');
@@ -108,10 +122,12 @@ describe('events', () => {
     const w = watcher(base);
     const n = 8;
     const each = 200;
-    const writers = Array.from({ length: n }, (_, p) =>
-      new Promise<number>((resolve) => {
-        // one process per writer, sending `each` records back to back through the protocol
-        const code = `
+    const writers = Array.from(
+      { length: n },
+      (_, p) =>
+        new Promise<number>((resolve) => {
+          // one process per writer, sending `each` records back to back through the protocol
+          const code = `
           import { forward, makeRequest } from '${join(ROOT, 'dist/client/exec-provider.js')}';
           import { PassThrough } from 'node:stream';
           const io = { argv: [], env: process.env, cwd: process.cwd(), stdin: new PassThrough(), stdout: process.stdout, stderr: process.stderr };
@@ -121,11 +137,14 @@ describe('events', () => {
             if (r !== 0) bad++;
           }));
           process.exit(bad);`;
-        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: h.env(), stdio: ['ignore', 'ignore', 'inherit'] });
-        child.on('exit', (c) => {
-          resolve(c ?? 1);
-        });
-      }),
+          const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+            env: h.env(),
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          child.on('exit', (c) => {
+            resolve(c ?? 1);
+          });
+        }),
     );
     expect(await Promise.all(writers)).toEqual(Array(n).fill(0));
     const stored = (JSON.parse((await ev(['list'], JSON.stringify({ Type: 'load.test' }))).out) as Ev[]).map((e) => e.seq);
@@ -143,9 +162,11 @@ describe('events', () => {
     const w = watcher(base);
     const n = 4;
     const each = 100;
-    const writers = Array.from({ length: n }, (_, p) =>
-      new Promise<number>((resolve) => {
-        const code = `
+    const writers = Array.from(
+      { length: n },
+      (_, p) =>
+        new Promise<number>((resolve) => {
+          const code = `
           import { forward, makeRequest } from '${join(ROOT, 'dist/client/exec-provider.js')}';
           import { PassThrough } from 'node:stream';
           const io = { argv: [], env: process.env, cwd: process.cwd(), stdin: new PassThrough(), stdout: process.stdout, stderr: new PassThrough() };
@@ -157,14 +178,20 @@ describe('events', () => {
             }));
           }
           process.exit(bad);`;
-        const child = spawn(process.execPath, ['--input-type=module', '-e', code], { env: h.env(), stdio: ['ignore', 'ignore', 'inherit'] });
-        child.on('exit', (c) => {
-          resolve(c ?? 1);
-        });
-      }),
+          const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+            env: h.env(),
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          child.on('exit', (c) => {
+            resolve(c ?? 1);
+          });
+        }),
     );
     await new Promise((r) => setTimeout(r, 800));
-    const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
+    const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split(/\s+/)
+      .filter(Boolean);
     expect(pids.length).toBeGreaterThan(0);
     for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
     expect(await Promise.all(writers)).toEqual(Array(n).fill(0));
@@ -182,47 +209,53 @@ describe('events', () => {
 
   // Restarting a component needs the local cluster (CI's); against any other cluster it is skipped,
   // visibly: npm test counts a skip as a failure.
-  it.skipIf(process.env['GC_K8S_TEST_BACKEND'] !== 'local')('8 script processes × 200 records through an apiserver restart and a kill -9 of the daemon: every record once, in order, nothing lost', async () => {
-    const base = Number((await ev(['latest-seq'])).out);
-    const w = watcher(base);
-    const n = 8;
-    const each = 200;
-    let done = 0;
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const writers = Array.from({ length: n }, async (_, p) => {
-      const failures: string[] = [];
-      for (let i = 0; i < each; i++) {
-        const r = await ev(['record'], JSON.stringify({ type: 'restart.test', actor: `w${p}`, message: `w${p}-${i}` }));
-        if (r.code !== 0) failures.push(`w${p}-${i}: ${r.err.trim()}`);
-        done++;
+  it.skipIf(process.env['GC_K8S_TEST_BACKEND'] !== 'local')(
+    '8 script processes × 200 records through an apiserver restart and a kill -9 of the daemon: every record once, in order, nothing lost',
+    async () => {
+      const base = Number((await ev(['latest-seq'])).out);
+      const w = watcher(base);
+      const n = 8;
+      const each = 200;
+      let done = 0;
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const writers = Array.from({ length: n }, async (_, p) => {
+        const failures: string[] = [];
+        for (let i = 0; i < each; i++) {
+          const r = await ev(['record'], JSON.stringify({ type: 'restart.test', actor: `w${p}`, message: `w${p}-${i}` }));
+          if (r.code !== 0) failures.push(`w${p}-${i}: ${r.err.trim()}`);
+          done++;
+        }
+        return failures;
+      });
+      while (done < (n * each) / 5) await sleep(10);
+      const { restartClusterComponent } = await import('@gc-k8s/local-cluster');
+      const { streamReporter } = await import('@gc-k8s/local-cluster');
+      await restartClusterComponent('kube-apiserver', { cwd: ROOT, reporter: streamReporter(process.stderr, 'it-restart') });
+      const afterRestart = done;
+      while (done < Math.min(n * each - 50, afterRestart + 200)) await sleep(10);
+      const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' })
+        .stdout.trim()
+        .split(/\s+/)
+        .filter(Boolean);
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+      expect((await Promise.all(writers)).flat()).toEqual([]);
+      const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'restart.test' }))).out) as Ev[];
+      // Seqs the killed daemon had reserved but not written are the only gaps (its clients' retries
+      // get new ones); the next daemon tombstones them, so watchers do not wait them out.
+      expect(stored).toHaveLength(n * each);
+      expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
+      const seqs = stored.map((e) => e.seq);
+      expect(seqs.every((q, i) => q > base && (i === 0 || q > seqs[i - 1]!))).toBe(true);
+      expect(seqs.at(-1)! - base - n * each).toBeLessThanOrEqual(32); // at most one batch lost to the kill
+      try {
+        await w.until(n * each);
+        expect(w.events.filter((e) => e.type === 'restart.test').map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+      } finally {
+        w.stop();
       }
-      return failures;
-    });
-    while (done < (n * each) / 5) await sleep(10);
-    const { restartClusterComponent } = await import('@gc-k8s/local-cluster');
-    const { streamReporter } = await import('@gc-k8s/local-cluster');
-    await restartClusterComponent('kube-apiserver', { cwd: ROOT, reporter: streamReporter(process.stderr, 'it-restart') });
-    const afterRestart = done;
-    while (done < Math.min(n * each - 50, afterRestart + 200)) await sleep(10);
-    const pids = spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
-    expect(pids.length).toBeGreaterThan(0);
-    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
-    expect((await Promise.all(writers)).flat()).toEqual([]);
-    const stored = JSON.parse((await ev(['list'], JSON.stringify({ Type: 'restart.test' }))).out) as Ev[];
-    // Seqs the killed daemon had reserved but not written are the only gaps (its clients' retries
-    // get new ones); the next daemon tombstones them, so watchers do not wait them out.
-    expect(stored).toHaveLength(n * each);
-    expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
-    const seqs = stored.map((e) => e.seq);
-    expect(seqs.every((q, i) => q > base && (i === 0 || q > seqs[i - 1]!))).toBe(true);
-    expect(seqs.at(-1)! - base - n * each).toBeLessThanOrEqual(32); // at most one batch lost to the kill
-    try {
-      await w.until(n * each);
-      expect(w.events.filter((e) => e.type === 'restart.test').map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
-    } finally {
-      w.stop();
-    }
-  });
+    },
+  );
 
   it('rejects malformed JSON and oversized events, writing nothing', async () => {
     const before = (await ev(['latest-seq'])).out;

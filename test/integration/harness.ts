@@ -51,11 +51,24 @@ export class Harness {
    * GC_K8S_* settings (the city's settings are in its city.toml), plus this harness's daemon.
    */
   supervisorEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/root', KUBECONFIG, GC_K8S_SOCKET: this.socket, GC_K8S_KUBECTL: this.kubectl, ...extra };
+    return {
+      PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+      HOME: process.env['HOME'] ?? '/root',
+      KUBECONFIG,
+      GC_K8S_SOCKET: this.socket,
+      GC_K8S_KUBECTL: this.kubectl,
+      ...extra,
+    };
   }
 
   /** A provider script as gc's supervisor runs it: from `/`, with supervisorEnv(). */
-  asSupervisor(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}, path = join(ROOT, 'bin', script)): Promise<Run> {
+  asSupervisor(
+    script: string,
+    argv: readonly string[],
+    stdin = '',
+    extra: Record<string, string> = {},
+    path = join(ROOT, 'bin', script),
+  ): Promise<Run> {
     return this.run(path, argv, stdin, this.supervisorEnv(extra), '/');
   }
 
@@ -78,7 +91,8 @@ export class Harness {
   /** Runs bin/<script> like gc does: argv, optional stdin, env inherited. */
   script(script: string, argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
     // the provider scripts exactly as gc runs them (native fast path, Node fallback); gc-k8s is Node
-    const [cmd, args] = script === 'gc-k8s' ? [process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv]] : [join(ROOT, 'bin', script), [...argv]];
+    const [cmd, args] =
+      script === 'gc-k8s' ? [process.execPath, [join(ROOT, 'bin', 'gc-k8s.js'), ...argv]] : [join(ROOT, 'bin', script), [...argv]];
     return this.run(cmd, args, stdin, this.env(extra));
   }
 

@@ -38,7 +38,8 @@ afterAll(async () => {
 });
 
 /** kubectl as the daemon's service account (its token only). */
-const asDaemon = (args: readonly string[], stdin = '') => h.run(h.kubectl, ['--kubeconfig', saKubeconfig, '-n', h.namespace, ...args], stdin, h.env());
+const asDaemon = (args: readonly string[], stdin = '') =>
+  h.run(h.kubectl, ['--kubeconfig', saKubeconfig, '-n', h.namespace, ...args], stdin, h.env());
 
 interface ProbePod {
   apiVersion: 'v1';
@@ -62,7 +63,19 @@ function podSpec(change: (p: ProbePod) => void): string {
     spec: {
       automountServiceAccountToken: false,
       securityContext: { runAsNonRoot: true, runAsUser: 1000 },
-      containers: [{ name: 'agent', image: AGENT_IMAGE, command: ['sleep', '1'], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } }],
+      containers: [
+        {
+          name: 'agent',
+          image: AGENT_IMAGE,
+          command: ['sleep', '1'],
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'] },
+            runAsNonRoot: true,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+        },
+      ],
     },
   };
   change(pod);
@@ -86,17 +99,24 @@ describe('least-privilege RBAC', () => {
 
   it("a session's credentials reach the agent from its own Secret, owned by the pod: no value in the pod spec, and the Secret goes with the pod", async () => {
     const env = { KUBECONFIG: saKubeconfig, GC_K8S_SOCKET: join(h.dir, 'sa.sock') };
-    const start = await h.session(['start', 'cred-agent'], JSON.stringify({ command: 'bash', env: { ANTHROPIC_API_KEY: 'sk-ant-TOPSECRET', GC_SESSION_ID: 'x' } }), env);
+    const start = await h.session(
+      ['start', 'cred-agent'],
+      JSON.stringify({ command: 'bash', env: { ANTHROPIC_API_KEY: 'sk-ant-TOPSECRET', GC_SESSION_ID: 'x' } }),
+      env,
+    );
     expect(start, start.err).toMatchObject({ code: 0 });
     const pod = JSON.parse((await h.k(['get', 'pod', 'cred-agent', '-o', 'json'])).out) as { metadata: { uid: string } };
     expect(JSON.stringify(pod)).not.toContain('TOPSECRET');
-    const secret = JSON.parse((await h.k(['get', 'secret', 'cred-agent-credentials', '-o', 'json'])).out) as { metadata: { ownerReferences: { kind: string; uid: string }[] } };
+    const secret = JSON.parse((await h.k(['get', 'secret', 'cred-agent-credentials', '-o', 'json'])).out) as {
+      metadata: { ownerReferences: { kind: string; uid: string }[] };
+    };
     expect(secret.metadata.ownerReferences).toMatchObject([{ kind: 'Pod', uid: pod.metadata.uid }]);
     expect((await h.k(['exec', 'cred-agent', '-c', 'agent', '--', 'printenv', 'ANTHROPIC_API_KEY'])).out).toBe('sk-ant-TOPSECRET\n');
     const events = (await h.k(['get', 'events', '-o', 'json'])).out;
     expect(events).not.toContain('TOPSECRET');
     expect((await h.session(['stop', 'cred-agent'], '', env)).code).toBe(0);
-    for (let i = 0; i < 60 && (await h.k(['get', 'secret', 'cred-agent-credentials'])).code === 0; i++) await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 60 && (await h.k(['get', 'secret', 'cred-agent-credentials'])).code === 0; i++)
+      await new Promise((r) => setTimeout(r, 500));
     expect((await h.k(['get', 'secret', 'cred-agent-credentials'])).code).not.toBe(0); // garbage-collected with its pod
     expect(readFileSync(join(h.dir, 'sa.log'), 'utf8')).not.toContain('TOPSECRET');
     await h.script('gc-k8s', ['stop-daemon'], '', env);
@@ -108,18 +128,79 @@ describe('least-privilege RBAC', () => {
       expect(r.code, `${what}: ${r.out}`).not.toBe(0);
       expect(r.err, what).toMatch(message);
     };
-    await refused('a Secret volume', podSpec((p) => { p.spec.volumes = [{ name: 's', secret: { secretName: 'gc-k8s-token-of-someone' } }]; }), /may only mount emptyDir, PersistentVolumeClaims/);
-    await refused('another Secret in env', podSpec((p) => { p.spec.containers[0]!.env = [{ name: 'X', valueFrom: { secretKeyRef: { name: 'other', key: 'k' } } }]; }), /may only reference their own <pod>-credentials Secret/);
-    await refused('another service account', podSpec((p) => { p.spec.serviceAccountName = 'gc-k8s'; }), /may only run as the service accounts the policy lists/);
-    await refused('a token mount', podSpec((p) => { p.spec.automountServiceAccountToken = true; }), /must not mount a service-account token/);
-    await refused('the node network', podSpec((p) => { p.spec.hostNetwork = true; }), /may not use the node's network/);
-    await refused('a hostPath', podSpec((p) => { p.spec.volumes = [{ name: 'h', hostPath: { path: '/' } }]; }), /may only mount emptyDir/);
-    await refused('a privileged container', podSpec((p) => { p.spec.containers[0]!.securityContext = { privileged: true }; }), /must run restricted/);
-    await refused('a foreign image', podSpec((p) => { p.spec.containers[0]!.image = 'docker.io/library/busybox:1'; }), /may only run the images the policy lists/);
-    await refused('a pod of another shape', podSpec((p) => { p.metadata.labels = { app: 'miner' }; }), /may only create agent session pods/);
-    await refused('an arbitrary Secret', JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'stolen' }, stringData: { k: 'v' } }), /may only create the <pod>-credentials Secret/);
+    await refused(
+      'a Secret volume',
+      podSpec((p) => {
+        p.spec.volumes = [{ name: 's', secret: { secretName: 'gc-k8s-token-of-someone' } }];
+      }),
+      /may only mount emptyDir, PersistentVolumeClaims/,
+    );
+    await refused(
+      'another Secret in env',
+      podSpec((p) => {
+        p.spec.containers[0]!.env = [{ name: 'X', valueFrom: { secretKeyRef: { name: 'other', key: 'k' } } }];
+      }),
+      /may only reference their own <pod>-credentials Secret/,
+    );
+    await refused(
+      'another service account',
+      podSpec((p) => {
+        p.spec.serviceAccountName = 'gc-k8s';
+      }),
+      /may only run as the service accounts the policy lists/,
+    );
+    await refused(
+      'a token mount',
+      podSpec((p) => {
+        p.spec.automountServiceAccountToken = true;
+      }),
+      /must not mount a service-account token/,
+    );
+    await refused(
+      'the node network',
+      podSpec((p) => {
+        p.spec.hostNetwork = true;
+      }),
+      /may not use the node's network/,
+    );
+    await refused(
+      'a hostPath',
+      podSpec((p) => {
+        p.spec.volumes = [{ name: 'h', hostPath: { path: '/' } }];
+      }),
+      /may only mount emptyDir/,
+    );
+    await refused(
+      'a privileged container',
+      podSpec((p) => {
+        p.spec.containers[0]!.securityContext = { privileged: true };
+      }),
+      /must run restricted/,
+    );
+    await refused(
+      'a foreign image',
+      podSpec((p) => {
+        p.spec.containers[0]!.image = 'docker.io/library/busybox:1';
+      }),
+      /may only run the images the policy lists/,
+    );
+    await refused(
+      'a pod of another shape',
+      podSpec((p) => {
+        p.metadata.labels = { app: 'miner' };
+      }),
+      /may only create agent session pods/,
+    );
+    await refused(
+      'an arbitrary Secret',
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'stolen' }, stringData: { k: 'v' } }),
+      /may only create the <pod>-credentials Secret/,
+    );
     // and a pod of our shape is admitted (nothing here needs more than the policy allows)
-    const ok = await asDaemon(['create', '--dry-run=server', '-f', '-'], podSpec(() => undefined));
+    const ok = await asDaemon(
+      ['create', '--dry-run=server', '-f', '-'],
+      podSpec(() => undefined),
+    );
     expect(ok, ok.err).toMatchObject({ code: 0 });
   });
 

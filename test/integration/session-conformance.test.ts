@@ -150,7 +150,9 @@ describe('RunLifecycleTests', () => {
   it('ListRunning_ConcurrentDistinctPrefixes', async () => {
     const names = [await session(), await session(), await session()];
     const results = await Promise.all(names.map((n) => exec.listRunning(n)));
-    names.forEach((n, i) => { expect(results[i]).toContain(n); });
+    names.forEach((n, i) => {
+      expect(results[i]).toContain(n);
+    });
   });
 
   it('ProcessAlive_EmptyNamesReturnsTrue', async () => {

@@ -34,7 +34,11 @@ describe('session lifecycle', () => {
   const name = 'it-mayor';
 
   it('start brings up a pod with tmux session main carrying the session env', async () => {
-    const r = await start(name, { command: 'bash', work_dir: '/tmp', env: { GC_SESSION_ID: 'sess-123', GC_AGENT: 'mayor', MULTI: 'a=b\nc' } });
+    const r = await start(name, {
+      command: 'bash',
+      work_dir: '/tmp',
+      env: { GC_SESSION_ID: 'sess-123', GC_AGENT: 'mayor', MULTI: 'a=b\nc' },
+    });
     expect(r, r.err).toMatchObject({ code: 0 });
     expect((await h.session(['is-running', name])).out).toBe('true');
     expect((await h.session(['get-meta', name, 'GC_SESSION_ID'])).out).toBe('sess-123');
@@ -56,7 +60,16 @@ describe('session lifecycle', () => {
     expect(pod.spec.automountServiceAccountToken).toBe(false);
     expect(pod.metadata.labels).toMatchObject({ app: 'gc-agent', 'gc-session': name, 'gc-agent': 'mayor' });
     expect(pod.metadata.annotations['gc-session-name']).toBe(name);
-    const id = await h.k(['exec', podNameFor(name), '-c', 'agent', '--', 'sh', '-c', 'id -u; ls /var/run/secrets/kubernetes.io 2>&1 || true']);
+    const id = await h.k([
+      'exec',
+      podNameFor(name),
+      '-c',
+      'agent',
+      '--',
+      'sh',
+      '-c',
+      'id -u; ls /var/run/secrets/kubernetes.io 2>&1 || true',
+    ]);
     expect(id.out).toMatch(/^1000\n.*No such file or directory/s);
   });
 
@@ -109,7 +122,12 @@ describe('session lifecycle', () => {
     expect((await h.session(['nudge', name], line.repeat(10_486))).code).toBe(0);
     await h.session(['send-keys', name, 'C-d']);
     // the text's own trailing newline is dropped (echo-style input), Enter adds one: 100 bytes a line
-    await until(async () => (await h.k(['exec', podNameFor(name), '-c', 'agent', '--', 'sh', '-c', 'wc -c < /tmp/big.txt'])).out.trim() === String(100 * 10_486), '1 MiB file');
+    await until(
+      async () =>
+        (await h.k(['exec', podNameFor(name), '-c', 'agent', '--', 'sh', '-c', 'wc -c < /tmp/big.txt'])).out.trim() ===
+        String(100 * 10_486),
+      '1 MiB file',
+    );
   });
 
   it('attach hands the terminal to kubectl exec -it … tmux attach -t main', async () => {
@@ -120,7 +138,11 @@ describe('session lifecycle', () => {
     const envArgs = ['KUBECONFIG', 'GC_K8S_SOCKET', 'GC_K8S_NAMESPACE', 'GC_K8S_KUBECTL'].flatMap((k) => ['-e', `${k}=${env[k] ?? ''}`]);
     expect(spawnSync('tmux', ['-L', sock, 'new-session', '-d', '-x', '120', '-y', '30', ...envArgs, cmd], { env }).status).toBe(0);
     try {
-      await until(() => Promise.resolve(spawnSync('tmux', ['-L', sock, 'capture-pane', '-p'], { encoding: 'utf8' }).stdout.includes('attach-marker-42')), 'attached pane');
+      await until(
+        () =>
+          Promise.resolve(spawnSync('tmux', ['-L', sock, 'capture-pane', '-p'], { encoding: 'utf8' }).stdout.includes('attach-marker-42')),
+        'attached pane',
+      );
       // and the attach is live: what we type in the host terminal runs in the pod
       spawnSync('tmux', ['-L', sock, 'send-keys', 'echo typed-through-$((1+1))', 'Enter']);
       await until(async () => (await h.session(['peek', name, '10'])).out.includes('typed-through-2'), 'typed through attach');
@@ -169,7 +191,7 @@ describe('start failures say why and leave nothing behind', () => {
 });
 
 describe('an agent that ends while gc is talking to it', () => {
-  it('interrupt ends sleep: every op through the container\'s exit answers as for a stopped session, none fails', async () => {
+  it("interrupt ends sleep: every op through the container's exit answers as for a stopped session, none fails", async () => {
     const name = 'it-interrupted';
     expect(await start(name, { command: 'sleep 300', work_dir: '/tmp' })).toMatchObject({ code: 0 });
     expect(await h.session(['interrupt', name])).toMatchObject({ code: 0 });
@@ -195,7 +217,7 @@ describe('an agent that ends while gc is talking to it', () => {
   });
 });
 
-describe('names and other providers\' pods', () => {
+describe("names and other providers' pods", () => {
   it('names with slashes, dots, unicode and 200 characters map to distinct valid pods', async () => {
     const names = ['it/rig/coder.v2', 'it-ünï-🙂', `it-${'n'.repeat(197)}`];
     for (const n of names) expect((await start(n, { command: 'sleep 600' })).code).toBe(0);
@@ -204,15 +226,29 @@ describe('names and other providers\' pods', () => {
     for (const n of names) expect((await h.session(['stop', n])).code).toBe(0);
   });
 
-  it('operates a pod created the way Gas City\'s native provider creates it', async () => {
+  it("operates a pod created the way Gas City's native provider creates it", async () => {
     const manifest = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'city-native', labels: { app: 'gc-agent', 'gc-session': 'city-native', 'gc-agent': 'native' }, annotations: { 'gc-session-name': 'city/native' } },
+      metadata: {
+        name: 'city-native',
+        labels: { app: 'gc-agent', 'gc-session': 'city-native', 'gc-agent': 'native' },
+        annotations: { 'gc-session-name': 'city/native' },
+      },
       spec: {
         restartPolicy: 'Never',
         securityContext: { runAsUser: 1000, runAsGroup: 1000 },
-        containers: [{ name: 'agent', image: AGENT_IMAGE, imagePullPolicy: 'IfNotPresent', command: ['/bin/sh', '-c'], args: ['tmux new-session -d -s main "bash" && sleep infinity'], stdin: true, tty: true }],
+        containers: [
+          {
+            name: 'agent',
+            image: AGENT_IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['/bin/sh', '-c'],
+            args: ['tmux new-session -d -s main "bash" && sleep infinity'],
+            stdin: true,
+            tty: true,
+          },
+        ],
       },
     };
     writeFileSync(join(h.dir, 'native.json'), JSON.stringify(manifest));
@@ -233,7 +269,9 @@ describe('names and other providers\' pods', () => {
 describe('the daemon can die at any moment', () => {
   it('kill -9 of the daemon between calls: the next call starts a new one that recovers state from the cluster', async () => {
     expect((await start('it-survivor', { command: 'bash' })).code).toBe(0);
-    const pid = spawnSync('sh', ['-c', `fuser ${h.socket} 2>/dev/null || pgrep -f "serve --socket ${h.socket}"`], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0];
+    const pid = spawnSync('sh', ['-c', `fuser ${h.socket} 2>/dev/null || pgrep -f "serve --socket ${h.socket}"`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split(/\s+/)[0];
     expect(pid).toMatch(/^\d+$/);
     process.kill(Number(pid), 'SIGKILL');
     expect((await h.session(['is-running', 'it-survivor'])).out).toBe('true');
@@ -242,7 +280,10 @@ describe('the daemon can die at any moment', () => {
   });
 
   it('an unreachable cluster is a clear error, not a silent false', async () => {
-    const r = await h.session(['is-running', 'x'], '', { KUBECONFIG: join(h.dir, 'missing-kubeconfig'), GC_K8S_SOCKET: join(h.dir, 'other.sock') });
+    const r = await h.session(['is-running', 'x'], '', {
+      KUBECONFIG: join(h.dir, 'missing-kubeconfig'),
+      GC_K8S_SOCKET: join(h.dir, 'other.sock'),
+    });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/kubeconfig/i);
     spawn('sh', ['-c', `pkill -f "serve --socket ${join(h.dir, 'other.sock')}"`]);

@@ -49,7 +49,29 @@ export class StallProxy {
     };
 
     const dir = mkdtempSync(join(tmpdir(), 'gck8s-stall-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(join(dir, 'cert.pem'));
     const key = readFileSync(join(dir, 'key.pem'));
 
@@ -69,7 +91,9 @@ export class StallProxy {
     const doc = {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'stall', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': cert.toString('base64') } }],
+      clusters: [
+        { name: 'stall', cluster: { server: `https://127.0.0.1:${port}`, 'certificate-authority-data': cert.toString('base64') } },
+      ],
       users: [{ name: 'stall', user: user?.token === undefined ? {} : { token: user.token } }],
       contexts: [{ name: 'stall', context: { cluster: 'stall', user: 'stall' } }],
       'current-context': 'stall',

@@ -10,13 +10,24 @@ import { StallProxy } from './stall-proxy.js';
 const h = new Harness();
 let proxy: StallProxy;
 // the daemon speaks to the API server through the proxy; short windows keep the test short
-const env = (): Record<string, string> => ({ KUBECONFIG: proxy.kubeconfig, GC_K8S_CACHE_VERIFY_AFTER: '2s', GC_K8S_WATCH_IDLE_TIMEOUT: '15s' });
+const env = (): Record<string, string> => ({
+  KUBECONFIG: proxy.kubeconfig,
+  GC_K8S_CACHE_VERIFY_AFTER: '2s',
+  GC_K8S_WATCH_IDLE_TIMEOUT: '15s',
+});
 const session = (argv: readonly string[], stdin = '') => h.session(argv, stdin, env());
 const start = (name: string) => session(['start', name], JSON.stringify({ command: 'bash', work_dir: '/tmp' }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function agentPods(): Promise<string[]> {
-  const r = await h.k(['get', 'pods', '-l', 'app=gc-agent', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.gc-session-name}{"\\n"}{end}']);
+  const r = await h.k([
+    'get',
+    'pods',
+    '-l',
+    'app=gc-agent',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.annotations.gc-session-name}{"\\n"}{end}',
+  ]);
   return r.out.split('\n').filter(Boolean).sort();
 }
 
@@ -53,7 +64,12 @@ describe('a stalled pod watch', () => {
     const until = Date.now() + 75_000;
     let calls = 0;
     while (Date.now() < until) {
-      for (const argv of [['is-running', 'ws-a'], ['list-running', 'ws-'], ['peek', 'ws-a', '3'], ['get-last-activity', 'ws-a']]) {
+      for (const argv of [
+        ['is-running', 'ws-a'],
+        ['list-running', 'ws-'],
+        ['peek', 'ws-a', '3'],
+        ['get-last-activity', 'ws-a'],
+      ]) {
         const r = await session(argv);
         calls++;
         expect(r, `${argv.join(' ')} after ${calls} calls: ${r.err}`).toMatchObject({ code: 0, err: '' });

@@ -31,8 +31,13 @@ async function provision(pvc) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   const pv = {
-    apiVersion: 'v1', kind: 'PersistentVolume',
-    metadata: { name: `pvc-${uid}`, annotations: { 'pv.kubernetes.io/provisioned-by': args.name }, labels: { 'gc-k8s.io/provisioner': 'local-hostpath' } },
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {
+      name: `pvc-${uid}`,
+      annotations: { 'pv.kubernetes.io/provisioned-by': args.name },
+      labels: { 'gc-k8s.io/provisioner': 'local-hostpath' },
+    },
     spec: {
       capacity: { storage: pvc.spec.resources?.requests?.storage ?? '1Gi' },
       accessModes: pvc.spec.accessModes ?? ['ReadWriteOnce'],
@@ -41,7 +46,9 @@ async function provision(pvc) {
       volumeMode: pvc.spec.volumeMode ?? 'Filesystem',
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid },
       local: { path: dir },
-      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [args.node] }] }] } },
+      nodeAffinity: {
+        required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [args.node] }] }] },
+      },
     },
   };
   const r = await call('POST', '/api/v1/persistentvolumes', pv);
@@ -73,8 +80,14 @@ async function tick() {
 }
 
 let stopping = false;
-process.on('SIGTERM', () => { stopping = true; process.exit(0); });
-process.on('SIGINT', () => { stopping = true; process.exit(0); });
+process.on('SIGTERM', () => {
+  stopping = true;
+  process.exit(0);
+});
+process.on('SIGINT', () => {
+  stopping = true;
+  process.exit(0);
+});
 log(`local-hostpath provisioner: class ${args.class}, dir ${args.dir}, server ${args.server}`);
 let lastError = '';
 while (!stopping) {

@@ -5,16 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.js';
-import {
-  checkExisting,
-  kindDown,
-  kindExists,
-  kindLoad,
-  kindUp,
-  selectBackend,
-  which,
-  type BackendName,
-} from './backends.js';
+import { checkExisting, kindDown, kindExists, kindLoad, kindUp, selectBackend, which, type BackendName } from './backends.js';
 import { assertResources, ensureBinaries, listSlots, slotIsStale } from './host.js';
 
 /** what a kind node container needs on the Docker host */
@@ -178,24 +169,46 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
   const backend =
     (opts.backend ?? 'auto') === 'auto' && prev !== undefined && opts.context === undefined && opts.kubeconfig === undefined
       ? prev.backend
-      : await selectBackend({ requested: opts.backend ?? 'auto', env: selectEnv, ...(opts.context === undefined ? {} : { context: opts.context }) });
+      : await selectBackend({
+          requested: opts.backend ?? 'auto',
+          env: selectEnv,
+          ...(opts.context === undefined ? {} : { context: opts.context }),
+        });
   switch (backend) {
     case 'existing': {
-      const remembered = prev?.backend === 'existing' && opts.kubeconfig === undefined && (env.KUBECONFIG ?? '') === '' ? prev.kubeconfig : undefined;
+      const remembered =
+        prev?.backend === 'existing' && opts.kubeconfig === undefined && (env.KUBECONFIG ?? '') === '' ? prev.kubeconfig : undefined;
       const kubeconfig = remembered ?? existingKubeconfig(opts, env);
       const namespace = opts.namespace ?? 'default';
       reporter.step(`checking existing cluster (kubeconfig ${kubeconfig}${opts.context === undefined ? '' : `, context ${opts.context}`})`);
       const kubectl = await kubectlPath(env, reporter, signal);
-      const rep = await checkExisting(kubectl, { kubeconfig, ...(opts.context === undefined ? {} : { context: opts.context }), namespace }, env, signal);
+      const rep = await checkExisting(
+        kubectl,
+        { kubeconfig, ...(opts.context === undefined ? {} : { context: opts.context }), namespace },
+        env,
+        signal,
+      );
       if (rep.missing.length > 0) {
-        throw new ClusterError('FORBIDDEN', `existing cluster ${rep.server}: missing permissions in namespace ${namespace}: ${rep.missing.join(', ')}`);
+        throw new ClusterError(
+          'FORBIDDEN',
+          `existing cluster ${rep.server}: missing permissions in namespace ${namespace}: ${rep.missing.join(', ')}`,
+        );
       }
       reporter.step(`existing cluster ${rep.server} (${rep.version}) is usable in namespace ${namespace}`);
       if ((opts.images ?? []).length > 0) {
-        reporter.warn(`images (${(opts.images ?? []).join(', ')}) are not imported into an existing cluster: build Dockerfile.agent and push it to a registry the cluster can pull from`);
+        reporter.warn(
+          `images (${(opts.images ?? []).join(', ')}) are not imported into an existing cluster: build Dockerfile.agent and push it to a registry the cluster can pull from`,
+        );
       }
       writeRecord(paths, { backend, name: rep.server, kubeconfig, ...(opts.context === undefined ? {} : { context: opts.context }) });
-      return { backend, name: rep.server, kubeconfig, server: rep.server, images: {}, ...(opts.context === undefined ? {} : { context: opts.context }) };
+      return {
+        backend,
+        name: rep.server,
+        kubeconfig,
+        server: rep.server,
+        images: {},
+        ...(opts.context === undefined ? {} : { context: opts.context }),
+      };
     }
     case 'kind': {
       assertResources('kind cluster', KIND_NEEDS, paths.worktree);
@@ -212,7 +225,9 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
     }
     case 'local': {
       writeRecord(paths, { backend, name: paths.name, kubeconfig: paths.kubeconfig });
-      const st = await withWorktreeLock(paths, reporter, signal, () => localUp({ paths, env, reporter, signal }, { images: opts.images ?? [] }));
+      const st = await withWorktreeLock(paths, reporter, signal, () =>
+        localUp({ paths, env, reporter, signal }, { images: opts.images ?? [] }),
+      );
       return {
         backend,
         name: st.name,
@@ -232,14 +247,38 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
   const rec = readRecord(paths);
   if (rec?.backend === 'kind') {
     const up = await kindExists(rec.name, env);
-    return { backend: 'kind', name: rec.name, running: up, healthy: up, kubeconfig: rec.kubeconfig, components: [], stateDir: paths.stateDir };
+    return {
+      backend: 'kind',
+      name: rec.name,
+      running: up,
+      healthy: up,
+      kubeconfig: rec.kubeconfig,
+      components: [],
+      stateDir: paths.stateDir,
+    };
   }
   if (rec?.backend === 'existing') {
-    return { backend: 'existing', name: rec.name, running: true, healthy: true, kubeconfig: rec.kubeconfig, components: [], stateDir: paths.stateDir };
+    return {
+      backend: 'existing',
+      name: rec.name,
+      running: true,
+      healthy: true,
+      kubeconfig: rec.kubeconfig,
+      components: [],
+      stateDir: paths.stateDir,
+    };
   }
   const st = await localStatus(paths);
   if (st.state === undefined) {
-    return { backend: 'none', name: paths.name, running: false, healthy: false, components: [], stateDir: paths.stateDir, message: 'no cluster (run gc-k8s cluster up)' };
+    return {
+      backend: 'none',
+      name: paths.name,
+      running: false,
+      healthy: false,
+      components: [],
+      stateDir: paths.stateDir,
+      message: 'no cluster (run gc-k8s cluster up)',
+    };
   }
   const running = st.components.some((c) => c.alive);
   const healthy = st.components.every((c) => c.healthy) && st.state.phase === 'running';
@@ -273,7 +312,8 @@ export async function restartClusterComponent(component: string, opts: ClusterOp
   }
   const rec = readRecord(paths);
   const state = readState(paths.stateDir);
-  if (rec?.backend !== 'local' || state?.phase !== 'running') throw new ClusterError('CLUSTER', 'restart: only a running local cluster (gc-k8s cluster up) can restart its components');
+  if (rec?.backend !== 'local' || state?.phase !== 'running')
+    throw new ClusterError('CLUSTER', 'restart: only a running local cluster (gc-k8s cluster up) can restart its components');
   const pid = state.pids[component as Component];
   reporter.step(`stopping ${component}${pid === undefined ? ' (not running)' : ` (pid ${pid})`}`);
   if (pid !== undefined) await stopPids([pid], 10_000, signal);
@@ -300,7 +340,10 @@ export async function ensureImage(name: ImageName, opts: ClusterOptions = {}): P
     return img.ref;
   }
   if (rec?.backend === 'existing') {
-    throw new ClusterError('CLUSTER', `image ${name}: cannot import into an existing cluster; push the image built from Dockerfile.agent to its registry`);
+    throw new ClusterError(
+      'CLUSTER',
+      `image ${name}: cannot import into an existing cluster; push the image built from Dockerfile.agent to its registry`,
+    );
   }
   const state = readState(paths.stateDir);
   if (state?.phase !== 'running') throw new ClusterError('CLUSTER', `image ${name}: no running local cluster (run gc-k8s cluster up)`);

@@ -22,7 +22,9 @@ export function which(cmd: string, env: NodeJS.ProcessEnv): string | undefined {
 /** true when a Docker engine answers (not just a docker client binary). */
 export async function dockerWorks(env: NodeJS.ProcessEnv): Promise<boolean> {
   if (which('docker', env) === undefined) return false;
-  const r = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { env, allowFail: true, timeoutMs: 10_000 }).catch(() => undefined);
+  const r = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { env, allowFail: true, timeoutMs: 10_000 }).catch(
+    () => undefined,
+  );
   return r !== undefined && r.code === 0 && r.stdout.trim() !== '';
 }
 
@@ -64,22 +66,37 @@ export interface ExistingReport {
 }
 
 function kubectlArgs(t: ExistingTarget): string[] {
-  return [...(t.kubeconfig === undefined ? [] : ['--kubeconfig', t.kubeconfig]), ...(t.context === undefined ? [] : ['--context', t.context])];
+  return [
+    ...(t.kubeconfig === undefined ? [] : ['--kubeconfig', t.kubeconfig]),
+    ...(t.context === undefined ? [] : ['--context', t.context]),
+  ];
 }
 
 /**
  * Validates an existing cluster: reachable (GET /version) and we may create pods, pods/exec and
  * configmaps in the namespace (SelfSubjectAccessReview via `kubectl auth can-i`). Creates nothing.
  */
-export async function checkExisting(kubectl: string, t: ExistingTarget, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<ExistingReport> {
+export async function checkExisting(
+  kubectl: string,
+  t: ExistingTarget,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+): Promise<ExistingReport> {
   const base = kubectlArgs(t);
   const ver = await run(kubectl, [...base, 'get', '--raw', '/version', '--request-timeout=10s'], { env, signal, allowFail: true });
   if (ver.code !== 0) {
-    throw new ClusterError('K8S_UNAVAILABLE', `existing cluster: GET /version failed: ${ver.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    throw new ClusterError(
+      'K8S_UNAVAILABLE',
+      `existing cluster: GET /version failed: ${ver.stderr.trim().split('\n').slice(-3).join(' ')}`,
+    );
   }
   const version = (JSON.parse(ver.stdout) as { gitVersion?: string }).gitVersion ?? '?';
   const server = (
-    await run(kubectl, [...base, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'], { env, signal, allowFail: true })
+    await run(kubectl, [...base, 'config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'], {
+      env,
+      signal,
+      allowFail: true,
+    })
   ).stdout.trim();
   // SelfSubjectAccessReviews; the exec check uses --subresource (`pods/exec` would name a pod)
   const checks: [string, string, string?][] = [
@@ -98,18 +115,32 @@ export async function checkExisting(kubectl: string, t: ExistingTarget, env: Nod
       return r.stdout.trim() === 'yes';
     }),
   );
-  const missing = checks.filter((_, i) => allowed[i] !== true).map(([verb, res, sub]) => `${verb} ${res}${sub === undefined ? '' : `/${sub}`}`);
+  const missing = checks
+    .filter((_, i) => allowed[i] !== true)
+    .map(([verb, res, sub]) => `${verb} ${res}${sub === undefined ? '' : `/${sub}`}`);
   return { server, version, missing };
 }
 
 // ------------------------------------------------------------------ kind
 
-export async function kindUp(name: string, kubeconfig: string, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<void> {
+export async function kindUp(
+  name: string,
+  kubeconfig: string,
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<void> {
   if (which('kind', env) === undefined) {
-    throw new ClusterError('CLUSTER', `kind backend: \`kind\` is not on PATH (install it: go install sigs.k8s.io/kind@latest); or use --backend local (Linux, root) or existing (KUBECONFIG)`);
+    throw new ClusterError(
+      'CLUSTER',
+      `kind backend: \`kind\` is not on PATH (install it: go install sigs.k8s.io/kind@latest); or use --backend local (Linux, root) or existing (KUBECONFIG)`,
+    );
   }
   if (!(await dockerWorks(env))) {
-    throw new ClusterError('CLUSTER', 'kind backend: no working Docker engine (`docker info` fails); start Docker, or use --backend local (Linux, root) or existing (KUBECONFIG)');
+    throw new ClusterError(
+      'CLUSTER',
+      'kind backend: no working Docker engine (`docker info` fails); start Docker, or use --backend local (Linux, root) or existing (KUBECONFIG)',
+    );
   }
   const clusters = (await run('kind', ['get', 'clusters'], { env, signal, allowFail: true })).stdout.split('\n');
   mkdirSync(dirname(kubeconfig), { recursive: true });
@@ -128,7 +159,13 @@ export async function kindUp(name: string, kubeconfig: string, env: NodeJS.Proce
   });
 }
 
-export async function kindDown(name: string, kubeconfig: string, env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<void> {
+export async function kindDown(
+  name: string,
+  kubeconfig: string,
+  env: NodeJS.ProcessEnv,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<void> {
   reporter.step(`kind delete cluster --name ${name}`);
   await run('kind', ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfig], { env, signal, allowFail: true });
 }

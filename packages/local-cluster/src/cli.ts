@@ -1,7 +1,16 @@
 // `gc-k8s cluster up|down|status|kubeconfig|image|env`: the command-line face of api.ts.
 
 import { describeError, isClusterError } from './errors.js';
-import { clusterDown, clusterStatus, ensureCluster, ensureImage, listLocalClusters, pruneLocalClusters, restartClusterComponent, type ClusterOptions } from './api.js';
+import {
+  clusterDown,
+  clusterStatus,
+  ensureCluster,
+  ensureImage,
+  listLocalClusters,
+  pruneLocalClusters,
+  restartClusterComponent,
+  type ClusterOptions,
+} from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
 import { existsSync } from 'node:fs';
@@ -82,7 +91,8 @@ function toOptions(p: Parsed, io: ClusterIo): ClusterOptions {
     throw new Error(`--backend ${backend}: want one of auto, ${BACKENDS.join(', ')}`);
   }
   const images = (str(p, 'images') ?? '').split(',').filter((s) => s !== '');
-  for (const i of images) if (!IMAGE_NAMES.includes(i as ImageName)) throw new Error(`--images: unknown image ${i} (${IMAGE_NAMES.join(', ')})`);
+  for (const i of images)
+    if (!IMAGE_NAMES.includes(i as ImageName)) throw new Error(`--images: unknown image ${i} (${IMAGE_NAMES.join(', ')})`);
   const ctx = str(p, 'context');
   const kc = str(p, 'kubeconfig');
   const ns = str(p, 'namespace');
@@ -141,8 +151,14 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
         const lines = [`cluster ${st.name}: backend ${st.backend}, ${st.healthy ? 'healthy' : st.running ? 'DEGRADED' : 'not running'}`];
         if (st.server !== undefined) lines.push(`  apiserver: ${st.server}`);
         if (st.kubeconfig !== undefined) lines.push(`  kubeconfig: ${st.kubeconfig}`);
-        if (st.slot !== undefined) lines.push(`  slot: ${st.slot} (node 10.250.${st.slot}.2, pods 10.244.${st.slot}.0/24, services 10.96.${st.slot}.0/24)`);
-        if (st.ports !== undefined) lines.push(`  ports: ${Object.entries(st.ports).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+        if (st.slot !== undefined)
+          lines.push(`  slot: ${st.slot} (node 10.250.${st.slot}.2, pods 10.244.${st.slot}.0/24, services 10.96.${st.slot}.0/24)`);
+        if (st.ports !== undefined)
+          lines.push(
+            `  ports: ${Object.entries(st.ports)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`,
+          );
         if (st.components.length > 0) {
           lines.push('  component                 pid      process  health  endpoint');
           for (const c of st.components) {
@@ -175,7 +191,9 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
         else if (all.length === 0) io.stdout.write('no local clusters on this machine\n');
         else {
           for (const c of all) {
-            io.stdout.write(`${String(c.slot).padStart(3)}  ${c.name.padEnd(40)} ${c.stale ? 'STALE ' : ''}${c.server ?? ''}  ${c.worktree}\n`);
+            io.stdout.write(
+              `${String(c.slot).padStart(3)}  ${c.name.padEnd(40)} ${c.stale ? 'STALE ' : ''}${c.server ?? ''}  ${c.worktree}\n`,
+            );
           }
         }
         return 0;
@@ -186,7 +204,11 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
         const lines = Number(str(p, 'lines') ?? '40');
         const comps = st.components.filter((c) => which === undefined || c.name === which);
         if (comps.length === 0) {
-          io.stderr.write(which === undefined ? 'no local cluster components\n' : `unknown component ${which} (${st.components.map((c) => c.name).join(', ')})\n`);
+          io.stderr.write(
+            which === undefined
+              ? 'no local cluster components\n'
+              : `unknown component ${which} (${st.components.map((c) => c.name).join(', ')})\n`,
+          );
           return 1;
         }
         for (const c of comps) {

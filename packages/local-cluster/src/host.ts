@@ -72,7 +72,9 @@ export function checkResources(needs: ResourceNeeds, diskPath: string): Resource
   };
   const g = (n: number): string => `${(n / GiB).toFixed(1)} GiB`;
   if (report.memoryAvailable < needs.memoryBytes) {
-    report.missing.push(`memory: ${g(report.memoryAvailable)} available, needs ${g(needs.memoryBytes)} (free memory or stop other clusters)`);
+    report.missing.push(
+      `memory: ${g(report.memoryAvailable)} available, needs ${g(needs.memoryBytes)} (free memory or stop other clusters)`,
+    );
   }
   if (report.diskAvailable < needs.diskBytes) {
     report.missing.push(`disk: ${g(report.diskAvailable)} free on the filesystem of ${diskPath}, needs ${g(needs.diskBytes)}`);
@@ -95,7 +97,8 @@ export const BUILD_NEEDS: ResourceNeeds = { memoryBytes: 4 * GiB, diskBytes: 12 
 /** Installs missing Debian packages and containerd 2.x; returns the containerd bin dir. */
 export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter, signal: AbortSignal): Promise<{ containerdBin: string }> {
   const script = join(LOCAL_CLUSTER_ROOT, 'scripts', 'host-deps.sh');
-  const quiet = (l: string): boolean => !l.includes('(Reading database') && !l.startsWith('debconf:') && !l.startsWith('W: Download is performed unsandboxed');
+  const quiet = (l: string): boolean =>
+    !l.includes('(Reading database') && !l.startsWith('debconf:') && !l.startsWith('W: Download is performed unsandboxed');
   const res = await run('bash', [script], { env, signal, onStderr: lineForwarder(reporter, quiet) });
   const m = /^CONTAINERD_BIN=(.+)$/m.exec(res.stdout);
   if (m?.[1] === undefined) throw new ClusterError('CLUSTER', `host deps: ${script} printed no CONTAINERD_BIN`);
@@ -298,7 +301,10 @@ export async function claimSlot(name: string, stateDir: string, preferred: numbe
       continue; // raced with another up
     }
   }
-  throw new ClusterError('CLUSTER', 'local cluster: no free network slot (250 clusters running?); run `gc-k8s cluster down` in unused worktrees');
+  throw new ClusterError(
+    'CLUSTER',
+    'local cluster: no free network slot (250 clusters running?); run `gc-k8s cluster down` in unused worktrees',
+  );
 }
 
 export function recordSlotPorts(slot: number, name: string, stateDir: string, ports: number[]): void {
@@ -333,7 +339,8 @@ export async function withHostLock<T>(fn: () => Promise<T>): Promise<T> {
       } catch {
         // released meanwhile
       }
-      if (Date.now() > deadline) throw new ClusterError('CLUSTER', `local cluster: could not take ${lock} (remove it if no other gc-k8s is running)`);
+      if (Date.now() > deadline)
+        throw new ClusterError('CLUSTER', `local cluster: could not take ${lock} (remove it if no other gc-k8s is running)`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -365,7 +372,8 @@ export function parsePortRange(text: string | undefined): [number, number] {
   if (m?.[1] === undefined || m[2] === undefined) return [24000, 24999];
   const lo = Number(m[1]);
   const hi = Number(m[2]);
-  if (lo < 1024 || hi > 65535 || lo > hi) throw new ClusterError('BAD_REQUEST', `GC_K8S_PORT_RANGE=${text ?? ''}: want LOW-HIGH within 1024-65535`);
+  if (lo < 1024 || hi > 65535 || lo > hi)
+    throw new ClusterError('BAD_REQUEST', `GC_K8S_PORT_RANGE=${text ?? ''}: want LOW-HIGH within 1024-65535`);
   return [lo, hi];
 }
 
@@ -374,7 +382,11 @@ export function parsePortRange(text: string | undefined): [number, number] {
  * 0.0.0.0 and 127.0.0.1 right now. `keep` (from a previous run) is reused when still free.
  */
 export async function allocatePorts(count: number, range: [number, number], keep: readonly number[], ownSlot: number): Promise<number[]> {
-  const taken = new Set(listSlots().filter((s) => s.slot !== ownSlot && !slotIsStale(s)).flatMap((s) => s.ports));
+  const taken = new Set(
+    listSlots()
+      .filter((s) => s.slot !== ownSlot && !slotIsStale(s))
+      .flatMap((s) => s.ports),
+  );
   const out: number[] = [];
   const free = async (p: number): Promise<boolean> =>
     !taken.has(p) && !out.includes(p) && (await canBind(p, '0.0.0.0')) && (await canBind(p, '127.0.0.1'));

@@ -58,7 +58,13 @@ function sha256File(path: string): Promise<string> {
  * renamed onto `out`, so concurrent packs to one `out` cannot corrupt each other: `out` is always
  * one complete archive.
  */
-export async function packDockerArchive(rootfs: string, out: string, ref: string, config: ImageConfig, signal?: AbortSignal): Promise<void> {
+export async function packDockerArchive(
+  rootfs: string,
+  out: string,
+  ref: string,
+  config: ImageConfig,
+  signal?: AbortSignal,
+): Promise<void> {
   const work = privateTemp(out, 'work');
   const tmpOut = privateTemp(out, 'tmp');
   mkdirSync(work, { recursive: true });

@@ -5,7 +5,20 @@
 // with a registry.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { ClusterError } from './errors.js';
 import { privateTemp } from './cache-lock.js';
@@ -27,7 +40,8 @@ function filesUnder(dir: string): string[] {
 /** Directories of the production dependencies (npm's own view, so nothing of the dev tooling). */
 function productionPackages(): string[] {
   const r = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
-  if (r.status !== 0 && r.stdout.trim() === '') throw new ClusterError('CLUSTER', `gc-k8s image: npm ls failed: ${r.stderr.trim().slice(0, 300)}`);
+  if (r.status !== 0 && r.stdout.trim() === '')
+    throw new ClusterError('CLUSTER', `gc-k8s image: npm ls failed: ${r.stderr.trim().slice(0, 300)}`);
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
@@ -59,7 +73,8 @@ function copyPackage(pkg: string, dest: string): void {
 
 export async function buildGcK8s(ctx: BuildContext): Promise<BuiltImage> {
   const dist = join(PACKAGE_ROOT, 'dist');
-  if (!existsSync(join(dist, 'cli', 'main.js'))) throw new ClusterError('CLUSTER', 'gc-k8s image: dist/ is missing (run npm run build first)');
+  if (!existsSync(join(dist, 'cli', 'main.js')))
+    throw new ClusterError('CLUSTER', 'gc-k8s image: dist/ is missing (run npm run build first)');
   if (!existsSync('/bin/busybox')) throw new ClusterError('CLUSTER', 'gc-k8s image: /bin/busybox missing (apt-get install busybox-static)');
   const node = process.execPath;
   const distFiles = filesUnder(dist).filter((f) => !f.includes(join('dist', 'native')));
@@ -86,7 +101,8 @@ async function buildArchive(ctx: BuildContext, node: string, packages: readonly 
   ctx.reporter.step(`building gc-k8s image ${ref} (node ${process.version}, dist, production dependencies)`);
   const rootfs = privateTemp(archive, 'rootfs');
   try {
-    for (const d of ['bin', 'usr/local/bin', 'etc/ssl/certs', 'tmp', 'home/gc', APP.slice(1)]) mkdirSync(join(rootfs, d), { recursive: true });
+    for (const d of ['bin', 'usr/local/bin', 'etc/ssl/certs', 'tmp', 'home/gc', APP.slice(1)])
+      mkdirSync(join(rootfs, d), { recursive: true });
     chmodSync(join(rootfs, 'tmp'), 0o1777);
     copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
     chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
@@ -107,12 +123,18 @@ async function buildArchive(ctx: BuildContext, node: string, packages: readonly 
     chmodSync(join(rootfs, 'usr/local/bin/gc-k8s'), 0o755);
     writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ngc:x:1000:1000:gc:/home/gc:/bin/sh\n');
     writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\ngc:x:1000:\n');
-    if (existsSync('/etc/ssl/certs/ca-certificates.crt')) copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
+    if (existsSync('/etc/ssl/certs/ca-certificates.crt'))
+      copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
     await packDockerArchive(
       rootfs,
       archive,
       ref,
-      { entrypoint: ['/usr/local/bin/gc-k8s'], env: ['PATH=/usr/local/bin:/bin', 'HOME=/home/gc', 'NODE_ENV=production'], user: '1000:1000', workingDir: '/home/gc' },
+      {
+        entrypoint: ['/usr/local/bin/gc-k8s'],
+        env: ['PATH=/usr/local/bin:/bin', 'HOME=/home/gc', 'NODE_ENV=production'],
+        user: '1000:1000',
+        workingDir: '/home/gc',
+      },
       ctx.signal,
     );
   } finally {

@@ -3,7 +3,19 @@
 // containerd (namespace k8s.io) under fully qualified names. Archives are cached under
 // <cache>/images keyed by a hash of everything that goes into them.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  copyFileSync,
+  chmodSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ClusterError, describeError } from './errors.js';
 import { privateTemp } from './cache-lock.js';
@@ -12,7 +24,16 @@ import { PACKAGE_ROOT, cacheDir } from './names.js';
 import { run } from './proc.js';
 import { formatDuration, type Reporter } from './progress.js';
 import { buildGcK8s } from './image-gc-k8s.js';
-import { buildOnce, fileStamp, hashOf, packDockerArchive, sharedLibs, type BuildContext, type BuiltImage, type ImageName } from './image-build.js';
+import {
+  buildOnce,
+  fileStamp,
+  hashOf,
+  packDockerArchive,
+  sharedLibs,
+  type BuildContext,
+  type BuiltImage,
+  type ImageName,
+} from './image-build.js';
 
 export { IMAGE_NAMES, type BuiltImage, type ImageName } from './image-build.js';
 
@@ -181,7 +202,11 @@ async function buildAgentArchive(
       // without gc-bd-serve the runner keeps its bash loop (channel-protocol.ts looks for it)
       if (src === undefined && b === 'gc-bd-serve') continue;
       if (src !== undefined) copyFileSync(src, target);
-      else writeFileSync(target, `#!/bin/sh\necho "${b}: not available in this image (could not be built: see gc-k8s cluster image agent)" >&2\nexit 127\n`);
+      else
+        writeFileSync(
+          target,
+          `#!/bin/sh\necho "${b}: not available in this image (could not be built: see gc-k8s cluster image agent)" >&2\nexit 127\n`,
+        );
       chmodSync(target, 0o755);
     }
     await run('chroot', [rootfs, '/bin/sh', '/tmp/gc-k8s-install/install.sh'], {
@@ -252,11 +277,17 @@ async function buildDoltArchive(ctx: BuildContext, dolt: string, entry: string, 
       mkdirSync(join(rootfs, 'etc/ssl/certs'), { recursive: true });
       copyFileSync('/etc/ssl/certs/ca-certificates.crt', join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
     }
-    await packDockerArchive(rootfs, archive, ref, {
-      entrypoint: ['/usr/local/bin/dolt-entrypoint'],
-      env: ['PATH=/usr/local/bin:/bin', 'HOME=/var/lib/dolt', 'GC_DOLT_PORT=3307'],
-      workingDir: '/var/lib/dolt',
-    }, ctx.signal);
+    await packDockerArchive(
+      rootfs,
+      archive,
+      ref,
+      {
+        entrypoint: ['/usr/local/bin/dolt-entrypoint'],
+        env: ['PATH=/usr/local/bin:/bin', 'HOME=/var/lib/dolt', 'GC_DOLT_PORT=3307'],
+        workingDir: '/var/lib/dolt',
+      },
+      ctx.signal,
+    );
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
@@ -264,7 +295,8 @@ async function buildDoltArchive(ctx: BuildContext, dolt: string, entry: string, 
 
 /** A tiny tools image (static busybox: sh, wget, nc, httpd) for tests and debugging pods. */
 async function buildBusybox(ctx: BuildContext): Promise<BuiltImage> {
-  if (!existsSync('/bin/busybox')) throw new ClusterError('CLUSTER', 'busybox image: /bin/busybox missing (apt-get install busybox-static)');
+  if (!existsSync('/bin/busybox'))
+    throw new ClusterError('CLUSTER', 'busybox image: /bin/busybox missing (apt-get install busybox-static)');
   const key = hashOf([fileStamp('/bin/busybox'), 'v1']);
   const ref = `docker.io/library/gc-busybox:${key}`;
   const dir = join(cacheDir(ctx.env), 'images');
@@ -326,13 +358,7 @@ export async function buildImage(name: ImageName, env: NodeJS.ProcessEnv, report
 }
 
 /** Imports an archive into containerd (namespace k8s.io) unless `ref` is already there; pins it. */
-export async function importImage(
-  ctr: string,
-  socket: string,
-  image: BuiltImage,
-  reporter: Reporter,
-  signal: AbortSignal,
-): Promise<void> {
+export async function importImage(ctr: string, socket: string, image: BuiltImage, reporter: Reporter, signal: AbortSignal): Promise<void> {
   const base = ['--address', socket, '-n', 'k8s.io'];
   const have = await run(ctr, [...base, 'images', 'ls', '-q', `name==${image.ref}`], { signal, allowFail: true });
   if (have.code === 0 && have.stdout.split('\n').includes(image.ref)) return;

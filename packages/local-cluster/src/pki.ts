@@ -39,10 +39,27 @@ export async function ensureCa(dir: string, base: string, cn: string, opts: RunO
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ca = { cert: join(dir, `${base}.crt`), key: join(dir, `${base}.key`) };
   if (existsSync(ca.cert) && existsSync(ca.key)) return ca;
-  await run('openssl', [
-    'req', '-x509', ...EC, '-keyout', ca.key, '-out', ca.cert, '-days', '3650', '-subj', `/CN=${cn}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-  ], opts);
+  await run(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      ca.key,
+      '-out',
+      ca.cert,
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    ],
+    opts,
+  );
   return ca;
 }
 
@@ -66,9 +83,28 @@ export async function ensureLeaves(dir: string, ca: KeyPair, certs: readonly Cer
       const key = join(dir, `${c.name}.key`);
       if (existsSync(crt) && existsSync(key)) return;
       const subj = (c.org === undefined ? '' : `/O=${c.org}`) + `/CN=${c.cn}`;
-      await run('openssl', [
-        'req', '-x509', ...EC, '-keyout', key, '-out', crt, '-days', '3650', '-subj', subj, '-CA', ca.cert, '-CAkey', ca.key, ...leafExtensions(c),
-      ], opts);
+      await run(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          ...EC,
+          '-keyout',
+          key,
+          '-out',
+          crt,
+          '-days',
+          '3650',
+          '-subj',
+          subj,
+          '-CA',
+          ca.cert,
+          '-CAkey',
+          ca.key,
+          ...leafExtensions(c),
+        ],
+        opts,
+      );
     }),
   );
 }
@@ -100,7 +136,13 @@ export async function ensurePki(dir: string, clusterName: string, certs: readonl
  */
 export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
   const sans = [
-    n.hostIp, '127.0.0.1', n.kubernetesServiceIp, 'localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
+    n.hostIp,
+    '127.0.0.1',
+    n.kubernetesServiceIp,
+    'localhost',
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
     'kubernetes.default.svc.cluster.local',
   ];
   return [

@@ -95,8 +95,7 @@ export interface DetachedOptions {
 export function spawnDetached(cmd: string, args: readonly string[], options: DetachedOptions): number {
   const fd = openSync(options.logFile, 'a');
   try {
-    const [file, argv] =
-      options.netns === undefined ? [cmd, args] : ['nsenter', [`--net=${options.netns}`, '--', cmd, ...args]];
+    const [file, argv] = options.netns === undefined ? [cmd, args] : ['nsenter', [`--net=${options.netns}`, '--', cmd, ...args]];
     const child = spawn(file, argv, {
       detached: true,
       stdio: ['ignore', fd, fd],

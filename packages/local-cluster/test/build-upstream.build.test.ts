@@ -136,7 +136,12 @@ describe('build-upstream.sh --plan', () => {
       const plans = parseUpstreamPlan(r.stdout);
       const by = Object.fromEntries(plans.map((p) => [p.component, p]));
       expect(plans.map((p) => p.component)).toEqual(['k8s', 'etcd', 'gc', 'bd', 'dolt']);
-      expect(by.k8s).toMatchObject({ state: 'build', expectedSeconds: 660, basis: 'estimate', dir: join(cache, 'k8s-v1.34.10-go1.99.0', 'bin') });
+      expect(by.k8s).toMatchObject({
+        state: 'build',
+        expectedSeconds: 660,
+        basis: 'estimate',
+        dir: join(cache, 'k8s-v1.34.10-go1.99.0', 'bin'),
+      });
       expect(by.etcd?.state).toBe('built');
       expect(by.gc?.state).toBe('failed');
       expect(by.bd?.state).toBe('busy');
@@ -153,7 +158,12 @@ describe('build-upstream.sh --plan', () => {
 });
 
 describe('ensureBinaries announcements', () => {
-  const plan = (component: UpstreamPlan['component'], state: UpstreamPlan['state'], expectedSeconds: number, basis: UpstreamPlan['basis']): UpstreamPlan => ({
+  const plan = (
+    component: UpstreamPlan['component'],
+    state: UpstreamPlan['state'],
+    expectedSeconds: number,
+    basis: UpstreamPlan['basis'],
+  ): UpstreamPlan => ({
     component,
     dir: `/c/${component}/bin`,
     state,
@@ -163,9 +173,12 @@ describe('ensureBinaries announcements', () => {
 
   it('announces only components that are built now, with their expected time', () => {
     expect(announceBuilds([plan('gc', 'failed', 120, 'estimate'), plan('bd', 'built', 90, 'estimate')], '/c/logs')).toEqual([]);
-    expect(announceBuilds([plan('k8s', 'build', 660, 'estimate'), plan('etcd', 'build', 65, 'last'), plan('gc', 'failed', 120, 'estimate')], '/c/logs')).toEqual([
-      'building k8s (estimate ~11m00s), etcd (last build took 1m05s) from Go modules (logs in /c/logs)',
-    ]);
+    expect(
+      announceBuilds(
+        [plan('k8s', 'build', 660, 'estimate'), plan('etcd', 'build', 65, 'last'), plan('gc', 'failed', 120, 'estimate')],
+        '/c/logs',
+      ),
+    ).toEqual(['building k8s (estimate ~11m00s), etcd (last build took 1m05s) from Go modules (logs in /c/logs)']);
     expect(announceBuilds([plan('bd', 'busy', 90, 'estimate')], '/c/logs')).toEqual([
       "waiting for another process's build of bd (estimate ~1m30s) (logs in /c/logs)",
     ]);

@@ -104,7 +104,11 @@ describe('docker-archive packing', () => {
     const x = join(tmp, 'x');
     mkdirSync(x);
     execFileSync('tar', ['-xf', out, '-C', x]);
-    const manifest = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+    const manifest = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as {
+      Config: string;
+      RepoTags: string[];
+      Layers: string[];
+    }[];
     expect(manifest[0]?.RepoTags).toEqual(['docker.io/library/t:1']);
     const cfg = JSON.parse(readFileSync(join(x, manifest[0]?.Config ?? ''), 'utf8')) as { config: { Cmd: string[]; User: string } };
     expect(cfg.config.Cmd).toEqual(['/bin/hello']);

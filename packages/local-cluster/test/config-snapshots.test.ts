@@ -202,11 +202,19 @@ describe('config files', () => {
   });
 
   it('cni/net.d/10-gck.conflist', () => {
-    expect(cniConflist({ name: 'gck3', bridge: n.bridge, podCidr: n.podCidr, podGateway: n.podGateway, ipamDataDir: `${state}/cni/ipam` })).toMatchInlineSnapshot(`"{"cniVersion":"1.0.0","name":"gck3","plugins":[{"type":"bridge","bridge":"gck3br","isGateway":true,"ipMasq":true,"hairpinMode":true,"ipam":{"type":"host-local","dataDir":"/wt/.gc-k8s/cluster/cni/ipam","ranges":[[{"subnet":"10.244.3.0/24","gateway":"10.244.3.1"}]],"routes":[{"dst":"0.0.0.0/0"}]}},{"type":"portmap","capabilities":{"portMappings":true}}]}"`);
+    expect(
+      cniConflist({ name: 'gck3', bridge: n.bridge, podCidr: n.podCidr, podGateway: n.podGateway, ipamDataDir: `${state}/cni/ipam` }),
+    ).toMatchInlineSnapshot(
+      `"{"cniVersion":"1.0.0","name":"gck3","plugins":[{"type":"bridge","bridge":"gck3br","isGateway":true,"ipMasq":true,"hairpinMode":true,"ipam":{"type":"host-local","dataDir":"/wt/.gc-k8s/cluster/cni/ipam","ranges":[[{"subnet":"10.244.3.0/24","gateway":"10.244.3.1"}]],"routes":[{"dst":"0.0.0.0/0"}]}},{"type":"portmap","capabilities":{"portMappings":true}}]}"`,
+    );
   });
 
   it('kube-proxy.yaml', () => {
-    expect(yaml(kubeProxyConfig({ kubeconfig: `${cfg}/kube-proxy.kubeconfig`, podCidr: n.podCidr, nodeName: 'gck-wt-abc123', nodeIp: n.nodeIp }))).toMatchInlineSnapshot(`
+    expect(
+      yaml(
+        kubeProxyConfig({ kubeconfig: `${cfg}/kube-proxy.kubeconfig`, podCidr: n.podCidr, nodeName: 'gck-wt-abc123', nodeIp: n.nodeIp }),
+      ),
+    ).toMatchInlineSnapshot(`
       "{
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
         "kind": "KubeProxyConfiguration",
@@ -679,7 +687,13 @@ describe('component command lines', () => {
       createdAt: '2025-01-01T00:00:00.000Z',
     };
     const l = layout({ worktree: '/wt', name: 'gck-wt-abc123', stateDir: state, kubeconfig: '/wt/.kube/config', envrc: '/wt/.envrc' });
-    const bins = { k8s: '/cache/k8s/bin', etcd: '/cache/etcd/bin', coredns: '/cache/coredns/bin', node: '/usr/bin/node', provisioner: '/pkg/scripts/local-provisioner.mjs' };
+    const bins = {
+      k8s: '/cache/k8s/bin',
+      etcd: '/cache/etcd/bin',
+      coredns: '/cache/coredns/bin',
+      node: '/usr/bin/node',
+      provisioner: '/pkg/scripts/local-provisioner.mjs',
+    };
     expect(Object.fromEntries(COMPONENTS.map((c) => [c, componentCommand(c, st, l, bins)]))).toMatchInlineSnapshot(`
       {
         "containerd": {

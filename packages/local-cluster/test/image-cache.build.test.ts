@@ -200,7 +200,8 @@ describe('debootstrap heartbeat', () => {
   });
 
   it('shows the text of the last complete "I: " line', () => {
-    const out = 'I: Retrieving InRelease \nI: Checking Release signature\nI: Valid Release signature (key id 4D64FEC119C2029067D6E791F8D2585B8783D481)\n';
+    const out =
+      'I: Retrieving InRelease \nI: Checking Release signature\nI: Valid Release signature (key id 4D64FEC119C2029067D6E791F8D2585B8783D481)\n';
     expect(debootstrapPhase(out)).toBe('Valid Release signature (key id 4D64FEC119C2029067D6E791F8D2585B8783D481)');
     expect(debootstrapHeartbeat('I: Retrieving Packages\nI: Retriev', 20)).toBe('debootstrap 20s: Retrieving Packages');
     expect(debootstrapPhase('I: Extracting libc6...\nW: Failure trying to run: chroot\n')).toBe('Extracting libc6...');

@@ -36,10 +36,17 @@ beforeAll(async () => {
   ]);
   // answers with the CN of the client certificate it got ('' without one)
   tlsServer = createHttpsServer(
-    { key: readFileSync(pem('server.key')), cert: readFileSync(pem('server.crt')), ca: readFileSync(pem('ca.crt')), requestCert: true, rejectUnauthorized: false },
+    {
+      key: readFileSync(pem('server.key')),
+      cert: readFileSync(pem('server.crt')),
+      ca: readFileSync(pem('ca.crt')),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
     (req, res) => {
       // an empty object when the client sent no certificate
-      const peer: { subject?: { CN?: string | string[] } | undefined } = req.socket instanceof TLSSocket ? req.socket.getPeerCertificate() : {};
+      const peer: { subject?: { CN?: string | string[] } | undefined } =
+        req.socket instanceof TLSSocket ? req.socket.getPeerCertificate() : {};
       const cn = String(peer.subject?.CN ?? '');
       const status = req.url === '/missing' ? 404 : req.url === '/conflict' ? 409 : 200;
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ cn, method: req.method }));

@@ -49,7 +49,12 @@ describe('packages/local-cluster imports nothing of the daemon', { timeout: 120_
     expect(await boundary("export { sleep } from './abort.js';\n", pkg('src/index.ts'))).toEqual([]);
     expect(await boundary("export { sleep } from '../abort.js';\n", pkg('src/local/up.ts'))).toEqual([]);
     expect(await boundary("export { hasCode } from '../src/errors.js';\n", pkg('test/cluster.test.ts'))).toEqual([]);
-    expect(await boundary("import { KubeClient } from '../dist/kube/client.js';\nexport default KubeClient;\n", pkg('scripts/local-provisioner.mjs'))).toEqual([]);
+    expect(
+      await boundary(
+        "import { KubeClient } from '../dist/kube/client.js';\nexport default KubeClient;\n",
+        pkg('scripts/local-provisioner.mjs'),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -66,7 +71,8 @@ describe('packages/local-cluster talks HTTP(S) through its one client', { timeou
 
 describe('the rest of the repository', { timeout: 60_000 }, () => {
   it('is not bound by the package rules (the daemon imports its own src/ and may use node:https)', async () => {
-    const code = "import { describeError } from '../../src/errors.js';\nimport { request } from 'node:https';\nexport const x = [describeError, request];\n";
+    const code =
+      "import { describeError } from '../../src/errors.js';\nimport { request } from 'node:https';\nexport const x = [describeError, request];\n";
     expect(await boundary(code, join('src', 'cli', 'main.ts'))).toEqual([]);
   });
 });

@@ -20,7 +20,11 @@ describe('kubelet config', () => {
   });
 
   it('authenticates x509 and tokens, never anonymous callers, and authorizes by Webhook', () => {
-    expect(cfg.authentication).toEqual({ anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: '/s/pki/ca.crt' } });
+    expect(cfg.authentication).toEqual({
+      anonymous: { enabled: false },
+      webhook: { enabled: true },
+      x509: { clientCAFile: '/s/pki/ca.crt' },
+    });
     expect(cfg.authorization).toEqual({ mode: 'Webhook' });
     expect(cfg.readOnlyPort).toBe(0);
   });
@@ -97,7 +101,10 @@ describe('nft rules', () => {
   });
 
   it('parses resolv.conf nameservers', () => {
-    expect(parseNameservers('# x\nsearch a\nnameserver 10.255.255.53\n  nameserver 192.0.2.2 \noptions ndots:1\n')).toEqual(['10.255.255.53', '192.0.2.2']);
+    expect(parseNameservers('# x\nsearch a\nnameserver 10.255.255.53\n  nameserver 192.0.2.2 \noptions ndots:1\n')).toEqual([
+      '10.255.255.53',
+      '192.0.2.2',
+    ]);
   });
 });
 
@@ -111,7 +118,9 @@ describe('component RBAC', () => {
       { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
     ]);
-    expect(named('ClusterRoleBinding', 'system:coredns')?.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'gc-k8s:coredns' }]);
+    expect(named('ClusterRoleBinding', 'system:coredns')?.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'gc-k8s:coredns' },
+    ]);
   });
 
   it('provisioner: exactly the calls local-provisioner.mjs makes', () => {
@@ -128,14 +137,19 @@ describe('component RBAC', () => {
   });
 
   it('posts each kind to its collection', () => {
-    for (const o of objs) expect(o.path).toBe(`/apis/rbac.authorization.k8s.io/v1/${o.body.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`);
+    for (const o of objs)
+      expect(o.path).toBe(`/apis/rbac.authorization.k8s.io/v1/${o.body.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`);
   });
 });
 
 describe('etcd certificates', () => {
   it('serving and peer certs for 127.0.0.1; the API server and the health check as clients', () => {
     const s = etcdCertSpecs('gck-x-abc123');
-    expect(s.etcdDir.map((c) => [c.name, c.server === true])).toEqual([['server', true], ['peer', true], ['healthcheck-client', false]]);
+    expect(s.etcdDir.map((c) => [c.name, c.server === true])).toEqual([
+      ['server', true],
+      ['peer', true],
+      ['healthcheck-client', false],
+    ]);
     expect(s.pkiDir).toEqual([{ name: 'apiserver-etcd-client', cn: 'kube-apiserver-etcd-client' }]);
     expect(leafExtensions(s.etcdDir[0]!)).toContain('subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:gck-x-abc123');
     expect(leafExtensions(s.pkiDir[0]!)).toContain('extendedKeyUsage=clientAuth');
@@ -152,6 +166,8 @@ describe('upgrade of a cluster made by older code', () => {
   });
 
   it('says what to run', () => {
-    expect(outdatedMessage({ name: 'gck-a-123456', version: 1 })).toMatch(/gck-a-123456 .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/);
+    expect(outdatedMessage({ name: 'gck-a-123456', version: 1 })).toMatch(
+      /gck-a-123456 .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/,
+    );
   });
 });

@@ -39,7 +39,8 @@ beforeAll(async () => {
       if (req.method === 'POST') {
         posted.push(JSON.parse(body));
         res.writeHead(201).end('{}');
-      } else if (req.url?.startsWith('/api/v1/persistentvolumeclaims') === true) res.end(JSON.stringify({ items: posted.length === 0 ? [pvc] : [] }));
+      } else if (req.url?.startsWith('/api/v1/persistentvolumeclaims') === true)
+        res.end(JSON.stringify({ items: posted.length === 0 ? [pvc] : [] }));
       else res.end(JSON.stringify({ items: [] }));
     });
   });
@@ -54,8 +55,24 @@ afterAll(() => {
 
 function args(ca: string | undefined): string[] {
   return [
-    SCRIPT, '--server', url, ...(ca === undefined ? [] : ['--ca', ca]), '--cert', pem('client.crt'), '--key', pem('client.key'),
-    '--dir', join(tmp, 'pv'), '--class', 'standard', '--name', 'gc-k8s.io/local-hostpath', '--node', 'n1', '--heartbeat', join(tmp, 'hb'),
+    SCRIPT,
+    '--server',
+    url,
+    ...(ca === undefined ? [] : ['--ca', ca]),
+    '--cert',
+    pem('client.crt'),
+    '--key',
+    pem('client.key'),
+    '--dir',
+    join(tmp, 'pv'),
+    '--class',
+    'standard',
+    '--name',
+    'gc-k8s.io/local-hostpath',
+    '--node',
+    'n1',
+    '--heartbeat',
+    join(tmp, 'hb'),
   ];
 }
 
@@ -89,6 +106,12 @@ describe.skipIf(!built)('local-provisioner.mjs (built package)', () => {
   it('provisions a pending claim through the verified client', async () => {
     const out = await runFor(pem('ca.crt'), () => posted.length > 0 && existsSync(join(tmp, 'hb')));
     expect(out).toMatch(/provisioned pvc-u-1 for ns\/claim/);
-    expect(posted).toMatchObject([{ kind: 'PersistentVolume', metadata: { name: 'pvc-u-1' }, spec: { capacity: { storage: '2Gi' }, local: { path: join(tmp, 'pv', 'ns-claim-u-1') } } }]);
+    expect(posted).toMatchObject([
+      {
+        kind: 'PersistentVolume',
+        metadata: { name: 'pvc-u-1' },
+        spec: { capacity: { storage: '2Gi' }, local: { path: join(tmp, 'pv', 'ns-claim-u-1') } },
+      },
+    ]);
   }, 15_000);
 });

@@ -162,7 +162,9 @@ export function toWireDeps(value: unknown, id: string, direction: 'down' | 'up')
     if (typeof d['depends_on_id'] === 'string') {
       out.push({ issue_id: s(d['issue_id']) || id, depends_on_id: s(d['depends_on_id']), type });
     } else if (typeof d['id'] === 'string') {
-      out.push(direction === 'down' ? { issue_id: id, depends_on_id: s(d['id']), type } : { issue_id: s(d['id']), depends_on_id: id, type });
+      out.push(
+        direction === 'down' ? { issue_id: id, depends_on_id: s(d['id']), type } : { issue_id: s(d['id']), depends_on_id: id, type },
+      );
     }
   }
   return out;

@@ -28,7 +28,10 @@ export function bdError(reply: BdReply): string {
       /* fall through */
     }
   }
-  const lines = reply.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/deprecated|port file|to silence this warning/i.test(l));
+  const lines = reply.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/deprecated|port file|to silence this warning/i.test(l));
   return lines.slice(-3).join(' ') || reply.stdout.trim().split('\n').slice(-3).join(' ') || `exit ${reply.exitCode}`;
 }
 
@@ -73,7 +76,11 @@ export async function getBead(run: BdRun, id: string): Promise<WireBead> {
 }
 
 /** `show`: how the created bead is read back (default: bd show; the daemon reads Dolt directly). */
-export async function createBead(run: BdRun, req: CreateRequest, show: (id: string) => Promise<WireBead> = (id) => getBead(run, id)): Promise<WireBead> {
+export async function createBead(
+  run: BdRun,
+  req: CreateRequest,
+  show: (id: string) => Promise<WireBead> = (id) => getBead(run, id),
+): Promise<WireBead> {
   const reply = await ok(run, 'create', args.createArgs(req));
   const created = issuesOf(parseBdJson(reply.stdout, 'bd create'))[0];
   if (created === undefined) throw new GcK8sError('INTERNAL', `bd create printed no issue: ${JSON.stringify(reply.stdout.slice(0, 200))}`);

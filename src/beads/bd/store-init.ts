@@ -40,7 +40,6 @@ export function initDatabase(rec: StoreRecord): string {
   return rec.prefix === '' ? DEFAULT_DATABASE : rec.prefix.replaceAll('-', '_').replaceAll('.', '_');
 }
 
-
 export async function initStore(run: BdRun, rec: StoreRecord): Promise<void> {
   // Not `bd list`: in a rig below the city, bd would find the city's .beads and report success.
   const probe = await run([HAS_STORE]);

@@ -97,7 +97,14 @@ export class DoltAccess {
   async close(): Promise<void> {
     const routes = [...this.routes.values()];
     this.routes.clear();
-    await Promise.all(routes.map((r) => r.then((x) => x.sql.close(), () => undefined)));
+    await Promise.all(
+      routes.map((r) =>
+        r.then(
+          (x) => x.sql.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   private route(key: string, host: string, port: number, user: string, signal: AbortSignal): Promise<Route> {
@@ -115,7 +122,8 @@ export class DoltAccess {
     if (svc === undefined) return host;
     const found = await this.deps.serviceAddress(svc.namespace, svc.name, signal);
     if (found === undefined) return host;
-    if (found.clusterIP === '' || found.clusterIP === 'None') throw new GcK8sError('DOLT_UNREACHABLE', `service ${svc.namespace}/${svc.name} has no ClusterIP (headless)`);
+    if (found.clusterIP === '' || found.clusterIP === 'None')
+      throw new GcK8sError('DOLT_UNREACHABLE', `service ${svc.namespace}/${svc.name} has no ClusterIP (headless)`);
     return found.clusterIP;
   }
 
@@ -127,11 +135,14 @@ export class DoltAccess {
   }
 
   private drop(key: string, route: Route): void {
-    void this.routes.get(key)?.then((r) => {
-      if (r !== route) return;
-      this.routes.delete(key);
-      void r.sql.close();
-    }, () => undefined);
+    void this.routes.get(key)?.then(
+      (r) => {
+        if (r !== route) return;
+        this.routes.delete(key);
+        void r.sql.close();
+      },
+      () => undefined,
+    );
   }
 
   private markDown(key: string, where: string, err: unknown): void {

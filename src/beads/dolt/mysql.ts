@@ -20,7 +20,17 @@ export type DoltPing =
   /** no server was reached: DNS, routing, refused, timeout */
   | { readonly ok: false; readonly reached: false; readonly cause: string };
 
-const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'PROTOCOL_CONNECTION_LOST']);
+const NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+]);
 
 export async function pingDolt(target: DoltTarget, timeoutMs: number): Promise<DoltPing> {
   let timer: NodeJS.Timeout | undefined;
@@ -31,7 +41,13 @@ export async function pingDolt(target: DoltTarget, timeoutMs: number): Promise<D
   });
   let conn: Awaited<ReturnType<typeof createConnection>> | undefined;
   const attempt = (async () => {
-    conn = await createConnection({ host: target.host, port: target.port, user: target.user, password: target.password, connectTimeout: timeoutMs });
+    conn = await createConnection({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      connectTimeout: timeoutMs,
+    });
     const [rows] = await conn.query('SELECT VERSION() AS v');
     const v = (rows as { v?: unknown }[])[0]?.v;
     return typeof v === 'string' ? v : String(v);
@@ -48,7 +64,13 @@ export async function pingDolt(target: DoltTarget, timeoutMs: number): Promise<D
     clearTimeout(timer);
     const c = conn;
     if (c !== undefined) c.destroy();
-    else void attempt.then((v) => v, () => undefined).finally(() => conn?.destroy());
+    else
+      void attempt
+        .then(
+          (v) => v,
+          () => undefined,
+        )
+        .finally(() => conn?.destroy());
   }
 }
 
@@ -94,7 +116,9 @@ export function doltPool(target: DoltTarget, connectTimeoutMs = 2000, database?:
         return rows;
       } catch (err) {
         const message = `${where}: ${messageOf(err)}`;
-        throw isNetworkError(err) ? new GcK8sError('DOLT_UNREACHABLE', message, { cause: err }) : new GcK8sError('DOLT_QUERY', message, { cause: err });
+        throw isNetworkError(err)
+          ? new GcK8sError('DOLT_UNREACHABLE', message, { cause: err })
+          : new GcK8sError('DOLT_QUERY', message, { cause: err });
       }
     },
     async close() {

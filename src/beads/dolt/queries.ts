@@ -105,7 +105,9 @@ export class SqlReads {
         params.push(filter.parent);
       }
       // an id in both tables (a wisp being promoted) is listed once, from issues, as bd does
-      const rows = (await this.rows(t, `SELECT ${COLUMNS} FROM ${this.db}.${t.main} WHERE ${where.join(' AND ')}`, params)).filter((r) => !seen.has(text(r['id'])));
+      const rows = (await this.rows(t, `SELECT ${COLUMNS} FROM ${this.db}.${t.main} WHERE ${where.join(' AND ')}`, params)).filter(
+        (r) => !seen.has(text(r['id'])),
+      );
       for (const r of rows) seen.add(text(r['id']));
       out.push(...(await this.hydrate(t, rows)));
     }
@@ -119,7 +121,11 @@ export class SqlReads {
     const depRows = await this.sql(
       `SELECT issue_id, depends_on_id, type FROM ${this.db}.dependencies WHERE type IN ('blocks', 'conditional-blocks', 'waits-for', 'parent-child')`,
     );
-    const deps: DepRow[] = depRows.map((d) => ({ issueId: text(d['issue_id']), dependsOnId: text(d['depends_on_id']), type: text(d['type']) }));
+    const deps: DepRow[] = depRows.map((d) => ({
+      issueId: text(d['issue_id']),
+      dependsOnId: text(d['depends_on_id']),
+      type: text(d['type']),
+    }));
     const ids = readyIds(
       rows.map((r) => ({
         id: text(r['id']),
@@ -150,12 +156,16 @@ export class SqlReads {
     const found: { other: string; type: string }[] = [];
     if (direction === 'down') {
       const t = isWisp ? WISPS : ISSUES;
-      for (const r of await this.sql(`SELECT depends_on_id, type FROM ${this.db}.${t.deps} WHERE issue_id = ? ORDER BY depends_on_id`, [id])) {
+      for (const r of await this.sql(`SELECT depends_on_id, type FROM ${this.db}.${t.deps} WHERE issue_id = ? ORDER BY depends_on_id`, [
+        id,
+      ])) {
         found.push({ other: text(r['depends_on_id']), type: text(r['type']) });
       }
     } else {
       for (const t of [ISSUES, WISPS]) {
-        for (const r of await this.rows(t, `SELECT issue_id, type FROM ${this.db}.${t.deps} WHERE depends_on_id = ? ORDER BY issue_id`, [id])) {
+        for (const r of await this.rows(t, `SELECT issue_id, type FROM ${this.db}.${t.deps} WHERE depends_on_id = ? ORDER BY issue_id`, [
+          id,
+        ])) {
           found.push({ other: text(r['issue_id']), type: text(r['type']) });
         }
       }
@@ -167,7 +177,8 @@ export class SqlReads {
     for (const t of [ISSUES, WISPS]) {
       for (let i = 0; i < ids.length; i += BATCH) {
         const batch = ids.slice(i, i + BATCH);
-        for (const r of await this.rows(t, `SELECT id FROM ${this.db}.${t.main} WHERE id IN (${marks(batch)})`, batch)) existing.add(text(r['id']));
+        for (const r of await this.rows(t, `SELECT id FROM ${this.db}.${t.main} WHERE id IN (${marks(batch)})`, batch))
+          existing.add(text(r['id']));
       }
     }
     return found.filter((f) => existing.has(f.other));
@@ -193,7 +204,10 @@ export class SqlReads {
       // two connections of the pool: labels and parents in one round trip
       const [ls, ps] = await Promise.all([
         this.sql(`SELECT issue_id, label FROM ${this.db}.${t.labels} WHERE issue_id IN (${marks(batch)}) ORDER BY issue_id, label`, batch),
-        this.sql(`SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks(batch)})`, batch),
+        this.sql(
+          `SELECT issue_id, depends_on_id FROM ${this.db}.${t.deps} WHERE type = 'parent-child' AND issue_id IN (${marks(batch)})`,
+          batch,
+        ),
       ]);
       for (const l of ls) {
         const id = text(l['issue_id']);

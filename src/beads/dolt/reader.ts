@@ -56,6 +56,10 @@ export class DirectReader implements BeadReader {
   /** undefined: `id` is no bead of this store, so bd decides (it also resolves partial ids). */
   async depList(id: string, direction: 'down' | 'up'): Promise<WireDep[] | undefined> {
     const deps = await this.reads.deps(id, direction);
-    return deps?.map((d) => (direction === 'down' ? { issue_id: id, depends_on_id: d.other, type: d.type } : { issue_id: d.other, depends_on_id: id, type: d.type }));
+    return deps?.map((d) =>
+      direction === 'down'
+        ? { issue_id: id, depends_on_id: d.other, type: d.type }
+        : { issue_id: d.other, depends_on_id: id, type: d.type },
+    );
   }
 }

@@ -42,6 +42,8 @@ export function readyIds(issues: readonly ReadyIssueRow[], deps: readonly DepRow
     if (d.type === 'parent-child' && (blocked.has(d.dependsOnId) || deferred.has(d.dependsOnId))) excluded.add(d.issueId);
   }
   return issues
-    .filter((i) => i.status === 'open' && !i.pinned && !i.ephemeral && !NOT_WORK_TYPES.has(i.issueType) && !i.deferred && !excluded.has(i.id))
+    .filter(
+      (i) => i.status === 'open' && !i.pinned && !i.ephemeral && !NOT_WORK_TYPES.has(i.issueType) && !i.deferred && !excluded.has(i.id),
+    )
     .map((i) => i.id);
 }

@@ -12,7 +12,11 @@ import { RUNNER_POD, runnerManifest, SPEC_ANNOTATION } from './manifest.js';
 
 export function isRunnerReady(pod: Pod | undefined): boolean {
   return (
-    pod !== undefined && pod.deletionTimestamp === undefined && pod.phase === 'Running' && pod.containers.length > 0 && pod.containers.every((c) => c.ready && c.state === 'running')
+    pod !== undefined &&
+    pod.deletionTimestamp === undefined &&
+    pod.phase === 'Running' &&
+    pod.containers.length > 0 &&
+    pod.containers.every((c) => c.ready && c.state === 'running')
   );
 }
 
@@ -44,7 +48,8 @@ export class Runner {
           log.info({ pod: RUNNER_POD }, 'creating beads runner');
           await pods.create(manifest, { signal });
         } catch (err) {
-          if (!hasCode(err, 'ALREADY_EXISTS')) throw new GcK8sError(hasCode(err) ? err.code : 'START_FAILED', `creating beads runner: ${messageOf(err)}`, { cause: err });
+          if (!hasCode(err, 'ALREADY_EXISTS'))
+            throw new GcK8sError(hasCode(err) ? err.code : 'START_FAILED', `creating beads runner: ${messageOf(err)}`, { cause: err });
         }
       } else if (pod.deletionTimestamp !== undefined) {
         // Someone is deleting it: wait until it is gone, then create a new one.

@@ -37,7 +37,11 @@ function record(ctx: OpContext, workdir: string, prefix: string, database: strin
  * Reads answered from Dolt directly when the daemon can reach it: undefined means "ask bd", as
  * does any Dolt failure (logged), so the direct path can only make a read faster, never wrong.
  */
-async function direct<T>(ctx: OpContext, reader: DirectReader | undefined, read: (reader: DirectReader) => Promise<T | undefined>): Promise<T | undefined> {
+async function direct<T>(
+  ctx: OpContext,
+  reader: DirectReader | undefined,
+  read: (reader: DirectReader) => Promise<T | undefined>,
+): Promise<T | undefined> {
   if (reader === undefined) return undefined;
   try {
     return await read(reader);
@@ -66,7 +70,10 @@ function storeOp(parse: (request: Request) => { read?: ReadRequest; write?: Writ
       assertImage(config.pod, ctx.request.op);
       const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
       const { service, dolt } = await beadsOf(ctx, signal);
-      const reads = config.beadsDirectReads && (read !== undefined || ctx.request.op === 'create') ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal) : undefined;
+      const reads =
+        config.beadsDirectReads && (read !== undefined || ctx.request.op === 'create')
+          ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal)
+          : undefined;
       const reader = reads === undefined ? undefined : new DirectReader(reads);
       if (read !== undefined) {
         const fast = await direct(ctx, reader, (r) => answer(r, read));
@@ -123,7 +130,11 @@ function update(request: Request): Write {
 }
 
 /** A lifecycle op under its own deadline, on the namespace's beads runtime. */
-function lifecycleOp<A>(parse: (request: Request) => A, timeoutMs: (ctx: OpContext) => number, run: (args: A, ctx: OpContext, beads: { service: BeadsService; dolt: DoltAccess }, signal: AbortSignal) => Promise<number>): OpHandler {
+function lifecycleOp<A>(
+  parse: (request: Request) => A,
+  timeoutMs: (ctx: OpContext) => number,
+  run: (args: A, ctx: OpContext, beads: { service: BeadsService; dolt: DoltAccess }, signal: AbortSignal) => Promise<number>,
+): OpHandler {
   return op(parse, async (args, ctx) => {
     const signal = withTimeout(ctx.signal, timeoutMs(ctx));
     return run(args, ctx, await beadsOf(ctx, signal), signal);
@@ -149,23 +160,27 @@ const stop = lifecycleOp(none, stopTimeout, async (_, ctx, { service }, signal) 
 
 /** health (and recover, which first recreates the runner and re-initializes every store). */
 function healthOp(recover: boolean): OpHandler {
-  return lifecycleOp(none, (ctx) => (recover ? RECOVER_TIMEOUT_MS : opTimeout(ctx)), async (_, ctx, { service, dolt }, signal) => {
-    const settings = ctx.config.pod;
-    const name = ctx.request.op;
-    if (recover) {
-      assertImage(settings, 'recover');
-      await service.recover(settings, signal);
-    }
-    const d = doltCoordinates(ctx.request.env, settings);
-    // The Service name resolves only inside the cluster; the daemon dials its ClusterIP.
-    const dialHost = await dolt.address(d.host, signal).catch(() => d.host);
-    const password = doltPassword(ctx.request.env) || (await dolt.password(signal).catch(() => ''));
-    const report = await checkHealth(service, settings, { host: d.host, port: Number(d.port), user: d.user, password }, signal, dialHost);
-    for (const note of report.notes) ctx.err(`${name}: ${note}\n`);
-    if (report.ok) return EXIT_OK;
-    ctx.err(`${name}: unhealthy: ${report.problems.join('; ')}\n`);
-    return EXIT_ERROR;
-  });
+  return lifecycleOp(
+    none,
+    (ctx) => (recover ? RECOVER_TIMEOUT_MS : opTimeout(ctx)),
+    async (_, ctx, { service, dolt }, signal) => {
+      const settings = ctx.config.pod;
+      const name = ctx.request.op;
+      if (recover) {
+        assertImage(settings, 'recover');
+        await service.recover(settings, signal);
+      }
+      const d = doltCoordinates(ctx.request.env, settings);
+      // The Service name resolves only inside the cluster; the daemon dials its ClusterIP.
+      const dialHost = await dolt.address(d.host, signal).catch(() => d.host);
+      const password = doltPassword(ctx.request.env) || (await dolt.password(signal).catch(() => ''));
+      const report = await checkHealth(service, settings, { host: d.host, port: Number(d.port), user: d.user, password }, signal, dialHost);
+      for (const note of report.notes) ctx.err(`${name}: ${note}\n`);
+      if (report.ok) return EXIT_OK;
+      ctx.err(`${name}: unhealthy: ${report.problems.join('; ')}\n`);
+      return EXIT_ERROR;
+    },
+  );
 }
 
 export const BEADS_HANDLERS: Handlers<typeof BEADS_OPS> = {
@@ -235,11 +250,15 @@ export const BEADS_HANDLERS: Handlers<typeof BEADS_OPS> = {
   ),
   health: healthOp(false),
   recover: healthOp(true),
-  probe: lifecycleOp(none, () => PROBE_TIMEOUT_MS, async (_, ctx, { service }, signal) => {
-    assertImage(ctx.config.pod, 'probe');
-    await service.runner(ctx.config.pod).get(signal);
-    return EXIT_OK;
-  }),
+  probe: lifecycleOp(
+    none,
+    () => PROBE_TIMEOUT_MS,
+    async (_, ctx, { service }, signal) => {
+      assertImage(ctx.config.pod, 'probe');
+      await service.runner(ctx.config.pod).get(signal);
+      return EXIT_OK;
+    },
+  ),
   stop,
   shutdown: stop,
 };

@@ -2,7 +2,14 @@
 // runtime, so list and latest-seq are answered from the watch cache. `watch` streams NDJSON until
 // the client goes away.
 
-import { formatEventList, formatWatchLine, parseAfterSeqArg, parseEventInput, parseFilterJson, type EventStore } from '../../events/index.js';
+import {
+  formatEventList,
+  formatWatchLine,
+  parseAfterSeqArg,
+  parseEventInput,
+  parseFilterJson,
+  type EventStore,
+} from '../../events/index.js';
 import type { EVENTS_OPS } from '../../protocol/ops/index.js';
 import { EXIT_OK } from '../../protocol/messages.js';
 import { withTimeout } from '../../util/abort.js';

@@ -19,7 +19,11 @@ function sessionName(request: Request): string {
 }
 
 /** The session provider of the request's city, under the op's deadline. */
-async function withProvider(ctx: OpContext, timeoutMs: number, run: (provider: SessionProvider, signal: AbortSignal) => Promise<void>): Promise<number> {
+async function withProvider(
+  ctx: OpContext,
+  timeoutMs: number,
+  run: (provider: SessionProvider, signal: AbortSignal) => Promise<void>,
+): Promise<number> {
   const signal = withTimeout(ctx.signal, timeoutMs);
   const runtime = await ctx.runtime(signal);
   await run(runtime.session(ctx.config, ctx.log), signal);
@@ -61,7 +65,15 @@ export const SESSION_HANDLERS: Handlers<typeof SESSION_OPS> = {
       }),
   ),
   'process-alive': sessionOp(async (name, p, s, ctx) => {
-    ctx.out(String(await p.processAlive(name, (ctx.request.stdin ?? '').split('\n').map((n) => n.trim()), s)));
+    ctx.out(
+      String(
+        await p.processAlive(
+          name,
+          (ctx.request.stdin ?? '').split('\n').map((n) => n.trim()),
+          s,
+        ),
+      ),
+    );
   }),
   nudge: sessionOp((name, p, s, ctx) => p.nudge(name, ctx.request.stdin ?? '', s)),
   'send-keys': sessionOp((name, p, s, ctx) => p.sendKeys(name, ctx.request.args.slice(1), s)),
@@ -80,7 +92,11 @@ export const SESSION_HANDLERS: Handlers<typeof SESSION_OPS> = {
     (r) => {
       const key = need(r, 1, 'meta key');
       const bytes = Buffer.byteLength(key, 'utf8') + Buffer.byteLength(r.stdin ?? '', 'utf8');
-      if (bytes > META_MAX_BYTES) throw new GcK8sError('TOO_LARGE', `set-meta: key and value are ${bytes} bytes; tmux keeps at most ${META_MAX_BYTES} bytes per variable`);
+      if (bytes > META_MAX_BYTES)
+        throw new GcK8sError(
+          'TOO_LARGE',
+          `set-meta: key and value are ${bytes} bytes; tmux keeps at most ${META_MAX_BYTES} bytes per variable`,
+        );
       return { name: sessionName(r), key };
     },
     ({ name, key }, ctx) => withProvider(ctx, ctx.config.session.opTimeoutMs, (p, s) => p.setMeta(name, key, ctx.request.stdin ?? '', s)),

@@ -46,10 +46,15 @@ export function opsMarkdown(): string {
   const scripts: Record<Provider, string> = { session: 'gc-session-k8s', events: 'gc-events-k8s', beads: 'gc-beads-k8s', admin: 'gc-k8s' };
   const out: string[] = [];
   for (const provider of ['session', 'events', 'beads'] as const) {
-    out.push(`| \`${scripts[provider]}\` op | arguments | stdin limit | retried after a daemon crash | what it does |`, '|---|---|---|---|---|');
+    out.push(
+      `| \`${scripts[provider]}\` op | arguments | stdin limit | retried after a daemon crash | what it does |`,
+      '|---|---|---|---|---|',
+    );
     for (const [op, spec] of Object.entries(OPS[provider])) {
       const usage = spec.usage === '' ? '' : `\`${cell(spec.usage)}\``;
-      out.push(`| \`${op}\` | ${usage} | ${spec.stdin === undefined ? '' : formatBytes(spec.stdin)} | ${spec.retrySafe === true ? 'yes' : ''} | ${cell(spec.summary)} |`);
+      out.push(
+        `| \`${op}\` | ${usage} | ${spec.stdin === undefined ? '' : formatBytes(spec.stdin)} | ${spec.retrySafe === true ? 'yes' : ''} | ${cell(spec.summary)} |`,
+      );
     }
     out.push('');
   }

@@ -7,16 +7,31 @@ import { KiB, MiB, type OpTable } from './spec.js';
 export const META_MAX_BYTES = 16_000;
 
 export const SESSION_OPS = {
-  start: { stdin: 4 * MiB, retrySafe: true, usage: '<name>  (start JSON on stdin)', summary: 'create the session pod; returns once tmux is up and stayed up' },
+  start: {
+    stdin: 4 * MiB,
+    retrySafe: true,
+    usage: '<name>  (start JSON on stdin)',
+    summary: 'create the session pod; returns once tmux is up and stayed up',
+  },
   stop: { retrySafe: true, usage: '<name>', summary: 'delete the session pod; returns once it is gone' },
   interrupt: { usage: '<name>', summary: 'Ctrl-C in the session' },
   'is-running': { retrySafe: true, usage: '<name>', summary: 'true/false, from the watch cache' },
   'list-running': { retrySafe: true, usage: '<prefix>', summary: 'running sessions with the prefix, one per line' },
-  'process-alive': { stdin: 64 * KiB, retrySafe: true, usage: '<name>  (process names on stdin)', summary: 'true when one of the named processes runs in the session' },
+  'process-alive': {
+    stdin: 64 * KiB,
+    retrySafe: true,
+    usage: '<name>  (process names on stdin)',
+    summary: 'true when one of the named processes runs in the session',
+  },
   nudge: { stdin: 4 * MiB, usage: '<name>  (text on stdin)', summary: 'type the text literally, then Enter' },
   'send-keys': { usage: '<name> <key>...', summary: 'tmux key names, no Enter added' },
   peek: { retrySafe: true, usage: '<name> [<lines>]', summary: 'the last N lines printed (0: the whole scrollback)' },
-  'set-meta': { stdin: META_MAX_BYTES, retrySafe: true, usage: '<name> <key>  (value on stdin)', summary: 'set a tmux environment variable of the session' },
+  'set-meta': {
+    stdin: META_MAX_BYTES,
+    retrySafe: true,
+    usage: '<name> <key>  (value on stdin)',
+    summary: 'set a tmux environment variable of the session',
+  },
   'get-meta': { retrySafe: true, usage: '<name> <key>', summary: 'its value, empty when unset' },
   'remove-meta': { retrySafe: true, usage: '<name> <key>', summary: 'unset it' },
   'get-last-activity': { retrySafe: true, usage: '<name>', summary: 'RFC 3339 time of the last activity, or empty' },

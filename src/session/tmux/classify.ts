@@ -5,7 +5,15 @@ import { clip, GcK8sError } from '../../errors.js';
 import type { ExecResult } from '../../kube/ports.js';
 
 // a session that is just ending answers with the server going away under the client
-const MISSING = [/no server running/i, /can't find session/i, /error connecting to/i, /no sessions/i, /session not found/i, /server exited unexpectedly/i, /lost server/i];
+const MISSING = [
+  /no server running/i,
+  /can't find session/i,
+  /error connecting to/i,
+  /no sessions/i,
+  /session not found/i,
+  /server exited unexpectedly/i,
+  /lost server/i,
+];
 
 export function isTmuxMissing(result: ExecResult): boolean {
   if (result.exitCode === 0) return false;

@@ -60,7 +60,9 @@ describe('other bd outputs', () => {
   });
 
   it('dep list prints related issues with dependency_type; oriented by direction', () => {
-    expect(toWireDeps(parseBdJson(fixture('dep-list-up.json'), 'dep'), 'fx-45q.1', 'up')).toEqual([{ issue_id: 'fx-45q', depends_on_id: 'fx-45q.1', type: 'blocks' }]);
+    expect(toWireDeps(parseBdJson(fixture('dep-list-up.json'), 'dep'), 'fx-45q.1', 'up')).toEqual([
+      { issue_id: 'fx-45q', depends_on_id: 'fx-45q.1', type: 'blocks' },
+    ]);
     const down = toWireDeps(parseBdJson(fixture('dep-list-down.json'), 'dep'), 'fx-45q', 'down');
     expect(down).toContainEqual({ issue_id: 'fx-45q', depends_on_id: 'fx-45q.1', type: 'blocks' });
   });
@@ -84,7 +86,8 @@ describe('normalization', () => {
   });
 
   it('orders by created_at, then the hidden creation key, then id', () => {
-    const mk = (id: string, created: string, order: string) => toOrdered({ id, created_at: created, metadata: order === '' ? {} : { 'gc.order': order } });
+    const mk = (id: string, created: string, order: string) =>
+      toOrdered({ id, created_at: created, metadata: order === '' ? {} : { 'gc.order': order } });
     const sorted = [mk('c', 's1', 'o2'), mk('a', 's1', 'o3'), mk('b', 's0', ''), mk('d', 's1', 'o1')].sort(byCreation);
     expect(sorted.map((o) => o.bead.id)).toEqual(['b', 'd', 'c', 'a']);
   });

@@ -41,11 +41,20 @@ describe('the runner end of the channel', () => {
       expect((await runBd(c, ['echo', 'x'], signal())).stdout).toBe('x\0');
       // gc-bd-serve's report goes to stderr, which may arrive after the reply on stdout: wait for
       // it before closing (the bash loop has nothing to report, so a second call flushes both)
-      if (!bdOnly) await vi.waitFor(() => { expect(lines.some((l) => l.includes('gc-bd-serve: serving')), lines.join('')).toBe(true); });
+      if (!bdOnly)
+        await vi.waitFor(() => {
+          expect(
+            lines.some((l) => l.includes('gc-bd-serve: serving')),
+            lines.join(''),
+          ).toBe(true);
+        });
       expect((await runBd(c, ['echo', 'y'], signal())).stdout).toBe('y\0');
       c.close();
       p.cleanup();
-      expect(lines.some((l) => l.includes('gc-bd-serve: serving')), lines.join('')).toBe(!bdOnly);
+      expect(
+        lines.some((l) => l.includes('gc-bd-serve: serving')),
+        lines.join(''),
+      ).toBe(!bdOnly);
     }
   });
 });
@@ -64,7 +73,22 @@ describe.each([
   });
 
   it('passes hostile arguments through byte for byte', async () => {
-    const hostile = ['', ' ', 'two words', "it's", '"q"', '$(touch /tmp/pwned)', '`id`', '*', '-rf', '--json', 'a\nb\n', '\\', 'ünïcødé ✓', ';|&><'];
+    const hostile = [
+      '',
+      ' ',
+      'two words',
+      "it's",
+      '"q"',
+      '$(touch /tmp/pwned)',
+      '`id`',
+      '*',
+      '-rf',
+      '--json',
+      'a\nb\n',
+      '\\',
+      'ünïcødé ✓',
+      ';|&><',
+    ];
     const r = await runBd(ch, ['echo', ...hostile], signal());
     expect(r.exitCode).toBe(0);
     expect(r.stdout.split('\0').slice(0, -1)).toEqual(hostile);
@@ -76,7 +100,11 @@ describe.each([
   });
 
   it('answers pipelined calls in order, with exit codes and stderr kept apart', async () => {
-    const [a, b, c] = await Promise.all([runBd(ch, ['echo', 'one'], signal()), runBd(ch, ['fail'], signal()), runBd(ch, ['echo', 'three'], signal())]);
+    const [a, b, c] = await Promise.all([
+      runBd(ch, ['echo', 'one'], signal()),
+      runBd(ch, ['fail'], signal()),
+      runBd(ch, ['echo', 'three'], signal()),
+    ]);
     expect(a).toEqual({ exitCode: 0, stdout: 'one\0', stderr: '' });
     expect(b).toEqual({ exitCode: 3, stdout: '', stderr: 'boom on stderr\n' });
     expect(c.stdout).toBe('three\0');
@@ -97,7 +125,10 @@ describe.each([
   it('dies at a deadline: the late reply can never be taken for the next call', async () => {
     await expect(runBd(ch, ['sleep', '5'], AbortSignal.timeout(200))).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(ch.alive).toBe(false);
-    await expect(runBd(ch, ['echo', 'x'], signal())).rejects.toMatchObject({ code: 'EXEC_FAILED', message: expect.stringMatching(/abandoned/) as unknown });
+    await expect(runBd(ch, ['echo', 'x'], signal())).rejects.toMatchObject({
+      code: 'EXEC_FAILED',
+      message: expect.stringMatching(/abandoned/) as unknown,
+    });
   });
 
   it('dies when its exec ends (pod deleted): pending and later calls fail with EXEC_FAILED', async () => {
@@ -119,7 +150,9 @@ describe('framing', () => {
   it('parses replies fed byte by byte (a UTF-8 character split too) and refuses garbage', () => {
     const p = new FrameParser('gcbd');
     const wire = Buffer.concat([Buffer.from('\x1egcbd 0 3 4\nhé'), Buffer.from('err\n'), Buffer.from('\x1egcbd 1 0 0\n')]);
-    const replies = [...wire].flatMap((byte) => p.push(Buffer.from([byte]))).map((r) => ({ exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') }));
+    const replies = [...wire]
+      .flatMap((byte) => p.push(Buffer.from([byte])))
+      .map((r) => ({ exitCode: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') }));
     expect(replies).toEqual([
       { exitCode: 0, stdout: 'hé', stderr: 'err\n' },
       { exitCode: 1, stdout: '', stderr: '' },

@@ -57,7 +57,12 @@ function setup(opts: { services?: Record<string, ServiceAddress>; fail?: () => G
   };
 }
 
-const svc = (namespace: string, name: string, clusterIP: string): ServiceAddress => ({ name, namespace, clusterIP, ports: [{ name: 'mysql', port: 3307 }] });
+const svc = (namespace: string, name: string, clusterIP: string): ServiceAddress => ({
+  name,
+  namespace,
+  clusterIP,
+  ports: [{ name: 'mysql', port: 3307 }],
+});
 
 describe('serviceOf', () => {
   it('reads svc, svc.ns and svc.ns.svc[.domain]; IPs and other names are dialled as given', () => {
@@ -120,7 +125,10 @@ describe('DoltAccess', () => {
 
   it('one lost connection (Dolt restarted) is retried on a fresh one, without a back-off', async () => {
     let failures = 1;
-    const t = setup({ fail: () => (failures-- > 0 ? new GcK8sError('DOLT_UNREACHABLE', 'dolt x: Connection lost: The server closed the connection.') : undefined) });
+    const t = setup({
+      fail: () =>
+        failures-- > 0 ? new GcK8sError('DOLT_UNREACHABLE', 'dolt x: Connection lost: The server closed the connection.') : undefined,
+    });
     const reads = await t.access.reads(store('10.0.0.1'), signal);
     expect(await reads?.get('gc-1')).toBeDefined();
     expect(await t.access.reads(store('10.0.0.1'), signal)).toBeDefined();

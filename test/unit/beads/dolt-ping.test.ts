@@ -48,9 +48,20 @@ describe('pingDolt', () => {
     const port = await listen((s) => {
       const scramble = Buffer.alloc(8, 0x61);
       const body = Buffer.concat([
-        Buffer.from([10]), Buffer.from('8.0.0-fake\0'), Buffer.from([1, 0, 0, 0]), scramble, Buffer.from([0]),
-        Buffer.from([0xff, 0xf7]), Buffer.from([33]), Buffer.from([2, 0]), Buffer.from([0xff, 0x81]), Buffer.from([21]), Buffer.alloc(10),
-        Buffer.alloc(12, 0x62), Buffer.from([0]), Buffer.from('mysql_native_password\0'),
+        Buffer.from([10]),
+        Buffer.from('8.0.0-fake\0'),
+        Buffer.from([1, 0, 0, 0]),
+        scramble,
+        Buffer.from([0]),
+        Buffer.from([0xff, 0xf7]),
+        Buffer.from([33]),
+        Buffer.from([2, 0]),
+        Buffer.from([0xff, 0x81]),
+        Buffer.from([21]),
+        Buffer.alloc(10),
+        Buffer.alloc(12, 0x62),
+        Buffer.from([0]),
+        Buffer.from('mysql_native_password\0'),
       ]);
       s.write(Buffer.concat([Buffer.from([body.length & 0xff, (body.length >> 8) & 0xff, 0, 0]), body]));
       s.once('data', () => {

@@ -18,12 +18,31 @@ let router: RequestHandler;
 let runtime: NamespaceRuntime;
 let touched: number;
 
-const ENV = { GC_K8S_IMAGE: 'gc-agent:test', GC_CITY_PATH: '/city', GC_STORE_ROOT: '/city/rigs/a', GC_BEADS_PREFIX: 'ra', GC_K8S_OP_TIMEOUT: '5s' };
+const ENV = {
+  GC_K8S_IMAGE: 'gc-agent:test',
+  GC_CITY_PATH: '/city',
+  GC_STORE_ROOT: '/city/rigs/a',
+  GC_BEADS_PREFIX: 'ra',
+  GC_K8S_OP_TIMEOUT: '5s',
+};
 
-async function call(op: string, args: string[] = [], stdin?: string, env: Record<string, string> = {}): Promise<{ exit: number; out: string; err: string }> {
+async function call(
+  op: string,
+  args: string[] = [],
+  stdin?: string,
+  env: Record<string, string> = {},
+): Promise<{ exit: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const request: Request = { v: PROTOCOL_VERSION, provider: 'beads', op, args, env: { ...ENV, ...env }, cwd: '/nonexistent-cwd', ...(stdin === undefined ? {} : { stdin }) };
+  const request: Request = {
+    v: PROTOCOL_VERSION,
+    provider: 'beads',
+    op,
+    args,
+    env: { ...ENV, ...env },
+    cwd: '/nonexistent-cwd',
+    ...(stdin === undefined ? {} : { stdin }),
+  };
   const exit = await router(request, { out: (d) => (out += d), err: (d) => (err += d), signal: AbortSignal.timeout(8_000) });
   return { exit, out, err };
 }
@@ -44,7 +63,8 @@ beforeEach(() => {
       },
     },
     handlers: { beads: BEADS_HANDLERS, session: {}, events: {}, admin: {} },
-    resolve: (request) => Promise.resolve({ config: loadConfig({ env: request.env, cityToml: findCityToml(request.env, request.cwd) }), source: 'none' }),
+    resolve: (request) =>
+      Promise.resolve({ config: loadConfig({ env: request.env, cityToml: findCityToml(request.env, request.cwd) }), source: 'none' }),
   });
   touched = 0;
 });

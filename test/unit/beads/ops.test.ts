@@ -18,8 +18,13 @@ function bd(script: Script): { run: ops.BdRun; calls: string[][] } {
   };
 }
 
-const issue = (id: string, extra: object = {}) => JSON.stringify([{ id, title: 't', status: 'open', issue_type: 'task', created_at: '2026-01-01T00:00:00Z', ...extra }]);
-const notFound = { exitCode: 1, stdout: '{"error":"no issues found matching the provided IDs"}', stderr: 'Error fetching x: no issue found matching "x"' };
+const issue = (id: string, extra: object = {}) =>
+  JSON.stringify([{ id, title: 't', status: 'open', issue_type: 'task', created_at: '2026-01-01T00:00:00Z', ...extra }]);
+const notFound = {
+  exitCode: 1,
+  stdout: '{"error":"no issues found matching the provided IDs"}',
+  stderr: 'Error fetching x: no issue found matching "x"',
+};
 
 describe('ops', () => {
   it('create creates, then reads the stored bead back (labels and parent are only in show)', async () => {
@@ -41,7 +46,11 @@ describe('ops', () => {
   });
 
   it('close is idempotent: a failure on a closed bead is success, on an unknown id not-found', async () => {
-    const closed = bd((a) => (a[0] === 'close' ? { exitCode: 1, stderr: 'Error closing gc-1: issue not found: gc-1' } : { stdout: issue('gc-1', { status: 'closed' }) }));
+    const closed = bd((a) =>
+      a[0] === 'close'
+        ? { exitCode: 1, stderr: 'Error closing gc-1: issue not found: gc-1' }
+        : { stdout: issue('gc-1', { status: 'closed' }) },
+    );
     await expect(ops.closeBead(closed.run, 'gc-1')).resolves.toBeUndefined();
     await expect(ops.closeBead(bd(() => notFound).run, 'x')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
@@ -76,16 +85,21 @@ describe('ops', () => {
     expect((await ops.listBeads(b.run, { limit: 2 })).map((x) => x.id)).toEqual(['c', 'b']);
   });
 
-  it('bd failures other than not-found carry bd\'s message', async () => {
+  it("bd failures other than not-found carry bd's message", async () => {
     const b = bd(() => ({ exitCode: 1, stderr: 'Error: failed to connect to dolt server at dolt:3307: connection refused' }));
-    await expect(ops.listBeads(b.run, {})).rejects.toMatchObject({ code: 'EXEC_NONZERO', message: expect.stringContaining('connection refused') as string });
+    await expect(ops.listBeads(b.run, {})).rejects.toMatchObject({
+      code: 'EXEC_NONZERO',
+      message: expect.stringContaining('connection refused') as string,
+    });
   });
 
-  it('an error names bd\'s JSON error, not its deprecation chatter', () => {
+  it("an error names bd's JSON error, not its deprecation chatter", () => {
     const reply = {
       exitCode: 1,
-      stdout: '{\n  "error": "failed to open database: Dolt server unreachable at dolt:3307: connect: connection refused\\n\\nThe Dolt server may not be running."\n}',
-      stderr: 'Warning: dolt_server_port in metadata.json is deprecated (can cause cross-project data leakage).\n  The port file (.beads/dolt-server.port) is now the primary source.\n',
+      stdout:
+        '{\n  "error": "failed to open database: Dolt server unreachable at dolt:3307: connect: connection refused\\n\\nThe Dolt server may not be running."\n}',
+      stderr:
+        'Warning: dolt_server_port in metadata.json is deprecated (can cause cross-project data leakage).\n  The port file (.beads/dolt-server.port) is now the primary source.\n',
     };
     expect(ops.bdError(reply)).toBe('failed to open database: Dolt server unreachable at dolt:3307: connect: connection refused');
     expect(ops.bdError({ exitCode: 2, stdout: '', stderr: 'Warning: x is deprecated\nError: real problem\n' })).toBe('Error: real problem');

@@ -11,13 +11,23 @@ const dep = (issueId: string, dependsOnId: string, type = 'blocks'): DepRow => (
 
 describe('readyIds', () => {
   it('an open blocker blocks; a closed or pinned one does not', () => {
-    const issues = [issue('a'), issue('b'), issue('c'), issue('done', { status: 'closed' }), issue('d'), issue('pin', { status: 'pinned' })];
+    const issues = [
+      issue('a'),
+      issue('b'),
+      issue('c'),
+      issue('done', { status: 'closed' }),
+      issue('d'),
+      issue('pin', { status: 'pinned' }),
+    ];
     expect(readyIds(issues, [dep('b', 'a'), dep('c', 'done'), dep('d', 'pin')])).toEqual(['a', 'c', 'd']);
   });
 
   it('conditional-blocks counts like blocks; related and other edges do not block', () => {
     const issues = [issue('a'), issue('b'), issue('c')];
-    expect(readyIds(issues, [dep('b', 'a', 'conditional-blocks'), dep('c', 'a', 'related'), dep('c', 'a', 'discovered-from')])).toEqual(['a', 'c']);
+    expect(readyIds(issues, [dep('b', 'a', 'conditional-blocks'), dep('c', 'a', 'related'), dep('c', 'a', 'discovered-from')])).toEqual([
+      'a',
+      'c',
+    ]);
   });
 
   it('a blocker that does not exist (an external ref) does not block', () => {
@@ -25,8 +35,20 @@ describe('readyIds', () => {
   });
 
   it('direct children of a blocked or of a deferred bead are not ready; grandchildren are', () => {
-    const issues = [issue('blocker'), issue('parent'), issue('child'), issue('grandchild'), issue('later', { deferred: true }), issue('laterChild')];
-    const deps = [dep('parent', 'blocker'), dep('child', 'parent', 'parent-child'), dep('grandchild', 'child', 'parent-child'), dep('laterChild', 'later', 'parent-child')];
+    const issues = [
+      issue('blocker'),
+      issue('parent'),
+      issue('child'),
+      issue('grandchild'),
+      issue('later', { deferred: true }),
+      issue('laterChild'),
+    ];
+    const deps = [
+      dep('parent', 'blocker'),
+      dep('child', 'parent', 'parent-child'),
+      dep('grandchild', 'child', 'parent-child'),
+      dep('laterChild', 'later', 'parent-child'),
+    ];
     expect(readyIds(issues, deps)).toEqual(['blocker', 'grandchild']);
   });
 

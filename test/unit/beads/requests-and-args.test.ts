@@ -8,9 +8,33 @@ describe('create request', () => {
   it('defaults type to task and keeps every field', () => {
     expect(parseCreateRequest('{"title":"t"}')).toEqual({ title: 't', type: 'task', labels: [], needs: [], metadata: {} });
     const full = parseCreateRequest(
-      JSON.stringify({ title: 't', type: 'bug', priority: 0, labels: ['a'], parent_id: 'p', ref: 'r', needs: ['n'], description: 'd', assignee: 'as', from: 'f', metadata: { k: 'v' } }),
+      JSON.stringify({
+        title: 't',
+        type: 'bug',
+        priority: 0,
+        labels: ['a'],
+        parent_id: 'p',
+        ref: 'r',
+        needs: ['n'],
+        description: 'd',
+        assignee: 'as',
+        from: 'f',
+        metadata: { k: 'v' },
+      }),
     );
-    expect(full).toEqual({ title: 't', type: 'bug', priority: 0, labels: ['a'], parentId: 'p', ref: 'r', needs: ['n'], description: 'd', assignee: 'as', from: 'f', metadata: { k: 'v' } });
+    expect(full).toEqual({
+      title: 't',
+      type: 'bug',
+      priority: 0,
+      labels: ['a'],
+      parentId: 'p',
+      ref: 'r',
+      needs: ['n'],
+      description: 'd',
+      assignee: 'as',
+      from: 'f',
+      metadata: { k: 'v' },
+    });
   });
 
   it.each([
@@ -28,7 +52,13 @@ describe('create request', () => {
   });
 
   it('treats null like absent, as Go does', () => {
-    expect(parseCreateRequest('{"title":"t","labels":null,"assignee":null}')).toEqual({ title: 't', type: 'task', labels: [], needs: [], metadata: {} });
+    expect(parseCreateRequest('{"title":"t","labels":null,"assignee":null}')).toEqual({
+      title: 't',
+      type: 'task',
+      labels: [],
+      needs: [],
+      metadata: {},
+    });
   });
 });
 
@@ -48,26 +78,86 @@ describe('update request', () => {
 describe('bd argv', () => {
   it('create: flags with =value (a title like a flag stays a value), from in metadata, needs as labels, CSV-quoted labels', () => {
     const argv = args.createArgs(
-      parseCreateRequest(JSON.stringify({ title: '--rm -rf', type: 'bug', priority: 2, labels: ['a,b', 'c'], needs: ['x-1'], parent_id: 'p-1', ref: 'r', assignee: 'm', from: 'f', description: '$(x)', metadata: { k: 'v' } })),
+      parseCreateRequest(
+        JSON.stringify({
+          title: '--rm -rf',
+          type: 'bug',
+          priority: 2,
+          labels: ['a,b', 'c'],
+          needs: ['x-1'],
+          parent_id: 'p-1',
+          ref: 'r',
+          assignee: 'm',
+          from: 'f',
+          description: '$(x)',
+          metadata: { k: 'v' },
+        }),
+      ),
       'o1',
     );
     expect(argv).toEqual([
-      'create', '--json', '--title=--rm -rf', '--type=bug', '--priority=2', '--description=$(x)', '--assignee=m', '--parent=p-1', '--no-inherit-labels',
-      '--external-ref=r', '--labels="a,b",c,needs:x-1', '--metadata={"k":"v","from":"f","gc.order":"o1"}',
+      'create',
+      '--json',
+      '--title=--rm -rf',
+      '--type=bug',
+      '--priority=2',
+      '--description=$(x)',
+      '--assignee=m',
+      '--parent=p-1',
+      '--no-inherit-labels',
+      '--external-ref=r',
+      '--labels="a,b",c,needs:x-1',
+      '--metadata={"k":"v","from":"f","gc.order":"o1"}',
     ]);
   });
 
   it('update: every field gc sends, the id after --', () => {
-    const u = parseUpdateRequest(JSON.stringify({ title: 't', status: 'closed', type: 'task', priority: 1, description: 'd', parent_id: '', assignee: 'a', labels: ['l'], remove_labels: ['r'], metadata: { b: '2', a: '1' } }));
+    const u = parseUpdateRequest(
+      JSON.stringify({
+        title: 't',
+        status: 'closed',
+        type: 'task',
+        priority: 1,
+        description: 'd',
+        parent_id: '',
+        assignee: 'a',
+        labels: ['l'],
+        remove_labels: ['r'],
+        metadata: { b: '2', a: '1' },
+      }),
+    );
     expect(args.updateArgs('-id', u)).toEqual([
-      'update', '--json', '--title=t', '--status=closed', '--type=task', '--priority=1', '--description=d', '--parent=', '--assignee=a', '--add-label=l', '--remove-label=r',
-      '--set-metadata=a=1', '--set-metadata=b=2', '--', '-id',
+      'update',
+      '--json',
+      '--title=t',
+      '--status=closed',
+      '--type=task',
+      '--priority=1',
+      '--description=d',
+      '--parent=',
+      '--assignee=a',
+      '--add-label=l',
+      '--remove-label=r',
+      '--set-metadata=a=1',
+      '--set-metadata=b=2',
+      '--',
+      '-id',
     ]);
     expect(args.updateArgs('x', parseUpdateRequest('{}'))).toBeUndefined();
   });
 
   it('reads list everything (all statuses, infra, gates, no limit); ids never parse as flags', () => {
-    expect(args.listArgs({ assignee: 'a', type: 't' })).toEqual(['list', '--json', '--all', '--include-infra', '--include-gates', '--limit=0', '--flat', '--assignee=a', '--type=t']);
+    expect(args.listArgs({ assignee: 'a', type: 't' })).toEqual([
+      'list',
+      '--json',
+      '--all',
+      '--include-infra',
+      '--include-gates',
+      '--limit=0',
+      '--flat',
+      '--assignee=a',
+      '--type=t',
+    ]);
     expect(args.childrenArgs('p')).toContain('--parent=p');
     expect(args.labelArgs('role:w')).toContain('--label=role:w');
     expect(args.showArgs('-x')).toEqual(['show', '--json', '--id=-x']);

@@ -34,9 +34,19 @@ describe('runner workdir', () => {
 
 describe('dolt coordinates', () => {
   it('replaces a loopback host by the in-cluster Service and requires a port with a host', () => {
-    expect(doltCoordinates({ GC_DOLT_HOST: '127.0.0.1', GC_DOLT_PORT: '3307' }, DEFAULT_POD_SETTINGS)).toEqual({ host: 'dolt.gc.svc.cluster.local', port: '3307', user: 'root' });
-    expect(doltCoordinates({ GC_DOLT_HOST: 'db.example', GC_DOLT_PORT: '4000', GC_DOLT_USER: 'gc' }, DEFAULT_POD_SETTINGS)).toEqual({ host: 'db.example', port: '4000', user: 'gc' });
-    expect(() => doltCoordinates({ GC_DOLT_HOST: 'db.example' }, DEFAULT_POD_SETTINGS)).toThrow(/requires both GC_DOLT_HOST and GC_DOLT_PORT/);
+    expect(doltCoordinates({ GC_DOLT_HOST: '127.0.0.1', GC_DOLT_PORT: '3307' }, DEFAULT_POD_SETTINGS)).toEqual({
+      host: 'dolt.gc.svc.cluster.local',
+      port: '3307',
+      user: 'root',
+    });
+    expect(doltCoordinates({ GC_DOLT_HOST: 'db.example', GC_DOLT_PORT: '4000', GC_DOLT_USER: 'gc' }, DEFAULT_POD_SETTINGS)).toEqual({
+      host: 'db.example',
+      port: '4000',
+      user: 'gc',
+    });
+    expect(() => doltCoordinates({ GC_DOLT_HOST: 'db.example' }, DEFAULT_POD_SETTINGS)).toThrow(
+      /requires both GC_DOLT_HOST and GC_DOLT_PORT/,
+    );
   });
 });
 
@@ -53,7 +63,10 @@ describe('runner manifest', () => {
       securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
       imagePullSecrets: [{ name: 'pull' }],
     });
-    expect(c).toMatchObject({ image: 'img:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true } });
+    expect(c).toMatchObject({
+      image: 'img:1',
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true },
+    });
     expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
     // one P per bd process, so a bd start-up is not throttled against the 500m limit
     expect(c.env).toContainEqual({ name: 'GOMAXPROCS', value: '1' });
@@ -62,7 +75,10 @@ describe('runner manifest', () => {
 
   it('references the Dolt password, never embeds it', () => {
     const pw = c.env?.find((e) => e.name === 'BEADS_DOLT_PASSWORD');
-    expect(pw).toEqual({ name: 'BEADS_DOLT_PASSWORD', valueFrom: { secretKeyRef: { name: 'gc-dolt-credentials', key: 'password', optional: true } } });
+    expect(pw).toEqual({
+      name: 'BEADS_DOLT_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'gc-dolt-credentials', key: 'password', optional: true } },
+    });
   });
 
   it('carries a spec hash that changes with the image', () => {

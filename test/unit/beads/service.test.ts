@@ -15,7 +15,15 @@ import { localPod, type LocalPod } from './helpers/local-exec.js';
 
 const settings = { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test' };
 const signal = (): AbortSignal => AbortSignal.timeout(8_000);
-const record = (workdir: string, prefix: string): StoreRecord => ({ workdir, prefix, database: '', host: 'dolt', port: '3307', user: 'root', customTypes: ['molecule'] });
+const record = (workdir: string, prefix: string): StoreRecord => ({
+  workdir,
+  prefix,
+  database: '',
+  host: 'dolt',
+  port: '3307',
+  user: 'root',
+  customTypes: ['molecule'],
+});
 const city = { workdir: '/workspace', fallback: record('/workspace', 'gc'), idempotent: true };
 const rig = { workdir: '/workspace/rigs/a', fallback: record('/workspace/rigs/a', 'ra'), idempotent: true };
 
@@ -24,7 +32,11 @@ let cms: FakeConfigMapServer;
 let pod: LocalPod;
 let service: BeadsService;
 
-const inits = (): string[] => pod.calls().filter((c) => c[1] === 'init').map((c) => c[0]!);
+const inits = (): string[] =>
+  pod
+    .calls()
+    .filter((c) => c[1] === 'init')
+    .map((c) => c[0]!);
 
 beforeEach(() => {
   fake = new FakeCluster();
@@ -52,12 +64,29 @@ describe('beads service', () => {
     await service.withStore(settings, city, signal(), (run) => run(['list']));
     expect(fake.lastManifest?.metadata.name).toBe(RUNNER_POD);
     expect(pod.calls().map((c) => c.slice(1, 3).join(' '))).toEqual(['init --server', 'config set', 'config set', 'list', 'list']);
-    expect(pod.calls()[0]).toEqual(['/workspace', 'init', '--server', '--server-host=dolt', '--server-port=3307', '--server-user=root', '--prefix=gc', '--database=gc', '--skip-hooks', '--skip-agents', '--non-interactive', '--quiet']);
-    expect(Object.values(cms.object(REGISTRY_CONFIGMAP)?.data ?? {}).map((v) => (JSON.parse(v) as StoreRecord).workdir)).toEqual(['/workspace']);
+    expect(pod.calls()[0]).toEqual([
+      '/workspace',
+      'init',
+      '--server',
+      '--server-host=dolt',
+      '--server-port=3307',
+      '--server-user=root',
+      '--prefix=gc',
+      '--database=gc',
+      '--skip-hooks',
+      '--skip-agents',
+      '--non-interactive',
+      '--quiet',
+    ]);
+    expect(Object.values(cms.object(REGISTRY_CONFIGMAP)?.data ?? {}).map((v) => (JSON.parse(v) as StoreRecord).workdir)).toEqual([
+      '/workspace',
+    ]);
   });
 
   it('refuses a store nobody initialized when there is no prefix to initialize it with', async () => {
-    await expect(service.withStore(settings, { workdir: '/workspace/x', idempotent: true }, signal(), (run) => run(['list']))).rejects.toMatchObject({
+    await expect(
+      service.withStore(settings, { workdir: '/workspace/x', idempotent: true }, signal(), (run) => run(['list'])),
+    ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: expect.stringContaining('not initialized') as string,
     });
@@ -93,7 +122,10 @@ describe('beads service', () => {
       service.withStore(settings, call, signal(), async (run) => {
         active.set(call.workdir, (active.get(call.workdir) ?? 0) + 1);
         maxPerStore = Math.max(maxPerStore, ...active.values());
-        maxTotal = Math.max(maxTotal, [...active.values()].reduce((a, b) => a + b, 0));
+        maxTotal = Math.max(
+          maxTotal,
+          [...active.values()].reduce((a, b) => a + b, 0),
+        );
         try {
           return await run(['sleep', '0.2']);
         } finally {
@@ -131,7 +163,11 @@ describe('beads service', () => {
         }
       },
     };
-    const stores = Array.from({ length: 12 }, (_, i) => ({ workdir: `/workspace/s${i}`, fallback: record(`/workspace/s${i}`, `s${i}`), idempotent: true }));
+    const stores = Array.from({ length: 12 }, (_, i) => ({
+      workdir: `/workspace/s${i}`,
+      fallback: record(`/workspace/s${i}`, `s${i}`),
+      idempotent: true,
+    }));
     for (const st of stores) await service.withStore(settings, st, signal(), (run) => run(['list']));
     expect(service.openChannels).toBeLessThanOrEqual(6);
     expect(maxActive).toBeLessThanOrEqual(7);
@@ -148,12 +184,17 @@ describe('beads service', () => {
     expect(service.openChannels).toBe(0);
   });
 
-  it('init with other Dolt coordinates redoes the store\'s .beads; the same ones only refresh config', async () => {
+  it("init with other Dolt coordinates redoes the store's .beads; the same ones only refresh config", async () => {
     await service.init(settings, record('/workspace', 'gc'), signal());
     await service.init(settings, record('/workspace', 'gc'), signal());
     expect(inits()).toEqual(['/workspace']);
     await service.init(settings, { ...record('/workspace', 'gc'), host: 'dolt2' }, signal());
-    expect(pod.calls().filter((c) => c[1] === 'init').map((c) => c[3])).toEqual(['--server-host=dolt', '--server-host=dolt2']);
+    expect(
+      pod
+        .calls()
+        .filter((c) => c[1] === 'init')
+        .map((c) => c[3]),
+    ).toEqual(['--server-host=dolt', '--server-host=dolt2']);
   });
 
   it('recover replaces a failed runner and re-initializes every store now', async () => {
@@ -169,7 +210,10 @@ describe('beads service', () => {
     const slept: number[] = [];
     service.close();
     // the cooldown is recorded instead of waited; the runner's polling keeps real sleeps
-    const clock = { now: () => Date.now(), sleep: (ms: number, s: AbortSignal) => (ms >= 5_000 ? Promise.resolve(void slept.push(ms)) : systemClock.sleep(ms, s)) };
+    const clock = {
+      now: () => Date.now(),
+      sleep: (ms: number, s: AbortSignal) => (ms >= 5_000 ? Promise.resolve(void slept.push(ms)) : systemClock.sleep(ms, s)),
+    };
     service = new BeadsService(fake, clock, silentLogger());
     await service.withStore(settings, city, signal(), (run) => run(['list']));
     writeFileSync(`${pod.log}.breaker`, '');

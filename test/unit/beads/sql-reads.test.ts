@@ -27,7 +27,6 @@ describe('helpers', () => {
     expect(initDatabase({ ...rec, database: 'custom' })).toBe('custom');
     expect(initDatabase({ ...rec, prefix: '' })).toBe('beads');
   });
-
 });
 
 /** A scripted server: answers by table, and records every query. */
@@ -69,16 +68,37 @@ describe('SqlReads', () => {
   it('get shapes a bead like bd show: labels, parent, metadata text, numeric priority', async () => {
     const { sql } = server({
       issues: [row('gc-2', { priority: 0, assignee: 'ann', external_ref: 'gh-1', metadata: '{"from":"mayor","n":7}' })],
-      labels: [{ issue_id: 'gc-2', label: 'Alpha' }, { issue_id: 'gc-2', label: 'needs:gc-9' }],
+      labels: [
+        { issue_id: 'gc-2', label: 'Alpha' },
+        { issue_id: 'gc-2', label: 'needs:gc-9' },
+      ],
       dependencies: [{ issue_id: 'gc-2', depends_on_id: 'gc-1' }],
     });
     const issue = await new SqlReads(sql, 'gc').get('gc-2');
-    expect(issue).toMatchObject({ id: 'gc-2', priority: 0, assignee: 'ann', external_ref: 'gh-1', created_at: '2026-11-22T09:00:00Z', labels: ['Alpha', 'needs:gc-9'], parent: 'gc-1' });
-    expect(toWire(issue ?? {})).toMatchObject({ from: 'mayor', needs: ['gc-9'], labels: ['Alpha'], parent_id: 'gc-1', metadata: { n: '7' }, priority: 0 });
+    expect(issue).toMatchObject({
+      id: 'gc-2',
+      priority: 0,
+      assignee: 'ann',
+      external_ref: 'gh-1',
+      created_at: '2026-11-22T09:00:00Z',
+      labels: ['Alpha', 'needs:gc-9'],
+      parent: 'gc-1',
+    });
+    expect(toWire(issue ?? {})).toMatchObject({
+      from: 'mayor',
+      needs: ['gc-9'],
+      labels: ['Alpha'],
+      parent_id: 'gc-1',
+      metadata: { n: '7' },
+      priority: 0,
+    });
   });
 
   it('get falls through to the wisps tables, and a store without them has no wisps', async () => {
-    const withWisps = server({ wisps: [row('gc-wisp-1', { issue_type: 'message' })], wisp_labels: [{ issue_id: 'gc-wisp-1', label: 'mail' }] });
+    const withWisps = server({
+      wisps: [row('gc-wisp-1', { issue_type: 'message' })],
+      wisp_labels: [{ issue_id: 'gc-wisp-1', label: 'mail' }],
+    });
     expect(await new SqlReads(withWisps.sql, 'gc').get('gc-wisp-1')).toMatchObject({ issue_type: 'message', labels: ['mail'] });
     const without = server({}, ['wisps']);
     expect(await new SqlReads(without.sql, 'gc').get('gc-1')).toBeUndefined();
@@ -108,7 +128,10 @@ describe('SqlReads', () => {
   });
 
   it('ready is undefined when a waits-for gate needs bd', async () => {
-    const { sql } = server({ issues: [row('gc-1'), row('gc-2')], dependencies: [{ issue_id: 'gc-1', depends_on_id: 'gc-2', type: 'waits-for' }] });
+    const { sql } = server({
+      issues: [row('gc-1'), row('gc-2')],
+      dependencies: [{ issue_id: 'gc-1', depends_on_id: 'gc-2', type: 'waits-for' }],
+    });
     expect(await new SqlReads(sql, 'gc').ready()).toBeUndefined();
   });
 

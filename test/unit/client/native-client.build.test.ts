@@ -23,9 +23,16 @@ beforeAll(() => {
   client = join(dir, 'dist', 'native', 'gc-k8s-client');
   mkdirSync(join(dir, 'dist', 'native'), { recursive: true });
   mkdirSync(join(dir, 'bin'));
-  const sources = readdirSync(join(ROOT, 'native')).filter((f) => f.endsWith('.c')).map((f) => join(ROOT, 'native', f));
-  const cc = spawnSync(process.env['CC'] ?? 'cc', ['-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wconversion', '-o', client, ...sources], { encoding: 'utf8' });
-  if (cc.error !== undefined || cc.status !== 0) throw new Error(`the native client needs a C compiler (apt install gcc): ${cc.error?.message ?? cc.stderr}`);
+  const sources = readdirSync(join(ROOT, 'native'))
+    .filter((f) => f.endsWith('.c'))
+    .map((f) => join(ROOT, 'native', f));
+  const cc = spawnSync(
+    process.env['CC'] ?? 'cc',
+    ['-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wconversion', '-o', client, ...sources],
+    { encoding: 'utf8' },
+  );
+  if (cc.error !== undefined || cc.status !== 0)
+    throw new Error(`the native client needs a C compiler (apt install gcc): ${cc.error?.message ?? cc.stderr}`);
   // the "Node client" the native one falls back to: records argv, stdin and the handed-over rid
   writeFileSync(
     join(dir, 'bin', 'gc-provider-k8s.js'),
@@ -78,7 +85,12 @@ function scripted(socket: string, reply: (req: Record<string, unknown>, conn: So
 afterEach(async () => {
   requests.length = 0;
   const open = server;
-  if (open !== undefined) await new Promise<void>((resolve) => open.close(() => { resolve(); }));
+  if (open !== undefined)
+    await new Promise<void>((resolve) =>
+      open.close(() => {
+        resolve();
+      }),
+    );
   server = undefined;
 });
 
@@ -86,9 +98,16 @@ const frames = (...f: object[]) => f.map((x) => `${JSON.stringify(x)}\n`).join('
 
 describe('native client', () => {
   it('has the op table of src/protocol/ops.ts: stdin ops with their limits, retry-safe ops', () => {
-    const tables = JSON.parse(spawnSync(client, ['--tables'], { encoding: 'utf8' }).stdout) as Record<string, { stdin: Record<string, number>; retrySafe: string[] }>;
+    const tables = JSON.parse(spawnSync(client, ['--tables'], { encoding: 'utf8' }).stdout) as Record<
+      string,
+      { stdin: Record<string, number>; retrySafe: string[] }
+    >;
     for (const p of ['session', 'events', 'beads'] as const) {
-      const limits = Object.fromEntries(Object.entries(OPS[p]).filter(([, spec]) => spec.stdin !== undefined).map(([op, spec]) => [op, spec.stdin]));
+      const limits = Object.fromEntries(
+        Object.entries(OPS[p])
+          .filter(([, spec]) => spec.stdin !== undefined)
+          .map(([op, spec]) => [op, spec.stdin]),
+      );
       expect(tables[p]!.stdin).toEqual(limits);
       expect(new Set(Object.keys(tables[p]!.stdin))).toEqual(STDIN_OPS[p]);
       expect(new Set(tables[p]!.retrySafe)).toEqual(RETRY_SAFE[p]);
@@ -131,11 +150,20 @@ describe('native client', () => {
     const socket = join(dir, 'req.sock');
     await scripted(socket, (_req, conn) => conn.end(frames({ t: 'end', exit: 0 })));
     // invalid UTF-8 of every kind: stray continuation, truncated 3-byte, surrogate encoding, overlong, emoji
-    const stdin = Buffer.from([0x61, 0xff, 0xe2, 0x82, 0x41, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xf0, 0x9f, 0x98, 0x80, 0x0a, 0x22, 0x5c, 0x01, 0xf4, 0x90]);
+    const stdin = Buffer.from([
+      0x61, 0xff, 0xe2, 0x82, 0x41, 0xed, 0xa0, 0x80, 0xc0, 0xaf, 0xf0, 0x9f, 0x98, 0x80, 0x0a, 0x22, 0x5c, 0x01, 0xf4, 0x90,
+    ]);
     const env = { GC_K8S_SOCKET: socket, GC_CITY: '/c "q"', BEADS_DIR: 'b', KUBECONFIG: 'k', HOME: '/h', SECRET: 'no', GCX: 'no' };
     expect(await run(['session', 'nudge', 'sess/ü.1', 'extra arg'], env, stdin)).toEqual({ code: 0, out: '', err: '' });
     const req = requests[0]!;
-    expect(req).toMatchObject({ v: 1, provider: 'session', op: 'nudge', args: ['sess/ü.1', 'extra arg'], cwd: dir, stdin: stdin.toString('utf8') });
+    expect(req).toMatchObject({
+      v: 1,
+      provider: 'session',
+      op: 'nudge',
+      args: ['sess/ü.1', 'extra arg'],
+      cwd: dir,
+      stdin: stdin.toString('utf8'),
+    });
     expect(req['env']).toEqual({ GC_K8S_SOCKET: socket, GC_CITY: '/c "q"', BEADS_DIR: 'b', KUBECONFIG: 'k', HOME: '/h' });
     expect(req['rid']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // ops without a payload never read stdin (it may be a terminal) and send none
@@ -147,11 +175,20 @@ describe('native client', () => {
     const socket = join(dir, 'frames.sock');
     await scripted(socket, (_req, conn) => {
       // split writes across frame boundaries, escapes, a surrogate pair and a lone surrogate
-      const text = frames({ t: 'out', data: 'a\n"é"\t\u0001😀' }, { t: 'err', data: 'warn\n' }, { t: 'out', data: 'x\ud800y' }, { t: 'end', exit: 1, code: 'BAD_REQUEST', message: 'start: bad name' });
+      const text = frames(
+        { t: 'out', data: 'a\n"é"\t\u0001😀' },
+        { t: 'err', data: 'warn\n' },
+        { t: 'out', data: 'x\ud800y' },
+        { t: 'end', exit: 1, code: 'BAD_REQUEST', message: 'start: bad name' },
+      );
       conn.write(text.slice(0, 7));
       setTimeout(() => conn.end(text.slice(7)), 20);
     });
-    expect(await run(['session', 'peek', 'x'], { GC_K8S_SOCKET: socket })).toEqual({ code: 1, out: 'a\n"é"\t\u0001😀x\ufffdy', err: 'warn\nstart: bad name\n' });
+    expect(await run(['session', 'peek', 'x'], { GC_K8S_SOCKET: socket })).toEqual({
+      code: 1,
+      out: 'a\n"é"\t\u0001😀x\ufffdy',
+      err: 'warn\nstart: bad name\n',
+    });
   });
 
   it('hands the call to the Node client when no daemon answers, with stdin untouched', async () => {
@@ -164,8 +201,13 @@ describe('native client', () => {
     const socket = join(dir, 'never.sock');
     await scripted(socket, (_req, conn) => conn.end(frames({ t: 'end', exit: 0 })));
     expect(JSON.parse((await run(['session', 'attach', 's'], { GC_K8S_SOCKET: socket })).out)).toMatchObject({ argv: ['attach', 's'] });
-    expect(JSON.parse((await run(['events', 'watch', '3'], { GC_K8S_SOCKET: socket })).out)).toMatchObject({ fallback: 'events', argv: ['watch', '3'] });
-    expect(JSON.parse((await run(['beads', 'get', 'b-1'], { GC_K8S_SOCKET: socket, GC_K8S_CLIENT: 'node' })).out)).toMatchObject({ fallback: 'beads' });
+    expect(JSON.parse((await run(['events', 'watch', '3'], { GC_K8S_SOCKET: socket })).out)).toMatchObject({
+      fallback: 'events',
+      argv: ['watch', '3'],
+    });
+    expect(JSON.parse((await run(['beads', 'get', 'b-1'], { GC_K8S_SOCKET: socket, GC_K8S_CLIENT: 'node' })).out)).toMatchObject({
+      fallback: 'beads',
+    });
     expect(requests).toEqual([]);
   });
 
@@ -191,7 +233,11 @@ describe('native client', () => {
   it('an unreadable answer is a clear error, and a missing op is the usage with exit 2', async () => {
     const socket = join(dir, 'garbage.sock');
     await scripted(socket, (_req, conn) => conn.end('<html>\n'));
-    expect(await run(['beads', 'list'], { GC_K8S_SOCKET: socket })).toEqual({ code: 1, out: '', err: 'gc-beads-k8s list: unreadable answer from the gc-k8s daemon\n' });
+    expect(await run(['beads', 'list'], { GC_K8S_SOCKET: socket })).toEqual({
+      code: 1,
+      out: '',
+      err: 'gc-beads-k8s list: unreadable answer from the gc-k8s daemon\n',
+    });
     expect(await run(['session'], {})).toEqual({ code: 2, out: '', err: 'usage: gc-session-k8s <op> [args...]\n' });
     expect((await run(['nope', 'x'], {})).code).toBe(2);
   });
@@ -208,7 +254,10 @@ describe('native client', () => {
     try {
       const env = { GC_K8S_SOCKET: socket, GC_K8S_IMAGE: 'gc-agent:test', GC_K8S_NAMESPACE: 'gc' };
       expect(await run(['session', 'bogus-op'], env)).toMatchObject({ code: 2 });
-      expect(await run(['session', 'start', 's'], env, '{not json')).toMatchObject({ code: 1, err: expect.stringMatching(/^start: .*JSON/) as unknown });
+      expect(await run(['session', 'start', 's'], env, '{not json')).toMatchObject({
+        code: 1,
+        err: expect.stringMatching(/^start: .*JSON/) as unknown,
+      });
       expect(await run(['session', 'start', 's'], env, '{"command":"agent"}')).toEqual({ code: 0, out: '', err: '' });
       expect(await run(['session', 'set-meta', 's', 'K'], env, 'a=b\nc')).toMatchObject({ code: 0 });
       expect(await run(['session', 'get-meta', 's', 'K'], env)).toEqual({ code: 0, out: 'a=b\nc', err: '' });

@@ -22,7 +22,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gck8s-trust-'));
   chmodSync(dir, 0o755);
   client = join(dir, 'gc-k8s-client');
-  const sources = readdirSync(join(ROOT, 'native')).filter((f) => f.endsWith('.c')).map((f) => join(ROOT, 'native', f));
+  const sources = readdirSync(join(ROOT, 'native'))
+    .filter((f) => f.endsWith('.c'))
+    .map((f) => join(ROOT, 'native', f));
   const cc = spawnSync(process.env['CC'] ?? 'cc', ['-O2', '-std=c11', '-o', client, ...sources], { encoding: 'utf8' });
   if (cc.status !== 0) throw new Error(`the native client needs a C compiler: ${cc.stderr}`);
   chmodSync(client, 0o755);
@@ -43,14 +45,23 @@ async function nodeClient(env: Record<string, string>): Promise<{ code: number; 
   const stderr = new PassThrough();
   let err = '';
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runExecProvider('session', { argv: ['set-meta', 's', 'K'], env: { GC_K8S_NO_AUTOSTART: '1', GC_DOLT_PASSWORD: 'hunter2', ...env }, cwd: dir, stdin: Readable.from(['v']), stdout: new PassThrough(), stderr });
+  const code = await runExecProvider('session', {
+    argv: ['set-meta', 's', 'K'],
+    env: { GC_K8S_NO_AUTOSTART: '1', GC_DOLT_PASSWORD: 'hunter2', ...env },
+    cwd: dir,
+    stdin: Readable.from(['v']),
+    stdout: new PassThrough(),
+    stderr,
+  });
   return { code, err };
 }
 
 function nativeClient(env: Record<string, string>, asUid?: number): Promise<{ code: number | null; err: string }> {
   const cmd = asUid === undefined ? [client] : ['setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups', client];
   return new Promise((resolve) => {
-    const child = spawn(cmd[0]!, [...cmd.slice(1), 'session', 'set-meta', 's', 'K'], { env: { PATH: process.env['PATH'] ?? '', GC_DOLT_PASSWORD: 'hunter2', ...env } });
+    const child = spawn(cmd[0]!, [...cmd.slice(1), 'session', 'set-meta', 's', 'K'], {
+      env: { PATH: process.env['PATH'] ?? '', GC_DOLT_PASSWORD: 'hunter2', ...env },
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => {
@@ -129,13 +140,28 @@ describe('socket trust', () => {
     const state = join(dir, 'state');
     mkdirSync(state, { mode: 0o755 });
     chmodSync(state, 0o755);
-    const d = await runDaemon({ socket: join(state, 'd.sock'), log: silentLogger(), version: 't', clusterClient: () => Promise.reject(new Error('unused')), privateSocketDir: true, citiesFile: '' });
+    const d = await runDaemon({
+      socket: join(state, 'd.sock'),
+      log: silentLogger(),
+      version: 't',
+      clusterClient: () => Promise.reject(new Error('unused')),
+      privateSocketDir: true,
+      citiesFile: '',
+    });
     d.shutdown('test');
     await d.closed;
     expect(statSync(state).mode & 0o777).toBe(0o700);
     const theirs = join(dir, 'theirs');
     mkdirSync(theirs, { mode: 0o755 });
     chownSync(theirs, OTHER, OTHER);
-    await expect(runDaemon({ socket: join(theirs, 'd.sock'), log: silentLogger(), version: 't', clusterClient: () => Promise.reject(new Error('unused')), citiesFile: '' })).rejects.toThrow(/cannot serve .*theirs\/d\.sock: its directory .* belongs to uid 54321/);
+    await expect(
+      runDaemon({
+        socket: join(theirs, 'd.sock'),
+        log: silentLogger(),
+        version: 't',
+        clusterClient: () => Promise.reject(new Error('unused')),
+        citiesFile: '',
+      }),
+    ).rejects.toThrow(/cannot serve .*theirs\/d\.sock: its directory .* belongs to uid 54321/);
   });
 });

@@ -3,15 +3,36 @@ import { daemonTableMarkdown, loadDaemonSettings } from '../../../src/config/dae
 
 describe('daemon settings', () => {
   it('defaults, overrides, and a clear error naming the variable', () => {
-    expect(loadDaemonSettings({})).toEqual({ logLevel: 'info', qps: 500, burst: 1000, watchIdleTimeoutMs: 105_000, cacheVerifyAfterMs: 20_000, abandonedStartAgeMs: 300_000 });
-    expect(loadDaemonSettings({ GC_K8S_QPS: '0', GC_K8S_CACHE_VERIFY_AFTER: '2s', GC_K8S_WATCH_IDLE_TIMEOUT: '1m' })).toMatchObject({ qps: 0, cacheVerifyAfterMs: 2_000, watchIdleTimeoutMs: 60_000 });
+    expect(loadDaemonSettings({})).toEqual({
+      logLevel: 'info',
+      qps: 500,
+      burst: 1000,
+      watchIdleTimeoutMs: 105_000,
+      cacheVerifyAfterMs: 20_000,
+      abandonedStartAgeMs: 300_000,
+    });
+    expect(loadDaemonSettings({ GC_K8S_QPS: '0', GC_K8S_CACHE_VERIFY_AFTER: '2s', GC_K8S_WATCH_IDLE_TIMEOUT: '1m' })).toMatchObject({
+      qps: 0,
+      cacheVerifyAfterMs: 2_000,
+      watchIdleTimeoutMs: 60_000,
+    });
     expect(() => loadDaemonSettings({ GC_K8S_QPS: 'fast' })).toThrow(/invalid GC_K8S_QPS: expected an integer/);
-    expect(() => loadDaemonSettings({ GC_K8S_CACHE_VERIFY_AFTER: '10ms' })).toThrow(/invalid GC_K8S_CACHE_VERIFY_AFTER: expected at least 100 ms/);
+    expect(() => loadDaemonSettings({ GC_K8S_CACHE_VERIFY_AFTER: '10ms' })).toThrow(
+      /invalid GC_K8S_CACHE_VERIFY_AFTER: expected at least 100 ms/,
+    );
     expect(() => loadDaemonSettings({ GC_K8S_LOG_LEVEL: 'loud' })).toThrow(/GC_K8S_LOG_LEVEL/);
   });
 
   it('documents every variable it reads', () => {
     const table = daemonTableMarkdown();
-    for (const v of ['GC_K8S_LOG_LEVEL', 'GC_K8S_QPS', 'GC_K8S_BURST', 'GC_K8S_WATCH_IDLE_TIMEOUT', 'GC_K8S_CACHE_VERIFY_AFTER', 'GC_K8S_ABANDONED_START_AGE']) expect(table).toContain(`\`${v}\``);
+    for (const v of [
+      'GC_K8S_LOG_LEVEL',
+      'GC_K8S_QPS',
+      'GC_K8S_BURST',
+      'GC_K8S_WATCH_IDLE_TIMEOUT',
+      'GC_K8S_CACHE_VERIFY_AFTER',
+      'GC_K8S_ABANDONED_START_AGE',
+    ])
+      expect(table).toContain(`\`${v}\``);
   });
 });

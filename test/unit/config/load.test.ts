@@ -13,12 +13,21 @@ function load(toml: string | undefined, env: Record<string, string> = {}) {
 describe('loadConfig', () => {
   it('uses upstream defaults without any config', () => {
     const c = load(undefined);
-    expect(c.pod).toMatchObject({ namespace: 'gc', cpuRequest: '500m', memRequest: '1Gi', cpuLimit: '2', memLimit: '4Gi', prebaked: false, image: '' });
+    expect(c.pod).toMatchObject({
+      namespace: 'gc',
+      cpuRequest: '500m',
+      memRequest: '1Gi',
+      cpuLimit: '2',
+      memLimit: '4Gi',
+      prebaked: false,
+      image: '',
+    });
     expect(c.cityToml).toBe('');
   });
 
   it('reads [session.k8s] from city.toml, and env wins over TOML', () => {
-    const toml = '[session]\nprovider = "exec:gc-session-k8s"\n[session.k8s]\nnamespace = "team-a"\nimage = "gc-agent:1"\nprebaked = true\ncpu_limit = "4"\n';
+    const toml =
+      '[session]\nprovider = "exec:gc-session-k8s"\n[session.k8s]\nnamespace = "team-a"\nimage = "gc-agent:1"\nprebaked = true\ncpu_limit = "4"\n';
     const c = load(toml, { GC_K8S_IMAGE: 'gc-agent:2' });
     expect(c.pod.namespace).toBe('team-a');
     expect(c.pod.image).toBe('gc-agent:2');
@@ -49,7 +58,10 @@ describe('loadConfig', () => {
   });
 
   it('parses durations like gc writes them', () => {
-    expect(load(undefined, { GC_K8S_START_TIMEOUT: '1m30s', GC_K8S_NUDGE_ENTER_DELAY: '150ms' }).session).toMatchObject({ startTimeoutMs: 90_000, nudgeEnterDelayMs: 150 });
+    expect(load(undefined, { GC_K8S_START_TIMEOUT: '1m30s', GC_K8S_NUDGE_ENTER_DELAY: '150ms' }).session).toMatchObject({
+      startTimeoutMs: 90_000,
+      nudgeEnterDelayMs: 150,
+    });
   });
 
   it('documents every key in one table', () => {

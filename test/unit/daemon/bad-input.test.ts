@@ -36,7 +36,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function call(provider: 'session' | 'events' | 'beads', argv: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+async function call(
+  provider: 'session' | 'events' | 'beads',
+  argv: string[],
+  stdin = '',
+): Promise<{ code: number; out: string; err: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -66,8 +70,15 @@ describe('arguments are checked before any I/O', () => {
   });
 
   it('events: watch with an afterSeq that does not parse fails instead of streaming from 0, quoting it exactly', async () => {
-    expect(await call('events', ['watch', 'abc'])).toMatchObject({ code: 1, out: '', err: 'watch: afterSeq must be a non-negative integer, got "abc"\n' });
-    expect(await call('events', ['watch', '99999999999999999999'])).toMatchObject({ code: 1, err: 'watch: afterSeq must be a non-negative integer, got "99999999999999999999"\n' });
+    expect(await call('events', ['watch', 'abc'])).toMatchObject({
+      code: 1,
+      out: '',
+      err: 'watch: afterSeq must be a non-negative integer, got "abc"\n',
+    });
+    expect(await call('events', ['watch', '99999999999999999999'])).toMatchObject({
+      code: 1,
+      err: 'watch: afterSeq must be a non-negative integer, got "99999999999999999999"\n',
+    });
     expect(await call('events', ['record'], '{not json')).toMatchObject({ code: 1 });
     expect(clusterContacts).toBe(0);
   });

@@ -61,7 +61,12 @@ describe('exec session protocol through the daemon', () => {
     const shared = join(dir, 'shared');
     mkdirSync(shared, { mode: 0o755 });
     chmodSync(shared, 0o1777);
-    const other = await runDaemon({ socket: join(shared, 'x.sock'), log: silentLogger(), version: 'test', clusterClient: () => Promise.reject(new Error('unused')) });
+    const other = await runDaemon({
+      socket: join(shared, 'x.sock'),
+      log: silentLogger(),
+      version: 'test',
+      clusterClient: () => Promise.reject(new Error('unused')),
+    });
     try {
       expect(statSync(shared).mode & 0o7777).toBe(0o1777);
       expect(statSync(join(shared, 'x.sock')).mode & 0o777).toBe(0o600);
@@ -141,7 +146,9 @@ describe('exec session protocol through the daemon', () => {
     });
     await new Promise<void>((resolve) => srv.listen(sock, resolve));
     try {
-      expect(await script('events', ['record'], '{"type":"t"}', { GC_K8S_SOCKET: sock, GC_K8S_RID: 'rid-from-native' })).toMatchObject({ code: 0 });
+      expect(await script('events', ['record'], '{"type":"t"}', { GC_K8S_SOCKET: sock, GC_K8S_RID: 'rid-from-native' })).toMatchObject({
+        code: 0,
+      });
       expect(await script('events', ['record'], '{"type":"t"}', { GC_K8S_SOCKET: sock })).toMatchObject({ code: 0 });
       expect(seen[0]!.rid).toBe('rid-from-native');
       expect(seen[0]!.env).not.toHaveProperty('GC_K8S_RID');

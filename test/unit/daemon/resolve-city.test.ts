@@ -22,7 +22,10 @@ let lookups: number;
 function city(name: string, namespace: string): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'city.toml'), `[workspace]\nname = "${name}"\n[session.k8s]\nnamespace = "${namespace}"\nimage = "img-${name}"\ncpu_limit = "3"\n`);
+  writeFileSync(
+    join(dir, 'city.toml'),
+    `[workspace]\nname = "${name}"\n[session.k8s]\nnamespace = "${namespace}"\nimage = "img-${name}"\ncpu_limit = "3"\n`,
+  );
   return dir;
 }
 
@@ -67,7 +70,10 @@ afterEach(() => {
 describe('resolveCity', () => {
   it('start takes the city from its payload when gc runs the script from / with no city env, and remembers it', async () => {
     const r = await resolve(request('start', ['mayor'], { stdin: JSON.stringify({ command: 'x', env: { GC_CITY: cityA } }) }));
-    expect(r).toMatchObject({ source: 'start payload', config: { cityDir: cityA, pod: { namespace: 'ns-a', image: 'img-alpha', cpuLimit: '3' } } });
+    expect(r).toMatchObject({
+      source: 'start payload',
+      config: { cityDir: cityA, pod: { namespace: 'ns-a', image: 'img-alpha', cpuLimit: '3' } },
+    });
     expect(r.warning).toBeUndefined();
     expect(registry.list().map((c) => [c.dir, c.namespace])).toEqual([[cityA, 'ns-a']]);
     // a restarted daemon reads what this one recorded
@@ -79,8 +85,14 @@ describe('resolveCity', () => {
     registry.record(cityB, 'ns-b', '');
     pods.set('ns-a', [pod('mayor', 'mayor', cityA)]);
     pods.set('ns-b', [pod('worker', 'worker', cityB)]);
-    expect(await resolve(request('peek', ['worker', '5']))).toMatchObject({ source: 'session', config: { cityDir: cityB, pod: { namespace: 'ns-b' } } });
-    expect(await resolve(request('stop', ['mayor']))).toMatchObject({ source: 'session', config: { cityDir: cityA, pod: { namespace: 'ns-a' } } });
+    expect(await resolve(request('peek', ['worker', '5']))).toMatchObject({
+      source: 'session',
+      config: { cityDir: cityB, pod: { namespace: 'ns-b' } },
+    });
+    expect(await resolve(request('stop', ['mayor']))).toMatchObject({
+      source: 'session',
+      config: { cityDir: cityA, pod: { namespace: 'ns-a' } },
+    });
   });
 
   it('a pod without the city annotation (older, or native) belongs to its namespace city', async () => {
@@ -95,17 +107,26 @@ describe('resolveCity', () => {
     registry.record(cityB, 'ns-b', '');
     pods.set('ns-a', [pod('mayor', 'mayor', cityA)]);
     pods.set('ns-b', [pod('mayor', 'mayor', cityB)]);
-    await expect(resolve(request('peek', ['mayor']))).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/exists in 2 cities .*alpha.*beta.*gc-k8s link/) });
+    await expect(resolve(request('peek', ['mayor']))).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/exists in 2 cities .*alpha.*beta.*gc-k8s link/),
+    });
   });
 
   it('GC_CITY in the caller environment wins over everything, then a script inside a city', async () => {
     registry.record(cityA, 'ns-a', '');
     pods.set('ns-a', [pod('mayor', 'mayor', cityA)]);
-    expect(await resolve(request('peek', ['mayor'], { env: { GC_CITY: cityB } }))).toMatchObject({ source: 'env', config: { cityDir: cityB } });
+    expect(await resolve(request('peek', ['mayor'], { env: { GC_CITY: cityB } }))).toMatchObject({
+      source: 'env',
+      config: { cityDir: cityB },
+    });
     mkdirSync(join(cityB, '.gc-k8s', 'bin'), { recursive: true });
     const link = join(cityB, '.gc-k8s', 'bin', 'gc-session-k8s');
     symlinkSync('/nonexistent/gc-session-k8s', link);
-    expect(await resolve(request('list-running', [''], { env: { GC_K8S_INVOKED_AS: link } }))).toMatchObject({ source: 'script', config: { cityDir: cityB } });
+    expect(await resolve(request('list-running', [''], { env: { GC_K8S_INVOKED_AS: link } }))).toMatchObject({
+      source: 'script',
+      config: { cityDir: cityB },
+    });
     expect(lookups).toBe(0); // neither needed the cluster
   });
 
@@ -113,7 +134,10 @@ describe('resolveCity', () => {
     registry.record(cityA, 'ns-a', '');
     expect(await resolve(request('list-running', ['']))).toMatchObject({ source: 'only known city', config: { cityDir: cityA } });
     registry.record(cityB, 'ns-b', '');
-    await expect(resolve(request('list-running', ['']))).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/cannot tell which city is asking: 2 cities/) });
+    await expect(resolve(request('list-running', ['']))).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/cannot tell which city is asking: 2 cities/),
+    });
   });
 
   it('a city.toml above the working directory is used when nothing else names the city', async () => {

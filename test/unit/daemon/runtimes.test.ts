@@ -56,7 +56,10 @@ describe('Runtimes', () => {
   it('does not keep a client that failed to connect: the next request tries again', async () => {
     const journal: string[] = [];
     let failing = true;
-    const runtimes = new Runtimes(recordingFactory(journal, () => failing), silentLogger());
+    const runtimes = new Runtimes(
+      recordingFactory(journal, () => failing),
+      silentLogger(),
+    );
     await expect(runtimes.get('', 'gc', AbortSignal.timeout(5_000))).rejects.toThrow('unreachable');
     failing = false;
     expect((await runtimes.get('', 'gc', AbortSignal.timeout(5_000))).namespace).toBe('gc@client-1');

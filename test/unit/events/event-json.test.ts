@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStoredEvent, encodeEventJson, eventFromInput, formatEventList, formatWatchLine, parseEventInput } from '../../../src/events/event-json.js';
+import {
+  decodeStoredEvent,
+  encodeEventJson,
+  eventFromInput,
+  formatEventList,
+  formatWatchLine,
+  parseEventInput,
+} from '../../../src/events/event-json.js';
 import { isGcK8sError } from '../../../src/errors.js';
 
 function badRequest(text: string): string {
@@ -19,8 +26,16 @@ describe('parseEventInput', () => {
   });
 
   it('keeps an explicit ts byte for byte, and all optional fields', () => {
-    const text = '{"seq":0,"type":"t","ts":"2025-06-15T14:00:00.100+02:00","actor":"a","subject":"s","message":"m","payload":{"n":12345678901234567890, "f":1.50}}';
-    expect(parseEventInput(text)).toEqual({ type: 't', actor: 'a', ts: '2025-06-15T14:00:00.100+02:00', subject: 's', message: 'm', payload: '{"n":12345678901234567890,"f":1.50}' });
+    const text =
+      '{"seq":0,"type":"t","ts":"2025-06-15T14:00:00.100+02:00","actor":"a","subject":"s","message":"m","payload":{"n":12345678901234567890, "f":1.50}}';
+    expect(parseEventInput(text)).toEqual({
+      type: 't',
+      actor: 'a',
+      ts: '2025-06-15T14:00:00.100+02:00',
+      subject: 's',
+      message: 'm',
+      payload: '{"n":12345678901234567890,"f":1.50}',
+    });
   });
 
   it('matches keys case-insensitively like encoding/json and ignores unknown ones', () => {

@@ -7,7 +7,18 @@ describe('eventLabelValue', () => {
   });
 
   it('always yields a valid label value', () => {
-    const inputs = ['human:', 'a/b', '--lead', 'trail--', '日本語', '🙂', ':::', 'x'.repeat(64), 'rig/' + 'agent'.repeat(30), ' spaced out '];
+    const inputs = [
+      'human:',
+      'a/b',
+      '--lead',
+      'trail--',
+      '日本語',
+      '🙂',
+      ':::',
+      'x'.repeat(64),
+      'rig/' + 'agent'.repeat(30),
+      ' spaced out ',
+    ];
     for (const v of inputs) {
       const label = eventLabelValue(v);
       expect(isValidLabelValue(label), `${v} -> ${label}`).toBe(true);

@@ -36,19 +36,31 @@ describe('ConfigMap layout', () => {
     const event = eventFromInput({ type: 'session.woke', actor: 'rig/mayor' }, 42, '2025-06-15T12:00:00Z');
     const manifest = buildEventConfigMap(event);
     expect(manifest.metadata.name).toBe('gc-evt-0000000042');
-    expect(manifest.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': 'session.woke' });
+    expect(manifest.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'gascity',
+      'gc/component': 'event',
+      'gc/type': 'session.woke',
+    });
     expect(manifest.metadata.labels?.['gc/actor']).toMatch(/^rig_mayor-[0-9a-f]{10}$/);
     expect(JSON.parse(manifest.data.event!)).toEqual({ seq: 42, type: 'session.woke', ts: '2025-06-15T12:00:00Z', actor: 'rig/mayor' });
   });
 
   it('decodes an event ConfigMap written by the upstream script', () => {
-    const upstream = cm('gc-evt-0000000007', { event: '{"seq":7,"type":"a/b","ts":"2025-06-15T12:00:00Z","actor":"human:","subject":"gc-1"}' }, {
-      'app.kubernetes.io/managed-by': 'gascity',
-      'gc/component': 'event',
-      'gc/type': 'a_b',
-      'gc/actor': 'human_',
+    const upstream = cm(
+      'gc-evt-0000000007',
+      { event: '{"seq":7,"type":"a/b","ts":"2025-06-15T12:00:00Z","actor":"human:","subject":"gc-1"}' },
+      {
+        'app.kubernetes.io/managed-by': 'gascity',
+        'gc/component': 'event',
+        'gc/type': 'a_b',
+        'gc/actor': 'human_',
+      },
+    );
+    expect(decodeEventConfigMap(upstream)).toEqual({
+      kind: 'event',
+      seq: 7,
+      event: { seq: 7, type: 'a/b', ts: '2025-06-15T12:00:00Z', actor: 'human:', subject: 'gc-1' },
     });
-    expect(decodeEventConfigMap(upstream)).toEqual({ kind: 'event', seq: 7, event: { seq: 7, type: 'a/b', ts: '2025-06-15T12:00:00Z', actor: 'human:', subject: 'gc-1' } });
     expect(decodeEventConfigMap(cm('gc-evt-0000000008', { event: 'not json' }))).toMatchObject({ kind: 'skip', seq: 8 });
     expect(decodeEventConfigMap(cm('gc-events-seq', { seq: '3' }))).toBeUndefined();
   });
@@ -79,7 +91,10 @@ describe('size limits', () => {
       checkEventSize({ type: 't', actor: 'a', message }, ts);
     };
     // bytes of the line besides the message, with the longest possible seq, plus the newline
-    const overhead = encodeEventJson(eventFromInput({ type: 't', actor: 'a', message: '' }, Number.MAX_SAFE_INTEGER, ts)).length + ',"message":""'.length + 1;
+    const overhead =
+      encodeEventJson(eventFromInput({ type: 't', actor: 'a', message: '' }, Number.MAX_SAFE_INTEGER, ts)).length +
+      ',"message":""'.length +
+      1;
     expect(check('x'.repeat(65_535 - overhead))).not.toThrow();
     expect(check('x'.repeat(65_536 - overhead))).toThrow(/below 65536 bytes/);
     // multi-byte characters count in bytes

@@ -55,7 +55,7 @@ describe('reservations', () => {
     expect(b.records.some((r) => r.msg.includes('tombstoned seqs a dead daemon had reserved'))).toBe(true);
   });
 
-  it('a reserver that may be alive (or is another machine\'s) is left alone', async () => {
+  it("a reserver that may be alive (or is another machine's) is left alone", async () => {
     ns = new Namespace();
     await crashedReservation('maybe-alive');
     const b = ns.daemon({ owner: 'b', isDeadOwner: () => false });
@@ -86,13 +86,21 @@ describe('owner identity', () => {
     // a parent that never reaps: it starts a child, prints its pid, then becomes `sleep`
     const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 30']);
     try {
-      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => { resolve(d.toString().trim()); })));
+      const pid = Number(
+        await new Promise<string>((resolve) =>
+          parent.stdout.once('data', (d: Buffer) => {
+            resolve(d.toString().trim());
+          }),
+        ),
+      );
       expect(processStart(pid)).toMatch(/^\d+$/);
       // kill only once the shell has become `sleep`: a shell still running would reap the child
-      for (let i = 0; i < 200 && readFileSync(`/proc/${parent.pid ?? 0}/comm`, 'utf8') !== 'sleep\n'; i++) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 200 && readFileSync(`/proc/${parent.pid ?? 0}/comm`, 'utf8') !== 'sleep\n'; i++)
+        await new Promise((r) => setTimeout(r, 5));
       expect(readFileSync(`/proc/${parent.pid ?? 0}/comm`, 'utf8')).toBe('sleep\n');
       process.kill(pid, 'SIGKILL');
-      for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 100 && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z'; i++)
+        await new Promise((r) => setTimeout(r, 10));
       expect(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0]).toBe('Z');
       expect(processStart(pid)).toBeUndefined();
     } finally {

@@ -16,7 +16,10 @@ describe('record ids', () => {
     ns = new Namespace();
     const { store } = ns.daemon();
     await store.ensureRunning(signal());
-    const [a, b] = await Promise.all([store.record(rec('x'), signal(), { recordId: 'r1' }), store.record(rec('x'), signal(), { recordId: 'r1' })]);
+    const [a, b] = await Promise.all([
+      store.record(rec('x'), signal(), { recordId: 'r1' }),
+      store.record(rec('x'), signal(), { recordId: 'r1' }),
+    ]);
     expect(b).toEqual(a);
     await flush(ns);
     expect(await store.record(rec('x'), signal(), { recordId: 'r1' })).toEqual(a);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { planPrune, parseRetentionPolicy, type PrunableItem } from '../../../src/events/retention.js';
 
-const item = (seq: number, createdMs: number | undefined): PrunableItem => ({ name: `gc-evt-${seq}`, seq, resourceVersion: String(seq), createdMs });
+const item = (seq: number, createdMs: number | undefined): PrunableItem => ({
+  name: `gc-evt-${seq}`,
+  seq,
+  resourceVersion: String(seq),
+  createdMs,
+});
 
 describe('retention', () => {
   const now = 1_000_000;

@@ -11,7 +11,8 @@ afterEach(() => {
   ns.close();
 });
 
-const rec = (type: string, actor: string, extra: Record<string, unknown> = {}) => parseEventInput(JSON.stringify({ seq: 0, type, ts: '0001-01-01T00:00:00Z', actor, ...extra }));
+const rec = (type: string, actor: string, extra: Record<string, unknown> = {}) =>
+  parseEventInput(JSON.stringify({ seq: 0, type, ts: '0001-01-01T00:00:00Z', actor, ...extra }));
 
 describe('event store basics', () => {
   it('records and lists round-trip with seqs 1.. ascending', async () => {
@@ -77,7 +78,10 @@ describe('event store basics', () => {
     expect((await store.list({ actor: long + '2' }, signal())).map((e) => e.seq)).toEqual([2]);
     expect((await store.list({ actor: 'human:' }, signal())).map((e) => e.seq)).toEqual([3]);
     // every label the fake API server accepted is valid, and the three types got three labels
-    const labels = ns.server.names().filter((n) => n.startsWith('gc-evt-')).map((n) => ns.server.object(n)!.labels['gc/type']);
+    const labels = ns.server
+      .names()
+      .filter((n) => n.startsWith('gc-evt-'))
+      .map((n) => ns.server.object(n)!.labels['gc/type']);
     expect(new Set(labels).size).toBe(3);
   });
 

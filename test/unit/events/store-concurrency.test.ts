@@ -25,7 +25,9 @@ describe('concurrent records', () => {
     const watchB = startWatch(b.store, 0);
     // Spurious transient failures on top of the natural CAS conflicts between the daemons.
     let calls = 0;
-    ns.server.inject((call) => (call.op === 'replace' && ++calls % 7 === 0 ? new GcK8sError('K8S_UNAVAILABLE', 'injected: connection reset') : undefined));
+    ns.server.inject((call) =>
+      call.op === 'replace' && ++calls % 7 === 0 ? new GcK8sError('K8S_UNAVAILABLE', 'injected: connection reset') : undefined,
+    );
 
     const writer = async (w: number): Promise<number[]> => {
       const store = w % 2 === 0 ? a.store : b.store;
@@ -72,7 +74,9 @@ describe('concurrent records', () => {
     await store.ensureRunning(signal());
     const before = ns.server.replaces.get('gc-events-seq') ?? 0;
     // The first record starts a batch on its own; the other 9 queue behind it and share one CAS.
-    const events = await Promise.all(Array.from({ length: 10 }, (_, i) => store.record(parseEventInput(`{"type":"t","actor":"a","message":"${i}"}`), signal())));
+    const events = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.record(parseEventInput(`{"type":"t","actor":"a","message":"${i}"}`), signal())),
+    );
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(events.map((e) => e.message)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect((ns.server.replaces.get('gc-events-seq') ?? 0) - before).toBe(2);

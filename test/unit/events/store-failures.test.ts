@@ -15,7 +15,9 @@ afterEach(() => {
 const rec = (actor: string) => parseEventInput(JSON.stringify({ type: 't', actor }));
 const failCreateOf = (name: string, code: 'INVALID' | 'FORBIDDEN' | 'K8S_UNAVAILABLE', labelComponent?: string) =>
   ns.server.inject((call) =>
-    call.op === 'create' && call.name === name && (labelComponent === undefined || call.manifest?.metadata.labels?.['gc/component'] === labelComponent)
+    call.op === 'create' &&
+    call.name === name &&
+    (labelComponent === undefined || call.manifest?.metadata.labels?.['gc/component'] === labelComponent)
       ? new GcK8sError(code, `injected ${code} for ${name}`)
       : undefined,
   );
@@ -25,7 +27,9 @@ describe('failed writes after the counter bump', () => {
     ns = new Namespace();
     const { store } = ns.daemon();
     let failures = 3;
-    ns.server.inject((call) => (call.op === 'create' && call.name === 'gc-evt-0000000001' && failures-- > 0 ? new GcK8sError('THROTTLED', 'injected 429') : undefined));
+    ns.server.inject((call) =>
+      call.op === 'create' && call.name === 'gc-evt-0000000001' && failures-- > 0 ? new GcK8sError('THROTTLED', 'injected 429') : undefined,
+    );
     const e = await store.record(rec('a'), signal());
     expect(e.seq).toBe(1);
     expect(failures).toBe(-1);
@@ -36,7 +40,13 @@ describe('failed writes after the counter bump', () => {
     ns = new Namespace();
     const { store, records } = ns.daemon();
     let once = true;
-    ns.server.inject((call) => (call.op === 'create' && call.name === 'gc-evt-0000000001' && once ? ((once = false), new GcK8sError('K8S_UNAVAILABLE', 'injected: reset after write')) : undefined), 'after');
+    ns.server.inject(
+      (call) =>
+        call.op === 'create' && call.name === 'gc-evt-0000000001' && once
+          ? ((once = false), new GcK8sError('K8S_UNAVAILABLE', 'injected: reset after write'))
+          : undefined,
+      'after',
+    );
     const e = await store.record(rec('a'), signal());
     expect(e.seq).toBe(1);
     expect((await store.record(rec('b'), signal())).seq).toBe(2);
@@ -51,7 +61,9 @@ describe('failed writes after the counter bump', () => {
     const watchB = startWatch(b.store, 0);
     failCreateOf('gc-evt-0000000002', 'INVALID', 'event');
     await a.store.record(rec('one'), signal());
-    await expect(a.store.record(rec('two'), signal())).rejects.toThrow(/writing gc-evt-0000000002 failed \(seq tombstoned\): injected INVALID/);
+    await expect(a.store.record(rec('two'), signal())).rejects.toThrow(
+      /writing gc-evt-0000000002 failed \(seq tombstoned\): injected INVALID/,
+    );
     await a.store.record(rec('three'), signal());
     expect(ns.server.object('gc-evt-0000000002')?.labels['gc/component']).toBe('event-tombstone');
     // No clock advance needed: the tombstone tells both daemons' watchers to move on.
@@ -108,10 +120,13 @@ describe('failed writes after the counter bump', () => {
     const watch = startWatch(store, 0);
     expect((await watch.until(2)).map((e) => e.seq)).toEqual([1, 3]);
     expect(ns.clock.longSleepers).toBe(0);
-    expect(records.find((r) => r.msg === 'watch: seqs missing from the store (pruned or never written): skipping')).toMatchObject({ from: 2, to: 2 });
+    expect(records.find((r) => r.msg === 'watch: seqs missing from the store (pruned or never written): skipping')).toMatchObject({
+      from: 2,
+      to: 2,
+    });
   });
 
-  it('latest-seq waits for this daemon\'s own in-flight record so a watch from it misses nothing', async () => {
+  it("latest-seq waits for this daemon's own in-flight record so a watch from it misses nothing", async () => {
     ns = new Namespace();
     const { store } = ns.daemon({ writeRetry: { attempts: 1000, initialMs: 1, maxMs: 1 } });
     await store.ensureRunning(signal());
@@ -147,7 +162,9 @@ describe('counter repair', () => {
     expect(await store.latestSeq(signal())).toBe(3); // still monotonic while it is gone
     expect((await store.record(rec('d'), signal())).seq).toBe(4);
     expect(ns.server.object('gc-events-seq')!.data.seq).toBe('4');
-    expect(records.find((r) => r.msg === 'event counter missing: recreating it from the highest known seq')).toMatchObject({ repairedTo: 3 });
+    expect(records.find((r) => r.msg === 'event counter missing: recreating it from the highest known seq')).toMatchObject({
+      repairedTo: 3,
+    });
   });
 
   it('a restarted daemon falls back to the highest stored seq and repairs in ensureRunning', async () => {
@@ -162,20 +179,36 @@ describe('counter repair', () => {
 
   it('repairs a corrupted counter in ensureRunning', async () => {
     await seed();
-    ns.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gc-events-seq', labels: { 'gc/component': 'event-seq' } }, data: { seq: 'banana' } });
+    ns.server.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'gc-events-seq', labels: { 'gc/component': 'event-seq' } },
+      data: { seq: 'banana' },
+    });
     const fresh = ns.daemon();
     await fresh.store.ensureRunning(signal());
     expect(ns.server.object('gc-events-seq')!.data.seq).toBe('3');
-    expect(fresh.records.find((r) => r.msg === 'event counter corrupted: repairing it from the highest known seq')).toMatchObject({ seq: 'banana', repairedTo: 3 });
+    expect(fresh.records.find((r) => r.msg === 'event counter corrupted: repairing it from the highest known seq')).toMatchObject({
+      seq: 'banana',
+      repairedTo: 3,
+    });
     expect((await fresh.store.record(rec('d'), signal())).seq).toBe(4);
   });
 
   it('moves a counter set back by hand past the stored events instead of colliding', async () => {
     await seed();
-    ns.server.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gc-events-seq', labels: { 'gc/component': 'event-seq' } }, data: { seq: '1' } });
+    ns.server.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'gc-events-seq', labels: { 'gc/component': 'event-seq' } },
+      data: { seq: '1' },
+    });
     const fresh = ns.daemon();
     expect((await fresh.store.record(rec('d'), signal())).seq).toBe(4);
-    expect(fresh.records.find((r) => r.msg === 'event counter behind the stored events: repairing it')).toMatchObject({ counter: 1, repairedTo: 3 });
+    expect(fresh.records.find((r) => r.msg === 'event counter behind the stored events: repairing it')).toMatchObject({
+      counter: 1,
+      repairedTo: 3,
+    });
   });
 
   it('takes a new seq when its seq turns out to be taken by an event it had not seen yet', async () => {

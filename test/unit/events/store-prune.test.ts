@@ -24,7 +24,11 @@ describe('pruning', () => {
     expect(result).toMatchObject({ deleted: 7, failed: 0, remaining: 3, latestSeq: 10 });
     expect((await store.list({}, signal())).map((e) => e.seq)).toEqual([8, 9, 10]);
     expect(await store.latestSeq(signal())).toBe(10);
-    expect(ns.server.names().filter((n) => n.startsWith('gc-evt-'))).toEqual(['gc-evt-0000000008', 'gc-evt-0000000009', 'gc-evt-0000000010']);
+    expect(ns.server.names().filter((n) => n.startsWith('gc-evt-'))).toEqual([
+      'gc-evt-0000000008',
+      'gc-evt-0000000009',
+      'gc-evt-0000000010',
+    ]);
   });
 
   it('prunes everything by age and latest-seq stays monotonic, also for a restarted daemon', async () => {

@@ -21,7 +21,9 @@ function upstreamEvent(seq: number, type: string, actor: string, extra = ''): Co
       name: `gc-evt-${String(seq).padStart(10, '0')}`,
       labels: { 'app.kubernetes.io/managed-by': 'gascity', 'gc/component': 'event', 'gc/type': san(type), 'gc/actor': san(actor) },
     },
-    data: { event: `{"seq":${seq},"type":${JSON.stringify(type)},"ts":"2025-06-15T12:00:0${seq}Z","actor":${JSON.stringify(actor)}${extra}}` },
+    data: {
+      event: `{"seq":${seq},"type":${JSON.stringify(type)},"ts":"2025-06-15T12:00:0${seq}Z","actor":${JSON.stringify(actor)}${extra}}`,
+    },
   };
 }
 
@@ -44,7 +46,10 @@ describe('upstream gc-events-k8s compatibility', () => {
     expect((await startWatch(store, 0).until(2)).map((e) => e.seq)).toEqual([1, 2]);
 
     await store.ensureRunning(signal());
-    expect(ns.server.object('gc-events-seq')).toMatchObject({ data: { seq: '2' }, labels: { 'gc/component': 'event-seq', 'app.kubernetes.io/managed-by': 'gascity' } });
+    expect(ns.server.object('gc-events-seq')).toMatchObject({
+      data: { seq: '2' },
+      labels: { 'gc/component': 'event-seq', 'app.kubernetes.io/managed-by': 'gascity' },
+    });
     expect((await store.record(parseEventInput('{"type":"session.woke","actor":"mayor"}'), signal())).seq).toBe(3);
   });
 

@@ -13,7 +13,8 @@ import { MemoryCache } from '../../fakes/memory-cache.js';
 const sig = () => AbortSignal.timeout(5000);
 let channel: FramedChannel | undefined;
 const open = (exec: PodExec): FramedChannel => openExecChannel(exec, 'p', 'c', silentLogger());
-const run = (ch: FramedChannel, command: string[], stdin: Buffer | undefined, signal: AbortSignal): Promise<ExecResult> => ch.call(encodeCall(command, stdin), command.join(' '), signal);
+const run = (ch: FramedChannel, command: string[], stdin: Buffer | undefined, signal: AbortSignal): Promise<ExecResult> =>
+  ch.call(encodeCall(command, stdin), command.join(' '), signal);
 afterEach(() => {
   channel?.close();
 });

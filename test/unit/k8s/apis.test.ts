@@ -101,13 +101,22 @@ describe('ConfigMapApi', () => {
 describe('wire conversion', () => {
   it('summarizes container states, conditions and deletion', () => {
     const p = toPod({
-      metadata: { name: 'x', namespace: 'gc', uid: 'u', resourceVersion: '5', deletionTimestamp: '2026-01-01T00:00:00Z', labels: { a: 'b', bad: 1 } },
+      metadata: {
+        name: 'x',
+        namespace: 'gc',
+        uid: 'u',
+        resourceVersion: '5',
+        deletionTimestamp: '2026-01-01T00:00:00Z',
+        labels: { a: 'b', bad: 1 },
+      },
       spec: { nodeName: 'n1' },
       status: {
         phase: 'Running',
         podIP: '10.0.0.1',
         conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }],
-        initContainerStatuses: [{ name: 'stage', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+        initContainerStatuses: [
+          { name: 'stage', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+        ],
         containerStatuses: [
           { name: 'agent', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s' } } },
           { name: 'side', ready: true, restartCount: 0, state: { running: { startedAt: 'x' } } },
@@ -116,9 +125,23 @@ describe('wire conversion', () => {
         ],
       },
     });
-    expect(p).toMatchObject({ name: 'x', deletionTimestamp: '2026-01-01T00:00:00Z', phase: 'Running', podIP: '10.0.0.1', nodeName: 'n1', labels: { a: 'b' } });
+    expect(p).toMatchObject({
+      name: 'x',
+      deletionTimestamp: '2026-01-01T00:00:00Z',
+      phase: 'Running',
+      podIP: '10.0.0.1',
+      nodeName: 'n1',
+      labels: { a: 'b' },
+    });
     expect(p.conditions).toEqual([{ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }]);
-    expect(p.initContainers[0]).toEqual({ name: 'stage', ready: false, restartCount: 0, state: 'terminated', reason: 'Completed', exitCode: 0 });
+    expect(p.initContainers[0]).toEqual({
+      name: 'stage',
+      ready: false,
+      restartCount: 0,
+      state: 'terminated',
+      reason: 'Completed',
+      exitCode: 0,
+    });
     expect(p.containers).toEqual([
       { name: 'agent', ready: false, restartCount: 3, state: 'waiting', reason: 'CrashLoopBackOff', message: 'back-off 40s' },
       { name: 'side', ready: true, restartCount: 0, state: 'running' },
@@ -131,7 +154,12 @@ describe('wire conversion', () => {
 
   it('takes the newest event timestamp present', () => {
     expect(
-      toClusterEvent({ reason: 'R', firstTimestamp: '2026-01-01T00:00:00Z', lastTimestamp: '2026-01-01T00:05:00Z', series: { count: 4, lastObservedTime: '2026-01-01T00:09:00.000000Z' } }),
+      toClusterEvent({
+        reason: 'R',
+        firstTimestamp: '2026-01-01T00:00:00Z',
+        lastTimestamp: '2026-01-01T00:05:00Z',
+        series: { count: 4, lastObservedTime: '2026-01-01T00:09:00.000000Z' },
+      }),
     ).toMatchObject({ lastSeen: '2026-01-01T00:09:00.000000Z', count: 4, type: 'Normal' });
   });
 });

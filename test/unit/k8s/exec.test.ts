@@ -32,7 +32,12 @@ describe('exec over WebSocket', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.toString()).toBe('hello world\n');
     expect(result.stderr.toString()).toBe('warning\n');
-    expect(seen).toEqual({ protocol: 'v5.channel.k8s.io', command: ['tmux', 'display', '-p', '#{session_activity} x;y'], container: 'agent', stdin: false });
+    expect(seen).toEqual({
+      protocol: 'v5.channel.k8s.io',
+      command: ['tmux', 'display', '-p', '#{session_activity} x;y'],
+      container: 'agent',
+      stdin: false,
+    });
     const upgrade = hh.server.requests.at(-1)!;
     expect(upgrade.path).toBe('/api/v1/namespaces/gc/pods/p/exec');
     expect(upgrade.query.get('stdout')).toBe('true');
@@ -68,7 +73,11 @@ describe('exec over WebSocket', () => {
   it('a Failure status saying the container is gone is CONTAINER_NOT_RUNNING (the apiserver relays the kubelet refusal after the upgrade)', async () => {
     const hh = await harness();
     hh.server.execHandler = (s) => {
-      s.status({ status: 'Failure', reason: 'InternalError', message: 'Internal error occurred: unable to upgrade connection: container not found ("agent")' });
+      s.status({
+        status: 'Failure',
+        reason: 'InternalError',
+        message: 'Internal error occurred: unable to upgrade connection: container not found ("agent")',
+      });
       s.ws.close();
     };
     await expect(run(hh, ['sh'])).rejects.toMatchObject({ code: 'CONTAINER_NOT_RUNNING' });
@@ -150,7 +159,13 @@ describe('exec over WebSocket', () => {
   it('a command that exits without reading its stdin: the status is the result, not the broken write', async () => {
     const hh = await harness();
     hh.server.execHandler = (s) => {
-      const status = { metadata: {}, status: 'Failure', message: 'exit 3', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } };
+      const status = {
+        metadata: {},
+        status: 'Failure',
+        message: 'exit 3',
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+      };
       // the status goes out, then the connection drops while the client is still writing
       s.ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]), () => {
         s.ws.terminate();
@@ -170,7 +185,18 @@ describe('exec over WebSocket', () => {
     };
     const stop = new AbortController();
     const channels = [1, 2].map(() =>
-      hh.client.forNamespace('gc').exec.exec({ pod: 'p', container: 'agent', command: ['channel'], stdin: (async function* () {})(), longLived: true, onOutput: () => undefined, signal: stop.signal }).catch(() => undefined),
+      hh.client
+        .forNamespace('gc')
+        .exec.exec({
+          pod: 'p',
+          container: 'agent',
+          command: ['channel'],
+          stdin: (async function* () {})(),
+          longLived: true,
+          onOutput: () => undefined,
+          signal: stop.signal,
+        })
+        .catch(() => undefined),
     );
     await new Promise((r) => setTimeout(r, 100));
     // the only slot is free for calls although two channels are open
@@ -206,7 +232,10 @@ describe('exec over WebSocket', () => {
     hh.server.refuseExec(404, statusBody(404, 'NotFound', 'pods "p" not found'));
     await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'exec true in pod gc/p: pods "p" not found' });
     hh.server.refuseExec(400, statusBody(400, 'BadRequest', 'container agent is not valid for pod p'));
-    await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'EXEC_FAILED', message: 'exec true in pod gc/p: container agent is not valid for pod p' });
+    await expect(run(hh, ['true'])).rejects.toMatchObject({
+      code: 'EXEC_FAILED',
+      message: 'exec true in pod gc/p: container agent is not valid for pod p',
+    });
     hh.server.refuseExec(403, statusBody(403, 'Forbidden', 'pods "p" is forbidden: cannot get resource "pods/exec"'));
     await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -215,7 +244,11 @@ describe('exec over WebSocket', () => {
     [500, 'InternalError', 'Internal error occurred: unable to upgrade connection: container not found ("agent")'],
     [400, 'BadRequest', 'cannot exec into a container in a completed pod; current phase is Succeeded'],
     [400, 'BadRequest', 'container agent is not running'],
-    [500, 'InternalError', 'Internal error occurred: error executing command in container: failed to exec in container: container is in CONTAINER_EXITED state'],
+    [
+      500,
+      'InternalError',
+      'Internal error occurred: error executing command in container: failed to exec in container: container is in CONTAINER_EXITED state',
+    ],
   ])('maps a refused upgrade for an exited container (%i) to CONTAINER_NOT_RUNNING', async (http, reason, message) => {
     const hh = await harness();
     hh.server.refuseExec(http, statusBody(http, reason, message));
@@ -232,7 +265,10 @@ describe('exec over WebSocket', () => {
   it('a server that never answers the upgrade hits the handshake timeout', async () => {
     h = await startHarness({ exec: { handshakeTimeoutMs: 50 } });
     h.server.intercept((r) => r.path.endsWith('/exec'), { status: 0, hang: true });
-    await expect(run(h, ['true'])).rejects.toMatchObject({ code: 'TIMEOUT', message: 'exec true in pod gc/p: opening handshake timed out' });
+    await expect(run(h, ['true'])).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: 'exec true in pod gc/p: opening handshake timed out',
+    });
   });
 
   it('reuses TLS sessions across execs (one shared agent)', async () => {

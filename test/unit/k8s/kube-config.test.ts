@@ -59,7 +59,10 @@ describe('kubeconfig', () => {
     const dir = tempDir();
     const first = server.writeKubeconfig(dir, { context: 'one', token: 'first' });
     const second = server.writeKubeconfig(dir, { context: 'two', token: 'second' });
-    const conn = await resolveConnection({ env: { KUBECONFIG: `${path.join(dir, 'missing')}:${first}:${second}` }, inCluster: false }, deadline().signal);
+    const conn = await resolveConnection(
+      { env: { KUBECONFIG: `${path.join(dir, 'missing')}:${first}:${second}` }, inCluster: false },
+      deadline().signal,
+    );
     expect(conn.description).toBe(`context one (${first}:${second})`);
     expect(conn.namespace).toBe('gc');
     // both files define user "mock-user": the first file's token wins, as with kubectl
@@ -129,6 +132,8 @@ describe('in-cluster', () => {
 
   it('requires the service host variables', async () => {
     const sa = serviceAccountDir('t');
-    await expect(resolveConnection({ serviceAccountDir: sa, env: {} }, deadline().signal)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(resolveConnection({ serviceAccountDir: sa, env: {} }, deadline().signal)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
   });
 });

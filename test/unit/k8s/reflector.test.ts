@@ -59,13 +59,19 @@ async function setup(timings: ReflectorTimings = {}, seed: string[] = ['a', 'b']
 }
 
 const watchRequests = (s: MockApiServer) => s.requests.filter((r) => r.query.get('watch') === 'true');
-const listRequests = (s: MockApiServer) => s.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/pods') && r.query.get('watch') === null);
+const listRequests = (s: MockApiServer) =>
+  s.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/pods') && r.query.get('watch') === null);
 
 describe('Reflector', () => {
   it('lists with pagination, then watches from the list resourceVersion with bookmarks and a jittered timeout', async () => {
     const { server, cache, events } = await setup({ pageSize: 2 }, ['a', 'b', 'c', 'd', 'e']);
     await cache.synced(deadline());
-    expect(cache.list().map((p) => p.name).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(
+      cache
+        .list()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(events).toEqual(['ADDED a', 'ADDED b', 'ADDED c', 'ADDED d', 'ADDED e']);
     expect(listRequests(server).map((r) => r.query.get('continue'))).toEqual([null, '2', '4']);
     expect(listRequests(server).every((r) => r.query.get('limit') === '2' && r.query.get('labelSelector') === 'app=gc-agent')).toBe(true);
@@ -92,7 +98,12 @@ describe('Reflector', () => {
     await eventually(() => events.length === 5, 'events');
     expect(events).toEqual(['ADDED a', 'ADDED b', 'ADDED c', 'MODIFIED c', 'DELETED a']);
     expect(cache.get('a')).toBeUndefined();
-    expect(cache.list().map((p) => p.name).sort()).toEqual(['b', 'c']);
+    expect(
+      cache
+        .list()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['b', 'c']);
     // waitFor for absence resolves at once when it already holds
     expect(await cache.waitFor('a', (p) => p === undefined, deadline())).toBeUndefined();
     const requestsBefore = server.requests.length;
@@ -174,7 +185,10 @@ describe('Reflector', () => {
     const { server, cache } = await setup();
     await cache.synced(deadline());
     await eventually(() => server.activeWatches === 1, 'the watch');
-    const object = { ...pod('ü', { app: 'gc-agent', note: 'ünïcødé' }), metadata: { name: 'ü', labels: { app: 'gc-agent', note: 'ünïcødé' }, resourceVersion: '999' } };
+    const object = {
+      ...pod('ü', { app: 'gc-agent', note: 'ünïcødé' }),
+      metadata: { name: 'ü', labels: { app: 'gc-agent', note: 'ünïcødé' }, resourceVersion: '999' },
+    };
     const bytes = Buffer.from(`${JSON.stringify({ type: 'ADDED', object })}\n\n`);
     const cut = bytes.indexOf(Buffer.from('ü', 'utf8')) + 1; // in the middle of the two-byte ü
     server.sendRaw(bytes.subarray(0, cut));
@@ -238,7 +252,12 @@ describe('Reflector', () => {
     server.putSilently('pods', 'gc', pod('c'));
     clock.now += 5_000;
     await cache.fresh(deadline());
-    expect(cache.list().map((p) => p.name).sort()).toEqual(['b', 'c']);
+    expect(
+      cache
+        .list()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['b', 'c']);
     expect(events).toEqual(['ADDED a', 'ADDED b', 'DELETED a', 'ADDED c']);
     // the stalled watch is replaced by one from the list's resourceVersion, without a failure
     await eventually(() => watchRequests(server).length === 2, 're-watch');
@@ -266,7 +285,10 @@ describe('Reflector', () => {
     server.intercept(() => true, { status: 503, body: { kind: 'Status', code: 503, message: 'apiserver down' } }, 1000);
     server.dropWatches();
     clock.now += 5_000;
-    await expect(cache.fresh(deadline())).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE', message: expect.stringMatching(/apiserver down/) });
+    await expect(cache.fresh(deadline())).rejects.toMatchObject({
+      code: 'K8S_UNAVAILABLE',
+      message: expect.stringMatching(/apiserver down/),
+    });
   });
 
   it('a throwing listener does not stop delivery to the others', async () => {

@@ -10,7 +10,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-const isPodGet = (name: string) => (r: { method: string; path: string }) => r.method === 'GET' && r.path === `/api/v1/namespaces/gc/pods/${name}`;
+const isPodGet = (name: string) => (r: { method: string; path: string }) =>
+  r.method === 'GET' && r.path === `/api/v1/namespaces/gc/pods/${name}`;
 
 describe('REST transport', () => {
   it('reuses one keep-alive TLS connection for sequential requests', async () => {
@@ -40,21 +41,37 @@ describe('REST transport', () => {
       code: 'ALREADY_EXISTS',
       message: 'creating pod gc/dup: pods "dup" already exists',
     });
-    h.server.intercept((r) => r.method === 'POST', { status: 403, body: statusBody(403, 'Forbidden', 'pods "q" is forbidden: exceeded quota: gc-quota, requested: pods=1') });
+    h.server.intercept((r) => r.method === 'POST', {
+      status: 403,
+      body: statusBody(403, 'Forbidden', 'pods "q" is forbidden: exceeded quota: gc-quota, requested: pods=1'),
+    });
     await expect(pods.create(pod('q') as never, deadline())).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
-    h.server.intercept((r) => r.method === 'POST', { status: 403, body: statusBody(403, 'Forbidden', 'pods is forbidden: User "x" cannot create') });
+    h.server.intercept((r) => r.method === 'POST', {
+      status: 403,
+      body: statusBody(403, 'Forbidden', 'pods is forbidden: User "x" cannot create'),
+    });
     await expect(pods.create(pod('f') as never, deadline())).rejects.toMatchObject({ code: 'FORBIDDEN' });
     h.server.intercept((r) => r.method === 'POST', { status: 422, body: statusBody(422, 'Invalid', 'Pod "BAD" is invalid') });
-    await expect(pods.create(pod('BAD') as never, deadline())).rejects.toMatchObject({ code: 'INVALID', message: 'creating pod gc/BAD: Pod "BAD" is invalid' });
+    await expect(pods.create(pod('BAD') as never, deadline())).rejects.toMatchObject({
+      code: 'INVALID',
+      message: 'creating pod gc/BAD: Pod "BAD" is invalid',
+    });
     h.server.intercept(isPodGet('x'), { status: 500, body: statusBody(500, 'InternalError', 'etcdserver: request timed out') });
-    await expect(pods.get('x', deadline())).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE', message: 'getting pod gc/x: etcdserver: request timed out' });
+    await expect(pods.get('x', deadline())).rejects.toMatchObject({
+      code: 'K8S_UNAVAILABLE',
+      message: 'getting pod gc/x: etcdserver: request timed out',
+    });
     expect(await pods.get('missing', deadline())).toBeUndefined();
   });
 
   it('honours 429 Retry-After and retries within the deadline', async () => {
     h = await startHarness();
     h.server.put('pods', 'gc', pod('a'));
-    h.server.intercept(isPodGet('a'), { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '0' } }, 2);
+    h.server.intercept(
+      isPodGet('a'),
+      { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '0' } },
+      2,
+    );
     const got = await h.client.forNamespace('gc').pods.get('a', deadline());
     expect(got?.name).toBe('a');
     expect(h.client.stats().retries).toBe(2);
@@ -63,15 +80,26 @@ describe('REST transport', () => {
 
   it('gives up with THROTTLED after the retry budget', async () => {
     h = await startHarness();
-    h.server.intercept(isPodGet('a'), { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '0' } }, 10);
+    h.server.intercept(
+      isPodGet('a'),
+      { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '0' } },
+      10,
+    );
     await expect(h.client.forNamespace('gc').pods.get('a', deadline())).rejects.toMatchObject({ code: 'THROTTLED' });
     expect(h.client.stats().byRequest['get pods']).toBe(4); // 1 + 3 retries
   });
 
   it('does not wait for a Retry-After beyond the caller deadline', async () => {
     h = await startHarness();
-    h.server.intercept(isPodGet('a'), { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '3' } }, 10);
-    const err: unknown = await h.client.forNamespace('gc').pods.get('a', deadline(100)).catch((e: unknown) => e);
+    h.server.intercept(
+      isPodGet('a'),
+      { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '3' } },
+      10,
+    );
+    const err: unknown = await h.client
+      .forNamespace('gc')
+      .pods.get('a', deadline(100))
+      .catch((e: unknown) => e);
     expect(hasCode(err, 'TIMEOUT')).toBe(true);
   });
 
@@ -100,7 +128,10 @@ describe('REST transport', () => {
     const kubeconfig = server.writeKubeconfig(tempDir());
     const client = await createKubeClient({ log: silent, kubeconfigPaths: [kubeconfig] });
     await server.close();
-    const err: unknown = await client.forNamespace('gc').pods.get('a', deadline()).catch((e: unknown) => e);
+    const err: unknown = await client
+      .forNamespace('gc')
+      .pods.get('a', deadline())
+      .catch((e: unknown) => e);
     await client.close();
     expect(hasCode(err, 'K8S_UNAVAILABLE')).toBe(true);
     expect((err as Error).message).toMatch(/^getting pod gc\/a: .*ECONNREFUSED/);

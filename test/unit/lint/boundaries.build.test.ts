@@ -43,25 +43,66 @@ afterAll(() => {
 
 describe('lint boundaries', () => {
   it.each([
-    ['client → events', 'src/client/probe.ts', "import { createEventStore } from '../events/store.js';\nexport const x = createEventStore;", /client code may only use src\/protocol/],
-    ['client → daemon', 'src/client/probe.ts', "import { createRouter } from '../daemon/router.js';\nexport const x = createRouter;", /client code may only use src\/protocol/],
-    ['session → daemon', 'src/session/probe.ts', "import { createRouter } from '../daemon/router.js';\nexport const x = createRouter;", /a domain reaches Kubernetes through the ports/],
-    ['exec → k8s', 'src/exec/probe.ts', "import { RestClient } from '../k8s/rest.js';\nexport const x = RestClient;", /a domain reaches Kubernetes through the ports/],
-    ['events → cli', 'src/events/probe.ts', "import { main } from '../cli/main.js';\nexport const x = main;", /a domain reaches Kubernetes through the ports/],
-    ['k8s → session', 'src/k8s/probe.ts', "import { podNameFor } from '../session/names.js';\nexport const x = podNameFor;", /the Kubernetes adapters implement src\/kube ports/],
-    ['protocol → config', 'src/protocol/probe.ts', "import { loadConfig } from '../config/load.js';\nexport const x = loadConfig;", /the protocol is shared with the thin clients/],
+    [
+      'client → events',
+      'src/client/probe.ts',
+      "import { createEventStore } from '../events/store.js';\nexport const x = createEventStore;",
+      /client code may only use src\/protocol/,
+    ],
+    [
+      'client → daemon',
+      'src/client/probe.ts',
+      "import { createRouter } from '../daemon/router.js';\nexport const x = createRouter;",
+      /client code may only use src\/protocol/,
+    ],
+    [
+      'session → daemon',
+      'src/session/probe.ts',
+      "import { createRouter } from '../daemon/router.js';\nexport const x = createRouter;",
+      /a domain reaches Kubernetes through the ports/,
+    ],
+    [
+      'exec → k8s',
+      'src/exec/probe.ts',
+      "import { RestClient } from '../k8s/rest.js';\nexport const x = RestClient;",
+      /a domain reaches Kubernetes through the ports/,
+    ],
+    [
+      'events → cli',
+      'src/events/probe.ts',
+      "import { main } from '../cli/main.js';\nexport const x = main;",
+      /a domain reaches Kubernetes through the ports/,
+    ],
+    [
+      'k8s → session',
+      'src/k8s/probe.ts',
+      "import { podNameFor } from '../session/names.js';\nexport const x = podNameFor;",
+      /the Kubernetes adapters implement src\/kube ports/,
+    ],
+    [
+      'protocol → config',
+      'src/protocol/probe.ts',
+      "import { loadConfig } from '../config/load.js';\nexport const x = loadConfig;",
+      /the protocol is shared with the thin clients/,
+    ],
   ])('%s is refused', async (_what, file, code, message) => {
     expect((await errors(code, file)).join('\n')).toMatch(message);
   });
 
   it('allowed imports pass: client → protocol, session → kube, daemon → session', async () => {
-    expect(await errors("import { socketPath } from '../protocol/socket-path.js';\nexport const x = socketPath;", 'src/client/probe.ts')).toEqual([]);
+    expect(
+      await errors("import { socketPath } from '../protocol/socket-path.js';\nexport const x = socketPath;", 'src/client/probe.ts'),
+    ).toEqual([]);
     expect(await errors("import type { Pod } from '../kube/types.js';\nexport type X = Pod;", 'src/session/probe.ts')).toEqual([]);
-    expect(await errors("import { SessionProvider } from '../session/provider.js';\nexport const x = SessionProvider;", 'src/daemon/probe.ts')).toEqual([]);
+    expect(
+      await errors("import { SessionProvider } from '../session/provider.js';\nexport const x = SessionProvider;", 'src/daemon/probe.ts'),
+    ).toEqual([]);
   });
 
   it('process.env and process.exit are refused outside the composition roots', async () => {
-    const found = (await errors('export const a = process.env.HOME;\nexport function b(): void { process.exit(1); }', 'src/session/probe.ts')).join('\n');
+    const found = (
+      await errors('export const a = process.env.HOME;\nexport function b(): void { process.exit(1); }', 'src/session/probe.ts')
+    ).join('\n');
     expect(found).toMatch(/'process.env' is restricted/);
     expect(found).toMatch(/'process.exit' is restricted/);
   });

@@ -11,7 +11,12 @@ const req = (json: object) => parseStartRequest(JSON.stringify(json));
 describe('buildAgentPod', () => {
   const pod = buildAgentPod(
     'demo/coder',
-    req({ command: 'claude --x', work_dir: '/home/u/city/demo-rig', env: { GC_CITY: '/home/u/city', GC_AGENT: 'coder', GC_SESSION_ID: 's-1' }, pre_start: ['echo hi'] }),
+    req({
+      command: 'claude --x',
+      work_dir: '/home/u/city/demo-rig',
+      env: { GC_CITY: '/home/u/city', GC_AGENT: 'coder', GC_SESSION_ID: 's-1' },
+      pre_start: ['echo hi'],
+    }),
     settings,
   );
   const container = pod.spec.containers[0]!;
@@ -48,7 +53,9 @@ describe('buildAgentPod', () => {
     expect(env.get('GC_K8S_COMMAND')?.value).toBe('claude --x');
     expect(env.get('GC_K8S_PRE_START_COUNT')?.value).toBe('1');
     expect(env.get('GC_K8S_PRE_START_1')?.value).toBe('echo hi');
-    expect(env.get('GC_K8S_SESSION_ENV')?.value?.split(' ')).toEqual(expect.arrayContaining(['GC_SESSION_ID', 'GC_CITY', 'GC_TMUX_SESSION']));
+    expect(env.get('GC_K8S_SESSION_ENV')?.value?.split(' ')).toEqual(
+      expect.arrayContaining(['GC_SESSION_ID', 'GC_CITY', 'GC_TMUX_SESSION']),
+    );
     expect(container.command?.[2]).not.toContain('claude --x');
   });
 
@@ -75,7 +82,10 @@ describe('buildAgentPod', () => {
 
 describe('buildPodEnv', () => {
   it('projects loopback Dolt to the managed alias and keeps remote hosts', () => {
-    expect(projectDolt({ GC_DOLT_HOST: '127.0.0.1', GC_DOLT_PORT: '33061' }, settings)).toEqual({ host: 'dolt.gc.svc.cluster.local', port: '3307' });
+    expect(projectDolt({ GC_DOLT_HOST: '127.0.0.1', GC_DOLT_PORT: '33061' }, settings)).toEqual({
+      host: 'dolt.gc.svc.cluster.local',
+      port: '3307',
+    });
     expect(projectDolt({ GC_DOLT_HOST: 'db.example', GC_DOLT_PORT: '3306' }, settings)).toEqual({ host: 'db.example', port: '3306' });
     expect(projectDolt({ GC_DOLT_PORT: '3306' }, settings)).toEqual({ host: 'dolt.gc.svc.cluster.local', port: '3307' });
     expect(projectDolt({}, settings)).toBeUndefined();
@@ -91,8 +101,20 @@ describe('buildPodEnv', () => {
   });
 
   it('projects every credential from the session Secret by reference: no value in the pod spec, none in tmux', () => {
-    const secrets = { ANTHROPIC_API_KEY: 'sk-ant-123', OPENAI_API_KEY: 'sk-oai', GH_TOKEN: 'ghp_x', MY_SECRET_THING: 's3', DB_PASSWORD: 'pw', AWS_SECRET_ACCESS_KEY: 'aws' };
-    const { env, sessionEnvKeys, credentials } = buildPodEnv({ ...secrets, GC_SESSION_ID: 'abc', PLAIN_VALUE: 'plain' }, '', settings, 'mayor-credentials');
+    const secrets = {
+      ANTHROPIC_API_KEY: 'sk-ant-123',
+      OPENAI_API_KEY: 'sk-oai',
+      GH_TOKEN: 'ghp_x',
+      MY_SECRET_THING: 's3',
+      DB_PASSWORD: 'pw',
+      AWS_SECRET_ACCESS_KEY: 'aws',
+    };
+    const { env, sessionEnvKeys, credentials } = buildPodEnv(
+      { ...secrets, GC_SESSION_ID: 'abc', PLAIN_VALUE: 'plain' },
+      '',
+      settings,
+      'mayor-credentials',
+    );
     for (const name of Object.keys(secrets)) {
       expect(env.find((e) => e.name === name)).toEqual({ name, valueFrom: { secretKeyRef: { name: 'mayor-credentials', key: name } } });
       expect(sessionEnvKeys).not.toContain(name);
@@ -102,8 +124,14 @@ describe('buildPodEnv', () => {
     for (const value of Object.values(secrets)) expect(spec).not.toContain(value);
     expect(env.find((e) => e.name === 'PLAIN_VALUE')?.value).toBe('plain');
     // the session's own GITHUB_TOKEN wins over upstream's git-credentials convention
-    expect(buildPodEnv({ GITHUB_TOKEN: 'mine' }, '', settings, 'x').env.find((e) => e.name === 'GITHUB_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'x', key: 'GITHUB_TOKEN' });
-    expect(buildPodEnv({}, '', settings, 'x').env.find((e) => e.name === 'GITHUB_TOKEN')?.valueFrom?.secretKeyRef).toEqual({ name: 'git-credentials', key: 'token', optional: true });
+    expect(
+      buildPodEnv({ GITHUB_TOKEN: 'mine' }, '', settings, 'x').env.find((e) => e.name === 'GITHUB_TOKEN')?.valueFrom?.secretKeyRef,
+    ).toEqual({ name: 'x', key: 'GITHUB_TOKEN' });
+    expect(buildPodEnv({}, '', settings, 'x').env.find((e) => e.name === 'GITHUB_TOKEN')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'git-credentials',
+      key: 'token',
+      optional: true,
+    });
   });
 
   it('what counts as a credential is configurable (globs, case-insensitive)', () => {
@@ -134,7 +162,12 @@ describe('buildPodEnv', () => {
   });
 
   it('remaps store and rig roots under the city', () => {
-    const { env } = buildPodEnv({ GC_CITY: '/c', GC_STORE_ROOT: '/c/rig1', GC_RIG_ROOT: '/elsewhere', GC_DIR: '/c/rig1' }, '/c/rig1', settings, 's-credentials');
+    const { env } = buildPodEnv(
+      { GC_CITY: '/c', GC_STORE_ROOT: '/c/rig1', GC_RIG_ROOT: '/elsewhere', GC_DIR: '/c/rig1' },
+      '/c/rig1',
+      settings,
+      's-credentials',
+    );
     const get = (n: string) => env.find((e) => e.name === n)?.value;
     expect(get('GC_STORE_ROOT')).toBe('/workspace/rig1');
     expect(get('GC_RIG_ROOT')).toBe('/elsewhere');
@@ -166,7 +199,16 @@ describe('parseStartRequest', () => {
   });
   it('accepts the full payload gc sends', () => {
     const r = parseStartRequest(
-      JSON.stringify({ work_dir: '/w', command: 'c', env: { A: 'b', N: 3 }, ready_delay_ms: 10, process_names: ['claude'], nudge: 'hi', copy_files: [{ src: '/s', rel_dst: 'd' }], pack_overlay_dirs: ['/p'] }),
+      JSON.stringify({
+        work_dir: '/w',
+        command: 'c',
+        env: { A: 'b', N: 3 },
+        ready_delay_ms: 10,
+        process_names: ['claude'],
+        nudge: 'hi',
+        copy_files: [{ src: '/s', rel_dst: 'd' }],
+        pack_overlay_dirs: ['/p'],
+      }),
     );
     expect(r.env).toEqual({ A: 'b', N: '3' });
     expect(r.copyFiles).toEqual([{ src: '/s', relDst: 'd' }]);

@@ -66,14 +66,23 @@ describe('podNameFor', () => {
     expect(podNameFor('release-20261202')).toMatch(/^release-20261202-[0-9a-f]{8}$/);
   });
 
-  it('the gc-k8s.io/session label tells apart sessions that share upstream\'s gc-session label', () => {
+  it("the gc-k8s.io/session label tells apart sessions that share upstream's gc-session label", () => {
     expect(upstreamLabelValue('a/b')).toBe(upstreamLabelValue('a-b'));
     expect(sessionLabelValue('a/b')).not.toBe(sessionLabelValue('a-b'));
     expect(sessionLabelValue('a/b')).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('always yields a valid DNS label of at most 63 characters', () => {
-    const names = ['x'.repeat(200), `${'Ü'.repeat(70)}/${'é'.repeat(70)}`, 'a'.repeat(63) + '.', 'emoji-🙂-name', '  spaced  ', '-', 'UPPER', 'a'.repeat(64)];
+    const names = [
+      'x'.repeat(200),
+      `${'Ü'.repeat(70)}/${'é'.repeat(70)}`,
+      'a'.repeat(63) + '.',
+      'emoji-🙂-name',
+      '  spaced  ',
+      '-',
+      'UPPER',
+      'a'.repeat(64),
+    ];
     for (const n of names) {
       const pod = podNameFor(n);
       expect(pod.length).toBeLessThanOrEqual(63);

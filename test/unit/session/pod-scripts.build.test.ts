@@ -21,14 +21,24 @@ function startEntrypoint(env: Record<string, string>) {
   const child = spawn('sh', ['-c', ENTRYPOINT_SCRIPT], { env: { ...sb.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      resolve(code);
+    }),
+  );
   return { child, exited, stderr: () => stderr };
 }
 
 describe('agent entrypoint', () => {
   it('starts tmux session main carrying the session env verbatim, and exits 0 promptly on SIGTERM', async () => {
     const tricky = 'a "b" $HOME `id` \\n\nsecond=line';
-    const ep = startEntrypoint({ GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'), GC_K8S_COMMAND: 'sleep 60', GC_K8S_SESSION_ENV: 'GC_SESSION_ID TRICKY', GC_SESSION_ID: 's-42', TRICKY: tricky });
+    const ep = startEntrypoint({
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+      GC_K8S_COMMAND: 'sleep 60',
+      GC_K8S_SESSION_ENV: 'GC_SESSION_ID TRICKY',
+      GC_SESSION_ID: 's-42',
+      TRICKY: tricky,
+    });
     await until(() => (sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '0']), sb.tmux('has-session', '-t', 'main').status === 0), 'tmux session');
     expect((await sb.run(['sh', '-c', WAIT_FOR_TMUX, 'sh', '50'])).status).toBe(0);
     expect(sb.tmux('show-environment', '-t', 'main', 'GC_SESSION_ID').stdout).toBe('GC_SESSION_ID=s-42\n');
@@ -41,7 +51,11 @@ describe('agent entrypoint', () => {
   });
 
   it('keeps history_limit lines of scrollback (tmux alone keeps 2000), so peek 0 returns them all', async () => {
-    const ep = startEntrypoint({ GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'), GC_K8S_COMMAND: 'seq 1 6000; sleep 60', GC_K8S_HISTORY_LIMIT: '10000' });
+    const ep = startEntrypoint({
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+      GC_K8S_COMMAND: 'seq 1 6000; sleep 60',
+      GC_K8S_HISTORY_LIMIT: '10000',
+    });
     await until(() => sb.tmux('capture-pane', '-p', '-t', 'main', '-S', '-').stdout.includes('6000\n'), 'the output');
     const all = sb.tmux('-u', ...tmuxArgs.capturePane(0).slice(2)).stdout;
     expect(all).toMatch(/^1\n2\n3\n/); // the first line is still there
@@ -56,7 +70,7 @@ describe('agent entrypoint', () => {
     expect(await ep.exited).toBe(0);
   });
 
-  it('passes on the agent\'s exit status and last screen, even when it exits at once', async () => {
+  it("passes on the agent's exit status and last screen, even when it exits at once", async () => {
     const ep = startEntrypoint({ GC_K8S_COMMAND: 'echo agent-says-bye; exit 3', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
     expect(await ep.exited).toBe(3);
     // The exit status is exact (the pane wrapper records it). The last screen is best effort: an
@@ -66,10 +80,21 @@ describe('agent entrypoint', () => {
   });
 
   it('runs pre_start commands in order and fails with a message when one fails', async () => {
-    const ok = startEntrypoint({ GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'), GC_K8S_COMMAND: 'true', GC_K8S_PRE_START_COUNT: '2', GC_K8S_PRE_START_1: `echo one > ${sb.dir}/order`, GC_K8S_PRE_START_2: `echo two >> ${sb.dir}/order` });
+    const ok = startEntrypoint({
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+      GC_K8S_COMMAND: 'true',
+      GC_K8S_PRE_START_COUNT: '2',
+      GC_K8S_PRE_START_1: `echo one > ${sb.dir}/order`,
+      GC_K8S_PRE_START_2: `echo two >> ${sb.dir}/order`,
+    });
     expect(await ok.exited).toBe(0);
     expect(readFileSync(join(sb.dir, 'order'), 'utf8')).toBe('one\ntwo\n');
-    const bad = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_PRE_START_COUNT: '1', GC_K8S_PRE_START_1: 'exit 7', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
+    const bad = startEntrypoint({
+      GC_K8S_COMMAND: 'sleep 60',
+      GC_K8S_PRE_START_COUNT: '1',
+      GC_K8S_PRE_START_1: 'exit 7',
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+    });
     expect(await bad.exited).toBe(1);
     expect(bad.stderr()).toContain('pre_start command 1 failed with exit 7');
     expect(readFileSync(join(sb.dir, 'term'), 'utf8')).toBe('pre_start command 1 failed with exit 7\n');
@@ -98,7 +123,14 @@ describe('exec scripts', () => {
     const r = await sb.run(tmuxArgs.paste('buf1'), text);
     expect(r.status).toBe(0);
     expect(sb.tmux('send-keys', '-t', 'main', 'Enter').status).toBe(0);
-    await until(() => sb.tmux('capture-pane', '-p', '-t', 'main').stdout.split('\n').filter((l) => l.includes('quoted')).length >= 2, 'echoed line');
+    await until(
+      () =>
+        sb
+          .tmux('capture-pane', '-p', '-t', 'main')
+          .stdout.split('\n')
+          .filter((l) => l.includes('quoted')).length >= 2,
+      'echoed line',
+    );
     expect(sb.tmux('capture-pane', '-p', '-t', 'main').stdout).toContain(text);
     expect(sb.tmux('list-buffers').stdout).not.toContain('buf1');
   });

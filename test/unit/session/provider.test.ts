@@ -14,7 +14,8 @@ import { FakeCluster, running, waiting } from '../../fakes/fake-cluster.js';
 let fake: FakeCluster;
 let provider: SessionProvider;
 const signal = () => AbortSignal.timeout(5_000);
-const start = (name: string, json: object = { command: 'agent' }) => provider.start(name, parseStartRequest(JSON.stringify(json)), signal());
+const start = (name: string, json: object = { command: 'agent' }) =>
+  provider.start(name, parseStartRequest(JSON.stringify(json)), signal());
 
 function make(options: Partial<typeof DEFAULT_SESSION_OPTIONS> = {}) {
   provider = new SessionProvider({
@@ -51,14 +52,18 @@ describe('start', () => {
   it('rejects concurrent starts of one name consistently: exactly one wins', async () => {
     const results = await Promise.allSettled([start('x'), start('x'), start('x')]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r).reason))).toEqual([
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([
       expect.stringMatching(/already exists/),
       expect.stringMatching(/already exists/),
     ]);
   });
 
   it('replaces a completed pod of the session', async () => {
-    const old = fake.addPod({ name: 'mayor', phase: 'Succeeded', annotations: { 'gc-session-name': 'mayor', 'gc-k8s.io/entrypoint': '1' } });
+    const old = fake.addPod({
+      name: 'mayor',
+      phase: 'Succeeded',
+      annotations: { 'gc-session-name': 'mayor', 'gc-k8s.io/entrypoint': '1' },
+    });
     await start('mayor');
     expect(fake.calls).toEqual(['delete mayor', 'create mayor', 'annotate mayor']);
     expect(fake.agentPods.get('mayor')?.uid).not.toBe(old.uid);
@@ -74,7 +79,18 @@ describe('start', () => {
 
   it('a start retried with its request id after its daemon died finishes what is pending, and types the nudge once', async () => {
     // what a daemon killed after create left: the pod, its request id, nothing of the rest done
-    fake.addPod({ name: 'w', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'w' }, annotations: { 'gc-session-name': 'w', 'gc-k8s.io/entrypoint': '1', 'gc-k8s.io/start-rid': 'rid-1', 'gc-k8s.io/start-pending': 'start,nudge' } });
+    fake.addPod({
+      name: 'w',
+      phase: 'Running',
+      containers: [running()],
+      labels: { app: 'gc-agent', 'gc-session': 'w' },
+      annotations: {
+        'gc-session-name': 'w',
+        'gc-k8s.io/entrypoint': '1',
+        'gc-k8s.io/start-rid': 'rid-1',
+        'gc-k8s.io/start-pending': 'start,nudge',
+      },
+    });
     fake.tmux.set('w', { alive: true, env: new Map(), keys: [], pane: '' });
     await provider.start('w', parseStartRequest(JSON.stringify({ command: 'agent', nudge: 'go' })), signal(), 'rid-1');
     await provider.inputSettled('w');
@@ -89,16 +105,43 @@ describe('start', () => {
   });
 
   it('only the nudge is left: it is typed, nothing else is redone', async () => {
-    fake.addPod({ name: 'n2', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'n2' }, annotations: { 'gc-session-name': 'n2', 'gc-k8s.io/entrypoint': '1', 'gc-k8s.io/start-rid': 'r2', 'gc-k8s.io/start-pending': 'nudge' } });
+    fake.addPod({
+      name: 'n2',
+      phase: 'Running',
+      containers: [running()],
+      labels: { app: 'gc-agent', 'gc-session': 'n2' },
+      annotations: {
+        'gc-session-name': 'n2',
+        'gc-k8s.io/entrypoint': '1',
+        'gc-k8s.io/start-rid': 'r2',
+        'gc-k8s.io/start-pending': 'nudge',
+      },
+    });
     fake.tmux.set('n2', { alive: true, env: new Map(), keys: [], pane: '' });
-    await provider.start('n2', parseStartRequest(JSON.stringify({ command: 'agent', nudge: 'hi', session_setup: ['touch /tmp/once'] })), signal(), 'r2');
+    await provider.start(
+      'n2',
+      parseStartRequest(JSON.stringify({ command: 'agent', nudge: 'hi', session_setup: ['touch /tmp/once'] })),
+      signal(),
+      'r2',
+    );
     await provider.inputSettled('n2');
     expect(fake.tmux.get('n2')!.pane).toBe('hi\n');
     expect(fake.execs.some((e) => e.pod === 'n2' && e.command.join(' ').includes('/tmp/once'))).toBe(false);
   });
 
   it("a new start (another request) replaces the pod of a start a dead daemon left unfinished, instead of answering 'already exists'", async () => {
-    fake.addPod({ name: 'u', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'u' }, annotations: { 'gc-session-name': 'u', 'gc-k8s.io/entrypoint': '1', 'gc-k8s.io/start-rid': 'old', 'gc-k8s.io/start-pending': 'start' } });
+    fake.addPod({
+      name: 'u',
+      phase: 'Running',
+      containers: [running()],
+      labels: { app: 'gc-agent', 'gc-session': 'u' },
+      annotations: {
+        'gc-session-name': 'u',
+        'gc-k8s.io/entrypoint': '1',
+        'gc-k8s.io/start-rid': 'old',
+        'gc-k8s.io/start-pending': 'start',
+      },
+    });
     fake.tmux.set('u', { alive: true, env: new Map(), keys: [], pane: '' });
     await provider.start('u', parseStartRequest(JSON.stringify({ command: 'agent' })), signal(), 'new');
     expect(fake.calls).toEqual(['delete u', 'create u', 'annotate u']);
@@ -110,7 +153,9 @@ describe('start', () => {
     expect(fake.calls).toEqual(['create cred', 'create secret cred-credentials', 'ungate cred', 'annotate cred']);
     const secret = fake.createdSecrets.get('cred-credentials')!;
     const pod = fake.agentPods.get('cred')!;
-    expect(secret.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'cred', uid: pod.uid, blockOwnerDeletion: false }]);
+    expect(secret.metadata.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Pod', name: 'cred', uid: pod.uid, blockOwnerDeletion: false },
+    ]);
     expect(Buffer.from(secret.data['ANTHROPIC_API_KEY']!, 'base64').toString()).toBe('sk-ant-secret');
     expect(JSON.stringify(fake.lastManifest)).not.toContain('sk-ant-secret');
     expect(await provider.isRunning('cred', signal())).toBe(true);
@@ -151,7 +196,9 @@ describe('start', () => {
   it('a back-off after a permanent pull error fails with that error named', async () => {
     fake.kubelet = (pod, f) => {
       queueMicrotask(() => {
-        f.update(pod.name, { containers: [waiting('ErrImagePull', 'pull access denied, repository does not exist or may require authorization')] });
+        f.update(pod.name, {
+          containers: [waiting('ErrImagePull', 'pull access denied, repository does not exist or may require authorization')],
+        });
       });
     };
     await expect(start('denied')).rejects.toThrow(/ErrImagePull \(pull access denied/);
@@ -160,9 +207,13 @@ describe('start', () => {
   it('says why when the deadline passes (scheduling events), not just "timeout"', async () => {
     make({ startTimeoutMs: 100 });
     fake.kubelet = (pod, f) => {
-      f.podEvents.set(pod.name, [{ type: 'Warning', reason: 'FailedScheduling', message: '0/1 nodes are available: 1 Insufficient memory.', count: 3, lastSeen: '' }]);
+      f.podEvents.set(pod.name, [
+        { type: 'Warning', reason: 'FailedScheduling', message: '0/1 nodes are available: 1 Insufficient memory.', count: 3, lastSeen: '' },
+      ]);
     };
-    await expect(start('big')).rejects.toThrow(/not running before the start deadline: phase Pending; FailedScheduling: 0\/1 nodes are available: 1 Insufficient memory\. \(x3\)/);
+    await expect(start('big')).rejects.toThrow(
+      /not running before the start deadline: phase Pending; FailedScheduling: 0\/1 nodes are available: 1 Insufficient memory\. \(x3\)/,
+    );
     expect(fake.calls).toContain('delete big');
   });
 
@@ -238,7 +289,13 @@ describe('running state comes from the cache, never counting terminating pods', 
   });
 
   it('finds pods made by the native provider by their label, and list-running names them from the annotation', async () => {
-    fake.addPod({ name: 'city-mayor', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'city-mayor' }, annotations: { 'gc-session-name': 'city/mayor' } });
+    fake.addPod({
+      name: 'city-mayor',
+      phase: 'Running',
+      containers: [running()],
+      labels: { app: 'gc-agent', 'gc-session': 'city-mayor' },
+      annotations: { 'gc-session-name': 'city/mayor' },
+    });
     fake.tmux.set('city-mayor', { alive: true, env: new Map(), keys: [], pane: 'hello' });
     expect(await provider.isRunning('city/mayor', signal())).toBe(true);
     expect(await provider.peek('city/mayor', 5, signal())).toBe('hello\n');
@@ -246,7 +303,13 @@ describe('running state comes from the cache, never counting terminating pods', 
   });
 
   it("stops a native provider's pod quickly: its tmux is ended first, then a 1 s grace instead of waiting out a shell that ignores SIGTERM", async () => {
-    fake.addPod({ name: 'city-coder', phase: 'Running', containers: [running()], labels: { app: 'gc-agent', 'gc-session': 'city-coder' }, annotations: { 'gc-session-name': 'city/coder' } });
+    fake.addPod({
+      name: 'city-coder',
+      phase: 'Running',
+      containers: [running()],
+      labels: { app: 'gc-agent', 'gc-session': 'city-coder' },
+      annotations: { 'gc-session-name': 'city/coder' },
+    });
     fake.tmux.set('city-coder', { alive: true, env: new Map(), keys: [], pane: '' });
     await start('ours');
     await provider.stop('city/coder', signal());
@@ -369,15 +432,21 @@ describe('ops', () => {
     }, 50);
     expect(await provider.peek('s', 10, signal())).toBe('');
     fake.update('s', { phase: 'Running' });
-    await expect(provider.peek('s', 10, signal())).rejects.toMatchObject({ code: 'EXEC_FAILED', message: 'exec tmux in pod gc/s: some new runtime wording' });
+    await expect(provider.peek('s', 10, signal())).rejects.toMatchObject({
+      code: 'EXEC_FAILED',
+      message: 'exec tmux in pod gc/s: some new runtime wording',
+    });
   });
 
-  it('real tmux failures surface as errors with tmux\'s words', async () => {
+  it("real tmux failures surface as errors with tmux's words", async () => {
     fake.failExec = () => undefined;
     fake.tmux.get('s')!.alive = true;
     const orig = fake.runExec.bind(fake);
-    fake.runExec = async (r) => (r.command.includes('clear-history') ? { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('permission denied') } : orig(r));
-    await expect(provider.clearScrollback('s', signal())).rejects.toThrow(/clear-scrollback s: tmux -u clear-history -t main exited 1: permission denied/);
+    fake.runExec = async (r) =>
+      r.command.includes('clear-history') ? { exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.from('permission denied') } : orig(r);
+    await expect(provider.clearScrollback('s', signal())).rejects.toThrow(
+      /clear-scrollback s: tmux -u clear-history -t main exited 1: permission denied/,
+    );
   });
 
   it('get-last-activity converts tmux seconds to RFC 3339', async () => {
@@ -389,7 +458,12 @@ describe('ops', () => {
   });
 
   it('attach targets the agent container of the running pod', async () => {
-    expect(await provider.attachTarget('s', signal())).toEqual({ pod: podNameFor('s'), namespace: 'gc', container: 'agent', tmuxSession: 'main' });
+    expect(await provider.attachTarget('s', signal())).toEqual({
+      pod: podNameFor('s'),
+      namespace: 'gc',
+      container: 'agent',
+      tmuxSession: 'main',
+    });
     await expect(provider.attachTarget('nope', signal())).rejects.toThrow(/no running pod for session "nope"/);
   });
 });

@@ -12,7 +12,10 @@ function pod(name: string, minutesOld: number, pending: string | undefined, phas
     labels: { app: 'gc-agent' },
     annotations: { 'gc-session-name': name, ...(pending === undefined ? {} : { 'gc-k8s.io/start-pending': pending }) },
     phase,
-    containers: phase === 'Running' ? [{ name: 'agent', ready: true, restartCount: 0, state: 'running' }] : [{ name: 'agent', ready: false, restartCount: 0, state: 'waiting', reason: 'ContainerCreating' }],
+    containers:
+      phase === 'Running'
+        ? [{ name: 'agent', ready: true, restartCount: 0, state: 'running' }]
+        : [{ name: 'agent', ready: false, restartCount: 0, state: 'waiting', reason: 'ContainerCreating' }],
     initContainers: [],
     conditions: [],
     creationTimestamp: new Date(now - minutesOld * 60_000).toISOString(),

@@ -19,7 +19,19 @@ describe('tmux argv (parity with Gas City provider_test.go)', () => {
     expect(tmuxLiteral('abc;')).toBe('abc\\;');
     expect(tmuxLiteral('abc\\;')).toBe('abc\\\\;'); // tmux removes exactly one backslash: abc\; stays abc\;
     expect(tmuxLiteral('a;b')).toBe('a;b'); // only a trailing ; separates
-    expect(tmuxArgs.sendKeys(['s', 'Enter', ';', 'run-shell', 'touch /tmp/x'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', '--', 's', 'Enter', '\\;', 'run-shell', 'touch /tmp/x']);
+    expect(tmuxArgs.sendKeys(['s', 'Enter', ';', 'run-shell', 'touch /tmp/x'])).toEqual([
+      'tmux',
+      '-u',
+      'send-keys',
+      '-t',
+      'main',
+      '--',
+      's',
+      'Enter',
+      '\\;',
+      'run-shell',
+      'touch /tmp/x',
+    ]);
     expect(tmuxArgs.sendKeys(['-X', 'cancel'])).toEqual(['tmux', '-u', 'send-keys', '-t', 'main', '--', '-X', 'cancel']);
     expect(tmuxArgs.setEnv('K;', 'v;')).toEqual(['tmux', '-u', 'set-environment', '-t', 'main', '--', 'K\\;', 'v\\;']);
     expect(tmuxArgs.showEnv('K;')).toEqual(['tmux', '-u', 'show-environment', '-t', 'main', '--', 'K\\;']);

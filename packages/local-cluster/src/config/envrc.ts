@@ -10,6 +10,9 @@ export function withEnvrcLine(text: string): string | undefined {
 
 /** The .envrc text without our line; undefined when nothing else is left (the file goes). */
 export function withoutEnvrcLine(text: string): string | undefined {
-  const rest = text.split('\n').filter((l) => l !== ENVRC_LINE).join('\n');
+  const rest = text
+    .split('\n')
+    .filter((l) => l !== ENVRC_LINE)
+    .join('\n');
   return rest.trim() === '' ? undefined : rest;
 }

@@ -42,7 +42,8 @@ interface TlsMaterial {
 /** Reads the PEM files; a missing or unreadable CA, or half a client certificate, is CONFIG_INVALID. */
 export function loadTls(files: TlsFiles, what: string): TlsMaterial {
   const ca: unknown = files.ca; // JavaScript callers (the provisioner) may pass nothing at all
-  if (typeof ca !== 'string' || ca === '') throw new ClusterError('CONFIG_INVALID', `${what}: no CA file to verify the server with (TLS verification is never turned off)`);
+  if (typeof ca !== 'string' || ca === '')
+    throw new ClusterError('CONFIG_INVALID', `${what}: no CA file to verify the server with (TLS verification is never turned off)`);
   if ((files.cert === undefined) !== (files.key === undefined)) {
     throw new ClusterError('CONFIG_INVALID', `${what}: a client certificate needs both cert and key`);
   }
@@ -67,9 +68,12 @@ export function httpCall(url: string, tls: TlsMaterial | undefined, opts: CallOp
   const u = new URL(url);
   const method = opts.method ?? 'GET';
   if (u.protocol === 'https:' && tls === undefined) {
-    return Promise.reject(new ClusterError('CONFIG_INVALID', `${method} ${url}: no CA to verify the server with (TLS verification is never turned off)`));
+    return Promise.reject(
+      new ClusterError('CONFIG_INVALID', `${method} ${url}: no CA to verify the server with (TLS verification is never turned off)`),
+    );
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') return Promise.reject(new ClusterError('BAD_REQUEST', `${method} ${url}: not an http(s) URL`));
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    return Promise.reject(new ClusterError('BAD_REQUEST', `${method} ${url}: not an http(s) URL`));
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: Record<string, string> = { accept: 'application/json' };

@@ -46,12 +46,39 @@ function etcdArgs(state: LocalState, l: Layout): string[] {
   const client = `https://127.0.0.1:${state.ports.etcd}`;
   const peer = `https://127.0.0.1:${state.ports.etcdPeer}`;
   return [
-    '--name', state.nodeName, '--data-dir', join(l.s, 'etcd'),
-    '--listen-client-urls', client, '--advertise-client-urls', client,
-    '--cert-file', e.server.cert, '--key-file', e.server.key, '--client-cert-auth', '--trusted-ca-file', e.ca,
-    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `${state.nodeName}=${peer}`,
-    '--peer-cert-file', e.peer.cert, '--peer-key-file', e.peer.key, '--peer-client-cert-auth', '--peer-trusted-ca-file', e.ca,
-    '--unsafe-no-fsync', '--log-level', 'warn', '--quota-backend-bytes', String(2 * 1024 ** 3),
+    '--name',
+    state.nodeName,
+    '--data-dir',
+    join(l.s, 'etcd'),
+    '--listen-client-urls',
+    client,
+    '--advertise-client-urls',
+    client,
+    '--cert-file',
+    e.server.cert,
+    '--key-file',
+    e.server.key,
+    '--client-cert-auth',
+    '--trusted-ca-file',
+    e.ca,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `${state.nodeName}=${peer}`,
+    '--peer-cert-file',
+    e.peer.cert,
+    '--peer-key-file',
+    e.peer.key,
+    '--peer-client-cert-auth',
+    '--peer-trusted-ca-file',
+    e.ca,
+    '--unsafe-no-fsync',
+    '--log-level',
+    'warn',
+    '--quota-backend-bytes',
+    String(2 * 1024 ** 3),
   ];
 }
 
@@ -59,7 +86,9 @@ function apiserverEtcdArgs(state: LocalState, l: Layout): string[] {
   const e = etcdPkiPaths(l.pki);
   return [
     `--etcd-servers=https://127.0.0.1:${state.ports.etcd}`,
-    `--etcd-cafile=${e.ca}`, `--etcd-certfile=${e.apiserverClient.cert}`, `--etcd-keyfile=${e.apiserverClient.key}`,
+    `--etcd-cafile=${e.ca}`,
+    `--etcd-certfile=${e.apiserverClient.cert}`,
+    `--etcd-keyfile=${e.apiserverClient.key}`,
   ];
 }
 
@@ -72,55 +101,117 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
     case 'etcd':
       return { cmd: join(bins.etcd, 'etcd'), args: etcdArgs(state, l) };
     case 'kube-apiserver':
-      return { cmd: k('kube-apiserver'), args: [
-        `--advertise-address=${n.hostIp}`, `--bind-address=${n.hostIp}`, `--secure-port=${state.ports.apiserver}`,
-        ...apiserverEtcdArgs(state, l), `--service-cluster-ip-range=${n.serviceCidr}`,
-        `--encryption-provider-config=${pki('encryption-config.yaml')}`, `--authentication-config=${cfg('authentication-config.yaml')}`,
-        `--client-ca-file=${pki('ca.crt')}`, `--tls-cert-file=${pki('apiserver.crt')}`, `--tls-private-key-file=${pki('apiserver.key')}`,
-        `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`, `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
-        '--kubelet-preferred-address-types=InternalIP',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${pki('sa.pub')}`, `--service-account-signing-key-file=${pki('sa.key')}`,
-        '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction', '--allow-privileged=true',
-        '--profiling=false', '--event-ttl=30m', `--cert-dir=${join(l.s, 'apiserver-certs')}`,
-        `--service-node-port-range=30000-32767`,
-      ] };
+      return {
+        cmd: k('kube-apiserver'),
+        args: [
+          `--advertise-address=${n.hostIp}`,
+          `--bind-address=${n.hostIp}`,
+          `--secure-port=${state.ports.apiserver}`,
+          ...apiserverEtcdArgs(state, l),
+          `--service-cluster-ip-range=${n.serviceCidr}`,
+          `--encryption-provider-config=${pki('encryption-config.yaml')}`,
+          `--authentication-config=${cfg('authentication-config.yaml')}`,
+          `--client-ca-file=${pki('ca.crt')}`,
+          `--tls-cert-file=${pki('apiserver.crt')}`,
+          `--tls-private-key-file=${pki('apiserver.key')}`,
+          `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
+          `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+          '--kubelet-preferred-address-types=InternalIP',
+          '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+          `--service-account-key-file=${pki('sa.pub')}`,
+          `--service-account-signing-key-file=${pki('sa.key')}`,
+          '--authorization-mode=Node,RBAC',
+          '--enable-admission-plugins=NodeRestriction',
+          '--allow-privileged=true',
+          '--profiling=false',
+          '--event-ttl=30m',
+          `--cert-dir=${join(l.s, 'apiserver-certs')}`,
+          `--service-node-port-range=30000-32767`,
+        ],
+      };
     case 'containerd':
-      return { cmd: join(state.containerdBin, 'containerd'), args: ['--config', cfg('containerd.toml'), '--log-level', 'warn'], netns: n.netnsPath };
+      return {
+        cmd: join(state.containerdBin, 'containerd'),
+        args: ['--config', cfg('containerd.toml'), '--log-level', 'warn'],
+        netns: n.netnsPath,
+      };
     case 'kube-controller-manager':
-      return { cmd: k('kube-controller-manager'), args: [
-        `--kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
-        `--authentication-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
-        `--authorization-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
-        '--bind-address=127.0.0.1', `--secure-port=${state.ports.controllerManager}`, `--cert-dir=${join(l.s, 'kcm-certs')}`,
-        `--service-account-private-key-file=${pki('sa.key')}`, `--root-ca-file=${pki('ca.crt')}`, '--use-service-account-credentials=true',
-        `--cluster-signing-cert-file=${pki('ca.crt')}`, `--cluster-signing-key-file=${pki('ca.key')}`,
-        '--leader-elect=false', `--service-cluster-ip-range=${n.serviceCidr}`, `--cluster-cidr=${n.podCidr}`,
-        '--controllers=*,-nodeipam,-cloud-node-lifecycle', '--node-monitor-grace-period=40s',
-      ] };
+      return {
+        cmd: k('kube-controller-manager'),
+        args: [
+          `--kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
+          `--authentication-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
+          `--authorization-kubeconfig=${cfg('kube-controller-manager.kubeconfig')}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${state.ports.controllerManager}`,
+          `--cert-dir=${join(l.s, 'kcm-certs')}`,
+          `--service-account-private-key-file=${pki('sa.key')}`,
+          `--root-ca-file=${pki('ca.crt')}`,
+          '--use-service-account-credentials=true',
+          `--cluster-signing-cert-file=${pki('ca.crt')}`,
+          `--cluster-signing-key-file=${pki('ca.key')}`,
+          '--leader-elect=false',
+          `--service-cluster-ip-range=${n.serviceCidr}`,
+          `--cluster-cidr=${n.podCidr}`,
+          '--controllers=*,-nodeipam,-cloud-node-lifecycle',
+          '--node-monitor-grace-period=40s',
+        ],
+      };
     case 'kube-scheduler':
-      return { cmd: k('kube-scheduler'), args: [
-        `--kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
-        `--authentication-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
-        `--authorization-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
-        '--bind-address=127.0.0.1', `--secure-port=${state.ports.scheduler}`, `--cert-dir=${join(l.s, 'scheduler-certs')}`,
-        '--leader-elect=false',
-      ] };
+      return {
+        cmd: k('kube-scheduler'),
+        args: [
+          `--kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
+          `--authentication-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
+          `--authorization-kubeconfig=${cfg('kube-scheduler.kubeconfig')}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${state.ports.scheduler}`,
+          `--cert-dir=${join(l.s, 'scheduler-certs')}`,
+          '--leader-elect=false',
+        ],
+      };
     case 'kubelet':
-      return { cmd: k('kubelet'), args: [
-        `--config=${cfg('kubelet.yaml')}`, `--kubeconfig=${cfg('kubelet.kubeconfig')}`, `--root-dir=${l.kubeletDir}`,
-        `--cert-dir=${join(l.kubeletDir, 'pki')}`, `--node-ip=${n.nodeIp}`, `--hostname-override=${state.nodeName}`, '--v=1',
-      ], netns: n.netnsPath };
+      return {
+        cmd: k('kubelet'),
+        args: [
+          `--config=${cfg('kubelet.yaml')}`,
+          `--kubeconfig=${cfg('kubelet.kubeconfig')}`,
+          `--root-dir=${l.kubeletDir}`,
+          `--cert-dir=${join(l.kubeletDir, 'pki')}`,
+          `--node-ip=${n.nodeIp}`,
+          `--hostname-override=${state.nodeName}`,
+          '--v=1',
+        ],
+        netns: n.netnsPath,
+      };
     case 'kube-proxy':
       return { cmd: k('kube-proxy'), args: [`--config=${cfg('kube-proxy.yaml')}`, '--v=1'], netns: n.netnsPath };
     case 'coredns':
       return { cmd: join(bins.coredns, 'coredns'), args: ['-conf', cfg('Corefile')], netns: n.netnsPath, cwd: l.cfg };
     case 'provisioner':
-      return { cmd: bins.node, args: [
-        bins.provisioner,
-        '--heartbeat', join(l.s, 'provisioner.heartbeat'), '--server', state.server, '--ca', pki('ca.crt'),
-        '--cert', pki('local-provisioner.crt'), '--key', pki('local-provisioner.key'),
-        '--dir', l.pvDir, '--class', 'standard', '--name', PROVISIONER_NAME, '--node', state.nodeName,
-      ] };
+      return {
+        cmd: bins.node,
+        args: [
+          bins.provisioner,
+          '--heartbeat',
+          join(l.s, 'provisioner.heartbeat'),
+          '--server',
+          state.server,
+          '--ca',
+          pki('ca.crt'),
+          '--cert',
+          pki('local-provisioner.crt'),
+          '--key',
+          pki('local-provisioner.key'),
+          '--dir',
+          l.pvDir,
+          '--class',
+          'standard',
+          '--name',
+          PROVISIONER_NAME,
+          '--node',
+          state.nodeName,
+        ],
+      };
   }
 }

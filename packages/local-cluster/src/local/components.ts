@@ -11,7 +11,13 @@ import { writeState, type Component, type LocalState } from './state.js';
 
 /** The programs of this host: the built binaries' dirs, this Node, and the package's provisioner script. */
 export function componentBins(dirs: { readonly k8s: string; readonly etcd: string; readonly coredns: string }): Bins {
-  return { k8s: dirs.k8s, etcd: dirs.etcd, coredns: dirs.coredns, node: process.execPath, provisioner: join(LOCAL_CLUSTER_ROOT, 'scripts', 'local-provisioner.mjs') };
+  return {
+    k8s: dirs.k8s,
+    etcd: dirs.etcd,
+    coredns: dirs.coredns,
+    node: process.execPath,
+    provisioner: join(LOCAL_CLUSTER_ROOT, 'scripts', 'local-provisioner.mjs'),
+  };
 }
 
 export function startComponent(state: LocalState, paths: WorktreePaths, c: Component, bins: Bins, l: Layout, env: NodeJS.ProcessEnv): void {

@@ -40,7 +40,13 @@ export function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout)
   );
   writeFileSync(
     join(l.cniConf, '10-gck.conflist'),
-    cniConflist({ name: `gck${state.slot}`, bridge: n.bridge, podCidr: n.podCidr, podGateway: n.podGateway, ipamDataDir: join(l.s, 'cni', 'ipam') }),
+    cniConflist({
+      name: `gck${state.slot}`,
+      bridge: n.bridge,
+      podCidr: n.podCidr,
+      podGateway: n.podGateway,
+      ipamDataDir: join(l.s, 'cni', 'ipam'),
+    }),
   );
   writeFileSync(
     cfg('kubelet.yaml'),

@@ -65,7 +65,11 @@ export async function localDown(ctx: LocalContext): Promise<void> {
     return p !== undefined && ownsPid(p, paths, state) ? [p] : [];
   };
   // node side first (kubelet would restart pods), then pods, then the control plane
-  await stopPids(['kubelet', 'kube-proxy', 'coredns', 'provisioner', 'kube-scheduler', 'kube-controller-manager'].flatMap((c) => owned(c as Component)), 3000, never);
+  await stopPids(
+    ['kubelet', 'kube-proxy', 'coredns', 'provisioner', 'kube-scheduler', 'kube-controller-manager'].flatMap((c) => owned(c as Component)),
+    3000,
+    never,
+  );
   const podPids: number[] = [];
   for (const h of cgroupHierarchies()) podPids.push(...pidsInCgroup(join(h, n.cgroupRoot)));
   const shims = findProcesses(`${runDir(state.name)}/`).filter((p) => cmdline(p)?.includes('containerd-shim') === true);

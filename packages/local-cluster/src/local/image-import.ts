@@ -6,7 +6,11 @@ import { layout } from './layout.js';
 import { writeState, type LocalContext, type LocalState } from './state.js';
 
 /** Builds (cached) and imports images into the running cluster; returns their references. */
-export async function ensureLocalImages(ctx: LocalContext, state: LocalState, names: readonly ImageName[]): Promise<Record<string, string>> {
+export async function ensureLocalImages(
+  ctx: LocalContext,
+  state: LocalState,
+  names: readonly ImageName[],
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const name of names) {
     const img: BuiltImage = await buildImage(name, ctx.env, ctx.reporter, ctx.signal);

@@ -22,7 +22,9 @@ function hostLocalNameservers(): string[] {
   } catch {
     return [];
   }
-  const own = new Set(Object.values(networkInterfaces()).flatMap((a) => (a ?? []).filter((x) => x.family === 'IPv4' && !x.internal).map((x) => x.address)));
+  const own = new Set(
+    Object.values(networkInterfaces()).flatMap((a) => (a ?? []).filter((x) => x.family === 'IPv4' && !x.internal).map((x) => x.address)),
+  );
   return parseNameservers(text).filter((ip) => own.has(ip));
 }
 
@@ -45,7 +47,9 @@ export async function setupNetwork(n: NetPlan, apiserverPort: number, signal: Ab
   mkdirSync(RUN_DIR, { recursive: true });
   if (!existsSync(ipForwardFile())) writeFileSync(ipForwardFile(), readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'));
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-  await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1'], { signal });
+  await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.route_localnet=1'], {
+    signal,
+  });
   await run('nsenter', [`--net=${n.netnsPath}`, 'sysctl', '-qw', 'net.bridge.bridge-nf-call-iptables=1'], { signal, allowFail: true });
   // one nft table per cluster on the host (egress, ClusterIP, what node and pods reach on the host),
   // removed on down; and the node's own (martian loopback traffic), gone with the netns

@@ -26,7 +26,10 @@ export function probes(state: LocalState, paths: WorktreePaths): Record<Componen
   return {
     etcd: etcdProbe(state, l),
     'kube-apiserver': https(`${state.server}/readyz`, join(l.pki, 'ca.crt')),
-    'kube-controller-manager': https(`https://127.0.0.1:${state.ports.controllerManager}/healthz`, join(l.s, 'kcm-certs', 'kube-controller-manager.crt')),
+    'kube-controller-manager': https(
+      `https://127.0.0.1:${state.ports.controllerManager}/healthz`,
+      join(l.s, 'kcm-certs', 'kube-controller-manager.crt'),
+    ),
     'kube-scheduler': https(`https://127.0.0.1:${state.ports.scheduler}/healthz`, join(l.s, 'scheduler-certs', 'kube-scheduler.crt')),
     containerd: {
       endpoint: `unix://${l.sock}`,
@@ -79,5 +82,7 @@ export async function localStatus(paths: WorktreePaths): Promise<{ state?: Local
 export function ownsPid(pid: number | undefined, paths: WorktreePaths, state: LocalState): boolean {
   if (pid === undefined) return false;
   const cl = cmdline(pid);
-  return cl !== undefined && (cl.includes(`${paths.stateDir}/`) || cl.includes(`${state.stateDir}/`) || cl.includes(`${runDir(state.name)}/`));
+  return (
+    cl !== undefined && (cl.includes(`${paths.stateDir}/`) || cl.includes(`${state.stateDir}/`) || cl.includes(`${runDir(state.name)}/`))
+  );
 }

@@ -11,7 +11,21 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError, describeError, isClusterError, toClusterError } from '../errors.js';
-import { LOCAL_NEEDS, allocatePorts, assertResources, checkLocalPlatform, claimSlot, ensureBinaries, ensureHostDeps, listSlots, netPlan, parsePortRange, recordSlotPorts, releaseSlot, withHostLock } from '../host.js';
+import {
+  LOCAL_NEEDS,
+  allocatePorts,
+  assertResources,
+  checkLocalPlatform,
+  claimSlot,
+  ensureBinaries,
+  ensureHostDeps,
+  listSlots,
+  netPlan,
+  parsePortRange,
+  recordSlotPorts,
+  releaseSlot,
+  withHostLock,
+} from '../host.js';
 import { buildImage, importImage } from '../images.js';
 import { KubeClient } from '../kube/client.js';
 import { bootstrapObjects, type NodeObj } from './bootstrap.js';
@@ -27,7 +41,18 @@ import { credsFor, layout, logOf, logsDir } from './layout.js';
 import { networkIntact, setupNetwork } from './network.js';
 import { localStatus, probes } from './probes.js';
 import { repair } from './repair.js';
-import { STATE_VERSION, outdatedMessage, readState, upgradeAction, writeState, type Component, type LocalContext, type LocalPorts, type LocalState, type UpOptions } from './state.js';
+import {
+  STATE_VERSION,
+  outdatedMessage,
+  readState,
+  upgradeAction,
+  writeState,
+  type Component,
+  type LocalContext,
+  type LocalPorts,
+  type LocalState,
+  type UpOptions,
+} from './state.js';
 import { waitFor } from './wait.js';
 
 /** Brings the local cluster up (idempotent). Returns the state of the running cluster. */
@@ -38,7 +63,13 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   if (existing !== undefined) {
     const st = await localStatus(paths);
     const intact = await networkIntact(netPlan(existing.slot));
-    if (upgradeAction(existing.version, st.components.some((c) => c.alive), intact) === 'refuse') {
+    if (
+      upgradeAction(
+        existing.version,
+        st.components.some((c) => c.alive),
+        intact,
+      ) === 'refuse'
+    ) {
       throw new ClusterError('CLUSTER', outdatedMessage(existing));
     }
     if (existing.phase === 'running' && existing.stateDir === paths.stateDir && st.components.every((c) => c.alive)) {
@@ -57,7 +88,8 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
         reporter.warn(`repair failed: ${(isClusterError(e) ? e.message : describeError(e)).slice(0, 2000)}`);
       }
     }
-    const why = existing.stateDir !== paths.stateDir ? `the worktree moved from ${existing.stateDir}` : `not running: ${dead.join(', ') || 'none'}`;
+    const why =
+      existing.stateDir !== paths.stateDir ? `the worktree moved from ${existing.stateDir}` : `not running: ${dead.join(', ') || 'none'}`;
     reporter.warn(`stale cluster state in ${paths.stateDir} (${why}); rebuilding it from scratch`);
     await localDown(ctx);
   }
@@ -109,7 +141,9 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     const l = layout(paths);
     rmSync(l.s, { recursive: true, force: true });
     writeState(state);
-    reporter.step(`cluster ${state.name}: slot ${slot}, node IP ${n.nodeIp}, pods ${n.podCidr}, services ${n.serviceCidr}, ports ${Object.values(ports).join(',')}`);
+    reporter.step(
+      `cluster ${state.name}: slot ${slot}, node IP ${n.nodeIp}, pods ${n.podCidr}, services ${n.serviceCidr}, ports ${Object.values(ports).join(',')}`,
+    );
     reporter.info(`logs: ${logsDir(paths)}`);
     await setupNetwork(n, ports.apiserver, signal);
     prepareCgroupRoot(n);
@@ -161,9 +195,16 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       },
       { timeoutMs: 120_000, signal, pidOf: () => st.pids.kubelet, log: logOf(paths, 'kubelet'), intervalMs: 500 },
     );
-    await waitFor('default ServiceAccount', async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) !== undefined, {
-      timeoutMs: 60_000, signal, pidOf: () => st.pids['kube-controller-manager'], log: logOf(paths, 'kube-controller-manager'),
-    });
+    await waitFor(
+      'default ServiceAccount',
+      async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) !== undefined,
+      {
+        timeoutMs: 60_000,
+        signal,
+        pidOf: () => st.pids['kube-controller-manager'],
+        log: logOf(paths, 'kube-controller-manager'),
+      },
+    );
     for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'provisioner'] as const) await wait(c, 60_000);
     const imageError = await imagesDone;
     if (imageError !== undefined) throw imageError;

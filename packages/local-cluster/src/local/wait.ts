@@ -8,11 +8,20 @@ import { isAlive, tailFile } from '../proc.js';
 /** Known failure signatures in component logs → what to do about them. */
 const KNOWN_FIXES: readonly [RegExp, string][] = [
   [/address already in use/i, 'a port is taken: set GC_K8S_PORT_RANGE=LOW-HIGH to another free range, or stop the process holding it'],
-  [/no space left on device/i, 'the disk is full: free space under the worktree and ~/.cache/gc-k8s, then `gc-k8s cluster down && gc-k8s cluster up`'],
-  [/oom_score_adj.*permission denied|can't get final child's PID from pipe/i, 'containerd needs restrict_oom_score_adj = true (no CAP_SYS_RESOURCE); check <state>/config/containerd.toml'],
+  [
+    /no space left on device/i,
+    'the disk is full: free space under the worktree and ~/.cache/gc-k8s, then `gc-k8s cluster down && gc-k8s cluster up`',
+  ],
+  [
+    /oom_score_adj.*permission denied|can't get final child's PID from pipe/i,
+    'containerd needs restrict_oom_score_adj = true (no CAP_SYS_RESOURCE); check <state>/config/containerd.toml',
+  ],
   [/GLIBC_2\.\d+' not found/, 'a binary from a newer Debian suite is first in PATH: use bookworm runc (/usr/sbin/runc)'],
   [/configured to not run on a host using cgroup v1/, 'set failCgroupV1: false in the kubelet configuration'],
-  [/x509: certificate|certificate signed by unknown authority/i, 'stale certificates from an older cluster: `gc-k8s cluster down`, then `up`'],
+  [
+    /x509: certificate|certificate signed by unknown authority/i,
+    'stale certificates from an older cluster: `gc-k8s cluster down`, then `up`',
+  ],
   [/etcdserver: mvcc: database space exceeded/i, 'etcd is full: `gc-k8s cluster down` and `up` (recreates etcd)'],
   [/cannot allocate memory|out of memory/i, 'the host is out of memory: stop other clusters or processes'],
 ];

@@ -10,7 +10,10 @@ let built: string | undefined;
 /** Path of the built binary; builds it on first use (cold: downloads beads' Go modules). */
 export function bdServeBinary(): string {
   if (built === undefined) {
-    const dir = execFileSync('bash', [join(ROOT, 'scripts/build-upstream.sh'), 'bd-serve'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const dir = execFileSync('bash', [join(ROOT, 'scripts/build-upstream.sh'), 'bd-serve'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
     built = join(dir, 'gc-bd-serve');
   }
   return built;

@@ -66,7 +66,10 @@ export async function take(iterable: AsyncIterable<GcEvent>, n: number): Promise
 }
 
 /** A watch consumed in the background, with a way to await a given number of events. */
-export function startWatch(store: EventStore, afterSeq: number): { events: GcEvent[]; until: (n: number) => Promise<GcEvent[]>; stop: () => void; done: Promise<void> } {
+export function startWatch(
+  store: EventStore,
+  afterSeq: number,
+): { events: GcEvent[]; until: (n: number) => Promise<GcEvent[]>; stop: () => void; done: Promise<void> } {
   const controller = new AbortController();
   const events: GcEvent[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
