@@ -1,5 +1,5 @@
 // The read ops of the exec beads protocol as one request type and one reader interface, served
-// from Dolt directly (sql-ops.ts) or through bd (ops.ts): the handler parses a read once and
+// from Dolt directly (dolt/reader.ts) or through bd (bd/ops.ts): the handler parses a read once and
 // both sources answer it, so the two can only differ in where the rows come from.
 
 import { GcK8sError, quote } from '../errors.js';

@@ -28,7 +28,7 @@ type Names = Map<string, string>; // real id → symbolic name
 
 const TIME = /\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?/g;
 
-/** gc-k8s's hidden creation-order key (bd-args.ts ORDER_METADATA_KEY): a clock value */
+/** gc-k8s's hidden creation-order key (src/beads/bd/args.ts ORDER_METADATA_KEY): a clock value */
 const ORDER = /o\d{17}/g;
 
 function norm(value: unknown, names: Names): unknown {

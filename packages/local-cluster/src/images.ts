@@ -199,7 +199,7 @@ async function buildAgentArchive(
     for (const b of Object.values(AGENT_BINARIES)) {
       const target = join(inst, 'bin', b);
       const src = bins[b];
-      // without gc-bd-serve the runner keeps its bash loop (channel-protocol.ts looks for it)
+      // without gc-bd-serve the runner keeps its bash loop (src/beads/bd/program.ts looks for it)
       if (src === undefined && b === 'gc-bd-serve') continue;
       if (src !== undefined) copyFileSync(src, target);
       else

@@ -1,7 +1,7 @@
 // The read ops of a store straight from its Dolt database, without starting bd: the same rows bd
 // reads (beads v1.0.0 schema: issues + labels + dependencies, and the wisps tables where bd keeps
 // ephemeral and infra beads), shaped like bd's --json output so the one bd → wire conversion
-// (bd-json.ts) serves both paths. Queries touch one table each, as bd's own do (Dolt's join
+// (bd/json.ts) serves both paths. Queries touch one table each, as bd's own do (Dolt's join
 // iterators have panicked on correlated cross-table subqueries), and filter in SQL where bd does,
 // so comparisons follow the database's collation exactly like bd's.
 

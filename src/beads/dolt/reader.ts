@@ -1,5 +1,5 @@
-// The read ops of the exec beads protocol answered from Dolt directly (sql-reads.ts), finished
-// exactly like their bd counterparts in ops.ts: same conversion, order, filters and limits.
+// The read ops of the exec beads protocol answered from Dolt directly (queries.ts), finished
+// exactly like their bd counterparts in bd/ops.ts: same conversion, order, filters and limits.
 
 import { toWire } from '../bd/json.js';
 import { finishByLabel, finishChildren, finishList, finishReady, inCreationOrder, notFound, type ListQuery } from '../bd/ops.js';
