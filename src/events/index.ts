@@ -12,6 +12,7 @@
 export { createEventStore, type EventStore } from './store.js';
 export { parseEventInput, formatEventList, formatWatchLine } from './event-json.js';
 export { parseFilterJson, parseAfterSeqArg } from './filter.js';
+export { recordKey } from './record-key.js';
 export { pruneEvents } from './prune.js';
 export { parseRetentionPolicy, isRetentionEnabled, type RetentionPolicy } from './retention.js';
 export { EVENT_CACHE_SELECTOR } from './layout.js';

@@ -83,6 +83,9 @@ export class SeqIndex {
     if (seq === undefined || entry?.name !== name) return;
     if (entry.recordId !== undefined) this.byRecordId.delete(entry.recordId);
     this.bySeq.delete(seq);
+    // Events are only ever deleted by pruning, which takes the oldest first (whichever process
+    // runs it): a seq missing below one seen deleted was pruned too, not a write still to come.
+    this.prunedThrough = Math.max(this.prunedThrough, seq);
     const i = this.lowerBound(seq);
     if (this.sorted[i] === seq) this.sorted.splice(i, 1);
     this.notify();
@@ -129,13 +132,13 @@ export class SeqIndex {
     return this.pending.has(seq);
   }
 
-  /** This process pruned every seq up to `seq`: watchers skip missing seqs below it at once. */
+  /** Every seq up to `seq` was pruned (here, or seen deleted): watchers skip missing seqs below it at once. */
   markPruned(seq: number): void {
     this.prunedThrough = Math.max(this.prunedThrough, seq);
     this.notify();
   }
 
-  /** Highest seq this process has pruned (0 when none). */
+  /** Highest seq pruned by this process or seen deleted (0 when none). */
   prunedFloor(): number {
     return this.prunedThrough;
   }

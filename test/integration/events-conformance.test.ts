@@ -286,3 +286,90 @@ describe('RunProviderTests', () => {
     expect(await p.list()).toHaveLength(1);
   });
 });
+
+/**
+ * Gas City 1.x's exec events adapter still sends only {Type, Actor, Since, AfterSeq} and applies
+ * the rest of the filter itself (Subject; Until, inclusive; Limit = the oldest N): this is that
+ * client-side step, so the 1.x conformance cases below run as gc 1.x runs them against a script.
+ */
+function gcFilter(events: Ev[], f: { Subject?: string; Until?: string; Limit?: number }): Ev[] {
+  let out = events.filter(
+    (e) => (f.Subject === undefined || e.subject === f.Subject) && (f.Until === undefined || Date.parse(e.ts) <= Date.parse(f.Until)),
+  );
+  if (f.Limit !== undefined && f.Limit > 0) out = out.slice(0, f.Limit);
+  return out;
+}
+
+describe('RunProviderTests, Gas City 1.x cases', () => {
+  it('ListFilterBySubject', async () => {
+    const p = await provider();
+    await p.record({ type: 'bead.created', actor: 'human', subject: 'gc-1' });
+    await p.record({ type: 'bead.created', actor: 'human', subject: 'gc-2' });
+    await p.record({ type: 'bead.closed', actor: 'human', subject: 'gc-1' });
+    const got = gcFilter(await p.list(), { Subject: 'gc-1' });
+    expect(got.map((e) => [e.type, e.subject])).toEqual([
+      ['bead.created', 'gc-1'],
+      ['bead.closed', 'gc-1'],
+    ]);
+  });
+
+  it('ListFilterByUntil (inclusive)', async () => {
+    const p = await provider();
+    for (const ts of ['2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', '2026-01-03T00:00:00Z'])
+      await p.record({ type: 'tick', actor: 'gc', ts, message: ts });
+    expect(gcFilter(await p.list(), { Until: '2026-01-02T00:00:00Z' }).map((e) => e.message)).toEqual([
+      '2026-01-01T00:00:00Z',
+      '2026-01-02T00:00:00Z',
+    ]);
+  });
+
+  it('ListFilterByLimit (the oldest N, in seq order)', async () => {
+    const p = await provider();
+    for (let i = 1; i <= 5; i++) await p.record({ type: 'tick', actor: 'gc', message: `m${i}` });
+    const all = await p.list();
+    expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((a, b) => a - b));
+    expect(gcFilter(all, { Limit: 2 }).map((e) => e.message)).toEqual(['m1', 'm2']);
+  });
+
+  it('ListFilterCombined (type and actor sent, subject, until and limit applied by gc)', async () => {
+    const p = await provider();
+    await p.record({ type: 'bead.created', actor: 'human', subject: 'a', ts: '2026-01-01T00:00:00Z' });
+    await p.record({ type: 'bead.created', actor: 'gc', subject: 'a', ts: '2026-01-01T00:00:01Z' });
+    await p.record({ type: 'bead.closed', actor: 'human', subject: 'a', ts: '2026-01-01T00:00:02Z' });
+    await p.record({ type: 'bead.created', actor: 'human', subject: 'b', ts: '2026-01-01T00:00:03Z' });
+    await p.record({ type: 'bead.created', actor: 'human', subject: 'a', ts: '2026-01-01T00:00:04Z' });
+    await p.record({ type: 'bead.created', actor: 'human', subject: 'a', ts: '2026-01-01T00:00:05Z' });
+    const sent = await p.list({ Type: 'bead.created', Actor: 'human' });
+    expect(sent.every((e) => e.type === 'bead.created' && e.actor === 'human')).toBe(true);
+    const got = gcFilter(sent, { Subject: 'a', Until: '2026-01-01T00:00:04Z', Limit: 5 });
+    expect(got.map((e) => e.ts)).toEqual(['2026-01-01T00:00:00Z', '2026-01-01T00:00:04Z']);
+  });
+
+  it('WatchReplaysRetainedHistoryOnce, in order, then follows', async () => {
+    const p = await provider();
+    for (let i = 1; i <= 6; i++) await p.record({ type: 'tick', actor: 'gc', message: `m${i}` });
+    const all = await p.list();
+    const after = all[1]!.seq;
+    const w = p.watch(after);
+    try {
+      const replayed: Ev[] = [];
+      for (let i = 0; i < 4; i++) replayed.push(await w.next());
+      expect(replayed.map((e) => e.message)).toEqual(['m3', 'm4', 'm5', 'm6']);
+      await p.record({ type: 'tick', actor: 'gc', message: 'm7' });
+      expect((await w.next()).message).toBe('m7');
+      // nothing delivered twice: no further line arrives
+      await expect(w.next(500)).rejects.toThrow(/no event/);
+    } finally {
+      await w.cancel();
+    }
+  });
+
+  it('a retried record (same stamped event, a new process) is stored once', async () => {
+    const p = await provider();
+    const e = { type: 'bead.created', actor: 'gc', subject: 'gc-9', ts: '2026-12-02T04:00:00.123456789Z' };
+    await p.record(e);
+    await p.record(e);
+    await p.record({ ...e, ts: '2026-12-02T04:00:00.123456790Z' });
+    expect((await p.list()).map((x) => x.ts)).toEqual(['2026-12-02T04:00:00.123456789Z', '2026-12-02T04:00:00.123456790Z']);
+  });
+});

@@ -8,6 +8,7 @@ import {
   parseAfterSeqArg,
   parseEventInput,
   parseFilterJson,
+  recordKey,
   type EventStore,
 } from '../../events/index.js';
 import type { EVENTS_OPS } from '../../protocol/ops/index.js';
@@ -30,7 +31,8 @@ export const EVENTS_HANDLERS: Handlers<typeof EVENTS_OPS> = {
     (r) => parseEventInput(r.stdin ?? ''),
     (input, ctx) =>
       withStore(ctx, async (store, s) => {
-        await store.record(input, s, ctx.request.rid === undefined ? {} : { recordId: ctx.request.rid });
+        const recordId = recordKey(input, ctx.request.rid);
+        await store.record(input, s, recordId === undefined ? {} : { recordId });
       }),
   ),
   list: op(

@@ -52,6 +52,28 @@ describe('watch', () => {
     expect(watch.events.map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
+  it('from before the oldest retained event after another process pruned: the retained ones at once, then live ones', async () => {
+    ns = new Namespace();
+    const { store } = ns.daemon();
+    for (const a of ['a', 'b', 'c', 'd', 'e']) await store.record(rec(a), signal());
+    await flush(ns);
+    // a pruner elsewhere (the retention CronJob) deletes the three oldest
+    for (const seq of [1, 2, 3]) ns.server.remove(`gc-evt-${String(seq).padStart(10, '0')}`);
+    await flush(ns);
+    // no clock advance: nothing waits out the gap timeout for seqs 2 and 3
+    const watch = startWatch(store, 1);
+    expect((await watch.until(2)).map((e) => e.actor)).toEqual(['d', 'e']);
+    await store.record(rec('f'), signal());
+    expect((await watch.until(3)).map((e) => [e.seq, e.actor])).toEqual([
+      [4, 'd'],
+      [5, 'e'],
+      [6, 'f'],
+    ]);
+    watch.stop();
+    await watch.done;
+    expect(watch.events.map((e) => e.seq)).toEqual([4, 5, 6]);
+  });
+
   it('rejects a negative afterSeq', () => {
     ns = new Namespace();
     const { store } = ns.daemon();
