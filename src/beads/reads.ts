@@ -9,7 +9,7 @@ import type { WireBead, WireDep } from './wire.js';
 export type ReadRequest =
   | { readonly op: 'get'; readonly id: string }
   | { readonly op: 'list'; readonly query: ListQuery }
-  | { readonly op: 'ready' }
+  | { readonly op: 'ready'; readonly includeEphemeral: boolean }
   | { readonly op: 'children'; readonly parentId: string }
   | { readonly op: 'list-by-label'; readonly label: string; readonly limit: number }
   | { readonly op: 'dep-list'; readonly id: string; readonly direction: 'down' | 'up' };
@@ -25,13 +25,31 @@ function limitArg(op: string, raw = '0'): number {
   return Number(raw);
 }
 
-/** `--name=value` or `--name value` flags of `list`; other arguments are ignored (gc filters too). */
+/** The argument as a message may show it: one line, bounded (it is caller input). */
+function shown(arg: string): string {
+  let line = '';
+  for (let i = 0; i < arg.length && line.length <= 80; i++) {
+    const code = arg.charCodeAt(i);
+    line += code < 0x20 || code === 0x7f ? '?' : arg.charAt(i);
+  }
+  return arg.length > 80 ? `${line.slice(0, 80)}…` : line;
+}
+
+/**
+ * An argument the op does not take: exit 1 naming it, as Gas City 1.x expects (exit 2 would
+ * read as "op not supported", and gc fails closed on that for ops it sends with flags).
+ */
+export function unsupported(op: string, arg: string): GcK8sError {
+  return new GcK8sError('BAD_REQUEST', `${op}: unsupported argument: ${shown(arg)}`);
+}
+
+/** `--name=value` or `--name value` flags of `list`; anything else is refused. */
 export function listFlags(args: readonly string[]): ListQuery {
   const out: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     const m = /^--(status|assignee|type|limit)(?:=(.*))?$/s.exec(a);
-    if (m === null) continue;
+    if (m === null) throw unsupported('list', a);
     const value = m[2] ?? args[++i] ?? '';
     out[m[1] ?? ''] = value;
   }
@@ -56,8 +74,14 @@ export function readRequest(op: string, args: readonly string[]): ReadRequest | 
     case 'list-by-status':
       // Newer gc asks for this directly instead of filtering a full list.
       return { op: 'list', query: { status: required(op, args, 0, 'status'), limit: limitArg(op, args[1]) } };
-    case 'ready':
-      return { op };
+    case 'ready': {
+      let includeEphemeral = false;
+      for (const a of args) {
+        if (a !== '--include-ephemeral') throw unsupported(op, a);
+        includeEphemeral = true;
+      }
+      return { op, includeEphemeral };
+    }
     case 'children':
       return { op, parentId: required(op, args, 0, 'parent id') };
     case 'list-by-label':
@@ -76,7 +100,7 @@ export function readRequest(op: string, args: readonly string[]): ReadRequest | 
 export interface BeadReader {
   get(id: string): Promise<WireBead>;
   list(q: ListQuery): Promise<WireBead[]>;
-  ready(): Promise<WireBead[] | undefined>;
+  ready(includeEphemeral: boolean): Promise<WireBead[] | undefined>;
   children(parentId: string): Promise<WireBead[]>;
   byLabel(label: string, limit: number): Promise<WireBead[]>;
   depList(id: string, direction: 'down' | 'up'): Promise<WireDep[] | undefined>;
@@ -90,7 +114,7 @@ export function answer(reader: BeadReader, req: ReadRequest): Promise<unknown> {
     case 'list':
       return reader.list(req.query);
     case 'ready':
-      return reader.ready();
+      return reader.ready(req.includeEphemeral);
     case 'children':
       return reader.children(req.parentId);
     case 'list-by-label':

@@ -20,6 +20,13 @@ export interface WireBead {
   description: string;
   labels: string[];
   metadata?: Record<string, string>;
+  // Gas City 1.x fields; a v0.15.1 gc ignores them (Go's decoder skips unknown keys).
+  /** the store's own status when it is finer than gc's three (blocked, deferred, hooked…) */
+  status_detail?: string;
+  updated_at?: string;
+  ephemeral?: boolean;
+  no_history?: boolean;
+  defer_until?: string;
 }
 
 export interface CreateRequest {
@@ -34,6 +41,10 @@ export interface CreateRequest {
   readonly assignee?: string;
   readonly from?: string;
   readonly metadata: Readonly<Record<string, string>>;
+  readonly ephemeral?: boolean;
+  readonly noHistory?: boolean;
+  /** RFC 3339; hidden from ready until then */
+  readonly deferUntil?: string;
 }
 
 export interface UpdateRequest {
@@ -85,6 +96,24 @@ function int(obj: Record<string, Json>, key: string, what: string): number | und
   return v;
 }
 
+function bool(obj: Record<string, Json>, key: string, what: string): boolean | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new GcK8sError('BAD_REQUEST', `${what}: "${key}" must be a boolean`);
+  return v;
+}
+
+/** Go's zero time.Time is how a non-pointer field says "unset". */
+const GO_ZERO_TIME = /^0001-01-01T00:00:00(?:\.0+)?Z$/;
+
+function time(obj: Record<string, Json>, key: string, what: string): string | undefined {
+  const v = str(obj, key, what);
+  if (v === undefined || v === '' || GO_ZERO_TIME.test(v)) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v)))
+    throw new GcK8sError('BAD_REQUEST', `${what}: "${key}" must be an RFC 3339 time, got ${quote(v)}`);
+  return v;
+}
+
 function strings(obj: Record<string, Json>, key: string, what: string): string[] {
   const v = obj[key];
   if (v === undefined || v === null) return [];
@@ -129,6 +158,9 @@ export function parseCreateRequest(text: string): CreateRequest {
     ...opt('assignee', nonEmpty(str(obj, 'assignee', what))),
     ...opt('from', nonEmpty(str(obj, 'from', what))),
     metadata: stringMap(obj, 'metadata', what),
+    ...opt('ephemeral', bool(obj, 'ephemeral', what)),
+    ...opt('noHistory', bool(obj, 'no_history', what)),
+    ...opt('deferUntil', time(obj, 'defer_until', what)),
   };
   noNul(
     [

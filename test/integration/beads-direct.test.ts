@@ -81,6 +81,11 @@ beforeAll(async () => {
   await make('pinned', { title: 'pinned' });
   await make('p0', { title: 'urgent', priority: 0, assignee: 'ann' });
   await make('gone', { title: 'deleted later' });
+  // Gas City 1.x: fields create takes, and a bead closed then reopened
+  await make('wisp', { title: 'an ephemeral task', ephemeral: true });
+  await make('noHistory', { title: 'kept without history', no_history: true });
+  await make('deferredByGc', { title: 'deferred by gc', defer_until: '2099-06-01T12:00:00Z' });
+  await make('reopened', { title: 'closed, then reopened' });
 
   await ok(['dep-add', ids['blocked'] ?? '', ids['blocker'] ?? '', 'blocks']);
   await ok(['dep-add', ids['unblocked'] ?? '', ids['doneBlocker'] ?? '', 'blocks']);
@@ -92,6 +97,8 @@ beforeAll(async () => {
   delete ids['gone'];
   await ok(['close', ids['doneBlocker'] ?? '']);
   await ok(['close', ids['closed'] ?? '']);
+  await ok(['close', ids['reopened'] ?? '']);
+  await ok(['reopen', ids['reopened'] ?? '']);
   await ok(['update', ids['inProgress'] ?? ''], '{"status":"in_progress"}');
   await bd('update', ids['deferred'] ?? '', '--defer=2099-01-01');
   await bd('update', ids['pinned'] ?? '', '--status=pinned');
@@ -129,6 +136,25 @@ describe('direct reads answer what bd answers', () => {
     for (const type of ['bug', 'message', 'agent', 'task', 'feat']) await same(['list', `--type=${type}`]);
     await same(['list', '--limit=3']);
     await same(['list-by-status', 'open', '2']);
+  });
+
+  it('Gas City 1.x fields read the same both ways: status_detail, updated_at, ephemeral, no_history, defer_until', async () => {
+    const byId = (id: string | undefined): Bead => all.find((b) => b.id === id) as Bead;
+    for (const b of all) expect(Date.parse(b.updated_at ?? ''), b.id).not.toBeNaN();
+    expect(byId(ids['wisp'])).toMatchObject({ ephemeral: true, status: 'open' });
+    expect(byId(ids['noHistory'])).toMatchObject({ no_history: true });
+    expect(byId(ids['deferredByGc'])).toMatchObject({ defer_until: '2099-06-01T12:00:00Z' });
+    expect(byId(ids['deferred']).defer_until).toMatch(/^2099-01-01T/);
+    expect(byId(ids['pinned'])).toMatchObject({ status: 'open', status_detail: 'pinned' });
+    expect(byId(ids['reopened'])).toMatchObject({ status: 'open' });
+    expect(byId(ids['bug'])).not.toHaveProperty('status_detail');
+    // deferred until 2099: not ready, whoever deferred it; the wisp only with --include-ephemeral
+    const ready = (JSON.parse(await same(['ready'])) as Bead[]).map((b) => b.id);
+    expect(ready).not.toContain(ids['deferredByGc']);
+    expect(ready).toContain(ids['reopened']);
+    expect(ready).not.toContain(ids['wisp']);
+    const withWisps = (JSON.parse(await same(['ready', '--include-ephemeral'])) as Bead[]).map((b) => b.id);
+    expect(withWisps).toContain(ids['wisp']);
   });
 
   it('ready: blockers, closed blockers, blocked parents, deferred, pinned, in progress, infra types', async () => {
@@ -180,7 +206,7 @@ describe('direct reads answer what bd answers', () => {
     const viaBd = JSON.parse(
       await ok(['create'], JSON.stringify({ title: 'made via bd', labels: ['x'], parent_id: ids['epic'], metadata: { k: 'v' } }), VIA_BD),
     ) as Bead;
-    const strip = (b: Bead): object => ({ ...b, id: '', title: '', created_at: '' });
+    const strip = (b: Bead): object => ({ ...b, id: '', title: '', created_at: '', updated_at: '' });
     expect(strip(direct)).toEqual(strip(viaBd));
     expect(direct.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });

@@ -224,6 +224,62 @@ describe('every op and field', () => {
   });
 });
 
+describe('Gas City 1.x ops and fields', () => {
+  // gc-bd-serve answers plain writes in-process; bd per call is the other way every write can go
+  for (const [how, extra] of [
+    ['gc-bd-serve', {}],
+    ['bd per call', { GC_K8S_BEADS_FAST_WRITES: 'false' }],
+  ] as const) {
+    it(`create takes ephemeral, no_history and defer_until; update carries type; close is forced; reopen (${how})`, async () => {
+      const b = await create({ title: `1.x ${how}`, ephemeral: true, defer_until: '2099-02-03T04:05:06Z' }, extra);
+      expect(b).toMatchObject({ ephemeral: true, defer_until: '2099-02-03T04:05:06Z', status: 'open' });
+      expect(Date.parse(b.updated_at ?? '')).not.toBeNaN();
+      expect(await get(b.id, extra)).toEqual(b);
+      const kept = await create({ title: `no history ${how}`, no_history: true }, extra);
+      expect(await get(kept.id, extra)).toMatchObject({ no_history: true });
+      // bd's own rule, passed through as a failure that names it
+      const both = await h.beads(['create'], JSON.stringify({ title: 'both', ephemeral: true, no_history: true }), extra);
+      expect(both.code).toBe(1);
+      expect(both.err).toMatch(/--ephemeral and --no-history are mutually exclusive/);
+      const plain = await create({ title: `plain ${how}` }, extra);
+      expect(plain).not.toHaveProperty('ephemeral');
+      expect((await h.beads(['update', plain.id], '{"type":"bug"}', extra)).code).toBe(0);
+      expect(await get(plain.id, extra)).toMatchObject({ type: 'bug' });
+      // always forced (the argv is checked in the unit tests): bd refuses an unforced close of another actor's bead
+      expect((await h.beads(['close', plain.id], '', extra)).code).toBe(0);
+      expect(await get(plain.id, extra)).toMatchObject({ status: 'closed' });
+      for (let i = 0; i < 2; i++) {
+        const r = await h.beads(['reopen', plain.id], '', extra);
+        expect(r, r.err).toMatchObject({ code: 0 });
+        expect(await get(plain.id, extra)).toMatchObject({ status: 'open' });
+      }
+      const missing = await h.beads(['reopen', 'gc-nonexistent-7'], '', extra);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toMatch(/not found/);
+    });
+  }
+
+  it('ready --include-ephemeral; an argument ready or list does not take exits 1 naming it, never 2', async () => {
+    const wisp = await create({ title: 'ready wisp', ephemeral: true });
+    expect((await list(['ready'])).map((b) => b.id)).not.toContain(wisp.id);
+    expect((await list(['ready', '--include-ephemeral'])).map((b) => b.id)).toContain(wisp.id);
+    const bad = await h.beads(['ready', '--unknown-flag']);
+    expect(bad).toMatchObject({ code: 1, out: '' });
+    expect(bad.err).toContain('ready: unsupported argument: --unknown-flag');
+    const badList = await h.beads(['list', '--sort=priority']);
+    expect(badList.code).toBe(1);
+    expect(badList.err).toContain('list: unsupported argument: --sort=priority');
+  });
+
+  it('a half-set GC_DOLT_HOST/GC_DOLT_PORT pair is refused before anything runs', async () => {
+    for (const env of [{ GC_DOLT_HOST: 'dolt.elsewhere' }, { GC_DOLT_PORT: '3307' }]) {
+      const r = await h.beads(['init', h.city, 'gc'], '', env);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/requires both GC_DOLT_HOST and GC_DOLT_PORT \(only GC_DOLT_(HOST|PORT) is set\)/);
+    }
+  });
+});
+
 describe('bad input', () => {
   it('malformed JSON exits 1 and writes nothing', async () => {
     const before = (await list(['list'])).length;

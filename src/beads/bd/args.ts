@@ -36,6 +36,9 @@ export function createArgs(req: CreateRequest, orderKey = nextOrderKey()): strin
   if (req.assignee !== undefined) args.push(`--assignee=${req.assignee}`);
   if (req.parentId !== undefined) args.push(`--parent=${req.parentId}`, '--no-inherit-labels');
   if (req.ref !== undefined) args.push(`--external-ref=${req.ref}`);
+  if (req.ephemeral === true) args.push('--ephemeral');
+  if (req.noHistory === true) args.push('--no-history');
+  if (req.deferUntil !== undefined) args.push(`--defer=${req.deferUntil}`);
   const labels = [...req.labels, ...req.needs.map((n) => `${NEEDS_LABEL}${n}`)];
   if (labels.length > 0) args.push(`--labels=${labels.map(csvField).join(',')}`);
   const metadata: Record<string, string> = { ...req.metadata };
@@ -100,8 +103,12 @@ export function labelArgs(label: string): string[] {
   return ['list', ...LIST_ALL, `--label=${csvField(label)}`];
 }
 
-export function readyArgs(): string[] {
-  return ['ready', '--json', '--limit=0'];
+export function readyArgs(includeEphemeral = false): string[] {
+  return ['ready', '--json', '--limit=0', ...(includeEphemeral ? ['--include-ephemeral'] : [])];
+}
+
+export function reopenArgs(id: string): string[] {
+  return ['reopen', '--json', '--', id];
 }
 
 export function depAddArgs(issue: string, dependsOn: string, type: string): string[] {

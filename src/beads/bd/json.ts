@@ -105,6 +105,14 @@ export function toWire(issue: Obj): WireBead {
   };
   if (typeof issue['priority'] === 'number') bead.priority = issue['priority'];
   if (metadata !== undefined) bead.metadata = metadata;
+  const raw = s(issue['status']);
+  if (raw !== '' && raw !== bead.status) bead.status_detail = raw;
+  const updated = s(issue['updated_at']);
+  if (updated !== '') bead.updated_at = updated;
+  if (issue['ephemeral'] === true) bead.ephemeral = true;
+  if (issue['no_history'] === true) bead.no_history = true;
+  const deferUntil = s(issue['defer_until']);
+  if (deferUntil !== '') bead.defer_until = deferUntil;
   return bead;
 }
 

@@ -105,6 +105,15 @@ export async function closeBead(run: BdRun, id: string): Promise<void> {
   if (bead.status !== 'closed') throw failure('close', reply);
 }
 
+/** Gas City 1.x's reopen: a closed bead becomes open again; an open one stays as it is. */
+export async function reopenBead(run: BdRun, id: string): Promise<void> {
+  const reply = await run(args.reopenArgs(id));
+  if (reply.exitCode === 0) return;
+  if (NOT_FOUND.test(reply.stderr + reply.stdout)) throw notFound(id);
+  const bead = await getBead(run, id);
+  if (bead.status !== 'open') throw failure('reopen', reply);
+}
+
 export async function deleteBead(run: BdRun, id: string): Promise<void> {
   await ok(run, 'delete', args.deleteArgs(id), id);
 }
@@ -135,8 +144,8 @@ export function finishReady(list: readonly WireBead[]): WireBead[] {
   return list.filter((b) => b.status === 'open');
 }
 
-export async function readyBeads(run: BdRun): Promise<WireBead[]> {
-  return finishReady(await ordered(run, 'ready', args.readyArgs()));
+export async function readyBeads(run: BdRun, includeEphemeral = false): Promise<WireBead[]> {
+  return finishReady(await ordered(run, 'ready', args.readyArgs(includeEphemeral)));
 }
 
 export async function childrenOf(run: BdRun, parentId: string): Promise<WireBead[]> {
@@ -195,7 +204,7 @@ export function bdReader(run: BdRun): BeadReader {
   return {
     get: (id) => getBead(run, id),
     list: (q) => listBeads(run, q),
-    ready: () => readyBeads(run),
+    ready: (includeEphemeral) => readyBeads(run, includeEphemeral),
     children: (parentId) => childrenOf(run, parentId),
     byLabel: (label, limit) => byLabel(run, label, limit),
     depList: (id, direction) => depList(run, id, direction),

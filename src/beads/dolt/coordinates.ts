@@ -20,8 +20,12 @@ export function doltCoordinates(env: Readonly<Record<string, string>>, settings:
   const host = (env['GC_DOLT_HOST'] ?? '').trim();
   const port = (env['GC_DOLT_PORT'] ?? '').trim();
   const user = (env['GC_DOLT_USER'] ?? '').trim() || 'root';
-  if (host !== '' && port === '')
-    throw new GcK8sError('BAD_REQUEST', 'init: requires both GC_DOLT_HOST and GC_DOLT_PORT when GC_DOLT_HOST is set');
+  // Gas City 1.x refuses a half-set pair rather than guessing the other half.
+  if ((host === '') !== (port === ''))
+    throw new GcK8sError(
+      'BAD_REQUEST',
+      `requires both GC_DOLT_HOST and GC_DOLT_PORT (only ${host === '' ? 'GC_DOLT_PORT' : 'GC_DOLT_HOST'} is set)`,
+    );
   if (port !== '' && !/^\d{1,5}$/.test(port)) throw new GcK8sError('BAD_REQUEST', `GC_DOLT_PORT must be a port number, got ${quote(port)}`);
   if (isLoopbackHost(host)) return { host: settings.doltHost, port: settings.doltPort, user };
   return { host, port, user };

@@ -23,7 +23,7 @@ const ISSUES: Tables = { main: 'issues', labels: 'labels', deps: 'dependencies' 
 const WISPS: Tables = { main: 'wisps', labels: 'wisp_labels', deps: 'wisp_dependencies' };
 
 const DEFERRED = '(defer_until IS NOT NULL AND defer_until > UTC_TIMESTAMP()) AS deferred';
-const COLUMNS = `id, title, description, status, priority, issue_type, assignee, created_at, external_ref, metadata, is_template, pinned, ephemeral, ${DEFERRED}`;
+const COLUMNS = `id, title, description, status, priority, issue_type, assignee, created_at, updated_at, external_ref, metadata, is_template, pinned, ephemeral, no_history, defer_until, ${DEFERRED}`;
 /** IN lists stay bounded, like bd's (a store can hold tens of thousands of beads). */
 const BATCH = 500;
 
@@ -231,12 +231,18 @@ export class SqlReads {
         issue_type: text(r['issue_type']),
         assignee: text(r['assignee']),
         created_at: rfc3339(text(r['created_at'])),
+        updated_at: rfc3339(text(r['updated_at'])),
         external_ref: text(r['external_ref']),
         labels: labels.get(id) ?? [],
         parent: parents.get(id) ?? '',
       };
       const meta = text(r['metadata']);
       if (meta !== '') issue['metadata'] = meta;
+      // bd prints these only when set (omitempty), so an unset one reads the same both ways
+      if (flag(r['ephemeral'])) issue['ephemeral'] = true;
+      if (flag(r['no_history'])) issue['no_history'] = true;
+      const deferUntil = text(r['defer_until']);
+      if (deferUntil !== '') issue['defer_until'] = rfc3339(deferUntil);
       return issue;
     });
   }

@@ -39,8 +39,9 @@ export class DirectReader implements BeadReader {
     return finishList(inCreationOrder(issues), q);
   }
 
-  /** undefined: the store needs bd to decide (see ready-set.ts). */
-  async ready(): Promise<WireBead[] | undefined> {
+  /** undefined: the store needs bd to decide (see ready-set.ts), as do wisps (--include-ephemeral). */
+  async ready(includeEphemeral: boolean): Promise<WireBead[] | undefined> {
+    if (includeEphemeral) return undefined;
     const issues = await this.reads.ready();
     return issues === undefined ? undefined : finishReady(inCreationOrder(issues));
   }

@@ -194,6 +194,13 @@ export const BEADS_HANDLERS: Handlers<typeof BEADS_OPS> = {
       return '';
     };
   }),
+  reopen: writeOp((r) => {
+    const id = need(r, 0, 'bead id');
+    return async (run) => {
+      await ops.reopenBead(run, id);
+      return '';
+    };
+  }),
   delete: writeOp((r) => {
     const id = need(r, 0, 'bead id');
     return async (run) => {

@@ -26,6 +26,7 @@ describe('bd show --json → wire', () => {
       description: 'multi\nline',
       labels: ['has,comma', 'role:worker'],
       metadata: { empty: '', k: 'v', n: '42' },
+      updated_at: '2026-11-22T04:42:16Z',
     });
     expect(bead).not.toHaveProperty('issue_type');
   });
@@ -39,6 +40,32 @@ describe('bd show --json → wire', () => {
     expect(bead.metadata).not.toHaveProperty('gc.order');
     expect(bead.metadata).not.toHaveProperty('from');
     expect(toOrdered(issues('show.json')[0]!).order).toBe('o00000000000000001');
+  });
+});
+
+describe('Gas City 1.x bead fields', () => {
+  it("status_detail keeps a status finer than gc's three; updated_at, ephemeral, no_history, defer_until pass through", () => {
+    const w = toWire({
+      id: 'gc-1',
+      status: 'blocked',
+      updated_at: '2026-01-02T03:04:05Z',
+      ephemeral: true,
+      no_history: true,
+      defer_until: '2026-02-01T00:00:00Z',
+    });
+    expect(w).toMatchObject({
+      status: 'open',
+      status_detail: 'blocked',
+      updated_at: '2026-01-02T03:04:05Z',
+      ephemeral: true,
+      no_history: true,
+      defer_until: '2026-02-01T00:00:00Z',
+    });
+  });
+
+  it('adds nothing a v0.15.1 bead did not have when the fields are unset', () => {
+    const w = toWire({ id: 'gc-1', status: 'in_progress', ephemeral: false });
+    for (const key of ['status_detail', 'updated_at', 'ephemeral', 'no_history', 'defer_until']) expect(w).not.toHaveProperty(key);
   });
 });
 

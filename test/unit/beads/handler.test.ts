@@ -87,6 +87,12 @@ describe('beads handler', () => {
     ['dep-add', ['a'], undefined],
     ['list', ['--limit=-1'], undefined],
     ['list-by-label', ['l', 'x'], undefined],
+    ['list', ['--sort=x'], undefined],
+    ['list', ['open'], undefined],
+    ['ready', ['--include-deferred'], undefined],
+    ['reopen', [], undefined],
+    ['create', [], '{"title":"t","ephemeral":"yes"}'],
+    ['create', [], '{"title":"t","defer_until":"tomorrow"}'],
   ])('%s %j with bad input fails before touching the cluster', async (op, args, stdin) => {
     await expect(call(op, args, stdin)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(touched).toBe(0);
@@ -102,6 +108,25 @@ describe('beads handler', () => {
     const r = await call('ready');
     expect(r).toEqual({ exit: 0, out: '[]\n', err: '' });
     expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0']);
+    expect((await call('ready', ['--include-ephemeral'])).exit).toBe(0);
+    expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0', '--include-ephemeral']);
+  });
+
+  it('names an argument a 1.x op does not take (exit 1, never 2), bounded and on one line', async () => {
+    await expect(call('ready', ['--bogus'])).rejects.toThrow(/^ready: unsupported argument: --bogus$/);
+    await expect(call('list', ['--status=open', '--x\ny'])).rejects.toThrow(/^list: unsupported argument: --x\?y$/);
+    const long = await call('ready', ['-'.repeat(5000)]).then(
+      () => '',
+      (err: unknown) => (err as Error).message,
+    );
+    expect(long).toMatch(/^ready: unsupported argument: -+…$/);
+    expect(long.length).toBeLessThan(200);
+    expect(touched).toBe(0);
+  });
+
+  it('reopen runs bd reopen on the id, after --', async () => {
+    expect((await call('reopen', ['gc-1'])).exit).toBe(0);
+    expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'reopen', '--json', '--', 'gc-1']);
   });
 
   it('probe answers with one API call; health reports a missing runner', async () => {

@@ -55,6 +55,19 @@ describe('ops', () => {
     await expect(ops.closeBead(bd(() => notFound).run, 'x')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('reopen: bd reopen; an already open bead is success; a failure on a closed one says why', async () => {
+    const b = bd(() => ({}));
+    await ops.reopenBead(b.run, 'gc-1');
+    expect(b.calls).toEqual([['reopen', '--json', '--', 'gc-1']]);
+    const open = bd((a) => (a[0] === 'reopen' ? { exitCode: 1, stderr: 'Error: gc-1 is not closed' } : { stdout: issue('gc-1') }));
+    await expect(ops.reopenBead(open.run, 'gc-1')).resolves.toBeUndefined();
+    const stuck = bd((a) =>
+      a[0] === 'reopen' ? { exitCode: 1, stderr: 'Error: database is read only' } : { stdout: issue('gc-1', { status: 'closed' }) },
+    );
+    await expect(ops.reopenBead(stuck.run, 'gc-1')).rejects.toThrow('bd reopen: Error: database is read only');
+    await expect(ops.reopenBead(bd(() => notFound).run, 'x')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('set-metadata refuses keys bd would split', async () => {
     await expect(ops.setMetadata(bd(() => ({})).run, 'gc-1', 'a=b', 'v')).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });

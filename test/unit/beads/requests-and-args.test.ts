@@ -51,6 +51,15 @@ describe('create request', () => {
     expect(() => parseCreateRequest(text)).toThrow(message);
   });
 
+  it("1.x create fields: ephemeral, no_history, defer_until (Go's zero time is unset) become bd flags", () => {
+    const req = parseCreateRequest('{"title":"t","ephemeral":true,"no_history":true,"defer_until":"2026-03-01T10:00:00Z"}');
+    expect(req).toMatchObject({ ephemeral: true, noHistory: true, deferUntil: '2026-03-01T10:00:00Z' });
+    expect(args.createArgs(req, 'o1')).toEqual(expect.arrayContaining(['--ephemeral', '--no-history', '--defer=2026-03-01T10:00:00Z']));
+    expect(parseCreateRequest('{"title":"t","defer_until":"0001-01-01T00:00:00Z","ephemeral":false}')).not.toHaveProperty('deferUntil');
+    expect(args.createArgs(parseCreateRequest('{"title":"t","ephemeral":false}'), 'o1')).not.toContain('--ephemeral');
+    expect(() => parseCreateRequest('{"title":"t","defer_until":"2026-13-01"}')).toThrow(/"defer_until" must be an RFC 3339 time/);
+  });
+
   it('treats null like absent, as Go does', () => {
     expect(parseCreateRequest('{"title":"t","labels":null,"assignee":null}')).toEqual({
       title: 't',

@@ -45,7 +45,11 @@ describe('dolt coordinates', () => {
       user: 'gc',
     });
     expect(() => doltCoordinates({ GC_DOLT_HOST: 'db.example' }, DEFAULT_POD_SETTINGS)).toThrow(
-      /requires both GC_DOLT_HOST and GC_DOLT_PORT/,
+      'requires both GC_DOLT_HOST and GC_DOLT_PORT (only GC_DOLT_HOST is set)',
+    );
+    // 1.x refuses the other half too (a port alone no longer means "the managed Dolt")
+    expect(() => doltCoordinates({ GC_DOLT_PORT: '3307' }, DEFAULT_POD_SETTINGS)).toThrow(
+      'requires both GC_DOLT_HOST and GC_DOLT_PORT (only GC_DOLT_PORT is set)',
     );
   });
 });
