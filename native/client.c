@@ -42,17 +42,21 @@ typedef struct {
 #define KIB ((size_t)1024)
 #define MIB (1024 * KIB)
 
-// Must equal OPS in src/protocol/ops.ts (a unit test compares them).
+// Must equal OPS in src/protocol/ops/ (a unit test compares them).
 static const provider_t PROVIDERS[] = {
     {"session",
-     {{"start", 4 * MIB}, {"process-alive", 64 * KIB}, {"nudge", 4 * MIB}, {"set-meta", 16000}, {NULL, 0}},
-     {"start", "stop", "is-running", "list-running", "process-alive", "get-meta", "set-meta", "remove-meta", "peek", "get-last-activity",
-      "attach-target", NULL}},
+     {{"start", 4 * MIB}, {"process-alive", 64 * KIB}, {"nudge", 4 * MIB}, {"set-meta", 16000}, {"exec", 1 * MIB}, {"provision", 4 * MIB}, {NULL, 0}},
+     {"protocol", "start", "stop", "is-running", "list-running", "process-alive", "get-meta", "set-meta", "remove-meta", "peek",
+      "get-last-activity", "attach-target", "provision", "is-attached", NULL}},
     {"events", {{"record", 1 * MIB}, {"list", 64 * KIB}, {NULL, 0}}, {"ensure-running", "record", "list", "latest-seq", "watch", NULL}},
     {"beads",
      {{"create", 4 * MIB}, {"update", 4 * MIB}, {"set-metadata", 1 * MIB}, {NULL, 0}},
      {"get", "list", "ready", "children", "list-by-label", "list-by-status", "dep-list", "health", "probe", NULL}},
 };
+
+// gc 1.x's handshake, answered without the daemon. Must equal handshakeJson() in
+// src/protocol/ops/session.ts (a unit test compares them).
+static const char HANDSHAKE[] = "{\"version\":0,\"capabilities\":[\"proc.exec\",\"proc.provision\",\"report-activity\",\"report-attachment\"]}\n";
 
 static const provider_t *provider;
 static const char *op = "";
@@ -406,6 +410,14 @@ int main(int argc, char **argv) {
     return 2;
   }
   op = argv[2];
+  if (strcmp(provider->name, "session") == 0 && strcmp(op, "protocol") == 0) {
+    if (argc > 3) {
+      fputs("gc-session-k8s protocol: takes no arguments\n", stderr);
+      return 1;
+    }
+    fputs(HANDSHAKE, stdout);
+    return 0;
+  }
   signal(SIGPIPE, SIG_IGN);  // a vanished daemon is an EPIPE we handle, not a silent death
 
   const char *force = getenv("GC_K8S_CLIENT");

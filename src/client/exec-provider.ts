@@ -8,7 +8,7 @@ import { socketAnswers, socketPath, verifySocket } from '../protocol/socket-path
 import { ensureDaemon } from './autostart.js';
 import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
-import { OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
+import { handshakeJson, OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
 import { CLIENT_ENV } from '../protocol/client-env.js';
 import { messageOf } from '../errors.js';
 
@@ -190,8 +190,7 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
     '--',
     'tmux',
     'attach',
-    '-t',
-    t.tmuxSession,
+    ...(t.tmuxSession === '' ? [] : ['-t', t.tmuxSession]),
   ];
   return new Promise((resolve) => {
     const child = spawn(io.env[CLIENT_ENV.kubectl.env] ?? 'kubectl', args, { stdio: 'inherit', env: io.env });
@@ -203,6 +202,16 @@ async function attach(name: string | undefined, io: Io): Promise<number> {
       resolve(exitCode ?? 1);
     });
   });
+}
+
+/** gc 1.x's handshake, answered here: the capabilities are this build's, no daemon needed. */
+function handshake(args: readonly string[], io: Io): number {
+  if (args.length > 0) {
+    io.stderr.write('gc-session-k8s protocol: takes no arguments\n');
+    return 1;
+  }
+  io.stdout.write(handshakeJson());
+  return 0;
 }
 
 export async function runExecProvider(provider: Provider, given: Io): Promise<number> {
@@ -217,6 +226,7 @@ export async function runExecProvider(provider: Provider, given: Io): Promise<nu
   }
   try {
     if (provider === 'session' && op === 'attach') return await attach(args[0], io);
+    if (provider === 'session' && op === 'protocol') return handshake(args, io);
     const stdin = STDIN_OPS[provider].has(op) ? await readStdin(provider, op, io.stdin) : undefined;
     return await forward(makeRequest(provider, op, args, io, stdin, rid === '' ? undefined : rid), io);
   } catch (err) {

@@ -240,6 +240,15 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     },
   },
   {
+    key: 'capacity_wait',
+    env: ['GC_K8S_CAPACITY_WAIT'],
+    default: '15s',
+    doc: 'A session pod the scheduler has no room for (CPU, memory, pod count) this long fails start with exit 75 ("retry later"), and is removed.',
+    apply: (c, v) => {
+      c.session.capacityWaitMs = parseDuration(v);
+    },
+  },
+  {
     key: 'settle',
     env: ['GC_K8S_SETTLE'],
     default: '200ms',

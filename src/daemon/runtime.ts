@@ -7,7 +7,7 @@ import { DoltAccess } from '../beads/dolt/access.js';
 import { BeadsService } from '../beads/service.js';
 import type { Config } from '../config/load.js';
 import { createEventStore, EVENT_CACHE_SELECTOR, isRetentionEnabled, type EventStore, type RetentionPolicy } from '../events/index.js';
-import { ChannelRunner, type CommandRunner } from '../exec/runner.js';
+import { ChannelRunner } from '../exec/runner.js';
 import type { NamespaceClient } from '../kube/ports.js';
 import type { ServiceAddress } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
@@ -27,7 +27,7 @@ export interface RuntimeDeps {
 
 export class NamespaceRuntime {
   readonly namespace: string;
-  readonly runner: CommandRunner;
+  readonly runner: ChannelRunner;
   /** serializes ops on one session across every request and city of the namespace */
   readonly locks = new KeyedMutex();
   private store: EventStore | undefined;

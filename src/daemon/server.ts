@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { describeError, GcK8sError, toGcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { encodeLine, LineDecoder } from '../protocol/framing.js';
-import { EXIT_ERROR, PROTOCOL_VERSION, type Frame, type Request } from '../protocol/messages.js';
+import { EXIT_ERROR, EXIT_TEMPFAIL, PROTOCOL_VERSION, type Frame, type Request } from '../protocol/messages.js';
 
 export type RequestHandler = (
   request: Request,
@@ -116,8 +116,9 @@ function serve(socket: Socket, handler: RequestHandler, log: Logger, shutdown: A
         log.debug({ provider: request.provider, op: request.op, exit, ms: Math.round(performance.now() - begin) }, 'request');
       } catch (err) {
         const e = toGcK8sError(err);
-        // (an op outside the protocol never gets here: the router answers it with exit 2)
-        write({ t: 'end', exit: EXIT_ERROR, code: e.code, message: describeError(e) });
+        // (an op outside the protocol never gets here: the router answers it with exit 2; only
+        // start and provision raise CAPACITY)
+        write({ t: 'end', exit: e.code === 'CAPACITY' ? EXIT_TEMPFAIL : EXIT_ERROR, code: e.code, message: describeError(e) });
         const level = e.code === 'BAD_REQUEST' || e.code === 'SESSION_EXISTS' ? 'info' : 'warn';
         // arguments are caller data: logged cut short, like the messages that quote them
         const args = request?.args.slice(0, 8).map((a) => (a.length > 100 ? `${a.slice(0, 100)}…(${a.length} chars)` : a));

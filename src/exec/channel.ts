@@ -27,10 +27,16 @@ while IFS= read -r -d '' n; do
   # no subshells: the command is the only process this call starts
   "$@" <"$src" >"$of" 2>"$ef"
   c=$?
-  o= e=
-  IFS= read -r -d '' o <"$of"
-  IFS= read -r -d '' e <"$ef"
-  printf '\\036gc %d %d %d\\n%s%s' "$c" "\${#o}" "\${#e}" "$o" "$e"
+  o= e= z=
+  # read stops at a NUL (and then succeeds): binary output is sent by wc and cat instead
+  IFS= read -r -d '' o <"$of" && z=1
+  IFS= read -r -d '' e <"$ef" && z=1
+  if [ -z "$z" ]; then
+    printf '\\036gc %d %d %d\\n%s%s' "$c" "\${#o}" "\${#e}" "$o" "$e"
+  else
+    printf '\\036gc %d %d %d\\n' "$c" "$(wc -c <"$of")" "$(wc -c <"$ef")"
+    cat -- "$of" "$ef"
+  fi
 done
 `;
 

@@ -33,6 +33,8 @@ export type Frame =
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_UNKNOWN_OP = 2;
+/** gc 1.x: a start refused for temporary capacity (EX_TEMPFAIL); gc retries later */
+export const EXIT_TEMPFAIL = 75;
 
 /** Env variables the clients forward: everything gc and our config read, nothing else. */
 export function forwardedEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

@@ -79,6 +79,14 @@ export function fatalReason(pod: Pod, history: PullHistory = {}): string | undef
   return undefined;
 }
 
+/** The scheduler's reason when it has no room for the pod (CPU, memory, pod count), else undefined. */
+export function capacityShortage(pod: Pod): string | undefined {
+  const scheduled = pod.conditions.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  const message = scheduled.message ?? '';
+  return /Insufficient (cpu|memory|pods|ephemeral-storage)|Too many pods/i.test(message) ? message : undefined;
+}
+
 /** One line that says what the pod is waiting for, with the most telling details first. */
 export function describePodProblem(pod: Pod | undefined, events: readonly ClusterEvent[]): string {
   if (pod === undefined) return 'pod does not exist';

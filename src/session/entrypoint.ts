@@ -7,7 +7,10 @@
 //  - starts tmux session `main` carrying the session env (`-e K=V`), as local tmux does;
 //  - exits when the agent exits — with the agent's exit status, and its last screen as the
 //    termination message — so a dead agent shows up as a completed pod in the watch cache (and
-//    start can say why it died) instead of a "Running" pod that needs an exec to be found out.
+//    start can say why it died) instead of a "Running" pod that needs an exec to be found out;
+//  - provisioned (gc 1.x `provision`): stops after pre_start with the box ready and no agent, and
+//    waits for SIGTERM; gc launches and relaunches the agent itself (tmux through `exec`), with
+//    the history limit from ~/.tmux.conf.
 
 export const ENTRYPOINT_VERSION = '1';
 
@@ -18,6 +21,7 @@ export const ENTRY_ENV = {
   preStartPrefix: 'GC_K8S_PRE_START_',
   waitWorkspace: 'GC_K8S_WAIT_WORKSPACE',
   historyLimit: 'GC_K8S_HISTORY_LIMIT',
+  provision: 'GC_K8S_PROVISION',
 } as const;
 
 export const READY_MARKER = '/workspace/.gc-workspace-ready';
@@ -31,8 +35,9 @@ keys=\${GC_K8S_SESSION_ENV:-}
 n=\${GC_K8S_PRE_START_COUNT:-0}
 wait_ws=\${GC_K8S_WAIT_WORKSPACE:-}
 hist=\${GC_K8S_HISTORY_LIMIT:-20000}
+provision=\${GC_K8S_PROVISION:-}
 tlog=\${GC_K8S_TERMINATION_LOG:-/dev/termination-log}
-unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE GC_K8S_HISTORY_LIMIT
+unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE GC_K8S_HISTORY_LIMIT GC_K8S_PROVISION
 fail() { printf '%s\\n' "$1" >"$tlog" 2>/dev/null; printf '%s\\n' "$1" >&2; exit 1; }
 on_term() { tmux kill-server 2>/dev/null; exit 0; }
 trap on_term TERM INT
@@ -49,6 +54,12 @@ while [ "$i" -le "$n" ]; do
   sh -c "$c" || fail "pre_start command $i failed with exit $?"
   i=$((i + 1))
 done
+if [ -n "$provision" ]; then
+  # the box without its agent: gc starts tmux itself; its server reads the history limit here
+  [ -e "$h/.tmux.conf" ] || printf 'set-option -g history-limit %s\\n' "$hist" >"$h/.tmux.conf" 2>/dev/null
+  touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
+  while :; do sleep 1 & wait $!; done
+fi
 set --
 for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
 # remain-on-exit before the agent's session exists: set on a short-lived boot session (a config

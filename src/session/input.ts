@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { withTimeout } from '../util/abort.js';
 import type { SessionPods } from './pods.js';
-import { tmuxArgs } from './tmux/args.js';
+import { tmuxOf } from './lookup.js';
 import { isTmuxMissing, tmuxFailure } from './tmux/classify.js';
 
 export class SessionInput {
@@ -16,21 +16,22 @@ export class SessionInput {
   }
 
   /** A best-effort tmux call on a running session: nothing for a missing one; real failures throw. */
-  async bestEffort(op: string, name: string, argv: readonly string[], signal: AbortSignal): Promise<void> {
+  async bestEffort(op: string, name: string, build: (t: ReturnType<typeof tmuxOf>) => string[], signal: AbortSignal): Promise<void> {
     const pod = await this.pods.runningPod(name, signal);
     if (pod === undefined) return;
+    const argv = build(tmuxOf(pod));
     const result = await this.pods.liveTmux(pod, argv, signal);
     if (result.exitCode === 0 || isTmuxMissing(result)) return;
     throw tmuxFailure(`${op} ${name}`, argv, result);
   }
 
   interrupt(name: string, signal: AbortSignal): Promise<void> {
-    return this.queue(name, () => this.bestEffort('interrupt', name, tmuxArgs.interrupt(), signal));
+    return this.queue(name, () => this.bestEffort('interrupt', name, (t) => t.interrupt(), signal));
   }
 
   sendKeys(name: string, keys: readonly string[], signal: AbortSignal): Promise<void> {
     if (keys.length === 0) return Promise.resolve();
-    return this.queue(name, () => this.bestEffort('send-keys', name, tmuxArgs.sendKeys(keys), signal));
+    return this.queue(name, () => this.bestEffort('send-keys', name, (t) => t.sendKeys(keys), signal));
   }
 
   /**
@@ -52,7 +53,8 @@ export class SessionInput {
       this.queue(name, async () => {
         const pod = await pods.runningPod(name, signal);
         if (pod === undefined) return;
-        const paste = await pods.liveTmux(pod, tmuxArgs.paste(`gck8s-${randomUUID()}`), signal, Buffer.from(text, 'utf8'));
+        const tmux = tmuxOf(pod);
+        const paste = await pods.liveTmux(pod, tmux.paste(`gck8s-${randomUUID()}`), signal, Buffer.from(text, 'utf8'));
         if (paste.exitCode !== 0) {
           if (isTmuxMissing(paste)) return;
           throw tmuxFailure(`nudge ${name}`, ['tmux', 'load-buffer', '…', 'paste-buffer'], paste);
@@ -60,8 +62,8 @@ export class SessionInput {
         typed();
         const enterSignal = withTimeout(undefined, options.opTimeoutMs);
         await clock.sleep(options.nudgeEnterDelayMs, enterSignal);
-        const enter = await pods.liveTmux(pod, tmuxArgs.enter(), enterSignal);
-        if (enter.exitCode !== 0 && !isTmuxMissing(enter)) throw tmuxFailure(`nudge ${name} (Enter)`, tmuxArgs.enter(), enter);
+        const enter = await pods.liveTmux(pod, tmux.enter(), enterSignal);
+        if (enter.exitCode !== 0 && !isTmuxMissing(enter)) throw tmuxFailure(`nudge ${name} (Enter)`, tmux.enter(), enter);
       }).then(
         () => {
           typed(); // nothing to type (session missing): done

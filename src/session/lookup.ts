@@ -3,7 +3,15 @@
 // without it fall back to the upstream `gc-session` label.
 
 import type { Pod } from '../kube/types.js';
-import { ANNOTATION_ENTRYPOINT, ANNOTATION_SESSION_NAME, AGENT_CONTAINER, LABEL_SESSION } from './manifest.js';
+import {
+  ANNOTATION_ENTRYPOINT,
+  ANNOTATION_MODE,
+  ANNOTATION_SESSION_NAME,
+  AGENT_CONTAINER,
+  LABEL_SESSION,
+  MODE_PROVISIONED,
+} from './manifest.js';
+import { TMUX_SESSION, tmuxFor } from './tmux/args.js';
 import { upstreamLabelValue } from './names.js';
 
 export function sessionNameOf(pod: Pod): string | undefined {
@@ -23,6 +31,21 @@ export function podsOfSession(pods: Iterable<Pod>, name: string): Pod[] {
 /** Pods started by gc-k8s run an entrypoint that exits with tmux: their phase tells liveness. */
 export function hasTrackedEntrypoint(pod: Pod): boolean {
   return pod.annotations[ANNOTATION_ENTRYPOINT] !== undefined;
+}
+
+/** A box from `provision`: its agent (and tmux session) is gc's to launch. */
+export function isProvisioned(pod: Pod): boolean {
+  return pod.annotations[ANNOTATION_MODE] === MODE_PROVISIONED;
+}
+
+/** The tmux session a pod's ops target: `main`, or in a provisioned box the one gc made. */
+export function tmuxTarget(pod: Pod): string | undefined {
+  return isProvisioned(pod) ? undefined : TMUX_SESSION;
+}
+
+/** The tmux argv builders for a pod's session. */
+export function tmuxOf(pod: Pod): ReturnType<typeof tmuxFor> {
+  return tmuxFor(tmuxTarget(pod));
 }
 
 export type SessionState =

@@ -31,6 +31,14 @@ export const ANNOTATION_START_RID = 'gc-k8s.io/start-rid';
 /** what the start still has to do ("start", "nudge"); absent once it finished */
 export const ANNOTATION_START_PENDING = 'gc-k8s.io/start-pending';
 export const AGENT_CONTAINER = 'agent';
+/** "one_shot": the session is a task that ends with its command; its pod is kept until stop */
+export const ANNOTATION_LIFECYCLE = 'gc-k8s.io/lifecycle';
+/** "provisioned": the box is up but the agent is gc's to launch (through exec); absent for a start */
+export const ANNOTATION_MODE = 'gc-k8s.io/mode';
+export const MODE_PROVISIONED = 'provisioned';
+
+/** How a session's pod comes up: with its agent (start), or without (provision: gc launches it). */
+export type StartMode = 'start' | 'provision';
 
 /** Staging is needed when the start request has files for the pod and the image is not prebaked. */
 export function needsStaging(req: StartRequest, settings: PodSettings): boolean {
@@ -102,7 +110,13 @@ export function buildAgentPod(sessionName: string, req: StartRequest, settings: 
   return buildAgentSession(sessionName, req, settings, origin).pod;
 }
 
-export function buildAgentSession(sessionName: string, req: StartRequest, settings: PodSettings, origin?: SessionOrigin): AgentSession {
+export function buildAgentSession(
+  sessionName: string,
+  req: StartRequest,
+  settings: PodSettings,
+  origin?: SessionOrigin,
+  mode: StartMode = 'start',
+): AgentSession {
   const city = controllerCityPath(req.env);
   const workDir = podWorkDir(req.workDir, city);
   const podName = podNameFor(sessionName);
@@ -118,6 +132,7 @@ export function buildAgentSession(sessionName: string, req: StartRequest, settin
     ...req.preStart.map((cmd, i) => ({ name: `${ENTRY_ENV.preStartPrefix}${i + 1}`, value: rewriteCityPath(cmd, city) })),
   ];
   if (staging) internal.push({ name: ENTRY_ENV.waitWorkspace, value: '1' });
+  if (mode === 'provision') internal.push({ name: ENTRY_ENV.provision, value: '1' });
 
   const volumes: Volume[] = [{ name: 'claude-config', secret: { secretName: 'claude-credentials', optional: true } }];
   const mounts: VolumeMount[] = [{ name: 'claude-config', mountPath: '/tmp/claude-secret', readOnly: true }];
@@ -168,6 +183,8 @@ export function buildAgentSession(sessionName: string, req: StartRequest, settin
       annotations: {
         [ANNOTATION_SESSION_NAME]: sessionName,
         [ANNOTATION_ENTRYPOINT]: ENTRYPOINT_VERSION,
+        ...(mode === 'provision' ? { [ANNOTATION_MODE]: MODE_PROVISIONED } : {}),
+        ...(req.lifecycle === 'one_shot' ? { [ANNOTATION_LIFECYCLE]: 'one_shot' } : {}),
         ...(origin === undefined || origin.cityDir === '' ? {} : { [ANNOTATION_CITY]: origin.cityDir }),
         ...(origin === undefined ? {} : { [ANNOTATION_SETTINGS]: origin.fingerprint }),
       },

@@ -21,6 +21,8 @@ export interface SessionOptions {
   readonly containerExitWaitMs: number;
   /** after an agent died at start, how long to wait for its pod to report why (its last screen) */
   readonly diedReportWaitMs: number;
+  /** a pod the scheduler finds no room for (CPU, memory, pods) this long fails start with exit 75 */
+  readonly capacityWaitMs: number;
 }
 
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
@@ -34,4 +36,5 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   maxPeekBytes: 16 * 1024 * 1024,
   containerExitWaitMs: 3_000,
   diedReportWaitMs: 5_000,
+  capacityWaitMs: 15_000,
 };

@@ -5,9 +5,10 @@
 
 import { GcK8sError, quote } from '../errors.js';
 import type { Pod } from '../kube/types.js';
-import { AGENT_CONTAINER, ANNOTATION_CITY, ANNOTATION_START_PENDING } from './manifest.js';
-import { hasTrackedEntrypoint, sessionNameOf, sessionState } from './lookup.js';
-import { tmuxArgs, lastLines, parseActivity, parseShowEnvironment, TMUX_SESSION, validateMetaKey } from './tmux/args.js';
+import { AGENT_CONTAINER, ANNOTATION_CITY, ANNOTATION_LIFECYCLE, ANNOTATION_START_PENDING } from './manifest.js';
+import { hasTrackedEntrypoint, isProvisioned, sessionNameOf, sessionState, tmuxOf, tmuxTarget } from './lookup.js';
+import { runExec, type ExecOutcome } from './exec.js';
+import { lastLines, parseActivity, parseShowEnvironment, validateMetaKey } from './tmux/args.js';
 import { isTmuxMissing, tmuxFailure } from './tmux/classify.js';
 import { PROCESS_ALIVE } from './scripts.js';
 import { safeJoin, WORKSPACE } from './paths.js';
@@ -33,6 +34,34 @@ export class SessionProvider {
     return this.deps.locks.run(name, () => startSession(this.pods, this.input, name, req, signal, rid));
   }
 
+  /** gc 1.x's provision: the box as start makes it, without the agent (gc launches it through exec). */
+  provision(name: string, req: StartRequest, signal: AbortSignal, rid = ''): Promise<void> {
+    return this.deps.locks.run(name, () => startSession(this.pods, this.input, name, req, signal, rid, 'provision'));
+  }
+
+  /** gc 1.x's exec: the script in the session's agent container; its combined output and exit code. */
+  async exec(
+    name: string,
+    script: string,
+    opts: { deadlineMs: number; maxOutputBytes: number; signal: AbortSignal },
+  ): Promise<ExecOutcome> {
+    if (script.trim() === '') throw new GcK8sError('BAD_REQUEST', 'exec: no command on stdin');
+    const pod = await this.pods.runningPod(name, opts.signal);
+    if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `exec: session ${quote(name)} is not running`);
+    return runExec(this.pods, pod, script, opts);
+  }
+
+  /** Whether a human is attached to the session's tmux (gc 1.x's report-attachment). */
+  async isAttached(name: string, signal: AbortSignal): Promise<boolean> {
+    const pod = await this.pods.runningPod(name, signal);
+    if (pod === undefined) return false;
+    const argv = tmuxOf(pod).isAttached();
+    const result = await this.pods.liveTmux(pod, argv, signal);
+    if (result.exitCode === 0) return Number(result.stdout.toString('utf8').trim()) > 0;
+    if (isTmuxMissing(result)) return false;
+    throw tmuxFailure(`is-attached ${name}`, argv, result);
+  }
+
   stop(name: string, signal: AbortSignal): Promise<void> {
     return this.deps.locks.run(name, () => stopSession(this.pods, name, signal));
   }
@@ -42,9 +71,12 @@ export class SessionProvider {
     if (pod === undefined) return false;
     // Our entrypoint exits with tmux, so phase says it all once the start brought tmux up (before,
     // the container runs pre_start or waits for staging); pods made by upstream keep running after
-    // tmux dies and need the exec upstream does.
-    if (hasTrackedEntrypoint(pod) && pod.annotations[ANNOTATION_START_PENDING]?.includes('start') !== true) return true;
-    const result = await this.pods.liveTmux(pod, tmuxArgs.hasSession(), signal);
+    // tmux dies and need the exec upstream does, and so does a provisioned box: it is running
+    // once gc launched its agent (a tmux session exists), not when the box is up.
+    if (hasTrackedEntrypoint(pod) && !isProvisioned(pod) && pod.annotations[ANNOTATION_START_PENDING]?.includes('start') !== true)
+      return true;
+    if (isProvisioned(pod) && pod.annotations[ANNOTATION_START_PENDING] !== undefined) return false;
+    const result = await this.pods.liveTmux(pod, tmuxOf(pod).hasSession(), signal);
     return result.exitCode === 0;
   }
 
@@ -67,7 +99,7 @@ export class SessionProvider {
     if (wanted.length === 0) return true;
     const pod = await this.pods.runningPod(name, signal);
     if (pod === undefined) return false;
-    const result = await this.pods.liveTmux(pod, ['sh', '-c', PROCESS_ALIVE, 'sh', ...wanted], signal);
+    const result = await this.pods.liveTmux(pod, ['sh', '-c', PROCESS_ALIVE, 'sh', tmuxTarget(pod) ?? '', ...wanted], signal);
     if (result.exitCode === 0) return true;
     if (result.exitCode === 1 || result.exitCode === 3) return false;
     throw tmuxFailure(`process-alive ${name}`, ['sh', '-c', '<process-alive>'], result);
@@ -92,12 +124,25 @@ export class SessionProvider {
 
   async peek(name: string, lines: number, signal: AbortSignal): Promise<string> {
     const pod = await this.pods.runningPod(name, signal);
-    if (pod === undefined) return '';
-    const argv = tmuxArgs.capturePane(lines);
+    if (pod === undefined) return this.oneShotResult(name, lines, signal);
+    const argv = tmuxOf(pod).capturePane(lines);
     const result = await this.pods.liveTmux(pod, argv, signal, undefined, this.deps.options.maxPeekBytes);
     if (result.exitCode === 0) return lastLines(result.stdout.toString('utf8'), lines);
     if (isTmuxMissing(result)) return '';
     throw tmuxFailure(`peek ${name}`, argv, result);
+  }
+
+  /**
+   * A one-shot session that ran to its end: its last screen (the entrypoint's termination message)
+   * and its exit status, kept on its pod until stop.
+   */
+  private async oneShotResult(name: string, lines: number, signal: AbortSignal): Promise<string> {
+    const state = await this.pods.state(name, signal);
+    if (state.kind !== 'completed' || state.pod.annotations[ANNOTATION_LIFECYCLE] !== 'one_shot') return '';
+    const agent = state.pod.containers.find((c) => c.name === AGENT_CONTAINER);
+    if (agent?.state !== 'terminated') return '';
+    const screen = lastLines(agent.message ?? '', lines);
+    return `${screen}[one-shot session ended: exit status ${agent.exitCode ?? 'unknown'}]\n`;
   }
 
   /** Meta works on a pod in any live phase, as upstream's findPod does. */
@@ -111,7 +156,7 @@ export class SessionProvider {
     if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `set-meta: ${invalid}`);
     const pod = await this.metaPod(name, signal);
     if (pod === undefined) return;
-    const argv = tmuxArgs.setEnv(key, value);
+    const argv = tmuxOf(pod).setEnv(key, value);
     const result = await this.pods.liveTmux(pod, argv, signal);
     if (result.exitCode !== 0 && !isTmuxMissing(result)) throw tmuxFailure(`set-meta ${name}`, argv, result);
   }
@@ -121,7 +166,7 @@ export class SessionProvider {
     if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `get-meta: ${invalid}`);
     const pod = await this.metaPod(name, signal);
     if (pod === undefined) return '';
-    const argv = tmuxArgs.showEnv(key);
+    const argv = tmuxOf(pod).showEnv(key);
     const result = await this.pods.liveTmux(pod, argv, signal);
     if (result.exitCode === 0) return parseShowEnvironment(key, result.stdout.toString('utf8'));
     if (isTmuxMissing(result) || /unknown variable/i.test(result.stderr.toString('utf8'))) return '';
@@ -133,7 +178,7 @@ export class SessionProvider {
     if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `remove-meta: ${invalid}`);
     const pod = await this.metaPod(name, signal);
     if (pod === undefined) return;
-    const argv = tmuxArgs.unsetEnv(key);
+    const argv = tmuxOf(pod).unsetEnv(key);
     const result = await this.pods.liveTmux(pod, argv, signal);
     if (result.exitCode !== 0 && !isTmuxMissing(result) && !/unknown variable/i.test(result.stderr.toString('utf8'))) {
       throw tmuxFailure(`remove-meta ${name}`, argv, result);
@@ -143,12 +188,12 @@ export class SessionProvider {
   async lastActivity(name: string, signal: AbortSignal): Promise<string> {
     const pod = await this.pods.runningPod(name, signal);
     if (pod === undefined) return '';
-    const result = await this.pods.liveTmux(pod, tmuxArgs.lastActivity(), signal);
+    const result = await this.pods.liveTmux(pod, tmuxOf(pod).lastActivity(), signal);
     return result.exitCode === 0 ? parseActivity(result.stdout.toString('utf8')) : '';
   }
 
   clearScrollback(name: string, signal: AbortSignal): Promise<void> {
-    return this.input.bestEffort('clear-scrollback', name, tmuxArgs.clearHistory(), signal);
+    return this.input.bestEffort('clear-scrollback', name, (t) => t.clearHistory(), signal);
   }
 
   /**
@@ -176,6 +221,7 @@ export class SessionProvider {
   ): Promise<{ pod: string; namespace: string; container: string; tmuxSession: string }> {
     const pod = await this.pods.runningPod(name, signal);
     if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `attach: no running pod for session ${quote(name)}`);
-    return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER, tmuxSession: TMUX_SESSION };
+    // '' in a provisioned box: attach to the session gc made (tmux picks it)
+    return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER, tmuxSession: tmuxTarget(pod) ?? '' };
   }
 }

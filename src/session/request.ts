@@ -23,6 +23,8 @@ export interface StartRequest {
   readonly packOverlayDirs: readonly string[];
   readonly overlayDir: string;
   readonly copyFiles: readonly CopyFile[];
+  /** gc 1.x: "one_shot" is a task that runs to completion (no liveness settle); else persistent */
+  readonly lifecycle: 'persistent' | 'one_shot';
 }
 
 function bad(message: string): GcK8sError {
@@ -79,6 +81,11 @@ export function parseStartRequest(raw: string): StartRequest {
     return { src, relDst: str(e, 'rel_dst') };
   });
 
+  const lifecycle = str(obj, 'lifecycle');
+  if (lifecycle !== '' && lifecycle !== 'persistent' && lifecycle !== 'one_shot') {
+    throw bad(`field "lifecycle" must be "one_shot" or "persistent", got ${JSON.stringify(lifecycle.slice(0, 40))}`);
+  }
+
   return {
     workDir: str(obj, 'work_dir'),
     command: str(obj, 'command'),
@@ -94,5 +101,6 @@ export function parseStartRequest(raw: string): StartRequest {
     packOverlayDirs: strList(obj, 'pack_overlay_dirs'),
     overlayDir: str(obj, 'overlay_dir'),
     copyFiles,
+    lifecycle: lifecycle === 'one_shot' ? 'one_shot' : 'persistent',
   };
 }

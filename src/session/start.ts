@@ -8,24 +8,27 @@
 // pod of an unfinished start and replaces it. A sweep (start-sweep.ts) removes pods of starts
 // nobody finishes.
 
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { GcK8sError, hasCode, isGcK8sError, describeError, quote } from '../errors.js';
+import { GcK8sError, hasCode, isGcK8sError, describeError, messageOf, quote } from '../errors.js';
 import { abortError, withTimeout } from '../util/abort.js';
-import { describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
+import { capacityShortage, describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
 import type { Pod } from '../kube/types.js';
 import { validateSessionName } from './names.js';
 import {
+  AGENT_CONTAINER,
   ANNOTATION_SESSION_NAME,
   ANNOTATION_START_PENDING,
   ANNOTATION_START_RID,
   buildAgentSession,
   CREDENTIALS_GATE,
   needsStaging,
+  type StartMode,
 } from './manifest.js';
 import type { PodManifest, SecretManifest } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
-import { WAIT_FOR_TMUX } from './scripts.js';
-import { classifyPod, hasTrackedEntrypoint, podAgeMs, podsOfSession, sessionState } from './lookup.js';
+import { WAIT_FOR_BOX, WAIT_FOR_TMUX } from './scripts.js';
+import { classifyPod, hasTrackedEntrypoint, isProvisioned, podAgeMs, podsOfSession, sessionState } from './lookup.js';
 import type { SessionPods } from './pods.js';
 import type { SessionInput } from './input.js';
 import { stageFiles } from './staging.js';
@@ -50,7 +53,8 @@ async function clearExisting(pods: SessionPods, name: string, signal: AbortSigna
   } else if (state.kind === 'running' || state.kind === 'pending') {
     const pod = state.pod;
     if (state.kind === 'running') {
-      const alive = await pods.liveTmux(pod, tmuxArgs.hasSession(), signal);
+      // a provisioned box is live whether or not gc has launched its agent yet
+      const alive = isProvisioned(pod) ? { exitCode: 0 } : await pods.liveTmux(pod, tmuxArgs.hasSession(), signal);
       if (alive.exitCode === 0) {
         throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${pod.name})`);
       }
@@ -66,33 +70,57 @@ async function clearExisting(pods: SessionPods, name: string, signal: AbortSigna
   await Promise.all(existing.map((pod) => pods.deleteAndWait(pod, signal)));
 }
 
-/** Waits until the agent container runs, failing early on reasons that will not go away. */
-async function waitForContainer(pods: SessionPods, podName: string, uid: string, signal: AbortSignal): Promise<Pod> {
+/**
+ * Waits until the agent container runs, failing early on reasons that will not go away, and with
+ * CAPACITY (exit 75: gc retries later) when the scheduler has had no room for the pod for
+ * capacityWaitMs.
+ */
+async function waitForContainer(pods: SessionPods, podName: string, uid: string, signal: AbortSignal, oneShot = false): Promise<Pod> {
   const cache = pods.deps.client.agentPods;
   let pod: Pod | undefined;
   // The watch may deliver our own create after create() returned: absent means "not seen yet"
   // until the pod has been seen once, and "deleted under us" after that.
   let seen = false;
   const history: PullHistory = {};
+  // no room: the pod does not change while it waits, so a timer (not the next event) ends the wait
+  const noRoom = new AbortController();
+  let noRoomTimer: NodeJS.Timeout | undefined;
+  const capacityFailure = (reason: string): GcK8sError =>
+    new GcK8sError('CAPACITY', `start: no room in the cluster for pod ${podName}: ${reason}`);
   try {
     pod = await cache.waitFor(
       podName,
       (p) => {
         if (p === undefined) return seen;
         seen = true;
-        return p.uid !== uid || classifyPod(p).kind === 'running' || fatalReason(p, history) !== undefined;
+        const shortage = p.uid === uid ? capacityShortage(p) : undefined;
+        if (shortage === undefined) {
+          clearTimeout(noRoomTimer);
+          noRoomTimer = undefined;
+        } else if (noRoomTimer === undefined) {
+          noRoomTimer = setTimeout(() => {
+            noRoom.abort(capacityFailure(capacityShortage(cache.get(podName) ?? p) ?? shortage));
+          }, pods.deps.options.capacityWaitMs);
+        }
+        return p.uid !== uid || classifyPod(p).kind === 'running' || (oneShot && ranToEnd(p)) || fatalReason(p, history) !== undefined;
       },
-      { signal },
+      { signal: AbortSignal.any([signal, noRoom.signal]) },
     );
   } catch (err) {
+    if (noRoom.signal.aborted && !signal.aborted) throw noRoom.signal.reason as GcK8sError;
     if (!signal.aborted) throw err;
     const current = cache.get(podName);
+    const shortage = current === undefined ? undefined : capacityShortage(current);
+    if (shortage !== undefined && abortError(signal, 'start').code === 'TIMEOUT') throw capacityFailure(shortage);
     const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
     throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, {
       cause: err,
     });
+  } finally {
+    clearTimeout(noRoomTimer);
   }
   if (pod === undefined || pod.uid !== uid) throw new GcK8sError('START_FAILED', `pod ${podName} disappeared while starting`);
+  if (oneShot && ranToEnd(pod)) return pod; // the task already ran to its end: that is its start
   const fatal = fatalReason(pod, history);
   if (fatal !== undefined && classifyPod(pod).kind !== 'running') {
     const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
@@ -142,18 +170,49 @@ export async function startSession(
   req: StartRequest,
   callerSignal: AbortSignal,
   rid = '',
+  mode: StartMode = 'start',
 ): Promise<void> {
   const invalid = validateSessionName(name);
-  if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `start: ${invalid}`);
+  if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `${mode}: ${invalid}`);
   const { settings, options, clock } = pods.deps;
   if (settings.image === '') throw new GcK8sError('CONFIG_INVALID', 'start: GC_K8S_IMAGE is required (or image in [session.k8s])');
   const deadlineAt = clock.now() + options.startTimeoutMs;
   const signal = withTimeout(callerSignal, options.startTimeoutMs);
   const log = pods.deps.log.child({ session: name });
-  const pending = req.nudge === '' ? 'start' : 'start,nudge';
-  const session = buildAgentSession(name, req, settings, pods.deps.origin); // validates everything before touching the cluster
-  const manifest = withStartAnnotations(session.pod, rid, pending);
+  // a provisioned box has no agent to nudge: gc types into the agent it launches itself
+  const nudge = mode === 'start' ? req.nudge : '';
+  const pending = nudge === '' ? 'start' : 'start,nudge';
+  const session = buildAgentSession(name, req, settings, pods.deps.origin, mode); // validates everything before touching the cluster
+  // the request id (or, without one, a token of this start) marks the pod as this start's own
+  const manifest = withStartAnnotations(session.pod, rid === '' ? randomUUID() : rid, pending);
+  try {
+    await startPod(pods, input, name, req, { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log });
+  } catch (err) {
+    // the API server unavailable (or throttling us past our retries) is temporary capacity too
+    if (!hasCode(err, 'K8S_UNAVAILABLE', 'THROTTLED')) throw err;
+    throw new GcK8sError('CAPACITY', `${mode}: the API server is not available: ${messageOf(err)}`, { cause: err });
+  }
+}
 
+async function startPod(
+  pods: SessionPods,
+  input: SessionInput,
+  name: string,
+  req: StartRequest,
+  s: {
+    rid: string;
+    mode: StartMode;
+    nudge: string;
+    pending: string;
+    session: ReturnType<typeof buildAgentSession>;
+    manifest: PodManifest;
+    signal: AbortSignal;
+    deadlineAt: number;
+    log: Logger;
+  },
+): Promise<void> {
+  const { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log } = s;
+  const { options } = pods.deps;
   const retried = ownUnfinishedStart(rid, podsOfSession(await pods.agentPods(signal), name));
   let created: Pod;
   if (retried !== undefined) {
@@ -169,10 +228,10 @@ export async function startSession(
     await provideCredentials(pods, created, session.credentials, log);
   }
   const steps = startPending(created) ?? pending;
-  if (steps.includes('start')) await bringUp(pods, name, created, req, signal, deadlineAt, log);
-  if (req.nudge !== '' && steps.includes('nudge')) {
+  if (steps.includes('start')) await bringUp(pods, name, created, req, signal, deadlineAt, log, mode);
+  if (nudge !== '' && steps.includes('nudge')) {
     await markPending(pods, created, 'nudge', log);
-    await input.nudge(name, req.nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
+    await input.nudge(name, nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
       log.warn({ err }, 'startup nudge failed');
     });
   }
@@ -248,6 +307,12 @@ async function createPod(pods: SessionPods, name: string, manifest: PodManifest,
     pods.deps.log.info({ session: name, pod: created.name }, 'pod created');
     return created;
   } catch (err) {
+    if (signal.aborted) await removeIfOurs(pods, manifest);
+    if (hasCode(err, 'QUOTA_EXCEEDED')) {
+      throw new GcK8sError('CAPACITY', `start: the namespace quota has no room for session ${quote(name)}: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
     if (hasCode(err, 'ALREADY_EXISTS')) {
       const other = client.agentPods.get(manifest.metadata.name) ?? (await client.pods.get(manifest.metadata.name, { signal }));
       const owner = other?.annotations[ANNOTATION_SESSION_NAME];
@@ -256,6 +321,35 @@ async function createPod(pods: SessionPods, name: string, manifest: PodManifest,
       throw new GcK8sError('START_FAILED', `start: pod name ${manifest.metadata.name} is taken by session ${quote(owner)}`, { cause: err });
     }
     throw err;
+  }
+}
+
+/**
+ * A one-shot task that ran to its end (its command ended, whatever its status), as opposed to a
+ * start that failed before the command ran (pre_start, which our entrypoint reports as such).
+ */
+function ranToEnd(pod: Pod): boolean {
+  if (classifyPod(pod).kind !== 'completed') return false;
+  const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
+  return agent?.state === 'terminated' && !(agent.message ?? '').startsWith('pre_start command');
+}
+
+/**
+ * A create cancelled in flight (gc gave up on the call) may still have made the pod: find it by the
+ * start token this create put on it, and delete it, so nothing is left that gc believes was never
+ * created.
+ */
+async function removeIfOurs(pods: SessionPods, manifest: PodManifest): Promise<void> {
+  const token = manifest.metadata.annotations?.[ANNOTATION_START_RID];
+  if (token === undefined) return;
+  const signal = pods.cleanupSignal();
+  try {
+    const made = await pods.deps.client.pods.get(manifest.metadata.name, { signal });
+    if (made?.annotations[ANNOTATION_START_RID] !== token) return;
+    pods.deps.log.info({ pod: made.name }, 'deleting the pod of a start its caller cancelled');
+    await pods.deleteAndWait(made, signal);
+  } catch (err) {
+    pods.deps.log.warn({ err, pod: manifest.metadata.name }, 'could not remove the pod of a cancelled start (the sweep will)');
   }
 }
 
@@ -268,18 +362,41 @@ async function bringUp(
   signal: AbortSignal,
   deadlineAt: number,
   log: Logger,
+  mode: StartMode,
 ): Promise<void> {
   const { settings, options, clock, client } = pods.deps;
+  // a one-shot task has no liveness settle, and ending is what it is for
+  const oneShot = mode === 'start' && req.lifecycle === 'one_shot';
   try {
-    let pod = await waitForContainer(pods, created.name, created.uid, signal);
+    let pod = await waitForContainer(pods, created.name, created.uid, signal, oneShot);
+    if (oneShot && ranToEnd(pod)) {
+      log.info({ pod: pod.name }, 'one-shot session ran to its end during start');
+      return;
+    }
     if (needsStaging(req, settings)) await stageFiles(pods, pod, req, signal);
-    // One exec waits for tmux inside the pod, then another confirms it after setup settled.
-    const wait = await pods.tmux(pod, ['sh', '-c', WAIT_FOR_TMUX, 'sh', String(remainingTenths(signal, deadlineAt, clock.now()))], signal);
+    // One exec waits for tmux (a provisioned box: for pre_start to finish) inside the pod, then
+    // another confirms the agent is still there after setup settled.
+    const script = mode === 'provision' ? WAIT_FOR_BOX : WAIT_FOR_TMUX;
+    const wait = await pods.tmux(pod, ['sh', '-c', script, 'sh', String(remainingTenths(signal, deadlineAt, clock.now()))], signal);
+    if (wait.exitCode !== 0 && oneShot) {
+      // the task may have ended before tmux was seen: its pod says so within a status cycle
+      const ended = await client.agentPods
+        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', {
+          signal: withTimeout(signal, options.diedReportWaitMs),
+        })
+        .catch(() => undefined);
+      if (ended !== undefined && ranToEnd(ended)) return;
+    }
     if (wait.exitCode !== 0) {
       pod = client.agentPods.get(pod.name) ?? pod;
-      throw new GcK8sError('START_FAILED', `tmux did not start in pod ${pod.name}: ${describePodProblem(pod, [])}`);
+      const what = mode === 'provision' ? 'the box was not ready' : 'tmux did not start';
+      throw new GcK8sError('START_FAILED', `${what} in pod ${pod.name}: ${describePodProblem(pod, [])}`);
     }
     await runSetup(pods, pod, req, signal);
+    if (mode === 'provision' || oneShot) {
+      log.info({ pod: pod.name }, mode === 'provision' ? 'session provisioned' : 'one-shot session started');
+      return;
+    }
     if (options.settleMs > 0) await clock.sleep(options.settleMs, signal);
     const alive = await pods.tmux(pod, tmuxArgs.paneDead(), signal);
     if (alive.exitCode !== 0 || alive.stdout.toString('utf8').trim() !== '0') {
@@ -309,6 +426,10 @@ async function bringUp(
           signal: withTimeout(undefined, pods.deps.options.diedReportWaitMs),
         })
         .catch(() => client.agentPods.get(created.name));
+    }
+    if (oneShot && now !== undefined && now.uid === created.uid && ranToEnd(now)) {
+      log.info({ pod: now.name }, 'one-shot session ran to its end during start');
+      return;
     }
     if (now !== undefined && now.uid === created.uid && classifyPod(now).kind === 'completed' && !hasCode(cause, 'SESSION_DIED')) {
       log.info({ err: cause }, 'agent exited during startup');

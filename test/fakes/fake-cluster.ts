@@ -39,6 +39,8 @@ export interface FakeTmux {
   pane: string;
   /** tmux commands other than the ones our argv means to run (an injection would land here) */
   commandsRun?: string[];
+  /** clients attached to the session (tmux's #{session_attached}) */
+  attached?: number;
 }
 
 type Kubelet = (pod: Pod, fake: FakeCluster) => void;
@@ -307,6 +309,7 @@ export class FakeCluster implements NamespaceClient, PodApi {
       case 'capture-pane':
         return ok(t.pane);
       case 'display-message':
+        if (command.includes('#{session_attached}')) return ok(`${t.attached ?? 0}\n`);
         return ok(command.includes('#{pane_dead}') ? '0\n' : '1700000000\n');
       case 'clear-history':
         t.pane = '';

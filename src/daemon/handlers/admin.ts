@@ -33,6 +33,8 @@ export function adminHandlers(deps: AdminDeps): Handlers<typeof ADMIN_OPS> {
           namespace: runtime.namespace,
           context: ctx.config.context,
           agentPods: { count: cache.synced ? runtime.client.agentPods.list().length : null, ...cache },
+          // persistent exec channels into agent containers, open now (one per pod in use)
+          execChannels: runtime.runner.openChannels,
           cityToml: ctx.config.cityToml,
           citySource: ctx.citySource,
           warnings: ctx.config.warnings,

@@ -3,7 +3,7 @@
 
 import { GcK8sError, quote } from '../../errors.js';
 import type { SESSION_OPS } from '../../protocol/ops/index.js';
-import { META_MAX_BYTES } from '../../protocol/ops/index.js';
+import { EXEC_MAX_OUTPUT_BYTES, handshakeJson, META_MAX_BYTES } from '../../protocol/ops/index.js';
 import { EXIT_OK, type Request } from '../../protocol/messages.js';
 import { validateSessionName } from '../../session/names.js';
 import type { SessionProvider } from '../../session/provider.js';
@@ -44,6 +44,46 @@ function metaOp(run: (name: string, key: string, provider: SessionProvider, sign
 }
 
 export const SESSION_HANDLERS: Handlers<typeof SESSION_OPS> = {
+  // the clients answer it themselves; a direct request gets the same answer
+  protocol: op(
+    (r) => {
+      if (r.args.length > 0) throw new GcK8sError('BAD_REQUEST', 'protocol: takes no arguments');
+    },
+    (_, ctx) => {
+      ctx.out(handshakeJson());
+      return Promise.resolve(EXIT_OK);
+    },
+  ),
+  provision: op(
+    (r) => ({ name: sessionName(r), start: parseStartRequest(r.stdin ?? '') }),
+    ({ name, start }, ctx) =>
+      withProvider(ctx, ctx.config.session.startTimeoutMs + 5_000, async (p, signal) => {
+        for (const warning of ctx.config.warnings) ctx.err(`warning: ${warning}\n`);
+        await p.provision(name, start, signal, ctx.request.rid ?? '');
+      }),
+  ),
+  // exit code = the command's: the one op whose exit code is not ours
+  exec: op(
+    (r) => {
+      const name = sessionName(r);
+      const script = r.stdin ?? '';
+      if (script.trim() === '') throw new GcK8sError('BAD_REQUEST', 'exec: no command on stdin');
+      return { name, script };
+    },
+    async ({ name, script }, ctx) => {
+      const deadlineMs = ctx.config.session.opTimeoutMs;
+      const signal = withTimeout(ctx.signal, deadlineMs);
+      const runtime = await ctx.runtime(signal);
+      const r = await runtime
+        .session(ctx.config, ctx.log)
+        .exec(name, script, { deadlineMs, maxOutputBytes: EXEC_MAX_OUTPUT_BYTES, signal });
+      ctx.out(r.output.toString('utf8'));
+      return r.exitCode;
+    },
+  ),
+  'is-attached': sessionOp(async (name, p, s, ctx) => {
+    ctx.out(String(await p.isAttached(name, s)));
+  }),
   start: op(
     (r) => ({ name: sessionName(r), start: parseStartRequest(r.stdin ?? '') }),
     ({ name, start }, ctx) =>

@@ -9,7 +9,7 @@ import { EVENTS_OPS } from './events.js';
 import { SESSION_OPS } from './session.js';
 import { KiB, MiB, type OpSpec, type OpTable } from './spec.js';
 
-export { META_MAX_BYTES } from './session.js';
+export { EXEC_MAX_OUTPUT_BYTES, handshakeJson, META_MAX_BYTES } from './session.js';
 export type { OpSpec, OpTable } from './spec.js';
 export { ADMIN_OPS, BEADS_OPS, EVENTS_OPS, SESSION_OPS };
 

@@ -1,12 +1,34 @@
-// Gas City's exec session protocol (gc-session-k8s): v0.15.1's ops, plus attach-target (what the
-// clients' `attach` asks the daemon before handing the terminal to kubectl).
+// Gas City's exec session protocol (gc-session-k8s): v0.15.1's ops; 1.x's handshake (`protocol`)
+// and the ops of the capabilities it declares (exec, provision, is-attached); and attach-target
+// (what the clients' `attach` asks the daemon before handing the terminal to kubectl). A gc that
+// never asks the handshake never sends the 1.x ops: they are invisible to v0.15.1's gc.
 
 import { KiB, MiB, type OpTable } from './spec.js';
 
 /** tmux keeps an environment variable only when its set-environment command fits one message. */
 export const META_MAX_BYTES = 16_000;
 
+/**
+ * What `protocol` declares (gc 1.x exercises each one it sees): the exec and provision ops,
+ * get-last-activity as the activity gc may trust, is-attached.
+ */
+export const SESSION_CAPABILITIES = ['proc.exec', 'proc.provision', 'report-activity', 'report-attachment'] as const;
+
+/** The handshake's one line, as both clients print it without asking the daemon. */
+export function handshakeJson(): string {
+  return `${JSON.stringify({ version: 0, capabilities: SESSION_CAPABILITIES })}\n`;
+}
+
+/** exec's command (a shell script on stdin) and the most combined output it returns. */
+export const EXEC_MAX_SCRIPT_BYTES = 1 * MiB;
+export const EXEC_MAX_OUTPUT_BYTES = 16 * MiB;
+
 export const SESSION_OPS = {
+  protocol: {
+    retrySafe: true,
+    usage: '',
+    summary: 'the handshake: `{"version":0,"capabilities":[…]}`, answered by the client itself',
+  },
   start: {
     stdin: 4 * MiB,
     retrySafe: true,
@@ -38,4 +60,16 @@ export const SESSION_OPS = {
   'clear-scrollback': { usage: '<name>', summary: 'clear the tmux history' },
   'copy-to': { usage: '<name> <src> [<rel dst>]', summary: 'copy a local file or directory into /workspace' },
   'attach-target': { retrySafe: true, usage: '<name>', summary: 'the pod, namespace and container `attach` execs into' },
+  exec: {
+    stdin: EXEC_MAX_SCRIPT_BYTES,
+    usage: '<name>  (shell command on stdin)',
+    summary: "run it in the agent container; its combined output; exit code = the command's",
+  },
+  provision: {
+    stdin: 4 * MiB,
+    retrySafe: true,
+    usage: '<name>  (start JSON on stdin)',
+    summary: 'everything start does except launching the agent: is-running stays false, exec works',
+  },
+  'is-attached': { retrySafe: true, usage: '<name>', summary: 'true while a human is attached to the tmux session' },
 } as const satisfies OpTable;

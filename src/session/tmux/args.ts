@@ -18,46 +18,69 @@ export function tmuxLiteral(arg: string): string {
 
 /** the largest history tmux keeps is bounded by history-limit; beyond this we ask for all of it */
 export const MAX_HISTORY_LINES = 10_000_000;
-const T = ['-t', TMUX_SESSION] as const;
 // -u: the exec'd client must not assume an ASCII locale (containers often have no LANG), or
 // tmux prints non-ASCII and control characters of panes and variables as '_'.
 const tmux = 'tmux';
 
-export const tmuxArgs = {
-  hasSession: (): string[] => [tmux, '-u', 'has-session', ...T],
-  interrupt: (): string[] => [tmux, '-u', 'send-keys', ...T, 'C-c'],
-  sendKeys: (keys: readonly string[]): string[] => [tmux, '-u', 'send-keys', ...T, '--', ...keys.map(tmuxLiteral)],
-  enter: (): string[] => [tmux, '-u', 'send-keys', ...T, 'Enter'],
-  /**
-   * Types stdin into the pane literally: one tmux client runs load-buffer from stdin, then
-   * pastes (bracketed when the app asked for it, -p) and deletes the buffer. tmux waits for the
-   * load before it pastes; `;` is tmux's own command separator, not a shell's.
-   */
-  paste: (buffer: string): string[] => [tmux, '-u', 'load-buffer', '-b', buffer, '-', ';', 'paste-buffer', '-p', '-d', '-b', buffer, ...T],
-  /**
-   * The last `lines` lines of history plus the visible pane; lines <= 0, or more than any
-   * history holds, the whole scrollback (tmux does not parse numbers past its own limits).
-   */
-  capturePane: (lines: number): string[] => [
-    tmux,
-    '-u',
-    'capture-pane',
-    ...T,
-    '-p',
-    '-S',
-    lines > 0 && lines <= MAX_HISTORY_LINES ? `-${Math.floor(lines)}` : '-',
-  ],
-  setEnv: (key: string, value: string): string[] => [tmux, '-u', 'set-environment', ...T, '--', tmuxLiteral(key), tmuxLiteral(value)],
-  showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, '--', tmuxLiteral(key)],
-  unsetEnv: (key: string): string[] => [tmux, '-u', 'set-environment', ...T, '-u', '--', tmuxLiteral(key)],
-  lastActivity: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_activity}'],
-  /** "1" once the pane's process exited (our pods keep the pane with remain-on-exit) */
-  paneDead: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{pane_dead}'],
-  isAttached: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_attached}'],
-  clearHistory: (): string[] => [tmux, '-u', 'clear-history', ...T],
-  killServer: (): string[] => [tmux, '-u', 'kill-server'],
-  attach: (): string[] => [tmux, '-u', 'attach', ...T],
-};
+/**
+ * The builders for one tmux target: our sessions' `main`, or undefined for the session tmux picks
+ * itself (the most recently used: a provisioned box, whose one session gc named).
+ */
+export function tmuxFor(target: string | undefined) {
+  const T = target === undefined ? [] : ['-t', target];
+  return {
+    hasSession: (): string[] => [tmux, '-u', 'has-session', ...T],
+    interrupt: (): string[] => [tmux, '-u', 'send-keys', ...T, 'C-c'],
+    sendKeys: (keys: readonly string[]): string[] => [tmux, '-u', 'send-keys', ...T, '--', ...keys.map(tmuxLiteral)],
+    enter: (): string[] => [tmux, '-u', 'send-keys', ...T, 'Enter'],
+    /**
+     * Types stdin into the pane literally: one tmux client runs load-buffer from stdin, then
+     * pastes (bracketed when the app asked for it, -p) and deletes the buffer. tmux waits for the
+     * load before it pastes; `;` is tmux's own command separator, not a shell's.
+     */
+    paste: (buffer: string): string[] => [
+      tmux,
+      '-u',
+      'load-buffer',
+      '-b',
+      buffer,
+      '-',
+      ';',
+      'paste-buffer',
+      '-p',
+      '-d',
+      '-b',
+      buffer,
+      ...T,
+    ],
+    /**
+     * The last `lines` lines of history plus the visible pane; lines <= 0, or more than any
+     * history holds, the whole scrollback (tmux does not parse numbers past its own limits).
+     */
+    capturePane: (lines: number): string[] => [
+      tmux,
+      '-u',
+      'capture-pane',
+      ...T,
+      '-p',
+      '-S',
+      lines > 0 && lines <= MAX_HISTORY_LINES ? `-${Math.floor(lines)}` : '-',
+    ],
+    setEnv: (key: string, value: string): string[] => [tmux, '-u', 'set-environment', ...T, '--', tmuxLiteral(key), tmuxLiteral(value)],
+    showEnv: (key: string): string[] => [tmux, '-u', 'show-environment', ...T, '--', tmuxLiteral(key)],
+    unsetEnv: (key: string): string[] => [tmux, '-u', 'set-environment', ...T, '-u', '--', tmuxLiteral(key)],
+    lastActivity: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_activity}'],
+    /** "1" once the pane's process exited (our pods keep the pane with remain-on-exit) */
+    paneDead: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{pane_dead}'],
+    isAttached: (): string[] => [tmux, '-u', 'display-message', ...T, '-p', '#{session_attached}'],
+    clearHistory: (): string[] => [tmux, '-u', 'clear-history', ...T],
+    killServer: (): string[] => [tmux, '-u', 'kill-server'],
+    attach: (): string[] => [tmux, '-u', 'attach', ...T],
+  };
+}
+
+/** Our sessions: tmux session `main`. */
+export const tmuxArgs = tmuxFor(TMUX_SESSION);
 
 /**
  * What `peek N` answers: the last N lines the agent printed, counted from its last non-blank

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_SAFE, STDIN_OPS } from '../../../src/client/exec-provider.js';
-import { OPS } from '../../../src/protocol/ops/index.js';
+import { handshakeJson, OPS } from '../../../src/protocol/ops/index.js';
 import { socketPath } from '../../../src/protocol/socket-path.js';
 import { runDaemon } from '../../../src/daemon/compose.js';
 import { silentLogger } from '../../../src/log/logger.js';
@@ -112,6 +112,19 @@ describe('native client', () => {
       expect(new Set(Object.keys(tables[p]!.stdin))).toEqual(STDIN_OPS[p]);
       expect(new Set(tables[p]!.retrySafe)).toEqual(RETRY_SAFE[p]);
     }
+  });
+
+  it("answers gc 1.x's handshake itself, as the Node client does, without a daemon", async () => {
+    const r = await run(['session', 'protocol'], { GC_K8S_SOCKET: join(dir, 'nobody-here.sock') });
+    expect(r).toEqual({ code: 0, out: handshakeJson(), err: '' });
+    expect(JSON.parse(r.out)).toEqual({
+      version: 0,
+      capabilities: ['proc.exec', 'proc.provision', 'report-activity', 'report-attachment'],
+    });
+    expect(await run(['session', 'protocol', 'extra'], {})).toMatchObject({
+      code: 1,
+      err: 'gc-session-k8s protocol: takes no arguments\n',
+    });
   });
 
   it('refuses stdin over the op limit before sending anything, with the limit named (as the Node client does)', async () => {

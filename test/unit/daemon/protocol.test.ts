@@ -52,6 +52,15 @@ async function script(provider: 'session' | 'events' | 'beads', argv: string[], 
 }
 
 describe('exec session protocol through the daemon', () => {
+  it('answers the 1.x handshake in the client (no daemon needed) and refuses arguments', async () => {
+    expect(await script('session', ['protocol'], '', { GC_K8S_SOCKET: join(dir, 'nobody-here.sock') })).toEqual({
+      code: 0,
+      out: '{"version":0,"capabilities":["proc.exec","proc.provision","report-activity","report-attachment"]}\n',
+      err: '',
+    });
+    expect(await script('session', ['protocol', 'x'])).toMatchObject({ code: 1, err: 'gc-session-k8s protocol: takes no arguments\n' });
+  });
+
   it('serves the socket to its owner only', () => {
     expect(statSync(socket).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'run')).mode & 0o777).toBe(0o700);

@@ -38,6 +38,16 @@ describe('the session exec channel', () => {
     expect(exec.calls).toHaveLength(1);
   });
 
+  it('carries output with NUL bytes intact (binary output takes the wc/cat path)', async () => {
+    channel = open(new LocalExec());
+    const r = await run(channel, ['printf', 'a\\0b\\0\\n'], undefined, sig());
+    expect(r.stdout).toEqual(Buffer.from('a\0b\0\n', 'latin1'));
+    const both = await run(channel, ['sh', '-c', 'printf "x\\0y"; printf "e\\0r" >&2; exit 3'], undefined, sig());
+    expect([both.exitCode, both.stdout.toString('latin1'), both.stderr.toString('latin1')]).toEqual([3, 'x\0y', 'e\0r']);
+    // and the next plain call is back on the fast path, framed right
+    expect((await run(channel, ['echo', 'plain'], undefined, sig())).stdout.toString()).toBe('plain\n');
+  });
+
   it('feeds stdin to the command and keeps trailing newlines of output', async () => {
     channel = open(new LocalExec());
     const r = await run(channel, ['cat'], Buffer.from('line1\nline2\n\n'), sig());

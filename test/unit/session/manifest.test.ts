@@ -32,6 +32,20 @@ describe('buildAgentPod', () => {
     expect(container.imagePullPolicy).toBe('IfNotPresent');
   });
 
+  it('a provisioned box is the same pod, marked, with the entrypoint told not to launch the agent', () => {
+    const request = req({ command: 'claude --x', env: { GC_CITY: '/home/u/city' }, pre_start: ['echo hi'] });
+    const started = buildAgentSession('demo/coder', request, settings).pod;
+    const boxed = buildAgentSession('demo/coder', request, settings, undefined, 'provision').pod;
+    expect(started.metadata.annotations!['gc-k8s.io/mode']).toBeUndefined();
+    expect(boxed.metadata.annotations!['gc-k8s.io/mode']).toBe('provisioned');
+    const boxEnv = boxed.spec.containers[0]!.env!;
+    expect(boxEnv).toContainEqual({ name: 'GC_K8S_PROVISION', value: '1' });
+    expect(started.spec.containers[0]!.env!.some((e) => e.name === 'GC_K8S_PROVISION')).toBe(false);
+    // everything else (image, pre_start, security, resources) is what start makes
+    expect(boxEnv.filter((e) => e.name !== 'GC_K8S_PROVISION')).toEqual(started.spec.containers[0]!.env);
+    expect(boxed.spec.securityContext).toEqual(started.spec.securityContext);
+  });
+
   it('is secure by default: no token, non-root, nothing escalates, fast termination', () => {
     expect(pod.spec.automountServiceAccountToken).toBe(false);
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, readlinkSync, writeFileSync, symlinkSync } fro
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/session/entrypoint.js';
-import { PROCESS_ALIVE, UNTAR, WAIT_FOR_TMUX } from '../../../src/session/scripts.js';
+import { PROCESS_ALIVE, UNTAR, WAIT_FOR_BOX, WAIT_FOR_TMUX } from '../../../src/session/scripts.js';
 import { tmuxArgs } from '../../../src/session/tmux/args.js';
 import { tarStream } from '../../../src/session/tar.js';
 import { createSandbox, until, type Sandbox } from '../../helpers/local-sh.js';
@@ -63,6 +63,29 @@ describe('agent entrypoint', () => {
     expect(huge).toBe(all); // a huge N is the whole history, never less than peek 1
     ep.child.kill('SIGTERM');
     await ep.exited;
+  });
+
+  it('provisioned: runs pre_start, reports the box ready without any tmux, stays up for gc to launch the agent', async () => {
+    const ep = startEntrypoint({
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+      GC_K8S_PROVISION: '1',
+      GC_K8S_COMMAND: 'echo never-launched',
+      GC_K8S_PRE_START_COUNT: '1',
+      GC_K8S_PRE_START_1: `touch ${join(sb.dir, 'pre-start-ran')}`,
+      GC_K8S_HISTORY_LIMIT: '12345',
+    });
+    expect((await sb.run(['sh', '-c', WAIT_FOR_BOX, 'sh', '50'])).status).toBe(0);
+    expect(readFileSync(join(sb.dir, 'pre-start-ran'), 'utf8')).toBe('');
+    expect(sb.tmux('has-session').status).not.toBe(0); // no server, no session: the agent is gc's
+    // what gc does through exec: a session of its own, which gets the history limit we set
+    expect(sb.tmux('new-session', '-d', '-s', 'gc-launched', 'sleep 60').status).toBe(0);
+    expect(sb.tmux('show-options', '-g', 'history-limit').stdout).toBe('history-limit 12345\n');
+    // the box stays up when gc's agent exits; SIGTERM ends it (and the tmux server) at once
+    sb.tmux('kill-session', '-t', 'gc-launched');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ep.child.exitCode).toBeNull();
+    ep.child.kill('SIGTERM');
+    expect(await ep.exited).toBe(0);
   });
 
   it('exits when the agent exits, so the pod completes instead of lingering', async () => {
@@ -137,8 +160,10 @@ describe('exec scripts', () => {
 
   it('PROCESS_ALIVE looks at the pane process tree only', async () => {
     await session('sh -c "sleep 77; true"');
-    const alive = async (...names: string[]) => (await sb.run(['sh', '-c', PROCESS_ALIVE, 'sh', ...names])).status;
+    const alive = async (...names: string[]) => (await sb.run(['sh', '-c', PROCESS_ALIVE, 'sh', 'main', ...names])).status;
     expect(await alive('sleep 77')).toBe(0);
+    // '' targets the session tmux picks (a provisioned box's own)
+    expect((await sb.run(['sh', '-c', PROCESS_ALIVE, 'sh', '', 'sleep 77'])).status).toBe(0);
     expect(await alive('nonexistent-proc', 'sleep')).toBe(0);
     expect(await alive('claude')).toBe(1);
     sb.tmux('kill-server');

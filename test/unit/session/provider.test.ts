@@ -10,6 +10,7 @@ import { systemClock } from '../../../src/util/clock.js';
 import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
 import { DirectRunner } from '../../../src/exec/runner.js';
 import { FakeCluster, running, waiting } from '../../fakes/fake-cluster.js';
+import type { Pod } from '../../../src/kube/types.js';
 
 let fake: FakeCluster;
 let provider: SessionProvider;
@@ -215,6 +216,92 @@ describe('start', () => {
       /not running before the start deadline: phase Pending; FailedScheduling: 0\/1 nodes are available: 1 Insufficient memory\. \(x3\)/,
     );
     expect(fake.calls).toContain('delete big');
+  });
+
+  it("no room in the cluster: fails with CAPACITY (exit 75) naming the scheduler's reason, and removes the pod", async () => {
+    make({ capacityWaitMs: 50 });
+    fake.kubelet = (pod, f) => {
+      queueMicrotask(() => {
+        f.update(pod.name, {
+          conditions: [
+            { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.' },
+          ],
+        });
+      });
+    };
+    await expect(start('crowded')).rejects.toMatchObject({
+      code: 'CAPACITY',
+      message: expect.stringMatching(/no room in the cluster for pod crowded: 0\/1 nodes are available: 1 Insufficient cpu\./) as unknown,
+    });
+    expect(fake.calls).toEqual(['create crowded', 'delete crowded']);
+  });
+
+  it('a pod unschedulable for another reason (a node selector) is not capacity: it waits, and says why at the deadline', async () => {
+    make({ capacityWaitMs: 20, startTimeoutMs: 150 });
+    fake.kubelet = (pod, f) => {
+      queueMicrotask(() => {
+        f.update(pod.name, {
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+            },
+          ],
+        });
+      });
+    };
+    await expect(start('picky')).rejects.toMatchObject({ code: 'START_FAILED' });
+  });
+
+  it('a full namespace quota or an API server that is down is CAPACITY too, with nothing created', async () => {
+    fake.create = () =>
+      Promise.reject(
+        new GcK8sError('QUOTA_EXCEEDED', 'pods "q" is forbidden: exceeded quota: compute, requested: cpu=1, used: cpu=2, limited: cpu=2'),
+      );
+    await expect(start('q')).rejects.toMatchObject({
+      code: 'CAPACITY',
+      message: expect.stringMatching(/namespace quota has no room for session "q": .*exceeded quota: compute, requested: cpu=1/) as unknown,
+    });
+    fake.create = () => Promise.reject(new GcK8sError('K8S_UNAVAILABLE', 'creating pod gc/down: connect ECONNREFUSED 127.0.0.1:6443'));
+    await expect(start('down')).rejects.toMatchObject({
+      code: 'CAPACITY',
+      message: expect.stringMatching(/API server is not available: .*ECONNREFUSED/) as unknown,
+    });
+    expect(fake.agentPods.list()).toEqual([]);
+  });
+
+  it('one_shot: a task that ends during start started; its pod keeps its last screen and exit status until stop', async () => {
+    const ended = (message: string, exitCode: number) => (pod: Pod, f: FakeCluster) => {
+      queueMicrotask(() => {
+        f.update(pod.name, {
+          phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+          containers: [{ name: 'agent', ready: false, restartCount: 0, state: 'terminated', reason: 'Completed', message, exitCode }],
+        });
+      });
+    };
+    fake.kubelet = ended('build ok\nall done', 3);
+    await expect(
+      provider.start('job', parseStartRequest(JSON.stringify({ command: 'make', lifecycle: 'one_shot' })), signal()),
+    ).resolves.toBeUndefined();
+    expect(fake.lastManifest?.metadata.annotations?.['gc-k8s.io/lifecycle']).toBe('one_shot');
+    expect(await provider.isRunning('job', signal())).toBe(false);
+    expect(await provider.peek('job', 1, signal())).toBe('all done\n[one-shot session ended: exit status 3]\n');
+    expect(fake.calls).not.toContain('delete job');
+    await provider.stop('job', signal());
+    expect(fake.calls).toContain('delete job');
+    // a pre_start that failed is a failed start, one-shot or not
+    fake.kubelet = ended('pre_start command 1 failed with exit 1', 1);
+    await expect(
+      provider.start('job2', parseStartRequest(JSON.stringify({ command: 'make', lifecycle: 'one_shot' })), signal()),
+    ).rejects.toMatchObject({
+      code: 'SESSION_DIED',
+      message: expect.stringContaining('pre_start command 1 failed') as unknown,
+    });
+    expect(() => parseStartRequest(JSON.stringify({ lifecycle: 'forever' }))).toThrow(
+      /field "lifecycle" must be "one_shot" or "persistent"/,
+    );
   });
 
   it('reports a session that dies during startup and removes its pod', async () => {
@@ -455,6 +542,16 @@ describe('ops', () => {
 
   it('copy-to refuses destinations outside /workspace', async () => {
     await expect(provider.copyTo('s', '/etc/hosts', '../x', signal())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it("is-attached reads tmux's attached-clients count; a missing session is not attached", async () => {
+    expect(await provider.isAttached('s', signal())).toBe(false);
+    fake.tmux.get('s')!.attached = 2;
+    expect(await provider.isAttached('s', signal())).toBe(true);
+    expect(fake.execs.at(-1)?.command).toEqual(['tmux', '-u', 'display-message', '-t', 'main', '-p', '#{session_attached}']);
+    expect(await provider.isAttached('nope', signal())).toBe(false);
+    fake.tmux.get('s')!.alive = false;
+    expect(await provider.isAttached('s', signal())).toBe(false);
   });
 
   it('attach targets the agent container of the running pod', async () => {
