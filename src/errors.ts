@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'CONFIG_INVALID', // a config key has an invalid value
   'SESSION_EXISTS', // start of a live session ("already exists" wording is the exec contract)
   'SESSION_INITIALIZING', // a young pod whose tmux is not up yet
+  'SESSION_INCOMPATIBLE', // start of a live session whose pod was made with other image, account, resources or workspace
   'SESSION_DIED', // tmux died right after start
   'SESSION_NOT_FOUND',
   'START_FAILED', // start could not bring the pod up; message says why

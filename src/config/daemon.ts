@@ -20,7 +20,8 @@ export interface DaemonSettings {
 }
 
 interface DaemonEntry {
-  readonly env: string;
+  /** the variable, then the names other providers use for it (the first one set wins) */
+  readonly env: readonly [string, ...string[]];
   readonly default: string;
   readonly doc: string;
   apply(settings: { -readonly [K in keyof DaemonSettings]: DaemonSettings[K] }, raw: string): void;
@@ -28,7 +29,7 @@ interface DaemonEntry {
 
 export const DAEMON_TABLE: readonly DaemonEntry[] = [
   {
-    env: 'GC_K8S_LOG_LEVEL',
+    env: ['GC_K8S_LOG_LEVEL'],
     default: 'info',
     doc: 'debug, info, warn or error (NDJSON log beside the socket).',
     apply: (s, v) => {
@@ -36,7 +37,7 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
     },
   },
   {
-    env: 'GC_K8S_QPS',
+    env: ['GC_K8S_QPS', 'GC_K8S_CLIENT_QPS'],
     default: String(DEFAULT_RATE.qps),
     doc: "Client-side rate limit of API requests per second (0 disables it; the API server's 429 Retry-After is always honoured).",
     apply: (s, v) => {
@@ -44,7 +45,7 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
     },
   },
   {
-    env: 'GC_K8S_BURST',
+    env: ['GC_K8S_BURST', 'GC_K8S_CLIENT_BURST'],
     default: String(DEFAULT_RATE.burst),
     doc: 'Burst of the client-side rate limit.',
     apply: (s, v) => {
@@ -52,7 +53,7 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
     },
   },
   {
-    env: 'GC_K8S_WATCH_IDLE_TIMEOUT',
+    env: ['GC_K8S_WATCH_IDLE_TIMEOUT'],
     default: '105s',
     doc: 'A watch that delivered nothing, not even a bookmark (about one a minute), for this long is restarted.',
     apply: (s, v) => {
@@ -60,7 +61,7 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
     },
   },
   {
-    env: 'GC_K8S_ABANDONED_START_AGE',
+    env: ['GC_K8S_ABANDONED_START_AGE'],
     default: '5m',
     doc: 'A pod whose start never finished (its daemon was killed) and that no start is working on is removed once it is this old.',
     apply: (s, v) => {
@@ -68,7 +69,7 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
     },
   },
   {
-    env: 'GC_K8S_CACHE_VERIFY_AFTER',
+    env: ['GC_K8S_CACHE_VERIFY_AFTER'],
     default: '20s',
     doc: 'A watch quiet for this long is verified by one LIST before a read trusts the cache (the answer is repaired from the list when the watch missed changes).',
     apply: (s, v) => {
@@ -86,17 +87,18 @@ function atLeast(ms: number, min: number): number {
 export function loadDaemonSettings(env: Readonly<Record<string, string | undefined>>): DaemonSettings {
   const settings = {} as { -readonly [K in keyof DaemonSettings]: DaemonSettings[K] };
   for (const entry of DAEMON_TABLE) {
-    const given = env[entry.env]?.trim() ?? '';
+    const name = entry.env.find((n) => (env[n]?.trim() ?? '') !== '') ?? entry.env[0];
+    const given = env[name]?.trim() ?? '';
     try {
       entry.apply(settings, given === '' ? entry.default : given);
     } catch (err) {
-      throw new GcK8sError('CONFIG_INVALID', `invalid ${entry.env}: ${messageOf(err)}`, { cause: err });
+      throw new GcK8sError('CONFIG_INVALID', `invalid ${name}: ${messageOf(err)}`, { cause: err });
     }
   }
   return settings;
 }
 
 export function daemonTableMarkdown(): string {
-  const rows = DAEMON_TABLE.map((e) => `| \`${e.env}\` | \`${e.default}\` | ${e.doc} |`);
+  const rows = DAEMON_TABLE.map((e) => `| ${e.env.map((n) => `\`${n}\``).join(' or ')} | \`${e.default}\` | ${e.doc} |`);
   return ['| Daemon environment | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }

@@ -82,6 +82,8 @@ function tomlValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(',');
+  // tables and arrays of tables (node_selector, tolerations, affinity…) reach the parser as JSON
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return undefined;
 }
 

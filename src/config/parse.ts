@@ -59,3 +59,45 @@ export function parseList(value: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
+
+/** A JSON value given as text (env) or as a TOML table/array (the loader passes it as JSON). */
+function parseJson(value: string, what: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new Error(`expected ${what} as JSON; got ${quote(value)}`);
+  }
+}
+
+/** `{"key": "value", …}`: node selectors, the service-account map, the agent env. */
+export function parseStringMap(value: string, check: (key: string, v: string) => void = () => undefined): Record<string, string> {
+  if (value.trim() === '') return {};
+  const obj = parseJson(value, 'an object of strings');
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error('expected a JSON object of strings');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v !== 'string') throw new Error(`expected a string for ${quote(k)}`);
+    check(k, v);
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A JSON object or array passed through to the pod spec (tolerations, affinity) after a shape check. */
+export function parseJsonOf(kind: 'object' | 'array', value: string): unknown {
+  if (value.trim() === '') return undefined;
+  const v = parseJson(value, kind === 'object' ? 'an object' : 'an array');
+  const ok =
+    kind === 'array'
+      ? Array.isArray(v) && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x))
+      : typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!ok) throw new Error(kind === 'array' ? 'expected a JSON array of objects' : 'expected a JSON object');
+  return v;
+}
+
+/** DNS-1123 subdomain (PriorityClass, PVC names). */
+export function parseDnsSubdomain(value: string): string {
+  if (value === '' || (value.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)))
+    return value;
+  throw new Error(`expected a lowercase DNS subdomain (a-z, 0-9, '-', '.'; at most 253 characters); got ${quote(value)}`);
+}

@@ -4,7 +4,18 @@
 
 import { DEFAULT_CREDENTIAL_ENV, DEFAULT_POD_SETTINGS, type PodSettings } from '../session/settings.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../session/options.js';
-import { parseBool, parseDnsLabel, parseDuration, parseEnum, parseInteger, parseList, parseQuantity } from './parse.js';
+import {
+  parseBool,
+  parseDnsLabel,
+  parseDnsSubdomain,
+  parseDuration,
+  parseEnum,
+  parseInteger,
+  parseJsonOf,
+  parseList,
+  parseQuantity,
+  parseStringMap,
+} from './parse.js';
 
 export interface MutableConfig {
   pod: { -readonly [K in keyof PodSettings]: PodSettings[K] };
@@ -81,9 +92,9 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     key: 'cpu_limit',
     env: ['GC_K8S_CPU_LIMIT'],
     default: '2',
-    doc: 'Agent CPU limit.',
+    doc: 'Agent CPU limit; `none` for no limit (requests still apply).',
     apply: (c, v) => {
-      c.pod.cpuLimit = parseQuantity(v);
+      c.pod.cpuLimit = v.trim().toLowerCase() === 'none' ? '' : parseQuantity(v);
     },
   },
   {
@@ -111,6 +122,81 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     doc: 'Service account of agent pods (its token is never mounted).',
     apply: (c, v) => {
       c.pod.serviceAccount = parseDnsLabel(v);
+    },
+  },
+  {
+    key: 'service_account_map',
+    env: ['GC_K8S_SERVICE_ACCOUNT_MAP_JSON'],
+    default: '{}',
+    doc: 'JSON object: agent (alias, name, or the last segment of its name; `*` for any) → service account; unmatched agents get `service_account`.',
+    apply: (c, v) => {
+      c.pod.serviceAccountMap = parseStringMap(v, (_, sa) => parseDnsLabel(sa));
+    },
+  },
+  {
+    key: 'agent_env',
+    env: ['GC_K8S_AGENT_ENV_JSON'],
+    default: '{}',
+    doc: "JSON object of env for every agent pod, under the session's own env (which wins); names matching `credential_env` still become references to the session's Secret, never values in the pod spec.",
+    apply: (c, v) => {
+      c.pod.agentEnv = parseStringMap(v, (name) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) throw new Error(`not an env name: ${JSON.stringify(name.slice(0, 64))}`);
+      });
+    },
+  },
+  {
+    key: 'node_selector',
+    env: ['GC_K8S_NODE_SELECTOR'],
+    default: '{}',
+    doc: 'JSON object: nodeSelector of agent pods.',
+    apply: (c, v) => {
+      c.pod.nodeSelector = parseStringMap(v);
+    },
+  },
+  {
+    key: 'tolerations',
+    env: ['GC_K8S_TOLERATIONS'],
+    default: '(none)',
+    doc: 'JSON array: tolerations of agent pods.',
+    apply: (c, v) => {
+      c.pod.tolerations = parseJsonOf('array', v) as Record<string, unknown>[] | undefined;
+    },
+  },
+  {
+    key: 'affinity',
+    env: ['GC_K8S_AFFINITY'],
+    default: '(none)',
+    doc: 'JSON object: affinity of agent pods.',
+    apply: (c, v) => {
+      c.pod.affinity = parseJsonOf('object', v) as Record<string, unknown> | undefined;
+    },
+  },
+  {
+    key: 'priority_class_name',
+    env: ['GC_K8S_PRIORITY_CLASS_NAME'],
+    default: '(none)',
+    doc: 'PriorityClass of agent pods.',
+    apply: (c, v) => {
+      c.pod.priorityClassName = parseDnsSubdomain(v.trim());
+    },
+  },
+  {
+    key: 'workspace_pvc',
+    env: ['GC_K8S_WORKSPACE_PVC'],
+    default: '(none: an emptyDir per pod)',
+    doc: 'PersistentVolumeClaim mounted at `/workspace` in every agent pod instead of an emptyDir; staging and `gc init` are skipped (the claim holds the workspace).',
+    apply: (c, v) => {
+      c.pod.workspacePvc = parseDnsSubdomain(v.trim());
+    },
+  },
+  {
+    key: 'workspace_root',
+    env: ['GC_K8S_WORKSPACE_ROOT'],
+    default: '/workspace',
+    doc: "Where the workspace is mounted in agent pods. Only `/workspace` (the 1.x provider's default) for now: gc's path remapping assumes it.",
+    apply: (_, v) => {
+      if (v.trim().replace(/\/+$/, '') !== '/workspace')
+        throw new Error(`only /workspace is supported; got ${JSON.stringify(v.slice(0, 64))}`);
     },
   },
   {

@@ -157,6 +157,10 @@ export interface PodSpec {
   };
   imagePullSecrets?: { name: string }[];
   nodeName?: string;
+  nodeSelector?: Record<string, string>;
+  tolerations?: readonly Readonly<Record<string, unknown>>[];
+  affinity?: Readonly<Record<string, unknown>>;
+  priorityClassName?: string;
   enableServiceLinks?: boolean;
   /** the pod is not scheduled until every gate is removed (GA since Kubernetes 1.30) */
   schedulingGates?: { name: string }[];

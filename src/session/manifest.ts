@@ -8,6 +8,7 @@ import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.j
 import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
+import { ANNOTATION_COMPAT, compatAnnotation } from './compat.js';
 import { restrictedPodSecurity } from './security.js';
 import type { PodSettings } from './settings.js';
 import type { StartRequest } from './request.js';
@@ -42,7 +43,8 @@ export type StartMode = 'start' | 'provision';
 
 /** Staging is needed when the start request has files for the pod and the image is not prebaked. */
 export function needsStaging(req: StartRequest, settings: PodSettings): boolean {
-  if (settings.prebaked) return false;
+  // a prebaked image or a workspace claim already holds the workspace
+  if (settings.prebaked || settings.workspacePvc !== '') return false;
   const city = controllerCityPath(req.env);
   const stagedWorkDir = city !== '' && req.workDir !== '' && req.workDir !== city;
   return stagedWorkDir || req.overlayDir !== '' || req.packOverlayDirs.length > 0 || req.copyFiles.length > 0;
@@ -106,6 +108,17 @@ export function buildCredentialsSecret(
   };
 }
 
+/** The agent's service account: the map's entry for its alias, name or last name segment, then "*", then the default. */
+export function serviceAccountFor(settings: PodSettings, env: Readonly<Record<string, string>>): string {
+  const map = settings.serviceAccountMap;
+  const name = env['GC_AGENT'] ?? '';
+  for (const key of [env['GC_ALIAS'] ?? '', name, name.split('/').pop() ?? '', '*']) {
+    const sa = key === '' ? undefined : map[key];
+    if (sa !== undefined) return sa;
+  }
+  return settings.serviceAccount;
+}
+
 export function buildAgentPod(sessionName: string, req: StartRequest, settings: PodSettings, origin?: SessionOrigin): PodManifest {
   return buildAgentSession(sessionName, req, settings, origin).pod;
 }
@@ -120,7 +133,13 @@ export function buildAgentSession(
   const city = controllerCityPath(req.env);
   const workDir = podWorkDir(req.workDir, city);
   const podName = podNameFor(sessionName);
-  const { env, sessionEnvKeys, credentials } = buildPodEnv(req.env, req.workDir, settings, credentialsSecretName(podName));
+  // the platform's env for every agent pod, under the session's own
+  const { env, sessionEnvKeys, credentials } = buildPodEnv(
+    { ...settings.agentEnv, ...req.env },
+    req.workDir,
+    settings,
+    credentialsSecretName(podName),
+  );
   const gated = Object.keys(credentials).length > 0;
   const staging = needsStaging(req, settings);
 
@@ -136,7 +155,10 @@ export function buildAgentSession(
 
   const volumes: Volume[] = [{ name: 'claude-config', secret: { secretName: 'claude-credentials', optional: true } }];
   const mounts: VolumeMount[] = [{ name: 'claude-config', mountPath: '/tmp/claude-secret', readOnly: true }];
-  if (!settings.prebaked) {
+  if (settings.workspacePvc !== '') {
+    volumes.unshift({ name: 'ws', persistentVolumeClaim: { claimName: settings.workspacePvc } });
+    mounts.unshift({ name: 'ws', mountPath: WORKSPACE });
+  } else if (!settings.prebaked) {
     volumes.unshift({ name: 'ws', emptyDir: {} });
     mounts.unshift({ name: 'ws', mountPath: WORKSPACE });
     // Agents may still reference the controller's absolute city path (templates expand to it).
@@ -158,13 +180,14 @@ export function buildAgentSession(
     tty: true,
     resources: {
       requests: { cpu: settings.cpuRequest, memory: settings.memRequest },
-      limits: { cpu: settings.cpuLimit, memory: settings.memLimit },
+      limits: { ...(settings.cpuLimit === '' ? {} : { cpu: settings.cpuLimit }), memory: settings.memLimit },
     },
     volumeMounts: mounts,
     ...(security === undefined ? {} : { securityContext: security }),
   };
 
   const agent = req.env['GC_ALIAS'] || req.env['GC_AGENT'] || 'unknown';
+  const serviceAccount = serviceAccountFor(settings, req.env);
   const pod: PodManifest = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -194,7 +217,11 @@ export function buildAgentSession(
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: settings.terminationGracePeriodSeconds,
-      ...(settings.serviceAccount === '' ? {} : { serviceAccountName: settings.serviceAccount }),
+      ...(serviceAccount === '' ? {} : { serviceAccountName: serviceAccount }),
+      ...(Object.keys(settings.nodeSelector).length === 0 ? {} : { nodeSelector: { ...settings.nodeSelector } }),
+      ...(settings.tolerations === undefined ? {} : { tolerations: settings.tolerations }),
+      ...(settings.affinity === undefined ? {} : { affinity: settings.affinity }),
+      ...(settings.priorityClassName === '' ? {} : { priorityClassName: settings.priorityClassName }),
       ...(settings.imagePullSecret === '' ? {} : { imagePullSecrets: [{ name: settings.imagePullSecret }] }),
       ...(settings.podSecurity === 'restricted' ? { securityContext: restrictedPodSecurity(settings) } : {}),
       containers: [container],
@@ -203,5 +230,7 @@ export function buildAgentSession(
       ...(gated ? { schedulingGates: [{ name: CREDENTIALS_GATE }] } : {}),
     },
   };
+  // computed from the finished spec, so it cannot disagree with what is created
+  (pod.metadata.annotations ??= {})[ANNOTATION_COMPAT] = compatAnnotation(pod);
   return gated ? { pod, credentials: buildCredentialsSecret(podName, sessionName, credentials) } : { pod };
 }

@@ -12,6 +12,7 @@ export interface PodSettings {
   readonly serviceAccount: string;
   readonly cpuRequest: string;
   readonly memRequest: string;
+  /** '' = no CPU limit (GC_K8S_CPU_LIMIT=none) */
   readonly cpuLimit: string;
   readonly memLimit: string;
   readonly prebaked: boolean;
@@ -28,6 +29,16 @@ export interface PodSettings {
   readonly historyLimit: number;
   /** env names (globs) that are credentials: projected from the session's Secret, never as values */
   readonly credentialEnv: readonly string[];
+  /** agent (alias, name or its last path segment; "*" for any) → service account */
+  readonly serviceAccountMap: Readonly<Record<string, string>>;
+  /** non-secret env for every agent pod; the session's own env wins */
+  readonly agentEnv: Readonly<Record<string, string>>;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly tolerations: readonly Readonly<Record<string, unknown>>[] | undefined;
+  readonly affinity: Readonly<Record<string, unknown>> | undefined;
+  readonly priorityClassName: string;
+  /** a PVC mounted as the workspace instead of an emptyDir (staging and gc init are skipped) */
+  readonly workspacePvc: string;
 }
 
 export const DEFAULT_CREDENTIAL_ENV =
@@ -53,4 +64,11 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   doltSecret: 'gc-dolt-credentials',
   historyLimit: 20_000,
   credentialEnv: DEFAULT_CREDENTIAL_ENV.split(','),
+  serviceAccountMap: {},
+  agentEnv: {},
+  nodeSelector: {},
+  tolerations: undefined,
+  affinity: undefined,
+  priorityClassName: '',
+  workspacePvc: '',
 };

@@ -34,13 +34,14 @@ import type { SessionInput } from './input.js';
 import { stageFiles } from './staging.js';
 import type { StartRequest } from './request.js';
 import { tmuxArgs } from './tmux/args.js';
+import { ANNOTATION_COMPAT, compatOf, incompatibilities, type Compat } from './compat.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
 }
 
 /** Deals with a pod left over from an earlier start; returns when the name is free. */
-async function clearExisting(pods: SessionPods, name: string, signal: AbortSignal): Promise<void> {
+async function clearExisting(pods: SessionPods, name: string, wanted: Compat, signal: AbortSignal): Promise<void> {
   const existing = podsOfSession(await pods.agentPods(signal), name);
   const state = sessionState(existing);
   const log = pods.deps.log.child({ session: name });
@@ -56,6 +57,13 @@ async function clearExisting(pods: SessionPods, name: string, signal: AbortSigna
       // a provisioned box is live whether or not gc has launched its agent yet
       const alive = isProvisioned(pod) ? { exitCode: 0 } : await pods.liveTmux(pod, tmuxArgs.hasSession(), signal);
       if (alive.exitCode === 0) {
+        const differences = incompatibilities(pod.annotations[ANNOTATION_COMPAT], wanted);
+        if (differences.length > 0) {
+          throw new GcK8sError(
+            'SESSION_INCOMPATIBLE',
+            `session ${quote(name)} is running in pod ${pod.name}, made with other settings (${differences.join('; ')}): stop it to start it with these`,
+          );
+        }
         throw new GcK8sError('SESSION_EXISTS', `session ${quote(name)} already exists (pod: ${pod.name})`);
       }
     }
@@ -221,7 +229,7 @@ async function startPod(
     if (startPending(retried) === undefined) return; // it had finished: the answer is success
     created = retried;
   } else {
-    await clearExisting(pods, name, signal);
+    await clearExisting(pods, name, compatOf(manifest), signal);
     created = await createPod(pods, name, manifest, signal);
   }
   if (session.credentials !== undefined && (created.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {

@@ -23,6 +23,13 @@ describe('daemon settings', () => {
     expect(() => loadDaemonSettings({ GC_K8S_LOG_LEVEL: 'loud' })).toThrow(/GC_K8S_LOG_LEVEL/);
   });
 
+  it("takes the 1.x native provider's names for the rate limit, ours first when both are set", () => {
+    expect(loadDaemonSettings({ GC_K8S_CLIENT_QPS: '50', GC_K8S_CLIENT_BURST: '100' })).toMatchObject({ qps: 50, burst: 100 });
+    expect(loadDaemonSettings({ GC_K8S_QPS: '70', GC_K8S_CLIENT_QPS: '50' })).toMatchObject({ qps: 70 });
+    expect(() => loadDaemonSettings({ GC_K8S_CLIENT_BURST: '0' })).toThrow(/invalid GC_K8S_CLIENT_BURST/);
+    expect(daemonTableMarkdown()).toContain('`GC_K8S_QPS` or `GC_K8S_CLIENT_QPS`');
+  });
+
   it('documents every variable it reads', () => {
     const table = daemonTableMarkdown();
     for (const v of [

@@ -36,6 +36,42 @@ describe('loadConfig', () => {
     expect(c.cityToml).toBe('/city/city.toml');
   });
 
+  it("takes the 1.x native provider's settings from env (JSON) and from TOML tables", () => {
+    const c = load('[session.k8s]\nnode_selector = { pool = "agents" }\ntolerations = [{ key = "agents", operator = "Exists" }]\n', {
+      GC_K8S_SERVICE_ACCOUNT_MAP_JSON: '{"mayor":"gc-mayor","*":"gc-agent"}',
+      GC_K8S_AGENT_ENV_JSON: '{"TZ":"UTC"}',
+      GC_K8S_AFFINITY: '{"nodeAffinity":{}}',
+      GC_K8S_PRIORITY_CLASS_NAME: 'gc-agents',
+      GC_K8S_CPU_LIMIT: 'none',
+      GC_K8S_WORKSPACE_PVC: 'city-ws',
+      GC_K8S_WORKSPACE_ROOT: '/workspace',
+    });
+    expect(c.pod).toMatchObject({
+      serviceAccountMap: { mayor: 'gc-mayor', '*': 'gc-agent' },
+      agentEnv: { TZ: 'UTC' },
+      nodeSelector: { pool: 'agents' },
+      tolerations: [{ key: 'agents', operator: 'Exists' }],
+      affinity: { nodeAffinity: {} },
+      priorityClassName: 'gc-agents',
+      cpuLimit: '',
+      workspacePvc: 'city-ws',
+    });
+  });
+
+  it.each([
+    ['GC_K8S_SERVICE_ACCOUNT_MAP_JSON', '{"mayor":"Not A Label"}', /expected a lowercase DNS label/],
+    ['GC_K8S_SERVICE_ACCOUNT_MAP_JSON', '["x"]', /expected a JSON object of strings/],
+    ['GC_K8S_AGENT_ENV_JSON', '{"A B":"x"}', /not an env name/],
+    ['GC_K8S_NODE_SELECTOR', '{"pool":1}', /expected a string for "pool"/],
+    ['GC_K8S_TOLERATIONS', '{"key":"x"}', /expected a JSON array of objects/],
+    ['GC_K8S_AFFINITY', 'not json', /expected an object as JSON/],
+    ['GC_K8S_PRIORITY_CLASS_NAME', 'High!', /DNS subdomain/],
+    ['GC_K8S_WORKSPACE_ROOT', '/data', /only \/workspace is supported/],
+  ])('%s=%s is refused naming the variable', (name, value, message) => {
+    expect(() => load('', { [name]: value })).toThrow(name);
+    expect(() => load('', { [name]: value })).toThrow(message);
+  });
+
   it('treats an empty env value as unset, as upstream does', () => {
     expect(load('[session.k8s]\nnamespace = "x"\n', { GC_K8S_NAMESPACE: '' }).pod.namespace).toBe('x');
   });

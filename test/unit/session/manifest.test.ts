@@ -8,6 +8,75 @@ import { rewriteCityPath, podWorkDir, safeJoin } from '../../../src/session/path
 const settings: PodSettings = { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test' };
 const req = (json: object) => parseStartRequest(JSON.stringify(json));
 
+describe('1.x scheduling, identity and workspace settings', () => {
+  const request = req({ command: 'c', env: { GC_AGENT: 'rig-a/polecat', GC_CITY: '/c', TZ: 'Europe/Paris' } });
+
+  it('node selector, tolerations, affinity and priority class go into the pod spec; none of them by default', () => {
+    const plain = buildAgentPod('s', request, settings).spec;
+    for (const key of ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName']) expect(plain).not.toHaveProperty(key);
+    const spec = buildAgentPod('s', request, {
+      ...settings,
+      nodeSelector: { pool: 'agents' },
+      tolerations: [{ key: 'agents', operator: 'Exists', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: {} },
+      priorityClassName: 'gc-agents',
+    }).spec;
+    expect(spec).toMatchObject({
+      nodeSelector: { pool: 'agents' },
+      tolerations: [{ key: 'agents', operator: 'Exists', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: {} },
+      priorityClassName: 'gc-agents',
+    });
+  });
+
+  it('the service-account map matches the alias, the name, its last segment, then "*", then the default', () => {
+    const sa = (map: Record<string, string>, env: Record<string, string> = {}) =>
+      buildAgentPod('s', req({ command: 'c', env: { GC_AGENT: 'rig-a/polecat', ...env } }), {
+        ...settings,
+        serviceAccount: 'gc-default',
+        serviceAccountMap: map,
+      }).spec.serviceAccountName;
+    expect(sa({})).toBe('gc-default');
+    expect(sa({ '*': 'any' })).toBe('any');
+    expect(sa({ '*': 'any', polecat: 'pc' })).toBe('pc');
+    expect(sa({ polecat: 'pc', 'rig-a/polecat': 'full' })).toBe('full');
+    expect(sa({ 'rig-a/polecat': 'full', boss: 'b' }, { GC_ALIAS: 'boss' })).toBe('b');
+  });
+
+  it("agent env sits under the session's env, and credentials in it are still Secret references", () => {
+    const pod = buildAgentSession('s', request, { ...settings, agentEnv: { TZ: 'UTC', LANG: 'C.UTF-8', EXTRA_API_KEY: 'k' } });
+    const env = new Map(pod.pod.spec.containers[0]!.env!.map((e) => [e.name, e]));
+    expect(env.get('TZ')?.value).toBe('Europe/Paris');
+    expect(env.get('LANG')?.value).toBe('C.UTF-8');
+    expect(env.get('EXTRA_API_KEY')?.value).toBeUndefined();
+    expect(env.get('EXTRA_API_KEY')?.valueFrom?.secretKeyRef?.key).toBe('EXTRA_API_KEY');
+    expect(JSON.stringify(pod.pod)).not.toContain('"k"');
+  });
+
+  it('CPU limit none leaves only the memory limit; a workspace claim replaces the emptyDir and staging', () => {
+    const c = buildAgentPod('s', request, { ...settings, cpuLimit: '' }).spec.containers[0]!;
+    expect(c.resources?.limits).toEqual({ memory: '4Gi' });
+    expect(c.resources?.requests).toEqual({ cpu: '500m', memory: '1Gi' });
+    const staged = req({ command: 'c', work_dir: '/c/rig', env: { GC_CITY: '/c' }, copy_files: [{ src: '/x', rel_dst: 'x' }] });
+    expect(needsStaging(staged, settings)).toBe(true);
+    const claimed = { ...settings, workspacePvc: 'city-ws' };
+    expect(needsStaging(staged, claimed)).toBe(false);
+    const pod = buildAgentPod('s', staged, claimed);
+    expect(pod.spec.volumes?.find((v) => v.name === 'ws')).toEqual({ name: 'ws', persistentVolumeClaim: { claimName: 'city-ws' } });
+    expect(pod.spec.containers[0]!.volumeMounts).toContainEqual({ name: 'ws', mountPath: '/workspace' });
+  });
+
+  it('records what makes two pods of a session interchangeable', () => {
+    const a = buildAgentPod('s', request, settings).metadata.annotations!['gc-k8s.io/compat'];
+    expect(JSON.parse(a!)).toEqual({
+      image: 'gc-agent:test',
+      serviceAccount: '(default)',
+      resources: 'cpu 500m/2, memory 1Gi/4Gi',
+      workspace: 'emptyDir',
+    });
+  });
+});
+
 describe('buildAgentPod', () => {
   const pod = buildAgentPod(
     'demo/coder',
