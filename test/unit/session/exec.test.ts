@@ -61,10 +61,17 @@ describe('exec', () => {
     expect(r.output.toString()).toBe('one\ntwo\nthree\nafter cat\n');
   });
 
-  it('runs scripts larger than the channel carries, byte for byte', async () => {
-    const lines = Array.from({ length: 4000 }, (_, i) => `echo line-${i}`).join('\n');
+  it.each([
+    ['as an argument', 100],
+    ['on stdin over the channel', 300],
+    ['larger than the channel carries', 10_000],
+  ])('runs scripts %s, byte for byte (%i lines)', async (_, n) => {
+    // each line: echo "line-<i> \$HOME 'q' \"d\"" (quotes and a dollar the shell must keep)
+    const lines = Array.from({ length: n }, (_, i) => String.raw`echo "line-${i} \$HOME 'q' \"d\""`).join('\n');
     const r = await exec(lines);
-    expect(r.output.toString().split('\n').at(-2)).toBe('line-3999');
+    const out = r.output.toString().split('\n');
+    expect(out).toHaveLength(n + 1);
+    expect(out.at(-2)).toBe(`line-${n - 1} $HOME 'q' "d"`);
   });
 
   it('fails loudly on output over the cap instead of buffering it', async () => {
