@@ -154,6 +154,28 @@ for (const op of Object.keys(ours)) {
   rows.push({ op, baseline, script: script_, viaNode, daemon: inproc, requests: Math.max(0, requests) });
 }
 
+// Gas City 1.x drives sessions through `exec`: a trivial command, and the screen read and the text
+// typed that way, beside the dedicated ops and beside one `kubectl exec` of the same command.
+console.error('bench: session exec (1.x)');
+const PEEK_CMD = 'tmux capture-pane -p -t main -S -20';
+const NUDGE_CMD = "tmux send-keys -t main -l 'echo hi' && tmux send-keys -t main Enter";
+const execRows = [
+  ['exec `true`', 'true', `${find}; kubectl -n ${ns} exec "$pod" -- sh -c true`, 0],
+  ['peek via exec', PEEK_CMD, `${find}; kubectl -n ${ns} exec "$pod" -- sh -c '${PEEK_CMD}'`, 0],
+  ['nudge via exec', NUDGE_CMD, `${find}; kubectl -n ${ns} exec "$pod" -- sh -c "${NUDGE_CMD}"`, 250],
+].map(([label, cmd, baseCmd, gap]) => ({ label, cmd, baseCmd, gap }));
+for (const r of execRows) {
+  r.baseline = await timeIt(Math.min(N, 20), () => sh(r.baseCmd), r.gap);
+  r.script = await timeIt(
+    N,
+    async () => {
+      const out = await script('gc-session-k8s', ['exec', 'bench-ours'], r.cmd);
+      if (out.code !== 0) throw new Error(`exec: ${out.err}`);
+    },
+    r.gap,
+  );
+}
+
 // the floor of any exec-provider script written for Node: starting Node itself
 const nodeFloor = await timeIt(N, () => run(process.execPath, ['-e', '']));
 
@@ -185,6 +207,14 @@ const startOurs = await timeIt(quick ? 2 : 5, async (i) => {
 });
 podWatch.kill();
 afterRunning.sort((a, b) => a - b);
+console.error('bench: session provision → first exec');
+const provisionFirstExec = await timeIt(quick ? 2 : 5, async (i) => {
+  const r = await script('gc-session-k8s', ['provision', `bench-prov-${i}`], JSON.stringify({ command: 'bash' }));
+  if (r.code !== 0) throw new Error(r.err);
+  const e = await script('gc-session-k8s', ['exec', `bench-prov-${i}`], 'true');
+  if (e.code !== 0) throw new Error(e.err);
+});
+for (let i = 0; i < (quick ? 2 : 5); i++) await script('gc-session-k8s', ['stop', `bench-prov-${i}`]);
 for (let i = 0; i < (quick ? 2 : 5); i++) await script('gc-session-k8s', ['stop', `bench-start-${i}`]);
 const startBase = await timeIt(quick ? 2 : 3, async (i) => {
   const pod = {
@@ -344,7 +374,16 @@ const beadRows = [];
 async function beadOps(ops) {
   for (const [op, oursCall, baseCall] of ops) {
     console.error(`bench: beads ${op}`);
-    const base = await timeIt(NB, async (i) => must(await baseCall(i), `baseline ${op}`));
+    // the baseline may fail (bd killed at the runner's memory limit on a large list): say so, go on
+    const base = await timeIt(NB, async (i) => must(await baseCall(i), `baseline ${op}`)).catch((err) => {
+      const why = String(err?.message ?? err)
+        .trim()
+        .split('\n')
+        .at(-1)
+        .slice(0, 120);
+      console.error(`bench: baseline ${op} failed: ${why}`);
+      return { failed: why };
+    });
     const oursT = await timeIt(NB, async (i) => must(await oursCall(i), `ours ${op}`));
     beadRows.push({ op, base, ours: oursT });
   }
@@ -373,6 +412,7 @@ await beadOps([
   ],
   ...listOps(''),
   ['close', (i) => beads(['close', toClose.ours[i] ?? '']), (i) => bdBase(['close', '--json', '--force', toClose.base[i] ?? ''])],
+  ['reopen', (i) => beads(['reopen', toClose.ours[i] ?? '']), (i) => bdBase(['reopen', '--json', toClose.base[i] ?? ''])],
   [
     'create, ours with bd per call',
     (i) => beadsViaBd(['create'], JSON.stringify({ title: `ours bd ${i}`, labels: ['bench'] })),
@@ -479,6 +519,19 @@ const lines = [
       `| ${r.op} | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} | ${ms(r.script.p50)} / ${ms(r.script.p99)} | ${ms(r.viaNode.p50)} / ${ms(r.viaNode.p99)} | ${ms(r.daemon.p50)} / ${ms(r.daemon.p99)} | ${speed(r.baseline.p50, r.script.p50)} | ${r.requests.toFixed(2)} |`,
   ),
   `| start → ready | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startOurs.p50)} / ${ms(startOurs.p99)} | — | — | ${speed(startBase.p50, startOurs.p50)} | — |`,
+  `| provision → first exec | — | ${ms(provisionFirstExec.p50)} / ${ms(provisionFirstExec.p99)} | — | — | — | — |`,
+  '',
+  '### Gas City 1.x: driving a session through `exec`',
+  '',
+  'gc 1.x prefers `exec <name>` (command on stdin, output on stdout) to the dedicated ops. Baseline: one `kubectl exec` of the',
+  "same command after finding the pod, as a kubectl-based provider would run it; ours: the script, over the session's persistent channel.",
+  '',
+  '| op | baseline p50 / p99 (ms) | ours, script p50 / p99 | p50 speed-up | ours ÷ our `peek` (p50) |',
+  '|---|---|---|---|---|',
+  ...execRows.map(
+    (r) =>
+      `| ${r.label} | ${ms(r.baseline.p50)} / ${ms(r.baseline.p99)} | ${ms(r.script.p50)} / ${ms(r.script.p99)} | ${speed(r.baseline.p50, r.script.p50)} | ${(r.script.p50 / rows.find((x) => x.op === 'peek').script.p50).toFixed(2)} |`,
+  ),
   '',
   `Start's own cost after its pod turned Running (watch event → start returned): p50 ${afterRunning.length ? ms(afterRunning[Math.floor(afterRunning.length / 2)]) : 'n/a'}, max ${afterRunning.length ? ms(afterRunning[afterRunning.length - 1]) : 'n/a'} ms`,
   '(it includes tmux coming up inside the container and the `settle` = 200 ms watch for an agent that dies at once).',
@@ -522,8 +575,10 @@ const lines = [
   '',
   '| op | baseline p50 / p99 (ms) | ours p50 / p99 (ms) | p50 speed-up |',
   '|---|---|---|---|',
-  ...beadRows.map(
-    (r) => `| ${r.op} | ${ms(r.base.p50)} / ${ms(r.base.p99)} | ${ms(r.ours.p50)} / ${ms(r.ours.p99)} | ${speed(r.base.p50, r.ours.p50)} |`,
+  ...beadRows.map((r) =>
+    r.base.failed
+      ? `| ${r.op} | failed (${r.base.failed}) | ${ms(r.ours.p50)} / ${ms(r.ours.p99)} | — |`
+      : `| ${r.op} | ${ms(r.base.p50)} / ${ms(r.base.p99)} | ${ms(r.ours.p50)} / ${ms(r.ours.p99)} | ${speed(r.base.p50, r.ours.p50)} |`,
   ),
   '',
   `A bd process is most of a write's cost when one runs per call. \`bd show\` alone inside the runner (no kubectl, no gc-k8s)`,
