@@ -18,6 +18,15 @@ export function kubectlPath(): string {
   return r.status === 0 && existsSync(path) ? path : 'kubectl';
 }
 
+/** Polls `check` every 100 ms until it holds, failing after `tries` attempts with what it waited for. */
+export async function until(check: () => Promise<boolean>, what: string, tries = 100): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
 export interface Run {
   readonly code: number;
   readonly out: string;

@@ -6,21 +6,13 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podNameFor } from '../../src/session/names.js';
-import { Harness } from './harness.js';
+import { Harness, until } from './harness.js';
 
 const h = new Harness();
 const payload = (extra: object = {}) => JSON.stringify({ command: 'bash', work_dir: '/tmp', ...extra });
 // a short op deadline, so the never-ending exec below ends soon
 const OP_ENV = { GC_K8S_OP_TIMEOUT: '8s' };
 const sess = (argv: string[], stdin = '') => h.session(argv, stdin, OP_ENV);
-
-async function until(check: () => Promise<boolean>, what: string, tries = 100): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 beforeAll(async () => {
   await h.setup();

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podNameFor } from '../../src/session/names.js';
-import { AGENT_IMAGE, Harness, ROOT } from './harness.js';
+import { AGENT_IMAGE, Harness, ROOT, until } from './harness.js';
 
 const h = new Harness();
 const start = (name: string, payload: object = { command: 'bash', work_dir: '/tmp' }, extra: Record<string, string> = {}) =>
@@ -13,14 +13,6 @@ const start = (name: string, payload: object = { command: 'bash', work_dir: '/tm
 async function podsOf(name: string): Promise<string[]> {
   const r = await h.k(['get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.annotations.gc-session-name}{"\\n"}{end}']);
   return r.out.split('\n').filter((n) => n === name);
-}
-
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 beforeAll(async () => {
