@@ -195,6 +195,13 @@ export async function startSession(
   const manifest = withStartAnnotations(session.pod, rid === '' ? randomUUID() : rid, pending);
   try {
     await startPod(pods, input, name, req, { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log });
+    if (callerSignal.aborted) {
+      // The caller gave up as the start finished (gc's SIGTERM landed after the last step): it
+      // will never hear of this session, so it is not left running.
+      log.info({ pod: manifest.metadata.name }, `rolling back a ${mode} its caller cancelled as it finished`);
+      await removeIfOurs(pods, manifest);
+      throw abortError(callerSignal, `${mode} ${name}`);
+    }
   } catch (err) {
     // the API server unavailable (or throttling us past our retries) is temporary capacity too
     if (!hasCode(err, 'K8S_UNAVAILABLE', 'THROTTLED')) throw err;

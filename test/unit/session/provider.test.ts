@@ -332,6 +332,25 @@ describe('start', () => {
   });
 });
 
+describe('a start its caller cancels', () => {
+  it('as it finishes (after its last step, before its answer) is rolled back: gc never hears of the session', async () => {
+    make();
+    const caller = new AbortController();
+    const annotate = fake.annotate.bind(fake);
+    fake.annotate = async (name, uid, annotations, o) => {
+      const pod = await annotate(name, uid, annotations, o);
+      // the start's last step: clearing start-pending; gc's SIGTERM lands right after it
+      if (annotations['gc-k8s.io/start-pending'] === null) caller.abort(new Error('SIGTERM'));
+      return pod;
+    };
+    await expect(provider.start('late', parseStartRequest('{"command":"agent"}'), caller.signal)).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    expect(fake.calls.filter((c) => c.startsWith('create') || c.startsWith('delete'))).toEqual(['create late', 'delete late']);
+    expect(fake.agentPods.list().filter((p) => p.annotations['gc-session-name'] === 'late')).toEqual([]);
+  });
+});
+
 describe('stop', () => {
   it('returns only when the pod is gone, so nothing reports it running afterwards', async () => {
     await start('mayor');
