@@ -2,7 +2,7 @@
 // Everything lives in <state>/pki and is reused by later `up`s of the same cluster.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, PROVISIONER_USER } from './config/rbac.js';
 import type { NetPlan } from './host.js';
@@ -217,6 +217,9 @@ export function ensureEncryptionConfig(path: string, build: (keyBase64: string) 
   writeFileSync(path, build(randomBytes(32).toString('base64')), { mode: 0o600, flag: 'wx' });
 }
 
+/** Written beside it and renamed into place: components reading it meanwhile never see half a file. */
 export function writeKubeconfig(path: string, yaml: string): void {
-  writeFileSync(path, yaml, { mode: 0o600 });
+  const next = `${path}.${process.pid}.tmp`;
+  writeFileSync(next, yaml, { mode: 0o600 });
+  renameSync(next, path);
 }

@@ -1,4 +1,7 @@
 // The local cluster's security-relevant config builders, checked as the text the components read.
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { netPlan } from '../src/host.js';
 import { authenticationConfig, encryptionConfig } from '../src/config/apiserver.js';
@@ -6,7 +9,7 @@ import { kubeletConfig } from '../src/config/kubelet.js';
 import { hostNftRules, nodeNftRules, parseNameservers } from '../src/config/nft.js';
 import { componentRbac } from '../src/config/rbac.js';
 import { STATE_VERSION, outdatedMessage, upgradeAction } from '../src/local/state.js';
-import { etcdCertSpecs, leafExtensions } from '../src/pki.js';
+import { etcdCertSpecs, leafExtensions, writeKubeconfig } from '../src/pki.js';
 
 describe('kubelet config', () => {
   const cfg = kubeletConfig({
@@ -169,5 +172,26 @@ describe('upgrade of a cluster made by older code', () => {
     expect(outdatedMessage({ name: 'gck-a-123456', version: 1 })).toMatch(
       /gck-a-123456 .* run `gc-k8s cluster down` and then `gc-k8s cluster up`/,
     );
+  });
+});
+
+describe('kubeconfig files', () => {
+  it('are replaced whole (rename), so a reader of the old file never sees it emptied or half written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gck8s-kc-'));
+    try {
+      const path = join(dir, 'admin.kubeconfig');
+      writeFileSync(path, 'old: config\n', { mode: 0o600 });
+      const fd = openSync(path, 'r'); // a daemon in the middle of reading it
+      writeKubeconfig(path, 'new: config\n');
+      const buf = Buffer.alloc(64);
+      const n = readSync(fd, buf, 0, 64, 0);
+      closeSync(fd);
+      expect(buf.subarray(0, n).toString()).toBe('old: config\n');
+      expect(readFileSync(path, 'utf8')).toBe('new: config\n');
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(['admin.kubeconfig']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
