@@ -348,20 +348,9 @@ for (const step of [['start'], ['init', city, 'gc']]) {
 // upstream's run_bd: one kubectl exec per op into the same runner and store (its jq conversion and
 // its per-op `bd config set issue_prefix` left out, which flatters it)
 // (bd without our runner's GOMAXPROCS=1, as in upstream's runner pod)
-const bdBase = (args) =>
-  run(kubectl, [
-    '-n',
-    beadsNs,
-    'exec',
-    'gc-beads-runner',
-    '--',
-    'sh',
-    '-c',
-    'mkdir -p "$1" && cd "$1" && shift && exec env -u GOMAXPROCS bd "$@"',
-    '--',
-    '/workspace',
-    ...args,
-  ]);
+/** A shell script in the runner pod through kubectl exec, as upstream's run_bd reaches bd. */
+const inRunner = (script, ...args) => run(kubectl, ['-n', beadsNs, 'exec', 'gc-beads-runner', '--', 'sh', '-c', script, '--', ...args]);
+const bdBase = (args) => inRunner('mkdir -p "$1" && cd "$1" && shift && exec env -u GOMAXPROCS bd "$@"', '/workspace', ...args);
 const must = (r, what) => {
   if (r.code !== 0) throw new Error(`${what}: ${r.err}`);
   return r;
@@ -427,16 +416,9 @@ await beadOps([
 // The same reads at store scale: 500 beads more, made by bd in the runner.
 console.error('bench: beads seeding 500 beads');
 must(
-  await run(kubectl, [
-    '-n',
-    beadsNs,
-    'exec',
-    'gc-beads-runner',
-    '--',
-    'sh',
-    '-c',
+  await inRunner(
     'cd /workspace && i=0 && while [ $i -lt 500 ]; do bd create --json --type=task --labels=scale "scale $i" >/dev/null || exit 1; i=$((i+1)); done',
-  ]),
+  ),
   'seeding',
 );
 const storeSize = JSON.parse(must(await beads(['list']), 'list').out).length;
@@ -468,18 +450,10 @@ await pool.close();
 const bdAloneMs = [];
 for (let i = 0; i < NB; i++) {
   const r = must(
-    await run(kubectl, [
-      '-n',
-      beadsNs,
-      'exec',
-      'gc-beads-runner',
-      '--',
-      'sh',
-      '-c',
+    await inRunner(
       'cd /workspace && s=$(date +%s%N) && bd show --json "$1" >/dev/null && echo $(( ($(date +%s%N) - s) / 1000000 ))',
-      '--',
       seedId,
-    ]),
+    ),
     'bd alone',
   );
   bdAloneMs.push(Number(r.out.trim()));
