@@ -189,6 +189,11 @@ const STEPS: readonly Step[] = [
   { name: 'close it again', argv: (ids) => ['close', ids['a'] ?? ''], later: true },
   { name: 'close a wisp', argv: (ids) => ['close', ids['m'] ?? ''] },
   { name: 'set-metadata on a closed bead', argv: (ids) => ['set-metadata', ids['a'] ?? '', 'after'], stdin: () => 'close' },
+  { name: 'reopen a closed bead', argv: (ids) => ['reopen', ids['a'] ?? ''] },
+  { name: 'reopen an open bead (bd leaves it)', argv: (ids) => ['reopen', ids['a'] ?? ''] },
+  { name: 'reopen a closed wisp', argv: (ids) => ['reopen', ids['m'] ?? ''] },
+  { name: 'reopen a bead closed by update', argv: (ids) => ['reopen', ids['d'] ?? ''] },
+  { name: 'reopen an unknown id', argv: () => ['reopen', 'gc-nope'] },
   { name: 'close a child (bd: its molecule may close too)', argv: (ids) => ['close', ids['c'] ?? ''] },
   { name: 'close an unknown id', argv: () => ['close', 'gc-nope'] },
   { name: 'update an unknown id', argv: () => ['update', 'gc-nope'], stdin: () => '{"title":"x"}' },
@@ -200,7 +205,7 @@ const STEPS: readonly Step[] = [
   { name: 'create an unknown type', argv: () => ['create'], stdin: () => JSON.stringify({ title: 'odd', type: 'no-such-type' }) },
 ];
 /** the steps gc-bd-serve must hand to bd: a type change, a child's close, and the bad requests */
-const HANDED_TO_BD = 6;
+const HANDED_TO_BD = 7;
 
 interface Outcome {
   readonly steps: unknown[];
@@ -283,6 +288,8 @@ describe('gc-bd-serve writes what bd writes', () => {
     expect(byName('update an unknown id')['err']).toMatch(/not found/);
     expect(byName('close an unknown id')['err']).toMatch(/not found/);
     expect(byName('close it again')['code']).toBe(0);
+    expect(byName('reopen an unknown id')['err']).toMatch(/not found/);
+    expect(byName('reopen an open bead (bd leaves it)')['code']).toBe(0);
     expect(byName('create under an unknown parent')['code']).not.toBe(0);
     expect(byName('create an unknown type')['code']).not.toBe(0);
   });
@@ -317,5 +324,7 @@ describe('gc-bd-serve writes what bd writes', () => {
     expect(b.labels.map((l) => l.label).sort()).toEqual(['a,b', 'needs:gc-later', 'y', 'ü']);
     expect(b.events.length).toBeGreaterThan(3);
     expect(b.issue[0]?.['title']).toBe('full 2');
+    // reopened after its close, through the fast path and through bd alike
+    expect((fast.beads['a'] as { issue: Record<string, unknown>[] }).issue[0]?.['status']).toBe('open');
   });
 });

@@ -73,3 +73,19 @@ func TestParseClose(t *testing.T) {
 		}
 	}
 }
+
+func TestParseReopenTakesGcK8sShapeOnly(t *testing.T) {
+	if id, ok := parseReopen([]string{"reopen", "--json", "--", "gc-1"}); !ok || id != "gc-1" {
+		t.Fatalf("got %q, %v", id, ok)
+	}
+	for _, argv := range [][]string{
+		{"reopen", "--json", "gc-1"},                     // no --
+		{"reopen", "--json", "--", ""},                   // empty id
+		{"reopen", "--json", "--", "gc-1", "gc-2"},       // several ids
+		{"reopen", "--json", "--reason=x", "--", "gc-1"}, // a reason (bd adds a comment)
+	} {
+		if _, ok := parseReopen(argv); ok {
+			t.Errorf("%q must run bd", argv)
+		}
+	}
+}

@@ -78,6 +78,11 @@ func (s *server) handle(argv []string) reply {
 			if r, done := s.fast("close", ok, func(ctx context.Context, st beads.Storage) (reply, bool) { return s.close(ctx, st, id) }); done {
 				return r
 			}
+		case "reopen":
+			id, ok := parseReopen(argv)
+			if r, done := s.fast("reopen", ok, func(ctx context.Context, st beads.Storage) (reply, bool) { return s.reopen(ctx, st, id) }); done {
+				return r
+			}
 		}
 	}
 	r := runBd(argv)
@@ -90,7 +95,7 @@ func (s *server) handle(argv []string) reply {
 // keepsStoreConfig: delegated commands after which the open store is still valid.
 var keepsStoreConfig = map[string]bool{
 	"create": true, "update": true, "show": true, "list": true, "ready": true,
-	"close": true, "delete": true, "dep": true, "version": true,
+	"close": true, "reopen": true, "delete": true, "dep": true, "version": true,
 }
 
 // fast runs an in-process op on the open store when this store allows it. done=false means
