@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'SESSION_DIED', // tmux died right after start
   'SESSION_NOT_FOUND',
   'START_FAILED', // start could not bring the pod up; message says why
+  'WORKSPACE_IN_USE', // a kept workspace a pod still mounts was asked to be deleted
   'CAPACITY', // start failed for want of room that may come back (quota, unschedulable, API down): exit 75
   'NOT_FOUND', // Kubernetes 404
   'CONFLICT', // Kubernetes 409 Conflict (stale resourceVersion)

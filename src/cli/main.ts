@@ -28,6 +28,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   beads <op> [args]             run an exec beads op (as gc-beads-k8s)
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
+  workspaces list|delete <session>|prune --unused-for D   kept session workspaces (claims) of this city
   link [<city dir>]             link the provider scripts into <city>/.gc-k8s/bin (one supervisor, several cities)
   doctor                        check this city against the cluster: namespace, Pod Security, a dry-run pod, RBAC
   demo up|down                  the stand-in city on a cluster (npm start / npm stop)
@@ -231,6 +232,10 @@ export async function main(io: CliIo): Promise<number> {
         }
         io.stderr.write('usage: gc-k8s config table|check\n');
         return 2;
+      }
+      case 'workspaces': {
+        const { runWorkspaces } = await import('./workspaces.js');
+        return await runWorkspaces(rest, io);
       }
       case 'doctor': {
         const { runDoctor } = await import('./doctor.js');

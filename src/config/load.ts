@@ -10,7 +10,7 @@ import TOML from '@iarna/toml';
 import { GcK8sError, messageOf } from '../errors.js';
 import type { PodSettings } from '../session/settings.js';
 import type { SessionOptions } from '../session/options.js';
-import { CONFIG_TABLE, defaultConfig } from './table.js';
+import { CONFIG_TABLE, defaultConfig, type MutableConfig } from './table.js';
 
 export interface Config {
   readonly pod: PodSettings;
@@ -73,6 +73,18 @@ export function findCityToml(env: LoadOptions['env'], cwd: string, exists = defa
   return cityTomlFromEnv(env, cwd, exists) || cityTomlAbove(cwd, exists);
 }
 
+/** Workspace keys that only make sense together (each key alone was checked by its parser). */
+function workspaceConflict(pod: MutableConfig['pod']): string | undefined {
+  if (pod.workspace === 'shared' && pod.workspaceClaim === '')
+    return 'workspace = "shared" needs workspace_claim (GC_K8S_WORKSPACE_CLAIM), the claim to share';
+  if (pod.workspace !== 'shared' && pod.workspaceClaim !== '') return 'workspace_claim is only used with workspace = "shared"';
+  if (pod.workspacePvc !== '' && pod.workspace !== 'ephemeral')
+    return `workspace_pvc (GC_K8S_WORKSPACE_PVC, one claim mounted whole in every pod) and workspace = "${pod.workspace}" exclude each other`;
+  if (pod.workspace !== 'ephemeral' && pod.prebaked)
+    return `a prebaked image holds the workspace itself: workspace = "${pod.workspace}" does not apply`;
+  return undefined;
+}
+
 function suggest(key: string): string {
   const close = CONFIG_TABLE.map((e) => e.key).filter((k) => k.includes(key) || key.includes(k) || k.split('_')[0] === key.split('_')[0]);
   return close.length > 0 ? ` (did you mean ${close.map((k) => JSON.stringify(k)).join(' or ')}?)` : '';
@@ -133,6 +145,9 @@ export function loadConfig(options: LoadOptions): Config {
       break; // the first variable of an entry that is set wins
     }
   }
+
+  const conflict = workspaceConflict(config.pod);
+  if (conflict !== undefined) throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] workspace settings: ${conflict}`);
 
   return Object.freeze({
     pod: Object.freeze({ ...config.pod }),

@@ -101,3 +101,15 @@ export function parseDnsSubdomain(value: string): string {
     return value;
   throw new Error(`expected a lowercase DNS subdomain (a-z, 0-9, '-', '.'; at most 253 characters); got ${quote(value)}`);
 }
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+
+/** A label (key, value) Kubernetes accepts: [prefix/]name with name ≤ 63, value ≤ 63. */
+export function checkLabel(key: string, value: string): void {
+  const slash = key.lastIndexOf('/');
+  const [prefix, name] = slash < 0 ? ['', key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (name.length > 63 || !LABEL_NAME.test(name) || (slash >= 0 && parseDnsSubdomain(prefix) === ''))
+    throw new Error(`invalid label key ${quote(key.slice(0, 80))}`);
+  if (value.length > 63 || (value !== '' && !LABEL_NAME.test(value)))
+    throw new Error(`invalid value of label ${quote(key.slice(0, 80))}: ${quote(value.slice(0, 80))}`);
+}

@@ -2,9 +2,16 @@
 // and meaning. Env wins over TOML. README's configuration section is generated from this list
 // (`gc-k8s config table`), so documentation and behaviour cannot drift.
 
-import { DEFAULT_CREDENTIAL_ENV, DEFAULT_POD_SETTINGS, type PodSettings } from '../session/settings.js';
+import {
+  DEFAULT_CREDENTIAL_ENV,
+  DEFAULT_POD_SETTINGS,
+  WORKSPACE_ACCESS_MODES,
+  WORKSPACE_MODES,
+  type PodSettings,
+} from '../session/settings.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../session/options.js';
 import {
+  checkLabel,
   parseBool,
   parseDnsLabel,
   parseDnsSubdomain,
@@ -187,6 +194,72 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     doc: 'PersistentVolumeClaim mounted at `/workspace` in every agent pod instead of an emptyDir; staging and `gc init` are skipped (the claim holds the workspace).',
     apply: (c, v) => {
       c.pod.workspacePvc = parseDnsSubdomain(v.trim());
+    },
+  },
+  {
+    key: 'workspace',
+    env: ['GC_K8S_WORKSPACE'],
+    default: 'ephemeral',
+    doc: "Where `/workspace` lives. `ephemeral`: the pod's own emptyDir (gone with the pod). `claim`: a PersistentVolumeClaim per session (`ws-<pod name>`, from the `workspace_size`/`_storage_class`/`_access_mode`/`_labels` template), created by the first start, kept by stop, mounted again by the next start of that session. `shared`: the subdirectory `sessions/<pod name>` of the existing claim `workspace_claim`. Staging writes into a claim once; see the README's workspaces section.",
+    apply: (c, v) => {
+      c.pod.workspace = parseEnum(WORKSPACE_MODES)(v.trim());
+    },
+  },
+  {
+    key: 'workspace_size',
+    env: ['GC_K8S_WORKSPACE_SIZE'],
+    default: '10Gi',
+    doc: 'Storage each session claim asks for (`workspace = "claim"`).',
+    apply: (c, v) => {
+      const size = parseQuantity(v.trim());
+      if (!/^[+]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(size) || Number.parseFloat(size) <= 0)
+        throw new Error(`expected a storage size like 10Gi or 500Mi; got ${JSON.stringify(v.slice(0, 64))}`);
+      c.pod.workspaceSize = size;
+    },
+  },
+  {
+    key: 'workspace_storage_class',
+    env: ['GC_K8S_WORKSPACE_STORAGE_CLASS'],
+    default: "(the cluster's default)",
+    doc: 'StorageClass of session claims.',
+    apply: (c, v) => {
+      c.pod.workspaceStorageClass = parseDnsSubdomain(v.trim());
+    },
+  },
+  {
+    key: 'workspace_access_mode',
+    env: ['GC_K8S_WORKSPACE_ACCESS_MODE'],
+    default: 'ReadWriteOnce',
+    doc: 'Access mode of session claims: ReadWriteOnce, ReadWriteOncePod or ReadWriteMany.',
+    apply: (c, v) => {
+      c.pod.workspaceAccessMode = parseEnum(WORKSPACE_ACCESS_MODES)(v.trim());
+    },
+  },
+  {
+    key: 'workspace_labels',
+    env: ['GC_K8S_WORKSPACE_LABELS'],
+    default: '{}',
+    doc: "Extra labels of session claims (JSON object), e.g. for backup selection; gc-k8s's own labels win.",
+    apply: (c, v) => {
+      c.pod.workspaceLabels = parseStringMap(v, checkLabel);
+    },
+  },
+  {
+    key: 'workspace_reclaim',
+    env: ['GC_K8S_WORKSPACE_RECLAIM'],
+    default: 'keep',
+    doc: "What stop does with a session's claim: `keep` it for the next start (gc's sleep and wake), or `delete` it.",
+    apply: (c, v) => {
+      c.pod.workspaceReclaim = parseEnum(['keep', 'delete'] as const)(v.trim());
+    },
+  },
+  {
+    key: 'workspace_claim',
+    env: ['GC_K8S_WORKSPACE_CLAIM'],
+    default: '(none)',
+    doc: 'The existing claim `workspace = "shared"` mounts (ReadWriteMany, or every session on one node); each session sees only its own subdirectory.',
+    apply: (c, v) => {
+      c.pod.workspaceClaim = parseDnsSubdomain(v.trim());
     },
   },
   {

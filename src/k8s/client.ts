@@ -3,8 +3,19 @@
 
 import type { Logger } from 'pino';
 import type { ConfigMap, Pod } from '../kube/types.js';
-import type { CallOptions, ConfigMapApi, NamespaceClient, ObjectCache, PodApi, PodExec, SecretApi, ServiceApi } from '../kube/ports.js';
+import type {
+  CallOptions,
+  ClaimApi,
+  ConfigMapApi,
+  NamespaceClient,
+  ObjectCache,
+  PodApi,
+  PodExec,
+  SecretApi,
+  ServiceApi,
+} from '../kube/ports.js';
 import { withTimeout } from '../util/abort.js';
+import { RestClaimApi } from './claim-api.js';
 import { RestConfigMapApi } from './configmap-api.js';
 import { toConfigMap, toPod } from './convert.js';
 import { WebSocketExec, type ExecOptions } from './exec.js';
@@ -146,6 +157,7 @@ class KubeNamespaceClient implements NamespaceClient {
   readonly configMaps: ConfigMapApi;
   readonly services: ServiceApi;
   readonly secrets: SecretApi;
+  readonly claims: ClaimApi;
   readonly exec: PodExec;
   private podCache: Reflector<Pod> | undefined;
   private readonly configMapCaches = new Map<string, Reflector<ConfigMap>>();
@@ -161,6 +173,7 @@ class KubeNamespaceClient implements NamespaceClient {
     this.configMaps = new RestConfigMapApi(rest, namespace);
     this.services = new RestServiceApi(rest, namespace);
     this.secrets = new RestSecretApi(rest, namespace);
+    this.claims = new RestClaimApi(rest, namespace);
     this.exec = new WebSocketExec(rest, namespace, execSlots, options.exec);
   }
 

@@ -1,7 +1,7 @@
 // Wire JSON → our Pod / ConfigMap / ClusterEvent / ServiceAddress. Tolerant of missing fields (a pod just created
 // has no status yet), strict only about identity: an object without metadata.name is rejected.
 
-import type { ClusterEvent, ConfigMap, ContainerStateSummary, Pod, PodCondition, PodPhase, ServiceAddress } from '../kube/types.js';
+import type { Claim, ClusterEvent, ConfigMap, ContainerStateSummary, Pod, PodCondition, PodPhase, ServiceAddress } from '../kube/types.js';
 import { GcK8sError } from '../errors.js';
 import { arr, bool, num, obj, str, strMap, type WireObject } from './wire.js';
 
@@ -44,9 +44,13 @@ export function toPod(wire: unknown): Pod {
   const spec = obj(obj(wire).spec);
   const nodeName = str(spec.nodeName);
   const gates = arr(spec.schedulingGates).map((g) => str(obj(g).name) ?? '');
+  const claims = arr(spec.volumes)
+    .map((v) => str(obj(obj(v).persistentVolumeClaim).claimName) ?? '')
+    .filter((c) => c !== '');
   return {
     ...m,
     ...(gates.length === 0 ? {} : { schedulingGates: gates }),
+    ...(claims.length === 0 ? {} : { claims }),
     ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
     phase: phase !== undefined && PHASES.has(phase) ? (phase as PodPhase) : 'Unknown',
     ...(podIP === undefined || podIP === '' ? {} : { podIP }),
@@ -95,6 +99,30 @@ function toContainerState(wire: unknown): ContainerStateSummary {
 export function toConfigMap(wire: unknown): ConfigMap {
   const { raw: _raw, ...m } = meta(wire, 'configmap');
   return { ...m, data: strMap(obj(wire).data) };
+}
+
+const CLAIM_PHASES: ReadonlySet<string> = new Set(['Pending', 'Bound', 'Lost']);
+
+export function toClaim(wire: unknown): Claim {
+  const { raw, ...m } = meta(wire, 'persistentvolumeclaim');
+  const spec = obj(obj(wire).spec);
+  const status = obj(obj(wire).status);
+  const phase = str(status.phase) ?? '';
+  const deletionTimestamp = str(raw.deletionTimestamp);
+  const capacity = str(obj(status.capacity).storage);
+  const storageClassName = str(spec.storageClassName);
+  const volumeName = str(spec.volumeName);
+  const selectedNode = m.annotations['volume.kubernetes.io/selected-node'];
+  return {
+    ...m,
+    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+    phase: CLAIM_PHASES.has(phase) ? (phase as Claim['phase']) : 'Unknown',
+    requested: str(obj(obj(spec.resources).requests).storage) ?? '',
+    ...(capacity === undefined ? {} : { capacity }),
+    ...(storageClassName === undefined || storageClassName === '' ? {} : { storageClassName }),
+    ...(volumeName === undefined || volumeName === '' ? {} : { volumeName }),
+    ...(selectedNode === undefined || selectedNode === '' ? {} : { selectedNode }),
+  };
 }
 
 export function toClusterEvent(wire: unknown): ClusterEvent {

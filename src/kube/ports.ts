@@ -3,7 +3,17 @@
 // Errors are GcK8sError with Kubernetes failures mapped to NOT_FOUND, CONFLICT, ALREADY_EXISTS,
 // GONE, FORBIDDEN, QUOTA_EXCEEDED, INVALID, THROTTLED, K8S_UNAVAILABLE, TIMEOUT, ABORTED.
 
-import type { ClusterEvent, ConfigMap, ConfigMapManifest, Pod, PodManifest, SecretManifest, ServiceAddress } from './types.js';
+import type {
+  Claim,
+  ClaimManifest,
+  ClusterEvent,
+  ConfigMap,
+  ConfigMapManifest,
+  Pod,
+  PodManifest,
+  SecretManifest,
+  ServiceAddress,
+} from './types.js';
 
 export interface CallOptions {
   readonly signal: AbortSignal;
@@ -151,12 +161,31 @@ export interface SecretApi {
   create(manifest: SecretManifest, options: CallOptions): Promise<void>;
 }
 
+/** PersistentVolumeClaims of one namespace (session workspaces). */
+export interface ClaimApi {
+  /** undefined when the claim does not exist */
+  get(name: string, options: CallOptions): Promise<Claim | undefined>;
+  list(labelSelector: string, options: CallOptions): Promise<Claim[]>;
+  /** Throws ALREADY_EXISTS when the name is taken. */
+  create(manifest: ClaimManifest, options: CallOptions): Promise<Claim>;
+  /**
+   * False when it was already gone. `uid` and `resourceVersion` are preconditions (never a newer
+   * claim of that name; never one a start touched since it was read): CONFLICT when they fail.
+   */
+  delete(name: string, options: CallOptions & { uid?: string; resourceVersion?: string }): Promise<boolean>;
+  /** Sets (string) or removes (null) annotations. */
+  annotate(name: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Claim>;
+  /** Events about this claim (why it does not bind), oldest first. */
+  events(name: string, options: CallOptions): Promise<ClusterEvent[]>;
+}
+
 export interface NamespaceClient {
   readonly namespace: string;
   readonly pods: PodApi;
   readonly configMaps: ConfigMapApi;
   readonly services: ServiceApi;
   readonly secrets: SecretApi;
+  readonly claims: ClaimApi;
   readonly exec: PodExec;
   /** cache of pods labelled app=gc-agent */
   readonly agentPods: ObjectCache<Pod>;

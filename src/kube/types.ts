@@ -45,6 +45,21 @@ export interface Pod extends StoredObject {
   readonly containers: readonly ContainerStateSummary[];
   /** names of the scheduling gates still holding the pod back */
   readonly schedulingGates?: readonly string[];
+  /** the PersistentVolumeClaims its volumes mount */
+  readonly claims?: readonly string[];
+}
+
+/** A PersistentVolumeClaim as the core sees it (a session's workspace). */
+export interface Claim extends StoredObject {
+  readonly deletionTimestamp?: string;
+  readonly phase: 'Pending' | 'Bound' | 'Lost' | 'Unknown';
+  /** what was asked for (spec.resources.requests.storage) and what the bound volume has */
+  readonly requested: string;
+  readonly capacity?: string;
+  readonly storageClassName?: string;
+  readonly volumeName?: string;
+  /** the node a WaitForFirstConsumer claim was provisioned for (volume.kubernetes.io/selected-node) */
+  readonly selectedNode?: string;
 }
 
 export interface ConfigMap extends StoredObject {
@@ -89,6 +104,7 @@ export interface VolumeMount {
   name: string;
   mountPath: string;
   readOnly?: boolean;
+  subPath?: string;
 }
 
 export interface SecurityContext {
@@ -181,6 +197,18 @@ export interface SecretManifest {
   immutable?: boolean;
   /** base64 values */
   data: Record<string, string>;
+}
+
+export interface ClaimManifest {
+  apiVersion: 'v1';
+  kind: 'PersistentVolumeClaim';
+  metadata: ObjectMeta;
+  spec: {
+    accessModes: string[];
+    resources: { requests: { storage: string } };
+    storageClassName?: string;
+    volumeMode: 'Filesystem';
+  };
 }
 
 export interface ConfigMapManifest {

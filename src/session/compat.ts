@@ -25,7 +25,8 @@ function resources(m: PodManifest): string {
 
 function workspace(m: PodManifest): string {
   const ws = m.spec.volumes?.find((v) => v.name === 'ws');
-  if (ws?.persistentVolumeClaim !== undefined) return `claim ${ws.persistentVolumeClaim.claimName}`;
+  const sub = m.spec.containers[0]?.volumeMounts?.find((v) => v.name === 'ws')?.subPath;
+  if (ws?.persistentVolumeClaim !== undefined) return `claim ${ws.persistentVolumeClaim.claimName}${sub === undefined ? '' : ` ${sub}`}`;
   return ws?.emptyDir !== undefined ? 'emptyDir' : 'image';
 }
 

@@ -2,7 +2,9 @@
 // env keys for tmux) reaches it through environment variables, never by splicing text into the
 // script, so no quoting can go wrong. It
 //  - handles SIGTERM (kills tmux, exits 0) so pod deletion is immediate, not a grace-period wait;
-//  - optionally waits for staged files (/workspace/.gc-workspace-ready, upstream's marker);
+//  - optionally waits until staging is done in this pod (GC_K8S_WAIT_WORKSPACE names the file,
+//    STAGED_FILE; staging also leaves upstream's /workspace/.gc-workspace-ready, which a kept
+//    workspace carries into the next pod and so cannot say "this pod is staged");
 //  - runs pre_start commands and fails the container with a termination message if one fails;
 //  - starts tmux session `main` carrying the session env (`-e K=V`), as local tmux does;
 //  - exits when the agent exits — with the agent's exit status, and its last screen as the
@@ -12,7 +14,7 @@
 //    waits for SIGTERM; gc launches and relaunches the agent itself (tmux through `exec`), with
 //    the history limit from ~/.tmux.conf.
 
-export const ENTRYPOINT_VERSION = '1';
+export const ENTRYPOINT_VERSION = '2';
 
 export const ENTRY_ENV = {
   command: 'GC_K8S_COMMAND',
@@ -25,6 +27,8 @@ export const ENTRY_ENV = {
 } as const;
 
 export const READY_MARKER = '/workspace/.gc-workspace-ready';
+/** staging of this pod is done (outside the workspace: a kept workspace must not carry it over) */
+export const STAGED_FILE = '/tmp/.gc-k8s-staged';
 export const OUTPUT_LOG = '/tmp/agent-output.log';
 /** created in $TMUX_TMPDIR (default /tmp) once the session and its env are complete */
 export const READY_FILE = '.gc-k8s-session-ready';
@@ -44,9 +48,11 @@ trap on_term TERM INT
 h=\${HOME:-/tmp}
 if [ -d /tmp/claude-secret ]; then mkdir -p "$h/.claude" 2>/dev/null && cp -rL /tmp/claude-secret/. "$h/.claude/" 2>/dev/null; fi
 git config --global --add safe.directory '*' 2>/dev/null
-if [ -n "$wait_ws" ]; then
-  while [ ! -f ${READY_MARKER} ]; do sleep 0.1 & wait $!; done
-fi
+case $wait_ws in
+  '') ;;
+  /*) while [ ! -f "$wait_ws" ]; do sleep 0.1 & wait $!; done ;;
+  *) while [ ! -f ${READY_MARKER} ]; do sleep 0.1 & wait $!; done ;;
+esac
 i=1
 while [ "$i" -le "$n" ]; do
   eval "c=\\\${GC_K8S_PRE_START_$i}"

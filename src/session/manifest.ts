@@ -4,12 +4,13 @@
 // termination) on top.
 
 import { buildPodEnv } from './env.js';
-import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION } from './entrypoint.js';
+import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION, STAGED_FILE } from './entrypoint.js';
 import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
 import { ANNOTATION_COMPAT, compatAnnotation } from './compat.js';
 import { restrictedPodSecurity } from './security.js';
+import { workspaceVolume } from './workspace.js';
 import type { PodSettings } from './settings.js';
 import type { StartRequest } from './request.js';
 
@@ -150,17 +151,18 @@ export function buildAgentSession(
     { name: ENTRY_ENV.historyLimit, value: String(settings.historyLimit) },
     ...req.preStart.map((cmd, i) => ({ name: `${ENTRY_ENV.preStartPrefix}${i + 1}`, value: rewriteCityPath(cmd, city) })),
   ];
-  if (staging) internal.push({ name: ENTRY_ENV.waitWorkspace, value: '1' });
+  if (staging) internal.push({ name: ENTRY_ENV.waitWorkspace, value: STAGED_FILE });
   if (mode === 'provision') internal.push({ name: ENTRY_ENV.provision, value: '1' });
 
   const volumes: Volume[] = [{ name: 'claude-config', secret: { secretName: 'claude-credentials', optional: true } }];
   const mounts: VolumeMount[] = [{ name: 'claude-config', mountPath: '/tmp/claude-secret', readOnly: true }];
+  const kept = workspaceVolume(sessionName, settings);
   if (settings.workspacePvc !== '') {
     volumes.unshift({ name: 'ws', persistentVolumeClaim: { claimName: settings.workspacePvc } });
     mounts.unshift({ name: 'ws', mountPath: WORKSPACE });
   } else if (!settings.prebaked) {
-    volumes.unshift({ name: 'ws', emptyDir: {} });
-    mounts.unshift({ name: 'ws', mountPath: WORKSPACE });
+    volumes.unshift(kept?.volume ?? { name: 'ws', emptyDir: {} });
+    mounts.unshift(kept?.mount ?? { name: 'ws', mountPath: WORKSPACE });
     // Agents may still reference the controller's absolute city path (templates expand to it).
     if (city !== '' && city !== req.workDir && city !== '/' && !city.startsWith(WORKSPACE)) {
       volumes.push({ name: 'city', emptyDir: {} });
@@ -224,6 +226,19 @@ export function buildAgentSession(
       ...(settings.priorityClassName === '' ? {} : { priorityClassName: settings.priorityClassName }),
       ...(settings.imagePullSecret === '' ? {} : { imagePullSecrets: [{ name: settings.imagePullSecret }] }),
       ...(settings.podSecurity === 'restricted' ? { securityContext: restrictedPodSecurity(settings) } : {}),
+      ...(kept?.init === undefined
+        ? {}
+        : {
+            initContainers: [
+              {
+                ...kept.init,
+                image: settings.image,
+                imagePullPolicy: settings.imagePullPolicy,
+                resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+                ...(security === undefined ? {} : { securityContext: security }),
+              },
+            ],
+          }),
       containers: [container],
       volumes,
       // not scheduled until its credentials Secret exists (that Secret needs the pod's uid)

@@ -3,6 +3,12 @@
 
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'none';
 
+/** Where a session's /workspace lives: the pod's own emptyDir, a claim of its own, or a subPath of one shared claim. */
+export type WorkspaceMode = 'ephemeral' | 'claim' | 'shared';
+export const WORKSPACE_MODES: readonly WorkspaceMode[] = ['ephemeral', 'claim', 'shared'];
+export type WorkspaceAccessMode = 'ReadWriteOnce' | 'ReadWriteOncePod' | 'ReadWriteMany';
+export const WORKSPACE_ACCESS_MODES: readonly WorkspaceAccessMode[] = ['ReadWriteOnce', 'ReadWriteOncePod', 'ReadWriteMany'];
+
 export interface PodSettings {
   readonly namespace: string;
   /** empty means "not configured": start fails with a clear message */
@@ -39,6 +45,17 @@ export interface PodSettings {
   readonly priorityClassName: string;
   /** a PVC mounted as the workspace instead of an emptyDir (staging and gc init are skipped) */
   readonly workspacePvc: string;
+  readonly workspace: WorkspaceMode;
+  /** claim mode: the template of each session's claim */
+  readonly workspaceSize: string;
+  /** '' = the cluster's default StorageClass */
+  readonly workspaceStorageClass: string;
+  readonly workspaceAccessMode: WorkspaceAccessMode;
+  readonly workspaceLabels: Readonly<Record<string, string>>;
+  /** claim mode: what stop does with the claim */
+  readonly workspaceReclaim: 'keep' | 'delete';
+  /** shared mode: the existing claim whose sessions/<pod> subdirectory each session gets */
+  readonly workspaceClaim: string;
 }
 
 export const DEFAULT_CREDENTIAL_ENV =
@@ -71,4 +88,11 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   affinity: undefined,
   priorityClassName: '',
   workspacePvc: '',
+  workspace: 'ephemeral',
+  workspaceSize: '10Gi',
+  workspaceStorageClass: '',
+  workspaceAccessMode: 'ReadWriteOnce',
+  workspaceLabels: {},
+  workspaceReclaim: 'keep',
+  workspaceClaim: '',
 };

@@ -35,6 +35,7 @@ import { stageFiles } from './staging.js';
 import type { StartRequest } from './request.js';
 import { tmuxArgs } from './tmux/args.js';
 import { ANNOTATION_COMPAT, compatOf, incompatibilities, type Compat } from './compat.js';
+import { prepareWorkspace, removeCreatedWorkspace, type PreparedWorkspace } from './workspace-claims.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
@@ -194,12 +195,13 @@ export async function startSession(
   // the request id (or, without one, a token of this start) marks the pod as this start's own
   const manifest = withStartAnnotations(session.pod, rid === '' ? randomUUID() : rid, pending);
   try {
-    await startPod(pods, input, name, req, { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log });
+    const ws = await startPod(pods, input, name, req, { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log });
     if (callerSignal.aborted) {
       // The caller gave up as the start finished (gc's SIGTERM landed after the last step): it
       // will never hear of this session, so it is not left running.
       log.info({ pod: manifest.metadata.name }, `rolling back a ${mode} its caller cancelled as it finished`);
       await removeIfOurs(pods, manifest);
+      await removeCreatedWorkspace(pods, ws);
       throw abortError(callerSignal, `${mode} ${name}`);
     }
   } catch (err) {
@@ -225,25 +227,38 @@ async function startPod(
     deadlineAt: number;
     log: Logger;
   },
-): Promise<void> {
+): Promise<PreparedWorkspace | undefined> {
   const { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log } = s;
   const { options } = pods.deps;
   const retried = ownUnfinishedStart(rid, podsOfSession(await pods.agentPods(signal), name));
   let created: Pod;
+  let ws: PreparedWorkspace | undefined;
   if (retried !== undefined) {
     // this request's own start, dropped by a daemon that died: finish it instead of failing
     log.info({ pod: retried.name, pending: startPending(retried) ?? '(none)' }, 'resuming a start its daemon did not finish');
-    if (startPending(retried) === undefined) return; // it had finished: the answer is success
+    if (startPending(retried) === undefined) return undefined; // it had finished: the answer is success
     created = retried;
   } else {
     await clearExisting(pods, name, compatOf(manifest), signal);
-    created = await createPod(pods, name, manifest, signal);
-  }
-  if (session.credentials !== undefined && (created.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {
-    await provideCredentials(pods, created, session.credentials, log);
+    // the kept workspace first: the pod mounts it (a claim this start makes goes if the start fails)
+    ws = await prepareWorkspace(pods, name, signal);
+    try {
+      created = await createPod(pods, name, manifest, signal);
+    } catch (err) {
+      await removeCreatedWorkspace(pods, ws);
+      throw err;
+    }
   }
   const steps = startPending(created) ?? pending;
-  if (steps.includes('start')) await bringUp(pods, name, created, req, signal, deadlineAt, log, mode);
+  try {
+    if (session.credentials !== undefined && (created.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {
+      await provideCredentials(pods, created, session.credentials, log);
+    }
+    if (steps.includes('start')) await bringUp(pods, name, created, req, signal, deadlineAt, log, mode);
+  } catch (err) {
+    await removeCreatedWorkspace(pods, ws);
+    throw err;
+  }
   if (nudge !== '' && steps.includes('nudge')) {
     await markPending(pods, created, 'nudge', log);
     await input.nudge(name, nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
@@ -251,6 +266,7 @@ async function startPod(
     });
   }
   await markPending(pods, created, null, log);
+  return ws;
 }
 
 /**

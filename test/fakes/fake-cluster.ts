@@ -2,9 +2,19 @@
 // watch cache would show them, a scripted "kubelet" moves them through phases, and exec is
 // answered by a small model of tmux in each pod. Every API call and exec is recorded.
 
-import type { ClusterEvent, ContainerStateSummary, Pod, PodManifest, SecretManifest, ServiceAddress } from '../../src/kube/types.js';
+import type {
+  Claim,
+  ClaimManifest,
+  ClusterEvent,
+  ContainerStateSummary,
+  Pod,
+  PodManifest,
+  SecretManifest,
+  ServiceAddress,
+} from '../../src/kube/types.js';
 import type {
   CallOptions,
+  ClaimApi,
   ConfigMapApi,
   ExecRequest,
   ExecResult,
@@ -90,6 +100,69 @@ export class FakeCluster implements NamespaceClient, PodApi {
       this.createdSecrets.set(manifest.metadata.name, manifest);
       return Promise.resolve();
     },
+  };
+
+  /** PersistentVolumeClaims by name; what a provisioner does with a new one: bind it, leave it Pending, or fail it */
+  readonly claimObjects = new Map<string, Claim>();
+  readonly claimEvents = new Map<string, ClusterEvent[]>();
+  claimProvisioning: 'bind' | 'pending' | 'fail' = 'bind';
+  /** markers `test -f` finds in pods (a kept workspace's staging marker) */
+  readonly stagedWorkspaces = new Set<string>();
+  claims: ClaimApi = {
+    get: (name) => Promise.resolve(this.claimObjects.get(name)),
+    list: () => Promise.resolve([...this.claimObjects.values()]),
+    create: (manifest: ClaimManifest) => {
+      this.calls.push(`create claim ${manifest.metadata.name}`);
+      if (this.claimObjects.has(manifest.metadata.name))
+        return Promise.reject(new GcK8sError('ALREADY_EXISTS', `persistentvolumeclaims "${manifest.metadata.name}" already exists`));
+      const claim: Claim = {
+        name: manifest.metadata.name,
+        namespace: 'gc',
+        uid: `uid-${++uidCounter}`,
+        resourceVersion: '1',
+        labels: manifest.metadata.labels ?? {},
+        annotations: manifest.metadata.annotations ?? {},
+        creationTimestamp: new Date().toISOString(),
+        phase: this.claimProvisioning === 'bind' ? 'Bound' : 'Pending',
+        requested: manifest.spec.resources.requests.storage,
+        ...(manifest.spec.storageClassName === undefined ? {} : { storageClassName: manifest.spec.storageClassName }),
+      };
+      this.claimObjects.set(claim.name, claim);
+      if (this.claimProvisioning === 'fail') {
+        const cls = manifest.spec.storageClassName ?? 'standard';
+        this.claimEvents.set(claim.name, [
+          {
+            type: 'Warning',
+            reason: 'ProvisioningFailed',
+            message: `storageclass.storage.k8s.io "${cls}" not found`,
+            count: 1,
+            lastSeen: new Date().toISOString(),
+          },
+        ]);
+      }
+      return Promise.resolve(claim);
+    },
+    delete: (name, o) => {
+      this.calls.push(`delete claim ${name}`);
+      const claim = this.claimObjects.get(name);
+      if (claim === undefined) return Promise.resolve(false);
+      if (o.uid !== undefined && o.uid !== claim.uid) return Promise.reject(new GcK8sError('CONFLICT', 'uid precondition failed'));
+      this.claimObjects.delete(name);
+      return Promise.resolve(true);
+    },
+    annotate: (name, annotations) => {
+      const claim = this.claimObjects.get(name);
+      if (claim === undefined) return Promise.reject(new GcK8sError('NOT_FOUND', `persistentvolumeclaims "${name}" not found`));
+      const next = new Map(Object.entries(claim.annotations));
+      for (const [k, v] of Object.entries(annotations)) {
+        if (v === null) next.delete(k);
+        else next.set(k, v);
+      }
+      const updated = { ...claim, annotations: Object.fromEntries(next) };
+      this.claimObjects.set(name, updated);
+      return Promise.resolve(updated);
+    },
+    events: (name) => Promise.resolve(this.claimEvents.get(name) ?? []),
   };
 
   configMapCache(): ObjectCache<never> {
@@ -245,6 +318,8 @@ export class FakeCluster implements NamespaceClient, PodApi {
         ? fail(1, 'no server running on /tmp/tmux-1000/default')
         : fail(req.command[2]?.includes('pane_pid') ? 3 : 1, '');
     const [bin, ...rest] = req.command;
+    // `test -f <marker>`: a kept workspace staged by an earlier pod
+    if (bin === 'test') return this.stagedWorkspaces.has(rest[1] ?? '') ? ok() : fail(1, '');
     if (bin === 'sh') {
       const script = rest[1] ?? '';
       if (script.includes('pane_pid')) return rest.slice(3).includes('agent-proc') ? ok() : fail(1, '');

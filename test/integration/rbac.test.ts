@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_IMAGE, Harness, ROOT } from './harness.js';
+import { AGENT_IMAGE, Harness, ROOT, until } from './harness.js';
 
 const h = new Harness();
 let saKubeconfig = '';
@@ -122,6 +122,44 @@ describe('least-privilege RBAC', () => {
     await h.script('gc-k8s', ['stop-daemon'], '', env);
   });
 
+  it('a kept workspace claim is made and reclaimed with only the Role, and admission refuses any other claim', async () => {
+    const env = {
+      KUBECONFIG: saKubeconfig,
+      GC_K8S_SOCKET: join(h.dir, 'sa-ws.sock'),
+      GC_K8S_WORKSPACE: 'claim',
+      GC_K8S_WORKSPACE_SIZE: '64Mi',
+      GC_K8S_WORKSPACE_RECLAIM: 'delete',
+    };
+    const start = await h.session(['start', 'rbac-ws'], JSON.stringify({ command: 'bash' }), env);
+    expect(start, start.err).toMatchObject({ code: 0 });
+    expect((await h.k(['get', 'pvc', 'ws-rbac-ws', '-o', 'jsonpath={.status.phase}'])).out).toBe('Bound');
+    expect((await h.session(['stop', 'rbac-ws'], '', env)).code).toBe(0);
+    // reclaimed by the daemon's own account
+    await until(
+      async () => (await h.k(['get', 'pvc', 'ws-rbac-ws', '--ignore-not-found', '-o', 'name'])).out.trim() === '',
+      'claim deleted',
+    );
+    await h.script('gc-k8s', ['stop-daemon'], '', env);
+    const claim = (name: string, labels: Record<string, string>) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, labels },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+      });
+    for (const [what, spec] of [
+      ['a claim of another shape', claim('stolen', { app: 'x' })],
+      [
+        'a workspace label on another name',
+        claim('data', { 'app.kubernetes.io/component': 'agent-workspace', 'app.kubernetes.io/managed-by': 'gc-k8s' }),
+      ],
+    ] as const) {
+      const r = await asDaemon(['create', '--dry-run=server', '-f', '-'], spec);
+      expect(r.code, what).not.toBe(0);
+      expect(r.err, what).toMatch(/may only create, change and delete the workspace claims of its sessions/);
+    }
+  });
+
   it('admission refuses what RBAC alone would let the daemon do', async () => {
     const refused = async (what: string, spec: string, message: RegExp) => {
       const r = await asDaemon(['create', '-f', '-'], spec);
@@ -224,6 +262,9 @@ describe('least-privilege RBAC', () => {
     expect(await can('update', 'pods')).toBe('no');
     expect(await can('patch', 'pods', '--subresource=status')).toBe('no');
     expect(await can('create', 'rolebindings')).toBe('no');
+    expect(await can('create', 'persistentvolumeclaims')).toBe('yes'); // only session workspaces, says admission
+    expect(await can('update', 'persistentvolumeclaims')).toBe('no');
+    expect(await can('get', 'persistentvolumes')).toBe('no');
     const agent = `--as=system:serviceaccount:${h.namespace}:gc-agent`;
     expect((await h.k(['auth', 'can-i', agent, 'get', 'pods'])).out.trim()).toBe('no');
   });

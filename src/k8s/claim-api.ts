@@ -1,0 +1,56 @@
+// ClaimApi (src/kube/ports.ts) over the REST client: the PersistentVolumeClaims that hold session
+// workspaces, and the events that say why one does not bind.
+
+import type { Claim, ClaimManifest, ClusterEvent } from '../kube/types.js';
+import type { CallOptions, ClaimApi } from '../kube/ports.js';
+import { toClaim, toClusterEvent } from './convert.js';
+import { Resource } from './resource.js';
+import type { RestClient } from './rest.js';
+
+export class RestClaimApi implements ClaimApi {
+  private readonly claims: Resource;
+  private readonly events_: Resource;
+
+  constructor(
+    rest: RestClient,
+    readonly namespace: string,
+  ) {
+    this.claims = new Resource(rest, 'persistentvolumeclaims', namespace);
+    this.events_ = new Resource(rest, 'events', namespace);
+  }
+
+  async get(name: string, options: CallOptions): Promise<Claim | undefined> {
+    const wire = await this.claims.get(name, options);
+    return wire === undefined ? undefined : toClaim(wire);
+  }
+
+  async list(labelSelector: string, options: CallOptions): Promise<Claim[]> {
+    return (await this.claims.all({ labelSelector: labelSelector === '' ? undefined : labelSelector }, options)).map(toClaim);
+  }
+
+  async create(manifest: ClaimManifest, options: CallOptions): Promise<Claim> {
+    return toClaim(
+      await this.claims.create(
+        manifest.metadata.name,
+        { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
+        options,
+      ),
+    );
+  }
+
+  delete(name: string, options: CallOptions & { uid?: string; resourceVersion?: string }): Promise<boolean> {
+    return this.claims.delete(name, options);
+  }
+
+  async annotate(name: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Claim> {
+    return toClaim(await this.claims.patch(name, { metadata: { annotations } }, 'annotating', options));
+  }
+
+  async events(name: string, options: CallOptions): Promise<ClusterEvent[]> {
+    const wire = await this.events_.all(
+      { fieldSelector: `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim` },
+      { ...options, what: `listing events of ${this.claims.describe(name)}` },
+    );
+    return wire.map(toClusterEvent).sort((a, b) => Date.parse(a.lastSeen) - Date.parse(b.lastSeen));
+  }
+}

@@ -1,0 +1,28 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+
+const EXAMPLES = new URL('../../../examples', import.meta.url).pathname;
+const cities = readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 'city.toml')));
+
+describe('example cities', () => {
+  it('there are example cities to check', () => {
+    expect(cities).toEqual(expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city']));
+  });
+
+  it.each(cities)('%s: its [session.k8s] loads without a warning', (city) => {
+    const config = loadConfig({ env: {}, cityToml: join(EXAMPLES, city, 'city.toml') });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('workspace-city asks for a kept claim per session, with its template', () => {
+    const { pod } = loadConfig({ env: {}, cityToml: join(EXAMPLES, 'workspace-city', 'city.toml') });
+    expect(pod).toMatchObject({
+      workspace: 'claim',
+      workspaceSize: '20Gi',
+      workspaceReclaim: 'keep',
+      workspaceLabels: { 'backup.example.com/policy': 'daily' },
+    });
+  });
+});
