@@ -9,7 +9,11 @@
 // It talks to the API server through the package's one verified-TLS client (src/kube/client.ts,
 // compiled: build first), as the builder does.
 //
-// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME --name PROVISIONER --node NODE [--heartbeat F]
+// A second class (--wait-class) binds late, as cloud disks do (WaitForFirstConsumer): its claims
+// are provisioned only once the scheduler has picked the node of the pod that uses them
+// (annotation volume.kubernetes.io/selected-node), on that node.
+//
+// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME [--wait-class NAME] --name PROVISIONER --node NODE [--heartbeat F]
 // --heartbeat: file rewritten after every successful round (its age is the provisioner's health)
 import { mkdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,7 +46,7 @@ async function provision(pvc) {
       capacity: { storage: pvc.spec.resources?.requests?.storage ?? '1Gi' },
       accessModes: pvc.spec.accessModes ?? ['ReadWriteOnce'],
       persistentVolumeReclaimPolicy: 'Delete',
-      storageClassName: args.class,
+      storageClassName: pvc.spec.storageClassName,
       volumeMode: pvc.spec.volumeMode ?? 'Filesystem',
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid },
       local: { path: dir },
@@ -70,7 +74,10 @@ async function tick() {
   const existing = new Set(pvs.json.items.map((p) => p.metadata.name));
   for (const pvc of pvcs.json.items) {
     if (pvc.status?.phase !== 'Pending' || pvc.spec.volumeName || pvc.metadata.deletionTimestamp) continue;
-    if (pvc.spec.storageClassName !== args.class) continue;
+    const waits = args['wait-class'] !== undefined && pvc.spec.storageClassName === args['wait-class'];
+    if (pvc.spec.storageClassName !== args.class && !waits) continue;
+    // a late-binding claim: only once its pod is placed, and only on this node
+    if (waits && pvc.metadata.annotations?.['volume.kubernetes.io/selected-node'] !== args.node) continue;
     if (existing.has(`pvc-${pvc.metadata.uid}`)) continue;
     await provision(pvc);
   }
@@ -88,7 +95,9 @@ process.on('SIGINT', () => {
   stopping = true;
   process.exit(0);
 });
-log(`local-hostpath provisioner: class ${args.class}, dir ${args.dir}, server ${args.server}`);
+log(
+  `local-hostpath provisioner: class ${args.class}${args['wait-class'] ? ` and ${args['wait-class']} (WaitForFirstConsumer)` : ''}, dir ${args.dir}, server ${args.server}`,
+);
 let lastError = '';
 while (!stopping) {
   try {

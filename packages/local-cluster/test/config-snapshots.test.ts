@@ -2,7 +2,7 @@
 // cluster (slot 3, worktree /wt): a change to any of them shows up here as a snapshot diff.
 import { describe, expect, it } from 'vitest';
 import { authenticationConfig, encryptionConfig } from '../src/config/apiserver.js';
-import { kubeDns, storageClass } from '../src/config/cluster-objects.js';
+import { kubeDns, storageClasses } from '../src/config/cluster-objects.js';
 import { cniConflist } from '../src/config/cni.js';
 import { containerdConfig } from '../src/config/containerd.js';
 import { corefile } from '../src/config/coredns.js';
@@ -335,7 +335,7 @@ describe('config files', () => {
 
 describe('API objects and identities', () => {
   it('bootstrap objects: RBAC, StorageClass, kube-dns', () => {
-    expect([...componentRbac(), storageClass(), ...kubeDns(n)]).toMatchInlineSnapshot(`
+    expect([...componentRbac(), ...storageClasses(), ...kubeDns(n)]).toMatchInlineSnapshot(`
       [
         {
           "body": {
@@ -490,6 +490,20 @@ describe('API objects and identities', () => {
             "provisioner": "gc-k8s.io/local-hostpath",
             "reclaimPolicy": "Delete",
             "volumeBindingMode": "Immediate",
+          },
+          "path": "/apis/storage.k8s.io/v1/storageclasses",
+        },
+        {
+          "body": {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+              "annotations": {},
+              "name": "standard-wffc",
+            },
+            "provisioner": "gc-k8s.io/local-hostpath",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer",
           },
           "path": "/apis/storage.k8s.io/v1/storageclasses",
         },
@@ -855,6 +869,8 @@ describe('component command lines', () => {
             "/wt/.gc-k8s/cluster/pv",
             "--class",
             "standard",
+            "--wait-class",
+            "standard-wffc",
             "--name",
             "gc-k8s.io/local-hostpath",
             "--node",

@@ -25,6 +25,10 @@ const pvc = {
   status: { phase: 'Pending' },
 };
 
+/** the claims the fake API lists (each until its PV was posted) */
+let claims: { metadata: { uid: string } }[] = [pvc];
+const made = (): string[] => posted.map((p) => (p as { metadata: { name: string } }).metadata.name);
+
 beforeAll(async () => {
   const ca = await ensureCa(tmp, 'ca', 'test-ca');
   await ensureCa(tmp, 'other-ca', 'other-ca');
@@ -40,7 +44,7 @@ beforeAll(async () => {
         posted.push(JSON.parse(body));
         res.writeHead(201).end('{}');
       } else if (req.url?.startsWith('/api/v1/persistentvolumeclaims') === true)
-        res.end(JSON.stringify({ items: posted.length === 0 ? [pvc] : [] }));
+        res.end(JSON.stringify({ items: claims.filter((c) => !made().includes(`pvc-${c.metadata.uid}`)) }));
       else res.end(JSON.stringify({ items: [] }));
     });
   });
@@ -67,6 +71,8 @@ function args(ca: string | undefined): string[] {
     join(tmp, 'pv'),
     '--class',
     'standard',
+    '--wait-class',
+    'standard-wffc',
     '--name',
     'gc-k8s.io/local-hostpath',
     '--node',
@@ -113,5 +119,26 @@ describe.skipIf(!built)('local-provisioner.mjs (built package)', () => {
         spec: { capacity: { storage: '2Gi' }, local: { path: join(tmp, 'pv', 'ns-claim-u-1') } },
       },
     ]);
+  }, 15_000);
+
+  it('provisions a late-binding claim only once the scheduler has placed its pod on this node', async () => {
+    const late = (uid: string, node?: string) => ({
+      metadata: {
+        namespace: 'ns',
+        name: `late-${uid}`,
+        uid,
+        ...(node === undefined ? {} : { annotations: { 'volume.kubernetes.io/selected-node': node } }),
+      },
+      spec: { storageClassName: 'standard-wffc', resources: { requests: { storage: '1Gi' } } },
+      status: { phase: 'Pending' },
+    });
+    claims = [late('u-2'), late('u-3', 'n1'), late('u-4', 'another-node')];
+    const out = await runFor(pem('ca.crt'), () => made().includes('pvc-u-3'));
+    expect(out).toMatch(/provisioned pvc-u-3 for ns\/late-u-3/);
+    expect(made()).not.toContain('pvc-u-2'); // no pod placed yet
+    expect(made()).not.toContain('pvc-u-4'); // placed elsewhere
+    expect(posted.find((p) => (p as { metadata: { name: string } }).metadata.name === 'pvc-u-3')).toMatchObject({
+      spec: { storageClassName: 'standard-wffc' },
+    });
   }, 15_000);
 });

@@ -1,4 +1,4 @@
-// The API objects of a fresh cluster besides RBAC: the default StorageClass (our provisioner) and
+// The API objects of a fresh cluster besides RBAC: the StorageClasses of our provisioner and
 // the conventional kube-dns Service with an EndpointSlice of CoreDNS on the node.
 
 import type { NetPlan } from '../host.js';
@@ -7,18 +7,26 @@ import type { ApiObject } from './api-object.js';
 /** The provisioner name of the StorageClass `standard` (scripts/local-provisioner.mjs --name). */
 export const PROVISIONER_NAME = 'gc-k8s.io/local-hostpath';
 
-export function storageClass(): ApiObject {
-  return {
+/** The default class binds at once; the second binds when a pod needs it (as cloud disks do). */
+export const STORAGE_CLASS = 'standard';
+export const WAIT_STORAGE_CLASS = 'standard-wffc';
+
+export function storageClasses(): ApiObject[] {
+  const sc = (name: string, mode: 'Immediate' | 'WaitForFirstConsumer', annotations: Record<string, string>): ApiObject => ({
     path: '/apis/storage.k8s.io/v1/storageclasses',
     body: {
       apiVersion: 'storage.k8s.io/v1',
       kind: 'StorageClass',
-      metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      metadata: { name, annotations },
       provisioner: PROVISIONER_NAME,
       reclaimPolicy: 'Delete',
-      volumeBindingMode: 'Immediate',
+      volumeBindingMode: mode,
     },
-  };
+  });
+  return [
+    sc(STORAGE_CLASS, 'Immediate', { 'storageclass.kubernetes.io/is-default-class': 'true' }),
+    sc(WAIT_STORAGE_CLASS, 'WaitForFirstConsumer', {}),
+  ];
 }
 
 /** kube-dns: CoreDNS runs on the node (not in a pod), so its endpoints are the node IP, by hand. */

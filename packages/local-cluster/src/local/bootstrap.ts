@@ -2,14 +2,14 @@
 // default StorageClass and the kube-dns Service backed by CoreDNS on the node. POSTed in that
 // order; an object that exists already counts as created (up is idempotent).
 
-import { kubeDns, storageClass } from '../config/cluster-objects.js';
+import { kubeDns, storageClasses } from '../config/cluster-objects.js';
 import { componentRbac } from '../config/rbac.js';
 import { netPlan } from '../host.js';
 import type { KubeClient } from '../kube/client.js';
 import type { LocalState } from './state.js';
 
 export async function bootstrapObjects(api: Pick<KubeClient, 'ensure'>, state: LocalState): Promise<void> {
-  for (const o of [...componentRbac(), storageClass(), ...kubeDns(netPlan(state.slot))]) await api.ensure(o.path, o.body);
+  for (const o of [...componentRbac(), ...storageClasses(), ...kubeDns(netPlan(state.slot))]) await api.ensure(o.path, o.body);
 }
 
 /** The part of a Node the readiness wait reads. */

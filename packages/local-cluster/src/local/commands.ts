@@ -3,7 +3,7 @@
 // certificates, Webhook authorization, the netns) are checked as text.
 
 import { join } from 'node:path';
-import { PROVISIONER_NAME } from '../config/cluster-objects.js';
+import { PROVISIONER_NAME, STORAGE_CLASS, WAIT_STORAGE_CLASS } from '../config/cluster-objects.js';
 import { netPlan } from '../host.js';
 import { etcdPkiPaths } from '../pki.js';
 import type { Layout } from './layout.js';
@@ -206,7 +206,9 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
           '--dir',
           l.pvDir,
           '--class',
-          'standard',
+          STORAGE_CLASS,
+          '--wait-class',
+          WAIT_STORAGE_CLASS,
           '--name',
           PROVISIONER_NAME,
           '--node',
