@@ -232,6 +232,52 @@ const startBase = await timeIt(quick ? 2 : 3, async (i) => {
 });
 await k(['delete', 'pods', '-l', 'gc-agent=bench', '--wait=false']);
 
+// warm pods: a city with warm_pool = 3; each timed start must find a ready one (the pool refills
+// between them, and its channels open, as they would between two real starts)
+console.error('bench: session start from a warm pod');
+const WARM = { GC_K8S_WARM_POOL: '3' };
+const readyWarm = async () =>
+  (await k(['get', 'pods', '-l', 'gc-k8s.io/warm=idle', '--field-selector=status.phase=Running', '-o', 'name'])).out
+    .trim()
+    .split('\n')
+    .filter(Boolean).length;
+await script('gc-session-k8s', ['list-running', ''], '', WARM); // starts the city's pool
+const NW = quick ? 4 : 15;
+const warmStarts = [];
+let warmMissed = 0;
+for (let i = 0; i < NW; i++) {
+  for (let j = 0; j < 600 && (await readyWarm()) < 3; j++) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 2000)); // its channel opens once the pool sees it running
+  const t0 = performance.now();
+  const r = await script('gc-session-k8s', ['start', `bench-warm-${i}`], JSON.stringify({ command: 'bash' }), WARM);
+  const took = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`warm start: ${r.err}`);
+  const label = (
+    await k(['get', 'pods', '-l', `gc-session=bench-warm-${i}`, '-o', 'jsonpath={.items[0].metadata.labels.gc-k8s\\.io/warm}'])
+  ).out;
+  if (label === 'claimed') warmStarts.push(took);
+  else warmMissed++;
+  await script('gc-session-k8s', ['stop', `bench-warm-${i}`], '', WARM);
+}
+warmStarts.sort((a, b) => a - b);
+const pct = (a, q) => (a.length === 0 ? NaN : a[Math.min(a.length - 1, Math.floor(a.length * q))]);
+const startWarm = { p50: pct(warmStarts, 0.5), p99: pct(warmStarts, 0.99) };
+await k(['delete', 'pods', '-l', 'gc-k8s.io/warm=idle', '--wait=false']);
+
+// wake: the start of a stopped session whose workspace claim was kept (gc's sleep and wake)
+console.error('bench: session wake with a kept workspace');
+const CLAIMED = { GC_K8S_WORKSPACE: 'claim', GC_K8S_WORKSPACE_SIZE: '64Mi' };
+for (let i = 0; i < (quick ? 2 : 5); i++) {
+  const r = await script('gc-session-k8s', ['start', `bench-wake-${i}`], JSON.stringify({ command: 'bash' }), CLAIMED);
+  if (r.code !== 0) throw new Error(`first start with a claim: ${r.err}`);
+  await script('gc-session-k8s', ['stop', `bench-wake-${i}`], '', CLAIMED);
+}
+const wake = await timeIt(quick ? 2 : 5, async (i) => {
+  const r = await script('gc-session-k8s', ['start', `bench-wake-${i}`], JSON.stringify({ command: 'bash' }), CLAIMED);
+  if (r.code !== 0) throw new Error(`wake: ${r.err}`);
+});
+for (let i = 0; i < (quick ? 2 : 5); i++) await script('gc-session-k8s', ['stop', `bench-wake-${i}`], '', CLAIMED);
+
 // ---------------------------------------------------------------------------------- events
 console.error('bench: events');
 await script('gc-events-k8s', ['ensure-running']);
@@ -494,6 +540,8 @@ const lines = [
   ),
   `| start → ready | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startOurs.p50)} / ${ms(startOurs.p99)} | — | — | ${speed(startBase.p50, startOurs.p50)} | — |`,
   `| provision → first exec | — | ${ms(provisionFirstExec.p50)} / ${ms(provisionFirstExec.p99)} | — | — | — | — |`,
+  `| start → ready from a warm pod (warm_pool = 3; ${warmStarts.length} starts${warmMissed > 0 ? `, ${warmMissed} found no ready warm pod and are left out` : ''}) | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startWarm.p50)} / ${ms(startWarm.p99)} | — | — | ${speed(startBase.p50, startWarm.p50)} | — |`,
+  `| wake: start of a stopped session with its kept workspace claim | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(wake.p50)} / ${ms(wake.p99)} | — | — | ${speed(startBase.p50, wake.p50)} | — |`,
   '',
   '### Gas City 1.x: driving a session through `exec`',
   '',
@@ -509,6 +557,9 @@ const lines = [
   '',
   `Start's own cost after its pod turned Running (watch event → start returned): p50 ${afterRunning.length ? ms(afterRunning[Math.floor(afterRunning.length / 2)]) : 'n/a'}, max ${afterRunning.length ? ms(afterRunning[afterRunning.length - 1]) : 'n/a'} ms`,
   '(it includes tmux coming up inside the container and the `settle` = 200 ms watch for an agent that dies at once).',
+  'A start from a warm pod relabels an idle pod of the pool (one conditional PATCH), then launches tmux and the agent',
+  'in it over its already-open exec channel and settles 20 ms (`warm_settle`); its baseline is the same cold baseline',
+  '(upstream has no warm pods). Wake is a cold start that mounts the claim the session kept (no new claim to bind).',
   '',
   `Starting Node itself (\`node -e ''\`) takes ${ms(nodeFloor.p50)} / ${ms(nodeFloor.p99)} ms (p50 / p99) on this machine: the floor of the`,
   '"Node client" column, and the reason the scripts start a native client instead. Nudges are paced 250 ms apart in',

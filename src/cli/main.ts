@@ -28,6 +28,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   beads <op> [args]             run an exec beads op (as gc-beads-k8s)
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
+  sessions [--json]             this city's sessions (running, starting, stopped with a kept workspace) and warm pools
   workspaces list|delete <session>|prune --unused-for D   kept session workspaces (claims) of this city
   link [<city dir>]             link the provider scripts into <city>/.gc-k8s/bin (one supervisor, several cities)
   doctor                        check this city against the cluster: namespace, Pod Security, a dry-run pod, RBAC
@@ -75,6 +76,16 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   process.once('SIGINT', onSignal('SIGINT'));
   await daemon.closed;
   return 0;
+}
+
+/** The warm pools the daemon of this config keeps (its status op, which also starts the city's pool). */
+async function daemonWarmPools(io: CliIo): Promise<import('../session/warm-pool.js').WarmPoolStatus[]> {
+  const { forward, makeRequest } = await import('../client/exec-provider.js');
+  let text = '';
+  const capture = { ...io, stdout: { write: (d: string | Uint8Array) => ((text += String(d)), true) } as unknown as NodeJS.WritableStream };
+  const code = await forward(makeRequest('admin', 'status', [], capture), capture);
+  if (code !== 0) throw new Error(`daemon status exited ${code}`);
+  return (JSON.parse(text) as { warmPools?: import('../session/warm-pool.js').WarmPoolStatus[] }).warmPools ?? [];
 }
 
 async function admin(io: CliIo, op: string): Promise<number> {
@@ -232,6 +243,10 @@ export async function main(io: CliIo): Promise<number> {
         }
         io.stderr.write('usage: gc-k8s config table|check\n');
         return 2;
+      }
+      case 'sessions': {
+        const { runSessions } = await import('./sessions.js');
+        return await runSessions(rest, io, () => daemonWarmPools(io));
       }
       case 'workspaces': {
         const { runWorkspaces } = await import('./workspaces.js');

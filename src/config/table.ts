@@ -417,6 +417,24 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     },
   },
   {
+    key: 'warm_pool',
+    env: ['GC_K8S_WARM_POOL'],
+    default: '0',
+    doc: 'Warm pods kept per city (0 to 50): started with tmux idle and no agent, so a start claims one (relabels it, stages, launches the agent through tmux) instead of waiting for a new pod; the pool refills in the background. A session whose pod would differ from a warm pod — its own workspace claim, credentials, another service account, one_shot — starts cold; `gc-k8s sessions` says which and why.',
+    apply: (c, v) => {
+      c.pod.warmPool = parseInteger(v, 0, 50);
+    },
+  },
+  {
+    key: 'warm_settle',
+    env: ['GC_K8S_WARM_SETTLE'],
+    default: '20ms',
+    doc: 'The settle of a start from a warm pod: its tmux, shell and image are already up and proven, so only the agent itself can die at once; the entrypoint still reports a later death as the end of the session.',
+    apply: (c, v) => {
+      c.session.warmSettleMs = parseDuration(v);
+    },
+  },
+  {
     key: 'credential_env',
     env: ['GC_K8S_CREDENTIAL_ENV'],
     default: DEFAULT_CREDENTIAL_ENV,

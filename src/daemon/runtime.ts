@@ -11,11 +11,15 @@ import { ChannelRunner } from '../exec/runner.js';
 import type { NamespaceClient } from '../kube/ports.js';
 import type { ServiceAddress } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
-import { SessionProvider } from '../session/provider.js';
+import { SessionProvider, type SessionDeps } from '../session/provider.js';
+import { warmKey } from '../session/warm.js';
+import { WarmPool, type WarmPoolStatus } from '../session/warm-pool.js';
 import { systemClock } from '../util/clock.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
+/** warm pools kept refilling at once (settings churn must not grow them without bound) */
+const MAX_POOLS = 16;
 
 export interface RuntimeDeps {
   readonly context: string;
@@ -37,6 +41,8 @@ export class NamespaceRuntime {
   /** the Dolt Secret of the latest request's city (read when a password is needed, not frozen) */
   private doltSecret = '';
   private readonly providers = new Map<string, SessionProvider>();
+  /** warm pools by key (their pods' shape): stopped refilling, their pods stay for the next daemon */
+  private readonly pools = new Map<string, WarmPool>();
 
   constructor(private readonly deps: RuntimeDeps) {
     this.namespace = deps.client.namespace;
@@ -57,7 +63,7 @@ export class NamespaceRuntime {
     let provider = this.providers.get(key);
     if (provider === undefined) {
       if (this.providers.size > 64) this.providers.clear(); // settings churn: never grow without bound
-      provider = new SessionProvider({
+      const deps = {
         client: this.deps.client,
         settings: config.pod,
         options: config.session,
@@ -66,7 +72,9 @@ export class NamespaceRuntime {
         locks: this.locks,
         runner: this.runner,
         origin: { cityDir: config.cityDir, fingerprint: config.fingerprint },
-      });
+      };
+      const warm = config.pod.warmPool > 0 ? this.warmPool(deps) : undefined;
+      provider = new SessionProvider(warm === undefined ? deps : { ...deps, warm });
       this.providers.set(key, provider);
     }
     return provider;
@@ -127,7 +135,36 @@ export class NamespaceRuntime {
       this.beadsParts.service.close();
       await this.beadsParts.dolt.close();
     }
-    this.runner.close();
+    for (const pool of this.pools.values()) pool.close();
+    this.pools.clear();
     this.providers.clear();
+    this.runner.close();
+  }
+
+  /** The warm pools of this namespace's cities (daemon status, `gc-k8s sessions`). */
+  warmPools(): WarmPoolStatus[] {
+    return [...this.pools.values()].map((p) => p.status());
+  }
+
+  /** One pool per warm pod shape (its key), shared by every provider whose pods have that shape. */
+  private warmPool(deps: SessionDeps): WarmPool {
+    const key = warmKey(deps.settings, deps.origin?.cityDir ?? '');
+    let pool = this.pools.get(key);
+    if (pool === undefined || pool.size !== deps.settings.warmPool) {
+      pool?.close();
+      if (this.pools.size >= MAX_POOLS) {
+        const [oldest] = this.pools.keys();
+        if (oldest !== undefined) {
+          this.pools.get(oldest)?.close();
+          this.pools.delete(oldest);
+        }
+      }
+      pool = new WarmPool(
+        { ...deps, log: this.deps.log.child({ component: 'warm-pool', namespace: this.namespace }) },
+        deps.settings.warmPool,
+      );
+      this.pools.set(key, pool);
+    }
+    return pool;
   }
 }

@@ -33,6 +33,16 @@ export class RestPodApi implements PodApi {
     return toPod(await this.pods.patch(name, { metadata: { uid, annotations } }, 'annotating', options));
   }
 
+  async claim(
+    name: string,
+    resourceVersion: string,
+    change: { labels: Readonly<Record<string, string | null>>; annotations: Readonly<Record<string, string | null>> },
+    options: CallOptions,
+  ): Promise<Pod> {
+    // a merge patch carrying metadata.resourceVersion is applied only at that version (409 otherwise)
+    return toPod(await this.pods.patch(name, { metadata: { resourceVersion, ...change } }, 'claiming', options));
+  }
+
   async ungate(name: string, uid: string, options: CallOptions): Promise<void> {
     await this.pods.patch(name, { metadata: { uid }, spec: { schedulingGates: null } }, 'releasing for scheduling', options);
   }

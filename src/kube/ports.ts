@@ -38,6 +38,16 @@ export interface PodApi {
    * CONFLICT when the name now belongs to another pod.
    */
   annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Pod>;
+  /**
+   * Relabels and annotates the pod only if it is still at `resourceVersion` (CONFLICT otherwise):
+   * how one start, and only one, takes a warm pod. null removes a key.
+   */
+  claim(
+    name: string,
+    resourceVersion: string,
+    change: { labels: Readonly<Record<string, string | null>>; annotations: Readonly<Record<string, string | null>> },
+    options: CallOptions,
+  ): Promise<Pod>;
   /** Removes the pod's scheduling gates (the only change Kubernetes allows to them), so it is scheduled. */
   ungate(name: string, uid: string, options: CallOptions): Promise<void>;
 }

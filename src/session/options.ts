@@ -13,6 +13,8 @@ export interface SessionOptions {
   readonly nudgeEnterDelayMs: number;
   /** after tmux is up, how long to watch for the agent dying immediately */
   readonly settleMs: number;
+  /** the same for a start from a warm pod */
+  readonly warmSettleMs: number;
   /** staging refuses more than this many bytes per start */
   readonly maxStageBytes: number;
   /** peek output cap */
@@ -32,6 +34,7 @@ export const DEFAULT_SESSION_OPTIONS: SessionOptions = {
   startupGraceMs: 240_000,
   nudgeEnterDelayMs: 150,
   settleMs: 200,
+  warmSettleMs: 20,
   maxStageBytes: 512 * 1024 * 1024,
   maxPeekBytes: 16 * 1024 * 1024,
   containerExitWaitMs: 3_000,

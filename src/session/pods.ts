@@ -32,6 +32,16 @@ export interface SessionDeps {
   readonly runner: CommandRunner;
   /** the city these calls belong to: recorded on pods at start, and scopes list-running */
   readonly origin?: SessionOrigin;
+  /** the city's warm pods (warm_pool > 0): a start takes one when its session fits */
+  readonly warm?: WarmSource;
+}
+
+/** What a start needs of a warm pool (warm-pool.ts). */
+export interface WarmSource {
+  /** idle warm pods ready to be claimed, best first */
+  candidates(): Pod[];
+  /** one was taken: refill */
+  poke(): void;
 }
 
 /** Pods of other providers (PID 1 is a shell that ignores SIGTERM) get this grace period. */

@@ -56,6 +56,8 @@ export interface PodSettings {
   readonly workspaceReclaim: 'keep' | 'delete';
   /** shared mode: the existing claim whose sessions/<pod> subdirectory each session gets */
   readonly workspaceClaim: string;
+  /** warm pods kept ready for this city's starts */
+  readonly warmPool: number;
 }
 
 export const DEFAULT_CREDENTIAL_ENV =
@@ -95,4 +97,5 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   workspaceLabels: {},
   workspaceReclaim: 'keep',
   workspaceClaim: '',
+  warmPool: 0,
 };

@@ -36,6 +36,8 @@ import type { StartRequest } from './request.js';
 import { tmuxArgs } from './tmux/args.js';
 import { ANNOTATION_COMPAT, compatOf, incompatibilities, type Compat } from './compat.js';
 import { prepareWorkspace, removeCreatedWorkspace, type PreparedWorkspace } from './workspace-claims.js';
+import { LABEL_WARM, WARM_CLAIMED, warmIneligibility } from './warm.js';
+import { bringUpWarm, claimWarmPod } from './warm-start.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
@@ -195,12 +197,22 @@ export async function startSession(
   // the request id (or, without one, a token of this start) marks the pod as this start's own
   const manifest = withStartAnnotations(session.pod, rid === '' ? randomUUID() : rid, pending);
   try {
-    const ws = await startPod(pods, input, name, req, { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log });
+    const { ws, podName } = await startPod(pods, input, name, req, {
+      rid,
+      mode,
+      nudge,
+      pending,
+      session,
+      manifest,
+      signal,
+      deadlineAt,
+      log,
+    });
     if (callerSignal.aborted) {
       // The caller gave up as the start finished (gc's SIGTERM landed after the last step): it
       // will never hear of this session, so it is not left running.
-      log.info({ pod: manifest.metadata.name }, `rolling back a ${mode} its caller cancelled as it finished`);
-      await removeIfOurs(pods, manifest);
+      log.info({ pod: podName }, `rolling back a ${mode} its caller cancelled as it finished`);
+      await removeIfOurs(pods, manifest, podName);
       await removeCreatedWorkspace(pods, ws);
       throw abortError(callerSignal, `${mode} ${name}`);
     }
@@ -227,46 +239,76 @@ async function startPod(
     deadlineAt: number;
     log: Logger;
   },
-): Promise<PreparedWorkspace | undefined> {
+): Promise<{ ws: PreparedWorkspace | undefined; podName: string }> {
   const { rid, mode, nudge, pending, session, manifest, signal, deadlineAt, log } = s;
   const { options } = pods.deps;
-  const retried = ownUnfinishedStart(rid, podsOfSession(await pods.agentPods(signal), name));
-  let created: Pod;
+  let retried = ownUnfinishedStart(rid, podsOfSession(await pods.agentPods(signal), name));
+  if (retried !== undefined && retried.labels[LABEL_WARM] === WARM_CLAIMED && startPending(retried)?.includes('start') === true) {
+    // a warm claim its daemon dropped half-way: launching again cannot be proven safe; start anew
+    log.info({ pod: retried.name }, 'replacing a warm pod whose claim its daemon did not finish');
+    await pods.deleteAndWait(retried, signal);
+    retried = undefined;
+  }
+  let created: Pod | undefined;
+  let warm = false;
   let ws: PreparedWorkspace | undefined;
   if (retried !== undefined) {
     // this request's own start, dropped by a daemon that died: finish it instead of failing
     log.info({ pod: retried.name, pending: startPending(retried) ?? '(none)' }, 'resuming a start its daemon did not finish');
-    if (startPending(retried) === undefined) return undefined; // it had finished: the answer is success
+    if (startPending(retried) === undefined) return { ws: undefined, podName: retried.name }; // it had finished: the answer is success
     created = retried;
   } else {
     await clearExisting(pods, name, compatOf(manifest), signal);
-    // the kept workspace first: the pod mounts it (a claim this start makes goes if the start fails)
-    ws = await prepareWorkspace(pods, name, signal);
-    try {
-      created = await createPod(pods, name, manifest, signal);
-    } catch (err) {
-      await removeCreatedWorkspace(pods, ws);
-      throw err;
+    const cold = pods.deps.warm === undefined ? undefined : warmIneligibility(req, pods.deps.settings, session, mode);
+    if (pods.deps.warm !== undefined && cold !== undefined) log.info({ why: cold }, 'starting cold');
+    if (pods.deps.warm !== undefined && cold === undefined) {
+      created = await claimWarmPod(pods, manifest, signal, log);
+      warm = created !== undefined;
+    }
+    if (created === undefined) {
+      // the kept workspace first: the pod mounts it (a claim this start makes goes if the start fails)
+      ws = await prepareWorkspace(pods, name, signal);
+      // with a pool, why this one did not come from it (gc-k8s sessions shows it)
+      const why = pods.deps.warm === undefined ? undefined : (cold ?? 'no warm pod was ready');
+      const made = why === undefined ? manifest : withAnnotation(manifest, ANNOTATION_STARTED_COLD, why);
+      try {
+        created = await createPod(pods, name, made, signal);
+      } catch (err) {
+        await removeCreatedWorkspace(pods, ws);
+        throw err;
+      }
     }
   }
-  const steps = startPending(created) ?? pending;
+  const pod = created;
+  const steps = startPending(pod) ?? pending;
   try {
-    if (session.credentials !== undefined && (created.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {
-      await provideCredentials(pods, created, session.credentials, log);
+    if (session.credentials !== undefined && (pod.schedulingGates ?? []).includes(CREDENTIALS_GATE)) {
+      await provideCredentials(pods, pod, session.credentials, log);
     }
-    if (steps.includes('start')) await bringUp(pods, name, created, req, signal, deadlineAt, log, mode);
+    if (warm && steps.includes('start')) {
+      await bringUpWarm(pods, name, pod, req, signal, {
+        setup: (p) => runSetup(pods, p, req, signal),
+        settle: (p) => settle(pods, name, p, options.warmSettleMs, signal),
+        died: (p) => diedDuringStartup(pods, name, p, signal),
+      });
+      log.info({ pod: pod.name }, 'session started in a warm pod');
+    } else if (steps.includes('start')) await bringUp(pods, name, pod, req, signal, deadlineAt, log, mode);
   } catch (err) {
     await removeCreatedWorkspace(pods, ws);
     throw err;
   }
   if (nudge !== '' && steps.includes('nudge')) {
-    await markPending(pods, created, 'nudge', log);
+    await markPending(pods, pod, 'nudge', log);
     await input.nudge(name, nudge, withTimeout(undefined, options.opTimeoutMs)).catch((err: unknown) => {
       log.warn({ err }, 'startup nudge failed');
     });
   }
-  await markPending(pods, created, null, log);
-  return ws;
+  if (warm && !(nudge !== '' && steps.includes('nudge'))) {
+    // The session is up and tmux says so: is-running, the sweep and a retry ask tmux while the
+    // mark is pending, so a warm start answers without waiting for this write (it logs a failure).
+    void markPending(pods, pod, null, log);
+  } else await markPending(pods, pod, null, log);
+  return { ws, podName: pod.name };
 }
 
 /**
@@ -302,6 +344,13 @@ async function provideCredentials(pods: SessionPods, pod: Pod, secret: SecretMan
       { cause: err },
     );
   }
+}
+
+/** on a pod started cold although its city keeps a warm pool: why */
+export const ANNOTATION_STARTED_COLD = 'gc-k8s.io/started-cold';
+
+function withAnnotation(manifest: PodManifest, key: string, value: string): PodManifest {
+  return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, [key]: value } } };
 }
 
 function withStartAnnotations(manifest: PodManifest, rid: string, pending: string): PodManifest {
@@ -370,18 +419,38 @@ function ranToEnd(pod: Pod): boolean {
  * start token this create put on it, and delete it, so nothing is left that gc believes was never
  * created.
  */
-async function removeIfOurs(pods: SessionPods, manifest: PodManifest): Promise<void> {
+async function removeIfOurs(pods: SessionPods, manifest: PodManifest, podName = manifest.metadata.name): Promise<void> {
   const token = manifest.metadata.annotations?.[ANNOTATION_START_RID];
   if (token === undefined) return;
   const signal = pods.cleanupSignal();
   try {
-    const made = await pods.deps.client.pods.get(manifest.metadata.name, { signal });
+    const made = await pods.deps.client.pods.get(podName, { signal });
     if (made?.annotations[ANNOTATION_START_RID] !== token) return;
     pods.deps.log.info({ pod: made.name }, 'deleting the pod of a start its caller cancelled');
     await pods.deleteAndWait(made, signal);
   } catch (err) {
     pods.deps.log.warn({ err, pod: manifest.metadata.name }, 'could not remove the pod of a cancelled start (the sweep will)');
   }
+}
+
+/** After tmux came up: the agent must still be there `settleMs` later (else SESSION_DIED, with its last screen). */
+async function settle(pods: SessionPods, name: string, pod: Pod, settleMs: number, signal: AbortSignal): Promise<void> {
+  if (settleMs > 0) await pods.deps.clock.sleep(settleMs, signal);
+  const alive = await pods.tmux(pod, tmuxArgs.paneDead(), signal);
+  if (alive.exitCode !== 0 || alive.stdout.toString('utf8').trim() !== '0') await diedDuringStartup(pods, name, pod, signal);
+}
+
+/** The agent died at once: SESSION_DIED with what its pod says (its last screen). */
+async function diedDuringStartup(pods: SessionPods, name: string, pod: Pod, signal: AbortSignal): Promise<never> {
+  const { client } = pods.deps;
+  // The entrypoint notices within a second and ends the container with the agent's exit
+  // status and last screen: wait briefly for that, it is the useful part of the message.
+  const ended = await client.agentPods
+    .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', {
+      signal: withTimeout(signal, pods.deps.options.diedReportWaitMs),
+    })
+    .catch(() => client.agentPods.get(pod.name));
+  throw new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
 }
 
 /** Waits for the container, stages, waits for tmux, runs setup and the settle check; cleans up on failure. */
@@ -428,18 +497,7 @@ async function bringUp(
       log.info({ pod: pod.name }, mode === 'provision' ? 'session provisioned' : 'one-shot session started');
       return;
     }
-    if (options.settleMs > 0) await clock.sleep(options.settleMs, signal);
-    const alive = await pods.tmux(pod, tmuxArgs.paneDead(), signal);
-    if (alive.exitCode !== 0 || alive.stdout.toString('utf8').trim() !== '0') {
-      // The entrypoint notices within a second and ends the container with the agent's exit
-      // status and last screen: wait briefly for that, it is the useful part of the message.
-      const ended = await client.agentPods
-        .waitFor(pod.name, (p) => p === undefined || classifyPod(p).kind === 'completed', {
-          signal: withTimeout(signal, pods.deps.options.diedReportWaitMs),
-        })
-        .catch(() => client.agentPods.get(pod.name));
-      throw new GcK8sError('SESSION_DIED', `session ${quote(name)} died during startup: ${describePodProblem(ended ?? pod, [])}`);
-    }
+    await settle(pods, name, pod, options.settleMs, signal);
     log.info({ pod: pod.name }, 'session started');
   } catch (err) {
     let cause = signal.aborted && !isGcK8sError(err) ? abortError(signal, `starting ${name}`) : err;

@@ -106,6 +106,9 @@ export class FakeCluster implements NamespaceClient, PodApi {
   readonly claimObjects = new Map<string, Claim>();
   readonly claimEvents = new Map<string, ClusterEvent[]>();
   claimProvisioning: 'bind' | 'pending' | 'fail' = 'bind';
+  /** warm launches run (pod, env argv) and whether the next one fails */
+  readonly warmLaunches: { pod: string; argv: readonly string[] }[] = [];
+  failWarmLaunch = false;
   /** markers `test -f` finds in pods (a kept workspace's staging marker) */
   readonly stagedWorkspaces = new Set<string>();
   claims: ClaimApi = {
@@ -217,6 +220,34 @@ export class FakeCluster implements NamespaceClient, PodApi {
     return Promise.resolve(updated);
   }
 
+  claim(
+    name: string,
+    resourceVersion: string,
+    change: { labels: Readonly<Record<string, string | null>>; annotations: Readonly<Record<string, string | null>> },
+    _o: CallOptions,
+  ): Promise<Pod> {
+    this.calls.push(`claim ${name}`);
+    const pod = this.agentPods.get(name);
+    if (pod === undefined) return Promise.reject(new GcK8sError('NOT_FOUND', `pods "${name}" not found`));
+    if (pod.resourceVersion !== resourceVersion) return Promise.reject(new GcK8sError('CONFLICT', 'the object has been modified'));
+    const merge = (base: Readonly<Record<string, string>>, with_: Readonly<Record<string, string | null>>) => {
+      const next = new Map(Object.entries(base));
+      for (const [k, v] of Object.entries(with_)) {
+        if (v === null) next.delete(k);
+        else next.set(k, v);
+      }
+      return Object.fromEntries(next);
+    };
+    const updated = {
+      ...pod,
+      resourceVersion: String(Number(pod.resourceVersion) + 1),
+      labels: merge(pod.labels, change.labels),
+      annotations: merge(pod.annotations, change.annotations),
+    };
+    this.agentPods.put(updated);
+    return Promise.resolve(updated);
+  }
+
   create(manifest: PodManifest, _o: CallOptions): Promise<Pod> {
     this.calls.push(`create ${manifest.metadata.name}`);
     if (this.agentPods.get(manifest.metadata.name) !== undefined || this.pendingCreates.has(manifest.metadata.name)) {
@@ -318,6 +349,17 @@ export class FakeCluster implements NamespaceClient, PodApi {
         ? fail(1, 'no server running on /tmp/tmux-1000/default')
         : fail(req.command[2]?.includes('pane_pid') ? 3 : 1, '');
     const [bin, ...rest] = req.command;
+    // a warm pod's claim: pre_start and the launch run under env(1); the launch starts tmux `main`
+    if (bin === 'env') {
+      const script = rest[rest.indexOf('-c') + 1] ?? '';
+      if (this.failWarmLaunch && script.includes('.gc-k8s-claimed')) return fail(1, 'tmux new-session failed');
+      if (script.includes('.gc-k8s-claimed')) {
+        t.env = new Map(rest.flatMap((a, i) => (rest[i - 1] === '-e' && a.includes('=') ? [a.split('=', 2) as [string, string]] : [])));
+        this.warmLaunches.push({ pod: req.pod, argv: rest });
+        return ok('0\n'); // after its settle, the pane is alive
+      }
+      return ok();
+    }
     // `test -f <marker>`: a kept workspace staged by an earlier pod
     if (bin === 'test') return this.stagedWorkspaces.has(rest[1] ?? '') ? ok() : fail(1, '');
     if (bin === 'sh') {

@@ -24,6 +24,8 @@ export function adminHandlers(deps: AdminDeps): Handlers<typeof ADMIN_OPS> {
     }),
     status: op(none, async (_, ctx) => {
       const runtime = await ctx.runtime(ctx.signal);
+      // the city's provider (and so its warm pool, if it keeps one) runs from now on
+      runtime.session(ctx.config, ctx.log);
       const cache = runtime.client.agentPods.status();
       ctx.out(
         JSON.stringify({
@@ -35,6 +37,7 @@ export function adminHandlers(deps: AdminDeps): Handlers<typeof ADMIN_OPS> {
           agentPods: { count: cache.synced ? runtime.client.agentPods.list().length : null, ...cache },
           // persistent exec channels into agent containers, open now (one per pod in use)
           execChannels: runtime.runner.openChannels,
+          warmPools: runtime.warmPools(),
           cityToml: ctx.config.cityToml,
           citySource: ctx.citySource,
           warnings: ctx.config.warnings,

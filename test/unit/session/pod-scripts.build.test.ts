@@ -1,9 +1,9 @@
 // The entrypoint and exec scripts run for real (sh + tmux on this machine).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ENTRYPOINT_SCRIPT, READY_FILE } from '../../../src/session/entrypoint.js';
+import { CLAIMED_FILE, ENTRYPOINT_SCRIPT, READY_FILE, WARM_LAUNCH_SCRIPT, WARM_READY_FILE } from '../../../src/session/entrypoint.js';
 import { PROCESS_ALIVE, UNTAR, WAIT_FOR_BOX, WAIT_FOR_TMUX } from '../../../src/session/scripts.js';
 import { tmuxArgs } from '../../../src/session/tmux/args.js';
 import { tarStream } from '../../../src/session/tar.js';
@@ -31,7 +31,7 @@ function startEntrypoint(env: Record<string, string>) {
 
 describe('agent entrypoint', () => {
   it('starts tmux session main carrying the session env verbatim, and exits 0 promptly on SIGTERM', async () => {
-    const tricky = 'a "b" $HOME `id` \\n\nsecond=line';
+    const tricky = 'a "b" $HOME `id` \\n\nsecond=line;';
     const ep = startEntrypoint({
       GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
       GC_K8S_COMMAND: 'sleep 60',
@@ -86,6 +86,51 @@ describe('agent entrypoint', () => {
     expect(ep.child.exitCode).toBeNull();
     ep.child.kill('SIGTERM');
     expect(await ep.exited).toBe(0);
+  });
+
+  it('warm: idles without tmux until a claim launches the agent, then watches it and exits with its status', async () => {
+    const ep = startEntrypoint({
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+      GC_K8S_WARM: '1',
+      GC_K8S_HISTORY_LIMIT: '4321',
+      PLATFORM_ONLY: 'container-wide',
+      NOT_THIS_SESSION: 'dropped',
+    });
+    await until(() => existsSync(join(sb.env['TMUX_TMPDIR'] ?? '/tmp', WARM_READY_FILE)), 'warm ready');
+    expect(sb.tmux('has-session').status).not.toBe(0); // nothing of any session yet
+    const wd = join(sb.dir, 'work', 'rig');
+    const tricky = 'a "b" $HOME `id` \n\nsecond=line;';
+    const launched = await sb.run([
+      'env',
+      '--',
+      // what an exec into the pod has: the container env (a warm pod's), then the session's
+      'PLATFORM_ONLY=container-wide',
+      'NOT_THIS_SESSION=dropped',
+      'GC_K8S_WARM=1',
+      'GC_SESSION_ID=s-7',
+      `TRICKY=${tricky}`,
+      'sh',
+      '-c',
+      WARM_LAUNCH_SCRIPT,
+      'sh',
+      'pwd > where; echo $PLATFORM_ONLY/${NOT_THIS_SESSION-unset}/${GC_K8S_WARM-unset}; sleep 0.5; exit 4',
+      '4321',
+      wd,
+      'NOT_THIS_SESSION',
+      '0.05',
+      '-e',
+      'GC_SESSION_ID=s-7',
+      '-e',
+      `TRICKY=${tricky}`,
+    ]);
+    expect(launched, launched.stderr).toMatchObject({ status: 0, stdout: '0\n' }); // alive after the settle
+    expect(sb.tmux('-u', 'show-environment', '-t', 'main', 'TRICKY').stdout).toBe(`TRICKY=${tricky}\n`);
+    expect(sb.tmux('show-options', '-gv', 'history-limit').stdout).toBe('4321\n');
+    await until(() => sb.tmux('capture-pane', '-p', '-t', 'main').stdout.includes('/'), 'the agent ran');
+    expect(sb.tmux('capture-pane', '-p', '-t', 'main').stdout).toContain('container-wide/unset/unset');
+    expect(readFileSync(join(wd, 'where'), 'utf8')).toBe(`${wd}\n`);
+    expect(await ep.exited).toBe(4);
+    expect(readFileSync(join(sb.env['TMUX_TMPDIR'] ?? '/tmp', CLAIMED_FILE), 'utf8')).toBe('');
   });
 
   it('exits when the agent exits, so the pod completes instead of lingering', async () => {
