@@ -57,8 +57,12 @@ export class NamespaceRuntime {
     return this.deps.client;
   }
 
-  /** The session provider for this city's settings (one per distinct settings, kept). */
-  session(config: Config, log: Logger): SessionProvider {
+  /**
+   * The session provider for this city's settings (one per distinct settings, kept). It outlives
+   * the request that made it, so it logs as the namespace's session component, not as that
+   * request (whose op and arguments would be wrong for every later call).
+   */
+  session(config: Config): SessionProvider {
     const key = `${config.cityDir}\u0000${config.fingerprint}\u0000${JSON.stringify(config.session)}`;
     let provider = this.providers.get(key);
     if (provider === undefined) {
@@ -68,7 +72,11 @@ export class NamespaceRuntime {
         settings: config.pod,
         options: config.session,
         clock: systemClock,
-        log,
+        log: this.deps.log.child({
+          component: 'session',
+          namespace: this.namespace,
+          ...(config.cityDir === '' ? {} : { city: config.cityDir }),
+        }),
         locks: this.locks,
         runner: this.runner,
         origin: { cityDir: config.cityDir, fingerprint: config.fingerprint },
@@ -162,6 +170,7 @@ export class NamespaceRuntime {
       pool = new WarmPool(
         { ...deps, log: this.deps.log.child({ component: 'warm-pool', namespace: this.namespace }) },
         deps.settings.warmPool,
+        (k) => this.pools.has(k),
       );
       this.pools.set(key, pool);
     }

@@ -304,9 +304,11 @@ async function startPod(
     });
   }
   if (warm && !(nudge !== '' && steps.includes('nudge'))) {
-    // The session is up and tmux says so: is-running, the sweep and a retry ask tmux while the
-    // mark is pending, so a warm start answers without waiting for this write (it logs a failure).
-    void markPending(pods, pod, null, log);
+    // The session is up and tmux says so (is-running and the sweep ask tmux while the mark is
+    // pending), so a warm start answers without waiting for this write. It holds the session's
+    // lock, queued behind this start: the session's next op (a second start must see the start
+    // finished, not abandoned) waits for it. A failure is logged.
+    void pods.deps.locks.run(name, () => markPending(pods, pod, null, log));
   } else await markPending(pods, pod, null, log);
   return { ws, podName: pod.name };
 }

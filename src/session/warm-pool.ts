@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { describeError, hasCode, messageOf } from '../errors.js';
 import type { Pod } from '../kube/types.js';
 import { withTimeout } from '../util/abort.js';
-import { AGENT_CONTAINER } from './manifest.js';
+import { AGENT_CONTAINER, ANNOTATION_CITY } from './manifest.js';
 import { classifyPod } from './lookup.js';
 import type { SessionDeps } from './pods.js';
 import { buildWarmPod, isWarmIdle, LABEL_POOL, warmKey } from './warm.js';
@@ -18,6 +18,8 @@ const RETRY_MS = 30_000;
 /** a warm pod's channel is used this often while it idles (the runner closes channels idle for 5 min) */
 const KEEPALIVE_MS = 4 * 60_000;
 const CALL_MS = 20_000;
+/** an idle pod of a pool this daemon does not keep is removed once this old (another daemon may still be starting up with it) */
+const STALE_AFTER_MS = 10 * 60_000;
 
 export interface WarmPoolStatus {
   readonly key: string;
@@ -49,6 +51,8 @@ export class WarmPool {
   constructor(
     private readonly deps: SessionDeps,
     readonly size: number,
+    /** whether a pool of that key is kept here (its idle pods are not stale) */
+    private readonly kept: (key: string) => boolean = (key) => key === this.key,
   ) {
     this.cityDir = deps.origin?.cityDir ?? '';
     this.key = warmKey(deps.settings, this.cityDir);
@@ -131,6 +135,23 @@ export class WarmPool {
       await this.deps.client.pods.delete(dead.name, { uid: dead.uid, signal }).catch((err: unknown) => {
         this.deps.log.warn({ err, pod: dead.name }, 'warm pool: could not remove a dead warm pod');
       });
+    }
+    // idle pods of this city from a pool nobody keeps any more (its settings changed): their
+    // shape will never be claimed
+    const now0 = Date.now();
+    const stale = this.deps.client.agentPods
+      .list()
+      .filter(
+        (p) =>
+          isWarmIdle(p) &&
+          p.deletionTimestamp === undefined &&
+          (p.annotations[ANNOTATION_CITY] ?? '') === this.cityDir &&
+          !this.kept(p.labels[LABEL_POOL] ?? '') &&
+          now0 - Date.parse(p.creationTimestamp) > STALE_AFTER_MS,
+      );
+    for (const p of stale) {
+      this.deps.log.info({ pod: p.name, pool: p.labels[LABEL_POOL] }, 'warm pool: removing an idle pod of a pool no longer kept');
+      await this.deps.client.pods.delete(p.name, { uid: p.uid, signal }).catch(() => undefined);
     }
     const live = idle.filter((p) => classifyPod(p).kind !== 'completed');
     for (const p of live) if (this.isReady(p) && !this.primed.has(p.uid)) await this.prime(p);

@@ -25,7 +25,7 @@ export function adminHandlers(deps: AdminDeps): Handlers<typeof ADMIN_OPS> {
     status: op(none, async (_, ctx) => {
       const runtime = await ctx.runtime(ctx.signal);
       // the city's provider (and so its warm pool, if it keeps one) runs from now on
-      runtime.session(ctx.config, ctx.log);
+      runtime.session(ctx.config);
       const cache = runtime.client.agentPods.status();
       ctx.out(
         JSON.stringify({

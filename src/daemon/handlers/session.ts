@@ -26,7 +26,7 @@ async function withProvider(
 ): Promise<number> {
   const signal = withTimeout(ctx.signal, timeoutMs);
   const runtime = await ctx.runtime(signal);
-  await run(runtime.session(ctx.config, ctx.log), signal);
+  await run(runtime.session(ctx.config), signal);
   return EXIT_OK;
 }
 
@@ -74,9 +74,7 @@ export const SESSION_HANDLERS: Handlers<typeof SESSION_OPS> = {
       const deadlineMs = ctx.config.session.opTimeoutMs;
       const signal = withTimeout(ctx.signal, deadlineMs);
       const runtime = await ctx.runtime(signal);
-      const r = await runtime
-        .session(ctx.config, ctx.log)
-        .exec(name, script, { deadlineMs, maxOutputBytes: EXEC_MAX_OUTPUT_BYTES, signal });
+      const r = await runtime.session(ctx.config).exec(name, script, { deadlineMs, maxOutputBytes: EXEC_MAX_OUTPUT_BYTES, signal });
       ctx.out(r.output.toString('utf8'));
       return r.exitCode;
     },

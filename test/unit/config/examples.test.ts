@@ -8,7 +8,7 @@ const cities = readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 
 
 describe('example cities', () => {
   it('there are example cities to check', () => {
-    expect(cities).toEqual(expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city']));
+    expect(cities).toEqual(expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city', 'warm-pool-city']));
   });
 
   it.each(cities)('%s: its [session.k8s] loads without a warning', (city) => {
@@ -24,5 +24,11 @@ describe('example cities', () => {
       workspaceReclaim: 'keep',
       workspaceLabels: { 'backup.example.com/policy': 'daily' },
     });
+  });
+
+  it('warm-pool-city keeps three warm pods', () => {
+    const config = loadConfig({ env: {}, cityToml: join(EXAMPLES, 'warm-pool-city', 'city.toml') });
+    expect(config.pod.warmPool).toBe(3);
+    expect(config.session.warmSettleMs).toBe(20);
   });
 });

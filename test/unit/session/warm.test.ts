@@ -160,6 +160,25 @@ describe('starts from a warm pool', () => {
     expect(await provider.listRunning('', signal())).toEqual(['a', 'b']);
   });
 
+  it("removes idle pods of this city's pools nobody keeps any more once they are old, never another city's", async () => {
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    const idle = (name: string, pool: string, city: string, created: string) =>
+      fake.addPod({
+        name,
+        phase: 'Running',
+        creationTimestamp: created,
+        labels: { app: 'gc-agent', [LABEL_WARM]: 'idle', [LABEL_POOL]: pool },
+        annotations: city === '' ? {} : { 'gc-k8s.io/city': city },
+      });
+    idle('stale-old', 'oldkey', '', old);
+    idle('stale-young', 'oldkey', '', new Date().toISOString());
+    idle('other-city', 'oldkey', '/other', old);
+    pool?.poke();
+    await until(() => fake.calls.includes('delete stale-old'), 'the stale pod is removed');
+    expect(fake.calls).not.toContain('delete stale-young');
+    expect(fake.calls).not.toContain('delete other-city');
+  });
+
   it('a failed launch deletes the warm pod and fails the start with the reason', async () => {
     fake.failWarmLaunch = true;
     await expect(provider.start('bad', req(), signal())).rejects.toThrow(
