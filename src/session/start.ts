@@ -46,8 +46,15 @@ function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): 
 /** Deals with a pod left over from an earlier start; returns when the name is free. */
 async function clearExisting(pods: SessionPods, name: string, wanted: Compat, signal: AbortSignal): Promise<void> {
   const existing = podsOfSession(await pods.agentPods(signal), name);
-  const state = sessionState(existing);
+  let state = sessionState(existing);
   const log = pods.deps.log.child({ session: name });
+  if ((state.kind === 'running' || state.kind === 'pending') && startPending(state.pod) !== undefined) {
+    // The watch may not have delivered the previous start's last write yet (a start right after
+    // another): the API server, not the cache, says whether that start finished.
+    const current = await pods.deps.client.pods.get(state.pod.name, { signal });
+    if (current !== undefined && current.uid === state.pod.uid && startPending(current) === undefined)
+      state = { kind: state.kind, pod: current };
+  }
   if ((state.kind === 'running' || state.kind === 'pending') && startPending(state.pod) !== undefined) {
     // a start that never finished (its daemon died; we hold the session's lock, so it is not ours)
     log.info(

@@ -296,9 +296,12 @@ export class FakeCluster implements NamespaceClient, PodApi {
   /** created but not yet visible in the cache */
   readonly pendingCreates = new Set<string>();
 
+  /** what GET answers instead of the cache's object (the API server ahead of a lagging watch) */
+  readonly apiOverride = new Map<string, Pod>();
+
   get(name: string, _o: CallOptions): Promise<Pod | undefined> {
     this.calls.push(`get ${name}`);
-    return Promise.resolve(this.agentPods.get(name));
+    return Promise.resolve(this.apiOverride.get(name) ?? this.agentPods.get(name));
   }
 
   /** the grace period of the last delete of each pod */

@@ -145,8 +145,19 @@ describe('start', () => {
     });
     fake.tmux.set('u', { alive: true, env: new Map(), keys: [], pane: '' });
     await provider.start('u', parseStartRequest(JSON.stringify({ command: 'agent' })), signal(), 'new');
-    expect(fake.calls).toEqual(['delete u', 'create u', 'annotate u']);
+    // the API server (not the cache) confirms that start is unfinished before its pod is replaced
+    expect(fake.calls).toEqual(['get u', 'delete u', 'create u', 'annotate u']);
     expect(fake.agentPods.get('u')!.annotations['gc-k8s.io/start-rid']).toBe('new');
+  });
+
+  it('a start right after another sees it finished even before the watch does: "already exists", the live pod kept', async () => {
+    await start('v');
+    // the cache still shows the previous start's progress mark (its clearing not delivered yet)
+    const pod = fake.agentPods.get('v')!;
+    fake.agentPods.put({ ...pod, annotations: { ...pod.annotations, 'gc-k8s.io/start-pending': 'start' } });
+    fake.apiOverride.set('v', pod); // what the API server answers
+    await expect(start('v')).rejects.toThrow(/already exists/);
+    expect(fake.calls.filter((c) => c === 'delete v')).toEqual([]);
   });
 
   it('a session with credentials: the pod is created gated, its Secret created owned by the pod, then the pod is let go', async () => {
