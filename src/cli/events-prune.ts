@@ -3,29 +3,18 @@
 // service account). Talks to the API directly; no daemon involved.
 
 import { parseArgs } from 'node:util';
-import { findCityToml, loadConfig } from '../config/load.js';
 import { GcK8sError } from '../errors.js';
 import { isRetentionEnabled, parseRetentionPolicy, pruneEvents } from '../events/index.js';
-import { createKubeClient } from '../k8s/client.js';
-import { createLogger } from '../log/logger.js';
+import { withNamespaceClient, type CliCommandIo } from './namespace-client.js';
 import { systemClock } from '../util/clock.js';
 
-export async function runEventsPrune(
-  argv: readonly string[],
-  io: { env: NodeJS.ProcessEnv; cwd: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
-): Promise<number> {
+export async function runEventsPrune(argv: readonly string[], io: CliCommandIo): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: { 'max-age': { type: 'string' }, 'max-count': { type: 'string' } } });
   const policy = parseRetentionPolicy({ maxAge: values['max-age'], maxCount: values['max-count'] });
   if (!isRetentionEnabled(policy)) throw new GcK8sError('BAD_REQUEST', 'events prune: give --max-age and/or --max-count');
-  const config = loadConfig({ env: io.env, cityToml: findCityToml(io.env, io.cwd) });
-  const log = createLogger({ level: io.env['GC_K8S_LOG_LEVEL'] ?? 'warn', destination: io.stderr });
-  const kube = await createKubeClient({ log, env: io.env, ...(config.context === '' ? {} : { context: config.context }) });
-  try {
-    const ns = kube.forNamespace(config.pod.namespace);
+  return withNamespaceClient(io, async (ns, { config, log }) => {
     const result = await pruneEvents({ configMaps: ns.configMaps, clock: systemClock, log }, policy, AbortSignal.timeout(10 * 60_000));
     io.stdout.write(`${JSON.stringify({ namespace: config.pod.namespace, ...result })}\n`);
     return result.failed > 0 ? 1 : 0;
-  } finally {
-    await kube.close();
-  }
+  });
 }

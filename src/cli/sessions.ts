@@ -2,39 +2,17 @@
 // the warm pools the daemon keeps (their size and, when short, why) from its status.
 
 import { parseArgs } from 'node:util';
-import { findCityToml, loadConfig } from '../config/load.js';
 import { messageOf } from '../errors.js';
-import { createKubeClient } from '../k8s/client.js';
-import { createLogger } from '../log/logger.js';
+import { withNamespaceClient, type CliCommandIo } from './namespace-client.js';
+import { ago, textTable } from './text-table.js';
 import { inventory } from '../session/inventory.js';
 import type { WarmPoolStatus } from '../session/warm-pool.js';
 
 const DEADLINE_MS = 60_000;
 
-function ago(iso: string, now: number): string {
-  const s = Math.floor((now - Date.parse(iso)) / 1000);
-  if (Number.isNaN(s)) return '-';
-  if (s < 120) return `${Math.max(0, s)}s`;
-  if (s < 7200) return `${Math.floor(s / 60)}m`;
-  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 export async function runSessions(
   argv: readonly string[],
-  io: { env: NodeJS.ProcessEnv; cwd: string; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  io: CliCommandIo,
   daemonPools: () => Promise<WarmPoolStatus[]>,
 ): Promise<number> {
   let json: boolean;
@@ -44,11 +22,7 @@ export async function runSessions(
     io.stderr.write(`gc-k8s sessions: ${messageOf(err).slice(0, 200)}\nusage: gc-k8s sessions [--json]\n`);
     return 2;
   }
-  const config = loadConfig({ env: io.env, cityToml: findCityToml(io.env, io.cwd) });
-  const log = createLogger({ level: io.env['GC_K8S_LOG_LEVEL'] ?? 'warn', destination: io.stderr });
-  const kube = await createKubeClient({ log, env: io.env, ...(config.context === '' ? {} : { context: config.context }) });
-  try {
-    const ns = kube.forNamespace(config.pod.namespace);
+  return withNamespaceClient(io, async (ns, { log }) => {
     const [inv, pools] = await Promise.all([
       inventory(ns, AbortSignal.timeout(DEADLINE_MS)),
       daemonPools().catch((err: unknown) => {
@@ -77,7 +51,7 @@ export async function runSessions(
     io.stdout.write(
       inv.sessions.length === 0
         ? `no sessions in namespace ${ns.namespace}\n`
-        : `${table(
+        : `${textTable(
             ['SESSION', 'STATE', 'POD', 'AGE', 'FROM', 'WORKSPACE', 'SIZE'],
             inv.sessions.map((s) => [
               s.session,
@@ -92,7 +66,7 @@ export async function runSessions(
     );
     if (poolRows.length > 0) {
       io.stdout.write(
-        `\n${table(
+        `\n${textTable(
           ['WARM POOL', 'CITY', 'READY', 'STARTING', 'SIZE', 'NOTE'],
           poolRows.map((p) => [
             p.pool,
@@ -106,7 +80,5 @@ export async function runSessions(
       );
     }
     return 0;
-  } finally {
-    await kube.close();
-  }
+  });
 }

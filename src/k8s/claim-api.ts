@@ -3,7 +3,8 @@
 
 import type { Claim, ClaimManifest, ClusterEvent } from '../kube/types.js';
 import type { CallOptions, ClaimApi } from '../kube/ports.js';
-import { toClaim, toClusterEvent } from './convert.js';
+import { toClaim } from './convert.js';
+import { eventsOf } from './events-of.js';
 import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 
@@ -46,11 +47,7 @@ export class RestClaimApi implements ClaimApi {
     return toClaim(await this.claims.patch(name, { metadata: { annotations } }, 'annotating', options));
   }
 
-  async events(name: string, options: CallOptions): Promise<ClusterEvent[]> {
-    const wire = await this.events_.all(
-      { fieldSelector: `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim` },
-      { ...options, what: `listing events of ${this.claims.describe(name)}` },
-    );
-    return wire.map(toClusterEvent).sort((a, b) => Date.parse(a.lastSeen) - Date.parse(b.lastSeen));
+  events(name: string, options: CallOptions): Promise<ClusterEvent[]> {
+    return eventsOf(this.events_, 'PersistentVolumeClaim', name, this.claims.describe(name), options);
   }
 }

@@ -2,7 +2,8 @@
 
 import type { ClusterEvent, Pod, PodManifest } from '../kube/types.js';
 import type { CallOptions, PodApi } from '../kube/ports.js';
-import { toClusterEvent, toPod } from './convert.js';
+import { toPod } from './convert.js';
+import { eventsOf } from './events-of.js';
 import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 
@@ -61,17 +62,7 @@ export class RestPodApi implements PodApi {
     return this.pods.delete(name, options);
   }
 
-  async events(podName: string, options: CallOptions): Promise<ClusterEvent[]> {
-    const wire = await this.events_.all(
-      { fieldSelector: `involvedObject.name=${podName},involvedObject.kind=Pod` },
-      { ...options, what: `listing events of ${this.pods.describe(podName)}` },
-    );
-    // Stable sort: events with the same timestamp keep the server's order.
-    return wire.map(toClusterEvent).sort((a, b) => timeOf(a.lastSeen) - timeOf(b.lastSeen));
+  events(podName: string, options: CallOptions): Promise<ClusterEvent[]> {
+    return eventsOf(this.events_, 'Pod', podName, this.pods.describe(podName), options);
   }
-}
-
-function timeOf(rfc3339: string): number {
-  const t = Date.parse(rfc3339);
-  return Number.isNaN(t) ? 0 : t;
 }

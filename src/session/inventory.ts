@@ -4,7 +4,7 @@
 
 import type { NamespaceClient } from '../kube/ports.js';
 import type { Pod } from '../kube/types.js';
-import { ANNOTATION_CITY } from './manifest.js';
+import { ANNOTATION_CITY, ANNOTATION_STARTED_COLD } from './manifest.js';
 import { classifyPod, sessionNameOf } from './lookup.js';
 import { listWorkspaces } from './workspace-admin.js';
 import { isWarmIdle, LABEL_POOL, LABEL_WARM, WARM_CLAIMED } from './warm.js';
@@ -64,7 +64,7 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
       pod: pod.name,
       since: pod.creationTimestamp,
       from: pod.labels[LABEL_WARM] === WARM_CLAIMED ? 'warm' : 'cold',
-      coldBecause: pod.annotations['gc-k8s.io/started-cold'] ?? '',
+      coldBecause: pod.annotations[ANNOTATION_STARTED_COLD] ?? '',
       workspace: ws?.claim ?? '',
       size: ws?.size ?? '',
       city: pod.annotations[ANNOTATION_CITY] ?? '',

@@ -38,6 +38,8 @@ export const ANNOTATION_LIFECYCLE = 'gc-k8s.io/lifecycle';
 /** "provisioned": the box is up but the agent is gc's to launch (through exec); absent for a start */
 export const ANNOTATION_MODE = 'gc-k8s.io/mode';
 export const MODE_PROVISIONED = 'provisioned';
+/** on a pod started cold although its city keeps a warm pool: why */
+export const ANNOTATION_STARTED_COLD = 'gc-k8s.io/started-cold';
 
 /** How a session's pod comes up: with its agent (start), or without (provision: gc launches it). */
 export type StartMode = 'start' | 'provision';

@@ -18,6 +18,7 @@ import { validateSessionName } from './names.js';
 import {
   AGENT_CONTAINER,
   ANNOTATION_SESSION_NAME,
+  ANNOTATION_STARTED_COLD,
   ANNOTATION_START_PENDING,
   ANNOTATION_START_RID,
   buildAgentSession,
@@ -354,9 +355,6 @@ async function provideCredentials(pods: SessionPods, pod: Pod, secret: SecretMan
     );
   }
 }
-
-/** on a pod started cold although its city keeps a warm pool: why */
-export const ANNOTATION_STARTED_COLD = 'gc-k8s.io/started-cold';
 
 function withAnnotation(manifest: PodManifest, key: string, value: string): PodManifest {
   return { ...manifest, metadata: { ...manifest.metadata, annotations: { ...manifest.metadata.annotations, [key]: value } } };

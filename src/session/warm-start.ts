@@ -18,7 +18,7 @@ import { claimChange, warmLaunch } from './warm.js';
 export async function claimWarmPod(pods: SessionPods, manifest: PodManifest, signal: AbortSignal, log: Logger): Promise<Pod | undefined> {
   const warm = pods.deps.warm;
   if (warm === undefined) return undefined;
-  const change = claimChange(manifest, {});
+  const change = claimChange(manifest);
   for (const pod of warm.candidates()) {
     try {
       const claimed = await pods.deps.client.pods.claim(pod.name, pod.resourceVersion, change, { signal });

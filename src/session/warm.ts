@@ -13,6 +13,7 @@
 
 import type { Pod, PodManifest } from '../kube/types.js';
 import { shortHash } from '../util/hash.js';
+import { ANNOTATION_COMPAT } from './compat.js';
 import { ENTRY_ENV, ENTRYPOINT_VERSION, WARM_LAUNCH_SCRIPT } from './entrypoint.js';
 import { buildPodEnv } from './env.js';
 import {
@@ -26,7 +27,7 @@ import {
   type StartMode,
 } from './manifest.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath } from './paths.js';
-import type { StartRequest } from './request.js';
+import { parseStartRequest, type StartRequest } from './request.js';
 import type { PodSettings } from './settings.js';
 
 /** "idle" in the pool, "claimed" once a start took it */
@@ -40,23 +41,8 @@ const INTERNAL = new Set<string>(Object.values(ENTRY_ENV));
 
 /** The city's warm pod; `key` names its pool (a digest of its spec, so any setting that shapes it is in it). */
 export function buildWarmPod(settings: PodSettings, cityDir: string, suffix: string): { pod: PodManifest; key: string } {
-  const req: StartRequest = {
-    workDir: '',
-    command: '',
-    env: cityDir === '' ? {} : { GC_CITY_PATH: cityDir },
-    readyPromptPrefix: '',
-    readyDelayMs: 0,
-    processNames: [],
-    nudge: '',
-    preStart: [],
-    sessionSetup: [],
-    sessionSetupScript: '',
-    sessionLive: [],
-    packOverlayDirs: [],
-    overlayDir: '',
-    copyFiles: [],
-    lifecycle: 'persistent',
-  };
+  const req: StartRequest = { ...parseStartRequest(''), env: cityDir === '' ? {} : { GC_CITY_PATH: cityDir } };
+
   const base = buildAgentSession('warm', req, settings).pod;
   const container = base.spec.containers[0];
   if (container === undefined) throw new Error('buildWarmPod: no container');
@@ -90,7 +76,7 @@ export function buildWarmPod(settings: PodSettings, cityDir: string, suffix: str
       annotations: {
         [ANNOTATION_ENTRYPOINT]: ENTRYPOINT_VERSION,
         ...(cityDir === '' ? {} : { [ANNOTATION_CITY]: cityDir }),
-        'gc-k8s.io/compat': base.metadata.annotations?.['gc-k8s.io/compat'] ?? '',
+        [ANNOTATION_COMPAT]: base.metadata.annotations?.[ANNOTATION_COMPAT] ?? '',
       },
     },
     spec,
@@ -162,12 +148,8 @@ export function warmLaunch(req: StartRequest, settings: PodSettings, podName: st
 }
 
 /** The labels and annotations that make a warm pod the session's pod (from the pod start would have made). */
-export function claimChange(
-  session: PodManifest,
-  extraAnnotations: Readonly<Record<string, string>>,
-): { labels: Record<string, string | null>; annotations: Record<string, string | null> } {
-  const annotations: Record<string, string | null> = { ...(session.metadata.annotations ?? {}), ...extraAnnotations };
+export function claimChange(session: PodManifest): { labels: Record<string, string | null>; annotations: Record<string, string | null> } {
   // the warm pod's own summary stays: it describes the pod as it is
-  delete annotations['gc-k8s.io/compat'];
+  const annotations = Object.fromEntries(Object.entries(session.metadata.annotations ?? {}).filter(([k]) => k !== ANNOTATION_COMPAT));
   return { labels: { ...(session.metadata.labels ?? {}), [LABEL_WARM]: WARM_CLAIMED }, annotations };
 }
