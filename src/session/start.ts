@@ -39,6 +39,7 @@ import { ANNOTATION_COMPAT, compatOf, incompatibilities, type Compat } from './c
 import { prepareWorkspace, removeCreatedWorkspace, type PreparedWorkspace } from './workspace-claims.js';
 import { LABEL_WARM, WARM_CLAIMED, warmIneligibility } from './warm.js';
 import { bringUpWarm, claimWarmPod } from './warm-start.js';
+import { removeIfOurs } from './start-rollback.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
@@ -419,25 +420,6 @@ function ranToEnd(pod: Pod): boolean {
   if (classifyPod(pod).kind !== 'completed') return false;
   const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
   return agent?.state === 'terminated' && !(agent.message ?? '').startsWith('pre_start command');
-}
-
-/**
- * A create cancelled in flight (gc gave up on the call) may still have made the pod: find it by the
- * start token this create put on it, and delete it, so nothing is left that gc believes was never
- * created.
- */
-async function removeIfOurs(pods: SessionPods, manifest: PodManifest, podName = manifest.metadata.name): Promise<void> {
-  const token = manifest.metadata.annotations?.[ANNOTATION_START_RID];
-  if (token === undefined) return;
-  const signal = pods.cleanupSignal();
-  try {
-    const made = await pods.deps.client.pods.get(podName, { signal });
-    if (made?.annotations[ANNOTATION_START_RID] !== token) return;
-    pods.deps.log.info({ pod: made.name }, 'deleting the pod of a start its caller cancelled');
-    await pods.deleteAndWait(made, signal);
-  } catch (err) {
-    pods.deps.log.warn({ err, pod: manifest.metadata.name }, 'could not remove the pod of a cancelled start (the sweep will)');
-  }
 }
 
 /** After tmux came up: the agent must still be there `settleMs` later (else SESSION_DIED, with its last screen). */

@@ -12,6 +12,7 @@ import { needsStaging } from './manifest.js';
 import type { SessionPods } from './pods.js';
 import type { StartRequest } from './request.js';
 import { stageFiles } from './staging.js';
+import { removeIfOurs } from './start-rollback.js';
 import { claimChange, warmLaunch } from './warm.js';
 
 /** Claims a warm pod for the session, or undefined when none is ready (the start goes cold). */
@@ -26,8 +27,10 @@ export async function claimWarmPod(pods: SessionPods, manifest: PodManifest, sig
       log.info({ pod: pod.name }, 'claimed a warm pod');
       return claimed;
     } catch (err) {
+      // a claim cancelled in flight may have been applied: then the pod is this start's to remove
+      if (signal.aborted) await removeIfOurs(pods, manifest, pod.name);
       // taken by another start (or gone) since the cache saw it: the next one
-      if (!hasCode(err, 'CONFLICT', 'NOT_FOUND')) throw err;
+      if (signal.aborted || !hasCode(err, 'CONFLICT', 'NOT_FOUND')) throw err;
     }
   }
   log.info('no warm pod ready: starting cold');

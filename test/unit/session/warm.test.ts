@@ -12,6 +12,7 @@ import { systemClock } from '../../../src/util/clock.js';
 import { KeyedMutex } from '../../../src/util/keyed-mutex.js';
 import { DirectRunner } from '../../../src/exec/runner.js';
 import { FakeCluster } from '../../fakes/fake-cluster.js';
+import { GcK8sError } from '../../../src/errors.js';
 import { until } from '../../helpers/local-sh.js';
 
 const WARM: PodSettings = { ...DEFAULT_POD_SETTINGS, image: 'gc-agent:test', warmPool: 2, agentEnv: { PLATFORM: 'p' } };
@@ -177,6 +178,18 @@ describe('starts from a warm pool', () => {
     await until(() => fake.calls.includes('delete stale-old'), 'the stale pod is removed');
     expect(fake.calls).not.toContain('delete stale-young');
     expect(fake.calls).not.toContain('delete other-city');
+  });
+
+  it('a claim the server applied as its caller gave up leaves no session behind', async () => {
+    const controller = new AbortController();
+    const apply = fake.claim.bind(fake);
+    fake.claim = async (...args: Parameters<FakeCluster['claim']>) => {
+      await apply(...args);
+      controller.abort(new GcK8sError('ABORTED', 'client disconnected'));
+      throw new GcK8sError('ABORTED', 'claiming: the call was cancelled');
+    };
+    await expect(provider.start('gone', req(), controller.signal)).rejects.toThrow();
+    await until(() => !fake.agentPods.list().some((p) => p.annotations['gc-session-name'] === 'gone'), 'the claimed pod is removed');
   });
 
   it('a failed launch deletes the warm pod and fails the start with the reason', async () => {
