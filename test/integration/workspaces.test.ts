@@ -24,9 +24,10 @@ const claimUid = async (claim: string) => (await h.k(['get', 'pvc', claim, '-o',
 const claimExists = async (claim: string) => (await h.k(['get', 'pvc', claim, '--ignore-not-found', '-o', 'name'])).out.trim() !== '';
 const cli = (argv: string[], extra: Record<string, string> = CLAIM) => h.script('gc-k8s', ['workspaces', ...argv], '', extra);
 
+/** pgrep itself, not through sh: a shell running it has the pattern in its own command line */
 function killDaemon(): void {
   const pid =
-    spawnSync('sh', ['-c', `pgrep -f "serve --socket ${h.socket}"`], { encoding: 'utf8' })
+    spawnSync('pgrep', ['-f', `serve --socket ${h.socket}`], { encoding: 'utf8' })
       .stdout.trim()
       .split('\n')[0] ?? '';
   expect(pid).toMatch(/^\d+$/);
