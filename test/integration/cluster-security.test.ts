@@ -135,7 +135,30 @@ async function signedClientCert(cn: string): Promise<{ cert: string; key: string
 
 async function podReady(name: string, manifest: string): Promise<void> {
   await k(['apply', '-f', '-'], manifest);
-  await until(`${name} ready`, () => k.ok(['-n', ns, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=2s']), 90_000);
+  try {
+    await until(`${name} ready`, () => k.ok(['-n', ns, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=2s']), 90_000);
+  } catch (e) {
+    // a CI run once timed out here with nothing to go on: say what the pod, its claims, the
+    // node and the provisioner were doing
+    const said = async (args: string[]): Promise<string> => k(args).catch((err: unknown) => String(err));
+    const provisionerLog = (() => {
+      try {
+        return readFileSync(join(worktreePaths(process.cwd()).worktree, '.gc-k8s', 'logs', 'provisioner.log'), 'utf8')
+          .split('\n')
+          .slice(-15)
+          .join('\n');
+      } catch (err) {
+        return String(err);
+      }
+    })();
+    const facts = [
+      await said(['-n', ns, 'get', 'pod,pvc', '-o', 'wide']),
+      await said(['-n', ns, 'describe', 'pod', name]),
+      await said(['get', 'pods', '-A', '--no-headers', '-o', 'custom-columns=NS:.metadata.namespace,PHASE:.status.phase']),
+      `provisioner log (tail):\n${provisionerLog}`,
+    ];
+    throw new Error(`${(e as Error).message}\n${facts.join('\n')}`, { cause: e });
+  }
 }
 
 /** What a TCP server at ip:port sends on connect ('' when unreachable). */
