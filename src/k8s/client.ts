@@ -6,6 +6,7 @@ import type { ConfigMap, Pod } from '../kube/types.js';
 import type {
   CallOptions,
   ClaimApi,
+  JobApi,
   ConfigMapApi,
   NamespaceClient,
   ObjectCache,
@@ -16,6 +17,7 @@ import type {
 } from '../kube/ports.js';
 import { withTimeout } from '../util/abort.js';
 import { RestClaimApi } from './claim-api.js';
+import { RestJobApi } from './job-api.js';
 import { RestConfigMapApi } from './configmap-api.js';
 import { toConfigMap, toPod } from './convert.js';
 import { WebSocketExec, type ExecOptions } from './exec.js';
@@ -158,6 +160,7 @@ class KubeNamespaceClient implements NamespaceClient {
   readonly services: ServiceApi;
   readonly secrets: SecretApi;
   readonly claims: ClaimApi;
+  readonly jobs: JobApi;
   readonly exec: PodExec;
   private podCache: Reflector<Pod> | undefined;
   private readonly configMapCaches = new Map<string, Reflector<ConfigMap>>();
@@ -174,6 +177,7 @@ class KubeNamespaceClient implements NamespaceClient {
     this.services = new RestServiceApi(rest, namespace);
     this.secrets = new RestSecretApi(rest, namespace);
     this.claims = new RestClaimApi(rest, namespace);
+    this.jobs = new RestJobApi(rest, namespace);
     this.exec = new WebSocketExec(rest, namespace, execSlots, options.exec);
   }
 

@@ -1,7 +1,17 @@
 // Wire JSON → our Pod / ConfigMap / ClusterEvent / ServiceAddress. Tolerant of missing fields (a pod just created
 // has no status yet), strict only about identity: an object without metadata.name is rejected.
 
-import type { Claim, ClusterEvent, ConfigMap, ContainerStateSummary, Pod, PodCondition, PodPhase, ServiceAddress } from '../kube/types.js';
+import type {
+  Claim,
+  ClusterEvent,
+  ConfigMap,
+  ContainerStateSummary,
+  Job,
+  Pod,
+  PodCondition,
+  PodPhase,
+  ServiceAddress,
+} from '../kube/types.js';
 import { GcK8sError } from '../errors.js';
 import { arr, bool, num, obj, str, strMap, type WireObject } from './wire.js';
 
@@ -47,8 +57,10 @@ export function toPod(wire: unknown): Pod {
   const claims = arr(spec.volumes)
     .map((v) => str(obj(obj(v).persistentVolumeClaim).claimName) ?? '')
     .filter((c) => c !== '');
+  const controller = controllerOf(raw);
   return {
     ...m,
+    ...(controller === undefined ? {} : { controller }),
     ...(gates.length === 0 ? {} : { schedulingGates: gates }),
     ...(claims.length === 0 ? {} : { claims }),
     ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
@@ -58,6 +70,30 @@ export function toPod(wire: unknown): Pod {
     conditions: arr(status.conditions).map(toCondition),
     initContainers: arr(status.initContainerStatuses).map(toContainerState),
     containers: arr(status.containerStatuses).map(toContainerState),
+  };
+}
+
+function controllerOf(meta: WireObject): Pod['controller'] {
+  const ref = arr(meta.ownerReferences)
+    .map(obj)
+    .find((r) => bool(r.controller) === true);
+  if (ref === undefined) return undefined;
+  return { kind: str(ref.kind) ?? '', name: str(ref.name) ?? '', uid: str(ref.uid) ?? '' };
+}
+
+export function toJob(wire: unknown): Job {
+  const { raw, ...m } = meta(wire, 'job');
+  const deletionTimestamp = str(raw.deletionTimestamp);
+  const ended = arr(obj(obj(wire).status).conditions)
+    .map(obj)
+    .find((c) => (str(c.type) === 'Complete' || str(c.type) === 'Failed') && str(c.status) === 'True');
+  const finished = ended === undefined ? undefined : (str(ended.type) as 'Complete' | 'Failed');
+  const failedReason = finished === 'Failed' ? str(ended?.reason) : undefined;
+  return {
+    ...m,
+    ...(deletionTimestamp === undefined ? {} : { deletionTimestamp }),
+    ...(finished === undefined ? {} : { finished }),
+    ...(failedReason === undefined || failedReason === '' ? {} : { failedReason }),
   };
 }
 

@@ -13,6 +13,8 @@ export interface DeletePreconditions {
   readonly uid?: string;
   readonly resourceVersion?: string;
   readonly gracePeriodSeconds?: number;
+  /** what happens to its dependents (a Job's pods): Background deletes them after it */
+  readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
 }
 
 export interface Page {
@@ -22,11 +24,12 @@ export interface Page {
 }
 
 export class Resource {
-  /** `namespace` undefined: a cluster-scoped resource (namespaces) */
+  /** `namespace` undefined: a cluster-scoped resource (namespaces); `group` e.g. "batch/v1" (core/v1 without) */
   constructor(
     private readonly rest: RestClient,
     readonly plural: string,
     readonly namespace?: string,
+    readonly group?: string,
   ) {}
 
   /** "pod gc/foo", "namespace gc": how messages name an object. */
@@ -35,8 +38,9 @@ export class Resource {
   }
 
   path(name?: string, subresource?: string): string {
+    const root = this.group === undefined ? '/api/v1' : `/apis/${this.group}`;
     let path =
-      this.namespace === undefined ? `/api/v1/${this.plural}` : `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/${this.plural}`;
+      this.namespace === undefined ? `${root}/${this.plural}` : `${root}/namespaces/${encodeURIComponent(this.namespace)}/${this.plural}`;
     if (name !== undefined) path += `/${encodeURIComponent(name)}`;
     if (subresource !== undefined) path += `/${subresource}`;
     return path;
@@ -106,6 +110,7 @@ export class Resource {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
       ...(options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }),
+      ...(options.propagationPolicy === undefined ? {} : { propagationPolicy: options.propagationPolicy }),
       ...(Object.keys(preconditions).length === 0 ? {} : { preconditions }),
     };
     try {

@@ -9,6 +9,8 @@ import type {
   ClusterEvent,
   ConfigMap,
   ConfigMapManifest,
+  Job,
+  JobManifest,
   Pod,
   PodManifest,
   SecretManifest,
@@ -189,6 +191,18 @@ export interface ClaimApi {
   events(name: string, options: CallOptions): Promise<ClusterEvent[]>;
 }
 
+/** batch/v1 Jobs of one namespace (sessions that run as one: one_shot, workload = "job"). */
+export interface JobApi {
+  /** undefined when the Job does not exist */
+  get(name: string, options: CallOptions): Promise<Job | undefined>;
+  /** Throws ALREADY_EXISTS when the name is taken. */
+  create(manifest: JobManifest, options: CallOptions): Promise<Job>;
+  /** Deletes it and (in the background) its pod; false when it was already gone; `uid` is a precondition. */
+  delete(name: string, options: CallOptions & { uid?: string }): Promise<boolean>;
+  /** Events about this Job (why it made no pod), oldest first. */
+  events(name: string, options: CallOptions): Promise<ClusterEvent[]>;
+}
+
 export interface NamespaceClient {
   readonly namespace: string;
   readonly pods: PodApi;
@@ -196,6 +210,7 @@ export interface NamespaceClient {
   readonly services: ServiceApi;
   readonly secrets: SecretApi;
   readonly claims: ClaimApi;
+  readonly jobs: JobApi;
   readonly exec: PodExec;
   /** cache of pods labelled app=gc-agent */
   readonly agentPods: ObjectCache<Pod>;

@@ -47,6 +47,17 @@ export interface Pod extends StoredObject {
   readonly schedulingGates?: readonly string[];
   /** the PersistentVolumeClaims its volumes mount */
   readonly claims?: readonly string[];
+  /** the object that controls it (a one-shot session's Job), from its controller ownerReference */
+  readonly controller?: { readonly kind: string; readonly name: string; readonly uid: string };
+}
+
+/** A batch/v1 Job as the core sees it (a session that runs as one). */
+export interface Job extends StoredObject {
+  readonly deletionTimestamp?: string;
+  /** Complete or Failed once it ended (its condition), absent while it runs */
+  readonly finished?: 'Complete' | 'Failed';
+  /** why it failed (BackoffLimitExceeded, DeadlineExceeded…) */
+  readonly failedReason?: string;
 }
 
 /** A PersistentVolumeClaim as the core sees it (a session's workspace). */
@@ -187,6 +198,18 @@ export interface PodManifest {
   kind: 'Pod';
   metadata: ObjectMeta;
   spec: PodSpec;
+}
+
+export interface JobManifest {
+  apiVersion: 'batch/v1';
+  kind: 'Job';
+  metadata: ObjectMeta;
+  spec: {
+    backoffLimit: number;
+    ttlSecondsAfterFinished?: number;
+    activeDeadlineSeconds?: number;
+    template: { metadata: Pick<ObjectMeta, 'labels' | 'annotations'>; spec: PodSpec };
+  };
 }
 
 export interface SecretManifest {

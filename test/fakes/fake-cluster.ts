@@ -7,6 +7,8 @@ import type {
   ClaimManifest,
   ClusterEvent,
   ContainerStateSummary,
+  Job,
+  JobManifest,
   Pod,
   PodManifest,
   SecretManifest,
@@ -18,6 +20,7 @@ import type {
   ConfigMapApi,
   ExecRequest,
   ExecResult,
+  JobApi,
   NamespaceClient,
   ObjectCache,
   PodApi,
@@ -168,6 +171,66 @@ export class FakeCluster implements NamespaceClient, PodApi {
     events: (name) => Promise.resolve(this.claimEvents.get(name) ?? []),
   };
 
+  /** Jobs by name, the manifests they were made from, their events; what the job controller does with a new one */
+  readonly jobObjects = new Map<string, Job>();
+  readonly jobManifests = new Map<string, JobManifest>();
+  readonly jobEvents = new Map<string, ClusterEvent[]>();
+  jobController: 'pod' | 'none' = 'pod';
+  jobs: JobApi = {
+    get: (name) => Promise.resolve(this.jobObjects.get(name)),
+    create: (manifest: JobManifest) => {
+      const name = manifest.metadata.name;
+      this.calls.push(`create job ${name}`);
+      if (this.jobObjects.has(name)) return Promise.reject(new GcK8sError('ALREADY_EXISTS', `jobs.batch "${name}" already exists`));
+      const job: Job = {
+        name,
+        namespace: 'gc',
+        uid: `uid-${++uidCounter}`,
+        resourceVersion: '1',
+        labels: manifest.metadata.labels ?? {},
+        annotations: manifest.metadata.annotations ?? {},
+        creationTimestamp: new Date().toISOString(),
+      };
+      this.jobObjects.set(name, job);
+      this.jobManifests.set(name, manifest);
+      if (this.jobController === 'pod') {
+        // the controller makes the pod from the template, owned by the Job, a little later
+        setTimeout(() => {
+          if (this.jobObjects.get(name)?.uid !== job.uid) return;
+          void this.create(
+            {
+              apiVersion: 'v1',
+              kind: 'Pod',
+              metadata: {
+                name: `${name}-${(uidCounter++).toString(36).padStart(5, 'x')}`,
+                labels: manifest.spec.template.metadata.labels ?? {},
+                annotations: manifest.spec.template.metadata.annotations ?? {},
+                ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.uid, controller: true }],
+              },
+              spec: manifest.spec.template.spec,
+            },
+            { signal: new AbortController().signal },
+          );
+        }, 2);
+      }
+      return Promise.resolve(job);
+    },
+    delete: (name, o) => {
+      this.calls.push(`delete job ${name}`);
+      const job = this.jobObjects.get(name);
+      if (job === undefined) return Promise.resolve(false);
+      if (o.uid !== undefined && o.uid !== job.uid) return Promise.reject(new GcK8sError('CONFLICT', 'uid precondition failed'));
+      this.jobObjects.delete(name);
+      // the garbage collector takes its pods (Background)
+      setTimeout(() => {
+        for (const pod of this.agentPods.list())
+          if (pod.controller?.uid === job.uid && pod.deletionTimestamp === undefined) void this.delete(pod.name, { signal: o.signal });
+      }, 3);
+      return Promise.resolve(true);
+    },
+    events: (name) => Promise.resolve(this.jobEvents.get(name) ?? []),
+  };
+
   configMapCache(): ObjectCache<never> {
     throw new Error('not faked');
   }
@@ -254,11 +317,13 @@ export class FakeCluster implements NamespaceClient, PodApi {
       return Promise.reject(new GcK8sError('ALREADY_EXISTS', `pods "${manifest.metadata.name}" already exists`));
     }
     const gates = manifest.spec.schedulingGates?.map((g) => g.name) ?? [];
+    const owner = manifest.metadata.ownerReferences?.find((r) => r.controller === true);
     const pod = this.makePod({
       name: manifest.metadata.name,
       labels: manifest.metadata.labels ?? {},
       annotations: manifest.metadata.annotations ?? {},
       ...(gates.length === 0 ? {} : { schedulingGates: gates }),
+      ...(owner === undefined ? {} : { controller: { kind: owner.kind, name: owner.name, uid: owner.uid } }),
     });
     this.lastManifest = manifest;
     this.pendingCreates.add(pod.name);
