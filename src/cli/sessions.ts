@@ -52,11 +52,12 @@ export async function runSessions(
       inv.sessions.length === 0
         ? `no sessions in namespace ${ns.namespace}\n`
         : `${textTable(
-            ['SESSION', 'STATE', 'POD', 'AGE', 'FROM', 'WORKSPACE', 'SIZE'],
+            ['SESSION', 'STATE', 'POD', 'JOB', 'AGE', 'FROM', 'WORKSPACE', 'SIZE'],
             inv.sessions.map((s) => [
               s.session,
-              s.state,
+              s.exitCode === null ? s.state : `${s.state} (exit ${s.exitCode})`,
               s.pod || '-',
+              s.job || '-',
               ago(s.since, now),
               s.from === 'cold' && s.coldBecause !== '' ? `cold: ${s.coldBecause}` : s.from || '-',
               s.workspace || '-',

@@ -9,6 +9,7 @@ import {
   WORKSPACE_MODES,
   type PodSettings,
 } from '../session/settings.js';
+import { quote } from '../errors.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../session/options.js';
 import {
   checkLabel,
@@ -423,6 +424,39 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     doc: 'Warm pods kept per city (0 to 50): started with tmux idle and no agent, so a start claims one (relabels it, stages, launches the agent through tmux) instead of waiting for a new pod; the pool refills in the background. A session whose pod would differ from a warm pod — its own workspace claim, credentials, another service account, one_shot — starts cold; `gc-k8s sessions` says which and why.',
     apply: (c, v) => {
       c.pod.warmPool = parseInteger(v, 0, 50);
+    },
+  },
+  {
+    key: 'workload',
+    env: ['GC_K8S_WORKLOAD'],
+    default: 'pod',
+    doc: 'What a session runs as: `pod`, or `job` (a batch/v1 Job around the same tmux-in-pod: backoffLimit 0, job_ttl, job_deadline; stop deletes the Job and its pod). A gc 1.x start with `lifecycle = "one_shot"` always runs as a Job.',
+    apply: (c, v) => {
+      c.pod.workload = parseEnum(['pod', 'job'] as const)(v.trim());
+    },
+  },
+  {
+    key: 'job_ttl',
+    env: ['GC_K8S_JOB_TTL'],
+    default: '1h',
+    doc: "How long a finished Job (and its pod, which keeps the session's last screen and exit status for peek and `gc-k8s sessions`) stays before Kubernetes deletes it (ttlSecondsAfterFinished); `none` keeps it until stop.",
+    apply: (c, v) => {
+      c.pod.jobTtlSeconds = v.trim() === 'none' ? undefined : Math.ceil(parseDuration(v) / 1000);
+    },
+  },
+  {
+    key: 'job_deadline',
+    env: ['GC_K8S_JOB_DEADLINE'],
+    default: 'none',
+    doc: 'The longest a Job session may run before Kubernetes ends it (activeDeadlineSeconds; the session then reports DeadlineExceeded); `none` for no limit.',
+    apply: (c, v) => {
+      if (v.trim() === 'none') {
+        c.pod.jobDeadlineSeconds = undefined;
+        return;
+      }
+      const seconds = Math.ceil(parseDuration(v) / 1000);
+      if (seconds < 1) throw new Error(`expected a duration of at least 1s, or none; got ${quote(v.trim())}`);
+      c.pod.jobDeadlineSeconds = seconds;
     },
   },
   {

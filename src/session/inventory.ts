@@ -1,10 +1,12 @@
-// What `gc-k8s sessions` shows of a namespace: the sessions with a pod (running, starting, ended,
-// stopping; started from a warm pod or cold, and why cold when the city keeps a pool), the kept
+// What `gc-k8s sessions` shows of a namespace: the sessions with a pod (running, starting, ended
+// with its exit status, stopping; a bare pod or a Job's; started from a warm pod or cold, and why
+// cold when the city keeps a pool), the kept
 // workspaces of stopped sessions, and the idle warm pods by pool.
 
 import type { NamespaceClient } from '../kube/ports.js';
 import type { Pod } from '../kube/types.js';
-import { ANNOTATION_CITY, ANNOTATION_STARTED_COLD } from './manifest.js';
+import { AGENT_CONTAINER, ANNOTATION_CITY, ANNOTATION_STARTED_COLD } from './manifest.js';
+import { jobOf } from './job.js';
 import { classifyPod, sessionNameOf } from './lookup.js';
 import { listWorkspaces } from './workspace-admin.js';
 import { isWarmIdle, LABEL_POOL, LABEL_WARM, WARM_CLAIMED } from './warm.js';
@@ -19,6 +21,10 @@ export interface SessionRow {
   /** "warm", "cold", or "" (no pod) */
   readonly from: string;
   readonly coldBecause: string;
+  /** the Job the session runs as (one_shot, workload = "job"), or "" for a bare pod */
+  readonly job: string;
+  /** how an ended session's command exited (a Job's result), else null */
+  readonly exitCode: number | null;
   readonly workspace: string;
   readonly size: string;
   readonly city: string;
@@ -58,6 +64,8 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
     if (session === undefined) continue;
     withPod.add(session);
     const ws = (pod.claims ?? []).map((c) => byClaim.get(c)).find((w) => w !== undefined);
+    const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
+    const exitCode = classifyPod(pod).kind === 'completed' && agent?.state === 'terminated' ? (agent.exitCode ?? null) : null;
     sessions.push({
       session,
       state: podState(pod),
@@ -65,6 +73,8 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
       since: pod.creationTimestamp,
       from: pod.labels[LABEL_WARM] === WARM_CLAIMED ? 'warm' : 'cold',
       coldBecause: pod.annotations[ANNOTATION_STARTED_COLD] ?? '',
+      job: jobOf(pod)?.name ?? '',
+      exitCode,
       workspace: ws?.claim ?? '',
       size: ws?.size ?? '',
       city: pod.annotations[ANNOTATION_CITY] ?? '',
@@ -79,6 +89,8 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
       since: w.lastUsed,
       from: '',
       coldBecause: '',
+      job: '',
+      exitCode: null,
       workspace: w.claim,
       size: w.size,
       city: '',

@@ -11,6 +11,7 @@ import type { Pod } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../util/abort.js';
 import type { KeyedMutex } from '../util/keyed-mutex.js';
+import { jobOf } from './job.js';
 import { classifyPod, hasTrackedEntrypoint, podsOfSession, sessionState, type SessionState } from './lookup.js';
 import { AGENT_CONTAINER, type SessionOrigin } from './manifest.js';
 import type { SessionOptions } from './options.js';
@@ -159,9 +160,20 @@ export class SessionPods {
     return true;
   }
 
-  /** Deletes the pod (this uid only) and returns once the cache no longer has it. */
+  /**
+   * Deletes the pod (this uid only) and returns once the cache no longer has it. A Job's pod goes
+   * with its Job: the Job first (or its controller would count the pod as failed and keep the Job),
+   * then the pod itself, so its grace period is ours rather than the garbage collector's.
+   */
   async deleteAndWait(pod: Pod, signal: AbortSignal): Promise<void> {
     const { client, settings } = this.deps;
+    const job = jobOf(pod);
+    if (job !== undefined) {
+      await client.jobs.delete(job.name, { uid: job.uid, signal }).catch((err: unknown) => {
+        // a uid conflict: that Job is gone and another run of the session took its name
+        if (!hasCode(err, 'CONFLICT')) throw err;
+      });
+    }
     if (pod.deletionTimestamp === undefined) {
       // Our entrypoint ends on SIGTERM at once. A pod of Gas City's native provider (or its script)
       // runs `tmux …; sleep infinity` under a PID 1 shell that ignores SIGTERM, so deletion would

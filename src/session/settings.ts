@@ -58,6 +58,12 @@ export interface PodSettings {
   readonly workspaceClaim: string;
   /** warm pods kept ready for this city's starts */
   readonly warmPool: number;
+  /** what a session runs as: a bare pod, or a batch/v1 Job around it (one_shot starts always run as a Job) */
+  readonly workload: 'pod' | 'job';
+  /** a finished Job (and its pod, with the last screen and exit status) is deleted this long after it ended; undefined: kept until stop */
+  readonly jobTtlSeconds: number | undefined;
+  /** a Job running longer than this is ended by Kubernetes (DeadlineExceeded); undefined: no limit */
+  readonly jobDeadlineSeconds: number | undefined;
 }
 
 export const DEFAULT_CREDENTIAL_ENV =
@@ -98,4 +104,7 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   workspaceReclaim: 'keep',
   workspaceClaim: '',
   warmPool: 0,
+  workload: 'pod',
+  jobTtlSeconds: 3600,
+  jobDeadlineSeconds: undefined,
 };

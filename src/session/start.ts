@@ -40,6 +40,8 @@ import { prepareWorkspace, removeCreatedWorkspace, type PreparedWorkspace } from
 import { LABEL_WARM, WARM_CLAIMED, warmIneligibility } from './warm.js';
 import { bringUpWarm, claimWarmPod } from './warm-start.js';
 import { removeIfOurs } from './start-rollback.js';
+import { jobOf, runsAsJob } from './job.js';
+import { createJobPod } from './job-start.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
@@ -281,7 +283,9 @@ async function startPod(
       const why = pods.deps.warm === undefined ? undefined : (cold ?? 'no warm pod was ready');
       const made = why === undefined ? manifest : withAnnotation(manifest, ANNOTATION_STARTED_COLD, why);
       try {
-        created = await createPod(pods, name, made, signal);
+        created = runsAsJob(req, pods.deps.settings, mode)
+          ? await createJobPod(pods, name, made, signal)
+          : await createPod(pods, name, made, signal);
       } catch (err) {
         await removeCreatedWorkspace(pods, ws);
         throw err;
@@ -323,13 +327,14 @@ async function startPod(
 }
 
 /**
- * Creates the session's credentials Secret owned by its pod (so it goes when the pod goes, whoever
- * deletes it), then lets the pod be scheduled. Nothing is left over at any step: the pod was gated,
+ * Creates the session's credentials Secret owned by its pod or Job (so it goes when they go,
+ * whoever deletes them), then lets the pod be scheduled. Nothing is left over at any step: the pod was gated,
  * and a start that fails here deletes the pod, which takes the Secret with it.
  */
 async function provideCredentials(pods: SessionPods, pod: Pod, secret: SecretManifest, log: Logger): Promise<void> {
   const { client } = pods.deps;
   const signal = pods.cleanupSignal();
+  const job = jobOf(pod);
   try {
     await client.secrets
       .create(
@@ -337,7 +342,12 @@ async function provideCredentials(pods: SessionPods, pod: Pod, secret: SecretMan
           ...secret,
           metadata: {
             ...secret.metadata,
-            ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, blockOwnerDeletion: false }],
+            // a Job's session keeps its Secret as long as the Job (its pod is the Job's to replace or keep)
+            ownerReferences: [
+              job === undefined
+                ? { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid, blockOwnerDeletion: false }
+                : { apiVersion: 'batch/v1', kind: 'Job', name: job.name, uid: job.uid, blockOwnerDeletion: false },
+            ],
           },
         },
         { signal },

@@ -283,7 +283,7 @@ describe('start', () => {
     expect(fake.agentPods.list()).toEqual([]);
   });
 
-  it('one_shot: a task that ends during start started; its pod keeps its last screen and exit status until stop', async () => {
+  it('one_shot: a task that ends during start started; its Job keeps its last screen and exit status until stop', async () => {
     const ended = (message: string, exitCode: number) => (pod: Pod, f: FakeCluster) => {
       queueMicrotask(() => {
         f.update(pod.name, {
@@ -294,22 +294,25 @@ describe('start', () => {
     };
     fake.kubelet = ended('build ok\nall done', 3);
     await expect(
-      provider.start('job', parseStartRequest(JSON.stringify({ command: 'make', lifecycle: 'one_shot' })), signal()),
+      provider.start('task', parseStartRequest(JSON.stringify({ command: 'make', lifecycle: 'one_shot' })), signal()),
     ).resolves.toBeUndefined();
-    expect(fake.lastManifest?.metadata.annotations?.['gc-k8s.io/lifecycle']).toBe('one_shot');
-    expect(await provider.isRunning('job', signal())).toBe(false);
-    expect(await provider.peek('job', 1, signal())).toBe('all done\n[one-shot session ended: exit status 3]\n');
-    expect(fake.calls).not.toContain('delete job');
-    await provider.stop('job', signal());
-    expect(fake.calls).toContain('delete job');
-    // a pre_start that failed is a failed start, one-shot or not
+    expect(fake.jobManifests.get('task')?.spec.template.metadata.annotations?.['gc-k8s.io/lifecycle']).toBe('one_shot');
+    expect(await provider.isRunning('task', signal())).toBe(false);
+    expect(await provider.peek('task', 1, signal())).toBe('all done\n[one-shot session ended: exit status 3]\n');
+    expect(fake.calls).not.toContain('delete job task');
+    await provider.stop('task', signal());
+    expect(fake.calls).toContain('delete job task');
+    expect(fake.jobObjects.size).toBe(0);
+    expect(fake.agentPods.list()).toEqual([]);
+    // a pre_start that failed is a failed start, one-shot or not: its Job goes
     fake.kubelet = ended('pre_start command 1 failed with exit 1', 1);
     await expect(
-      provider.start('job2', parseStartRequest(JSON.stringify({ command: 'make', lifecycle: 'one_shot' })), signal()),
+      provider.start('task2', parseStartRequest(JSON.stringify({ command: 'make', lifecycle: 'one_shot' })), signal()),
     ).rejects.toMatchObject({
       code: 'SESSION_DIED',
       message: expect.stringContaining('pre_start command 1 failed') as unknown,
     });
+    expect(fake.jobObjects.size).toBe(0);
     expect(() => parseStartRequest(JSON.stringify({ lifecycle: 'forever' }))).toThrow(
       /field "lifecycle" must be "one_shot" or "persistent"/,
     );
