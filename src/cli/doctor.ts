@@ -36,6 +36,13 @@ const NEEDED: readonly (readonly [string, string, string])[] = [
   ['list', 'configmaps', ''],
   ['watch', 'configmaps', ''],
   ['create', 'secrets', ''],
+  // kept workspaces (workspace = "claim")
+  ['create', 'persistentvolumeclaims', ''],
+  ['delete', 'persistentvolumeclaims', ''],
+  // sessions that run as Jobs (one_shot, workload = "job")
+  ['get', 'jobs.batch', ''],
+  ['create', 'jobs.batch', ''],
+  ['delete', 'jobs.batch', ''],
 ];
 
 const PSA = 'pod-security.kubernetes.io/';

@@ -50,6 +50,9 @@ export async function canI(
   subresource: string,
   options: CallOptions,
 ): Promise<boolean> {
+  // "jobs.batch": a resource of an API group, as kubectl auth can-i names it
+  const [plural = resource, ...groupParts] = resource.split('.');
+  const group = groupParts.join('.');
   const review = obj(
     await rest.json({
       method: 'POST',
@@ -57,7 +60,15 @@ export async function canI(
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { namespace, verb, resource, ...(subresource === '' ? {} : { subresource }) } },
+        spec: {
+          resourceAttributes: {
+            namespace,
+            verb,
+            resource: plural,
+            ...(group === '' ? {} : { group }),
+            ...(subresource === '' ? {} : { subresource }),
+          },
+        },
       },
       verb: 'create',
       resource: 'selfsubjectaccessreviews',

@@ -160,6 +160,35 @@ describe('least-privilege RBAC', () => {
     }
   });
 
+  it('a one_shot session runs as a Job with only the Role: its pod (made by the job controller) and its credentials Secret are admitted; stop deletes the Job', async () => {
+    const env = { KUBECONFIG: saKubeconfig, GC_K8S_SOCKET: join(h.dir, 'sa-job.sock') };
+    const start = await h.session(
+      ['start', 'rbac-task'],
+      JSON.stringify({
+        command: "sh -c 'printenv ANTHROPIC_API_KEY | wc -c'",
+        lifecycle: 'one_shot',
+        env: { ANTHROPIC_API_KEY: 'sk-ant-TASKSECRET' },
+      }),
+      env,
+    );
+    expect(start, start.err).toMatchObject({ code: 0 });
+    await until(
+      async () => (await h.k(['get', 'job', 'rbac-task', '-o', 'jsonpath={.status.conditions[*].type}'])).out.includes('Complete'),
+      'job complete',
+      600,
+    );
+    const job = JSON.parse((await h.k(['get', 'job', 'rbac-task', '-o', 'json'])).out) as { metadata: { uid: string } };
+    const secret = JSON.parse((await h.k(['get', 'secret', 'rbac-task-credentials', '-o', 'json'])).out) as {
+      metadata: { ownerReferences: { kind: string; uid: string }[] };
+    };
+    expect(secret.metadata.ownerReferences).toMatchObject([{ kind: 'Job', uid: job.metadata.uid }]);
+    // the agent had its credential (17 characters and a newline), from the Secret
+    expect((await h.session(['peek', 'rbac-task', '5'], '', env)).out).toMatch(/\b18\s[\s\S]*exit status 0/);
+    expect((await h.session(['stop', 'rbac-task'], '', env)).code).toBe(0);
+    expect((await h.k(['get', 'job', 'rbac-task', '--ignore-not-found', '-o', 'name'])).out.trim()).toBe('');
+    await h.script('gc-k8s', ['stop-daemon'], '', env);
+  });
+
   it('admission refuses what RBAC alone would let the daemon do', async () => {
     const refused = async (what: string, spec: string, message: RegExp) => {
       const r = await asDaemon(['create', '-f', '-'], spec);
@@ -234,6 +263,48 @@ describe('least-privilege RBAC', () => {
       JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'stolen' }, stringData: { k: 'v' } }),
       /may only create the <pod>-credentials Secret/,
     );
+    const job = (change: (p: ProbePod) => void) => {
+      const pod = JSON.parse(podSpec(change)) as ProbePod;
+      pod.metadata.labels['app.kubernetes.io/managed-by'] = 'gc-k8s';
+      return JSON.stringify({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: pod.metadata.name },
+        spec: { backoffLimit: 0, template: { metadata: { labels: pod.metadata.labels }, spec: { ...pod.spec, restartPolicy: 'Never' } } },
+      });
+    };
+    await refused(
+      'a Job of another shape',
+      job((p) => {
+        p.metadata.labels = { app: 'miner' };
+      }),
+      /may only create Jobs of agent sessions/,
+    );
+    // A Job of our shape whose pod breaks the pod policy is admitted, but the job controller's
+    // pod is not: the pod policy holds for the pods of the daemon's Jobs too.
+    const sneaky = job((p) => {
+      p.spec.hostNetwork = true;
+    });
+    const made = await asDaemon(['create', '-f', '-', '-o', 'name'], sneaky);
+    expect(made, made.err).toMatchObject({ code: 0 });
+    const name = made.out.trim().replace(/^job\.batch\//, '');
+    await until(
+      async () =>
+        (
+          await h.k([
+            'get',
+            'events',
+            '--field-selector',
+            `involvedObject.kind=Job,involvedObject.name=${name}`,
+            '-o',
+            'jsonpath={.items[*].message}',
+          ])
+        ).out.includes("may not use the node's network"),
+      'the job controller is refused the pod',
+      300,
+    );
+    expect((await h.k(['get', 'pods', '-l', `batch.kubernetes.io/job-name=${name}`, '-o', 'name'])).out.trim()).toBe('');
+    await h.k(['delete', 'job', name, '--wait=false']);
     // and a pod of our shape is admitted (nothing here needs more than the policy allows)
     const ok = await asDaemon(
       ['create', '--dry-run=server', '-f', '-'],
@@ -265,6 +336,11 @@ describe('least-privilege RBAC', () => {
     expect(await can('create', 'persistentvolumeclaims')).toBe('yes'); // only session workspaces, says admission
     expect(await can('update', 'persistentvolumeclaims')).toBe('no');
     expect(await can('get', 'persistentvolumes')).toBe('no');
+    expect(await can('create', 'jobs.batch')).toBe('yes'); // only sessions' Jobs, says admission
+    expect(await can('delete', 'jobs.batch')).toBe('yes');
+    expect(await can('list', 'jobs.batch')).toBe('no');
+    expect(await can('update', 'jobs.batch')).toBe('no');
+    expect(await can('create', 'cronjobs.batch')).toBe('no');
     const agent = `--as=system:serviceaccount:${h.namespace}:gc-agent`;
     expect((await h.k(['auth', 'can-i', agent, 'get', 'pods'])).out.trim()).toBe('no');
   });
