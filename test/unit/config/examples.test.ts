@@ -8,7 +8,7 @@ const cities = readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 
 
 describe('example cities', () => {
   it('there are example cities to check', () => {
-    expect(cities).toEqual(expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city', 'warm-pool-city']));
+    expect(cities).toEqual(expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city', 'warm-pool-city', 'job-city']));
   });
 
   it.each(cities)('%s: its [session.k8s] loads without a warning', (city) => {
@@ -30,5 +30,22 @@ describe('example cities', () => {
     const config = loadConfig({ env: {}, cityToml: join(EXAMPLES, 'warm-pool-city', 'city.toml') });
     expect(config.pod.warmPool).toBe(3);
     expect(config.session.warmSettleMs).toBe(20);
+  });
+
+  it('job-city runs every session as a Job, kept 2 h after it ended, ended after 8 h', () => {
+    const { pod } = loadConfig({ env: {}, cityToml: join(EXAMPLES, 'job-city', 'city.toml') });
+    expect(pod).toMatchObject({ workload: 'job', jobTtlSeconds: 7200, jobDeadlineSeconds: 28_800 });
+  });
+
+  it('job settings: none keeps or unbounds; a bad value is an error naming the key', () => {
+    const env = (e: Record<string, string>) => loadConfig({ env: e, cityToml: '' });
+    expect(env({ GC_K8S_JOB_TTL: 'none', GC_K8S_JOB_DEADLINE: 'none' }).pod).toMatchObject({
+      jobTtlSeconds: undefined,
+      jobDeadlineSeconds: undefined,
+    });
+    expect(env({ GC_K8S_JOB_TTL: '0s' }).pod.jobTtlSeconds).toBe(0);
+    expect(() => env({ GC_K8S_WORKLOAD: 'cronjob' })).toThrow(/GC_K8S_WORKLOAD/);
+    expect(() => env({ GC_K8S_JOB_TTL: 'soon' })).toThrow(/GC_K8S_JOB_TTL/);
+    expect(() => env({ GC_K8S_JOB_DEADLINE: '0s' })).toThrow(/GC_K8S_JOB_DEADLINE.*at least 1s/);
   });
 });
