@@ -81,6 +81,26 @@ describe('one_shot sessions run as Jobs', () => {
     await ok(['stop', 'three']);
   });
 
+  it('a Job the quota gives no pod: start exits 75 naming the quota, within its deadline, and deletes the Job', async () => {
+    const quota = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } };
+    const made = await h.run(h.kubectl, ['-n', h.namespace, 'create', '-f', '-'], JSON.stringify(quota));
+    expect(made, made.err).toMatchObject({ code: 0 });
+    try {
+      // the quota admission plugin may take a moment to see a new quota: until it refuses pods
+      await until(
+        async () => (await h.k(['run', 'probe', '--image=x', '--restart=Never', '--dry-run=server'])).err.includes('exceeded quota'),
+        'the quota in force',
+        300,
+      );
+      const r = await h.session(['start', 'squeezed'], oneShot("sh -c 'exit 0'"));
+      expect(r.code, r.err).toBe(75);
+      expect(r.err).toMatch(/quota has no room for the pod of job squeezed: .*exceeded quota: no-pods/);
+      expect(await exists('job', 'squeezed')).toBe(false);
+    } finally {
+      await h.k(['delete', 'resourcequota', 'no-pods']);
+    }
+  });
+
   it('job_ttl: Kubernetes deletes an ended Job, its pod and its credentials Secret by itself', async () => {
     const ttl = { GC_K8S_JOB_TTL: '1s' };
     await ok(['start', 'brief'], oneShot("sh -c 'echo brief'", { ANTHROPIC_API_KEY: 'sk-ant-JOBSECRET' }), ttl);
