@@ -163,7 +163,7 @@ export interface Container {
 export interface Volume {
   name: string;
   emptyDir?: { sizeLimit?: string; medium?: string };
-  secret?: { secretName: string; optional?: boolean };
+  secret?: { secretName: string; optional?: boolean; items?: { key: string; path: string }[] };
   persistentVolumeClaim?: { claimName: string };
 }
 

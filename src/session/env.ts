@@ -92,6 +92,7 @@ export function buildPodEnv(
   const credentials: Record<string, string> = {};
   for (const [name, raw] of Object.entries(env)) {
     if (DROPPED.has(name) || !ENV_NAME.test(name)) continue;
+    if (Object.hasOwn(settings.secretEnv, name)) continue; // the platform's Secret (below) wins
     if (SECRET_KEYS.has(name)) {
       out.set(name, { name, valueFrom: { secretKeyRef: { name: settings.doltSecret, key: 'password', optional: true } } });
       continue;
@@ -106,6 +107,10 @@ export function buildPodEnv(
     else if (name === 'GC_DIR') value = podWorkDir(workDir, city);
     else if (REMAPPED.has(name)) value = remapToPod(raw, city);
     out.set(name, { name, value });
+  }
+  // the platform's Secrets by reference (secret_env, a profile's): they win over the session's own
+  for (const [name, ref] of Object.entries(settings.secretEnv)) {
+    out.set(name, { name, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } });
   }
   const dolt = projectDolt(env, settings);
   if (dolt !== undefined) {
