@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { shortHash } from '../util/hash.js';
 import TOML from '@iarna/toml';
-import { GcK8sError, messageOf } from '../errors.js';
+import { GcK8sError, messageOf, quote } from '../errors.js';
 import type { PodSettings } from '../session/settings.js';
 import type { SessionOptions } from '../session/options.js';
 import { CONFIG_TABLE, defaultConfig, type MutableConfig } from './table.js';
@@ -146,6 +146,13 @@ export function loadConfig(options: LoadOptions): Config {
     }
   }
 
+  for (const [agent, profile] of Object.entries(config.pod.profileMap)) {
+    if (!Object.hasOwn(config.pod.profiles, profile))
+      throw new GcK8sError(
+        'CONFIG_INVALID',
+        `invalid [session.k8s] profile_map: agent ${quote(agent)} maps to profile ${quote(profile)}, which is not defined (profiles: ${Object.keys(config.pod.profiles).join(', ') || 'none'})`,
+      );
+  }
   const conflict = workspaceConflict(config.pod);
   if (conflict !== undefined) throw new GcK8sError('CONFIG_INVALID', `invalid [session.k8s] workspace settings: ${conflict}`);
 

@@ -10,6 +10,8 @@ import {
   type PodSettings,
 } from '../session/settings.js';
 import { quote } from '../errors.js';
+import { parseProfiles, PROFILE_KEYS } from './profiles.js';
+import { parseSecretEnv, parseSecretFiles } from './secret-refs.js';
 import { DEFAULT_SESSION_OPTIONS, type SessionOptions } from '../session/options.js';
 import {
   checkLabel,
@@ -424,6 +426,51 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     doc: 'Warm pods kept per city (0 to 50): started with tmux idle and no agent, so a start claims one (relabels it, stages, launches the agent through tmux) instead of waiting for a new pod; the pool refills in the background. A session whose pod would differ from a warm pod — its own workspace claim, credentials, another service account, one_shot — starts cold; `gc-k8s sessions` says which and why.',
     apply: (c, v) => {
       c.pod.warmPool = parseInteger(v, 0, 50);
+    },
+  },
+  {
+    key: 'secret_env',
+    env: ['GC_K8S_SECRET_ENV_JSON'],
+    default: '{}',
+    doc: "JSON object: env name → `secret/key` of an existing Secret, read by the agent container by reference (never a value in the pod spec); wins over the session's own variable of that name. The admission policy must list the Secret (`variables.secrets`).",
+    apply: (c, v) => {
+      c.pod.secretEnv = parseSecretEnv(v);
+    },
+  },
+  {
+    key: 'secret_files',
+    env: ['GC_K8S_SECRET_FILES_JSON'],
+    default: '{}',
+    doc: 'JSON object: absolute path in the agent container → `secret` (every key, as files in that directory) or `secret/key` (that key, as that file), mounted read-only. The admission policy must list the Secret (`variables.secretVolumes`).',
+    apply: (c, v) => {
+      c.pod.secretFiles = parseSecretFiles(v);
+    },
+  },
+  {
+    key: 'profiles',
+    env: ['GC_K8S_PROFILES_JSON'],
+    default: '{}',
+    doc: `Named profiles (\`[session.k8s.profiles.<name>]\` tables, or a JSON object of them), each setting any of: ${Object.keys(
+      PROFILE_KEYS,
+    )
+      .map((k) => `\`${k}\``)
+      .join(
+        ', ',
+      )}. A session gets the profile profile_map gives its agent, on top of these settings (agent_env and secret_env add to the city's).`,
+    apply: (c, v) => {
+      c.pod.profiles = parseProfiles(v, CONFIG_TABLE);
+    },
+  },
+  {
+    key: 'profile_map',
+    env: ['GC_K8S_PROFILE_MAP_JSON'],
+    default: '{}',
+    doc: "JSON object: agent → profile name. Keys are an agent's alias (`GC_ALIAS`), its name (`GC_AGENT`) or the last segment of that name, or a pattern with `*` (`*-reviewer`; `*` alone for every other agent). An exact key wins over a pattern; patterns are tried in order. Unmatched agents get the settings above.",
+    apply: (c, v) => {
+      c.pod.profileMap = parseStringMap(v, (pattern, profile) => {
+        if (pattern === '') throw new Error('an empty agent pattern');
+        parseDnsLabel(profile);
+      });
     },
   },
   {

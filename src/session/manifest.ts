@@ -38,6 +38,8 @@ export const ANNOTATION_LIFECYCLE = 'gc-k8s.io/lifecycle';
 /** "provisioned": the box is up but the agent is gc's to launch (through exec); absent for a start */
 export const ANNOTATION_MODE = 'gc-k8s.io/mode';
 export const MODE_PROVISIONED = 'provisioned';
+/** the profile the session's pod was made with (profile_map), absent for the city's defaults */
+const ANNOTATION_PROFILE = 'gc-k8s.io/profile';
 /** on a pod started cold although its city keeps a warm pool: why */
 export const ANNOTATION_STARTED_COLD = 'gc-k8s.io/started-cold';
 
@@ -158,6 +160,11 @@ export function buildAgentSession(
 
   const volumes: Volume[] = [{ name: 'claude-config', secret: { secretName: 'claude-credentials', optional: true } }];
   const mounts: VolumeMount[] = [{ name: 'claude-config', mountPath: '/tmp/claude-secret', readOnly: true }];
+  settings.secretFiles.forEach((f, i) => {
+    const name = `secret-file-${i}`;
+    volumes.push({ name, secret: { secretName: f.secret, ...(f.key === undefined ? {} : { items: [{ key: f.key, path: f.key }] }) } });
+    mounts.push({ name, mountPath: f.mountPath, readOnly: true, ...(f.key === undefined ? {} : { subPath: f.key }) });
+  });
   const kept = workspaceVolume(sessionName, settings);
   if (settings.workspacePvc !== '') {
     volumes.unshift({ name: 'ws', persistentVolumeClaim: { claimName: settings.workspacePvc } });
@@ -212,6 +219,7 @@ export function buildAgentSession(
         [ANNOTATION_ENTRYPOINT]: ENTRYPOINT_VERSION,
         ...(mode === 'provision' ? { [ANNOTATION_MODE]: MODE_PROVISIONED } : {}),
         ...(req.lifecycle === 'one_shot' ? { [ANNOTATION_LIFECYCLE]: 'one_shot' } : {}),
+        ...(settings.profileName === '' ? {} : { [ANNOTATION_PROFILE]: settings.profileName }),
         ...(origin === undefined || origin.cityDir === '' ? {} : { [ANNOTATION_CITY]: origin.cityDir }),
         ...(origin === undefined ? {} : { [ANNOTATION_SETTINGS]: origin.fingerprint }),
       },

@@ -64,7 +64,51 @@ export interface PodSettings {
   readonly jobTtlSeconds: number | undefined;
   /** a Job running longer than this is ended by Kubernetes (DeadlineExceeded); undefined: no limit */
   readonly jobDeadlineSeconds: number | undefined;
+  /** env of agent containers read from existing Secrets (never a value in the pod spec): name → secret and key */
+  readonly secretEnv: Readonly<Record<string, SecretKeyRef>>;
+  /** files (a whole Secret as a directory, or one key as a file) mounted read-only at absolute paths */
+  readonly secretFiles: readonly SecretFile[];
+  /** named sets of overrides (resources, image, scheduling, identity, env, secrets, workspace template) */
+  readonly profiles: Readonly<Record<string, ProfileOverrides>>;
+  /** agent (alias, name, last name segment, or a * pattern) → profile name; the first exact match, then the first pattern */
+  readonly profileMap: Readonly<Record<string, string>>;
+  /** the profile these settings were resolved with for a start ('' = none: the city's defaults) */
+  readonly profileName: string;
 }
+
+export interface SecretKeyRef {
+  readonly secret: string;
+  readonly key: string;
+}
+
+export interface SecretFile {
+  readonly mountPath: string;
+  readonly secret: string;
+  /** one key, mounted as the file mountPath; absent: every key, as files in the directory mountPath */
+  readonly key?: string;
+}
+
+/** What a profile may set: the per-role part of the pod settings. */
+export const PROFILE_FIELDS = [
+  'image',
+  'imagePullPolicy',
+  'cpuRequest',
+  'memRequest',
+  'cpuLimit',
+  'memLimit',
+  'priorityClassName',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'serviceAccount',
+  'agentEnv',
+  'secretEnv',
+  'secretFiles',
+  'workspaceSize',
+  'workspaceStorageClass',
+] as const satisfies readonly (keyof PodSettings)[];
+
+export type ProfileOverrides = Partial<Pick<PodSettings, (typeof PROFILE_FIELDS)[number]>>;
 
 export const DEFAULT_CREDENTIAL_ENV =
   '*_API_KEY,*_APIKEY,*_TOKEN,*_SECRET,*_SECRET_*,*PASSWORD*,*_PASSWD,*_CREDENTIALS,*_PRIVATE_KEY,*_ACCESS_KEY';
@@ -107,4 +151,9 @@ export const DEFAULT_POD_SETTINGS: PodSettings = {
   workload: 'pod',
   jobTtlSeconds: 3600,
   jobDeadlineSeconds: undefined,
+  secretEnv: {},
+  secretFiles: [],
+  profiles: {},
+  profileMap: {},
+  profileName: '',
 };

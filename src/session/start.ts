@@ -30,7 +30,8 @@ import type { PodManifest, SecretManifest } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { WAIT_FOR_BOX, WAIT_FOR_TMUX } from './scripts.js';
 import { classifyPod, hasTrackedEntrypoint, isProvisioned, podAgeMs, podsOfSession, sessionState } from './lookup.js';
-import type { SessionPods } from './pods.js';
+import { SessionPods } from './pods.js';
+import { settingsForStart } from './profiles.js';
 import type { SessionInput } from './input.js';
 import { stageFiles } from './staging.js';
 import type { StartRequest } from './request.js';
@@ -186,7 +187,7 @@ function ownUnfinishedStart(rid: string, existing: readonly Pod[]): Pod | undefi
 }
 
 export async function startSession(
-  pods: SessionPods,
+  cityPods: SessionPods,
   input: SessionInput,
   name: string,
   req: StartRequest,
@@ -196,6 +197,9 @@ export async function startSession(
 ): Promise<void> {
   const invalid = validateSessionName(name);
   if (invalid !== undefined) throw new GcK8sError('BAD_REQUEST', `${mode}: ${invalid}`);
+  // the agent's profile applied: everything this start makes reads these settings
+  const profiled = settingsForStart(cityPods.deps.settings, req.env);
+  const pods = profiled === cityPods.deps.settings ? cityPods : new SessionPods({ ...cityPods.deps, settings: profiled });
   const { settings, options, clock } = pods.deps;
   if (settings.image === '') throw new GcK8sError('CONFIG_INVALID', 'start: GC_K8S_IMAGE is required (or image in [session.k8s])');
   const deadlineAt = clock.now() + options.startTimeoutMs;

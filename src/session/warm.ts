@@ -99,6 +99,7 @@ export function warmIneligibility(req: StartRequest, settings: PodSettings, sess
   if (mode !== 'start') return 'provision makes its own box';
   if (req.lifecycle === 'one_shot') return 'a one_shot task (it runs as a Job)';
   if (settings.workload === 'job') return 'it runs as a Job (workload = "job")';
+  if (settings.profileName !== '') return `its profile "${settings.profileName}" makes another pod than the pool's`;
   if (settings.workspace !== 'ephemeral')
     return `its workspace is a claim of its own (workspace = "${settings.workspace}"; a pod's volumes are fixed when it is made)`;
   if (session.credentials !== undefined) return 'it carries credentials (they reach a pod only from a Secret made for that pod)';

@@ -1,0 +1,132 @@
+// Per-role profiles on the real local cluster: two profiles in one city, each pod with its
+// profile's resources, priority class (admitted by the API server's Priority plugin), service
+// account, env, and Secret references, no secret value anywhere (pod spec, annotations, the
+// daemon's log, events); the Secret reaches the agent by reference; an unknown priority class
+// fails the start before any pod exists.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness } from './harness.js';
+
+const h = new Harness();
+const SECRET_VALUE = 'sk-ant-PROFILESECRET';
+const priorityClasses = ['gct-prof-high', 'gct-prof-low'];
+
+function city(extra = ''): void {
+  writeFileSync(
+    join(h.dir, 'city.toml'),
+    `[session.k8s]
+namespace = "${h.namespace}"
+profile_map = { "mayor" = "big", "*-reviewer" = "small" }
+
+[session.k8s.profiles.big]
+cpu_request = "50m"
+mem_request = "96Mi"
+mem_limit = "300Mi"
+priority_class_name = "gct-prof-high"
+service_account = "gc-builder"
+agent_env = { ROLE_TIER = "big" }
+secret_env = { ANTHROPIC_API_KEY = "team-keys/anthropic" }
+secret_files = { "/home/gcagent/keys" = "team-keys" }
+
+[session.k8s.profiles.small]
+cpu_request = "10m"
+mem_request = "40Mi"
+mem_limit = "128Mi"
+priority_class_name = "gct-prof-low"
+agent_env = { ROLE_TIER = "small" }
+${extra}
+`,
+  );
+}
+
+async function ok(argv: string[], stdin = '', extra: Record<string, string> = {}): Promise<string> {
+  const r = await h.session(argv, stdin, { GC_CITY: h.dir, ...extra });
+  expect(r, `${argv.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
+  return r.out;
+}
+const podJson = async (name: string) =>
+  JSON.parse((await h.k(['get', 'pod', name, '-o', 'json'])).out) as {
+    metadata: { annotations: Record<string, string> };
+    spec: {
+      priorityClassName?: string;
+      serviceAccountName?: string;
+      containers: { resources: object; env: { name: string; value?: string; valueFrom?: object }[] }[];
+    };
+  };
+
+beforeAll(async () => {
+  await h.setup();
+  for (const [i, pc] of priorityClasses.entries()) {
+    const made = await h.run(
+      h.kubectl,
+      ['apply', '-f', '-'],
+      JSON.stringify({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc }, value: 1000 - i * 500 }),
+    );
+    expect(made, made.err).toMatchObject({ code: 0 });
+  }
+  expect((await h.k(['create', 'serviceaccount', 'gc-builder'])).code).toBe(0);
+  expect(
+    (await h.k(['create', 'secret', 'generic', 'team-keys', `--from-literal=anthropic=${SECRET_VALUE}`, '--from-literal=extra=file-ok']))
+      .code,
+  ).toBe(0);
+  city();
+});
+afterAll(async () => {
+  await h.k(['delete', 'priorityclass', ...priorityClasses, '--ignore-not-found']);
+  await h.teardown();
+});
+
+describe('profiles', () => {
+  it('two profiles in one city: each pod has its own resources, priority, service account, env and Secret reference; no secret value anywhere', async () => {
+    const agent = (name: string) => JSON.stringify({ command: 'bash', env: { GC_AGENT: name, GC_CITY: h.dir } });
+    await ok(['start', 'mayor'], agent('mayor'));
+    await ok(['start', 'rev'], agent('code-reviewer'));
+    const big = await podJson('mayor');
+    const small = await podJson('rev');
+    expect(big.metadata.annotations['gc-k8s.io/profile']).toBe('big');
+    expect(small.metadata.annotations['gc-k8s.io/profile']).toBe('small');
+    expect(big.spec).toMatchObject({ priorityClassName: 'gct-prof-high', serviceAccountName: 'gc-builder' });
+    expect(small.spec.priorityClassName).toBe('gct-prof-low');
+    expect(small.spec.serviceAccountName ?? 'default').toBe('default');
+    expect(big.spec.containers[0]!.resources).toMatchObject({ requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '300Mi' } });
+    expect(small.spec.containers[0]!.resources).toMatchObject({ requests: { cpu: '10m', memory: '40Mi' }, limits: { memory: '128Mi' } });
+    const env = (p: typeof big, n: string) => p.spec.containers[0]!.env.find((e) => e.name === n);
+    expect(env(big, 'ROLE_TIER')?.value).toBe('big');
+    expect(env(small, 'ROLE_TIER')?.value).toBe('small');
+    expect(env(big, 'ANTHROPIC_API_KEY')).toEqual({
+      name: 'ANTHROPIC_API_KEY',
+      valueFrom: { secretKeyRef: { name: 'team-keys', key: 'anthropic' } },
+    });
+    expect(env(small, 'ANTHROPIC_API_KEY')).toBeUndefined();
+    // the agent has the value (by reference) and the files
+    expect(await ok(['exec', 'mayor'], 'printenv ANTHROPIC_API_KEY; cat /home/gcagent/keys/extra')).toBe(`${SECRET_VALUE}\nfile-ok`);
+    // the priority the scheduler got is the class's
+    expect((await h.k(['get', 'pod', 'mayor', '-o', 'jsonpath={.spec.priority}'])).out).toBe('1000');
+    for (const where of [
+      JSON.stringify(big),
+      JSON.stringify(small),
+      (await h.k(['get', 'events', '-o', 'json'])).out,
+      readFileSync(h.socket.replace(/\.sock$/, '.log'), 'utf8'),
+    ])
+      expect(where).not.toContain(SECRET_VALUE);
+    await ok(['stop', 'mayor']);
+    await ok(['stop', 'rev']);
+  });
+
+  it('an unknown priority class fails the start before any pod exists, naming the class', async () => {
+    city(`\n[session.k8s.profiles.ghost]\npriority_class_name = "no-such-class"\n`);
+    const toml = readFileSync(join(h.dir, 'city.toml'), 'utf8').replace(
+      '"*-reviewer" = "small"',
+      '"*-reviewer" = "small", "ghost" = "ghost"',
+    );
+    writeFileSync(join(h.dir, 'city.toml'), toml);
+    const r = await h.session(['start', 'ghost'], JSON.stringify({ command: 'bash', env: { GC_AGENT: 'ghost', GC_CITY: h.dir } }), {
+      GC_CITY: h.dir,
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/no-such-class/);
+    expect((await h.k(['get', 'pods', '-o', 'name'])).out.trim()).toBe('');
+    city();
+  });
+});
