@@ -13,6 +13,8 @@ import type { ServiceAddress } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { SessionProvider, type SessionDeps } from '../session/provider.js';
 import { warmKey } from '../session/warm.js';
+import { DeathLog, type Death } from '../session/deaths.js';
+import type { RawJson } from '../events/event-json.js';
 import { WarmPool, type WarmPoolStatus } from '../session/warm-pool.js';
 import { systemClock } from '../util/clock.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -44,9 +46,40 @@ export class NamespaceRuntime {
   /** warm pools by key (their pods' shape): stopped refilling, their pods stay for the next daemon */
   private readonly pools = new Map<string, WarmPool>();
 
+  /** why sessions went away (OOMKilled, preempted…), from the pods' watch */
+  readonly deaths: DeathLog;
+  /** deaths seen before the event store was first used, recorded once it is (bounded) */
+  private unrecorded: Death[] = [];
+
   constructor(private readonly deps: RuntimeDeps) {
     this.namespace = deps.client.namespace;
     this.runner = new ChannelRunner(deps.client.exec, deps.client.agentPods, deps.log, undefined, () => systemClock.now());
+    this.deaths = new DeathLog(deps.client.agentPods);
+    this.deaths.onDeath((death) => {
+      this.deps.log.info({ namespace: this.namespace, session: death.session, pod: death.pod, reason: death.reason }, death.message);
+      if (this.store === undefined) {
+        if (this.unrecorded.length < 100) this.unrecorded.push(death);
+      } else this.recordDeath(this.store, death);
+    });
+  }
+
+  /** session.died (or session.ended for a one_shot task), once per pod: its uid is the record id. */
+  private recordDeath(store: EventStore, death: Death): void {
+    const type = death.ended ? 'session.ended' : 'session.died';
+    const payload = JSON.stringify({
+      pod: death.pod,
+      reason: death.reason,
+      ...(death.exitCode === undefined ? {} : { exitCode: death.exitCode }),
+    });
+    store
+      .record(
+        { type, actor: 'gc-k8s', subject: death.session, message: death.message, payload: payload as RawJson },
+        AbortSignal.timeout(30_000),
+        { recordId: `${type}/${death.uid}` },
+      )
+      .catch((err: unknown) => {
+        this.deps.log.warn({ err, session: death.session }, `could not record ${type}`);
+      });
   }
 
   get context(): string {
@@ -80,6 +113,7 @@ export class NamespaceRuntime {
         locks: this.locks,
         runner: this.runner,
         origin: { cityDir: config.cityDir, fingerprint: config.fingerprint },
+        deaths: this.deaths,
       };
       const warm = config.pod.warmPool > 0 ? this.warmPool(deps) : undefined;
       provider = new SessionProvider(warm === undefined ? deps : { ...deps, warm });
@@ -101,6 +135,7 @@ export class NamespaceRuntime {
         namespace: this.namespace,
       });
       this.store = store;
+      for (const death of this.unrecorded.splice(0)) this.recordDeath(store, death);
       this.pruneTimer = setInterval(() => {
         if (!isRetentionEnabled(this.retention)) return;
         store.prune(this.retention, AbortSignal.timeout(PRUNE_INTERVAL_MS / 2)).then(
@@ -138,6 +173,7 @@ export class NamespaceRuntime {
   /** Stops what uses the client (events, beads, channels); the client is its cluster's to close. */
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
+    this.deaths.close();
     this.store?.close();
     if (this.beadsParts !== undefined) {
       this.beadsParts.service.close();

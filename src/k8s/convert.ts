@@ -58,8 +58,10 @@ export function toPod(wire: unknown): Pod {
     .map((v) => str(obj(obj(v).persistentVolumeClaim).claimName) ?? '')
     .filter((c) => c !== '');
   const controller = controllerOf(raw);
+  const reason = str(status.reason);
   return {
     ...m,
+    ...(reason === undefined || reason === '' ? {} : { reason }),
     ...(controller === undefined ? {} : { controller }),
     ...(gates.length === 0 ? {} : { schedulingGates: gates }),
     ...(claims.length === 0 ? {} : { claims }),

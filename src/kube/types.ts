@@ -38,6 +38,8 @@ export interface Pod extends StoredObject {
   /** Set once deletion started: such a pod never counts as running. */
   readonly deletionTimestamp?: string;
   readonly phase: PodPhase;
+  /** why the pod as a whole ended (status.reason: Evicted, DeadlineExceeded…) */
+  readonly reason?: string;
   readonly podIP?: string;
   readonly nodeName?: string;
   readonly conditions: readonly PodCondition[];

@@ -7,6 +7,7 @@ import { basename, posix } from 'node:path';
 import { describeError, GcK8sError, hasCode, messageOf } from '../errors.js';
 import type { CommandRunner } from '../exec/runner.js';
 import type { Clock, ExecResult, NamespaceClient } from '../kube/ports.js';
+import type { Death } from './deaths.js';
 import type { Pod } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
 import { withTimeout } from '../util/abort.js';
@@ -35,6 +36,14 @@ export interface SessionDeps {
   readonly origin?: SessionOrigin;
   /** the city's warm pods (warm_pool > 0): a start takes one when its session fits */
   readonly warm?: WarmSource;
+  /** why sessions went away, as the watch showed it (deaths.ts): the next op says so */
+  readonly deaths?: DeathReasons;
+}
+
+/** What the session ops need of the death log. */
+export interface DeathReasons {
+  lastDeath(session: string): Death | undefined;
+  forget(session: string): void;
 }
 
 /** What a start needs of a warm pool (warm-pool.ts). */

@@ -31,11 +31,13 @@ export class SessionProvider {
 
   /** `rid` identifies the request: a retry of a start its daemon dropped resumes that start. */
   start(name: string, req: StartRequest, signal: AbortSignal, rid = ''): Promise<void> {
+    this.deps.deaths?.forget(name);
     return this.deps.locks.run(name, () => startSession(this.pods, this.input, name, req, signal, rid));
   }
 
   /** gc 1.x's provision: the box as start makes it, without the agent (gc launches it through exec). */
   provision(name: string, req: StartRequest, signal: AbortSignal, rid = ''): Promise<void> {
+    this.deps.deaths?.forget(name);
     return this.deps.locks.run(name, () => startSession(this.pods, this.input, name, req, signal, rid, 'provision'));
   }
 
@@ -47,7 +49,7 @@ export class SessionProvider {
   ): Promise<ExecOutcome> {
     if (script.trim() === '') throw new GcK8sError('BAD_REQUEST', 'exec: no command on stdin');
     const pod = await this.pods.runningPod(name, opts.signal);
-    if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `exec: session ${quote(name)} is not running`);
+    if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `exec: session ${quote(name)} is not running${this.whyGone(name)}`);
     return runExec(this.pods, pod, script, opts);
   }
 
@@ -63,6 +65,7 @@ export class SessionProvider {
   }
 
   stop(name: string, signal: AbortSignal): Promise<void> {
+    this.deps.deaths?.forget(name);
     return this.deps.locks.run(name, () => stopSession(this.pods, name, signal));
   }
 
@@ -145,6 +148,12 @@ export class SessionProvider {
     return `${screen}[one-shot session ended: exit status ${agent.exitCode ?? 'unknown'}]\n`;
   }
 
+  /** ": <why>" when the daemon saw the session's pod end (OOMKilled, preempted…), else "". */
+  private whyGone(name: string): string {
+    const death = this.deps.deaths?.lastDeath(name);
+    return death === undefined ? '' : `: ${death.message}`;
+  }
+
   /** Meta works on a pod in any live phase, as upstream's findPod does. */
   private async metaPod(name: string, signal: AbortSignal): Promise<Pod | undefined> {
     const state = await this.pods.state(name, signal);
@@ -220,7 +229,8 @@ export class SessionProvider {
     signal: AbortSignal,
   ): Promise<{ pod: string; namespace: string; container: string; tmuxSession: string }> {
     const pod = await this.pods.runningPod(name, signal);
-    if (pod === undefined) throw new GcK8sError('SESSION_NOT_FOUND', `attach: no running pod for session ${quote(name)}`);
+    if (pod === undefined)
+      throw new GcK8sError('SESSION_NOT_FOUND', `attach: no running pod for session ${quote(name)}${this.whyGone(name)}`);
     // '' in a provisioned box: attach to the session gc made (tmux picks it)
     return { pod: pod.name, namespace: pod.namespace, container: AGENT_CONTAINER, tmuxSession: tmuxTarget(pod) ?? '' };
   }
