@@ -48,6 +48,9 @@ export interface ConfigEntry {
   apply(config: MutableConfig, raw: string): void;
 }
 
+/** A quantity, or `none` ('': the field is left out, for the namespace's LimitRange to fill). */
+const quantityOrNone = (v: string): string => (v.trim().toLowerCase() === 'none' ? '' : parseQuantity(v));
+
 const str = (set: (c: MutableConfig, v: string) => void) => (c: MutableConfig, raw: string) => {
   set(c, raw);
 };
@@ -84,18 +87,18 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     key: 'cpu_request',
     env: ['GC_K8S_CPU_REQUEST'],
     default: '500m',
-    doc: 'Agent CPU request.',
+    doc: 'Agent CPU request; `none` leaves it to the namespace (a LimitRange default).',
     apply: (c, v) => {
-      c.pod.cpuRequest = parseQuantity(v);
+      c.pod.cpuRequest = quantityOrNone(v);
     },
   },
   {
     key: 'mem_request',
     env: ['GC_K8S_MEM_REQUEST'],
     default: '1Gi',
-    doc: 'Agent memory request.',
+    doc: 'Agent memory request; `none` leaves it to the namespace (a LimitRange default).',
     apply: (c, v) => {
-      c.pod.memRequest = parseQuantity(v);
+      c.pod.memRequest = quantityOrNone(v);
     },
   },
   {
@@ -104,16 +107,16 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     default: '2',
     doc: 'Agent CPU limit; `none` for no limit (requests still apply).',
     apply: (c, v) => {
-      c.pod.cpuLimit = v.trim().toLowerCase() === 'none' ? '' : parseQuantity(v);
+      c.pod.cpuLimit = quantityOrNone(v);
     },
   },
   {
     key: 'mem_limit',
     env: ['GC_K8S_MEM_LIMIT'],
     default: '4Gi',
-    doc: 'Agent memory limit.',
+    doc: 'Agent memory limit; `none` leaves it to the namespace (a LimitRange default).',
     apply: (c, v) => {
-      c.pod.memLimit = parseQuantity(v);
+      c.pod.memLimit = quantityOrNone(v);
     },
   },
   {

@@ -5,7 +5,7 @@
 
 import { buildPodEnv } from './env.js';
 import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION, STAGED_FILE } from './entrypoint.js';
-import type { Container, EnvVar, PodManifest, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
+import type { Container, EnvVar, PodManifest, ResourceRequirements, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
 import { ANNOTATION_COMPAT, compatAnnotation } from './compat.js';
@@ -113,6 +113,17 @@ export function buildCredentialsSecret(
   };
 }
 
+/** Requests and limits; a quantity set to `none` ('') is left out for the namespace's LimitRange to fill. */
+function resourcesOf(settings: PodSettings): ResourceRequirements {
+  const pick = (cpu: string, memory: string): Record<string, string> | undefined => {
+    const out = { ...(cpu === '' ? {} : { cpu }), ...(memory === '' ? {} : { memory }) };
+    return Object.keys(out).length === 0 ? undefined : out;
+  };
+  const requests = pick(settings.cpuRequest, settings.memRequest);
+  const limits = pick(settings.cpuLimit, settings.memLimit);
+  return { ...(requests === undefined ? {} : { requests }), ...(limits === undefined ? {} : { limits }) };
+}
+
 /** The agent's service account: the map's entry for its alias, name or last name segment, then "*", then the default. */
 export function serviceAccountFor(settings: PodSettings, env: Readonly<Record<string, string>>): string {
   const map = settings.serviceAccountMap;
@@ -189,10 +200,7 @@ export function buildAgentSession(
     env: [...env, ...internal],
     stdin: true,
     tty: true,
-    resources: {
-      requests: { cpu: settings.cpuRequest, memory: settings.memRequest },
-      limits: { ...(settings.cpuLimit === '' ? {} : { cpu: settings.cpuLimit }), memory: settings.memLimit },
-    },
+    resources: resourcesOf(settings),
     volumeMounts: mounts,
     ...(security === undefined ? {} : { securityContext: security }),
   };

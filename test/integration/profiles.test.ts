@@ -114,6 +114,33 @@ describe('profiles', () => {
     await ok(['stop', 'rev']);
   });
 
+  it('a profile without resources gets the namespace LimitRange defaults (the API server fills them in)', async () => {
+    const limits = {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'agent-defaults' },
+      spec: { limits: [{ type: 'Container', defaultRequest: { cpu: '15m', memory: '24Mi' }, default: { memory: '160Mi' } }] },
+    };
+    const made = await h.run(h.kubectl, ['-n', h.namespace, 'create', '-f', '-'], JSON.stringify(limits));
+    expect(made, made.err).toMatchObject({ code: 0 });
+    try {
+      city(`\n[session.k8s.profiles.bare]\ncpu_request = "none"\nmem_request = "none"\ncpu_limit = "none"\nmem_limit = "none"\n`);
+      writeFileSync(
+        join(h.dir, 'city.toml'),
+        readFileSync(join(h.dir, 'city.toml'), 'utf8').replace('"*-reviewer" = "small"', '"*-reviewer" = "small", "plain" = "bare"'),
+      );
+      await ok(['start', 'plain'], JSON.stringify({ command: 'bash', env: { GC_AGENT: 'plain', GC_CITY: h.dir } }));
+      expect((await podJson('plain')).spec.containers[0]!.resources).toEqual({
+        requests: { cpu: '15m', memory: '24Mi' },
+        limits: { memory: '160Mi' },
+      });
+      await ok(['stop', 'plain']);
+    } finally {
+      await h.k(['delete', 'limitrange', 'agent-defaults']);
+      city();
+    }
+  });
+
   it('an unknown priority class fails the start before any pod exists, naming the class', async () => {
     city(`\n[session.k8s.profiles.ghost]\npriority_class_name = "no-such-class"\n`);
     const toml = readFileSync(join(h.dir, 'city.toml'), 'utf8').replace(

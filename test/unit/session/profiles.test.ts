@@ -114,6 +114,19 @@ describe('profiles', () => {
     expect(small.metadata.annotations?.['gc-k8s.io/compat']).not.toBe(pod.metadata.annotations?.['gc-k8s.io/compat']);
   });
 
+  it('a profile without resources (none) leaves them out, for the namespace LimitRange to fill', () => {
+    const { pod: city } = load(
+      `[session.k8s]\nimage = "x"\nprofile_map = { "*" = "bare" }\n[session.k8s.profiles.bare]\ncpu_request = "none"\nmem_request = "none"\ncpu_limit = "none"\nmem_limit = "none"\n`,
+    );
+    const req = parseStartRequest(JSON.stringify(agent({ GC_AGENT: 'any' })));
+    expect(buildAgentSession('a', req, settingsForStart(city, req.env)).pod.spec.containers[0]!.resources).toEqual({});
+    const half = load(`[session.k8s]\nimage = "x"\nmem_request = "none"\n`).pod;
+    expect(buildAgentSession('a', req, half).pod.spec.containers[0]!.resources).toEqual({
+      requests: { cpu: '500m' },
+      limits: { cpu: '2', memory: '4Gi' },
+    });
+  });
+
   it('a session with a profile starts cold (a warm pod has the city settings), and says so', () => {
     const { pod: city } = load(TOML + '\n');
     const warmCity = { ...city, warmPool: 2 };
