@@ -5,7 +5,16 @@
 
 import { buildPodEnv } from './env.js';
 import { ENTRY_ENV, ENTRYPOINT_SCRIPT, ENTRYPOINT_VERSION, STAGED_FILE } from './entrypoint.js';
-import type { Container, EnvVar, PodManifest, ResourceRequirements, SecretManifest, SecurityContext, Volume, VolumeMount } from '../kube/types.js';
+import type {
+  Container,
+  EnvVar,
+  PodManifest,
+  ResourceRequirements,
+  SecretManifest,
+  SecurityContext,
+  Volume,
+  VolumeMount,
+} from '../kube/types.js';
 import { podNameFor, sessionLabelValue, upstreamLabelValue } from './names.js';
 import { controllerCityPath, podWorkDir, rewriteCityPath, WORKSPACE } from './paths.js';
 import { ANNOTATION_COMPAT, compatAnnotation } from './compat.js';
