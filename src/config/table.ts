@@ -426,7 +426,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
     key: 'warm_pool',
     env: ['GC_K8S_WARM_POOL'],
     default: '0',
-    doc: 'Warm pods kept per city (0 to 50): started with tmux idle and no agent, so a start claims one (relabels it, stages, launches the agent through tmux) instead of waiting for a new pod; the pool refills in the background. A session whose pod would differ from a warm pod — its own workspace claim, credentials, another service account, one_shot — starts cold; `gc-k8s sessions` says which and why.',
+    doc: 'Warm pods kept per city (0 to 50): started with tmux idle and no agent, so a start claims one (relabels it, stages, launches the agent through tmux) instead of waiting for a new pod; the pool refills in the background. A session whose pod would differ from a warm pod — its own workspace claim, credentials, another service account, a profile, one_shot — starts cold; `gc-k8s sessions` says which and why. A city with `workload = "job"` keeps no pool.',
     apply: (c, v) => {
       c.pod.warmPool = parseInteger(v, 0, 50);
     },

@@ -115,7 +115,8 @@ export class NamespaceRuntime {
         origin: { cityDir: config.cityDir, fingerprint: config.fingerprint },
         deaths: this.deaths,
       };
-      const warm = config.pod.warmPool > 0 ? this.warmPool(deps) : undefined;
+      // a city whose sessions all run as Jobs could never claim a warm pod: it keeps none
+      const warm = config.pod.warmPool > 0 && config.pod.workload !== 'job' ? this.warmPool(deps) : undefined;
       provider = new SessionProvider(warm === undefined ? deps : { ...deps, warm });
       this.providers.set(key, provider);
     }

@@ -141,7 +141,7 @@ describe('profiles', () => {
     }
   });
 
-  it('an unknown priority class fails the start before any pod exists, naming the class', async () => {
+  it('an unknown priority class fails the start before any pod exists, and a missing Secret at once, each named; nothing is left', async () => {
     city(`\n[session.k8s.profiles.ghost]\npriority_class_name = "no-such-class"\n`);
     const toml = readFileSync(join(h.dir, 'city.toml'), 'utf8').replace(
       '"*-reviewer" = "small"',
@@ -153,6 +153,18 @@ describe('profiles', () => {
     });
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/no-such-class/);
+    expect((await h.k(['get', 'pods', '-o', 'name'])).out.trim()).toBe('');
+    // a Secret that does not exist: the kubelet's refusal, named, at once; nothing is left
+    city(`\n[session.k8s.profiles.ghost]\nsecret_env = { TOKEN = "no-such-secret/token" }\n`);
+    writeFileSync(
+      join(h.dir, 'city.toml'),
+      readFileSync(join(h.dir, 'city.toml'), 'utf8').replace('"*-reviewer" = "small"', '"*-reviewer" = "small", "ghost" = "ghost"'),
+    );
+    const missing = await h.session(['start', 'ghost'], JSON.stringify({ command: 'bash', env: { GC_AGENT: 'ghost', GC_CITY: h.dir } }), {
+      GC_CITY: h.dir,
+    });
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toMatch(/CreateContainerConfigError.*no-such-secret/);
     expect((await h.k(['get', 'pods', '-o', 'name'])).out.trim()).toBe('');
     city();
   });
