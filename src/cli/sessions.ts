@@ -55,7 +55,9 @@ export async function runSessions(
             ['SESSION', 'STATE', 'POD', 'JOB', 'AGE', 'FROM', 'WORKSPACE', 'SIZE'],
             inv.sessions.map((s) => [
               s.session,
-              s.exitCode === null ? s.state : `${s.state} (exit ${s.exitCode})`,
+              [s.reason, s.exitCode === null ? '' : `exit ${s.exitCode}`].filter(Boolean).length === 0
+                ? s.state
+                : `${s.state} (${[s.reason, s.exitCode === null ? '' : `exit ${s.exitCode}`].filter(Boolean).join(', ')})`,
               s.pod || '-',
               s.job || '-',
               ago(s.since, now),

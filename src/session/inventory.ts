@@ -25,6 +25,8 @@ export interface SessionRow {
   readonly job: string;
   /** how an ended session's command exited (a Job's result), else null */
   readonly exitCode: number | null;
+  /** why an ended session ended, when Kubernetes says more than its exit status (OOMKilled, Evicted, DeadlineExceeded) */
+  readonly reason: string;
   readonly workspace: string;
   readonly size: string;
   readonly city: string;
@@ -65,7 +67,10 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
     withPod.add(session);
     const ws = (pod.claims ?? []).map((c) => byClaim.get(c)).find((w) => w !== undefined);
     const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
-    const exitCode = classifyPod(pod).kind === 'completed' && agent?.state === 'terminated' ? (agent.exitCode ?? null) : null;
+    const ended = classifyPod(pod).kind === 'completed';
+    const exitCode = ended && agent?.state === 'terminated' ? (agent.exitCode ?? null) : null;
+    const said = agent?.state === 'terminated' ? agent.reason : undefined;
+    const reason = !ended ? '' : said !== undefined && said !== 'Completed' && said !== 'Error' ? said : (pod.reason ?? '');
     sessions.push({
       session,
       state: podState(pod),
@@ -75,6 +80,7 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
       coldBecause: pod.annotations[ANNOTATION_STARTED_COLD] ?? '',
       job: jobOf(pod)?.name ?? '',
       exitCode,
+      reason,
       workspace: ws?.claim ?? '',
       size: ws?.size ?? '',
       city: pod.annotations[ANNOTATION_CITY] ?? '',
@@ -91,6 +97,7 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
       coldBecause: '',
       job: '',
       exitCode: null,
+      reason: '',
       workspace: w.claim,
       size: w.size,
       city: '',

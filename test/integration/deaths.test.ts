@@ -52,6 +52,9 @@ describe('a session Kubernetes ended', () => {
     const events = await died('hog');
     expect(events).toHaveLength(1);
     expect(events[0]!.payload.reason).toBe('OOMKilled');
+    // and gc-k8s sessions shows why it ended
+    const listed = await h.script('gc-k8s', ['sessions'], '', env);
+    expect(listed.out).toMatch(/hog\s+ended \(OOMKilled, exit 137\)/);
     await ok(['stop', 'hog'], '', env);
   });
 
