@@ -15,17 +15,17 @@ export async function stopSession(pods: SessionPods, name: string, callerSignal:
   const signal = withTimeout(callerSignal, pods.deps.options.stopTimeoutMs);
   const found = podsOfSession(await pods.agentPods(signal), name);
   if (found.length > 0) {
+    // a Job's pod takes its Job with it (deleteAndWait)
     pods.deps.log.info({ session: name, pods: found.map((p) => p.name) }, 'stopping session');
     await Promise.all(found.map((pod) => pods.deleteAndWait(pod, signal)));
-  }
-  await removeEndedJob(pods, name, signal);
+  } else await removeEndedJob(pods, name, signal);
   // a kept workspace stays for the next start unless the city reclaims it
   await reclaimWorkspace(pods, name, signal);
 }
 
 /**
- * A Job of the session whose pod is already gone (deleted out of band, or never made) is still
- * the session's until stop: it goes too. Without the right to read Jobs (an older Role) there are
+ * A session without a pod may still have a Job whose pod is gone (deleted out of band, or never
+ * made): it is the session's until stop, and goes too. Without the right to read Jobs (an older Role) there are
  * none of ours to find.
  */
 async function removeEndedJob(pods: SessionPods, name: string, signal: AbortSignal): Promise<void> {
