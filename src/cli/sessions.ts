@@ -5,10 +5,16 @@ import { parseArgs } from 'node:util';
 import { messageOf } from '../errors.js';
 import { withNamespaceClient, type CliCommandIo } from './namespace-client.js';
 import { ago, textTable } from './text-table.js';
-import { inventory } from '../session/inventory.js';
+import { inventory, type SessionRow } from '../session/inventory.js';
 import type { WarmPoolStatus } from '../session/warm-pool.js';
 
 const DEADLINE_MS = 60_000;
+
+/** "ended (OOMKilled, exit 137)": the state, and how an ended session ended */
+function stateOf(s: SessionRow): string {
+  const how = [s.reason, s.exitCode === null ? '' : `exit ${s.exitCode}`].filter((x) => x !== '');
+  return how.length === 0 ? s.state : `${s.state} (${how.join(', ')})`;
+}
 
 export async function runSessions(
   argv: readonly string[],
@@ -55,9 +61,7 @@ export async function runSessions(
             ['SESSION', 'STATE', 'POD', 'JOB', 'AGE', 'FROM', 'WORKSPACE', 'SIZE'],
             inv.sessions.map((s) => [
               s.session,
-              [s.reason, s.exitCode === null ? '' : `exit ${s.exitCode}`].filter(Boolean).length === 0
-                ? s.state
-                : `${s.state} (${[s.reason, s.exitCode === null ? '' : `exit ${s.exitCode}`].filter(Boolean).join(', ')})`,
+              stateOf(s),
               s.pod || '-',
               s.job || '-',
               ago(s.since, now),

@@ -8,8 +8,8 @@
 
 import type { CacheEvent, ObjectCache } from '../kube/ports.js';
 import type { Pod } from '../kube/types.js';
-import { classifyPod, hasTrackedEntrypoint, sessionNameOf } from './lookup.js';
-import { AGENT_CONTAINER, ANNOTATION_LIFECYCLE, ANNOTATION_START_PENDING } from './manifest.js';
+import { classifyPod, hasTrackedEntrypoint, howItEnded, sessionNameOf } from './lookup.js';
+import { ANNOTATION_LIFECYCLE, ANNOTATION_START_PENDING } from './manifest.js';
 import { isWarmIdle } from './warm.js';
 
 export interface Death {
@@ -48,27 +48,20 @@ export function deathOf(before: Pod | undefined, after: Pod): Death | undefined 
   }
   if (after.deletionTimestamp !== undefined) return undefined; // deleted by us (stop, replace) or already reported
   if (classifyPod(after).kind !== 'completed' || (before !== undefined && classifyPod(before).kind === 'completed')) return undefined;
-  const agent = after.containers.find((c) => c.name === AGENT_CONTAINER);
+  const end = howItEnded(after);
+  const reason = end.reason ?? after.phase;
+  const exitCode = end.exitCode;
   const oneShot = after.annotations[ANNOTATION_LIFECYCLE] === 'one_shot';
-  if (agent?.state === 'terminated') {
-    const reason = agent.reason ?? 'Error';
-    const exit = agent.exitCode === undefined ? '' : `exit status ${agent.exitCode}`;
-    const why =
-      reason === 'OOMKilled'
-        ? 'killed for exceeding its memory limit (OOMKilled)'
-        : reason === 'Completed' || reason === 'Error'
-          ? exit
-          : `${reason}${exit === '' ? '' : `, ${exit}`}`;
-    return {
-      ...base,
-      reason,
-      ...(agent.exitCode === undefined ? {} : { exitCode: agent.exitCode }),
-      ended: oneShot && reason !== 'OOMKilled',
-      message: `the agent in pod ${after.name} ${oneShot && reason !== 'OOMKilled' ? 'ran to its end' : 'died'}: ${why || reason}`,
-    };
-  }
-  const reason = after.reason ?? after.phase;
-  return { ...base, reason, message: `pod ${after.name} ended: ${reason}` };
+  if (exitCode === undefined) return { ...base, reason, message: `pod ${after.name} ended: ${reason}` };
+  const exit = `exit status ${exitCode}`;
+  const why =
+    reason === 'OOMKilled'
+      ? 'killed for exceeding its memory limit (OOMKilled)'
+      : reason === 'Completed' || reason === 'Error'
+        ? exit
+        : `${reason}, ${exit}`;
+  const ended = oneShot && reason !== 'OOMKilled';
+  return { ...base, reason, exitCode, ended, message: `the agent in pod ${after.name} ${ended ? 'ran to its end' : 'died'}: ${why}` };
 }
 
 /** The deaths the watch shows, as they happen; the last of each session kept (bounded). */

@@ -5,9 +5,9 @@
 
 import type { NamespaceClient } from '../kube/ports.js';
 import type { Pod } from '../kube/types.js';
-import { AGENT_CONTAINER, ANNOTATION_CITY, ANNOTATION_STARTED_COLD } from './manifest.js';
+import { ANNOTATION_CITY, ANNOTATION_STARTED_COLD } from './manifest.js';
 import { jobOf } from './job.js';
-import { classifyPod, sessionNameOf } from './lookup.js';
+import { classifyPod, howItEnded, sessionNameOf } from './lookup.js';
 import { listWorkspaces } from './workspace-admin.js';
 import { isWarmIdle, LABEL_POOL, LABEL_WARM, WARM_CLAIMED } from './warm.js';
 
@@ -66,11 +66,10 @@ export async function inventory(client: NamespaceClient, signal: AbortSignal): P
     if (session === undefined) continue;
     withPod.add(session);
     const ws = (pod.claims ?? []).map((c) => byClaim.get(c)).find((w) => w !== undefined);
-    const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
-    const ended = classifyPod(pod).kind === 'completed';
-    const exitCode = ended && agent?.state === 'terminated' ? (agent.exitCode ?? null) : null;
-    const said = agent?.state === 'terminated' ? agent.reason : undefined;
-    const reason = !ended ? '' : said !== undefined && said !== 'Completed' && said !== 'Error' ? said : (pod.reason ?? '');
+    const end = classifyPod(pod).kind === 'completed' ? howItEnded(pod) : undefined;
+    const exitCode = end?.exitCode ?? null;
+    // an exit status says all that Completed or Error would
+    const reason = end?.reason === undefined || end.reason === 'Completed' || end.reason === 'Error' ? '' : end.reason;
     sessions.push({
       session,
       state: podState(pod),

@@ -79,3 +79,14 @@ export function podAgeMs(pod: Pod, now: number): number {
   const created = Date.parse(pod.creationTimestamp);
   return Number.isFinite(created) ? now - created : 0;
 }
+
+/**
+ * How a completed pod ended: its agent container's reason (OOMKilled, Error, Completed…) and exit
+ * status, or, when the container says nothing, the pod's own reason (Evicted, DeadlineExceeded), if any.
+ */
+export function howItEnded(pod: Pod): { readonly reason?: string; readonly exitCode?: number } {
+  const agent = pod.containers.find((c) => c.name === AGENT_CONTAINER);
+  if (agent?.state === 'terminated')
+    return { reason: agent.reason ?? 'Error', ...(agent.exitCode === undefined ? {} : { exitCode: agent.exitCode }) };
+  return pod.reason === undefined ? {} : { reason: pod.reason };
+}
