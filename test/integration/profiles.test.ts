@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness } from './harness.js';
+import { AGENT_IMAGE, Harness } from './harness.js';
 
 const h = new Harness();
 const SECRET_VALUE = 'sk-ant-PROFILESECRET';
@@ -17,6 +17,7 @@ function city(extra = ''): void {
     join(h.dir, 'city.toml'),
     `[session.k8s]
 namespace = "${h.namespace}"
+image = "${AGENT_IMAGE}"
 profile_map = { "mayor" = "big", "*-reviewer" = "small" }
 
 [session.k8s.profiles.big]
@@ -81,7 +82,9 @@ describe('profiles', () => {
   it('two profiles in one city: each pod has its own resources, priority, service account, env and Secret reference; no secret value anywhere', async () => {
     const agent = (name: string) => JSON.stringify({ command: 'bash', env: { GC_AGENT: name, GC_CITY: h.dir } });
     await ok(['start', 'mayor'], agent('mayor'));
-    await ok(['start', 'rev'], agent('code-reviewer'));
+    // as gc's supervisor runs the script: from /, no GC_CITY or GC_K8S_* in its env; the city is in the payload
+    const rev = await h.asSupervisor('gc-session-k8s', ['start', 'rev'], agent('code-reviewer'));
+    expect(rev, rev.err).toMatchObject({ code: 0 });
     const big = await podJson('mayor');
     const small = await podJson('rev');
     expect(big.metadata.annotations['gc-k8s.io/profile']).toBe('big');
