@@ -8,11 +8,7 @@ import { Harness, until } from './harness.js';
 const h = new Harness();
 const classes = ['gct-death-low', 'gct-death-high'];
 
-async function ok(argv: string[], stdin = '', extra: Record<string, string> = {}): Promise<string> {
-  const r = await h.session(argv, stdin, extra);
-  expect(r, `${argv.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
-  return r.out;
-}
+const ok = (argv: string[], stdin = '', extra: Record<string, string> = {}): Promise<string> => h.sessionOk(argv, stdin, extra);
 async function died(session: string): Promise<{ message: string; payload: { reason: string } }[]> {
   const r = await h.script('gc-events-k8s', ['list'], JSON.stringify({ Type: 'session.died' }));
   expect(r, r.err).toMatchObject({ code: 0 });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const AGENT_IMAGE = process.env['GC_K8S_TEST_AGENT_IMAGE'] ?? '';
@@ -107,6 +108,13 @@ export class Harness {
 
   session(argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<Run> {
     return this.script('gc-session-k8s', argv, stdin, extra);
+  }
+
+  /** A session op that must succeed: its stdout. */
+  async sessionOk(argv: readonly string[], stdin = '', extra: Record<string, string> = {}): Promise<string> {
+    const r = await this.session(argv, stdin, extra);
+    expect(r, `${argv.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
+    return r.out;
   }
 
   k(args: readonly string[]): Promise<Run> {

@@ -9,11 +9,7 @@ import { Harness, until } from './harness.js';
 const h = new Harness();
 const oneShot = (command: string, env: Record<string, string> = {}) => JSON.stringify({ command, lifecycle: 'one_shot', env });
 
-async function ok(argv: string[], stdin = '', extra: Record<string, string> = {}): Promise<string> {
-  const r = await h.session(argv, stdin, extra);
-  expect(r, `${argv.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
-  return r.out;
-}
+const ok = (argv: string[], stdin = '', extra: Record<string, string> = {}): Promise<string> => h.sessionOk(argv, stdin, extra);
 const exists = async (kind: string, name: string) => (await h.k(['get', kind, name, '--ignore-not-found', '-o', 'name'])).out.trim() !== '';
 const podsOfJob = async (job: string) =>
   (await h.k(['get', 'pods', '-l', `batch.kubernetes.io/job-name=${job}`, '-o', 'name'])).out

@@ -10,11 +10,8 @@ const h = new Harness();
 const WARM = { GC_K8S_WARM_POOL: '2' };
 const bash = (env: Record<string, string> = {}) => JSON.stringify({ command: 'bash', env });
 
-async function ok(argv: string[], stdin = '', extra: Record<string, string> = WARM): Promise<string> {
-  const r = await h.session(argv, stdin, extra);
-  expect(r, `${argv.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
-  return r.out.trimEnd();
-}
+const ok = async (argv: string[], stdin = '', extra: Record<string, string> = WARM): Promise<string> =>
+  (await h.sessionOk(argv, stdin, extra)).trimEnd();
 const idleReady = async (): Promise<string[]> => {
   const out = (
     await h.k([

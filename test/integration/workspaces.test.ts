@@ -13,11 +13,7 @@ const CLAIM = { GC_K8S_WORKSPACE: 'claim', GC_K8S_WORKSPACE_SIZE: '64Mi' };
 const SHARED = { GC_K8S_WORKSPACE: 'shared', GC_K8S_WORKSPACE_CLAIM: 'team' };
 const bash = JSON.stringify({ command: 'bash' });
 
-async function ok(argv: string[], stdin = '', extra: Record<string, string> = CLAIM): Promise<string> {
-  const r = await h.session(argv, stdin, extra);
-  expect(r, `${argv.join(' ')}: ${r.err}`).toMatchObject({ code: 0 });
-  return r.out;
-}
+const ok = (argv: string[], stdin = '', extra: Record<string, string> = CLAIM): Promise<string> => h.sessionOk(argv, stdin, extra);
 /** a command in the session's agent container (gc 1.x's exec op) */
 const inAgent = (name: string, cmd: string, extra: Record<string, string> = CLAIM) => ok(['exec', name], cmd, extra);
 const claimUid = async (claim: string) => (await h.k(['get', 'pvc', claim, '-o', 'jsonpath={.metadata.uid}'])).out;
