@@ -13,6 +13,9 @@ const FATAL_WAITING = new Set([
   'RunContainerError',
 ]);
 
+/** A CreateContainerConfigError the kubelet gets over by itself (a missing Secret is not one). */
+const TRANSIENT_CONFIG = /failed to sync (secret|configmap) cache/i;
+
 function describeContainer(c: ContainerStateSummary, kind: string): string | undefined {
   if (c.state === 'waiting' && c.reason !== undefined && c.reason !== 'ContainerCreating' && c.reason !== 'PodInitializing') {
     return `${kind} ${c.name} waiting: ${c.reason}${c.message ? ` (${c.message})` : ''}`;
@@ -65,6 +68,8 @@ export function fatalReason(pod: Pod, history: PullHistory = {}): string | undef
     const pull = c.reason === 'ErrImagePull' ? (c.message ?? '') : c.reason === 'ImagePullBackOff' ? history.lastPullError : undefined;
     // a back-off whose cause we never saw is treated as permanent, as before
     const permanentPull = pull === undefined ? c.reason === 'ImagePullBackOff' : permanentPullFailure(pull);
+    // the kubelet's own Secret/ConfigMap watch not synced yet (a new namespace, a busy node): it retries
+    if (c.reason === 'CreateContainerConfigError' && TRANSIENT_CONFIG.test(c.message ?? '')) continue;
     if (FATAL_WAITING.has(c.reason) || ((c.reason === 'ErrImagePull' || c.reason === 'ImagePullBackOff') && permanentPull)) {
       const d = describeContainer(c, 'container');
       return c.reason === 'ImagePullBackOff' && history.lastPullError !== undefined
