@@ -30,13 +30,7 @@ export class RestClaimApi implements ClaimApi {
   }
 
   async create(manifest: ClaimManifest, options: CallOptions): Promise<Claim> {
-    return toClaim(
-      await this.claims.create(
-        manifest.metadata.name,
-        { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
-        options,
-      ),
-    );
+    return toClaim(await this.claims.create(manifest.metadata.name, manifest, options));
   }
 
   delete(name: string, options: CallOptions & { uid?: string; resourceVersion?: string }): Promise<boolean> {

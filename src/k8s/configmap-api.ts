@@ -24,9 +24,7 @@ export class RestConfigMapApi implements ConfigMapApi {
 
   async create(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap> {
     const { resourceVersion: _ignored, ...metadata } = manifest.metadata;
-    return toConfigMap(
-      await this.configMaps.create(manifest.metadata.name, { ...manifest, metadata: { ...metadata, namespace: this.namespace } }, options),
-    );
+    return toConfigMap(await this.configMaps.create(manifest.metadata.name, { ...manifest, metadata }, options));
   }
 
   async replace(manifest: ConfigMapManifest, options: CallOptions): Promise<ConfigMap> {
@@ -38,9 +36,7 @@ export class RestConfigMapApi implements ConfigMapApi {
         `replacing ${this.configMaps.describe(name)}: metadata.resourceVersion is required for an optimistic replace`,
       );
     }
-    return toConfigMap(
-      await this.configMaps.replace(name, { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } }, options),
-    );
+    return toConfigMap(await this.configMaps.replace(name, manifest, options));
   }
 
   delete(name: string, options: CallOptions & { resourceVersion?: string }): Promise<boolean> {

@@ -26,13 +26,7 @@ export class RestJobApi implements JobApi {
   }
 
   async create(manifest: JobManifest, options: CallOptions): Promise<Job> {
-    return toJob(
-      await this.jobs.create(
-        manifest.metadata.name,
-        { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
-        options,
-      ),
-    );
+    return toJob(await this.jobs.create(manifest.metadata.name, manifest, options));
   }
 
   delete(name: string, options: CallOptions & { uid?: string }): Promise<boolean> {

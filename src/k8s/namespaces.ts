@@ -87,11 +87,12 @@ export async function ensureNamespace(
 ): Promise<boolean> {
   if (await namespaceExists(rest, name, options)) return false;
   try {
-    await namespaces(rest).create(
-      name,
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(options.labels === undefined ? {} : { labels: options.labels }) } },
-      options,
-    );
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, ...(options.labels === undefined ? {} : { labels: options.labels }) },
+    };
+    await namespaces(rest).create(name, manifest, options);
     return true;
   } catch (err) {
     if (hasCode(err, 'ALREADY_EXISTS')) return false; // a concurrent creator won the race

@@ -20,13 +20,7 @@ export class RestPodApi implements PodApi {
   }
 
   async create(manifest: PodManifest, options: CallOptions & { dryRun?: boolean }): Promise<Pod> {
-    return toPod(
-      await this.pods.create(
-        manifest.metadata.name,
-        { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
-        options,
-      ),
-    );
+    return toPod(await this.pods.create(manifest.metadata.name, manifest, options));
   }
 
   async annotate(name: string, uid: string, annotations: Readonly<Record<string, string | null>>, options: CallOptions): Promise<Pod> {

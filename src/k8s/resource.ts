@@ -62,12 +62,17 @@ export class Resource {
     }
   }
 
-  create(name: string, body: unknown, options: CallOptions & { dryRun?: boolean }): Promise<unknown> {
+  /** The manifest placed in this resource's namespace (the typed APIs' manifests may name none). */
+  private placed(body: { metadata: object }): object {
+    return this.namespace === undefined ? body : { ...body, metadata: { ...body.metadata, namespace: this.namespace } };
+  }
+
+  create(name: string, body: { metadata: object }, options: CallOptions & { dryRun?: boolean }): Promise<unknown> {
     return this.rest.json({
       method: 'POST',
       path: this.path(),
       ...(options.dryRun === true ? { query: { dryRun: 'All' } } : {}),
-      body,
+      body: this.placed(body),
       verb: 'create',
       resource: this.plural,
       what: `creating ${this.describe(name)}`,
@@ -75,11 +80,11 @@ export class Resource {
     });
   }
 
-  replace(name: string, body: unknown, options: CallOptions): Promise<unknown> {
+  replace(name: string, body: { metadata: object }, options: CallOptions): Promise<unknown> {
     return this.rest.json({
       method: 'PUT',
       path: this.path(name),
-      body,
+      body: this.placed(body),
       verb: 'update',
       resource: this.plural,
       what: `replacing ${this.describe(name)}`,

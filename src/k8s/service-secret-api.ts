@@ -42,10 +42,6 @@ export class RestSecretApi implements SecretApi {
 
   /** Messages name the secret, never its data. */
   async create(manifest: SecretManifest, options: CallOptions): Promise<void> {
-    await this.secrets.create(
-      manifest.metadata.name,
-      { ...manifest, metadata: { ...manifest.metadata, namespace: this.namespace } },
-      options,
-    );
+    await this.secrets.create(manifest.metadata.name, manifest, options);
   }
 }
