@@ -116,6 +116,7 @@ current-context: c
       'kube-proxy',
       'coredns',
       'provisioner',
+      'kube-router',
     ]) {
       expect(out).toMatch(new RegExp(`${c} +\\d+ +alive +ok`));
     }

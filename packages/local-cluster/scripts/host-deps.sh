@@ -2,7 +2,7 @@
 # Installs what a local gc-k8s node needs on a Debian host and prints KEY=VALUE lines on stdout:
 #   CONTAINERD_BIN=<dir with containerd, containerd-shim-runc-v2, ctr (2.x, from Debian sid)>
 # Debian packages (bookworm): runc 1.1.5, CNI plugins (/usr/lib/cni), debootstrap, iptables (nft), conntrack,
-# nftables, gcc (static pause). containerd 2.x comes from sid, extracted with dpkg-deb into the cache without
+# nftables, ipset (kube-router's NetworkPolicy rules), gcc (static pause). containerd 2.x comes from sid, extracted with dpkg-deb into the cache without
 # touching the system's apt configuration (its binaries link only against libc and run on bookworm).
 # Idempotent: does nothing when everything is present. Progress goes to stderr.
 set -euo pipefail
@@ -17,7 +17,7 @@ say() { printf '[host-deps] %s\n' "$*" >&2; }
 need=()
 for pc in runc:runc containernetworking-plugins:/usr/lib/cni/bridge debootstrap:debootstrap iptables:iptables \
           conntrack:conntrack nftables:nft gcc:gcc libc6-dev:/usr/include/stdio.h iproute2:ip util-linux:nsenter \
-          openssl:openssl tar:tar busybox-static:/bin/busybox; do
+          openssl:openssl tar:tar busybox-static:/bin/busybox ipset:ipset; do
   p=${pc%%:*}; c=${pc#*:}
   if [[ $c == /* ]]; then [ -e "$c" ] || need+=("$p"); else command -v "$c" >/dev/null 2>&1 || need+=("$p"); fi
 done

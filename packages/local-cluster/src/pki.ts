@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, PROVISIONER_USER } from './config/rbac.js';
+import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, KUBE_ROUTER_USER, PROVISIONER_USER } from './config/rbac.js';
 import type { NetPlan } from './host.js';
 import { run } from './proc.js';
 
@@ -157,6 +157,7 @@ export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
     { name: 'kube-proxy', cn: 'system:kube-proxy' },
     { name: 'coredns', cn: COREDNS_USER },
     { name: 'local-provisioner', cn: PROVISIONER_USER },
+    { name: 'kube-router', cn: KUBE_ROUTER_USER },
   ];
 }
 

@@ -458,6 +458,83 @@ describe('API objects and identities', () => {
         {
           "body": {
             "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {
+              "name": "gc-k8s:kube-router",
+            },
+            "rules": [
+              {
+                "apiGroups": [
+                  "",
+                ],
+                "resources": [
+                  "pods",
+                  "namespaces",
+                  "nodes",
+                  "services",
+                  "endpoints",
+                ],
+                "verbs": [
+                  "get",
+                  "list",
+                  "watch",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "discovery.k8s.io",
+                ],
+                "resources": [
+                  "endpointslices",
+                ],
+                "verbs": [
+                  "get",
+                  "list",
+                  "watch",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "networking.k8s.io",
+                ],
+                "resources": [
+                  "networkpolicies",
+                ],
+                "verbs": [
+                  "get",
+                  "list",
+                  "watch",
+                ],
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {
+              "name": "gc-k8s:kube-router",
+            },
+            "roleRef": {
+              "apiGroup": "rbac.authorization.k8s.io",
+              "kind": "ClusterRole",
+              "name": "gc-k8s:kube-router",
+            },
+            "subjects": [
+              {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": "gc-k8s:kube-router",
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
             "metadata": {
               "name": "gc-k8s:apiserver-kubelet-client",
@@ -641,6 +718,10 @@ describe('API objects and identities', () => {
           "cn": "gc-k8s:local-provisioner",
           "name": "local-provisioner",
         },
+        {
+          "cn": "gc-k8s:kube-router",
+          "name": "kube-router",
+        },
       ]
     `);
     expect(etcdCertSpecs('gck-wt-abc123')).toMatchInlineSnapshot(`
@@ -705,6 +786,7 @@ describe('component command lines', () => {
       k8s: '/cache/k8s/bin',
       etcd: '/cache/etcd/bin',
       coredns: '/cache/coredns/bin',
+      kubeRouter: '/cache/kube-router/bin',
       node: '/usr/bin/node',
       provisioner: '/pkg/scripts/local-provisioner.mjs',
     };
@@ -825,6 +907,21 @@ describe('component command lines', () => {
             "--v=1",
           ],
           "cmd": "/cache/k8s/bin/kube-proxy",
+          "netns": "/run/netns/gck3",
+        },
+        "kube-router": {
+          "args": [
+            "--kubeconfig=/wt/.gc-k8s/cluster/config/kube-router.kubeconfig",
+            "--hostname-override=gck-wt-abc123",
+            "--run-firewall=true",
+            "--run-router=false",
+            "--run-service-proxy=false",
+            "--enable-cni=false",
+            "--service-cluster-ip-range=10.96.3.0/24",
+            "--health-port=20244",
+            "--v=1",
+          ],
+          "cmd": "/cache/kube-router/bin/kube-router",
           "netns": "/run/netns/gck3",
         },
         "kube-scheduler": {

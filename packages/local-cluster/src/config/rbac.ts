@@ -1,10 +1,11 @@
-// RBAC of the cluster's own components (CoreDNS, the provisioner, the API server towards kubelets),
+// RBAC of the cluster's own components (CoreDNS, the provisioner, kube-router, the API server towards kubelets),
 // POSTed by the bootstrap.
 
 import type { ApiObject } from './api-object.js';
 
 export const COREDNS_USER = 'gc-k8s:coredns';
 export const PROVISIONER_USER = 'gc-k8s:local-provisioner';
+export const KUBE_ROUTER_USER = 'gc-k8s:kube-router';
 /** CN of the API server's client certificate towards kubelets (kubeadm's name) */
 export const APISERVER_KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
@@ -52,6 +53,13 @@ export function componentRbac(): ApiObject[] {
       { apiGroups: [''], resources: ['persistentvolumes'], verbs: ['list', 'create', 'delete'] },
     ]),
     bindUser(PROVISIONER_USER, PROVISIONER_USER, PROVISIONER_USER),
+    // what kube-router's informers watch in firewall-only mode (its own DaemonSet's rules, read-only)
+    clusterRole(KUBE_ROUTER_USER, [
+      { apiGroups: [''], resources: ['pods', 'namespaces', 'nodes', 'services', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch'] },
+    ]),
+    bindUser(KUBE_ROUTER_USER, KUBE_ROUTER_USER, KUBE_ROUTER_USER),
     bindUser('gc-k8s:apiserver-kubelet-client', 'system:kubelet-api-admin', APISERVER_KUBELET_CLIENT_USER),
   ];
 }

@@ -14,11 +14,15 @@ export interface Bins {
   readonly k8s: string;
   readonly etcd: string;
   readonly coredns: string;
+  readonly kubeRouter: string;
   /** the node binary (process.execPath) */
   readonly node: string;
   /** scripts/local-provisioner.mjs of this package */
   readonly provisioner: string;
 }
+
+/** kube-router's /healthz, on the node IP (its default port) */
+export const KUBE_ROUTER_HEALTH_PORT = 20244;
 
 export interface Command {
   readonly cmd: string;
@@ -188,6 +192,24 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
       return { cmd: k('kube-proxy'), args: [`--config=${cfg('kube-proxy.yaml')}`, '--v=1'], netns: n.netnsPath };
     case 'coredns':
       return { cmd: join(bins.coredns, 'coredns'), args: ['-conf', cfg('Corefile')], netns: n.netnsPath, cwd: l.cfg };
+    case 'kube-router':
+      // NetworkPolicies only (no routing, no service proxy: kube-proxy does that), in the node's
+      // netns where the pods' traffic is forwarded; its own identity, read-only RBAC
+      return {
+        cmd: join(bins.kubeRouter, 'kube-router'),
+        args: [
+          `--kubeconfig=${cfg('kube-router.kubeconfig')}`,
+          `--hostname-override=${state.nodeName}`,
+          '--run-firewall=true',
+          '--run-router=false',
+          '--run-service-proxy=false',
+          '--enable-cni=false',
+          `--service-cluster-ip-range=${n.serviceCidr}`,
+          `--health-port=${KUBE_ROUTER_HEALTH_PORT}`,
+          '--v=1',
+        ],
+        netns: n.netnsPath,
+      };
     case 'provisioner':
       return {
         cmd: bins.node,

@@ -10,11 +10,17 @@ import { logOf, type Layout } from './layout.js';
 import { writeState, type Component, type LocalState } from './state.js';
 
 /** The programs of this host: the built binaries' dirs, this Node, and the package's provisioner script. */
-export function componentBins(dirs: { readonly k8s: string; readonly etcd: string; readonly coredns: string }): Bins {
+export function componentBins(dirs: {
+  readonly k8s: string;
+  readonly etcd: string;
+  readonly coredns: string;
+  readonly 'kube-router': string;
+}): Bins {
   return {
     k8s: dirs.k8s,
     etcd: dirs.etcd,
     coredns: dirs.coredns,
+    kubeRouter: dirs['kube-router'],
     node: process.execPath,
     provisioner: join(LOCAL_CLUSTER_ROOT, 'scripts', 'local-provisioner.mjs'),
   };

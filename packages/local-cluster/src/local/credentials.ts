@@ -18,7 +18,7 @@ export async function writeKubeconfigs(state: LocalState, l: Layout): Promise<vo
     const { cert, key } = pki.cert(user);
     return kubeconfigYaml({ name: state.name, server: state.server, caData: b64(pki.caCert), certData: b64(cert), keyData: b64(key) });
   };
-  for (const u of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'coredns']) {
+  for (const u of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'coredns', 'kube-router']) {
     writeKubeconfig(join(l.cfg, `${u}.kubeconfig`), kc(u));
   }
 }

@@ -7,6 +7,7 @@ import { netPlan } from '../host.js';
 import { probe } from '../kube/client.js';
 import type { WorktreePaths } from '../names.js';
 import { etcdPkiPaths } from '../pki.js';
+import { KUBE_ROUTER_HEALTH_PORT } from './commands.js';
 import { cmdline, isAlive, run } from '../proc.js';
 import { layout, logOf, runDir, type Layout } from './layout.js';
 import { COMPONENTS, STATE_VERSION, readState, type Component, type ComponentStatus, type LocalState } from './state.js';
@@ -39,6 +40,7 @@ export function probes(state: LocalState, paths: WorktreePaths): Record<Componen
     kubelet: http(`http://${n.nodeIp}:10248/healthz`),
     'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
     coredns: http(`http://${n.nodeIp}:8080/health`),
+    'kube-router': http(`http://${n.nodeIp}:${KUBE_ROUTER_HEALTH_PORT}/healthz`),
     provisioner: {
       endpoint: `heartbeat ${join(l.s, 'provisioner.heartbeat')}`,
       check: () => {

@@ -3,8 +3,10 @@
 
 import { ensureBinaries } from '../host.js';
 import { KubeClient } from '../kube/client.js';
+import { componentRbac } from '../config/rbac.js';
 import type { NodeObj } from './bootstrap.js';
 import { componentBins, startComponent } from './components.js';
+import { writeKubeconfigs } from './credentials.js';
 import { writeClientConfig } from './envrc.js';
 import { ensureLocalImages } from './image-import.js';
 import { credsFor, layout, logOf } from './layout.js';
@@ -16,12 +18,17 @@ import { waitFor } from './wait.js';
 export async function repair(ctx: LocalContext, state: LocalState, dead: readonly Component[], opts: UpOptions): Promise<LocalState> {
   const { paths, reporter, signal, env } = ctx;
   reporter.warn(`cluster ${state.name}: not running: ${dead.join(', ')}; restarting them (data and pods are kept)`);
-  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns'], env, reporter, signal);
+  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns', 'kube-router'], env, reporter, signal);
   const bins = componentBins(dirs);
   const l = layout(paths);
   const pr = probes(state, paths);
+  const api = new KubeClient(credsFor(l, state.server, 'admin'));
+  // a cluster made before a component existed (kube-router) lacks its identity and RBAC: both
+  // are made idempotently, the RBAC once the API server answers (it restarts before kube-router)
+  await writeKubeconfigs(state, l);
   for (const c of COMPONENTS) {
     if (!dead.includes(c)) continue;
+    if (c === 'kube-router') for (const o of componentRbac()) await api.ensure(o.path, o.body);
     reporter.step(`restarting ${c}`);
     startComponent(state, paths, c, bins, l, env);
     await waitFor(`${c} health`, () => pr[c].check(), {
@@ -31,7 +38,6 @@ export async function repair(ctx: LocalContext, state: LocalState, dead: readonl
       log: logOf(paths, c),
     });
   }
-  const api = new KubeClient(credsFor(l, state.server, 'admin'));
   await waitFor(
     'node Ready',
     async () => {

@@ -17,6 +17,7 @@ export const COMPONENTS = [
   'kube-proxy',
   'coredns',
   'provisioner',
+  'kube-router',
 ] as const;
 
 export type Component = (typeof COMPONENTS)[number];

@@ -98,8 +98,8 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
 
   reporter.step('checking host packages and containerd');
   const { containerdBin } = await ensureHostDeps(env, reporter, signal);
-  reporter.step('checking Kubernetes, etcd and CoreDNS binaries');
-  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns'], env, reporter, signal);
+  reporter.step('checking Kubernetes, etcd, CoreDNS and kube-router binaries');
+  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns', 'kube-router'], env, reporter, signal);
   const bins = componentBins(dirs);
   const pause = await buildImage('pause', env, reporter, signal);
 
@@ -205,7 +205,10 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
         log: logOf(paths, 'kube-controller-manager'),
       },
     );
-    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'provisioner'] as const) await wait(c, 60_000);
+    // kube-router reads its Node at start: only now (it enforces NetworkPolicies from here on)
+    startComponent(st, paths, 'kube-router', bins, l, env);
+    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'provisioner', 'kube-router'] as const)
+      await wait(c, 60_000);
     const imageError = await imagesDone;
     if (imageError !== undefined) throw imageError;
     st.phase = 'running';
