@@ -210,6 +210,10 @@ export function toServiceAddress(wire: unknown): ServiceAddress {
 }
 
 /** One key of a Secret's data, base64-decoded; undefined when absent. */
+export function secretKeys(wire: unknown): string[] {
+  return Object.keys(strMap(obj(wire).data));
+}
+
 export function secretValue(wire: unknown, key: string): string | undefined {
   const data = strMap(obj(wire).data);
   const encoded = data[key];

@@ -5,7 +5,7 @@
 
 import type { SecretManifest, ServiceAddress } from '../kube/types.js';
 import type { CallOptions, SecretApi, ServiceApi } from '../kube/ports.js';
-import { secretValue, toServiceAddress } from './convert.js';
+import { secretKeys, secretValue, toServiceAddress } from './convert.js';
 import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 
@@ -38,6 +38,11 @@ export class RestSecretApi implements SecretApi {
   async value(name: string, key: string, options: CallOptions): Promise<string | undefined> {
     const wire = await this.secrets.get(name, options);
     return wire === undefined ? undefined : secretValue(wire, key);
+  }
+
+  async keys(name: string, options: CallOptions): Promise<readonly string[] | undefined> {
+    const wire = await this.secrets.get(name, options);
+    return wire === undefined ? undefined : secretKeys(wire);
   }
 
   /** Messages name the secret, never its data. */

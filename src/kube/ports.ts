@@ -169,6 +169,8 @@ export interface ServiceApi {
 export interface SecretApi {
   /** The decoded value of one key; undefined when the Secret or the key does not exist. */
   value(name: string, key: string, options: CallOptions): Promise<string | undefined>;
+  /** The names of a Secret's keys (never its values); undefined when it does not exist. */
+  keys(name: string, options: CallOptions): Promise<readonly string[] | undefined>;
   /** Throws ALREADY_EXISTS when the name is taken. */
   create(manifest: SecretManifest, options: CallOptions): Promise<void>;
 }

@@ -43,6 +43,7 @@ import { bringUpWarm, claimWarmPod } from './warm-start.js';
 import { removeIfOurs } from './start-rollback.js';
 import { jobOf, runsAsJob } from './job.js';
 import { createJobPod } from './job-start.js';
+import { checkSecretRefs } from './secret-check.js';
 
 function remainingTenths(signal: AbortSignal, deadlineAt: number, now: number): number {
   return signal.aborted ? 0 : Math.max(1, Math.floor((deadlineAt - now) / 100));
@@ -273,6 +274,8 @@ async function startPod(
     if (startPending(retried) === undefined) return { ws: undefined, podName: retried.name }; // it had finished: the answer is success
     created = retried;
   } else {
+    // a Secret the pod would reference and that is not there: named now, before anything changes
+    await checkSecretRefs(pods.deps.settings, pods.deps.client.secrets, signal, log);
     await clearExisting(pods, name, compatOf(manifest), signal);
     const cold = pods.deps.warm === undefined ? undefined : warmIneligibility(req, pods.deps.settings, session, mode);
     if (pods.deps.warm !== undefined && cold !== undefined) log.info({ why: cold }, 'starting cold');

@@ -96,6 +96,10 @@ export class FakeCluster implements NamespaceClient, PodApi {
   readonly createdSecrets = new Map<string, SecretManifest>();
   secrets: SecretApi = {
     value: (name, key) => Promise.resolve(this.secretObjects.get(name)?.[key]),
+    keys: (name) => {
+      const s = this.secretObjects.get(name);
+      return Promise.resolve(s === undefined ? undefined : Object.keys(s));
+    },
     create: (manifest) => {
       this.calls.push(`create secret ${manifest.metadata.name}`);
       if (this.createdSecrets.has(manifest.metadata.name))

@@ -1,8 +1,8 @@
 // Per-role profiles on the real local cluster: two profiles in one city, each pod with its
 // profile's resources, priority class (admitted by the API server's Priority plugin), service
 // account, env, and Secret references, no secret value anywhere (pod spec, annotations, the
-// daemon's log, events); the Secret reaches the agent by reference; an unknown priority class
-// fails the start before any pod exists.
+// daemon's log, events); the Secret reaches the agent by reference; an unknown priority class, a
+// missing Secret or a missing key fails the start before any pod exists.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,7 +141,7 @@ describe('profiles', () => {
     }
   });
 
-  it('an unknown priority class fails the start before any pod exists, and a missing Secret at once, each named; nothing is left', async () => {
+  it('an unknown priority class, a missing Secret and a missing key fail the start before any pod exists, each named; nothing is left', async () => {
     city(`\n[session.k8s.profiles.ghost]\npriority_class_name = "no-such-class"\n`);
     const toml = readFileSync(join(h.dir, 'city.toml'), 'utf8').replace(
       '"*-reviewer" = "small"',
@@ -154,18 +154,25 @@ describe('profiles', () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/no-such-class/);
     expect((await h.k(['get', 'pods', '-o', 'name'])).out.trim()).toBe('');
-    // a Secret that does not exist: the kubelet's refusal, named, at once; nothing is left
-    city(`\n[session.k8s.profiles.ghost]\nsecret_env = { TOKEN = "no-such-secret/token" }\n`);
-    writeFileSync(
-      join(h.dir, 'city.toml'),
-      readFileSync(join(h.dir, 'city.toml'), 'utf8').replace('"*-reviewer" = "small"', '"*-reviewer" = "small", "ghost" = "ghost"'),
-    );
-    const missing = await h.session(['start', 'ghost'], JSON.stringify({ command: 'bash', env: { GC_AGENT: 'ghost', GC_CITY: h.dir } }), {
-      GC_CITY: h.dir,
-    });
-    expect(missing.code).not.toBe(0);
-    expect(missing.err).toMatch(/CreateContainerConfigError.*no-such-secret/);
-    expect((await h.k(['get', 'pods', '-o', 'name'])).out.trim()).toBe('');
+    // a Secret, or a key of one, that does not exist: named before any pod is made
+    for (const [ref, said] of [
+      ['no-such-secret/token', 'secret_env TOKEN: Secret "no-such-secret" does not exist in namespace'],
+      ['team-keys/no-such-key', 'secret_env TOKEN: Secret "team-keys" has no key "no-such-key"'],
+    ] as const) {
+      city(`\n[session.k8s.profiles.ghost]\nsecret_env = { TOKEN = "${ref}" }\n`);
+      writeFileSync(
+        join(h.dir, 'city.toml'),
+        readFileSync(join(h.dir, 'city.toml'), 'utf8').replace('"*-reviewer" = "small"', '"*-reviewer" = "small", "ghost" = "ghost"'),
+      );
+      const missing = await h.session(['start', 'ghost'], JSON.stringify({ command: 'bash', env: { GC_AGENT: 'ghost', GC_CITY: h.dir } }), {
+        GC_CITY: h.dir,
+      });
+      expect(missing.code).not.toBe(0);
+      expect(missing.err).toContain(`profile "ghost": ${said}`);
+      expect((await h.k(['get', 'pods', '-o', 'name'])).out.trim()).toBe('');
+    }
+    // no pod named ghost was ever made (the scheduler would have left an event)
+    expect((await h.k(['get', 'events', '--field-selector', 'involvedObject.name=ghost', '-o', 'name'])).out.trim()).toBe('');
     city();
   });
 });
