@@ -278,6 +278,35 @@ const wake = await timeIt(quick ? 2 : 5, async (i) => {
 });
 for (let i = 0; i < (quick ? 2 : 5); i++) await script('gc-session-k8s', ['stop', `bench-wake-${i}`], '', CLAIMED);
 
+// NetworkPolicies: the same cold start in a namespace with contrib/k8s/network-policy.yaml applied
+// (enforced by the cluster's implementation: kube-router on the local cluster) and in one without,
+// interleaved so that both see the same machine
+console.error('bench: session start with and without NetworkPolicies');
+const npNs = `${ns}np`;
+await run(kubectl, ['create', 'namespace', npNs]);
+const applied = await run(kubectl, ['-n', npNs, 'apply', '-f', join(root, 'contrib/k8s/network-policy.yaml')]);
+if (applied.code !== 0) throw new Error(`network policies: ${applied.err}`);
+const NP = { GC_K8S_NAMESPACE: npNs };
+const npStarts = [];
+const plainStarts = [];
+for (let i = 0; i < (quick ? 2 : 5); i++) {
+  for (const [extra, into, name] of [
+    [NP, npStarts, `bench-np-${i}`],
+    [{}, plainStarts, `bench-plain-${i}`],
+  ]) {
+    const s = performance.now();
+    const r = await script('gc-session-k8s', ['start', name], JSON.stringify({ command: 'bash' }), extra);
+    if (r.code !== 0) throw new Error(`start ${name}: ${r.err}`);
+    into.push(performance.now() - s);
+    await script('gc-session-k8s', ['stop', name], '', extra);
+  }
+}
+npStarts.sort((a, b) => a - b);
+plainStarts.sort((a, b) => a - b);
+const pctOf = (xs) => ({ p50: pct(xs, 0.5), p99: pct(xs, 0.99) });
+const startNp = pctOf(npStarts);
+const startPlain = pctOf(plainStarts);
+
 // ---------------------------------------------------------------------------------- events
 console.error('bench: events');
 await script('gc-events-k8s', ['ensure-running']);
@@ -509,7 +538,7 @@ await beads(['stop']);
 
 // ---------------------------------------------------------------------------------- report
 await script('gc-session-k8s', ['stop', 'bench-ours']);
-await run(kubectl, ['delete', 'namespace', ns, `${ns}b`, beadsNs, '--wait=false']);
+await run(kubectl, ['delete', 'namespace', ns, `${ns}b`, npNs, beadsNs, '--wait=false']);
 await script('gc-k8s', ['stop-daemon']);
 rmSync(dir, { recursive: true, force: true });
 
@@ -542,6 +571,8 @@ const lines = [
   `| provision → first exec | — | ${ms(provisionFirstExec.p50)} / ${ms(provisionFirstExec.p99)} | — | — | — | — |`,
   `| start → ready from a warm pod (warm_pool = 3; ${warmStarts.length} starts${warmMissed > 0 ? `, ${warmMissed} found no ready warm pod and are left out` : ''}) | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startWarm.p50)} / ${ms(startWarm.p99)} | — | — | ${speed(startBase.p50, startWarm.p50)} | — |`,
   `| wake: start of a stopped session with its kept workspace claim | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(wake.p50)} / ${ms(wake.p99)} | — | — | ${speed(startBase.p50, wake.p50)} | — |`,
+  `| start → ready, NetworkPolicies of contrib/k8s enforced (${npStarts.length} starts) | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startNp.p50)} / ${ms(startNp.p99)} | — | — | ${speed(startBase.p50, startNp.p50)} | — |`,
+  `| start → ready, no NetworkPolicy (the same ${plainStarts.length} rounds, interleaved) | ${ms(startBase.p50)} / ${ms(startBase.p99)} | ${ms(startPlain.p50)} / ${ms(startPlain.p99)} | — | — | ${speed(startBase.p50, startPlain.p50)} | — |`,
   '',
   '### Gas City 1.x: driving a session through `exec`',
   '',
@@ -560,6 +591,8 @@ const lines = [
   'A start from a warm pod relabels an idle pod of the pool (one conditional PATCH), then launches tmux and the agent',
   'in it over its already-open exec channel and settles 20 ms (`warm_settle`); its baseline is the same cold baseline',
   '(upstream has no warm pods). Wake is a cold start that mounts the claim the session kept (no new claim to bind).',
+  'The NetworkPolicy rows start the same cold session alternately in a namespace with `contrib/k8s/network-policy.yaml`',
+  'applied (on the local cluster kube-router enforces it) and in one without.',
   '',
   `Starting Node itself (\`node -e ''\`) takes ${ms(nodeFloor.p50)} / ${ms(nodeFloor.p99)} ms (p50 / p99) on this machine: the floor of the`,
   '"Node client" column, and the reason the scripts start a native client instead. Nudges are paced 250 ms apart in',
