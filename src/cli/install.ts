@@ -96,7 +96,10 @@ export async function install(
           throw new GcK8sError('CONFLICT', `${err.message} (another field manager set these fields: --force-conflicts takes them over)`);
         }
         if (hasCode(err, 'INVALID') && object.kind === 'PriorityClass') {
-          throw new GcK8sError('INVALID', `${err.message} (a PriorityClass's value never changes: delete the class, then install again)`);
+          throw new GcK8sError(
+            'INVALID',
+            `${err.message} (a PriorityClass's value never changes: give the --set priority.* it was made with, or delete the class and install again)`,
+          );
         }
         throw err;
       }

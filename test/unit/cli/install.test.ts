@@ -287,7 +287,7 @@ describe('install', () => {
           : server.apply(manifest, o),
     };
     await expect(install(refusing, render('team-a'), { dryRun: false, force: false, signal: signal() }, () => undefined)).rejects.toThrow(
-      /^applying priorityclass gc-high: value: Forbidden: .*\(a PriorityClass's value never changes: delete the class, then install again\)$/,
+      /^applying priorityclass gc-high: value: Forbidden: .*\(a PriorityClass's value never changes: give the --set priority\.\* it was made with, or delete the class and install again\)$/,
     );
   });
 
