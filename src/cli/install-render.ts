@@ -150,6 +150,22 @@ function setAt(object: Json, path: readonly string[], value: unknown): boolean {
   return false;
 }
 
+/** What a `--set` key has in `objects` (the file's figure when no --set gave one), as text. */
+export function settingValue(objects: readonly KubeObject[], key: string): string {
+  const setting = SETTINGS[key];
+  let at: unknown = objects.find((o) => o.kind === setting?.kind && o.metadata.name === setting.name);
+  for (const step of setting?.path ?? []) {
+    at = step.startsWith('type=')
+      ? Array.isArray(at)
+        ? at.find((item) => isJson(item) && item['type'] === step.slice(5))
+        : undefined
+      : isJson(at)
+        ? at[step]
+        : undefined;
+  }
+  return typeof at === 'string' || typeof at === 'number' ? String(at) : '?';
+}
+
 export interface RenderOptions {
   readonly namespace: string;
   readonly sets: ReadonlyMap<string, string | number>;

@@ -33,6 +33,7 @@ import {
   checkNamespace,
   parseSets,
   renderInstall,
+  settingValue,
 } from './install-render.js';
 import type { CliCommandIo } from './namespace-client.js';
 
@@ -172,9 +173,14 @@ function readManifest(file: string): string {
   }
 }
 
+/** The --set keys with the files' figures (only the two files they are in: help works without the rest). */
 function keysHelp(): string {
+  const objects = renderInstall(['quota-limits.yaml', 'priority-classes.yaml'], readManifest, { namespace: 'gc', sets: new Map() });
   return Object.entries(SETTINGS)
-    .map(([key, s]) => `  ${key.padEnd(40)}${s.kind} ${s.name}: ${s.path.map((p) => p.replace(/^type=/, '')).join('.')}`)
+    .map(
+      ([key, s]) =>
+        `  ${key.padEnd(40)}${settingValue(objects, key).padEnd(8)}${s.kind} ${s.name}: ${s.path.map((p) => p.replace(/^type=/, '')).join('.')}`,
+    )
     .join('\n');
 }
 
@@ -249,7 +255,7 @@ export async function runInstall(argv: readonly string[], io: CliCommandIo): Pro
   if (parsed === undefined) return 2;
   const { values } = parsed;
   if (values.help === true) {
-    io.stdout.write(`${INSTALL_USAGE}\n\n--set keys (quota-limits.yaml, priority-classes.yaml):\n${keysHelp()}\n`);
+    io.stdout.write(`${INSTALL_USAGE}\n\n--set keys, with the figures of quota-limits.yaml and priority-classes.yaml:\n${keysHelp()}\n`);
     return 0;
   }
   let sets;

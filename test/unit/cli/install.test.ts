@@ -395,6 +395,11 @@ describe('the commands', () => {
     const t = io();
     expect(await runInstall(['--help'], t.io)).toBe(0);
     for (const key of Object.keys(SETTINGS)) expect(t.out()).toContain(key);
-    expect(t.out()).toMatch(/quota\.pods +ResourceQuota gc-agents: spec\.hard\.pods/);
+    expect(t.out()).toMatch(/^ {2}quota\.pods +32 +ResourceQuota gc-agents: spec\.hard\.pods$/m);
+    expect(t.out()).toMatch(
+      /^ {2}limits\.container\.defaultRequest\.cpu +500m +LimitRange gc-agents: spec\.limits\.Container\.defaultRequest\.cpu$/m,
+    );
+    expect(t.out()).toMatch(/^ {2}priority\.low +1000 +PriorityClass gc-low: value$/m);
+    expect(t.out()).not.toMatch(/ \? /);
   });
 });
