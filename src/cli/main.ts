@@ -32,6 +32,10 @@ const USAGE = `usage: gc-k8s <command> [args]
   workspaces list|delete <session>|prune --unused-for D   kept session workspaces (claims) of this city
   link [<city dir>]             link the provider scripts into <city>/.gc-k8s/bin (one supervisor, several cities)
   doctor                        check this city against the cluster: namespace, Pod Security, a dry-run pod, RBAC
+  install [--dry-run] [--namespace NS] [--set key=value]... [--force-conflicts] [--context C]
+                                apply contrib/k8s's namespace policy (namespace, RBAC, admission, quota and limits,
+                                PriorityClasses, NetworkPolicies, PDBs) by server-side apply; one line per object
+  uninstall [--dry-run] [--namespace NS] [--context C]   remove what install applied (shared cluster objects last)
   demo up|down                  the stand-in city on a cluster (npm start / npm stop)
   version
 `;
@@ -255,6 +259,13 @@ export async function main(io: CliIo): Promise<number> {
       case 'doctor': {
         const { runDoctor } = await import('./doctor.js');
         return await runDoctor(rest, io);
+      }
+      case 'install':
+      case 'uninstall': {
+        const { runInstall, runUninstall } = await import('./install.js');
+        // `gc-k8s install | head` must not stop an install halfway
+        ignoreBrokenPipes();
+        return await (command === 'install' ? runInstall : runUninstall)(rest, io);
       }
       case 'link': {
         const { linkCity } = await import('./link.js');

@@ -9,6 +9,7 @@ import type {
   JobApi,
   ConfigMapApi,
   NamespaceClient,
+  ObjectApi,
   ObjectCache,
   PodApi,
   PodExec,
@@ -23,6 +24,7 @@ import { toConfigMap, toPod } from './convert.js';
 import { WebSocketExec, type ExecOptions } from './exec.js';
 import { resolveConnection, type ConnectionOptions } from './kube-config.js';
 import { canI, ensureNamespace, namespaceExists, namespaceLabels, serverVersion, type ServerVersion } from './namespaces.js';
+import { RestObjectApi } from './objects.js';
 import { RestPodApi } from './pod-api.js';
 import { Reflector, type ReflectorTimings } from './reflector.js';
 import { RestClient } from './rest.js';
@@ -55,6 +57,8 @@ export interface KubeClient {
   readonly defaultNamespace: string | undefined;
   /** cached per namespace until that client (or this one) is closed */
   forNamespace(namespace: string): NamespaceClient;
+  /** objects of the kinds `gc-k8s install` applies, in any namespace */
+  readonly objects: ObjectApi;
   serverVersion(signal: AbortSignal): Promise<ServerVersion>;
   namespaceExists(name: string, options: CallOptions): Promise<boolean>;
   /** the namespace's labels, undefined when it does not exist */
@@ -92,6 +96,7 @@ export async function createKubeClient(options: KubeClientOptions): Promise<Kube
 class DefaultKubeClient implements KubeClient {
   private readonly namespaces = new Map<string, KubeNamespaceClient>();
   private readonly execSlots: Semaphore;
+  readonly objects: ObjectApi;
 
   constructor(
     private readonly rest: RestClient,
@@ -99,6 +104,7 @@ class DefaultKubeClient implements KubeClient {
     private readonly options: KubeClientOptions,
   ) {
     this.execSlots = new Semaphore(options.exec?.maxConcurrent ?? 32);
+    this.objects = new RestObjectApi(rest);
   }
 
   get server(): string {

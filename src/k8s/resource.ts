@@ -24,17 +24,22 @@ export interface Page {
 }
 
 export class Resource {
-  /** `namespace` undefined: a cluster-scoped resource (namespaces); `group` e.g. "batch/v1" (core/v1 without) */
+  /**
+   * `namespace` undefined: a cluster-scoped resource (namespaces); `group` e.g. "batch/v1" (core/v1
+   * without); `singular` names one in messages where the plural minus its "s" does not
+   * ("priorityclass", not "priorityclasse")
+   */
   constructor(
     private readonly rest: RestClient,
     readonly plural: string,
     readonly namespace?: string,
     readonly group?: string,
+    private readonly singular?: string,
   ) {}
 
   /** "pod gc/foo", "namespace gc": how messages name an object. */
   describe(name: string): string {
-    return `${this.plural.slice(0, -1)} ${this.namespace === undefined ? '' : `${this.namespace}/`}${name}`;
+    return `${this.singular ?? this.plural.slice(0, -1)} ${this.namespace === undefined ? '' : `${this.namespace}/`}${name}`;
   }
 
   path(name?: string, subresource?: string): string {
@@ -101,6 +106,35 @@ export class Resource {
       verb: 'patch',
       resource: this.plural,
       what: `${doing} ${this.describe(name)}`,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * A server-side apply as `fieldManager`: the server merges the manifest's fields into the object
+   * (making it if missing) and records them as that manager's; `force` takes over fields another
+   * manager set to other values instead of failing with CONFLICT; `dryRun` answers what the object
+   * would be without writing it.
+   */
+  apply(
+    name: string,
+    body: { metadata: object },
+    options: CallOptions & { fieldManager: string; force?: boolean; dryRun?: boolean },
+  ): Promise<unknown> {
+    return this.rest.json({
+      method: 'PATCH',
+      path: this.path(name),
+      query: {
+        fieldManager: options.fieldManager,
+        ...(options.force === true ? { force: true } : {}),
+        ...(options.dryRun === true ? { dryRun: 'All' } : {}),
+      },
+      // JSON is YAML: the apply media type takes it as it is
+      body: this.placed(body),
+      contentType: 'application/apply-patch+yaml',
+      verb: 'apply',
+      resource: this.plural,
+      what: `${options.dryRun === true ? 'dry-run applying' : 'applying'} ${this.describe(name)}`,
       signal: options.signal,
     });
   }

@@ -19,6 +19,8 @@ export interface RestRequest {
   readonly path: string;
   readonly query?: Query;
   readonly body?: unknown;
+  /** the body's media type; default JSON, and a JSON merge patch for PATCH */
+  readonly contentType?: string;
   /** for stats: "get", "list", "watch", "create"… and "pods", "configmaps"… */
   readonly verb: string;
   readonly resource: string;
@@ -100,10 +102,13 @@ export class RestClient {
           headers: {
             ...session.headers,
             accept: 'application/json',
-            // a PATCH body is a JSON merge patch (RFC 7386): only what it names changes
+            // a PATCH body is a JSON merge patch (RFC 7386) unless the request says otherwise (a
+            // server-side apply): only what it names changes
             ...(body === undefined
               ? {}
-              : { 'content-type': request.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }),
+              : {
+                  'content-type': request.contentType ?? (request.method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'),
+                }),
           },
           ...(body === undefined ? {} : { body }),
           signal,

@@ -11,6 +11,8 @@ import type {
   ConfigMapManifest,
   Job,
   JobManifest,
+  KubeObject,
+  ObjectRef,
   Pod,
   PodManifest,
   SecretManifest,
@@ -203,6 +205,25 @@ export interface JobApi {
   delete(name: string, options: CallOptions & { uid?: string }): Promise<boolean>;
   /** Events about this Job (why it made no pod), oldest first. */
   events(name: string, options: CallOptions): Promise<ClusterEvent[]>;
+}
+
+/**
+ * Objects of the kinds `gc-k8s install` applies (the table in src/k8s/objects.ts), of any
+ * namespace, named by apiVersion, kind and name. Objects come back as the wire has them.
+ */
+export interface ObjectApi {
+  /** undefined when it does not exist */
+  get(ref: ObjectRef, options: CallOptions): Promise<KubeObject | undefined>;
+  /**
+   * Server-side apply as `fieldManager`: the object as it is afterwards (with `dryRun`, as it would
+   * be; nothing is written). CONFLICT when another manager owns a field the manifest sets to another
+   * value, unless `force`.
+   */
+  apply(manifest: KubeObject, options: CallOptions & { fieldManager: string; force?: boolean; dryRun?: boolean }): Promise<KubeObject>;
+  /** False when it was already gone. */
+  delete(ref: ObjectRef, options: CallOptions): Promise<boolean>;
+  /** The objects of a kind (in `namespace` for a namespaced one) with these labels. */
+  list(kind: { apiVersion: string; kind: string; namespace?: string }, labelSelector: string, options: CallOptions): Promise<KubeObject[]>;
 }
 
 export interface NamespaceClient {

@@ -251,3 +251,29 @@ export interface ServiceAddress {
   readonly clusterIP: string;
   readonly ports: readonly { readonly name: string; readonly port: number }[];
 }
+
+/** An object of any kind as the wire has it: what `gc-k8s install` applies and reads back. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: KubeObjectMeta;
+  readonly [field: string]: unknown;
+}
+
+export interface KubeObjectMeta {
+  readonly name: string;
+  /** for a namespaced kind */
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly [field: string]: unknown;
+}
+
+/** What names one object on the server. */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** for a namespaced kind */
+  readonly namespace?: string;
+}
