@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the upstream Go programs gc-k8s needs (Kubernetes, etcd, CoreDNS, kube-router, gc, bd, Dolt) from their
+# Builds the upstream Go programs gc-k8s needs (Kubernetes, etcd, CoreDNS, kube-router, Prometheus, gc, bd, Dolt) from their
 # published Go modules, through one wrapper module per component, into a cache keyed by version.
 # Nothing here is committed upstream source: wrappers live under $GC_K8S_CACHE, not in the repo.
 # One component is ours: bd-serve (image/agent/bd-serve, on beads' public Go API), keyed by the
@@ -22,6 +22,8 @@ COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 # kernel lacks (CONFIG_NFT_QUEUE unset); kube-router's iptables + ipset rules need nothing missing.
 # v2.1.0 is the only version the module proxy here serves.
 KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.1.0}
+# Prometheus and promtool (contrib/monitoring's rules are checked and unit-tested with promtool)
+PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
 GC_VERSION=${GC_VERSION:-v0.15.1}
 BD_VERSION=${BD_VERSION:-v1.0.0}
 # Dolt lives in the go/ subdirectory without go/ tags: pseudo-versions of commits. v1.86.1 (what gc's CI
@@ -56,6 +58,7 @@ estimate_seconds() {
     etcd) echo 60 ;;
     coredns) echo 120 ;;
     kube-router) echo 150 ;;
+    prometheus) echo 600 ;;
     gc) echo 120 ;;
     bd) echo 90 ;;
     bd-serve) echo 60 ;;
@@ -219,6 +222,24 @@ build_kube-router() {
   echo "$out"
 }
 
+build_prometheus() {
+  local dir=$CACHE/prometheus-$PROMETHEUS_VERSION-$GOV out w
+  out=$dir/bin; w=$dir/wrapper
+  if is_built "$out"; then echo "$out"; return; fi
+  mkdir -p "$out" "$w"
+  (
+    set -e
+    cd "$w"
+    printf 'module localbuild/prometheus\n\ngo 1.25.0\n' > go.mod
+    go get -tool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
+    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/promtool" github.com/prometheus/prometheus/cmd/promtool
+    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/prometheus" github.com/prometheus/prometheus/cmd/prometheus
+  ) >/dev/null || return 1
+  [ -x "$out/promtool" ] && [ -x "$out/prometheus" ] || { echo "prometheus build produced no binaries" >&2; return 1; }
+  touch "$out/.complete"
+  echo "$out"
+}
+
 # go_install NAME VERSION CGO TAGS PKG@VER: for modules without replace directives.
 go_install() {
   local name=$1 version=$2 cgo=$3 tags=$4 pkg=$5 ldflags=${6:-"-s -w"}
@@ -277,6 +298,7 @@ dir_of() {
     etcd) echo "$CACHE/etcd-$ETCD_VERSION-$GOV/bin" ;;
     coredns) echo "$CACHE/coredns-$COREDNS_VERSION-$GOV/bin" ;;
     kube-router) echo "$CACHE/kube-router-$KUBE_ROUTER_VERSION-$GOV/bin" ;;
+    prometheus) echo "$CACHE/prometheus-$PROMETHEUS_VERSION-$GOV/bin" ;;
     gc) echo "$CACHE/gc-$GC_VERSION-$GOV/bin" ;;
     bd) echo "$CACHE/bd-$BD_VERSION-$GOV/bin" ;;
     dolt) echo "$CACHE/dolt-$DOLT_VERSION-$GOV/bin" ;;
@@ -310,11 +332,11 @@ plan_line() {
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns kube-router gc bd bd-serve dolt)
+[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns kube-router prometheus gc bd bd-serve dolt)
 for c in "${components[@]}"; do
   case $c in
-    k8s|etcd|coredns|kube-router|gc|bd|bd-serve|dolt) ;;
-    *) say "unknown component '$c' (known: k8s etcd coredns kube-router gc bd bd-serve dolt)"; exit 2 ;;
+    k8s|etcd|coredns|kube-router|prometheus|gc|bd|bd-serve|dolt) ;;
+    *) say "unknown component '$c' (known: k8s etcd coredns kube-router prometheus gc bd bd-serve dolt)"; exit 2 ;;
   esac
   if [ $mode = dirs ]; then dir_of "$c"; continue; fi
   if [ $mode = plan ]; then plan_line "$c"; continue; fi
