@@ -50,6 +50,12 @@ export const ZONES = [
     except: ['./protocol', './errors.ts', './util'],
     message: 'the protocol is shared with the thin clients: errors and utilities only',
   },
+  {
+    target: './src/metrics',
+    from: './src',
+    except: ['./metrics', './errors.ts', './util'],
+    message: 'the metrics room knows no domain: the daemon feeds it through MetricSources and Readiness',
+  },
 ];
 
 // packages/local-cluster stands alone: no relative path out of the package into the daemon's

@@ -85,6 +85,12 @@ describe('lint boundaries', () => {
       "import { loadConfig } from '../config/load.js';\nexport const x = loadConfig;",
       /the protocol is shared with the thin clients/,
     ],
+    [
+      'metrics → session',
+      'src/metrics/probe.ts',
+      "import { podNameFor } from '../session/names.js';\nexport const x = podNameFor;",
+      /the metrics room knows no domain/,
+    ],
   ])('%s is refused', async (_what, file, code, message) => {
     expect((await errors(code, file)).join('\n')).toMatch(message);
   });
