@@ -72,6 +72,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
     configWatch: kubeconfigWatch(kubeconfigPaths(io.env)),
     privateSocketDir: values.socket === undefined && (io.env[CLIENT_ENV.socket.env] ?? '') === '',
     abandonedStartAgeMs: settings.abandonedStartAgeMs,
+    ...(settings.metricsAddr === undefined ? {} : { metricsAddr: settings.metricsAddr }),
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);

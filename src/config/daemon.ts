@@ -4,7 +4,8 @@
 
 import { GcK8sError, messageOf } from '../errors.js';
 import { DEFAULT_RATE } from '../k8s/rate-limiter.js';
-import { parseDuration, parseEnum, parseInteger } from './parse.js';
+import { isIP } from 'node:net';
+import { parseBool, parseDuration, parseEnum, parseInteger } from './parse.js';
 
 export interface DaemonSettings {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -17,6 +18,26 @@ export interface DaemonSettings {
   readonly cacheVerifyAfterMs: number;
   /** a pod whose start has not finished after this long, with no start of it running, is removed */
   readonly abandonedStartAgeMs: number;
+  /** where /metrics, /healthz and /readyz are served; undefined: nowhere */
+  readonly metricsAddr: { readonly host: string; readonly port: number } | undefined;
+  /** a non-loopback metricsAddr is allowed (metrics and readiness are then visible beyond this host) */
+  readonly metricsAllowRemote: boolean;
+}
+
+/** "127.0.0.1:9464", "[::1]:9464", "localhost:9464": an IP literal (or localhost) and a port. */
+export function parseListenAddress(value: string): { host: string; port: number } {
+  const m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(value) ?? /^([^:[\]]+):(\d{1,5})$/.exec(value);
+  if (m === null) throw new Error(`expected host:port (IPv6 as [addr]:port); got ${JSON.stringify(value.slice(0, 80))}`);
+  const host = m[1] ?? '';
+  const port = Number(m[2]);
+  if (host !== 'localhost' && isIP(host) === 0)
+    throw new Error(`expected an IP address or localhost; got ${JSON.stringify(host.slice(0, 80))}`);
+  if (port < 1 || port > 65535) throw new Error(`expected a port from 1 to 65535; got ${port}`);
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 interface DaemonEntry {
@@ -76,6 +97,22 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
       s.cacheVerifyAfterMs = atLeast(parseDuration(v), 100);
     },
   },
+  {
+    env: ['GC_K8S_METRICS_ADDR'],
+    default: '',
+    doc: 'host:port where the daemon serves `/metrics` (Prometheus text format), `/healthz` and `/readyz`; empty: no listener. Loopback only unless `GC_K8S_METRICS_ALLOW_REMOTE=true`; an address in use stops the daemon at start.',
+    apply: (s, v) => {
+      s.metricsAddr = v === '' ? undefined : parseListenAddress(v);
+    },
+  },
+  {
+    env: ['GC_K8S_METRICS_ALLOW_REMOTE'],
+    default: 'false',
+    doc: 'Allow a non-loopback `GC_K8S_METRICS_ADDR` (in a pod: its metrics port, for Prometheus to scrape).',
+    apply: (s, v) => {
+      s.metricsAllowRemote = parseBool(v);
+    },
+  },
 ];
 
 function atLeast(ms: number, min: number): number {
@@ -94,6 +131,12 @@ export function loadDaemonSettings(env: Readonly<Record<string, string | undefin
     } catch (err) {
       throw new GcK8sError('CONFIG_INVALID', `invalid ${name}: ${messageOf(err)}`, { cause: err });
     }
+  }
+  if (settings.metricsAddr !== undefined && !settings.metricsAllowRemote && !isLoopback(settings.metricsAddr.host)) {
+    throw new GcK8sError(
+      'CONFIG_INVALID',
+      `invalid GC_K8S_METRICS_ADDR: ${settings.metricsAddr.host} is not a loopback address, and metrics and readiness would be served beyond this host; set GC_K8S_METRICS_ALLOW_REMOTE=true to mean it`,
+    );
   }
   return settings;
 }

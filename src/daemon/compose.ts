@@ -4,8 +4,11 @@
 // clients, then the clients, then flush the log.
 
 import type { Server } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
 import { ConfigCache } from '../config/cache.js';
 import type { Logger } from '../log/logger.js';
+import { serveMetrics, type ListenAddress } from '../metrics/http.js';
+import { DaemonMetrics } from '../metrics/metrics.js';
 import { ABANDONED_START_AGE_MS } from '../session/sweep.js';
 import { CityRegistry, cityRegistryPath } from './cities.js';
 import { adminHandlers } from './handlers/admin.js';
@@ -13,6 +16,8 @@ import { BEADS_HANDLERS } from './handlers/beads.js';
 import { EVENTS_HANDLERS } from './handlers/events.js';
 import { SESSION_HANDLERS } from './handlers/session.js';
 import { resolveCity, sessionCitiesIn } from './resolve-city.js';
+import { timedRequests } from './op-metrics.js';
+import { readinessOf } from './readiness.js';
 import { createRouter } from './router.js';
 import { Runtimes, type ClusterClientFactory, type ConfigWatch } from './runtimes.js';
 import { listen } from './server.js';
@@ -31,6 +36,8 @@ export interface DaemonOptions {
   readonly privateSocketDir?: boolean;
   /** pods of starts nobody finished are removed once this old (default 5 min; 0 = no sweep) */
   readonly abandonedStartAgeMs?: number;
+  /** serve /metrics, /healthz and /readyz here (GC_K8S_METRICS_ADDR); undefined: no listener */
+  readonly metricsAddr?: ListenAddress;
 }
 
 export interface RunningDaemon {
@@ -70,7 +77,43 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       }),
     },
   });
-  const server = await listen(options.socket, router, log, lifetime.signal, { privateDir: options.privateSocketDir === true });
+  const metrics =
+    options.metricsAddr === undefined
+      ? undefined
+      : new DaemonMetrics({
+          apiCounts: () => runtimes.requestStats(),
+          caches: () =>
+            runtimes.inUse().map((r) => {
+              const st = r.client.agentPods.status();
+              return {
+                context: r.context,
+                namespace: r.namespace,
+                synced: st.synced,
+                fresh: st.fresh ?? st.synced,
+                restarts: st.restarts,
+                objects: st.synced ? r.client.agentPods.list().length : 0,
+              };
+            }),
+        });
+  // first, so that an address in use stops the daemon before it takes the socket
+  const socket: { server?: Server } = {};
+  const metricsServer: HttpServer | undefined =
+    metrics === undefined || options.metricsAddr === undefined
+      ? undefined
+      : await serveMetrics(
+          options.metricsAddr,
+          metrics,
+          readinessOf(() => socket.server, runtimes),
+        );
+  const handler = metrics === undefined ? router : timedRequests(router, metrics);
+  let server: Server;
+  try {
+    server = await listen(options.socket, handler, log, lifetime.signal, { privateDir: options.privateSocketDir === true });
+  } catch (err) {
+    metricsServer?.close();
+    throw err;
+  }
+  socket.server = server;
   const maxAgeMs = options.abandonedStartAgeMs ?? ABANDONED_START_AGE_MS;
   const sweeper = maxAgeMs > 0 ? startSweeper({ runtimes, registry, log, maxAgeMs, lifetime: lifetime.signal }) : undefined;
   let resolveClosed!: () => void;
@@ -82,6 +125,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     shuttingDown = true;
     log.info({ reason }, 'daemon shutting down');
     server.close();
+    metricsServer?.close();
     clearInterval(sweeper);
     lifetime.abort(new Error(`daemon shutting down: ${reason}`));
     void runtimes.close().finally(() => {
@@ -91,6 +135,13 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     });
   };
 
-  log.info({ socket: options.socket, version: options.version }, 'daemon listening');
+  log.info(
+    {
+      socket: options.socket,
+      version: options.version,
+      ...(options.metricsAddr === undefined ? {} : { metrics: `${options.metricsAddr.host}:${options.metricsAddr.port}` }),
+    },
+    'daemon listening',
+  );
   return { server, closed, shutdown };
 }

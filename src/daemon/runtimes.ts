@@ -4,6 +4,7 @@
 // client is dropped and the next request connects afresh, instead of failing TLS against a
 // cluster that is gone. Shutdown is top-down: runtimes (which use the clients) before clients.
 
+import type { RequestStats } from '../k8s/stats.js';
 import type { NamespaceClient } from '../kube/ports.js';
 import type { Logger } from '../log/logger.js';
 import { NamespaceRuntime } from './runtime.js';
@@ -11,8 +12,8 @@ import { NamespaceRuntime } from './runtime.js';
 /** The slice of the k8s adapter the daemon needs (src/k8s implements it; tests fake it). */
 export interface ClusterClient {
   forNamespace(namespace: string): NamespaceClient;
-  /** request counters, for `gc-k8s stats` and benchmarks */
-  stats?(): unknown;
+  /** request counters, for `gc-k8s stats`, the daemon's metrics and benchmarks */
+  stats?(): RequestStats;
   close(): Promise<void>;
 }
 
@@ -63,11 +64,17 @@ export class Runtimes {
   }
 
   /** Request counters of every connected context (contexts still connecting are left out). */
-  async stats(): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = {};
+  async stats(): Promise<Record<string, RequestStats>> {
+    const raw = await this.requestStats();
+    return Object.fromEntries(Object.entries(raw).map(([context, st]) => [context === '' ? '(current)' : context, st]));
+  }
+
+  /** The same, keyed by context as requests name it ('' = the kubeconfig's current one). */
+  async requestStats(): Promise<Record<string, RequestStats>> {
+    const out: Record<string, RequestStats> = {};
     for (const [context, client] of this.clients) {
       const c = await client.catch(() => undefined);
-      if (c?.stats !== undefined) out[context === '' ? '(current)' : context] = c.stats();
+      if (c?.stats !== undefined) out[context] = c.stats();
     }
     return out;
   }
