@@ -187,57 +187,37 @@ build_k8s() {
   echo "$out"
 }
 
-build_etcd() {
-  local dir=$CACHE/etcd-$ETCD_VERSION-$GOV out w
+# wrapper_build NAME VERSION [BIN=]PKG...: builds each PKG (a main package, at VERSION) through a
+# wrapper module (go get -tool + go build) into NAME's bin dir, static; the binary is BIN, or the
+# package's last path element.
+wrapper_build() {
+  local name=$1 version=$2; shift 2
+  local dir=$CACHE/$name-$version-$GOV out w spec
   out=$dir/bin; w=$dir/wrapper
   if is_built "$out"; then echo "$out"; return; fi
   mkdir -p "$out" "$w"
+  local pkgs=() bins=()
+  for spec in "$@"; do
+    if [[ $spec == *=* ]]; then bins+=("${spec%%=*}"); pkgs+=("${spec#*=}"); else bins+=("${spec##*/}"); pkgs+=("$spec"); fi
+  done
   (
     set -e
     cd "$w"
-    printf 'module localbuild/etcd\n\ngo 1.25.0\n' > go.mod
-    go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION"
-    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
-    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/etcdctl" go.etcd.io/etcd/etcdctl/v3
+    printf 'module localbuild/%s\n\ngo 1.25.0\n' "$name" > go.mod
+    go get -tool "${pkgs[@]/%/@$version}"
+    for i in "${!pkgs[@]}"; do CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/${bins[$i]}" "${pkgs[$i]}"; done
   ) >/dev/null || return 1
-  [ -x "$out/etcd" ] || { echo "etcd build produced no binary" >&2; return 1; }
+  for spec in "${bins[@]}"; do
+    [ -x "$out/$spec" ] || { echo "$name build produced no $spec" >&2; return 1; }
+  done
   touch "$out/.complete"
   echo "$out"
 }
 
-build_kube-router() {
-  local dir=$CACHE/kube-router-$KUBE_ROUTER_VERSION-$GOV out w
-  out=$dir/bin; w=$dir/wrapper
-  if is_built "$out"; then echo "$out"; return; fi
-  mkdir -p "$out" "$w"
-  (
-    set -e
-    cd "$w"
-    printf 'module localbuild/kube-router\n\ngo 1.24.0\n' > go.mod
-    go get -tool "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
-    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
-  ) >/dev/null || return 1
-  [ -x "$out/kube-router" ] || { echo "kube-router build produced no binary" >&2; return 1; }
-  touch "$out/.complete"
-  echo "$out"
-}
-
+build_etcd() { wrapper_build etcd "$ETCD_VERSION" etcd=go.etcd.io/etcd/server/v3 etcdctl=go.etcd.io/etcd/etcdctl/v3; }
+build_kube-router() { wrapper_build kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router; }
 build_prometheus() {
-  local dir=$CACHE/prometheus-$PROMETHEUS_VERSION-$GOV out w
-  out=$dir/bin; w=$dir/wrapper
-  if is_built "$out"; then echo "$out"; return; fi
-  mkdir -p "$out" "$w"
-  (
-    set -e
-    cd "$w"
-    printf 'module localbuild/prometheus\n\ngo 1.25.0\n' > go.mod
-    go get -tool "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION"
-    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/promtool" github.com/prometheus/prometheus/cmd/promtool
-    CGO_ENABLED=0 go_counted build -trimpath -ldflags "-s -w" -o "$out/prometheus" github.com/prometheus/prometheus/cmd/prometheus
-  ) >/dev/null || return 1
-  [ -x "$out/promtool" ] && [ -x "$out/prometheus" ] || { echo "prometheus build produced no binaries" >&2; return 1; }
-  touch "$out/.complete"
-  echo "$out"
+  wrapper_build prometheus "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/prometheus/cmd/prometheus
 }
 
 # go_install NAME VERSION CGO TAGS PKG@VER: for modules without replace directives.
