@@ -73,6 +73,7 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
     privateSocketDir: values.socket === undefined && (io.env[CLIENT_ENV.socket.env] ?? '') === '',
     abandonedStartAgeMs: settings.abandonedStartAgeMs,
     ...(settings.metricsAddr === undefined ? {} : { metricsAddr: settings.metricsAddr }),
+    metricsSessionLabels: settings.metricsSessionLabels,
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);

@@ -22,6 +22,8 @@ export interface DaemonSettings {
   readonly metricsAddr: { readonly host: string; readonly port: number } | undefined;
   /** a non-loopback metricsAddr is allowed (metrics and readiness are then visible beyond this host) */
   readonly metricsAllowRemote: boolean;
+  /** per-session metric series (bounded only by the city's size) */
+  readonly metricsSessionLabels: boolean;
 }
 
 /** "127.0.0.1:9464", "[::1]:9464", "localhost:9464": an IP literal (or localhost) and a port. */
@@ -103,6 +105,14 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
     doc: 'host:port where the daemon serves `/metrics` (Prometheus text format), `/healthz` and `/readyz`; empty: no listener. Loopback only unless `GC_K8S_METRICS_ALLOW_REMOTE=true`; an address in use stops the daemon at start.',
     apply: (s, v) => {
       s.metricsAddr = v === '' ? undefined : parseListenAddress(v);
+    },
+  },
+  {
+    env: ['GC_K8S_METRICS_SESSION_LABELS'],
+    default: 'false',
+    doc: "Add `gc_k8s_session_phase{session=…}`, one series per session. Off by default so a big city's series stay bounded; for small cities.",
+    apply: (s, v) => {
+      s.metricsSessionLabels = parseBool(v);
     },
   },
   {

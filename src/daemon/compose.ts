@@ -16,6 +16,7 @@ import { BEADS_HANDLERS } from './handlers/beads.js';
 import { EVENTS_HANDLERS } from './handlers/events.js';
 import { SESSION_HANDLERS } from './handlers/session.js';
 import { resolveCity, sessionCitiesIn } from './resolve-city.js';
+import { metricSources } from './metric-sources.js';
 import { timedRequests } from './op-metrics.js';
 import { readinessOf } from './readiness.js';
 import { createRouter } from './router.js';
@@ -38,6 +39,8 @@ export interface DaemonOptions {
   readonly abandonedStartAgeMs?: number;
   /** serve /metrics, /healthz and /readyz here (GC_K8S_METRICS_ADDR); undefined: no listener */
   readonly metricsAddr?: ListenAddress;
+  /** label per-session series with the session's name (GC_K8S_METRICS_SESSION_LABELS): small cities only */
+  readonly metricsSessionLabels?: boolean;
 }
 
 export interface RunningDaemon {
@@ -80,21 +83,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   const metrics =
     options.metricsAddr === undefined
       ? undefined
-      : new DaemonMetrics({
-          apiCounts: () => runtimes.requestStats(),
-          caches: () =>
-            runtimes.inUse().map((r) => {
-              const st = r.client.agentPods.status();
-              return {
-                context: r.context,
-                namespace: r.namespace,
-                synced: st.synced,
-                fresh: st.fresh ?? st.synced,
-                restarts: st.restarts,
-                objects: st.synced ? r.client.agentPods.list().length : 0,
-              };
-            }),
-        });
+      : new DaemonMetrics(metricSources(runtimes), { sessionLabels: options.metricsSessionLabels === true });
   // first, so that an address in use stops the daemon before it takes the socket
   const socket: { server?: Server } = {};
   const metricsServer: HttpServer | undefined =

@@ -6,8 +6,15 @@
 import { DoltAccess } from '../beads/dolt/access.js';
 import { BeadsService } from '../beads/service.js';
 import type { Config } from '../config/load.js';
-import { createEventStore, EVENT_CACHE_SELECTOR, isRetentionEnabled, type EventStore, type RetentionPolicy } from '../events/index.js';
-import { ChannelRunner } from '../exec/runner.js';
+import {
+  createEventStore,
+  EVENT_CACHE_SELECTOR,
+  isRetentionEnabled,
+  type EventStore,
+  type EventStoreStats,
+  type RetentionPolicy,
+} from '../events/index.js';
+import { ChannelRunner, type RunnerStats } from '../exec/runner.js';
 import type { NamespaceClient } from '../kube/ports.js';
 import type { ServiceAddress } from '../kube/types.js';
 import type { Logger } from '../log/logger.js';
@@ -18,6 +25,26 @@ import type { RawJson } from '../events/event-json.js';
 import { WarmPool, type WarmPoolStatus } from '../session/warm-pool.js';
 import { systemClock } from '../util/clock.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+
+/** Beads ops by where they were answered: Dolt directly, gc-bd-serve or bd in the runner, and direct reads that fell back. */
+export interface BeadsPaths {
+  dolt: number;
+  'bd-serve': number;
+  bd: number;
+  fallback: number;
+}
+
+/** What the daemon's metrics read of a runtime at scrape time. */
+export interface RuntimeStats {
+  readonly context: string;
+  readonly namespace: string;
+  readonly exec: RunnerStats;
+  /** undefined until the namespace's event store is first used */
+  readonly events: EventStoreStats | undefined;
+  readonly beads: Readonly<BeadsPaths>;
+  /** undefined until a beads op first needs Dolt */
+  readonly dolt: { readonly pools: number; readonly down: number } | undefined;
+}
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
 /** warm pools kept refilling at once (settings churn must not grow them without bound) */
@@ -39,7 +66,8 @@ export class NamespaceRuntime {
   private store: EventStore | undefined;
   private retention: RetentionPolicy = { maxAgeMs: 0, maxCount: 0 };
   private pruneTimer: NodeJS.Timeout | undefined;
-  private beadsParts: { service: BeadsService; dolt: DoltAccess } | undefined;
+  private beadsParts: { service: BeadsService; dolt: DoltAccess; paths: BeadsPaths } | undefined;
+  private readonly beadsPaths: BeadsPaths = { dolt: 0, 'bd-serve': 0, bd: 0, fallback: 0 };
   /** the Dolt Secret of the latest request's city (read when a password is needed, not frozen) */
   private doltSecret = '';
   private readonly providers = new Map<string, SessionProvider>();
@@ -154,7 +182,7 @@ export class NamespaceRuntime {
   }
 
   /** The beads service and the daemon's own route to the stores' Dolt. */
-  beads(config: Config): { service: BeadsService; dolt: DoltAccess } {
+  beads(config: Config): { service: BeadsService; dolt: DoltAccess; paths: BeadsPaths } {
     this.doltSecret = config.pod.doltSecret;
     if (this.beadsParts === undefined) {
       const log = this.deps.log.child({ component: 'beads', namespace: this.namespace });
@@ -166,9 +194,20 @@ export class NamespaceRuntime {
         log,
         now: () => systemClock.now(),
       });
-      this.beadsParts = { service: new BeadsService(client, systemClock, log), dolt };
+      this.beadsParts = { service: new BeadsService(client, systemClock, log), dolt, paths: this.beadsPaths };
     }
     return this.beadsParts;
+  }
+
+  stats(): RuntimeStats {
+    return {
+      context: this.context,
+      namespace: this.namespace,
+      exec: this.runner.stats(),
+      events: this.store?.stats(),
+      beads: { ...this.beadsPaths },
+      dolt: this.beadsParts?.dolt.stats(),
+    };
   }
 
   /** Stops what uses the client (events, beads, channels); the client is its cluster's to close. */

@@ -9,7 +9,7 @@
 //   (gc/component=event-tombstone); if even that fails, watchers skip it after a bounded wait.
 // - Reads (seq-index.ts, watch.ts) come from the watch cache, indexed by seq.
 
-export { createEventStore, type EventStore } from './store.js';
+export { createEventStore, type EventStore, type EventStoreStats } from './store.js';
 export { parseEventInput, formatEventList, formatWatchLine } from './event-json.js';
 export { parseFilterJson, parseAfterSeqArg } from './filter.js';
 export { recordKey } from './record-key.js';

@@ -79,8 +79,21 @@ export interface EventStore {
   watch(afterSeq: number, signal: AbortSignal): AsyncIterable<GcEvent>;
   /** Deletes events per `policy` (after raising the counter to the highest stored seq). */
   prune(policy: RetentionPolicy, signal: AbortSignal): Promise<PruneResult>;
+  /** What this store did and where its watches are (the daemon's metrics read it at scrape time). */
+  stats(): EventStoreStats;
   /** Rejects queued records, ends watches, detaches from the cache. Does not close the cache. */
   close(): void;
+}
+
+export interface EventStoreStats {
+  /** events this process stored */
+  readonly written: number;
+  /** watches open now */
+  readonly watchers: number;
+  /** the highest seq known (the counter, or the highest stored) */
+  readonly latestSeq: number;
+  /** how far the furthest-behind watch is below the highest stored seq (0 without watches) */
+  readonly watchLagSeqs: number;
 }
 
 export function createEventStore(deps: EventStoreDeps): EventStore {
@@ -105,6 +118,13 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
     index.apply(event);
   });
   const inFlight = new Map<string, Promise<GcEvent>>();
+  const cursors = new Set<{ seq: number }>();
+  let written = 0;
+  const counted = (write: Promise<GcEvent>): Promise<GcEvent> =>
+    write.then((event) => {
+      written++;
+      return event;
+    });
   const writer = new EventWriter({
     configMaps: deps.configMaps,
     counter,
@@ -152,13 +172,13 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
       checkEventSize(input, ts);
       await ready(signal);
       const recordId = options?.recordId;
-      if (recordId === undefined) return writer.submit(input, ts, signal);
+      if (recordId === undefined) return counted(writer.submit(input, ts, signal));
       // A client retrying after a daemon crash gets the event its first call stored, not a copy.
       const stored = index.byRecord(recordId);
       if (stored?.stored.kind === 'event') return stored.stored.event;
       const running = inFlight.get(recordId);
       if (running !== undefined) return running;
-      const write = writer.submit(input, ts, signal, recordId);
+      const write = counted(writer.submit(input, ts, signal, recordId));
       inFlight.set(recordId, write);
       return write.finally(() => inFlight.delete(recordId));
     },
@@ -186,11 +206,20 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
       if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
         throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${afterSeq}`);
       }
-      return watchEvents(
-        { index, clock: deps.clock, log, gapTimeoutMs: options.gapTimeoutMs ?? 30_000, ready, lifetime: lifetime.signal },
-        afterSeq,
-        signal,
+      return tracked(cursors, { seq: afterSeq }, (cursor) =>
+        watchEvents(
+          { index, clock: deps.clock, log, gapTimeoutMs: options.gapTimeoutMs ?? 30_000, ready, lifetime: lifetime.signal, cursor },
+          afterSeq,
+          signal,
+        ),
       );
+    },
+
+    stats() {
+      const highest = index.highest();
+      let lag = 0;
+      for (const c of cursors) lag = Math.max(lag, highest - c.seq);
+      return { written, watchers: cursors.size, latestSeq: Math.max(counter.maxKnown, highest), watchLagSeqs: lag };
     },
 
     async prune(policy, signal) {
@@ -223,4 +252,18 @@ export function createEventStore(deps: EventStoreDeps): EventStore {
       unsubscribe();
     },
   };
+}
+
+/** A watch whose cursor is in `cursors` while it runs. */
+async function* tracked(
+  cursors: Set<{ seq: number }>,
+  cursor: { seq: number },
+  watch: (cursor: { seq: number }) => AsyncGenerator<GcEvent, void, undefined>,
+): AsyncGenerator<GcEvent, void, undefined> {
+  cursors.add(cursor);
+  try {
+    yield* watch(cursor);
+  } finally {
+    cursors.delete(cursor);
+  }
 }

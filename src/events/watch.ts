@@ -23,6 +23,8 @@ export interface WatchDeps {
   readonly ready: (signal: AbortSignal) => Promise<void>;
   /** fires when the store closes */
   readonly lifetime: AbortSignal;
+  /** where the watch is (the seq it has passed), for the store's lag figure */
+  readonly cursor?: { seq: number };
 }
 
 export async function* watchEvents(deps: WatchDeps, afterSeq: number, signal: AbortSignal): AsyncGenerator<GcEvent, void, undefined> {
@@ -32,6 +34,7 @@ export async function* watchEvents(deps: WatchDeps, afterSeq: number, signal: Ab
     await deps.ready(stop.signal);
     let next = afterSeq + 1;
     while (!stop.signal.aborted) {
+      if (deps.cursor !== undefined) deps.cursor.seq = next - 1;
       const entry = index.get(next);
       if (entry !== undefined) {
         next++;

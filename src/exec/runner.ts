@@ -26,8 +26,21 @@ const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 /** A session channel unused this long is closed. */
 export const CHANNEL_IDLE_MS = 5 * 60_000;
 
+/** What a runner did since it was made (the daemon's metrics read it at scrape time). */
+export interface RunnerStats {
+  /** channels open now */
+  readonly open: number;
+  /** channels opened, first ones and re-opens alike */
+  readonly opened: number;
+  /** channels that broke mid-call (their call then ran as a one-shot exec) */
+  readonly broken: number;
+  /** calls run as one-shot execs (too large for a channel, a channel broke, or no bash) */
+  readonly oneShot: number;
+}
+
 export class ChannelRunner implements CommandRunner {
   private readonly channels: ChannelPool;
+  private counts = { opened: 0, broken: 0, oneShot: 0 };
   private readonly failures = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private readonly direct: DirectRunner;
@@ -49,7 +62,12 @@ export class ChannelRunner implements CommandRunner {
   }
 
   private once(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
+    this.counts.oneShot++;
     return this.direct.run(pod, container, command, options);
+  }
+
+  stats(): RunnerStats {
+    return { open: this.channels.open, ...this.counts };
   }
 
   async run(pod: Pod, container: string, command: readonly string[], options: RunOptions): Promise<ExecResult> {
@@ -58,7 +76,11 @@ export class ChannelRunner implements CommandRunner {
       (options.stdin === undefined || stdin !== undefined) && fitsChannel(command, stdin) && (this.failures.get(pod.uid) ?? 0) < 2;
     if (!usable) return this.once(pod, container, command, options);
     const key = `${pod.uid}/${container}`;
-    const channel = this.channels.get(key) ?? this.channels.add(key, openExecChannel(this.exec, pod.name, container, this.log, this.now));
+    let channel = this.channels.get(key);
+    if (channel === undefined) {
+      this.counts.opened++;
+      channel = this.channels.add(key, openExecChannel(this.exec, pod.name, container, this.log, this.now));
+    }
     try {
       const result = await channel.call(encodeCall(command, stdin), command.join(' ').slice(0, 200), options.signal);
       this.failures.delete(pod.uid);
@@ -72,6 +94,7 @@ export class ChannelRunner implements CommandRunner {
       // The channel broke (pod going away, no bash in the image, stream reset): note it and let
       // a one-shot exec give the real answer.
       this.channels.drop(key, 'failed', channel);
+      this.counts.broken++;
       this.failures.set(pod.uid, (this.failures.get(pod.uid) ?? 0) + 1);
       this.log.debug({ pod: pod.name, err }, 'exec channel failed; using a one-shot exec');
       return this.once(pod, container, command, options);

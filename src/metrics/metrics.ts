@@ -26,12 +26,55 @@ export interface CacheHealth {
   readonly objects: number;
 }
 
+/** What one (context, namespace) of the daemon holds and did, read at scrape time. */
+export interface NamespaceFigures {
+  readonly context: string;
+  readonly namespace: string;
+  /** agent pods by session phase (starting, running, ended, failed, stopping, warm); empty until the cache synced */
+  readonly phases: Readonly<Record<string, number>>;
+  /** each session's phase: only read when session labels are on */
+  sessions(): readonly { readonly session: string; readonly phase: string }[];
+  readonly exec: { readonly open: number; readonly opened: number; readonly broken: number; readonly oneShot: number };
+  readonly events:
+    { readonly written: number; readonly watchers: number; readonly latestSeq: number; readonly watchLagSeqs: number } | undefined;
+  /** beads ops by path (dolt, bd-serve, bd) and direct reads that fell back (fallback) */
+  readonly beads: Readonly<Record<string, number>>;
+  readonly dolt: { readonly pools: number; readonly down: number } | undefined;
+}
+
 /** What the metrics read at scrape time, from the daemon's runtimes. */
 export interface MetricSources {
   /** per kube context ('' = the kubeconfig's current one) */
   apiCounts(): Promise<Readonly<Record<string, ApiCounts>>>;
   caches(): readonly CacheHealth[];
+  namespaces(): readonly NamespaceFigures[];
 }
+
+export interface MetricsOptions {
+  /** the Node process's own metrics (default on) */
+  readonly processMetrics?: boolean;
+  /** one series per session (gc_k8s_session_phase): for small cities only, it grows with them */
+  readonly sessionLabels?: boolean;
+}
+
+/** Why a start failed, as a bounded word (details.reason of the error, else from its code). */
+export const START_FAILURE_REASONS = [
+  'ImagePull',
+  'ContainerConfig',
+  'Unschedulable',
+  'Quota',
+  'DiedAtStart',
+  'Timeout',
+  'APIUnavailable',
+  'Exists',
+  'Initializing',
+  'Incompatible',
+  'Config',
+  'Forbidden',
+  'Aborted',
+  'Other',
+] as const;
+export type StartFailureReason = (typeof START_FAILURE_REASONS)[number];
 
 export type OpOutcome = 'ok' | 'exit' | 'error';
 
@@ -39,8 +82,10 @@ export class DaemonMetrics {
   readonly registry = new Registry();
   private readonly opSeconds: Histogram<'provider' | 'op' | 'outcome'>;
   private readonly opErrors: Counter<'provider' | 'op' | 'code'>;
+  private readonly startSeconds: Histogram;
+  private readonly startFailures: Counter<'reason'>;
 
-  constructor(sources: MetricSources, options: { readonly processMetrics?: boolean } = {}) {
+  constructor(sources: MetricSources, options: MetricsOptions = {}) {
     const registers = [this.registry];
     this.opSeconds = new Histogram({
       name: 'gc_k8s_op_duration_seconds',
@@ -123,7 +168,112 @@ export class DaemonMetrics {
       'Times that watch was restarted (drops, 410 Gone, stalls), since the daemon started.',
       (c) => c.restarts,
     );
+    this.startSeconds = new Histogram({
+      name: 'gc_k8s_session_start_duration_seconds',
+      help: 'Time from a start request to its session being ready (tmux up, agent launched), for starts that succeeded.',
+      buckets: OP_BUCKETS,
+      registers,
+    });
+    this.startFailures = new Counter({
+      name: 'gc_k8s_session_start_failures_total',
+      help: `Starts that failed, by reason (${START_FAILURE_REASONS.join(', ')}).`,
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of START_FAILURE_REASONS) this.startFailures.inc({ reason }, 0);
+    this.namespaceFamilies(sources, options.sessionLabels === true);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gc_k8s_' });
+  }
+
+  /** One session start: how long it took to be ready, or why it failed. */
+  observeStart(seconds: number, failure?: StartFailureReason): void {
+    if (failure === undefined) this.startSeconds.observe(seconds);
+    else this.startFailures.inc({ reason: failure });
+  }
+
+  /** Families read from each namespace the daemon serves, at scrape time. */
+  private namespaceFamilies(sources: MetricSources, sessionLabels: boolean): void {
+    const registers = [this.registry];
+    const labelNames = ['context', 'namespace'] as const;
+    type Figures = NamespaceFigures;
+    const each = (
+      kind: 'gauge' | 'counter',
+      name: string,
+      help: string,
+      values: (n: Figures) => readonly (readonly [Record<string, string>, number])[],
+      extra: readonly string[] = [],
+    ): void => {
+      const collect = function (this: Gauge | Counter): void {
+        this.reset();
+        for (const n of sources.namespaces()) {
+          for (const [labels, value] of values(n)) {
+            const all = { context: n.context, namespace: n.namespace, ...labels };
+            if (this instanceof Gauge) this.set(all, value);
+            else this.inc(all, value);
+          }
+        }
+      };
+      const config = { name, help, labelNames: [...labelNames, ...extra], registers, collect };
+      if (kind === 'gauge') new Gauge(config);
+      else new Counter(config);
+    };
+    const one = (value: number | undefined): (readonly [Record<string, string>, number])[] => (value === undefined ? [] : [[{}, value]]);
+    each(
+      'gauge',
+      'gc_k8s_sessions',
+      'Agent pods by session phase: starting, running, ended (exit 0), failed, stopping, warm (idle warm pods).',
+      (n) => Object.entries(n.phases).map(([phase, v]) => [{ phase }, v] as const),
+      ['phase'],
+    );
+    if (sessionLabels) {
+      each(
+        'gauge',
+        'gc_k8s_session_phase',
+        "1 for each session's current phase (GC_K8S_METRICS_SESSION_LABELS=true only).",
+        (n) => n.sessions().map((s) => [{ session: s.session, phase: s.phase }, 1] as const),
+        ['session', 'phase'],
+      );
+    }
+    each('gauge', 'gc_k8s_exec_channels_open', 'Persistent exec channels open to session containers.', (n) => one(n.exec.open));
+    each(
+      'counter',
+      'gc_k8s_exec_channels_opened_total',
+      'Persistent exec channels opened (first opens and re-opens after an idle close or a break).',
+      (n) => one(n.exec.opened),
+    );
+    each(
+      'counter',
+      'gc_k8s_exec_channels_broken_total',
+      'Persistent exec channels that broke mid-call (that call then ran as a one-shot exec).',
+      (n) => one(n.exec.broken),
+    );
+    each(
+      'counter',
+      'gc_k8s_exec_oneshot_total',
+      'Commands run as one-shot execs (too large for a channel, a broken channel, an image without bash).',
+      (n) => one(n.exec.oneShot),
+    );
+    each('counter', 'gc_k8s_events_written_total', 'Events this daemon stored.', (n) => one(n.events?.written));
+    each('gauge', 'gc_k8s_event_watchers', 'Event watches open (gc events --watch and the like).', (n) => one(n.events?.watchers));
+    each('gauge', 'gc_k8s_event_latest_seq', 'The highest event seq known in the namespace.', (n) => one(n.events?.latestSeq));
+    each(
+      'gauge',
+      'gc_k8s_event_watch_lag_seqs',
+      'How many seqs the furthest-behind event watch is below the highest stored one (0 without watches).',
+      (n) => one(n.events?.watchLagSeqs),
+    );
+    each(
+      'counter',
+      'gc_k8s_beads_ops_total',
+      'Beads store ops by where they were answered: dolt (read directly), bd-serve (gc-bd-serve in the runner), bd (bd in the runner).',
+      (n) => ['dolt', 'bd-serve', 'bd'].map((path) => [{ path }, n.beads[path] ?? 0] as const),
+      ['path'],
+    );
+    each('counter', 'gc_k8s_beads_fallbacks_total', 'Direct Dolt reads that failed and were answered by bd instead.', (n) =>
+      one(n.beads['fallback'] ?? 0),
+    );
+    each('gauge', 'gc_k8s_dolt_pools', 'Dolt servers the daemon keeps a connection pool to.', (n) => one(n.dolt?.pools));
+    each('gauge', 'gc_k8s_dolt_unreachable', 'Of those, how many reads skip now (unreachable, backing off).', (n) => one(n.dolt?.down));
   }
 
   /** One op served: its duration, and its error code when it failed with one. */

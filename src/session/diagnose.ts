@@ -84,6 +84,27 @@ export function fatalReason(pod: Pod, history: PullHistory = {}): string | undef
   return undefined;
 }
 
+/**
+ * What kind of failure a pod that cannot start shows, for the daemon's start-failure counts: a
+ * bounded word, never the message.
+ */
+export function failureKind(pod: Pod): 'ImagePull' | 'ContainerConfig' | 'DiedAtStart' | 'Other' {
+  for (const c of [...pod.initContainers, ...pod.containers]) {
+    if (c.state !== 'waiting') continue;
+    if (
+      c.reason === 'ErrImagePull' ||
+      c.reason === 'ImagePullBackOff' ||
+      c.reason === 'InvalidImageName' ||
+      c.reason === 'ErrImageNeverPull'
+    )
+      return 'ImagePull';
+    if (c.reason === 'CreateContainerConfigError' || c.reason === 'CreateContainerError') return 'ContainerConfig';
+    if (c.reason === 'CrashLoopBackOff') return 'DiedAtStart';
+  }
+  if (pod.phase === 'Failed' || pod.phase === 'Succeeded' || pod.containers.some((c) => c.state === 'terminated')) return 'DiedAtStart';
+  return 'Other';
+}
+
 /** The scheduler's reason when it has no room for the pod (CPU, memory, pod count), else undefined. */
 export function capacityShortage(pod: Pod): string | undefined {
   const scheduled = pod.conditions.find((c) => c.type === 'PodScheduled');

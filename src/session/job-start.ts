@@ -39,6 +39,7 @@ async function createJob(pods: SessionPods, name: string, job: JobManifest, sign
       }
       if (hasCode(err, 'QUOTA_EXCEEDED'))
         throw new GcK8sError('CAPACITY', `start: the namespace quota has no room for session ${quote(name)}: ${messageOf(err)}`, {
+          details: { reason: 'Quota' },
           cause: err,
         });
       if (!hasCode(err, 'ALREADY_EXISTS') || attempt > 0) throw err;
@@ -98,7 +99,9 @@ async function checkJob(pods: SessionPods, job: Job, signal: AbortSignal): Promi
   const failed = (await client.jobs.events(job.name, { signal })).filter((e) => e.reason === 'FailedCreate').at(-1);
   if (failed === undefined) return;
   if (/exceeded quota/i.test(failed.message)) {
-    throw new GcK8sError('CAPACITY', `start: the namespace quota has no room for the pod of job ${job.name}: ${failed.message}`);
+    throw new GcK8sError('CAPACITY', `start: the namespace quota has no room for the pod of job ${job.name}: ${failed.message}`, {
+      details: { reason: 'Quota' },
+    });
   }
   throw notMade(job, failed.message);
 }

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GcK8sError, hasCode, isGcK8sError, describeError, messageOf, quote } from '../errors.js';
 import { abortError, withTimeout } from '../util/abort.js';
-import { capacityShortage, describePodProblem, fatalReason, type PullHistory } from './diagnose.js';
+import { capacityShortage, describePodProblem, failureKind, fatalReason, type PullHistory } from './diagnose.js';
 import type { Pod } from '../kube/types.js';
 import { validateSessionName } from './names.js';
 import {
@@ -110,7 +110,7 @@ async function waitForContainer(pods: SessionPods, podName: string, uid: string,
   const noRoom = new AbortController();
   let noRoomTimer: NodeJS.Timeout | undefined;
   const capacityFailure = (reason: string): GcK8sError =>
-    new GcK8sError('CAPACITY', `start: no room in the cluster for pod ${podName}: ${reason}`);
+    new GcK8sError('CAPACITY', `start: no room in the cluster for pod ${podName}: ${reason}`, { details: { reason: 'Unschedulable' } });
   try {
     pod = await cache.waitFor(
       podName,
@@ -139,6 +139,7 @@ async function waitForContainer(pods: SessionPods, podName: string, uid: string,
     const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
     throw new GcK8sError('START_FAILED', `pod ${podName} not running before the start deadline: ${describePodProblem(current, events)}`, {
       cause: err,
+      details: { reason: 'Timeout' },
     });
   } finally {
     clearTimeout(noRoomTimer);
@@ -148,7 +149,9 @@ async function waitForContainer(pods: SessionPods, podName: string, uid: string,
   const fatal = fatalReason(pod, history);
   if (fatal !== undefined && classifyPod(pod).kind !== 'running') {
     const events = await pods.deps.client.pods.events(podName, { signal: pods.cleanupSignal() }).catch(() => []);
-    throw new GcK8sError('START_FAILED', `pod ${podName} failed to start: ${describePodProblem(pod, events)}`);
+    throw new GcK8sError('START_FAILED', `pod ${podName} failed to start: ${describePodProblem(pod, events)}`, {
+      details: { reason: failureKind(pod) },
+    });
   }
   return pod;
 }
@@ -235,7 +238,10 @@ export async function startSession(
   } catch (err) {
     // the API server unavailable (or throttling us past our retries) is temporary capacity too
     if (!hasCode(err, 'K8S_UNAVAILABLE', 'THROTTLED')) throw err;
-    throw new GcK8sError('CAPACITY', `${mode}: the API server is not available: ${messageOf(err)}`, { cause: err });
+    throw new GcK8sError('CAPACITY', `${mode}: the API server is not available: ${messageOf(err)}`, {
+      cause: err,
+      details: { reason: 'APIUnavailable' },
+    });
   }
 }
 
@@ -415,6 +421,7 @@ async function createPod(pods: SessionPods, name: string, manifest: PodManifest,
     if (signal.aborted) await removeIfOurs(pods, manifest);
     if (hasCode(err, 'QUOTA_EXCEEDED')) {
       throw new GcK8sError('CAPACITY', `start: the namespace quota has no room for session ${quote(name)}: ${messageOf(err)}`, {
+        details: { reason: 'Quota' },
         cause: err,
       });
     }

@@ -37,6 +37,9 @@ describe('the daemon metrics listener', () => {
     await h.sessionOk(['peek', 'metered', '5'], '', env);
     const bad = await h.session(['start', 'metered'], JSON.stringify({ command: 'bash' }), env);
     expect(bad.code).not.toBe(0);
+    const ev = JSON.stringify({ type: 'test.metered', actor: 'metrics-test' });
+    expect((await h.script('gc-events-k8s', ['record'], ev, env)).code).toBe(0);
+    expect((await h.script('gc-events-k8s', ['record'], ev, env)).code).toBe(0);
     const res = await fetch(`http://${addr}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -48,6 +51,17 @@ describe('the daemon metrics listener', () => {
     expect(text).toContain(`gc_k8s_watch_cache_synced{context="",namespace="${h.namespace}"} 1`);
     expect(text).toMatch(new RegExp(`gc_k8s_watch_cache_objects\\{context="",namespace="${h.namespace}"\\} 1`));
     expect(text).toContain('gc_k8s_process_resident_memory_bytes');
+    // sessions by phase from the watch cache, the start timed to ready, the failed one by reason
+    const ns = `context="",namespace="${h.namespace}"`;
+    expect(text).toContain(`gc_k8s_sessions{${ns},phase="running"} 1`);
+    expect(text).toContain(`gc_k8s_sessions{${ns},phase="starting"} 0`);
+    expect(text).toContain('gc_k8s_session_start_duration_seconds_count 1');
+    expect(text).toContain('gc_k8s_session_start_failures_total{reason="Exists"} 1');
+    // peek and is-running went over a persistent exec channel
+    expect(text).toMatch(new RegExp(`gc_k8s_exec_channels_opened_total\\{${ns}\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`gc_k8s_exec_channels_open\\{${ns}\\} [1-9]`));
+    expect(text).toContain(`gc_k8s_events_written_total{${ns}} 2`);
+    expect(text).toContain(`gc_k8s_event_watchers{${ns}} 0`);
     expect(text).not.toContain('metered');
   });
 

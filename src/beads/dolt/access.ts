@@ -89,6 +89,14 @@ export class DoltAccess {
     return new SqlReads(sql, store.database);
   }
 
+  /** Dolt servers with a connection pool, and how many of them reads now skip (unreachable, backing off). */
+  stats(): { readonly pools: number; readonly down: number } {
+    const now = this.deps.now();
+    let down = 0;
+    for (const d of this.down.values()) if (now < d.until) down++;
+    return { pools: this.routes.size, down };
+  }
+
   /** The password bd uses (the runner's Secret), for health checks from the daemon. */
   password(signal: AbortSignal): Promise<string> {
     return this.deps.password(signal);

@@ -17,6 +17,7 @@ import { GcK8sError, hasCode } from '../../errors.js';
 import type { BEADS_OPS } from '../../protocol/ops/index.js';
 import { EXIT_ERROR, EXIT_OK, type Request } from '../../protocol/messages.js';
 import { withTimeout } from '../../util/abort.js';
+import type { BeadsPaths } from '../runtime.js';
 import { need, op, type Handlers, type OpContext, type OpHandler } from './op.js';
 
 const RECOVER_TIMEOUT_MS = 115_000;
@@ -24,7 +25,7 @@ const PROBE_TIMEOUT_MS = 8_000;
 
 const json = (value: unknown): string => `${JSON.stringify(value)}\n`;
 
-async function beadsOf(ctx: OpContext, signal: AbortSignal): Promise<{ service: BeadsService; dolt: DoltAccess }> {
+async function beadsOf(ctx: OpContext, signal: AbortSignal): Promise<{ service: BeadsService; dolt: DoltAccess; paths: BeadsPaths }> {
   return (await ctx.runtime(signal)).beads(ctx.config);
 }
 
@@ -39,20 +40,24 @@ function record(ctx: OpContext, workdir: string, prefix: string, database: strin
  */
 async function direct<T>(
   ctx: OpContext,
+  paths: BeadsPaths,
   reader: DirectReader | undefined,
   read: (reader: DirectReader) => Promise<T | undefined>,
 ): Promise<T | undefined> {
   if (reader === undefined) return undefined;
   try {
-    return await read(reader);
+    const answer = await read(reader);
+    if (answer !== undefined) paths.dolt++;
+    return answer;
   } catch (err) {
     if (!hasCode(err, 'DOLT_UNREACHABLE', 'DOLT_QUERY')) throw err;
+    paths.fallback++;
     ctx.log.warn({ op: ctx.request.op, err }, 'direct Dolt read failed; asking bd');
     return undefined;
   }
 }
 
-type Write = (run: ops.BdRun, ctx: OpContext, reader: DirectReader | undefined) => Promise<string>;
+type Write = (run: ops.BdRun, ctx: OpContext, reader: DirectReader | undefined, paths: BeadsPaths) => Promise<string>;
 
 /**
  * A store op: a read (answered directly or by bd) or a write (by bd or gc-bd-serve in the runner).
@@ -69,14 +74,14 @@ function storeOp(parse: (request: Request) => { read?: ReadRequest; write?: Writ
       const { config } = ctx;
       assertImage(config.pod, ctx.request.op);
       const signal = withTimeout(ctx.signal, config.session.opTimeoutMs);
-      const { service, dolt } = await beadsOf(ctx, signal);
+      const { service, dolt, paths } = await beadsOf(ctx, signal);
       const reads =
         config.beadsDirectReads && (read !== undefined || ctx.request.op === 'create')
           ? await dolt.reads(await service.storeDatabase(scope.workdir, signal), signal)
           : undefined;
       const reader = reads === undefined ? undefined : new DirectReader(reads);
       if (read !== undefined) {
-        const fast = await direct(ctx, reader, (r) => answer(r, read));
+        const fast = await direct(ctx, paths, reader, (r) => answer(r, read));
         if (fast !== undefined) {
           ctx.out(json(fast));
           return EXIT_OK;
@@ -88,10 +93,11 @@ function storeOp(parse: (request: Request) => { read?: ReadRequest; write?: Writ
         bdOnly: !config.beadsFastWrites,
         ...(scope.prefix === '' ? {} : { fallback: record(ctx, scope.workdir, scope.prefix, '') }),
       };
+      paths[call.bdOnly ? 'bd' : 'bd-serve']++;
       ctx.out(
         await service.withStore(config.pod, call, signal, async (run) => {
           if (read !== undefined) return json(await answer(ops.bdReader(run), read));
-          return write === undefined ? '' : write(run, ctx, reader);
+          return write === undefined ? '' : write(run, ctx, reader, paths);
         }),
       );
       return EXIT_OK;
@@ -112,9 +118,10 @@ function writeOp(parse: (request: Request) => Write): OpHandler {
 
 function create(request: Request): Write {
   const req: CreateRequest = parseCreateRequest(request.stdin ?? '');
-  return async (run, ctx, reader) => {
+  return async (run, ctx, reader, paths) => {
     // The created bead is read back from Dolt when the daemon can, else by bd show.
-    const show = async (newId: string): Promise<WireBead> => (await direct(ctx, reader, (r) => r.get(newId))) ?? ops.getBead(run, newId);
+    const show = async (newId: string): Promise<WireBead> =>
+      (await direct(ctx, paths, reader, (r) => r.get(newId))) ?? ops.getBead(run, newId);
     return json(await ops.createBead(run, req, show));
   };
 }

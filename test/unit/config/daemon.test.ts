@@ -12,6 +12,7 @@ describe('daemon settings', () => {
       abandonedStartAgeMs: 300_000,
       metricsAddr: undefined,
       metricsAllowRemote: false,
+      metricsSessionLabels: false,
     });
     expect(loadDaemonSettings({ GC_K8S_QPS: '0', GC_K8S_CACHE_VERIFY_AFTER: '2s', GC_K8S_WATCH_IDLE_TIMEOUT: '1m' })).toMatchObject({
       qps: 0,

@@ -5,7 +5,12 @@ import type { Request } from '../../../src/protocol/messages.js';
 
 function recorder() {
   const seen: unknown[][] = [];
-  return { seen, metrics: { observeOp: (...args: unknown[]) => seen.push(args) } };
+  const starts: unknown[][] = [];
+  return {
+    seen,
+    starts,
+    metrics: { observeOp: (...args: unknown[]) => seen.push(args), observeStart: (...args: unknown[]) => starts.push(args) },
+  };
 }
 const io = { out: () => undefined, err: () => undefined, signal: new AbortController().signal };
 const req = (provider: string, op: string): Request => ({ v: 1, provider, op, args: ['s1'], env: {}, cwd: '/' }) as unknown as Request;
@@ -25,6 +30,22 @@ describe('timedRequests', () => {
       ['session', 'nudge', 0.25, 'exit'],
       ['session', 'start', 0.25, 'error', 'CAPACITY'],
     ]);
+    expect(r.starts).toEqual([[0, 'Unschedulable']]);
+  });
+
+  it('times a successful start to ready, and names why a start failed', async () => {
+    const r = recorder();
+    let t = 0;
+    const now = () => (t += 1500);
+    await timedRequests(() => Promise.resolve(0), r.metrics as never, now)(req('session', 'start'), io);
+    const fail = (err: GcK8sError) =>
+      timedRequests(() => Promise.reject(err), r.metrics as never, now)(req('session', 'start'), io).catch(() => undefined);
+    await fail(new GcK8sError('START_FAILED', 'pull', { details: { reason: 'ImagePull' } }));
+    await fail(new GcK8sError('CAPACITY', 'quota', { details: { reason: 'Quota' } }));
+    await fail(new GcK8sError('SESSION_DIED', 'died'));
+    await fail(new GcK8sError('START_FAILED', 'odd', { details: { reason: 'x'.repeat(300) } }));
+    await timedRequests(() => Promise.resolve(0), r.metrics as never, now)(req('session', 'peek'), io);
+    expect(r.starts).toEqual([[1.5], [0, 'ImagePull'], [0, 'Quota'], [0, 'DiedAtStart'], [0, 'Other']]);
   });
 
   it('an op or provider outside the protocol is "(unknown)": callers cannot grow the label set', async () => {

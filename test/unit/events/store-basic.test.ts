@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseEventInput } from '../../../src/events/event-json.js';
 import { parseFilterJson } from '../../../src/events/filter.js';
 import { isGcK8sError } from '../../../src/errors.js';
-import { flush, Namespace, signal } from './helpers/harness.js';
+import { flush, Namespace, signal, startWatch } from './helpers/harness.js';
 
 let ns: Namespace;
 afterEach(() => {
@@ -32,6 +32,31 @@ describe('event store basics', () => {
     expect(await store.list(parseFilterJson('{"Type":"session.woke","AfterSeq":1}'), signal())).toEqual([c]);
     expect(await store.list({ actor: 'human' }, signal())).toEqual([b]);
     expect(await store.list({ type: 'nope' }, signal())).toEqual([]);
+  });
+
+  it('reports what it wrote, its open watches and how far behind the slowest one is (the daemon metrics)', async () => {
+    ns = new Namespace();
+    const { store } = ns.daemon();
+    const other = ns.daemon().store;
+    await store.ensureRunning(signal());
+    expect(store.stats()).toEqual({ written: 0, watchers: 0, latestSeq: 0, watchLagSeqs: 0 });
+    await store.record(rec('a', 'x'), signal());
+    await store.record(rec('b', 'x'), signal(), { recordId: 'r1' });
+    await store.record(rec('b', 'x'), signal(), { recordId: 'r1' }); // a retry: the same event, not a new one
+    await other.record(rec('c', 'y'), signal()); // another daemon's write
+    await flush(ns);
+    const behind = startWatch(store, 0);
+    await behind.until(3);
+    expect(store.stats()).toMatchObject({ written: 2, watchers: 1, latestSeq: 3 });
+    behind.stop();
+    await behind.done;
+    expect(store.stats().watchers).toBe(0);
+    // a watch that is waiting for its consumer lags behind what is stored
+    const iterator = store.watch(0, signal())[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ seq: 1 });
+    expect(store.stats()).toMatchObject({ watchers: 1, watchLagSeqs: 3 });
+    await iterator.return?.();
+    expect(store.stats()).toMatchObject({ watchers: 0, watchLagSeqs: 0 });
   });
 
   it('preserves an explicit ts exactly and fills a missing one with nanosecond UTC now', async () => {

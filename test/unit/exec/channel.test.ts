@@ -109,6 +109,8 @@ describe('ChannelRunner', () => {
       const big = await runner.run(pod, 'c', ['wc', '-c'], { stdin: Buffer.alloc(100_000, 97), signal: sig() });
       expect(big.stdout.toString().trim()).toBe('100000');
       expect(exec.calls.at(-1)?.command).toEqual(['wc', '-c']);
+      // what the daemon's metrics read: one channel opened and open, one one-shot exec, nothing broken
+      expect(runner.stats()).toEqual({ open: 1, opened: 1, broken: 0, oneShot: 1 });
     } finally {
       runner.close();
     }

@@ -10,7 +10,10 @@ afterEach(() => {
 });
 
 async function start(reasons: string[] = []): Promise<string> {
-  const metrics = new DaemonMetrics({ apiCounts: () => Promise.resolve({}), caches: () => [] }, { processMetrics: false });
+  const metrics = new DaemonMetrics(
+    { apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [] },
+    { processMetrics: false },
+  );
   metrics.observeOp('session', 'peek', 0.01, 'ok');
   const s = await serveMetrics({ host: '127.0.0.1', port: 0 }, metrics, { reasons: () => Promise.resolve(reasons) });
   servers.push(s);
@@ -45,7 +48,10 @@ describe('the metrics listener', () => {
   it('an address in use fails naming it', async () => {
     const base = await start();
     const port = Number(new URL(base).port);
-    const metrics = new DaemonMetrics({ apiCounts: () => Promise.resolve({}), caches: () => [] }, { processMetrics: false });
+    const metrics = new DaemonMetrics(
+      { apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [] },
+      { processMetrics: false },
+    );
     await expect(serveMetrics({ host: '127.0.0.1', port }, metrics, { reasons: () => Promise.resolve([]) })).rejects.toThrow(
       `GC_K8S_METRICS_ADDR 127.0.0.1:${port} is in use`,
     );

@@ -1,9 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { DaemonMetrics, OP_BUCKETS, type ApiCounts, type CacheHealth } from '../../../src/metrics/metrics.js';
+import { DaemonMetrics, OP_BUCKETS, type ApiCounts, type CacheHealth, type NamespaceFigures } from '../../../src/metrics/metrics.js';
 
-function metrics(api: Record<string, ApiCounts> = {}, caches: CacheHealth[] = []): DaemonMetrics {
-  return new DaemonMetrics({ apiCounts: () => Promise.resolve(api), caches: () => caches }, { processMetrics: false });
+function metrics(
+  api: Record<string, ApiCounts> = {},
+  caches: CacheHealth[] = [],
+  namespaces: NamespaceFigures[] = [],
+  sessionLabels = false,
+): DaemonMetrics {
+  return new DaemonMetrics(
+    { apiCounts: () => Promise.resolve(api), caches: () => caches, namespaces: () => namespaces },
+    { processMetrics: false, sessionLabels },
+  );
 }
+
+const figures = (over: Partial<NamespaceFigures> = {}): NamespaceFigures => ({
+  context: '',
+  namespace: 'gc',
+  phases: { starting: 1, running: 3, ended: 0, failed: 1, stopping: 0, warm: 2 },
+  sessions: () => [
+    { session: 'mayor', phase: 'running' },
+    { session: 'polecat-1', phase: 'failed' },
+  ],
+  exec: { open: 4, opened: 9, broken: 1, oneShot: 2 },
+  events: { written: 12, watchers: 2, latestSeq: 40, watchLagSeqs: 3 },
+  beads: { dolt: 20, 'bd-serve': 5, bd: 1, fallback: 2 },
+  dolt: { pools: 1, down: 0 },
+  ...over,
+});
 
 /** The HELP/TYPE header lines: the exposition's stable part (names, types), in order. */
 function families(text: string): string[] {
@@ -22,7 +45,72 @@ describe('DaemonMetrics', () => {
       '# TYPE gc_k8s_watch_cache_fresh gauge',
       '# TYPE gc_k8s_watch_cache_objects gauge',
       '# TYPE gc_k8s_watch_restarts gauge',
+      '# TYPE gc_k8s_session_start_duration_seconds histogram',
+      '# TYPE gc_k8s_session_start_failures_total counter',
+      '# TYPE gc_k8s_sessions gauge',
+      '# TYPE gc_k8s_exec_channels_open gauge',
+      '# TYPE gc_k8s_exec_channels_opened_total counter',
+      '# TYPE gc_k8s_exec_channels_broken_total counter',
+      '# TYPE gc_k8s_exec_oneshot_total counter',
+      '# TYPE gc_k8s_events_written_total counter',
+      '# TYPE gc_k8s_event_watchers gauge',
+      '# TYPE gc_k8s_event_latest_seq gauge',
+      '# TYPE gc_k8s_event_watch_lag_seqs gauge',
+      '# TYPE gc_k8s_beads_ops_total counter',
+      '# TYPE gc_k8s_beads_fallbacks_total counter',
+      '# TYPE gc_k8s_dolt_pools gauge',
+      '# TYPE gc_k8s_dolt_unreachable gauge',
     ]);
+  });
+
+  it('reads each namespace at scrape time: sessions by phase, exec channels, events, beads paths, Dolt', async () => {
+    const text = await metrics({}, [], [figures()]).text();
+    for (const line of [
+      'gc_k8s_sessions{context="",namespace="gc",phase="running"} 3',
+      'gc_k8s_sessions{context="",namespace="gc",phase="warm"} 2',
+      'gc_k8s_sessions{context="",namespace="gc",phase="ended"} 0',
+      'gc_k8s_exec_channels_open{context="",namespace="gc"} 4',
+      'gc_k8s_exec_channels_opened_total{context="",namespace="gc"} 9',
+      'gc_k8s_exec_channels_broken_total{context="",namespace="gc"} 1',
+      'gc_k8s_exec_oneshot_total{context="",namespace="gc"} 2',
+      'gc_k8s_events_written_total{context="",namespace="gc"} 12',
+      'gc_k8s_event_watchers{context="",namespace="gc"} 2',
+      'gc_k8s_event_latest_seq{context="",namespace="gc"} 40',
+      'gc_k8s_event_watch_lag_seqs{context="",namespace="gc"} 3',
+      'gc_k8s_beads_ops_total{context="",namespace="gc",path="dolt"} 20',
+      'gc_k8s_beads_ops_total{context="",namespace="gc",path="bd-serve"} 5',
+      'gc_k8s_beads_ops_total{context="",namespace="gc",path="bd"} 1',
+      'gc_k8s_beads_fallbacks_total{context="",namespace="gc"} 2',
+      'gc_k8s_dolt_pools{context="",namespace="gc"} 1',
+      'gc_k8s_dolt_unreachable{context="",namespace="gc"} 0',
+    ])
+      expect(text).toContain(line);
+    // an event store or Dolt not used yet: no series rather than a made-up 0
+    const fresh = await metrics({}, [], [figures({ events: undefined, dolt: undefined })]).text();
+    expect(fresh).not.toMatch(/^gc_k8s_event_watchers\{/m);
+    expect(fresh).not.toMatch(/^gc_k8s_dolt_pools\{/m);
+  });
+
+  it('never labels by session name unless session labels are on', async () => {
+    const off = await metrics({}, [], [figures()]).text();
+    expect(off).not.toContain('mayor');
+    expect(off).not.toContain('gc_k8s_session_phase');
+    const on = await metrics({}, [], [figures()], true).text();
+    expect(on).toContain('gc_k8s_session_phase{context="",namespace="gc",session="mayor",phase="running"} 1');
+    expect(on).toContain('gc_k8s_session_phase{context="",namespace="gc",session="polecat-1",phase="failed"} 1');
+  });
+
+  it('times starts to ready and counts failed starts by reason, every reason present from the start', async () => {
+    const m = metrics();
+    expect(await m.text()).toContain('gc_k8s_session_start_failures_total{reason="ImagePull"} 0');
+    m.observeStart(1.2);
+    m.observeStart(0, 'Quota');
+    m.observeStart(0, 'Quota');
+    const text = await m.text();
+    expect(text).toContain('gc_k8s_session_start_duration_seconds_bucket{le="2.5"} 1');
+    expect(text).toContain('gc_k8s_session_start_duration_seconds_bucket{le="1"} 0');
+    expect(text).toContain('gc_k8s_session_start_failures_total{reason="Quota"} 2');
+    expect(text).toContain('gc_k8s_session_start_duration_seconds_count 1');
   });
 
   it('observes op durations into buckets from 0.5 ms to 120 s, and counts errors by code', async () => {
@@ -69,7 +157,7 @@ describe('DaemonMetrics', () => {
   });
 
   it('adds process metrics unless told not to', async () => {
-    const m = new DaemonMetrics({ apiCounts: () => Promise.resolve({}), caches: () => [] });
+    const m = new DaemonMetrics({ apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [] });
     expect(await m.text()).toContain('# TYPE gc_k8s_process_cpu_seconds_total counter');
   });
 });

@@ -1,0 +1,36 @@
+// What the daemon's metrics read at scrape time, from its runtimes: API request counters, each
+// namespace's watch cache, its sessions by phase (from that cache: no request), exec channels,
+// event store, beads paths and Dolt pools.
+
+import type { MetricSources } from '../metrics/metrics.js';
+import { phaseCounts, sessionPhases } from '../session/phases.js';
+import type { Runtimes } from './runtimes.js';
+
+export function metricSources(runtimes: Runtimes): MetricSources {
+  return {
+    apiCounts: () => runtimes.requestStats(),
+    caches: () =>
+      runtimes.inUse().map((r) => {
+        const st = r.client.agentPods.status();
+        return {
+          context: r.context,
+          namespace: r.namespace,
+          synced: st.synced,
+          fresh: st.fresh ?? st.synced,
+          restarts: st.restarts,
+          objects: st.synced ? r.client.agentPods.list().length : 0,
+        };
+      }),
+    namespaces: () =>
+      runtimes.inUse().map((r) => {
+        const pods = r.client.agentPods;
+        const synced = pods.status().synced;
+        const stats = r.stats();
+        return {
+          ...stats,
+          phases: synced ? phaseCounts(pods.list()) : {},
+          sessions: () => (synced ? sessionPhases(pods.list()) : []),
+        };
+      }),
+  };
+}
