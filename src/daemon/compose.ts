@@ -61,6 +61,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     await pods.fresh({ signal });
     return pods.list();
   });
+  const socket: { server?: Server } = {};
+  const readiness = readinessOf(() => socket.server, runtimes);
   const router = createRouter({
     log,
     runtimes,
@@ -74,6 +76,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
         version: options.version,
         pid: process.pid,
         runtimes,
+        readiness,
         shutdown: () => {
           shutdown('shutdown request');
         },
@@ -85,15 +88,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       ? undefined
       : new DaemonMetrics(metricSources(runtimes), { sessionLabels: options.metricsSessionLabels === true });
   // first, so that an address in use stops the daemon before it takes the socket
-  const socket: { server?: Server } = {};
   const metricsServer: HttpServer | undefined =
-    metrics === undefined || options.metricsAddr === undefined
-      ? undefined
-      : await serveMetrics(
-          options.metricsAddr,
-          metrics,
-          readinessOf(() => socket.server, runtimes),
-        );
+    metrics === undefined || options.metricsAddr === undefined ? undefined : await serveMetrics(options.metricsAddr, metrics, readiness);
   const handler = metrics === undefined ? router : timedRequests(router, metrics);
   let server: Server;
   try {

@@ -69,6 +69,9 @@ describe('the daemon metrics listener', () => {
     expect(await (await fetch(`http://${addr}/healthz`)).text()).toBe('ok\n');
     const ready = await fetch(`http://${addr}/readyz`);
     expect([ready.status, await ready.text()]).toEqual([200, 'ok\n']);
+    // gc-k8s status gives the same answer
+    const status = JSON.parse((await h.script('gc-k8s', ['status'], '', env)).out) as { ready: boolean; notReady: string[] };
+    expect(status).toMatchObject({ ready: true, notReady: [] });
   });
 
   it('an address in use, or one beyond loopback without the opt-in, stops the daemon at start, saying why', async () => {

@@ -1,8 +1,9 @@
-// The daemon's own ops, used by the CLI: ping, status (watch-cache health for the current
-// config), stats (API requests per verb and resource) and shutdown.
+// The daemon's own ops, used by the CLI: ping, status (readiness as /readyz says it, watch-cache
+// health for the current config), stats (API requests per verb and resource) and shutdown.
 
 import type { ADMIN_OPS } from '../../protocol/ops/index.js';
 import { EXIT_OK } from '../../protocol/messages.js';
+import type { Readiness } from '../../metrics/http.js';
 import type { Runtimes } from '../runtimes.js';
 import { op, type Handlers } from './op.js';
 
@@ -11,6 +12,8 @@ export interface AdminDeps {
   readonly version: string;
   readonly pid: number;
   readonly runtimes: Pick<Runtimes, 'stats'>;
+  /** what /readyz answers: the status shows it too */
+  readonly readiness: Readiness;
   readonly shutdown: () => void;
 }
 
@@ -27,11 +30,15 @@ export function adminHandlers(deps: AdminDeps): Handlers<typeof ADMIN_OPS> {
       // the city's provider (and so its warm pool, if it keeps one) runs from now on
       runtime.session(ctx.config);
       const cache = runtime.client.agentPods.status();
+      const notReady = await deps.readiness.reasons();
       ctx.out(
         JSON.stringify({
           version: deps.version,
           pid: deps.pid,
           uptimeMs: Date.now() - deps.startedAt,
+          // the same answer as /readyz: ready, or why not (one line each)
+          ready: notReady.length === 0,
+          notReady,
           namespace: runtime.namespace,
           context: ctx.config.context,
           agentPods: { count: cache.synced ? runtime.client.agentPods.list().length : null, ...cache },

@@ -14,6 +14,7 @@ describe('the op table', () => {
       startedAt: 0,
       version: 't',
       pid: 1,
+      readiness: { reasons: () => Promise.resolve([]) },
       runtimes: { stats: () => Promise.resolve({}) },
       shutdown: () => undefined,
     });
