@@ -86,7 +86,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   const metrics =
     options.metricsAddr === undefined
       ? undefined
-      : new DaemonMetrics(metricSources(runtimes), { sessionLabels: options.metricsSessionLabels === true });
+      : new DaemonMetrics(metricSources(runtimes, readiness), { sessionLabels: options.metricsSessionLabels === true });
   // first, so that an address in use stops the daemon before it takes the socket
   const metricsServer: HttpServer | undefined =
     metrics === undefined || options.metricsAddr === undefined ? undefined : await serveMetrics(options.metricsAddr, metrics, readiness);

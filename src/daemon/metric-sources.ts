@@ -2,12 +2,14 @@
 // namespace's watch cache, its sessions by phase (from that cache: no request), exec channels,
 // event store, beads paths and Dolt pools.
 
+import type { Readiness } from '../metrics/http.js';
 import type { MetricSources } from '../metrics/metrics.js';
 import { phaseCounts, sessionPhases } from '../session/phases.js';
 import type { Runtimes } from './runtimes.js';
 
-export function metricSources(runtimes: Runtimes): MetricSources {
+export function metricSources(runtimes: Runtimes, readiness: Readiness): MetricSources {
   return {
+    notReady: () => readiness.reasons(),
     apiCounts: () => runtimes.requestStats(),
     caches: () =>
       runtimes.inUse().map((r) => {

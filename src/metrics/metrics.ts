@@ -48,6 +48,8 @@ export interface MetricSources {
   apiCounts(): Promise<Readonly<Record<string, ApiCounts>>>;
   caches(): readonly CacheHealth[];
   namespaces(): readonly NamespaceFigures[];
+  /** why the daemon is not ready (what /readyz answers); empty when it is */
+  notReady(): Promise<readonly string[]>;
 }
 
 export interface MetricsOptions {
@@ -181,6 +183,14 @@ export class DaemonMetrics {
       registers,
     });
     for (const reason of START_FAILURE_REASONS) this.startFailures.inc({ reason }, 0);
+    new Gauge({
+      name: 'gc_k8s_ready',
+      help: '1 when the daemon is ready (its socket listens, every namespace watch is synced, fresh and reaches the API server): what /readyz answers.',
+      registers,
+      async collect() {
+        this.set((await sources.notReady()).length === 0 ? 1 : 0);
+      },
+    });
     this.namespaceFamilies(sources, options.sessionLabels === true);
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gc_k8s_' });
   }

@@ -11,7 +11,7 @@ afterEach(() => {
 
 async function start(reasons: string[] = []): Promise<string> {
   const metrics = new DaemonMetrics(
-    { apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [] },
+    { apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [], notReady: () => Promise.resolve([]) },
     { processMetrics: false },
   );
   metrics.observeOp('session', 'peek', 0.01, 'ok');
@@ -49,7 +49,7 @@ describe('the metrics listener', () => {
     const base = await start();
     const port = Number(new URL(base).port);
     const metrics = new DaemonMetrics(
-      { apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [] },
+      { apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [], notReady: () => Promise.resolve([]) },
       { processMetrics: false },
     );
     await expect(serveMetrics({ host: '127.0.0.1', port }, metrics, { reasons: () => Promise.resolve([]) })).rejects.toThrow(

@@ -6,9 +6,15 @@ function metrics(
   caches: CacheHealth[] = [],
   namespaces: NamespaceFigures[] = [],
   sessionLabels = false,
+  notReady: string[] = [],
 ): DaemonMetrics {
   return new DaemonMetrics(
-    { apiCounts: () => Promise.resolve(api), caches: () => caches, namespaces: () => namespaces },
+    {
+      apiCounts: () => Promise.resolve(api),
+      caches: () => caches,
+      namespaces: () => namespaces,
+      notReady: () => Promise.resolve(notReady),
+    },
     { processMetrics: false, sessionLabels },
   );
 }
@@ -47,6 +53,7 @@ describe('DaemonMetrics', () => {
       '# TYPE gc_k8s_watch_restarts gauge',
       '# TYPE gc_k8s_session_start_duration_seconds histogram',
       '# TYPE gc_k8s_session_start_failures_total counter',
+      '# TYPE gc_k8s_ready gauge',
       '# TYPE gc_k8s_sessions gauge',
       '# TYPE gc_k8s_exec_channels_open gauge',
       '# TYPE gc_k8s_exec_channels_opened_total counter',
@@ -89,6 +96,11 @@ describe('DaemonMetrics', () => {
     const fresh = await metrics({}, [], [figures({ events: undefined, dolt: undefined })]).text();
     expect(fresh).not.toMatch(/^gc_k8s_event_watchers\{/m);
     expect(fresh).not.toMatch(/^gc_k8s_dolt_pools\{/m);
+  });
+
+  it('gc_k8s_ready is 1 when nothing stands in the way, 0 when /readyz would give a reason', async () => {
+    expect(await metrics().text()).toContain('gc_k8s_ready 1');
+    expect(await metrics({}, [], [], false, ['watch of pods of namespace gc: not synced yet']).text()).toContain('gc_k8s_ready 0');
   });
 
   it('never labels by session name unless session labels are on', async () => {
@@ -157,7 +169,12 @@ describe('DaemonMetrics', () => {
   });
 
   it('adds process metrics unless told not to', async () => {
-    const m = new DaemonMetrics({ apiCounts: () => Promise.resolve({}), caches: () => [], namespaces: () => [] });
+    const m = new DaemonMetrics({
+      apiCounts: () => Promise.resolve({}),
+      caches: () => [],
+      namespaces: () => [],
+      notReady: () => Promise.resolve([]),
+    });
     expect(await m.text()).toContain('# TYPE gc_k8s_process_cpu_seconds_total counter');
   });
 });

@@ -35,7 +35,7 @@ describe('contrib/monitoring rules', () => {
   it('promtool check rules: every rule is valid', async () => {
     const r = await run(['check', 'rules', 'rules.yaml']);
     expect(r, r.out).toMatchObject({ code: 0 });
-    expect(r.out).toContain('SUCCESS: 5 rules found');
+    expect(r.out).toContain('SUCCESS: 10 rules found');
   });
 
   it('promtool test rules: every alert fires on its series and not on its neighbour', async () => {
