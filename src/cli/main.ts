@@ -29,6 +29,7 @@ const USAGE = `usage: gc-k8s <command> [args]
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
   sessions [--json]             this city's sessions (running, starting, stopped with a kept workspace) and warm pools
+  top [--json]                  this city's sessions with CPU, memory (metrics API), restarts, age and last activity
   workspaces list|delete <session>|prune --unused-for D   kept session workspaces (claims) of this city
   link [<city dir>]             link the provider scripts into <city>/.gc-k8s/bin (one supervisor, several cities)
   doctor                        check this city against the cluster: namespace, Pod Security, a dry-run pod, RBAC
@@ -253,6 +254,10 @@ export async function main(io: CliIo): Promise<number> {
       case 'sessions': {
         const { runSessions } = await import('./sessions.js');
         return await runSessions(rest, io, () => daemonWarmPools(io));
+      }
+      case 'top': {
+        const { runTop } = await import('./top.js');
+        return await runTop(rest, io);
       }
       case 'workspaces': {
         const { runWorkspaces } = await import('./workspaces.js');

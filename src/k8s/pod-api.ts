@@ -1,15 +1,18 @@
 // PodApi (src/kube/ports.ts) over the REST client.
 
-import type { ClusterEvent, Pod, PodManifest } from '../kube/types.js';
+import { hasCode } from '../errors.js';
+import type { ClusterEvent, Pod, PodManifest, PodUsage } from '../kube/types.js';
 import type { CallOptions, PodApi } from '../kube/ports.js';
 import { toPod } from './convert.js';
 import { eventsOf } from './events-of.js';
+import { quantityValue } from './quantity.js';
 import { Resource } from './resource.js';
 import type { RestClient } from './rest.js';
 
 export class RestPodApi implements PodApi {
   private readonly pods: Resource;
   private readonly events_: Resource;
+  private readonly metrics: Resource;
 
   constructor(
     rest: RestClient,
@@ -17,6 +20,7 @@ export class RestPodApi implements PodApi {
   ) {
     this.pods = new Resource(rest, 'pods', namespace);
     this.events_ = new Resource(rest, 'events', namespace);
+    this.metrics = new Resource(rest, 'pods', namespace, 'metrics.k8s.io/v1beta1', 'pod metrics');
   }
 
   async create(manifest: PodManifest, options: CallOptions & { dryRun?: boolean }): Promise<Pod> {
@@ -59,4 +63,31 @@ export class RestPodApi implements PodApi {
   events(podName: string, options: CallOptions): Promise<ClusterEvent[]> {
     return eventsOf(this.events_, 'Pod', podName, this.pods.describe(podName), options);
   }
+
+  async usage(labelSelector: string, options: CallOptions): Promise<PodUsage[] | undefined> {
+    try {
+      const page = await this.metrics.page({ labelSelector }, { ...options, what: `reading pod metrics in ${this.namespace}` });
+      return page.items.map(toUsage);
+    } catch (err) {
+      if (hasCode(err, 'NOT_FOUND')) return undefined; // no metrics.k8s.io (no metrics-server)
+      throw err;
+    }
+  }
+}
+
+interface WirePodMetrics {
+  metadata?: { name?: string };
+  containers?: { name?: string; usage?: { cpu?: string; memory?: string } }[];
+}
+
+function toUsage(wire: unknown): PodUsage {
+  const w = wire as WirePodMetrics;
+  return {
+    name: w.metadata?.name ?? '',
+    containers: (w.containers ?? []).map((c) => ({
+      name: c.name ?? '',
+      cpuCores: quantityValue(c.usage?.cpu ?? ''),
+      memoryBytes: quantityValue(c.usage?.memory ?? ''),
+    })),
+  };
 }

@@ -15,6 +15,7 @@ import type {
   ObjectRef,
   Pod,
   PodManifest,
+  PodUsage,
   SecretManifest,
   ServiceAddress,
 } from './types.js';
@@ -37,6 +38,8 @@ export interface PodApi {
   delete(name: string, options: CallOptions & { gracePeriodSeconds?: number; uid?: string }): Promise<boolean>;
   /** Events whose involvedObject is this pod, oldest first. */
   events(podName: string, options: CallOptions): Promise<ClusterEvent[]>;
+  /** What the selected pods use now (metrics.k8s.io); undefined when the cluster serves no metrics API. */
+  usage(labelSelector: string, options: CallOptions): Promise<PodUsage[] | undefined>;
   /**
    * Sets (string) or removes (null) annotations of the pod with this uid; NOT_FOUND when it is gone,
    * CONFLICT when the name now belongs to another pod.

@@ -14,6 +14,12 @@ export interface ContainerStateSummary {
   readonly exitCode?: number;
 }
 
+/** What a pod uses now, from the metrics API (metrics-server): per container, over its last window. */
+export interface PodUsage {
+  readonly name: string;
+  readonly containers: readonly { readonly name: string; readonly cpuCores: number; readonly memoryBytes: number }[];
+}
+
 export interface PodCondition {
   readonly type: string;
   readonly status: string;

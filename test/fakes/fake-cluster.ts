@@ -11,6 +11,7 @@ import type {
   JobManifest,
   Pod,
   PodManifest,
+  PodUsage,
   SecretManifest,
   ServiceAddress,
 } from '../../src/kube/types.js';
@@ -393,6 +394,12 @@ export class FakeCluster implements NamespaceClient, PodApi {
       this.agentPods.remove(name);
     }, 5);
     return Promise.resolve(true);
+  }
+
+  /** what the metrics API says, by pod name (undefined: no metrics API) */
+  podUsage: Map<string, PodUsage> | undefined = undefined;
+  usage(_selector: string, _o: CallOptions): Promise<PodUsage[] | undefined> {
+    return Promise.resolve(this.podUsage === undefined ? undefined : [...this.podUsage.values()]);
   }
 
   events(podName: string, _o: CallOptions): Promise<ClusterEvent[]> {
