@@ -159,6 +159,13 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
               .map(([k, v]) => `${k}=${v}`)
               .join(' ')}`,
           );
+        if (st.monitoring !== undefined) {
+          const m = st.monitoring;
+          lines.push(`  kube-state-metrics: ${m.kubeStateMetrics}`);
+          lines.push(
+            `  kubelet metrics: ${m.kubeletCadvisor}, ${m.kubeletMetrics} (client cert ${m.kubeletTls.cert}, CA ${m.kubeletTls.ca})`,
+          );
+        }
         if (st.components.length > 0) {
           lines.push('  component                 pid      process  health  endpoint');
           for (const c of st.components) {
