@@ -4,6 +4,7 @@
 // scrape identity gc-k8s:prometheus (which may read metrics and nothing else of the kubelet).
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   clusterStatus,
@@ -161,7 +162,7 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
     const body = await until(
       'the crasher terminated once in kube-state-metrics',
       async () => {
-        const r = await get(mon.kubeStateMetrics);
+        const r = await get(mon.kubeStateMetrics, mon.tls);
         return r.status === 200 &&
           sample(r.body, 'kube_pod_container_status_last_terminated_reason', { namespace: ns, pod: 'crasher' }) === 1
           ? r.body
@@ -182,6 +183,12 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
     expect(sample(body, 'kube_resourcequota', { namespace: ns, resource: 'pods', type: 'used' })).toBe(2);
     // nothing of Secrets: kube-state-metrics may not even list them
     expect(body).not.toMatch(/^kube_secret_/m);
+    // HTTPS admitting the scrape identity only: no client certificate, or another of the cluster CA (admin), is refused
+    await expect(get(mon.kubeStateMetrics, { ca: mon.tls.ca })).rejects.toThrow();
+    const pki = dirname(mon.tls.cert);
+    await expect(
+      get(mon.kubeStateMetrics, { ca: mon.tls.ca, cert: join(pki, 'admin.crt'), key: join(pki, 'admin.key') }),
+    ).rejects.toThrow();
     expect(await k.ok(['auth', 'can-i', 'list', 'pods', '--as', 'gc-k8s:kube-state-metrics'])).toBe(true);
     expect(await k.ok(['auth', 'can-i', 'list', 'secrets', '--as', 'gc-k8s:kube-state-metrics'])).toBe(false);
   });
@@ -190,7 +197,7 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
     const cadvisor = await until(
       'cAdvisor has the sleeper',
       async () => {
-        const r = await get(mon.kubeletCadvisor, mon.kubeletTls);
+        const r = await get(mon.kubeletCadvisor, mon.tls);
         return sample(r.body, 'container_memory_working_set_bytes', { namespace: ns, pod: 'sleeper', container: 'main' }) === undefined
           ? undefined
           : r.body;
@@ -204,7 +211,7 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
     const used = await until(
       'kubelet_volume_stats_used_bytes of the claim',
       async () =>
-        sample((await get(mon.kubeletMetrics, mon.kubeletTls)).body, 'kubelet_volume_stats_used_bytes', {
+        sample((await get(mon.kubeletMetrics, mon.tls)).body, 'kubelet_volume_stats_used_bytes', {
           namespace: ns,
           persistentvolumeclaim: 'data',
         }),
@@ -213,9 +220,9 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
     );
     expect(used).toBeGreaterThanOrEqual(1024 * 1024);
     // that identity reads metrics only: the kubelet's pod list and exec are refused
-    expect((await get(mon.kubeletMetrics.replace(/\/metrics$/, '/pods'), mon.kubeletTls)).status).toBe(403);
+    expect((await get(mon.kubeletMetrics.replace(/\/metrics$/, '/pods'), mon.tls)).status).toBe(403);
     // without a client certificate the kubelet answers 401
-    expect((await get(mon.kubeletCadvisor, { ca: mon.kubeletTls.ca })).status).toBe(401);
+    expect((await get(mon.kubeletCadvisor, { ca: mon.tls.ca })).status).toBe(401);
     // the same metrics through the API server's node proxy with the admin kubeconfig
     const viaProxy = await k(['get', '--raw', new URL(mon.nodeProxyCadvisor).pathname]);
     expect(sample(viaProxy, 'container_cpu_usage_seconds_total', { namespace: ns, pod: 'sleeper' })).toBeGreaterThan(0);
@@ -227,7 +234,7 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
     expect(jobs[2]).toMatchObject({
       scheme: 'https',
       metrics_path: '/metrics/cadvisor',
-      tls_config: { ca_file: mon.kubeletTls.ca, cert_file: mon.kubeletTls.cert, key_file: mon.kubeletTls.key },
+      tls_config: { ca_file: mon.tls.ca, cert_file: mon.tls.cert, key_file: mon.tls.key },
       static_configs: [{ targets: [new URL(mon.kubeletCadvisor).host] }],
     });
   });
@@ -245,6 +252,6 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
       90_000,
       2000,
     );
-    expect((await get(mon.kubeStateMetrics)).status).toBe(200);
+    expect((await get(mon.kubeStateMetrics, mon.tls)).status).toBe(200);
   });
 });

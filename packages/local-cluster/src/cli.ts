@@ -161,10 +161,8 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
           );
         if (st.monitoring !== undefined) {
           const m = st.monitoring;
-          lines.push(`  kube-state-metrics: ${m.kubeStateMetrics}`);
-          lines.push(
-            `  kubelet metrics: ${m.kubeletCadvisor}, ${m.kubeletMetrics} (client cert ${m.kubeletTls.cert}, CA ${m.kubeletTls.ca})`,
-          );
+          lines.push(`  scrape: ${m.kubeStateMetrics}, ${m.kubeletCadvisor}, ${m.kubeletMetrics}`);
+          lines.push(`  scrape TLS: client cert ${m.tls.cert}, key ${m.tls.key}, CA ${m.tls.ca}`);
         }
         if (st.components.length > 0) {
           lines.push('  component                 pid      process  health  endpoint');

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRICS_SERVER_DNS_NAME } from './config/monitoring.js';
+import { METRICS_SERVER_DNS_NAME, PROMETHEUS_CLIENT_SAN } from './config/monitoring.js';
 import {
   APISERVER_KUBELET_CLIENT_USER,
   COREDNS_USER,
@@ -169,11 +169,14 @@ export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
     { name: 'local-provisioner', cn: PROVISIONER_USER },
     { name: 'kube-router', cn: KUBE_ROUTER_USER },
     { name: 'kube-state-metrics', cn: KUBE_STATE_METRICS_USER },
+    // its HTTPS listener on the host's loopback
+    { name: 'kube-state-metrics-serving', cn: 'kube-state-metrics', sans: ['127.0.0.1', 'localhost'], server: true },
     // its client identity (API server and kubelets) and its serving certificate, which the API
     // server verifies against the APIService's caBundle (the cluster CA) as metrics-server.kube-system.svc
     { name: 'metrics-server', cn: METRICS_SERVER_USER },
     { name: 'metrics-server-serving', cn: METRICS_SERVER_DNS_NAME, sans: [METRICS_SERVER_DNS_NAME, n.hostIp], server: true },
-    { name: 'prometheus', cn: PROMETHEUS_USER },
+    // the scrape identity: RBAC user for the kubelets, SAN for kube-state-metrics' client_allowed_sans
+    { name: 'prometheus', cn: PROMETHEUS_USER, sans: [PROMETHEUS_CLIENT_SAN] },
   ];
 }
 

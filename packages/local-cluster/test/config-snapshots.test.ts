@@ -981,6 +981,15 @@ describe('API objects and identities', () => {
           "name": "kube-state-metrics",
         },
         {
+          "cn": "kube-state-metrics",
+          "name": "kube-state-metrics-serving",
+          "sans": [
+            "127.0.0.1",
+            "localhost",
+          ],
+          "server": true,
+        },
+        {
           "cn": "gc-k8s:metrics-server",
           "name": "metrics-server",
         },
@@ -996,6 +1005,9 @@ describe('API objects and identities', () => {
         {
           "cn": "gc-k8s:prometheus",
           "name": "prometheus",
+          "sans": [
+            "gc-k8s-prometheus",
+          ],
         },
       ]
     `);
@@ -1237,6 +1249,7 @@ describe('component command lines', () => {
             "--port=24005",
             "--telemetry-host=127.0.0.1",
             "--telemetry-port=24006",
+            "--tls-config=/wt/.gc-k8s/cluster/config/kube-state-metrics-web.yaml",
             "--resources=pods,nodes,namespaces,resourcequotas,limitranges,persistentvolumeclaims,persistentvolumes,services,deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,storageclasses,poddisruptionbudgets",
           ],
           "cmd": "/cache/kube-state-metrics/bin/kube-state-metrics",

@@ -2,7 +2,7 @@
 // (slot 3, worktree /wt): metrics-server's APIService objects, the scrape targets and the
 // Prometheus scrape configuration, the least-privilege RBAC, and a state made before them.
 import { describe, expect, it } from 'vitest';
-import { metricsServerObjects } from '../src/config/monitoring.js';
+import { kubeStateMetricsWebConfig, metricsServerObjects } from '../src/config/monitoring.js';
 import { KUBE_STATE_METRICS_RESOURCES, componentRbac, monitoringRbac } from '../src/config/rbac.js';
 import { componentCommand } from '../src/local/commands.js';
 import { monitoringObjects } from '../src/local/bootstrap.js';
@@ -40,15 +40,15 @@ const current = stateWith({ ...base, kubeStateMetrics: 24005, kubeStateMetricsTe
 const older = stateWith(base);
 
 describe('monitoring of the local cluster', () => {
-  it('scrape targets: kube-state-metrics on loopback, the kubelet on the node IP with the prometheus identity', () => {
+  it('scrape targets: kube-state-metrics on loopback, the kubelet on the node IP, both with the prometheus identity', () => {
     expect(monitoringTargets(current, l)).toEqual({
       nodeName: 'gck-wt-abc123',
-      kubeStateMetrics: 'http://127.0.0.1:24005/metrics',
-      kubeStateMetricsTelemetry: 'http://127.0.0.1:24006/metrics',
+      kubeStateMetrics: 'https://127.0.0.1:24005/metrics',
+      kubeStateMetricsTelemetry: 'https://127.0.0.1:24006/metrics',
       kubeletMetrics: 'https://10.250.3.2:10250/metrics',
       kubeletCadvisor: 'https://10.250.3.2:10250/metrics/cadvisor',
       kubeletResource: 'https://10.250.3.2:10250/metrics/resource',
-      kubeletTls: {
+      tls: {
         ca: '/wt/.gc-k8s/cluster/pki/ca.crt',
         cert: '/wt/.gc-k8s/cluster/pki/prometheus.crt',
         key: '/wt/.gc-k8s/cluster/pki/prometheus.key',
@@ -68,6 +68,7 @@ describe('monitoring of the local cluster', () => {
           "honor_labels": true,
           "job_name": "kube-state-metrics",
           "metrics_path": "/metrics",
+          "scheme": "https",
           "scrape_interval": "5s",
           "static_configs": [
             {
@@ -76,6 +77,11 @@ describe('monitoring of the local cluster', () => {
               ],
             },
           ],
+          "tls_config": {
+            "ca_file": "/wt/.gc-k8s/cluster/pki/ca.crt",
+            "cert_file": "/wt/.gc-k8s/cluster/pki/prometheus.crt",
+            "key_file": "/wt/.gc-k8s/cluster/pki/prometheus.key",
+          },
         },
         {
           "job_name": "kubelet",
@@ -166,6 +172,17 @@ describe('monitoring of the local cluster', () => {
     });
     expect(ksm.args).toContain(`--resources=${KUBE_STATE_METRICS_RESOURCES.flatMap((g) => g.resources).join(',')}`);
     expect(ksm.args).toContain('--host=127.0.0.1');
+    expect(ksm.args).toContain('--tls-config=/wt/.gc-k8s/cluster/config/kube-state-metrics-web.yaml');
+    expect(kubeStateMetricsWebConfig({ certFile: '/p/s.crt', keyFile: '/p/s.key', clientCaFile: '/p/ca.crt' })).toEqual({
+      tls_server_config: {
+        cert_file: '/p/s.crt',
+        key_file: '/p/s.key',
+        client_ca_file: '/p/ca.crt',
+        client_auth_type: 'RequireAndVerifyClientCert',
+        client_allowed_sans: ['gc-k8s-prometheus'],
+        min_version: 'TLS12',
+      },
+    });
     expect(ksm.args).toContain('--telemetry-host=127.0.0.1');
   });
 

@@ -63,3 +63,31 @@ export function metricsServerObjects(e: MetricsServerEndpoint): ApiObject[] {
     },
   ];
 }
+
+/** the DNS SAN of the scrape identity's client certificate (pki/prometheus.crt), the one kube-state-metrics admits */
+export const PROMETHEUS_CLIENT_SAN = 'gc-k8s-prometheus';
+
+export interface KubeStateMetricsTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** the cluster CA: client certificates must be signed by it */
+  readonly clientCaFile: string;
+}
+
+/**
+ * kube-state-metrics' web config (exporter-toolkit, --tls-config): HTTPS only, and only a client
+ * certificate of the cluster CA with the scrape identity's SAN is admitted (no local user without
+ * pki/prometheus.key reads the cluster's state from its loopback listener).
+ */
+export function kubeStateMetricsWebConfig(t: KubeStateMetricsTls): Record<string, unknown> {
+  return {
+    tls_server_config: {
+      cert_file: t.certFile,
+      key_file: t.keyFile,
+      client_ca_file: t.clientCaFile,
+      client_auth_type: 'RequireAndVerifyClientCert',
+      client_allowed_sans: [PROMETHEUS_CLIENT_SAN],
+      min_version: 'TLS12',
+    },
+  };
+}

@@ -255,8 +255,8 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
         netns: n.netnsPath,
       };
     case 'kube-state-metrics': {
-      // on the host's loopback only (plain HTTP, no auth: pods and other machines cannot reach it);
-      // its own identity, list/watch of exactly these resources
+      // on the host's loopback only, HTTPS admitting only the scrape identity's client certificate
+      // (config/kube-state-metrics-web.yaml); its own identity, list/watch of exactly these resources
       const p = portsOf(state);
       return {
         cmd: join(bins.kubeStateMetrics, 'kube-state-metrics'),
@@ -266,6 +266,7 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
           `--port=${p.kubeStateMetrics}`,
           '--telemetry-host=127.0.0.1',
           `--telemetry-port=${p.kubeStateMetricsTelemetry}`,
+          `--tls-config=${cfg('kube-state-metrics-web.yaml')}`,
           `--resources=${KUBE_STATE_METRICS_RESOURCES.flatMap((g) => g.resources).join(',')}`,
         ],
       };

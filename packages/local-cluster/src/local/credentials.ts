@@ -1,9 +1,11 @@
 // The cluster's certificates (pki.ts), Secrets encryption key and the components' kubeconfigs.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptionConfig } from '../config/apiserver.js';
 import { kubeconfigYaml } from '../config/kubeconfig.js';
+import { kubeStateMetricsWebConfig } from '../config/monitoring.js';
+import { yaml } from '../config/yaml.js';
 import { netPlan } from '../host.js';
 import { clusterCertSpecs, ensureEncryptionConfig, ensureEtcdPki, ensureFrontProxyPki, ensurePki, writeKubeconfig } from '../pki.js';
 import type { Layout } from './layout.js';
@@ -32,4 +34,15 @@ export async function writeKubeconfigs(state: LocalState, l: Layout): Promise<vo
   ]) {
     writeKubeconfig(join(l.cfg, `${u}.kubeconfig`), kc(u));
   }
+  writeFileSync(
+    join(l.cfg, 'kube-state-metrics-web.yaml'),
+    yaml(
+      kubeStateMetricsWebConfig({
+        certFile: join(l.pki, 'kube-state-metrics-serving.crt'),
+        keyFile: join(l.pki, 'kube-state-metrics-serving.key'),
+        clientCaFile: pki.caCert,
+      }),
+    ),
+    { mode: 0o600 },
+  );
 }

@@ -1,7 +1,8 @@
-// Where a Prometheus on the host scrapes a local cluster: kube-state-metrics (plain HTTP on the
-// host's loopback), the kubelet's /metrics, /metrics/cadvisor and /metrics/resource (HTTPS on the
-// node IP, with a client certificate of its own that may only get nodes/metrics), and the same
-// kubelet paths through the API server's node proxy (admin kubeconfig).
+// Where a Prometheus on the host scrapes a local cluster: kube-state-metrics (HTTPS on the host's
+// loopback), the kubelet's /metrics, /metrics/cadvisor and /metrics/resource (HTTPS on the node
+// IP), both with one client certificate of its own (the kubelet lets it get nodes/metrics only,
+// kube-state-metrics admits no other), and the same kubelet paths through the API server's node
+// proxy (admin kubeconfig).
 
 import { join } from 'node:path';
 import { netPlan } from '../host.js';
@@ -12,26 +13,27 @@ import { monitoringPorts, type LocalState } from './state.js';
 const KUBELET_PORT = 10250;
 
 export interface ScrapeTls {
-  /** the cluster CA: verifies the kubelet's serving certificate (SANs: node IP and name) */
+  /** the cluster CA: verifies the kubelet's and kube-state-metrics' serving certificates */
   readonly ca: string;
-  /** client certificate and key of user gc-k8s:prometheus (ClusterRole: get nodes/metrics) */
+  /** client certificate and key of user gc-k8s:prometheus (ClusterRole: get nodes/metrics; SAN gc-k8s-prometheus) */
   readonly cert: string;
   readonly key: string;
 }
 
 export interface MonitoringTargets {
   readonly nodeName: string;
-  /** kube-state-metrics' metrics: `http://127.0.0.1:<port>/metrics`, no authentication (loopback only) */
+  /** kube-state-metrics' metrics: `https://127.0.0.1:<port>/metrics` (loopback only), with `tls` */
   readonly kubeStateMetrics: string;
   /** kube-state-metrics' own metrics (same listener rules) */
   readonly kubeStateMetricsTelemetry: string;
-  /** the kubelet: `https://<node IP>:10250/metrics` (kubelet_volume_stats_*, …) with `kubeletTls` */
+  /** the kubelet: `https://<node IP>:10250/metrics` (kubelet_volume_stats_*, …) with `tls` */
   readonly kubeletMetrics: string;
   /** `https://<node IP>:10250/metrics/cadvisor` (container_cpu_usage_seconds_total, container_memory_working_set_bytes, …) */
   readonly kubeletCadvisor: string;
   /** `https://<node IP>:10250/metrics/resource` (what metrics-server reads) */
   readonly kubeletResource: string;
-  readonly kubeletTls: ScrapeTls;
+  /** the scrape identity for kube-state-metrics and the kubelet */
+  readonly tls: ScrapeTls;
   /** the same as kubeletCadvisor through the API server's node proxy: needs nodes/proxy (the admin kubeconfig) */
   readonly nodeProxyCadvisor: string;
   /** the same as kubeletMetrics through the node proxy */
@@ -49,12 +51,12 @@ export function monitoringTargets(state: LocalState, l: Layout): MonitoringTarge
   const proxy = `${state.server}/api/v1/nodes/${state.nodeName}/proxy`;
   return {
     nodeName: state.nodeName,
-    kubeStateMetrics: `http://127.0.0.1:${p.kubeStateMetrics}/metrics`,
-    kubeStateMetricsTelemetry: `http://127.0.0.1:${p.kubeStateMetricsTelemetry}/metrics`,
+    kubeStateMetrics: `https://127.0.0.1:${p.kubeStateMetrics}/metrics`,
+    kubeStateMetricsTelemetry: `https://127.0.0.1:${p.kubeStateMetricsTelemetry}/metrics`,
     kubeletMetrics: `${kubelet}/metrics`,
     kubeletCadvisor: `${kubelet}/metrics/cadvisor`,
     kubeletResource: `${kubelet}/metrics/resource`,
-    kubeletTls: { ca: join(l.pki, 'ca.crt'), cert: join(l.pki, 'prometheus.crt'), key: join(l.pki, 'prometheus.key') },
+    tls: { ca: join(l.pki, 'ca.crt'), cert: join(l.pki, 'prometheus.crt'), key: join(l.pki, 'prometheus.key') },
     nodeProxyCadvisor: `${proxy}/metrics/cadvisor`,
     nodeProxyMetrics: `${proxy}/metrics`,
     metricsServer: `https://${n.hostIp}:${p.metricsServer}`,
@@ -68,7 +70,7 @@ export function monitoringTargets(state: LocalState, l: Layout): MonitoringTarge
 export function prometheusScrapeConfigs(t: MonitoringTargets, scrapeInterval = '15s'): Record<string, unknown>[] {
   const hostPort = (url: string): string => new URL(url).host;
   const path = (url: string): string => new URL(url).pathname;
-  const tls = { ca_file: t.kubeletTls.ca, cert_file: t.kubeletTls.cert, key_file: t.kubeletTls.key };
+  const tls = { ca_file: t.tls.ca, cert_file: t.tls.cert, key_file: t.tls.key };
   const labels = { node: t.nodeName };
   return [
     {
@@ -76,7 +78,9 @@ export function prometheusScrapeConfigs(t: MonitoringTargets, scrapeInterval = '
       scrape_interval: scrapeInterval,
       // keep the pod's namespace and name rather than the target's
       honor_labels: true,
+      scheme: 'https',
       metrics_path: path(t.kubeStateMetrics),
+      tls_config: tls,
       static_configs: [{ targets: [hostPort(t.kubeStateMetrics)] }],
     },
     {

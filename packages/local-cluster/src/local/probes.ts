@@ -44,7 +44,19 @@ export function probes(state: LocalState, paths: WorktreePaths): Record<Componen
     'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
     coredns: http(`http://${n.nodeIp}:8080/health`),
     'kube-router': http(`http://${n.nodeIp}:${KUBE_ROUTER_HEALTH_PORT}/healthz`),
-    'kube-state-metrics': mon === undefined ? none : http(`http://127.0.0.1:${mon.kubeStateMetrics}/healthz`),
+    // HTTPS with the scrape identity's client certificate (the only one it admits)
+    'kube-state-metrics':
+      mon === undefined
+        ? none
+        : {
+            endpoint: `https://127.0.0.1:${mon.kubeStateMetrics}/healthz`,
+            check: () =>
+              probe(`https://127.0.0.1:${mon.kubeStateMetrics}/healthz`, {
+                ca: join(l.pki, 'ca.crt'),
+                cert: join(l.pki, 'prometheus.crt'),
+                key: join(l.pki, 'prometheus.key'),
+              }),
+          },
     // /livez: /readyz waits for the first scrapes of the kubelets, which up need not wait for
     'metrics-server': mon === undefined ? none : https(`https://${n.hostIp}:${mon.metricsServer}/livez`, join(l.pki, 'ca.crt')),
     provisioner: {
