@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the upstream Go programs gc-k8s needs (Kubernetes, etcd, CoreDNS, kube-router, Prometheus, gc, bd, Dolt) from their
+# Builds the upstream Go programs gc-k8s needs (Kubernetes, etcd, CoreDNS, kube-router, kube-state-metrics,
+# metrics-server, Prometheus, gc, bd, Dolt) from their
 # published Go modules, through one wrapper module per component, into a cache keyed by version.
 # Nothing here is committed upstream source: wrappers live under $GC_K8S_CACHE, not in the repo.
 # One component is ours: bd-serve (image/agent/bd-serve, on beads' public Go API), keyed by the
@@ -22,6 +23,10 @@ COREDNS_VERSION=${COREDNS_VERSION:-v1.14.7}
 # kernel lacks (CONFIG_NFT_QUEUE unset); kube-router's iptables + ipset rules need nothing missing.
 # v2.1.0 is the only version the module proxy here serves.
 KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.1.0}
+# the local cluster's observability: kube-state-metrics (object state as metrics) and metrics-server
+# (metrics.k8s.io for `kubectl top`). The only versions the module proxy here serves (ksm @latest is refused).
+KUBE_STATE_METRICS_VERSION=${KUBE_STATE_METRICS_VERSION:-v2.18.0}
+METRICS_SERVER_VERSION=${METRICS_SERVER_VERSION:-v0.8.0}
 # Prometheus and promtool (contrib/monitoring's rules are checked and unit-tested with promtool)
 PROMETHEUS_VERSION=${PROMETHEUS_VERSION:-v0.316.0}
 GC_VERSION=${GC_VERSION:-v0.15.1}
@@ -58,6 +63,8 @@ estimate_seconds() {
     etcd) echo 60 ;;
     coredns) echo 120 ;;
     kube-router) echo 150 ;;
+    kube-state-metrics) echo 240 ;;
+    metrics-server) echo 360 ;;
     prometheus) echo 600 ;;
     gc) echo 120 ;;
     bd) echo 90 ;;
@@ -216,6 +223,8 @@ wrapper_build() {
 
 build_etcd() { wrapper_build etcd "$ETCD_VERSION" etcd=go.etcd.io/etcd/server/v3 etcdctl=go.etcd.io/etcd/etcdctl/v3; }
 build_kube-router() { wrapper_build kube-router "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router; }
+build_kube-state-metrics() { wrapper_build kube-state-metrics "$KUBE_STATE_METRICS_VERSION" kube-state-metrics=k8s.io/kube-state-metrics/v2; }
+build_metrics-server() { wrapper_build metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server; }
 build_prometheus() {
   wrapper_build prometheus "$PROMETHEUS_VERSION" github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/prometheus/cmd/prometheus
 }
@@ -278,6 +287,8 @@ dir_of() {
     etcd) echo "$CACHE/etcd-$ETCD_VERSION-$GOV/bin" ;;
     coredns) echo "$CACHE/coredns-$COREDNS_VERSION-$GOV/bin" ;;
     kube-router) echo "$CACHE/kube-router-$KUBE_ROUTER_VERSION-$GOV/bin" ;;
+    kube-state-metrics) echo "$CACHE/kube-state-metrics-$KUBE_STATE_METRICS_VERSION-$GOV/bin" ;;
+    metrics-server) echo "$CACHE/metrics-server-$METRICS_SERVER_VERSION-$GOV/bin" ;;
     prometheus) echo "$CACHE/prometheus-$PROMETHEUS_VERSION-$GOV/bin" ;;
     gc) echo "$CACHE/gc-$GC_VERSION-$GOV/bin" ;;
     bd) echo "$CACHE/bd-$BD_VERSION-$GOV/bin" ;;
@@ -312,11 +323,11 @@ plan_line() {
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns kube-router prometheus gc bd bd-serve dolt)
+[ ${#components[@]} -gt 0 ] || components=(k8s etcd coredns kube-router kube-state-metrics metrics-server prometheus gc bd bd-serve dolt)
 for c in "${components[@]}"; do
   case $c in
-    k8s|etcd|coredns|kube-router|prometheus|gc|bd|bd-serve|dolt) ;;
-    *) say "unknown component '$c' (known: k8s etcd coredns kube-router prometheus gc bd bd-serve dolt)"; exit 2 ;;
+    k8s|etcd|coredns|kube-router|kube-state-metrics|metrics-server|prometheus|gc|bd|bd-serve|dolt) ;;
+    *) say "unknown component '$c' (known: k8s etcd coredns kube-router kube-state-metrics metrics-server prometheus gc bd bd-serve dolt)"; exit 2 ;;
   esac
   if [ $mode = dirs ]; then dir_of "$c"; continue; fi
   if [ $mode = plan ]; then plan_line "$c"; continue; fi

@@ -117,6 +117,8 @@ current-context: c
       'coredns',
       'provisioner',
       'kube-router',
+      'kube-state-metrics',
+      'metrics-server',
     ]) {
       expect(out).toMatch(new RegExp(`${c} +\\d+ +alive +ok`));
     }

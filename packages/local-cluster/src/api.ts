@@ -16,8 +16,18 @@ import { localDown } from './local/down.js';
 import { writeEnvrc } from './local/envrc.js';
 import { ensureLocalImages } from './local/image-import.js';
 import { localLeftovers } from './local/leftovers.js';
+import { layout } from './local/layout.js';
+import { monitoringTargets, type MonitoringTargets } from './local/monitoring.js';
 import { localStatus } from './local/probes.js';
-import { COMPONENTS, STATE_VERSION, outdatedMessage, readState, type Component, type ComponentStatus } from './local/state.js';
+import {
+  COMPONENTS,
+  STATE_VERSION,
+  outdatedMessage,
+  readState,
+  type Component,
+  type ComponentStatus,
+  type LocalState,
+} from './local/state.js';
 import { localUp } from './local/up.js';
 import { worktreePaths, type WorktreePaths } from './names.js';
 import { cmdline, isAlive, stopPids } from './proc.js';
@@ -27,6 +37,7 @@ import { silentReporter, type Reporter } from './progress.js';
 export type { BackendName } from './backends.js';
 export type { ImageName } from './images.js';
 export type { ComponentStatus } from './local/state.js';
+export type { MonitoringTargets, ScrapeTls } from './local/monitoring.js';
 
 export interface ClusterOptions {
   /** any directory inside the worktree (default process.cwd()) */
@@ -71,6 +82,8 @@ export interface ClusterStatus {
   readonly message?: string;
   /** image name → reference imported into the local cluster */
   readonly images?: Record<string, string>;
+  /** local backend: where a Prometheus on the host scrapes kube-state-metrics and the kubelet */
+  readonly monitoring?: MonitoringTargets;
 }
 
 interface BackendRecord {
@@ -241,6 +254,11 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
   }
 }
 
+function withMonitoring(state: LocalState, paths: WorktreePaths): { monitoring?: MonitoringTargets } {
+  const m = monitoringTargets(state, layout(paths));
+  return m === undefined ? {} : { monitoring: m };
+}
+
 /** Status of the worktree's cluster; never throws for a missing or dead cluster. */
 export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterStatus> {
   const { paths, env } = resolved(opts);
@@ -294,6 +312,7 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
     components: st.components,
     stateDir: paths.stateDir,
     images: { ...st.state.images },
+    ...withMonitoring(st.state, paths),
     ...(running && !healthy ? { message: 'degraded: see the unhealthy components and their logs' } : {}),
     ...(!running ? { message: 'stale state of a crashed cluster: run gc-k8s cluster down (or up)' } : {}),
     ...(st.state.version < STATE_VERSION ? { message: outdatedMessage(st.state) } : {}),

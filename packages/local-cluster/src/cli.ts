@@ -159,6 +159,11 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
               .map(([k, v]) => `${k}=${v}`)
               .join(' ')}`,
           );
+        if (st.monitoring !== undefined) {
+          const m = st.monitoring;
+          lines.push(`  scrape: ${m.kubeStateMetrics}, ${m.kubeletCadvisor}, ${m.kubeletMetrics}`);
+          lines.push(`  scrape TLS: client cert ${m.tls.cert}, key ${m.tls.key}, CA ${m.tls.ca}`);
+        }
         if (st.components.length > 0) {
           lines.push('  component                 pid      process  health  endpoint');
           for (const c of st.components) {

@@ -105,7 +105,8 @@ export async function ensureHostDeps(env: NodeJS.ProcessEnv, reporter: Reporter,
   return { containerdBin: m[1].trim() };
 }
 
-export type UpstreamComponent = 'k8s' | 'etcd' | 'coredns' | 'kube-router' | 'prometheus' | 'gc' | 'bd' | 'bd-serve' | 'dolt';
+export type UpstreamComponent =
+  'k8s' | 'etcd' | 'coredns' | 'kube-router' | 'kube-state-metrics' | 'metrics-server' | 'prometheus' | 'gc' | 'bd' | 'bd-serve' | 'dolt';
 
 /**
  * What `build-upstream.sh` would do now for a component (its `--plan` output): nothing (built),

@@ -17,7 +17,10 @@ export {
   type ComponentStatus,
   type ImageName,
   type LocalClusterEntry,
+  type MonitoringTargets,
+  type ScrapeTls,
 } from './api.js';
+export { prometheusScrapeConfigs } from './local/monitoring.js';
 export { CLUSTER_USAGE, runClusterCommand, type ClusterIo } from './cli.js';
 export { CLUSTER_ERROR_CODES, ClusterError, describeError, hasCode, isClusterError, type ClusterErrorCode } from './errors.js';
 export { ensureBinaries, listSlots, netPlan, type NetPlan, type SlotRecord, type UpstreamComponent } from './host.js';

@@ -4,7 +4,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APISERVER_KUBELET_CLIENT_USER, COREDNS_USER, KUBE_ROUTER_USER, PROVISIONER_USER } from './config/rbac.js';
+import { METRICS_SERVER_DNS_NAME, PROMETHEUS_CLIENT_SAN } from './config/monitoring.js';
+import {
+  APISERVER_KUBELET_CLIENT_USER,
+  COREDNS_USER,
+  FRONT_PROXY_CLIENT_USER,
+  KUBE_ROUTER_USER,
+  KUBE_STATE_METRICS_USER,
+  METRICS_SERVER_USER,
+  PROMETHEUS_USER,
+  PROVISIONER_USER,
+} from './config/rbac.js';
 import type { NetPlan } from './host.js';
 import { run } from './proc.js';
 
@@ -158,7 +168,40 @@ export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
     { name: 'coredns', cn: COREDNS_USER },
     { name: 'local-provisioner', cn: PROVISIONER_USER },
     { name: 'kube-router', cn: KUBE_ROUTER_USER },
+    { name: 'kube-state-metrics', cn: KUBE_STATE_METRICS_USER },
+    // its HTTPS listener on the host's loopback
+    { name: 'kube-state-metrics-serving', cn: 'kube-state-metrics', sans: ['127.0.0.1', 'localhost'], server: true },
+    // its client identity (API server and kubelets) and its serving certificate, which the API
+    // server verifies against the APIService's caBundle (the cluster CA) as metrics-server.kube-system.svc
+    { name: 'metrics-server', cn: METRICS_SERVER_USER },
+    { name: 'metrics-server-serving', cn: METRICS_SERVER_DNS_NAME, sans: [METRICS_SERVER_DNS_NAME, n.hostIp], server: true },
+    // the scrape identity: RBAC user for the kubelets, SAN for kube-state-metrics' client_allowed_sans
+    { name: 'prometheus', cn: PROMETHEUS_USER, sans: [PROMETHEUS_CLIENT_SAN] },
   ];
+}
+
+/**
+ * The aggregation layer's front proxy: a CA of its own (as kubeadm's front-proxy-ca: the
+ * extension API servers trust it to assert users in X-Remote-* headers, so no certificate the
+ * controller manager signs may be one) and the API server's client certificate from it.
+ */
+export async function ensureFrontProxyPki(pkiDir: string, clusterName: string, signal?: AbortSignal): Promise<FrontProxyPki> {
+  const opts = signal === undefined ? {} : { signal };
+  const ca = await ensureCa(pkiDir, 'front-proxy-ca', `${clusterName}-front-proxy-ca`, opts);
+  await ensureLeaves(pkiDir, ca, [{ name: 'front-proxy-client', cn: FRONT_PROXY_CLIENT_USER }], opts);
+  return frontProxyPkiPaths(pkiDir);
+}
+
+export interface FrontProxyPki {
+  readonly ca: string;
+  readonly client: KeyPair;
+}
+
+export function frontProxyPkiPaths(pkiDir: string): FrontProxyPki {
+  return {
+    ca: join(pkiDir, 'front-proxy-ca.crt'),
+    client: { cert: join(pkiDir, 'front-proxy-client.crt'), key: join(pkiDir, 'front-proxy-client.key') },
+  };
 }
 
 /** etcd's own certificates, as kubeadm lays them out (pki/etcd/*, pki/apiserver-etcd-client.*). */

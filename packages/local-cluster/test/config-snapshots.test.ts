@@ -556,6 +556,260 @@ describe('API objects and identities', () => {
         },
         {
           "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {
+              "name": "gc-k8s:kube-state-metrics",
+            },
+            "rules": [
+              {
+                "apiGroups": [
+                  "",
+                ],
+                "resources": [
+                  "pods",
+                  "nodes",
+                  "namespaces",
+                  "resourcequotas",
+                  "limitranges",
+                  "persistentvolumeclaims",
+                  "persistentvolumes",
+                  "services",
+                ],
+                "verbs": [
+                  "list",
+                  "watch",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "apps",
+                ],
+                "resources": [
+                  "deployments",
+                  "statefulsets",
+                  "daemonsets",
+                  "replicasets",
+                ],
+                "verbs": [
+                  "list",
+                  "watch",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "batch",
+                ],
+                "resources": [
+                  "jobs",
+                  "cronjobs",
+                ],
+                "verbs": [
+                  "list",
+                  "watch",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "storage.k8s.io",
+                ],
+                "resources": [
+                  "storageclasses",
+                ],
+                "verbs": [
+                  "list",
+                  "watch",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "policy",
+                ],
+                "resources": [
+                  "poddisruptionbudgets",
+                ],
+                "verbs": [
+                  "list",
+                  "watch",
+                ],
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {
+              "name": "gc-k8s:kube-state-metrics",
+            },
+            "roleRef": {
+              "apiGroup": "rbac.authorization.k8s.io",
+              "kind": "ClusterRole",
+              "name": "gc-k8s:kube-state-metrics",
+            },
+            "subjects": [
+              {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": "gc-k8s:kube-state-metrics",
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {
+              "name": "gc-k8s:metrics-server",
+            },
+            "rules": [
+              {
+                "apiGroups": [
+                  "",
+                ],
+                "resources": [
+                  "nodes/metrics",
+                ],
+                "verbs": [
+                  "get",
+                ],
+              },
+              {
+                "apiGroups": [
+                  "",
+                ],
+                "resources": [
+                  "pods",
+                  "nodes",
+                ],
+                "verbs": [
+                  "get",
+                  "list",
+                  "watch",
+                ],
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {
+              "name": "gc-k8s:metrics-server",
+            },
+            "roleRef": {
+              "apiGroup": "rbac.authorization.k8s.io",
+              "kind": "ClusterRole",
+              "name": "gc-k8s:metrics-server",
+            },
+            "subjects": [
+              {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": "gc-k8s:metrics-server",
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {
+              "name": "gc-k8s:metrics-server:auth-delegator",
+            },
+            "roleRef": {
+              "apiGroup": "rbac.authorization.k8s.io",
+              "kind": "ClusterRole",
+              "name": "system:auth-delegator",
+            },
+            "subjects": [
+              {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": "gc-k8s:metrics-server",
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {
+              "name": "gc-k8s:metrics-server:auth-reader",
+              "namespace": "kube-system",
+            },
+            "roleRef": {
+              "apiGroup": "rbac.authorization.k8s.io",
+              "kind": "Role",
+              "name": "extension-apiserver-authentication-reader",
+            },
+            "subjects": [
+              {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": "gc-k8s:metrics-server",
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {
+              "name": "gc-k8s:prometheus",
+            },
+            "rules": [
+              {
+                "apiGroups": [
+                  "",
+                ],
+                "resources": [
+                  "nodes/metrics",
+                ],
+                "verbs": [
+                  "get",
+                ],
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        },
+        {
+          "body": {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {
+              "name": "gc-k8s:prometheus",
+            },
+            "roleRef": {
+              "apiGroup": "rbac.authorization.k8s.io",
+              "kind": "ClusterRole",
+              "name": "gc-k8s:prometheus",
+            },
+            "subjects": [
+              {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "User",
+                "name": "gc-k8s:prometheus",
+              },
+            ],
+          },
+          "path": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+        },
+        {
+          "body": {
             "apiVersion": "storage.k8s.io/v1",
             "kind": "StorageClass",
             "metadata": {
@@ -722,6 +976,39 @@ describe('API objects and identities', () => {
           "cn": "gc-k8s:kube-router",
           "name": "kube-router",
         },
+        {
+          "cn": "gc-k8s:kube-state-metrics",
+          "name": "kube-state-metrics",
+        },
+        {
+          "cn": "kube-state-metrics",
+          "name": "kube-state-metrics-serving",
+          "sans": [
+            "127.0.0.1",
+            "localhost",
+          ],
+          "server": true,
+        },
+        {
+          "cn": "gc-k8s:metrics-server",
+          "name": "metrics-server",
+        },
+        {
+          "cn": "metrics-server.kube-system.svc",
+          "name": "metrics-server-serving",
+          "sans": [
+            "metrics-server.kube-system.svc",
+            "10.250.3.1",
+          ],
+          "server": true,
+        },
+        {
+          "cn": "gc-k8s:prometheus",
+          "name": "prometheus",
+          "sans": [
+            "gc-k8s-prometheus",
+          ],
+        },
       ]
     `);
     expect(etcdCertSpecs('gck-wt-abc123')).toMatchInlineSnapshot(`
@@ -772,7 +1059,16 @@ describe('component command lines', () => {
       worktree: '/wt',
       stateDir: state,
       slot: 3,
-      ports: { etcd: 24000, etcdPeer: 24001, apiserver: 24002, controllerManager: 24003, scheduler: 24004 },
+      ports: {
+        etcd: 24000,
+        etcdPeer: 24001,
+        apiserver: 24002,
+        controllerManager: 24003,
+        scheduler: 24004,
+        kubeStateMetrics: 24005,
+        kubeStateMetricsTelemetry: 24006,
+        metricsServer: 24007,
+      },
       nodeName: 'gck-wt-abc123',
       server: `https://${n.hostIp}:24002`,
       containerdBin: '/cache/containerd/bin',
@@ -787,6 +1083,8 @@ describe('component command lines', () => {
       etcd: '/cache/etcd/bin',
       coredns: '/cache/coredns/bin',
       kubeRouter: '/cache/kube-router/bin',
+      kubeStateMetrics: '/cache/kube-state-metrics/bin',
+      metricsServer: '/cache/metrics-server/bin',
       node: '/usr/bin/node',
       provisioner: '/pkg/scripts/local-provisioner.mjs',
     };
@@ -877,6 +1175,14 @@ describe('component command lines', () => {
             "--event-ttl=30m",
             "--cert-dir=/wt/.gc-k8s/cluster/apiserver-certs",
             "--service-node-port-range=30000-32767",
+            "--requestheader-client-ca-file=/wt/.gc-k8s/cluster/pki/front-proxy-ca.crt",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            "--proxy-client-cert-file=/wt/.gc-k8s/cluster/pki/front-proxy-client.crt",
+            "--proxy-client-key-file=/wt/.gc-k8s/cluster/pki/front-proxy-client.key",
+            "--enable-aggregator-routing=true",
           ],
           "cmd": "/cache/k8s/bin/kube-apiserver",
         },
@@ -936,6 +1242,18 @@ describe('component command lines', () => {
           ],
           "cmd": "/cache/k8s/bin/kube-scheduler",
         },
+        "kube-state-metrics": {
+          "args": [
+            "--kubeconfig=/wt/.gc-k8s/cluster/config/kube-state-metrics.kubeconfig",
+            "--host=127.0.0.1",
+            "--port=24005",
+            "--telemetry-host=127.0.0.1",
+            "--telemetry-port=24006",
+            "--tls-config=/wt/.gc-k8s/cluster/config/kube-state-metrics-web.yaml",
+            "--resources=pods,nodes,namespaces,resourcequotas,limitranges,persistentvolumeclaims,persistentvolumes,services,deployments,statefulsets,daemonsets,replicasets,jobs,cronjobs,storageclasses,poddisruptionbudgets",
+          ],
+          "cmd": "/cache/kube-state-metrics/bin/kube-state-metrics",
+        },
         "kubelet": {
           "args": [
             "--config=/wt/.gc-k8s/cluster/config/kubelet.yaml",
@@ -944,10 +1262,31 @@ describe('component command lines', () => {
             "--cert-dir=/wt/.gc-k8s/cluster/kubelet/pki",
             "--node-ip=10.250.3.2",
             "--hostname-override=gck-wt-abc123",
+            "--containerd=/run/gc-k8s/gck-wt-abc123/containerd.sock",
             "--v=1",
           ],
           "cmd": "/cache/k8s/bin/kubelet",
           "netns": "/run/netns/gck3",
+        },
+        "metrics-server": {
+          "args": [
+            "--kubeconfig=/wt/.gc-k8s/cluster/config/metrics-server.kubeconfig",
+            "--authentication-kubeconfig=/wt/.gc-k8s/cluster/config/metrics-server.kubeconfig",
+            "--authorization-kubeconfig=/wt/.gc-k8s/cluster/config/metrics-server.kubeconfig",
+            "--bind-address=10.250.3.1",
+            "--secure-port=24007",
+            "--tls-cert-file=/wt/.gc-k8s/cluster/pki/metrics-server-serving.crt",
+            "--tls-private-key-file=/wt/.gc-k8s/cluster/pki/metrics-server-serving.key",
+            "--kubelet-certificate-authority=/wt/.gc-k8s/cluster/pki/ca.crt",
+            "--kubelet-client-certificate=/wt/.gc-k8s/cluster/pki/metrics-server.crt",
+            "--kubelet-client-key=/wt/.gc-k8s/cluster/pki/metrics-server.key",
+            "--kubelet-preferred-address-types=InternalIP",
+            "--kubelet-use-node-status-port",
+            "--metric-resolution=10s",
+            "--kubelet-request-timeout=5s",
+            "--profiling=false",
+          ],
+          "cmd": "/cache/metrics-server/bin/metrics-server",
         },
         "provisioner": {
           "args": [

@@ -140,8 +140,14 @@ describe('component RBAC', () => {
   });
 
   it('posts each kind to its collection', () => {
-    for (const o of objs)
-      expect(o.path).toBe(`/apis/rbac.authorization.k8s.io/v1/${o.body.kind === 'ClusterRole' ? 'clusterroles' : 'clusterrolebindings'}`);
+    const collection: Record<string, string> = {
+      ClusterRole: '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      ClusterRoleBinding: '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      // metrics-server reads extension-apiserver-authentication in kube-system
+      RoleBinding: '/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings',
+    };
+    for (const o of objs) expect(o.path).toBe(collection[String(o.body.kind)]);
+    expect(objs.filter((o) => o.body.kind === 'RoleBinding')).toHaveLength(1);
   });
 });
 

@@ -5,9 +5,11 @@
 import { join } from 'node:path';
 import { PROVISIONER_NAME, STORAGE_CLASS, WAIT_STORAGE_CLASS } from '../config/cluster-objects.js';
 import { netPlan } from '../host.js';
-import { etcdPkiPaths } from '../pki.js';
+import { KUBE_STATE_METRICS_RESOURCES } from '../config/rbac.js';
+import { ClusterError } from '../errors.js';
+import { etcdPkiPaths, frontProxyPkiPaths } from '../pki.js';
 import type { Layout } from './layout.js';
-import type { Component, LocalState } from './state.js';
+import { monitoringPorts, type Component, type LocalState, type MonitoringPorts } from './state.js';
 
 /** Where the programs are: Go-built binaries, and the Node that runs the provisioner script. */
 export interface Bins {
@@ -15,6 +17,8 @@ export interface Bins {
   readonly etcd: string;
   readonly coredns: string;
   readonly kubeRouter: string;
+  readonly kubeStateMetrics: string;
+  readonly metricsServer: string;
   /** the node binary (process.execPath) */
   readonly node: string;
   /** scripts/local-provisioner.mjs of this package */
@@ -86,6 +90,31 @@ function etcdArgs(state: LocalState, l: Layout): string[] {
   ];
 }
 
+/**
+ * The aggregation layer (metrics.k8s.io of metrics-server), as kubeadm sets it up: the front
+ * proxy's own CA and client certificate, the conventional X-Remote-* headers, and routing to the
+ * APIService's endpoint address (metrics-server runs on the host, not behind a ClusterIP).
+ */
+export function apiserverAggregationArgs(l: Layout): string[] {
+  const f = frontProxyPkiPaths(l.pki);
+  return [
+    `--requestheader-client-ca-file=${f.ca}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${f.client.cert}`,
+    `--proxy-client-key-file=${f.client.key}`,
+    '--enable-aggregator-routing=true',
+  ];
+}
+
+function portsOf(state: LocalState): MonitoringPorts {
+  const p = monitoringPorts(state.ports);
+  if (p === undefined) throw new ClusterError('INTERNAL', `cluster ${state.name}: no monitoring ports in its state`);
+  return p;
+}
+
 function apiserverEtcdArgs(state: LocalState, l: Layout): string[] {
   const e = etcdPkiPaths(l.pki);
   return [
@@ -95,6 +124,17 @@ function apiserverEtcdArgs(state: LocalState, l: Layout): string[] {
     `--etcd-keyfile=${e.apiserverClient.key}`,
   ];
 }
+
+/**
+ * Flags without which a running component predates what this code needs (a cluster made by an
+ * older gc-k8s): repair restarts it with the current command line (data and pods are kept).
+ */
+export const REQUIRED_FLAGS: Partial<Record<Component, string>> = {
+  // the aggregation layer (metrics.k8s.io)
+  'kube-apiserver': '--enable-aggregator-routing=true',
+  // cAdvisor's container labels
+  kubelet: '--containerd=',
+};
 
 export function componentCommand(c: Component, state: LocalState, l: Layout, bins: Bins): Command {
   const n = netPlan(state.slot);
@@ -131,6 +171,7 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
           '--event-ttl=30m',
           `--cert-dir=${join(l.s, 'apiserver-certs')}`,
           `--service-node-port-range=30000-32767`,
+          ...apiserverAggregationArgs(l),
         ],
       };
     case 'containerd':
@@ -184,6 +225,9 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
           `--cert-dir=${join(l.kubeletDir, 'pki')}`,
           `--node-ip=${n.nodeIp}`,
           `--hostname-override=${state.nodeName}`,
+          // cAdvisor's containerd handler (container, pod and namespace labels of
+          // /metrics/cadvisor) talks to this cluster's containerd, not /run/containerd's
+          `--containerd=${l.sock}`,
           '--v=1',
         ],
         netns: n.netnsPath,
@@ -210,6 +254,50 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
         ],
         netns: n.netnsPath,
       };
+    case 'kube-state-metrics': {
+      // on the host's loopback only, HTTPS admitting only the scrape identity's client certificate
+      // (config/kube-state-metrics-web.yaml); its own identity, list/watch of exactly these resources
+      const p = portsOf(state);
+      return {
+        cmd: join(bins.kubeStateMetrics, 'kube-state-metrics'),
+        args: [
+          `--kubeconfig=${cfg('kube-state-metrics.kubeconfig')}`,
+          '--host=127.0.0.1',
+          `--port=${p.kubeStateMetrics}`,
+          '--telemetry-host=127.0.0.1',
+          `--telemetry-port=${p.kubeStateMetricsTelemetry}`,
+          `--tls-config=${cfg('kube-state-metrics-web.yaml')}`,
+          `--resources=${KUBE_STATE_METRICS_RESOURCES.flatMap((g) => g.resources).join(',')}`,
+        ],
+      };
+    }
+    case 'metrics-server': {
+      // on the host end of the veth (an EndpointSlice address; the API server proxies
+      // metrics.k8s.io there), TLS with a cluster-CA certificate; scrapes the kubelets' /metrics/resource
+      // with its own client certificate, verifying their serving certificates against the cluster CA
+      const p = portsOf(state);
+      return {
+        cmd: join(bins.metricsServer, 'metrics-server'),
+        args: [
+          `--kubeconfig=${cfg('metrics-server.kubeconfig')}`,
+          `--authentication-kubeconfig=${cfg('metrics-server.kubeconfig')}`,
+          `--authorization-kubeconfig=${cfg('metrics-server.kubeconfig')}`,
+          `--bind-address=${n.hostIp}`,
+          `--secure-port=${p.metricsServer}`,
+          `--tls-cert-file=${pki('metrics-server-serving.crt')}`,
+          `--tls-private-key-file=${pki('metrics-server-serving.key')}`,
+          `--kubelet-certificate-authority=${pki('ca.crt')}`,
+          `--kubelet-client-certificate=${pki('metrics-server.crt')}`,
+          `--kubelet-client-key=${pki('metrics-server.key')}`,
+          '--kubelet-preferred-address-types=InternalIP',
+          '--kubelet-use-node-status-port',
+          // the resolution must exceed the kubelet timeout (its default is 10 s)
+          '--metric-resolution=10s',
+          '--kubelet-request-timeout=5s',
+          '--profiling=false',
+        ],
+      };
+    }
     case 'provisioner':
       return {
         cmd: bins.node,

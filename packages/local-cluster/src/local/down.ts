@@ -66,9 +66,17 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   };
   // node side first (kubelet would restart pods), then pods, then the control plane
   await stopPids(
-    ['kubelet', 'kube-proxy', 'kube-router', 'coredns', 'provisioner', 'kube-scheduler', 'kube-controller-manager'].flatMap((c) =>
-      owned(c as Component),
-    ),
+    [
+      'kubelet',
+      'kube-proxy',
+      'kube-router',
+      'coredns',
+      'provisioner',
+      'kube-state-metrics',
+      'metrics-server',
+      'kube-scheduler',
+      'kube-controller-manager',
+    ].flatMap((c) => owned(c as Component)),
     3000,
     never,
   );

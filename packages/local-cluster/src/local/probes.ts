@@ -10,7 +10,7 @@ import { etcdPkiPaths } from '../pki.js';
 import { KUBE_ROUTER_HEALTH_PORT } from './commands.js';
 import { cmdline, isAlive, run } from '../proc.js';
 import { layout, logOf, runDir, type Layout } from './layout.js';
-import { COMPONENTS, STATE_VERSION, readState, type Component, type ComponentStatus, type LocalState } from './state.js';
+import { COMPONENTS, STATE_VERSION, monitoringPorts, readState, type Component, type ComponentStatus, type LocalState } from './state.js';
 
 interface Probe {
   readonly endpoint: string;
@@ -24,6 +24,9 @@ export function probes(state: LocalState, paths: WorktreePaths): Record<Componen
   // verified TLS: the API server's certificate is from the cluster CA; the controller manager
   // and the scheduler serve a certificate they made themselves, with its CA, in their --cert-dir
   const https = (url: string, ca: string): Probe => ({ endpoint: url, check: () => probe(url, { ca }) });
+  // a cluster made before the monitoring components has no ports for them until its repair
+  const mon = monitoringPorts(state.ports);
+  const none: Probe = { endpoint: '(no port yet)', check: () => Promise.resolve(false) };
   return {
     etcd: etcdProbe(state, l),
     'kube-apiserver': https(`${state.server}/readyz`, join(l.pki, 'ca.crt')),
@@ -41,6 +44,21 @@ export function probes(state: LocalState, paths: WorktreePaths): Record<Componen
     'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
     coredns: http(`http://${n.nodeIp}:8080/health`),
     'kube-router': http(`http://${n.nodeIp}:${KUBE_ROUTER_HEALTH_PORT}/healthz`),
+    // HTTPS with the scrape identity's client certificate (the only one it admits)
+    'kube-state-metrics':
+      mon === undefined
+        ? none
+        : {
+            endpoint: `https://127.0.0.1:${mon.kubeStateMetrics}/healthz`,
+            check: () =>
+              probe(`https://127.0.0.1:${mon.kubeStateMetrics}/healthz`, {
+                ca: join(l.pki, 'ca.crt'),
+                cert: join(l.pki, 'prometheus.crt'),
+                key: join(l.pki, 'prometheus.key'),
+              }),
+          },
+    // /livez: /readyz waits for the first scrapes of the kubelets, which up need not wait for
+    'metrics-server': mon === undefined ? none : https(`https://${n.hostIp}:${mon.metricsServer}/livez`, join(l.pki, 'ca.crt')),
     provisioner: {
       endpoint: `heartbeat ${join(l.s, 'provisioner.heartbeat')}`,
       check: () => {

@@ -1,34 +1,74 @@
 // Repair of a running local cluster some of whose components died: only those restart, from the
 // state on disk (etcd data, volumes and running pods are kept).
 
-import { ensureBinaries } from '../host.js';
+import { ClusterError } from '../errors.js';
+import { allocatePorts, ensureBinaries, parsePortRange, recordSlotPorts, withHostLock } from '../host.js';
 import { KubeClient } from '../kube/client.js';
 import { componentRbac } from '../config/rbac.js';
-import type { NodeObj } from './bootstrap.js';
-import { componentBins, startComponent } from './components.js';
+import { cmdline, stopPids } from '../proc.js';
+import { monitoringObjects, type NodeObj } from './bootstrap.js';
+import { REQUIRED_FLAGS } from './commands.js';
+import { CLUSTER_BINARIES, componentBins, startComponent } from './components.js';
 import { writeKubeconfigs } from './credentials.js';
 import { writeClientConfig } from './envrc.js';
 import { ensureLocalImages } from './image-import.js';
 import { credsFor, layout, logOf } from './layout.js';
 import { probes } from './probes.js';
-import { COMPONENTS, type Component, type LocalContext, type LocalState, type UpOptions } from './state.js';
+import {
+  COMPONENTS,
+  monitoringPorts,
+  writeState,
+  type Component,
+  type LocalContext,
+  type LocalPorts,
+  type LocalState,
+  type UpOptions,
+} from './state.js';
 import { waitFor } from './wait.js';
+
+/**
+ * Running components started by an older gc-k8s without a flag this code needs (an API server
+ * without the aggregation layer serves no metrics.k8s.io, a kubelet without --containerd no
+ * cAdvisor container labels): repair restarts them with the current flags.
+ */
+export function outdatedComponents(state: LocalState): Component[] {
+  return (Object.entries(REQUIRED_FLAGS) as [Component, string][])
+    .filter(([c, flag]) => {
+      const pid = state.pids[c];
+      return pid !== undefined && cmdline(pid)?.includes(flag) === false;
+    })
+    .map(([c]) => c);
+}
 
 /** Restarts the dead components of a running cluster in dependency order and waits for health. */
 export async function repair(ctx: LocalContext, state: LocalState, dead: readonly Component[], opts: UpOptions): Promise<LocalState> {
   const { paths, reporter, signal, env } = ctx;
-  reporter.warn(`cluster ${state.name}: not running: ${dead.join(', ')}; restarting them (data and pods are kept)`);
-  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns', 'kube-router'], env, reporter, signal);
+  if (dead.length > 0) reporter.warn(`cluster ${state.name}: not running: ${dead.join(', ')}; restarting them (data and pods are kept)`);
+  const dirs = await ensureBinaries(CLUSTER_BINARIES, env, reporter, signal);
   const bins = componentBins(dirs);
   const l = layout(paths);
+  // a cluster made before the monitoring components has no ports for them: allocated now
+  if (monitoringPorts(state.ports) === undefined) await addMonitoringPorts(state, env);
   const pr = probes(state, paths);
   const api = new KubeClient(credsFor(l, state.server, 'admin'));
-  // a cluster made before a component existed (kube-router) lacks its identity and RBAC: both
-  // are made idempotently, the RBAC once the API server answers (it restarts before kube-router)
+  // a cluster made before a component existed (kube-router, kube-state-metrics, metrics-server)
+  // lacks its identity and RBAC: both are made idempotently, the RBAC once the API server answers
+  // (it restarts before them)
   await writeKubeconfigs(state, l);
+  const toStart = new Set(dead);
+  for (const c of outdatedComponents(state)) {
+    if (toStart.has(c)) continue;
+    reporter.step(`restarting ${c}: started without ${REQUIRED_FLAGS[c] ?? ''}`);
+    await stopPids(state.pids[c] === undefined ? [] : [state.pids[c]], 3000, signal);
+    toStart.add(c);
+  }
+  let objectsMade = false;
   for (const c of COMPONENTS) {
-    if (!dead.includes(c)) continue;
-    if (c === 'kube-router') for (const o of componentRbac()) await api.ensure(o.path, o.body);
+    if (!toStart.has(c)) continue;
+    if (!objectsMade && (c === 'kube-router' || c === 'kube-state-metrics' || c === 'metrics-server')) {
+      for (const o of [...componentRbac(), ...monitoringObjects(state, l)]) await api.ensure(o.path, o.body);
+      objectsMade = true;
+    }
     reporter.step(`restarting ${c}`);
     startComponent(state, paths, c, bins, l, env);
     await waitFor(`${c} health`, () => pr[c].check(), {
@@ -50,4 +90,23 @@ export async function repair(ctx: LocalContext, state: LocalState, dead: readonl
   await ensureLocalImages(ctx, state, opts.images ?? []);
   reporter.step(`cluster ${state.name} is up again: export KUBECONFIG=${paths.kubeconfig}`);
   return state;
+}
+
+const portList = (ports: LocalPorts): number[] => Object.values(ports).filter((p): p is number => typeof p === 'number');
+
+/** Allocates (bind-checked, under the host lock) and records the ports of kube-state-metrics and metrics-server. */
+async function addMonitoringPorts(state: LocalState, env: NodeJS.ProcessEnv): Promise<void> {
+  await withHostLock(async () => {
+    const own = portList(state.ports);
+    const range = parsePortRange(env.GC_K8S_PORT_RANGE);
+    // the cluster's own ports are bound (so never free), unless a component is down: excluded by hand
+    const got = (await allocatePorts(3 + own.length, range, [], state.slot)).filter((p) => !own.includes(p)).slice(0, 3);
+    const [kubeStateMetrics, kubeStateMetricsTelemetry, metricsServer] = got;
+    if (kubeStateMetrics === undefined || kubeStateMetricsTelemetry === undefined || metricsServer === undefined) {
+      throw new ClusterError('CLUSTER', `local cluster: no 3 free ports in ${range.join('-')} for kube-state-metrics and metrics-server`);
+    }
+    state.ports = { ...state.ports, kubeStateMetrics, kubeStateMetricsTelemetry, metricsServer };
+    recordSlotPorts(state.slot, state.name, state.stateDir, portList(state.ports));
+    writeState(state);
+  });
 }

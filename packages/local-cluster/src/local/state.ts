@@ -18,6 +18,8 @@ export const COMPONENTS = [
   'coredns',
   'provisioner',
   'kube-router',
+  'kube-state-metrics',
+  'metrics-server',
 ] as const;
 
 export type Component = (typeof COMPONENTS)[number];
@@ -28,6 +30,22 @@ export interface LocalPorts {
   readonly apiserver: number;
   readonly controllerManager: number;
   readonly scheduler: number;
+  /** kube-state-metrics' /metrics (plain HTTP on 127.0.0.1); absent in clusters made before it, until their repair */
+  readonly kubeStateMetrics?: number;
+  /** kube-state-metrics' own metrics (127.0.0.1) */
+  readonly kubeStateMetricsTelemetry?: number;
+  /** metrics-server's HTTPS port on the host end of the veth (the API server proxies metrics.k8s.io there) */
+  readonly metricsServer?: number;
+}
+
+/** The ports a cluster's monitoring components listen on. */
+export type MonitoringPorts = Required<Pick<LocalPorts, 'kubeStateMetrics' | 'kubeStateMetricsTelemetry' | 'metricsServer'>>;
+
+/** The monitoring ports of a state, or undefined for a cluster made before them (repair allocates them). */
+export function monitoringPorts(ports: LocalPorts): MonitoringPorts | undefined {
+  const { kubeStateMetrics, kubeStateMetricsTelemetry, metricsServer } = ports;
+  if (kubeStateMetrics === undefined || kubeStateMetricsTelemetry === undefined || metricsServer === undefined) return undefined;
+  return { kubeStateMetrics, kubeStateMetricsTelemetry, metricsServer };
 }
 
 /**
@@ -45,7 +63,7 @@ export interface LocalState {
   readonly worktree: string;
   readonly stateDir: string;
   readonly slot: number;
-  readonly ports: LocalPorts;
+  ports: LocalPorts;
   readonly nodeName: string;
   readonly server: string;
   readonly containerdBin: string;

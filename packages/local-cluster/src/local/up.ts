@@ -6,6 +6,8 @@
 //   netns gckN (node side of the veth, 10.250.N.2 = node IP): containerd, kubelet, kube-proxy
 //            (iptables mode, rules only in this netns), CoreDNS (0.0.0.0:53 in the netns), pods on
 //            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
+//   monitoring (host): kube-state-metrics (127.0.0.1), metrics-server (10.250.N.1, behind the API
+//            server's aggregation layer as metrics.k8s.io)
 // Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
 
 import { rmSync } from 'node:fs';
@@ -31,7 +33,7 @@ import { KubeClient } from '../kube/client.js';
 import { bootstrapObjects, type NodeObj } from './bootstrap.js';
 import { prepareCgroupRoot } from './cgroups.js';
 import { cleanupSlotLeftovers } from './cleanup.js';
-import { componentBins, startComponent } from './components.js';
+import { CLUSTER_BINARIES, componentBins, startComponent } from './components.js';
 import { writeConfigs } from './configs.js';
 import { writeKubeconfigs } from './credentials.js';
 import { localDown } from './down.js';
@@ -40,7 +42,7 @@ import { ensureLocalImages } from './image-import.js';
 import { credsFor, layout, logOf, logsDir } from './layout.js';
 import { networkIntact, setupNetwork } from './network.js';
 import { localStatus, probes } from './probes.js';
-import { repair } from './repair.js';
+import { outdatedComponents, repair } from './repair.js';
 import {
   STATE_VERSION,
   outdatedMessage,
@@ -72,7 +74,13 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     ) {
       throw new ClusterError('CLUSTER', outdatedMessage(existing));
     }
-    if (existing.phase === 'running' && existing.stateDir === paths.stateDir && st.components.every((c) => c.alive)) {
+    const outdated = outdatedComponents(existing);
+    if (
+      existing.phase === 'running' &&
+      existing.stateDir === paths.stateDir &&
+      st.components.every((c) => c.alive) &&
+      outdated.length === 0
+    ) {
       reporter.step(`cluster ${existing.name} is already up (${existing.server})`);
       await ensureLocalImages(ctx, existing, opts.images ?? []);
       return existing;
@@ -98,8 +106,8 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
 
   reporter.step('checking host packages and containerd');
   const { containerdBin } = await ensureHostDeps(env, reporter, signal);
-  reporter.step('checking Kubernetes, etcd, CoreDNS and kube-router binaries');
-  const dirs = await ensureBinaries(['k8s', 'etcd', 'coredns', 'kube-router'], env, reporter, signal);
+  reporter.step('checking Kubernetes, etcd, CoreDNS, kube-router, kube-state-metrics and metrics-server binaries');
+  const dirs = await ensureBinaries(CLUSTER_BINARIES, env, reporter, signal);
   const bins = componentBins(dirs);
   const pause = await buildImage('pause', env, reporter, signal);
 
@@ -116,12 +124,21 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     await cleanupSlotLeftovers(n, paths.name, reporter);
     const range = parsePortRange(env.GC_K8S_PORT_RANGE);
     const got = await withHostLock(async () => {
-      const p = await allocatePorts(5, range, [], slot);
+      const p = await allocatePorts(8, range, [], slot);
       recordSlotPorts(slot, paths.name, paths.stateDir, p);
       return p;
     });
     const port = (i: number): number => got[i] ?? 0;
-    const ports: LocalPorts = { etcd: port(0), etcdPeer: port(1), apiserver: port(2), controllerManager: port(3), scheduler: port(4) };
+    const ports: LocalPorts = {
+      etcd: port(0),
+      etcdPeer: port(1),
+      apiserver: port(2),
+      controllerManager: port(3),
+      scheduler: port(4),
+      kubeStateMetrics: port(5),
+      kubeStateMetricsTelemetry: port(6),
+      metricsServer: port(7),
+    };
     state = {
       version: STATE_VERSION,
       backend: 'local',
@@ -177,7 +194,10 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     reporter.step('starting kube-controller-manager, kube-scheduler');
     for (const c of ['kube-controller-manager', 'kube-scheduler'] as const) startComponent(st, paths, c, bins, l, env);
     const api = new KubeClient(credsFor(l, st.server, 'admin'));
-    await bootstrapObjects(api, st);
+    await bootstrapObjects(api, st, l);
+    // the monitoring components need their RBAC (just made); they watch the API from here on
+    reporter.step('starting kube-state-metrics, metrics-server');
+    for (const c of ['kube-state-metrics', 'metrics-server'] as const) startComponent(st, paths, c, bins, l, env);
     writeClientConfig(paths, l);
     reporter.step(`waiting for node ${st.nodeName} to be Ready`);
     let lastMsg = '';
@@ -207,7 +227,16 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     );
     // kube-router reads its Node at start: only now (it enforces NetworkPolicies from here on)
     startComponent(st, paths, 'kube-router', bins, l, env);
-    for (const c of ['kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns', 'provisioner', 'kube-router'] as const)
+    for (const c of [
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kube-proxy',
+      'coredns',
+      'provisioner',
+      'kube-router',
+      'kube-state-metrics',
+      'metrics-server',
+    ] as const)
       await wait(c, 60_000);
     const imageError = await imagesDone;
     if (imageError !== undefined) throw imageError;
