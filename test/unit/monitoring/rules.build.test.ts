@@ -61,6 +61,31 @@ describe('contrib/monitoring rules', () => {
     }
   });
 
+  it('promtool check config: the scrape jobs, with the rules, are a valid Prometheus configuration', async () => {
+    const jobs = readFileSync(join(DIR, 'scrape-config.yaml'), 'utf8')
+      .split('\n')
+      .map((l) => (l.trim() === '' ? l : `  ${l}`))
+      .join('\n');
+    writeFileSync(join(work, 'prometheus.yml'), `rule_files: [rules.yaml]\nscrape_configs:\n${jobs}\n`);
+    // syntax only: the ServiceAccount token file it names exists in a pod, not here
+    const r = await run(['check', 'config', '--syntax-only', 'prometheus.yml']);
+    expect(r, r.out).toMatchObject({ code: 0 });
+    expect(r.out).toContain('valid prometheus config file syntax');
+    // and it can fail: an unknown relabel action is refused
+    writeFileSync(join(work, 'bad.yml'), `scrape_configs:\n${jobs.replace('action: keep', 'action: kep')}\n`);
+    expect((await run(['check', 'config', '--syntax-only', 'bad.yml'])).code).not.toBe(0);
+  });
+
+  it('the PodMonitor selects the pods the scrape config keeps', () => {
+    const [monitor] = parseYamlDocuments(readFileSync(join(DIR, 'pod-monitor.yaml'), 'utf8')) as [
+      { kind: string; spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] } },
+    ];
+    expect(monitor.kind).toBe('PodMonitor');
+    expect(monitor.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'gc-k8s' });
+    expect(monitor.spec.podMetricsEndpoints.map((e) => e.port)).toEqual(['metrics']);
+    expect(readFileSync(join(DIR, 'scrape-config.yaml'), 'utf8')).toContain('regex: gc-k8s;metrics');
+  });
+
   it('the PrometheusRule has exactly the groups of the rules file', () => {
     const [plain] = parseYamlDocuments(readFileSync(join(DIR, 'rules.yaml'), 'utf8')) as [{ groups: unknown[] }];
     const [crd] = parseYamlDocuments(readFileSync(join(DIR, 'prometheus-rule.yaml'), 'utf8')) as [
