@@ -70,6 +70,49 @@ describe('DaemonMetrics', () => {
     ]);
   });
 
+  it('labels each family with a stable, bounded set of label names (golden)', async () => {
+    const m = metrics(
+      { '': { byRequest: { 'get pods': 1 }, retries: 0, rateLimitedMs: 0, throttledMs: 0 } },
+      [{ context: '', namespace: 'gc', synced: true, fresh: true, restarts: 0, objects: 1 }],
+      [figures()],
+    );
+    m.observeOp('session', 'peek', 0.01, 'error', 'TIMEOUT');
+    m.observeStart(1);
+    const labels = new Map<string, Set<string>>();
+    for (const line of (await m.text()).split('\n')) {
+      const match = /^([a-z0-9_]+?)(?:_bucket|_sum|_count)?\{([^}]*)\}/.exec(line);
+      if (match === null) continue;
+      const keys = [...(match[2] ?? '').matchAll(/([a-z_]+)="/g)].map((k) => k[1] ?? '').filter((k) => k !== 'le');
+      labels.set(match[1] ?? '', new Set([...(labels.get(match[1] ?? '') ?? []), ...keys]));
+    }
+    expect(Object.fromEntries([...labels].map(([name, keys]) => [name, [...keys].sort().join(',')]))).toEqual({
+      gc_k8s_op_duration_seconds: 'op,outcome,provider',
+      gc_k8s_op_errors_total: 'code,op,provider',
+      gc_k8s_api_requests_total: 'context,resource,verb',
+      gc_k8s_api_retries_total: 'context',
+      gc_k8s_api_wait_seconds_total: 'context,reason',
+      gc_k8s_watch_cache_synced: 'context,namespace',
+      gc_k8s_watch_cache_fresh: 'context,namespace',
+      gc_k8s_watch_cache_objects: 'context,namespace',
+      gc_k8s_watch_restarts: 'context,namespace',
+      gc_k8s_session_start_duration_seconds: '',
+      gc_k8s_session_start_failures_total: 'reason',
+      gc_k8s_sessions: 'context,namespace,phase',
+      gc_k8s_exec_channels_open: 'context,namespace',
+      gc_k8s_exec_channels_opened_total: 'context,namespace',
+      gc_k8s_exec_channels_broken_total: 'context,namespace',
+      gc_k8s_exec_oneshot_total: 'context,namespace',
+      gc_k8s_events_written_total: 'context,namespace',
+      gc_k8s_event_watchers: 'context,namespace',
+      gc_k8s_event_latest_seq: 'context,namespace',
+      gc_k8s_event_watch_lag_seqs: 'context,namespace',
+      gc_k8s_beads_ops_total: 'context,namespace,path',
+      gc_k8s_beads_fallbacks_total: 'context,namespace',
+      gc_k8s_dolt_pools: 'context,namespace',
+      gc_k8s_dolt_unreachable: 'context,namespace',
+    });
+  });
+
   it('reads each namespace at scrape time: sessions by phase, exec channels, events, beads paths, Dolt', async () => {
     const text = await metrics({}, [], [figures()]).text();
     for (const line of [
