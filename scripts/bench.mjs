@@ -307,6 +307,106 @@ const pctOf = (xs) => ({ p50: pct(xs, 0.5), p99: pct(xs, 0.99) });
 const startNp = pctOf(npStarts);
 const startPlain = pctOf(plainStarts);
 
+// ---------------------------------------------------------------------------------- metrics
+// The same ops through a second daemon with its metrics listener on (GC_K8S_METRICS_ADDR), on the
+// same session pod, interleaved with the first (metrics off); then scrapes of that daemon, and of
+// an in-process DaemonMetrics holding 100 sessions (the figure of a 100-session daemon's exposition)
+console.error('bench: metrics on vs off, and scrapes');
+const metricsPort = 20000 + Math.floor(Math.random() * 20000);
+const ioM = { ...io, env: { ...env, GC_K8S_SOCKET: join(dir, 'm.sock'), GC_K8S_METRICS_ADDR: `127.0.0.1:${metricsPort}` } };
+const daemonM = (provider, op, args, stdin) => forward(makeRequest(provider, op, args, ioM, stdin), ioM);
+await daemonM('session', 'is-running', ['bench-ours']); // starts it
+const onOff = {};
+for (const [op, args] of [
+  ['peek', ['bench-ours', '20']],
+  ['is-running', ['bench-ours']],
+  ['list-running', ['bench-']],
+]) {
+  const off = [];
+  const on = [];
+  for (let i = 0; i < N * 2; i++) {
+    for (const [call, into] of [
+      [daemon, off],
+      [daemonM, on],
+    ]) {
+      const t0 = performance.now();
+      await call('session', op, args);
+      into.push(performance.now() - t0);
+    }
+  }
+  const sorted = (xs) => [...xs].sort((a, b) => a - b);
+  onOff[op] = { off: pctOf(sorted(off)), on: pctOf(sorted(on)) };
+}
+const scrapeMs = [];
+let scrapeBytes = 0;
+for (let i = 0; i < N * 2; i++) {
+  const t0 = performance.now();
+  const text = await (await globalThis.fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  scrapeMs.push(performance.now() - t0);
+  scrapeBytes = text.length;
+}
+scrapeMs.sort((a, b) => a - b);
+const liveScrape = pctOf(scrapeMs);
+await forward(makeRequest('admin', 'shutdown', [], ioM), ioM);
+const { DaemonMetrics } = await import('../dist/metrics/metrics.js');
+const { phaseCounts, sessionPhases } = await import('../dist/session/phases.js');
+const fakePods = Array.from({ length: 100 }, (_, i) => ({
+  name: `s-${i}`,
+  annotations: { 'gc-session-name': `polecat-${i}` },
+  labels: {},
+  phase: 'Running',
+  containers: [{ name: 'agent', state: 'running', ready: true, restartCount: 0 }],
+  initContainers: [],
+  conditions: [],
+}));
+const synthetic = (sessionLabels) => {
+  const m = new DaemonMetrics(
+    {
+      apiCounts: async () => ({
+        '': {
+          byRequest: { 'get pods': 100, 'list pods': 10, 'watch pods': 1, 'create pods/exec': 100 },
+          retries: 0,
+          rateLimitedMs: 0,
+          throttledMs: 0,
+        },
+      }),
+      caches: () => [{ context: '', namespace: 'gc', synced: true, fresh: true, restarts: 0, objects: 100 }],
+      namespaces: () => [
+        {
+          context: '',
+          namespace: 'gc',
+          phases: phaseCounts(fakePods),
+          sessions: () => sessionPhases(fakePods),
+          exec: { open: 100, opened: 120, broken: 0, oneShot: 5 },
+          events: { written: 1000, watchers: 2, latestSeq: 1000, watchLagSeqs: 0 },
+          beads: { dolt: 500, 'bd-serve': 50, bd: 0, fallback: 0 },
+          dolt: { pools: 1, down: 0 },
+        },
+      ],
+      notReady: async () => [],
+    },
+    { sessionLabels },
+  );
+  // every op gc sends, observed in each outcome: the histograms as large as they get
+  for (const op of ['start', 'stop', 'peek', 'nudge', 'is-running', 'list-running', 'get-last-activity', 'exec', 'interrupt', 'send-keys'])
+    for (const outcome of ['ok', 'exit', 'error']) for (let i = 0; i < 100; i++) m.observeOp('session', op, 0.001 * i, outcome, 'TIMEOUT');
+  for (let i = 0; i < 100; i++) m.observeStart(1 + i / 100);
+  return m;
+};
+const scrapeOf = async (m) => {
+  const t = [];
+  let size = 0;
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    size = (await m.text()).length;
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return { ...pctOf(t), size };
+};
+const scrape100 = await scrapeOf(synthetic(false));
+const scrape100Labels = await scrapeOf(synthetic(true));
+
 // ---------------------------------------------------------------------------------- events
 console.error('bench: events');
 await script('gc-events-k8s', ['ensure-running']);
@@ -601,6 +701,28 @@ const lines = [
   '',
   "API requests are counted by the daemon's client (`gc-k8s stats`); an exec over a persistent channel counts 0",
   "(the channel's one upgrade request is made once per pod).",
+  '',
+  '## Monitoring',
+  '',
+  "Daemon-side op latency with the daemon's metrics listener on (`GC_K8S_METRICS_ADDR`) and off: two daemons on the",
+  "same session pod, called alternately from a long-lived client (so each op's row is the same calls, interleaved).",
+  '',
+  '| op | metrics off p50 / p99 (ms) | metrics on p50 / p99 (ms) | on ÷ off (p50) |',
+  '|---|---|---|---|',
+  ...Object.entries(onOff).map(
+    ([op, r]) =>
+      `| ${op} | ${ms(r.off.p50)} / ${ms(r.off.p99)} | ${ms(r.on.p50)} / ${ms(r.on.p99)} | ${(r.on.p50 / r.off.p50).toFixed(3)} |`,
+  ),
+  '',
+  '| scrape of `/metrics` | p50 / p99 (ms) | exposition size |',
+  '|---|---|---|',
+  `| the daemon above, over HTTP (its few sessions, process metrics included) | ${ms(liveScrape.p50)} / ${ms(liveScrape.p99)} | ${(scrapeBytes / 1024).toFixed(0)} KiB |`,
+  `| 100 sessions, in process (every op in every outcome observed; sessions by phase) | ${ms(scrape100.p50)} / ${ms(scrape100.p99)} | ${(scrape100.size / 1024).toFixed(0)} KiB |`,
+  `| 100 sessions, in process, with \`GC_K8S_METRICS_SESSION_LABELS=true\` | ${ms(scrape100Labels.p50)} / ${ms(scrape100Labels.p99)} | ${(scrape100Labels.size / 1024).toFixed(0)} KiB |`,
+  '',
+  "The 100-session rows are a `DaemonMetrics` built from the daemon's own code and fed 100 synthetic running pods",
+  '(through the same `phaseCounts` the daemon uses) and histograms with every op in every outcome: what a scrape',
+  'of a 100-session daemon formats. A real 100-session city is the scale run of issue #17.',
   '',
   '## Events',
   '',
