@@ -21,6 +21,8 @@ export function metricSources(runtimes: Runtimes, readiness: Readiness): MetricS
           fresh: st.fresh ?? st.synced,
           restarts: st.restarts,
           objects: st.synced ? r.client.agentPods.list().length : 0,
+          ...(st.lastProgressAt === undefined ? {} : { ageSeconds: Math.max(0, (Date.now() - st.lastProgressAt) / 1000) }),
+          ...(st.verifications === undefined ? {} : { verifications: st.verifications }),
         };
       }),
     namespaces: () =>

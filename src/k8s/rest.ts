@@ -120,8 +120,10 @@ export class RestClient {
           this.counter.retry();
           continue;
         }
+        this.counter.response(request.verb, request.resource, 'error');
         throw transportError(err, what, signal);
       }
+      this.counter.response(request.verb, request.resource, response.statusCode);
       if (response.statusCode >= 200 && response.statusCode < 300) return response;
       const text = await readBody(response.body, request);
       if (response.statusCode === 401 && !unauthorizedRetried) {

@@ -11,6 +11,8 @@ export const OP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 /** A client's request counters (src/k8s/stats.ts's RequestStats). */
 export interface ApiCounts {
   readonly byRequest: Readonly<Record<string, number>>;
+  /** "verb resource status" → count */
+  readonly byResponse?: Readonly<Record<string, number>>;
   readonly retries: number;
   readonly rateLimitedMs: number;
   readonly throttledMs: number;
@@ -24,6 +26,10 @@ export interface CacheHealth {
   readonly fresh: boolean;
   readonly restarts: number;
   readonly objects: number;
+  /** seconds since the watch last proved alive (an event, a bookmark, bytes); undefined before it ever did */
+  readonly ageSeconds?: number;
+  /** LISTs that verified the cache after the watch went quiet */
+  readonly verifications?: number;
 }
 
 /** What one (context, namespace) of the daemon holds and did, read at scrape time. */
@@ -112,6 +118,13 @@ export class DaemonMetrics {
       registers,
       collect,
     });
+    const responses = new Counter({
+      name: 'gc_k8s_api_responses_total',
+      help: 'Kubernetes API responses, by kube context, verb, resource and HTTP status ("error": no response: refused, reset, TLS, timeout). Exec upgrades are counted in requests only.',
+      labelNames: ['context', 'verb', 'resource', 'status'],
+      registers,
+      collect,
+    });
     const retries = new Counter({
       name: 'gc_k8s_api_retries_total',
       help: 'API requests retried after 429, 401 or a reset keep-alive connection, by kube context.',
@@ -130,11 +143,15 @@ export class DaemonMetrics {
       (read ??= sources
         .apiCounts()
         .then((all) => {
-          for (const m of [requests, retries, waited]) m.reset();
+          for (const m of [requests, responses, retries, waited]) m.reset();
           for (const [context, c] of Object.entries(all)) {
             for (const [key, n] of Object.entries(c.byRequest)) {
               const space = key.indexOf(' ');
               requests.inc({ context, verb: key.slice(0, space), resource: key.slice(space + 1) }, n);
+            }
+            for (const [key, n] of Object.entries(c.byResponse ?? {})) {
+              const [verb = '', resource = '', status = ''] = key.split(' ');
+              responses.inc({ context, verb, resource, status }, n);
             }
             retries.inc({ context }, c.retries);
             waited.inc({ context, reason: 'rate_limit' }, c.rateLimitedMs / 1000);
@@ -165,6 +182,16 @@ export class DaemonMetrics {
       (c) => Number(c.fresh),
     );
     cacheGauge('gc_k8s_watch_cache_objects', 'Agent pods in that watch cache.', (c) => c.objects);
+    cacheGauge(
+      'gc_k8s_watch_cache_age_seconds',
+      'Seconds since that watch last proved alive (an event, a bookmark or bytes received).',
+      (c) => c.ageSeconds ?? Number.NaN,
+    );
+    cacheGauge(
+      'gc_k8s_watch_relists',
+      'LISTs that verified that cache after its watch went quiet, since the daemon started.',
+      (c) => c.verifications ?? 0,
+    );
     cacheGauge(
       'gc_k8s_watch_restarts',
       'Times that watch was restarted (drops, 410 Gone, stalls), since the daemon started.',

@@ -48,6 +48,8 @@ describe('the daemon metrics listener', () => {
     expect(text).toContain('gc_k8s_op_duration_seconds_count{provider="session",op="peek",outcome="ok"} 1');
     expect(text).toContain('gc_k8s_op_errors_total{provider="session",op="start",code="SESSION_EXISTS"} 1');
     expect(text).toMatch(/gc_k8s_api_requests_total\{context="",verb="create",resource="pods"\} [1-9]/);
+    expect(text).toMatch(/gc_k8s_api_responses_total\{context="",verb="create",resource="pods",status="201"\} [1-9]/);
+    expect(text).toMatch(new RegExp(`gc_k8s_watch_cache_age_seconds\\{context="",namespace="${h.namespace}"\\} \\d`));
     expect(text).toContain(`gc_k8s_watch_cache_synced{context="",namespace="${h.namespace}"} 1`);
     expect(text).toMatch(new RegExp(`gc_k8s_watch_cache_objects\\{context="",namespace="${h.namespace}"\\} 1`));
     expect(text).toContain('gc_k8s_process_resident_memory_bytes');

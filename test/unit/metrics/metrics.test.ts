@@ -45,11 +45,14 @@ describe('DaemonMetrics', () => {
       '# TYPE gc_k8s_op_duration_seconds histogram',
       '# TYPE gc_k8s_op_errors_total counter',
       '# TYPE gc_k8s_api_requests_total counter',
+      '# TYPE gc_k8s_api_responses_total counter',
       '# TYPE gc_k8s_api_retries_total counter',
       '# TYPE gc_k8s_api_wait_seconds_total counter',
       '# TYPE gc_k8s_watch_cache_synced gauge',
       '# TYPE gc_k8s_watch_cache_fresh gauge',
       '# TYPE gc_k8s_watch_cache_objects gauge',
+      '# TYPE gc_k8s_watch_cache_age_seconds gauge',
+      '# TYPE gc_k8s_watch_relists gauge',
       '# TYPE gc_k8s_watch_restarts gauge',
       '# TYPE gc_k8s_session_start_duration_seconds histogram',
       '# TYPE gc_k8s_session_start_failures_total counter',
@@ -72,7 +75,7 @@ describe('DaemonMetrics', () => {
 
   it('labels each family with a stable, bounded set of label names (golden)', async () => {
     const m = metrics(
-      { '': { byRequest: { 'get pods': 1 }, retries: 0, rateLimitedMs: 0, throttledMs: 0 } },
+      { '': { byRequest: { 'get pods': 1 }, byResponse: { 'get pods 200': 1 }, retries: 0, rateLimitedMs: 0, throttledMs: 0 } },
       [{ context: '', namespace: 'gc', synced: true, fresh: true, restarts: 0, objects: 1 }],
       [figures()],
     );
@@ -89,11 +92,14 @@ describe('DaemonMetrics', () => {
       gc_k8s_op_duration_seconds: 'op,outcome,provider',
       gc_k8s_op_errors_total: 'code,op,provider',
       gc_k8s_api_requests_total: 'context,resource,verb',
+      gc_k8s_api_responses_total: 'context,resource,status,verb',
       gc_k8s_api_retries_total: 'context',
       gc_k8s_api_wait_seconds_total: 'context,reason',
       gc_k8s_watch_cache_synced: 'context,namespace',
       gc_k8s_watch_cache_fresh: 'context,namespace',
       gc_k8s_watch_cache_objects: 'context,namespace',
+      gc_k8s_watch_cache_age_seconds: 'context,namespace',
+      gc_k8s_watch_relists: 'context,namespace',
       gc_k8s_watch_restarts: 'context,namespace',
       gc_k8s_session_start_duration_seconds: '',
       gc_k8s_session_start_failures_total: 'reason',
@@ -188,7 +194,13 @@ describe('DaemonMetrics', () => {
 
   it("reads each client's request counters at scrape time", async () => {
     const api = {
-      '': { byRequest: { 'get pods': 3, 'create pods/exec': 2 }, retries: 1, rateLimitedMs: 1500, throttledMs: 0 },
+      '': {
+        byRequest: { 'get pods': 3, 'create pods/exec': 2 },
+        byResponse: { 'get pods 200': 2, 'get pods 404': 1 },
+        retries: 1,
+        rateLimitedMs: 1500,
+        throttledMs: 0,
+      },
       kind: { byRequest: { 'watch configmaps': 1 }, retries: 0, rateLimitedMs: 0, throttledMs: 250 },
     };
     const text = await metrics(api).text();
@@ -196,6 +208,8 @@ describe('DaemonMetrics', () => {
     expect(text).toContain('gc_k8s_api_requests_total{context="",verb="create",resource="pods/exec"} 2');
     expect(text).toContain('gc_k8s_api_requests_total{context="kind",verb="watch",resource="configmaps"} 1');
     expect(text).toContain('gc_k8s_api_retries_total{context=""} 1');
+    expect(text).toContain('gc_k8s_api_responses_total{context="",verb="get",resource="pods",status="404"} 1');
+    expect(text).toContain('gc_k8s_api_responses_total{context="",verb="get",resource="pods",status="200"} 2');
     expect(text).toContain('gc_k8s_api_wait_seconds_total{context="",reason="rate_limit"} 1.5');
     expect(text).toContain('gc_k8s_api_wait_seconds_total{context="kind",reason="retry_after"} 0.25');
     // a second scrape sees new totals, not sums of scrapes
@@ -204,7 +218,11 @@ describe('DaemonMetrics', () => {
   });
 
   it('reports each watch cache, labelled by context and namespace only', async () => {
-    const text = await metrics({}, [{ context: '', namespace: 'gc', synced: true, fresh: false, restarts: 2, objects: 7 }]).text();
+    const text = await metrics({}, [
+      { context: '', namespace: 'gc', synced: true, fresh: false, restarts: 2, objects: 7, ageSeconds: 12.5, verifications: 3 },
+    ]).text();
+    expect(text).toContain('gc_k8s_watch_cache_age_seconds{context="",namespace="gc"} 12.5');
+    expect(text).toContain('gc_k8s_watch_relists{context="",namespace="gc"} 3');
     expect(text).toContain('gc_k8s_watch_cache_synced{context="",namespace="gc"} 1');
     expect(text).toContain('gc_k8s_watch_cache_fresh{context="",namespace="gc"} 0');
     expect(text).toContain('gc_k8s_watch_cache_objects{context="",namespace="gc"} 7');
