@@ -51,7 +51,7 @@ static const provider_t PROVIDERS[] = {
     {"events", {{"record", 1 * MIB}, {"list", 64 * KIB}, {NULL, 0}}, {"ensure-running", "record", "list", "latest-seq", "watch", NULL}},
     {"beads",
      {{"create", 4 * MIB}, {"update", 4 * MIB}, {"set-metadata", 1 * MIB}, {NULL, 0}},
-     {"get", "list", "ready", "children", "list-by-label", "list-by-status", "dep-list", "health", "probe", NULL}},
+     {"get", "list", "ready", "ready-count", "children", "list-by-label", "list-by-status", "dep-list", "health", "probe", NULL}},
 };
 
 // gc 1.x's handshake, answered without the daemon. Must equal handshakeJson() in

@@ -552,9 +552,24 @@ async function beadOps(ops) {
     beadRows.push({ op, base, ours: oursT });
   }
 }
+// ready-count (a pool's scale_check): ours prints one integer; the baseline is what a bash
+// scale_check would run, `bd ready --json --type task` in the runner, counted here (no jq process,
+// which flatters it). Both must give the same count before they are timed.
+const readyCountCli = () => run(process.execPath, [join(root, 'bin/gc-k8s.js'), 'beads', 'ready-count', '--type', 'task'], '', beadsEnv);
+const readyCountBase = async () => {
+  const r = await bdBase(['ready', '--json', '--limit', '0', '--type', 'task']);
+  return r.code === 0 ? { ...r, count: JSON.parse(r.out).length } : r;
+};
+async function readyCountAgrees() {
+  const [ours, base] = [must(await readyCountCli(), 'ready-count'), must(await readyCountBase(), 'baseline ready-count')];
+  if (Number(ours.out) !== base.count) throw new Error(`ready-count says ${ours.out.trim()}, bd ready --type task lists ${base.count}`);
+  return base.count;
+}
 const listOps = (suffix) => [
   [`list${suffix}`, () => beads(['list']), () => bdBase(['list', '--json', '--limit', '0', '--all'])],
   [`ready${suffix}`, () => beads(['ready']), () => bdBase(['ready', '--json', '--limit', '0'])],
+  [`ready-count --type task, \`gc-k8s beads ready-count\`${suffix}`, readyCountCli, readyCountBase],
+  [`ready-count --type task, \`gc-beads-k8s ready-count\`${suffix}`, () => beads(['ready-count', '--type', 'task']), readyCountBase],
 ];
 // beads for the close row, made beforehand (untimed): one per sample and side
 const toClose = { ours: [], base: [] };
@@ -562,6 +577,7 @@ for (let i = 0; i < NB; i++) {
   toClose.ours.push(JSON.parse(must(await beads(['create'], JSON.stringify({ title: `close ours ${i}` })), 'create').out).id);
   toClose.base.push(JSON.parse(must(await beads(['create'], JSON.stringify({ title: `close base ${i}` })), 'create').out).id);
 }
+await readyCountAgrees();
 await beadOps([
   [
     'create',
@@ -597,7 +613,8 @@ must(
   'seeding',
 );
 const storeSize = JSON.parse(must(await beads(['list']), 'list').out).length;
-await beadOps(listOps(` (${storeSize} beads)`));
+const readyTasks = await readyCountAgrees();
+await beadOps(listOps(` (${storeSize} beads, ${readyTasks} ready tasks)`));
 // What a write costs Dolt itself (the SQL of an update and its Dolt commit, from this host to the
 // Service), against what bd takes for it: the share a bd process adds to every write.
 const { doltPool } = await import('../dist/beads/dolt/mysql.js');
@@ -747,11 +764,13 @@ const lines = [
   "Against Dolt from `contrib/k8s/dolt.yaml` and one city store in the `gc-beads-runner` pod. Baseline: upstream's",
   '`run_bd`, one `kubectl exec gc-beads-runner -- sh -c … bd <args>` per op on the same runner and store (its jq',
   'conversion and its per-op `bd config set issue_prefix` left out). Ours: `gc-beads-k8s <op>` as gc runs it: reads',
-  "(get, list, ready, and create's read-back) from Dolt directly over mysql2; create, update and close inside gc-bd-serve,",
+  "(get, list, ready, ready-count, and create's read-back) from Dolt directly over mysql2; create, update and close inside gc-bd-serve,",
   "the long-lived process at the runner end of the daemon's persistent channel, through beads' own storage API (the",
   'code bd runs, without a bd process per call); other writes through bd on that channel. The two "bd per call" rows',
   'run ours with `GC_K8S_BEADS_FAST_WRITES=false`. The store holds about 100 beads for the first rows, then',
-  `${storeSize} for the last two.`,
+  `${storeSize} for the last four. The ready-count rows are a pool's scale_check: ours prints one integer (through the`,
+  '`gc-k8s` Node CLI, as examples/pool-city runs it, and through the native script); the baseline runs',
+  '`bd ready --json --limit 0 --type task` in the runner and counts the array in the bench process (no jq process).',
   '',
   '| op | baseline p50 / p99 (ms) | ours p50 / p99 (ms) | p50 speed-up |',
   '|---|---|---|---|',

@@ -4,12 +4,24 @@
 
 import { GcK8sError, quote } from '../errors.js';
 import type { ListQuery } from './bd/ops.js';
+import { normalizeIssueType } from './dolt/reader.js';
 import type { WireBead, WireDep } from './wire.js';
+
+/** `ready-count`'s filters (exact matches on the ready beads) and its clamp. */
+export interface ReadyCountQuery {
+  readonly type?: string;
+  readonly label?: string;
+  readonly assignee?: string;
+  readonly min: number;
+  /** undefined: unbounded */
+  readonly max?: number;
+}
 
 export type ReadRequest =
   | { readonly op: 'get'; readonly id: string }
   | { readonly op: 'list'; readonly query: ListQuery }
   | { readonly op: 'ready'; readonly includeEphemeral: boolean }
+  | { readonly op: 'ready-count'; readonly query: ReadyCountQuery }
   | { readonly op: 'children'; readonly parentId: string }
   | { readonly op: 'list-by-label'; readonly label: string; readonly limit: number }
   | { readonly op: 'dep-list'; readonly id: string; readonly direction: 'down' | 'up' };
@@ -64,6 +76,67 @@ export function listFlags(args: readonly string[]): ListQuery {
   };
 }
 
+/** The largest --min/--max taken: far above any pool, small enough that no number is unsafe. */
+export const READY_COUNT_LIMIT = 1_000_000;
+const COUNT_FLAGS = ['type', 'label', 'assignee', 'min', 'max'] as const;
+type CountFlag = (typeof COUNT_FLAGS)[number];
+
+function countBound(flag: 'min' | 'max', raw: string): number {
+  if (!/^\d{1,7}$/.test(raw) || Number(raw) > READY_COUNT_LIMIT)
+    throw new GcK8sError('BAD_REQUEST', `ready-count: --${flag} must be an integer from 0 to ${READY_COUNT_LIMIT}, got ${quote(raw)}`);
+  return Number(raw);
+}
+
+/**
+ * `ready-count [--type T] [--label L] [--assignee A] [--min N] [--max M]` (`--flag=value` too):
+ * every flag at most once, no empty value, min ≤ max. Throws BAD_REQUEST naming the cause, with
+ * no caller input longer than a line in it.
+ */
+export function readyCountQuery(args: readonly string[]): ReadyCountQuery {
+  const given = new Map<CountFlag, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const m = /^--([a-z]+)(?:=(.*))?$/s.exec(a);
+    const flag = COUNT_FLAGS.find((f) => f === m?.[1]);
+    if (m === null || flag === undefined) throw unsupported('ready-count', a);
+    if (given.has(flag)) throw new GcK8sError('BAD_REQUEST', `ready-count: --${flag} given twice`);
+    let value = m[2];
+    if (value === undefined) {
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new GcK8sError('BAD_REQUEST', `ready-count: --${flag} needs a value`);
+      value = next;
+      i++;
+    }
+    if (value === '') throw new GcK8sError('BAD_REQUEST', `ready-count: --${flag} has an empty value`);
+    given.set(flag, value);
+  }
+  const min = countBound('min', given.get('min') ?? '0');
+  const rawMax = given.get('max');
+  const max = rawMax === undefined ? undefined : countBound('max', rawMax);
+  if (max !== undefined && min > max) throw new GcK8sError('BAD_REQUEST', `ready-count: --min ${min} is more than --max ${max}`);
+  const type = given.get('type');
+  const label = given.get('label');
+  const assignee = given.get('assignee');
+  return {
+    ...(type === undefined ? {} : { type: normalizeIssueType(type) }),
+    ...(label === undefined ? {} : { label }),
+    ...(assignee === undefined ? {} : { assignee }),
+    min,
+    ...(max === undefined ? {} : { max }),
+  };
+}
+
+/** How many of the ready beads match the query's filters, clamped to [min, max]. */
+export function readyCount(ready: readonly WireBead[], q: ReadyCountQuery): number {
+  const n = ready.filter(
+    (b) =>
+      (q.type === undefined || b.type === q.type) &&
+      (q.label === undefined || b.labels.includes(q.label)) &&
+      (q.assignee === undefined || b.assignee === q.assignee),
+  ).length;
+  return Math.min(Math.max(n, q.min), q.max ?? Number.POSITIVE_INFINITY);
+}
+
 /** A read op and its arguments as one validated request; undefined for the other ops. */
 export function readRequest(op: string, args: readonly string[]): ReadRequest | undefined {
   switch (op) {
@@ -82,6 +155,9 @@ export function readRequest(op: string, args: readonly string[]): ReadRequest | 
       }
       return { op, includeEphemeral };
     }
+    case 'ready-count':
+      // the ready set `ready` answers (no wisps), counted: a pool's scale_check
+      return { op, query: readyCountQuery(args) };
     case 'children':
       return { op, parentId: required(op, args, 0, 'parent id') };
     case 'list-by-label':
@@ -115,6 +191,8 @@ export function answer(reader: BeadReader, req: ReadRequest): Promise<unknown> {
       return reader.list(req.query);
     case 'ready':
       return reader.ready(req.includeEphemeral);
+    case 'ready-count':
+      return reader.ready(false).then((ready) => (ready === undefined ? undefined : readyCount(ready, req.query)));
     case 'children':
       return reader.children(req.parentId);
     case 'list-by-label':

@@ -26,6 +26,9 @@ const USAGE = `usage: gc-k8s <command> [args]
   events <op> [args]            run an exec events op (as gc-events-k8s)
   events prune --max-age D --max-count N   delete old events now (what the retention CronJob runs)
   beads <op> [args]             run an exec beads op (as gc-beads-k8s)
+  beads ready-count [--type T] [--label L] [--assignee A] [--min N] [--max M]
+                                how many ready beads match, clamped to [min, max] (default 0, unbounded): one
+                                integer, from Dolt directly (bd in the runner when it must); a pool's scale_check
   cluster up|down|status|kubeconfig   the local single-node cluster of this worktree
   config table|check            print the configuration table, or check the current config
   sessions [--json]             this city's sessions (running, starting, stopped with a kept workspace) and warm pools
@@ -40,6 +43,8 @@ const USAGE = `usage: gc-k8s <command> [args]
   demo up|down                  the stand-in city on a cluster (npm start / npm stop)
   version
 `;
+
+const READY_COUNT_USAGE = 'usage: gc-k8s beads ready-count [--type T] [--label L] [--assignee A] [--min N] [--max M]\n';
 
 async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   const { parseArgs } = await import('node:util');
@@ -182,6 +187,16 @@ export async function main(io: CliIo): Promise<number> {
     if (command === 'events' && rest[0] === 'prune') {
       const { runEventsPrune } = await import('./events-prune.js');
       return await runEventsPrune(rest.slice(1), io);
+    }
+    if (command === 'beads' && rest[0] === 'ready-count') {
+      // bad input is a usage error here, before the daemon is even asked (it checks again)
+      const { readyCountQuery } = await import('../beads/reads.js');
+      try {
+        readyCountQuery(rest.slice(1));
+      } catch (err) {
+        io.stderr.write(`gc-k8s beads ${describeError(err)}\n${READY_COUNT_USAGE}`);
+        return 2;
+      }
     }
     switch (command) {
       case 'serve':

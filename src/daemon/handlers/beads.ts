@@ -217,6 +217,7 @@ export const BEADS_HANDLERS: Handlers<typeof BEADS_OPS> = {
   }),
   list: readOp(),
   ready: readOp(),
+  'ready-count': readOp(),
   children: readOp(),
   'list-by-label': readOp(),
   'list-by-status': readOp(),

@@ -11,6 +11,12 @@ export const BEADS_OPS = {
   delete: { usage: '--force <id>', summary: 'delete a bead' },
   list: { retrySafe: true, usage: '[--status=S] [--assignee=A] [--type=T] [--limit=N]', summary: 'beads, in creation order' },
   ready: { retrySafe: true, usage: '[--include-ephemeral]', summary: 'beads ready to work on (with wisps when asked)' },
+  'ready-count': {
+    retrySafe: true,
+    usage: '[--type T] [--label L] [--assignee A] [--min N] [--max M]',
+    summary:
+      "how many of ready's beads match the filters, clamped to [min, max]: one integer, for a pool's scale_check (gc never sends it)",
+  },
   children: { retrySafe: true, usage: '<parent id>', summary: 'children of a bead' },
   'list-by-label': { retrySafe: true, usage: '<label> <limit>', summary: 'beads with a label' },
   'list-by-status': { retrySafe: true, usage: '<status> <limit>', summary: 'beads with a status' },

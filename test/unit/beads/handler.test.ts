@@ -90,6 +90,10 @@ describe('beads handler', () => {
     ['list', ['--sort=x'], undefined],
     ['list', ['open'], undefined],
     ['ready', ['--include-deferred'], undefined],
+    ['ready-count', ['--min', '5', '--max', '2'], undefined],
+    ['ready-count', ['--max=-1'], undefined],
+    ['ready-count', ['--type='], undefined],
+    ['ready-count', ['--include-ephemeral'], undefined],
     ['reopen', [], undefined],
     ['create', [], '{"title":"t","ephemeral":"yes"}'],
     ['create', [], '{"title":"t","defer_until":"tomorrow"}'],
@@ -110,6 +114,13 @@ describe('beads handler', () => {
     expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0']);
     expect((await call('ready', ['--include-ephemeral'])).exit).toBe(0);
     expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0', '--include-ephemeral']);
+  });
+
+  it('ready-count asks bd for the ready set (no wisps) and prints one clamped integer', async () => {
+    expect(await call('ready-count', ['--type', 'task'])).toEqual({ exit: 0, out: '0\n', err: '' });
+    expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0']);
+    expect(await call('ready-count', ['--label=gpu', '--min', '2', '--max', '4'])).toEqual({ exit: 0, out: '2\n', err: '' });
+    expect(pod.calls().at(-1)).toEqual(['/workspace/rigs/a', 'ready', '--json', '--limit=0']);
   });
 
   it('names an argument a 1.x op does not take (exit 1, never 2), bounded and on one line', async () => {

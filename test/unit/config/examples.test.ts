@@ -1,6 +1,9 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import TOML from '@iarna/toml';
+import { readyCountQuery } from '../../../src/beads/reads.js';
 import { loadConfig } from '../../../src/config/load.js';
 
 const EXAMPLES = new URL('../../../examples', import.meta.url).pathname;
@@ -8,7 +11,9 @@ const cities = readdirSync(EXAMPLES).filter((d) => existsSync(join(EXAMPLES, d, 
 
 describe('example cities', () => {
   it('there are example cities to check', () => {
-    expect(cities).toEqual(expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city', 'warm-pool-city', 'job-city']));
+    expect(cities).toEqual(
+      expect.arrayContaining(['local-controller', 'standin-city', 'workspace-city', 'warm-pool-city', 'job-city', 'pool-city']),
+    );
   });
 
   it.each(cities)('%s: its [session.k8s] loads without a warning', (city) => {
@@ -35,6 +40,16 @@ describe('example cities', () => {
   it('job-city runs every session as a Job, kept 2 h after it ended, ended after 8 h', () => {
     const { pod } = loadConfig({ env: {}, cityToml: join(EXAMPLES, 'job-city', 'city.toml') });
     expect(pod).toMatchObject({ workload: 'job', jobTtlSeconds: 7200, jobDeadlineSeconds: 28_800 });
+  });
+
+  it("pool-city's worker pool is sized by gc-k8s beads ready-count, within the agent's own bounds", () => {
+    const city = TOML.parse(readFileSync(join(EXAMPLES, 'pool-city', 'city.toml'), 'utf8')) as {
+      agent: { name: string; scale_check?: string; min_active_sessions?: number; max_active_sessions?: number }[];
+    };
+    const worker = city.agent.find((a) => a.name === 'worker');
+    const [cmd, sub, op, ...args] = (worker?.scale_check ?? '').split(' ');
+    expect([cmd, sub, op]).toEqual(['gc-k8s', 'beads', 'ready-count']);
+    expect(readyCountQuery(args)).toEqual({ type: 'task', min: worker?.min_active_sessions, max: worker?.max_active_sessions });
   });
 
   it('job settings: none keeps or unbounds; a bad value is an error naming the key', () => {
