@@ -50,13 +50,13 @@ export function timedRequests(
       const code = await handler(request, io);
       const took = seconds();
       metrics.observeOp(provider, op, took, code === 0 ? 'ok' : 'exit');
-      if (start && code === 0) metrics.observeStart(took);
-      else if (start) metrics.observeStart(took, 'Other');
+      if (start && code === 0) metrics.startReady(took);
+      else if (start) metrics.startFailed('Other');
       return code;
     } catch (err) {
       const e = toGcK8sError(err);
       metrics.observeOp(provider, op, seconds(), 'error', e.code);
-      if (start) metrics.observeStart(0, startFailureReason(e));
+      if (start) metrics.startFailed(startFailureReason(e));
       throw err;
     }
   };

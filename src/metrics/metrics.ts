@@ -222,10 +222,14 @@ export class DaemonMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'gc_k8s_' });
   }
 
-  /** One session start: how long it took to be ready, or why it failed. */
-  observeStart(seconds: number, failure?: StartFailureReason): void {
-    if (failure === undefined) this.startSeconds.observe(seconds);
-    else this.startFailures.inc({ reason: failure });
+  /** A session start that ended ready, after this many seconds. */
+  startReady(seconds: number): void {
+    this.startSeconds.observe(seconds);
+  }
+
+  /** A session start that failed, and why. */
+  startFailed(reason: StartFailureReason): void {
+    this.startFailures.inc({ reason });
   }
 
   /** Families read from each namespace the daemon serves, at scrape time. */
@@ -233,6 +237,16 @@ export class DaemonMetrics {
     const registers = [this.registry];
     const labelNames = ['context', 'namespace'] as const;
     type Figures = NamespaceFigures;
+    // A scrape calls every family's collect in one synchronous pass: read the namespaces once for
+    // that pass (phases, runtime stats) rather than once per family.
+    let snapshot: readonly Figures[] | undefined;
+    const namespaces = (): readonly Figures[] => {
+      if (snapshot === undefined) {
+        snapshot = sources.namespaces();
+        queueMicrotask(() => (snapshot = undefined));
+      }
+      return snapshot;
+    };
     const each = (
       kind: 'gauge' | 'counter',
       name: string,
@@ -242,7 +256,7 @@ export class DaemonMetrics {
     ): void => {
       const collect = function (this: Gauge | Counter): void {
         this.reset();
-        for (const n of sources.namespaces()) {
+        for (const n of namespaces()) {
           for (const [labels, value] of values(n)) {
             const all = { context: n.context, namespace: n.namespace, ...labels };
             if (this instanceof Gauge) this.set(all, value);

@@ -9,7 +9,11 @@ function recorder() {
   return {
     seen,
     starts,
-    metrics: { observeOp: (...args: unknown[]) => seen.push(args), observeStart: (...args: unknown[]) => starts.push(args) },
+    metrics: {
+      observeOp: (...args: unknown[]) => seen.push(args),
+      startReady: (s: number) => starts.push([s]),
+      startFailed: (reason: string) => starts.push(['failed', reason]),
+    },
   };
 }
 const io = { out: () => undefined, err: () => undefined, signal: new AbortController().signal };
@@ -30,7 +34,7 @@ describe('timedRequests', () => {
       ['session', 'nudge', 0.25, 'exit'],
       ['session', 'start', 0.25, 'error', 'CAPACITY'],
     ]);
-    expect(r.starts).toEqual([[0, 'Unschedulable']]);
+    expect(r.starts).toEqual([['failed', 'Unschedulable']]);
   });
 
   it('times a successful start to ready, and names why a start failed', async () => {
@@ -45,7 +49,7 @@ describe('timedRequests', () => {
     await fail(new GcK8sError('SESSION_DIED', 'died'));
     await fail(new GcK8sError('START_FAILED', 'odd', { details: { reason: 'x'.repeat(300) } }));
     await timedRequests(() => Promise.resolve(0), r.metrics as never, now)(req('session', 'peek'), io);
-    expect(r.starts).toEqual([[1.5], [0, 'ImagePull'], [0, 'Quota'], [0, 'DiedAtStart'], [0, 'Other']]);
+    expect(r.starts).toEqual([[1.5], ['failed', 'ImagePull'], ['failed', 'Quota'], ['failed', 'DiedAtStart'], ['failed', 'Other']]);
   });
 
   it('an op or provider outside the protocol is "(unknown)": callers cannot grow the label set', async () => {

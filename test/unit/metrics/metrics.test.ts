@@ -80,7 +80,7 @@ describe('DaemonMetrics', () => {
       [figures()],
     );
     m.observeOp('session', 'peek', 0.01, 'error', 'TIMEOUT');
-    m.observeStart(1);
+    m.startReady(1);
     const labels = new Map<string, Set<string>>();
     for (const line of (await m.text()).split('\n')) {
       const match = /^([a-z0-9_]+?)(?:_bucket|_sum|_count)?\{([^}]*)\}/.exec(line);
@@ -164,9 +164,9 @@ describe('DaemonMetrics', () => {
   it('times starts to ready and counts failed starts by reason, every reason present from the start', async () => {
     const m = metrics();
     expect(await m.text()).toContain('gc_k8s_session_start_failures_total{reason="ImagePull"} 0');
-    m.observeStart(1.2);
-    m.observeStart(0, 'Quota');
-    m.observeStart(0, 'Quota');
+    m.startReady(1.2);
+    m.startFailed('Quota');
+    m.startFailed('Quota');
     const text = await m.text();
     expect(text).toContain('gc_k8s_session_start_duration_seconds_bucket{le="2.5"} 1');
     expect(text).toContain('gc_k8s_session_start_duration_seconds_bucket{le="1"} 0');
@@ -237,5 +237,27 @@ describe('DaemonMetrics', () => {
       notReady: () => Promise.resolve([]),
     });
     expect(await m.text()).toContain('# TYPE gc_k8s_process_cpu_seconds_total counter');
+  });
+
+  it('reads the namespaces once per scrape, and afresh for the next scrape', async () => {
+    let reads = 0;
+    let running = 1;
+    const m = new DaemonMetrics(
+      {
+        apiCounts: () => Promise.resolve({}),
+        caches: () => [],
+        namespaces: () => {
+          reads += 1;
+          return [figures({ phases: { running } })];
+        },
+        notReady: () => Promise.resolve([]),
+      },
+      { processMetrics: false },
+    );
+    expect(await m.text()).toContain('gc_k8s_sessions{context="",namespace="gc",phase="running"} 1');
+    expect(reads).toBe(1);
+    running = 2;
+    expect(await m.text()).toContain('gc_k8s_sessions{context="",namespace="gc",phase="running"} 2');
+    expect(reads).toBe(2);
   });
 });

@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod } from '../../../src/kube/types.js';
 import { phaseCounts, phaseOf, sessionPhases } from '../../../src/session/phases.js';
+import { agentStatus, sessionPod } from '../../fakes/session-pods.js';
 
-const agent = (state: 'running' | 'waiting' | 'terminated', more: Record<string, unknown> = {}) => ({
-  name: 'agent',
-  state,
-  ready: state === 'running',
-  restartCount: 0,
-  ...more,
-});
-
-function pod(name: string, over: Partial<Pod> & Record<string, unknown> = {}): Pod {
-  return {
-    name,
-    uid: name,
-    resourceVersion: '1',
-    creationTimestamp: '2026-01-01T00:00:00Z',
-    labels: {},
-    annotations: { 'gc-session-name': name },
-    phase: 'Running',
-    conditions: [],
-    initContainers: [],
-    containers: [agent('running')],
-    ...over,
-  } as unknown as Pod;
-}
+const agent = agentStatus;
+const pod = sessionPod;
 
 describe('session phases (the daemon metrics gc_k8s_sessions)', () => {
   const pods = [

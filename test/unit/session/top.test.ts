@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod, PodUsage } from '../../../src/kube/types.js';
+import type { PodUsage } from '../../../src/kube/types.js';
 import { topRows } from '../../../src/session/top.js';
+import { agentStatus, sessionPod } from '../../fakes/session-pods.js';
 
-function pod(name: string, over: Record<string, unknown> = {}): Pod {
-  return {
-    name,
-    uid: name,
-    resourceVersion: '1',
-    creationTimestamp: '2026-01-01T00:00:00Z',
-    labels: {},
-    annotations: { 'gc-session-name': name },
-    phase: 'Running',
-    nodeName: 'node-a',
-    conditions: [],
-    initContainers: [],
-    containers: [{ name: 'agent', state: 'running', ready: true, restartCount: 1 }],
-    ...over,
-  } as unknown as Pod;
-}
+// restarted once: the row shows the agent container's restarts
+const pod = (name: string, over: Record<string, unknown> = {}) =>
+  sessionPod(name, { containers: [agentStatus('running', { restartCount: 1 })], ...over });
 
 describe('topRows', () => {
   const usage: PodUsage[] = [
