@@ -7,6 +7,7 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 const pctOf = (xs) => {
@@ -142,6 +143,7 @@ export async function scaleSection(ctx) {
     }
   };
   const ticks = [];
+  const tickKinds = new Map(); // API requests made during ticks, by "verb resource"
   const patrolStart = performance.now();
   console.error(`bench scale: patrol of ${N} sessions for ${PATROL_MS / 1000} s`);
   while (performance.now() - patrolStart < PATROL_MS) {
@@ -150,11 +152,24 @@ export async function scaleSection(ctx) {
     await ourTick(names);
     const after = await apiStats();
     const wall = performance.now() - tickStart;
-    ticks.push({ wall, requests: after.total - before.total, ...processFootprint(pid) });
+    ticks.push({ wall, requests: after.total - before.total, load: loadavg()[0], ...processFootprint(pid) });
+    for (const [key, v] of Object.entries(after.byRequest ?? {})) {
+      const d = v - (before.byRequest?.[key] ?? 0);
+      if (d > 0) tickKinds.set(key, (tickKinds.get(key) ?? 0) + d);
+    }
     const rest = TICK_MS - (performance.now() - tickStart);
     if (rest > 0) await sleep(rest);
   }
   const afterPatrol = { ...processFootprint(pid), channels: (await status()).execChannels };
+  // what the N session pods themselves use, idle between patrols (metrics API; absent without metrics-server)
+  const top = await k(['top', 'pods', '--no-headers']);
+  const podCpu =
+    top.code === 0
+      ? top.out
+          .split('\n')
+          .filter(Boolean)
+          .reduce((a, l) => a + (Number.parseInt(l.split(/\s+/)[1] ?? '', 10) || 0), 0)
+      : NaN;
 
   // ------------------------------------------------------------------ upstream's mechanism at NU sessions
   // What upstream's gc-session-k8s runs per op: kubectl get to find the running pod, then kubectl
@@ -252,7 +267,8 @@ export async function scaleSection(ctx) {
     `like gc (\`list-running\`, then \`is-running\` and \`peek\` of every session, one script process per call, every`,
     `${TICK_MS / 1000} s for ${PATROL_MS / 60_000} min${quick ? ', --quick' : ''}), then all stopped, ${PARALLEL} at once. One fresh daemon on its own socket;`,
     "API requests from the daemon's own counters (`gc-k8s stats`) read before and after each tick; RSS is the daemon's",
-    '`VmRSS` and sockets its `/proc/<pid>/fd` entries that are sockets.',
+    '`VmRSS` and sockets its `/proc/<pid>/fd` entries that are sockets. A tick that takes longer than the period is',
+    'followed by the next one at once, so a slow machine runs fewer ticks in the same minutes.',
     '',
     '| measure | figure |',
     '|---|---|',
@@ -260,14 +276,16 @@ export async function scaleSection(ctx) {
     `| time to all ${N} ready (both waves) | ${(allReadyMs / 1000).toFixed(1)} s |`,
     `| one start → ready under that load, p50 / p99 | ${ms(start.p50)} / ${ms(start.p99)} ms |`,
     `| API requests of all ${N} starts; 429 responses; ms waited on Retry-After / client rate limiter | ${startReq}; ${code429}; ${endStats.throttledMs} / ${endStats.rateLimitedMs} |`,
-    `| patrol ticks | ${ticks.length} |`,
+    `| patrol ticks; the machine's 1-minute load average over them, min – max (2 vCPU, shared) | ${ticks.length}; ${Math.min(...ticks.map((t) => t.load)).toFixed(1)} – ${Math.max(...ticks.map((t) => t.load)).toFixed(1)} |`,
     `| tick wall time p50 / p99 (${1 + 2 * N} script calls) | ${ms(tickWall.p50)} / ${ms(tickWall.p99)} ms |`,
     `| API requests per tick, min – max (mean) | ${minMax(tickReq)} (${(tickReq.reduce((a, b) => a + b, 0) / Math.max(1, tickReq.length)).toFixed(2)}) |`,
+    `| API requests of all ticks together, by kind | ${[...tickKinds].map(([key, v]) => `${key}: ${v}`).join(', ') || 'none'} |`,
     `| list-running p50 / p99 during the patrol | ${ms(pctOf(opMs['list-running']).p50)} / ${ms(pctOf(opMs['list-running']).p99)} ms |`,
     `| is-running p50 / p99 during the patrol | ${ms(pctOf(opMs['is-running']).p50)} / ${ms(pctOf(opMs['is-running']).p99)} ms |`,
     `| peek p50 / p99 during the patrol | ${ms(pctOf(opMs.peek).p50)} / ${ms(pctOf(opMs.peek).p99)} ms |`,
     `| daemon RSS over the patrol, first tick → last tick (min – max) | ${mib(rss[0])} → ${mib(rss.at(-1))} MiB (${mib(Math.min(...rss))} – ${mib(Math.max(...rss))}) |`,
     `| daemon sockets over the patrol, min – max | ${minMax(socks)} |`,
+    `| CPU of the ${N} session pods themselves after the patrol (metrics API) | ${Number.isNaN(podCpu) ? 'n/a' : `${podCpu}m`} |`,
     `| stop of all ${N}: wall time; one stop p50 / p99 | ${(stopAllMs / 1000).toFixed(1)} s; ${ms(stop.p50)} / ${ms(stop.p99)} ms |`,
     `| pods left after every stop (orphans) | ${left} |`,
     '',
