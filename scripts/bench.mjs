@@ -3,6 +3,11 @@
 // process per Kubernetes call, the same calls their scripts make) on one cluster in one run, and
 // writes docs/benchmarks.md. Uses KUBECONFIG + GC_K8S_TEST_AGENT_IMAGE when given, else the
 // worktree's local cluster. Latencies are wall-clock; nothing here is a pass/fail test.
+//
+// Flags: --quick (fewer samples everywhere; the Scale section with 10 sessions for 1 minute);
+// --only=scale (the Scale section alone, scripts/bench-scale.mjs: 100 sessions, a 10-minute patrol;
+// it replaces only that section of docs/benchmarks.md, leaving the others' figures as they were).
+// A full run (no --only) writes the whole file, the Scale section included.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +18,11 @@ import { PassThrough } from 'node:stream';
 
 const root = new URL('..', import.meta.url).pathname;
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'scale') {
+  console.error(`bench: --only=${only}: unknown section (the only section that runs alone is "scale")`);
+  process.exit(2);
+}
 const N = quick ? 10 : 40;
 
 async function clusterEnv() {
@@ -86,6 +96,16 @@ async function timeIt(n, fn, gapMs = 0) {
   return { p50: q(0.5), p99: q(0.99), n };
 }
 const ms = (v) => (v < 10 ? v.toFixed(1) : v.toFixed(0));
+const { scaleSection, mergeSection } = await import('./bench-scale.mjs');
+const scaleCtx = { root, baseEnv: env, kubectl, dir, ns, quick, forward, makeRequest };
+if (only === 'scale') {
+  const section = await scaleSection(scaleCtx);
+  rmSync(dir, { recursive: true, force: true });
+  const file = join(root, 'docs/benchmarks.md');
+  writeFileSync(file, mergeSection(readFileSync(file, 'utf8'), section));
+  console.log(section.join('\n'));
+  process.exit(0);
+}
 
 // ---------------------------------------------------------------------------------- setup
 console.error(`bench: namespace ${ns}`);
@@ -653,6 +673,9 @@ for (let i = 0; i < NB; i++) {
 bdAloneMs.sort((a, b) => a - b);
 await beads(['stop']);
 
+// ---------------------------------------------------------------------------------- scale
+const scaleLines = await scaleSection(scaleCtx);
+
 // ---------------------------------------------------------------------------------- report
 await script('gc-session-k8s', ['stop', 'bench-ours']);
 await run(kubectl, ['delete', 'namespace', ns, `${ns}b`, npNs, beadsNs, '--wait=false']);
@@ -785,6 +808,7 @@ const lines = [
   `connection and bd's own checks. What Dolt itself needs for a write is small: over SQL from this host,`,
   `\`UPDATE issues …\` takes ${ms(sqlUpdate.p50)} ms p50 and its \`CALL DOLT_COMMIT\` ${ms(sqlCommit.p50)} ms (a read by id ${ms(sqlSelect.p50)} ms).`,
   '',
+  ...scaleLines,
 ];
 writeFileSync(join(root, 'docs/benchmarks.md'), lines.join('\n'));
 console.log(lines.join('\n'));

@@ -41,6 +41,16 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 class UnauthorizedUpgrade extends Error {}
 
+/** A 429 refusing the upgrade (nothing ran): retried after its Retry-After like any request. */
+class ThrottledUpgrade extends Error {
+  constructor(
+    readonly retryAfter: string | string[] | undefined,
+    readonly error: GcK8sError,
+  ) {
+    super(error.message);
+  }
+}
+
 export class WebSocketExec implements PodExec {
   constructor(
     private readonly rest: RestClient,
@@ -56,22 +66,35 @@ export class WebSocketExec implements PodExec {
     const release =
       request.longLived === true ? () => undefined : await this.semaphore.acquire(request.signal, `${what}: waiting for an exec slot`);
     try {
-      try {
-        return await this.attempt(request, what);
-      } catch (err) {
-        if (!(err instanceof UnauthorizedUpgrade)) throw err;
-        // The upgrade was refused before anything ran: refresh credentials and try once more.
-        this.rest.transport.connection.credentials.invalidate();
-        this.rest.counter.retry();
-        return await this.attempt(request, what, true);
+      let unauthorizedRetried = false;
+      let throttled = 0;
+      for (;;) {
+        try {
+          return await this.attempt(request, what, unauthorizedRetried);
+        } catch (err) {
+          // Both refusals come before anything ran, so a retry is safe.
+          if (err instanceof UnauthorizedUpgrade) {
+            // refresh credentials and try once more
+            unauthorizedRetried = true;
+            this.rest.transport.connection.credentials.invalidate();
+            this.rest.counter.retry();
+            continue;
+          }
+          if (!(err instanceof ThrottledUpgrade)) throw err;
+          this.rest.counter.response('create', 'pods/exec', 429);
+          if (!(await this.rest.throttledRetry(err.retryAfter, throttled, request.signal, what))) throw err.error;
+          throttled++;
+        }
       }
     } finally {
       release();
     }
   }
 
-  private async attempt(request: ExecRequest, what: string, lastTry = false): Promise<ExecResult> {
+  private async attempt(request: ExecRequest, what: string, lastTry: boolean): Promise<ExecResult> {
     const transport = this.rest.transport;
+    // an upgrade is a request like any other: a mass start's channels wait for the rate limiter too
+    await this.rest.admit(request.signal, what);
     const session = await transport.session(request.signal, what);
     const url = new URL(transport.server.href);
     url.protocol = transport.secure ? 'wss:' : 'ws:';
@@ -174,7 +197,8 @@ class ExecCall {
     res.on('end', () => {
       const status = res.statusCode ?? 0;
       const body = Buffer.concat(chunks).toString('utf8');
-      this.fail(status === 401 && !this.lastTry ? new UnauthorizedUpgrade() : execUpgradeError(status, body, this.what));
+      if (status === 429) this.fail(new ThrottledUpgrade(res.headers['retry-after'], execUpgradeError(status, body, this.what)));
+      else this.fail(status === 401 && !this.lastTry ? new UnauthorizedUpgrade() : execUpgradeError(status, body, this.what));
     });
   }
 

@@ -74,8 +74,8 @@ export class RestClient {
     return this.counter.snapshot();
   }
 
-  /** Waits for a client-side rate-limiter token. */
-  private async admit(signal: AbortSignal, what: string): Promise<void> {
+  /** Waits for a client-side rate-limiter token (every request and exec upgrade takes one). */
+  async admit(signal: AbortSignal, what: string): Promise<void> {
     try {
       this.counter.rateLimited(await this.limiter.take(signal));
     } catch (err) {
@@ -133,18 +133,26 @@ export class RestClient {
         this.counter.retry();
         continue;
       }
-      if (response.statusCode === 429 && throttled < (this.options.maxThrottleRetries ?? 3)) {
-        const waitMs = retryAfterMs(response.headers['retry-after'], throttled);
-        if (waitMs <= (this.options.maxRetryAfterMs ?? 30_000)) {
-          throttled++;
-          this.counter.retry();
-          this.counter.throttled(waitMs);
-          await sleep(waitMs, signal, `${what}: throttled by the API server`);
-          continue;
-        }
+      if (response.statusCode === 429 && (await this.throttledRetry(response.headers['retry-after'], throttled, signal, what))) {
+        throttled++;
+        continue;
       }
       throw statusError(response.statusCode, text, what);
     }
+  }
+
+  /**
+   * After the `attempt`-th 429 (from 0): waits out its Retry-After and says true, or says false
+   * at once when the retries are spent or the server asks for longer than we wait.
+   */
+  async throttledRetry(header: string | string[] | undefined, attempt: number, signal: AbortSignal, what: string): Promise<boolean> {
+    if (attempt >= (this.options.maxThrottleRetries ?? 3)) return false;
+    const waitMs = retryAfterMs(header, attempt);
+    if (waitMs > (this.options.maxRetryAfterMs ?? 30_000)) return false;
+    this.counter.retry();
+    this.counter.throttled(waitMs);
+    await sleep(waitMs, signal, `${what}: throttled by the API server`);
+    return true;
   }
 }
 

@@ -467,8 +467,11 @@ export class MockApiServer {
       const r = interceptor.respond(recorded);
       if (r.hang === true) return; // accept the TCP connection, never answer the upgrade
       const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body ?? '');
+      const extra = Object.entries(r.headers ?? {})
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       socket.end(
-        `HTTP/1.1 ${r.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        `HTTP/1.1 ${r.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${extra}Connection: close\r\n\r\n${text}`,
       );
       return;
     }

@@ -262,6 +262,40 @@ describe('exec over WebSocket', () => {
     expect(hh.client.stats().byRequest['create pods/exec']).toBe(2);
   });
 
+  it('honours a 429 refusing the upgrade: waits its Retry-After and retries (nothing ran yet)', async () => {
+    const hh = await harness();
+    const throttled = { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '0' } };
+    hh.server.intercept((r) => r.path.endsWith('/exec'), throttled, 2);
+    hh.server.execHandler = (s) => {
+      s.exit(0);
+    };
+    expect((await run(hh, ['true'])).exitCode).toBe(0);
+    const stats = hh.client.stats();
+    expect(stats.byRequest['create pods/exec']).toBe(3);
+    expect(stats.byResponse['create pods/exec 429']).toBe(2);
+    expect(stats.retries).toBe(2);
+  });
+
+  it('gives up with THROTTLED after the 429 retry budget', async () => {
+    const hh = await harness();
+    const throttled = { status: 429, body: statusBody(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '0' } };
+    hh.server.intercept((r) => r.path.endsWith('/exec'), throttled, 10);
+    await expect(run(hh, ['true'])).rejects.toMatchObject({ code: 'THROTTLED', message: 'exec true in pod gc/p: slow down' });
+    expect(hh.client.stats().byRequest['create pods/exec']).toBe(4); // 1 + 3 retries, as for any request
+  });
+
+  it('exec upgrades take client-side rate-limiter tokens like every other request', async () => {
+    h = await startHarness({ qps: 10, burst: 1, exec: { statusGraceMs: 50 } });
+    const hh = h;
+    hh.server.execHandler = (s) => {
+      s.exit(0);
+    };
+    // three at once with a burst of one: the second and third wait for their tokens
+    const results = await Promise.all([run(hh, ['true']), run(hh, ['true']), run(hh, ['true'])]);
+    expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    expect(hh.client.stats().rateLimitedMs).toBeGreaterThan(0);
+  });
+
   it('a server that never answers the upgrade hits the handshake timeout', async () => {
     h = await startHarness({ exec: { handshakeTimeoutMs: 50 } });
     h.server.intercept((r) => r.path.endsWith('/exec'), { status: 0, hang: true });
