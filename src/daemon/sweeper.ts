@@ -16,6 +16,8 @@ interface SweepDeps {
   readonly log: Logger;
   readonly maxAgeMs: number;
   readonly lifetime: AbortSignal;
+  /** false while another daemon leads (leader election): it sweeps instead */
+  readonly acting?: () => boolean;
 }
 
 export function startSweeper(deps: SweepDeps): NodeJS.Timeout {
@@ -28,11 +30,12 @@ export function startSweeper(deps: SweepDeps): NodeJS.Timeout {
 }
 
 async function sweep(deps: SweepDeps): Promise<void> {
+  if (deps.acting?.() === false) return;
   const targets = new Map<string, { context: string; namespace: string }>();
   for (const t of [...deps.runtimes.inUse(), ...deps.registry.list()])
     targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
   for (const { context, namespace } of targets.values()) {
-    if (deps.lifetime.aborted) return;
+    if (deps.lifetime.aborted || deps.acting?.() === false) return;
     const signal = withTimeout(deps.lifetime, 30_000);
     try {
       const runtime = await deps.runtimes.get(context, namespace, signal);
