@@ -127,7 +127,11 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   socket.server = server;
   const maxAgeMs = options.abandonedStartAgeMs ?? ABANDONED_START_AGE_MS;
   const acting = (): boolean => !draining && (elector === undefined || elector.leading);
-  const sweeper = maxAgeMs > 0 ? startSweeper({ runtimes, registry, log, maxAgeMs, lifetime: lifetime.signal, acting }) : undefined;
+  // an in-cluster daemon (leader election on) sweeps its own namespace from the start: a restarted
+  // pod has lost the cities file beside its socket, not the cluster's pods
+  const always =
+    options.leader === undefined || options.leader.namespace === '' ? [] : [{ context: '', namespace: options.leader.namespace }];
+  const sweeper = maxAgeMs > 0 ? startSweeper({ runtimes, registry, log, maxAgeMs, lifetime: lifetime.signal, acting, always }) : undefined;
   if (elector !== undefined) {
     // a daemon that stops leading drops what acts on its own (warm pools, pruning) once its
     // cancelled ops have rolled back; a new term starts from the cluster (watch caches)
