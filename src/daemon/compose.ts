@@ -26,7 +26,7 @@ import { metricSources } from './metric-sources.js';
 import { timedRequests } from './op-metrics.js';
 import { readinessOf } from './readiness.js';
 import { createRouter } from './router.js';
-import { Runtimes, type ClusterClientFactory, type ConfigWatch } from './runtimes.js';
+import { Runtimes, type ClusterClient, type ClusterClientFactory, type ConfigWatch } from './runtimes.js';
 import { listen } from './server.js';
 import { startSweeper } from './sweeper.js';
 
@@ -76,7 +76,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   });
   const socket: { server?: Server } = {};
   let draining = false;
-  const elector = options.leader === undefined ? undefined : leaderElector(options, options.leader, lifetime.signal);
+  const election = options.leader === undefined ? undefined : leaderElector(options, options.leader, lifetime.signal);
+  const elector = election?.elector;
   const readiness = readinessOf(
     () => socket.server,
     runtimes,
@@ -161,6 +162,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       // cancelled starts remove what they made, through clients still open
       if (!drained && !(await inFlight.idle(ROLLBACK_MS))) log.warn({ inFlight: inFlight.size }, 'ops still running after cancel');
       await elector?.release();
+      await election?.close();
       metricsServer?.close();
       await runtimes.close();
     })().finally(() => {
@@ -181,15 +183,27 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   return { server, closed, shutdown };
 }
 
-/** The elector on a Lease reached through a client of its own (made on first use, retried when it fails). */
-function leaderElector(options: DaemonOptions, leader: { lease: string; namespace: string }, lifetime: AbortSignal): LeaderElector {
-  let api: Promise<LeaseApi> | undefined;
-  const leases = (): Promise<LeaseApi> => {
-    api ??= options.clusterClient('', lifetime).then((c) => c.forNamespace(leader.namespace || (c.defaultNamespace ?? 'default')).leases);
-    api.catch(() => (api = undefined));
-    return api;
+/**
+ * The elector on a Lease reached through a client of its own (made on first use, retried when it
+ * fails), and how to close that client once the Lease is released.
+ */
+function leaderElector(
+  options: DaemonOptions,
+  leader: { lease: string; namespace: string },
+  lifetime: AbortSignal,
+): { elector: LeaderElector; close: () => Promise<void> } {
+  let client: Promise<ClusterClient> | undefined;
+  const leases = async (): Promise<LeaseApi> => {
+    client ??= options.clusterClient('', lifetime);
+    client.catch(() => (client = undefined));
+    const c = await client;
+    return c.forNamespace(leader.namespace || (c.defaultNamespace ?? 'default')).leases;
   };
-  return new LeaderElector({
+  const close = async (): Promise<void> => {
+    const c = await client?.catch(() => undefined);
+    await c?.close();
+  };
+  const elector = new LeaderElector({
     api: {
       get: async (name, o) => (await leases()).get(name, o),
       create: async (record, o) => (await leases()).create(record, o),
@@ -199,4 +213,5 @@ function leaderElector(options: DaemonOptions, leader: { lease: string; namespac
     identity: `${hostname()}_${process.pid}`,
     log: options.log.child({ component: 'leader' }),
   });
+  return { elector, close };
 }
