@@ -29,7 +29,11 @@ async function gcK8sImage(): Promise<string> {
 }
 
 const gck8s = (args: readonly string[]): Promise<Run> => h.script('gc-k8s', args);
-const k = (args: readonly string[], input = ''): Promise<Run> => h.run(h.kubectl, args, input);
+/** kubectl; what an exec'd command wrote to stderr, without kubectl's own "command terminated" line */
+const k = async (args: readonly string[], input = ''): Promise<Run> => {
+  const r = await h.run(h.kubectl, args, input);
+  return { ...r, err: r.err.replace(/^command terminated with exit code \d+\n?/m, '') };
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
