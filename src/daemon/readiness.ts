@@ -22,6 +22,9 @@ export function readinessOf(
         const st = r.client.agentPods.status();
         const where = `pods of namespace ${r.namespace}${r.context === '' ? '' : ` (context ${r.context})`}`;
         const last = st.lastFailure ?? st.lastError;
+        // a namespace that is gone or no longer ours (its RoleBinding deleted with it) is that
+        // city's problem, which its ops report; it does not make the daemon unfit to serve others
+        if (st.lastError !== undefined && /\b(forbidden|not ?found)\b/i.test(st.lastError)) continue;
         const cause = last === undefined ? '' : `: ${last.slice(0, 200)}`;
         if (st.connected === false) why.push(`watch of ${where}: the API server is not reachable${cause}`);
         else if (!st.synced) why.push(`watch of ${where}: not synced yet`);

@@ -65,6 +65,17 @@ async function leaseHolder(): Promise<string> {
   return (await k(['-n', ns, 'get', 'lease', 'gc-k8s', '-o', 'jsonpath={.spec.holderIdentity}'])).out;
 }
 
+/** The running pods of the Deployment (not terminating), ready or not. */
+async function runningPods(): Promise<string[]> {
+  const r = await k(['-n', ns, 'get', 'pods', '-l', 'app.kubernetes.io/name=gc-k8s,app.kubernetes.io/component=controller', '-o', 'json']);
+  const pods = (
+    JSON.parse(r.out || '{"items":[]}') as {
+      items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase?: string } }[];
+    }
+  ).items;
+  return pods.filter((p) => p.metadata.deletionTimestamp === undefined && p.status.phase === 'Running').map((p) => p.metadata.name);
+}
+
 /** A provider script in the controller container of `pod` (the sessions go to the harness's namespace). */
 function inController(pod: string, script: string, argv: readonly string[], stdin = ''): Promise<Run> {
   const env = [
@@ -201,7 +212,7 @@ describe('gc-k8s deploy', () => {
   }, 1_200_000);
 
   it('two daemons on one Lease: exactly one acts; the other refuses every session op with NOT_LEADER and is not ready', async () => {
-    const [pod] = await readyPods();
+    const [pod] = await runningPods();
     const leader = await leaseHolder();
     // a second daemon in the daemon container: the same service account and Lease, its own socket
     const second = spawn(
@@ -222,7 +233,7 @@ describe('gc-k8s deploy', () => {
         'gc-k8s',
         'serve',
       ],
-      { env: h.env(), stdio: 'ignore' },
+      { env: h.env(), stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const viaSecond = (args: readonly string[]): Promise<Run> =>
       k([
@@ -240,10 +251,22 @@ describe('gc-k8s deploy', () => {
         `GC_K8S_NAMESPACE=${h.namespace}`,
         ...args,
       ]);
+    let log = '';
+    second.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
     try {
+      let last: Run | undefined;
       const refused = await until('the second daemon to answer', 60, async () => {
-        const r = await viaSecond(['gc-session-k8s', 'list-running', '']);
-        return /not the leader/.test(r.err) ? r : undefined;
+        last = await viaSecond(['gc-session-k8s', 'list-running', '']);
+        return /not the leader/.test(last.err) ? last : undefined;
+      }).catch(async (err: unknown) => {
+        const leaderLog = (await k(['-n', ns, 'logs', pod!, '-c', 'daemon', '--tail=400'])).out
+          .split('\n')
+          .filter((l) => /leader|lease|shutting/.test(l))
+          .slice(-8)
+          .join('\n');
+        throw new Error(
+          `${String(err)}; last answer ${JSON.stringify(last)}; lease holder then ${leader}, now ${await leaseHolder()}; second daemon's log: ${log.slice(-1500)}; first daemon's log: ${leaderLog}`,
+        );
       });
       expect(refused.code).toBe(1);
       expect(refused.err.trim().split('\n')).toHaveLength(1);
