@@ -32,6 +32,7 @@ export const ERROR_CODES = [
   'ABORTED', // the caller cancelled
   'DOLT_UNREACHABLE', // no Dolt server reached from the daemon (DNS, routing, refused, timeout)
   'DOLT_QUERY', // Dolt answered but refused the query (auth, unknown database, schema)
+  'NOT_LEADER', // another daemon holds the leader Lease (GC_K8S_LEADER_LEASE): this one does not act on sessions
   'INTERNAL',
 ] as const;
 

@@ -40,6 +40,11 @@ const USAGE = `usage: gc-k8s <command> [args]
                                 apply contrib/k8s's namespace policy (namespace, RBAC, admission, quota and limits,
                                 PriorityClasses, NetworkPolicies, PDBs) by server-side apply; one line per object
   uninstall [--dry-run] [--namespace NS] [--context C]   remove what install applied (shared cluster objects last)
+  deploy [--namespace N] [--image I] [--controller-image I] [--controller-command "..."] [--daemon-env K=V]...
+         [--update] [--timeout S]   run the daemon in the cluster beside the gc controller (contrib/k8s/controller);
+                                follows the rollout until ready
+  deploy status [--namespace N] one line each: ready, leader, images
+  undeploy [--namespace N]      remove what deploy made (sessions stay)
   demo up|down                  the stand-in city on a cluster (npm start / npm stop)
   version
 `;
@@ -80,6 +85,8 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
     abandonedStartAgeMs: settings.abandonedStartAgeMs,
     ...(settings.metricsAddr === undefined ? {} : { metricsAddr: settings.metricsAddr }),
     metricsSessionLabels: settings.metricsSessionLabels,
+    ...(settings.leaderLease === '' ? {} : { leader: { lease: settings.leaderLease, namespace: settings.leaderNamespace } }),
+    drainTimeoutMs: settings.drainTimeoutMs,
   });
   const onSignal = (sig: string) => () => {
     daemon.shutdown(sig);
@@ -288,6 +295,12 @@ export async function main(io: CliIo): Promise<number> {
         // `gc-k8s install | head` must not stop an install halfway
         ignoreBrokenPipes();
         return await (command === 'install' ? runInstall : runUninstall)(rest, io);
+      }
+      case 'deploy':
+      case 'undeploy': {
+        const { runDeploy } = await import('./deploy.js');
+        ignoreBrokenPipes();
+        return await runDeploy(command, rest, io);
       }
       case 'link': {
         const { linkCity } = await import('./link.js');

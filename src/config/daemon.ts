@@ -24,6 +24,12 @@ export interface DaemonSettings {
   readonly metricsAllowRemote: boolean;
   /** per-session metric series (bounded only by the city's size) */
   readonly metricsSessionLabels: boolean;
+  /** the Lease of leader election; '' = no election (this daemon always acts) */
+  readonly leaderLease: string;
+  /** the Lease's namespace; '' = the service account's (in a pod) or the kubeconfig context's */
+  readonly leaderNamespace: string;
+  /** on SIGTERM, in-flight ops get this long to finish before they are cancelled */
+  readonly drainTimeoutMs: number;
 }
 
 /** "127.0.0.1:9464", "[::1]:9464", "localhost:9464": an IP literal (or localhost) and a port. */
@@ -123,7 +129,39 @@ export const DAEMON_TABLE: readonly DaemonEntry[] = [
       s.metricsAllowRemote = parseBool(v);
     },
   },
+  {
+    env: ['GC_K8S_LEADER_LEASE'],
+    default: '',
+    doc: 'Name of a coordination.k8s.io Lease: the daemon takes part in leader election and acts on sessions only while it holds it (others answer `NOT_LEADER` and report not ready). Set by the in-cluster Deployment; empty: no election.',
+    apply: (s, v) => {
+      s.leaderLease = objectName(v);
+    },
+  },
+  {
+    env: ['GC_K8S_LEADER_NAMESPACE'],
+    default: '',
+    doc: "Namespace of the leader Lease; empty: the service account's (in a pod), else the kubeconfig context's, else `default`.",
+    apply: (s, v) => {
+      s.leaderNamespace = objectName(v);
+    },
+  },
+  {
+    env: ['GC_K8S_DRAIN_TIMEOUT'],
+    default: '20s',
+    doc: 'On SIGTERM the daemon stops accepting ops and gives those in flight this long to finish, then cancels them (a cancelled start removes what it made) and releases the leader Lease. Keep a pod’s terminationGracePeriodSeconds above it.',
+    apply: (s, v) => {
+      s.drainTimeoutMs = parseDuration(v);
+    },
+  },
 ];
+
+/** A Kubernetes object name (DNS subdomain), or ''. */
+function objectName(v: string): string {
+  if (v === '') return v;
+  if (v.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(v))
+    throw new Error(`expected a Kubernetes object name (lower-case letters, digits, '-', '.'); got ${JSON.stringify(v.slice(0, 80))}`);
+  return v;
+}
 
 function atLeast(ms: number, min: number): number {
   if (ms < min) throw new Error(`expected at least ${min} ms; got ${ms} ms`);

@@ -1,8 +1,11 @@
 // `gc-k8s serve`'s object graph, built in one place: the runtimes (cluster clients and per-namespace
 // state), the city resolution, the op handlers of the four providers, the router, the socket and
-// the sweeper. Shutdown runs top-down: stop accepting, cancel in-flight work, close what uses the
-// clients, then the clients, then flush the log.
+// the sweeper, and leader election when GC_K8S_LEADER_LEASE names a Lease. Shutdown runs
+// top-down: stop accepting, let in-flight ops finish (up to the drain timeout), cancel the rest
+// and let them roll back, release the Lease, close what uses the clients, then the clients, then
+// flush the log.
 
+import { hostname } from 'node:os';
 import type { Server } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { ConfigCache } from '../config/cache.js';
@@ -10,7 +13,10 @@ import type { Logger } from '../log/logger.js';
 import { serveMetrics, type ListenAddress } from '../metrics/http.js';
 import { DaemonMetrics } from '../metrics/metrics.js';
 import { ABANDONED_START_AGE_MS } from '../session/sweep.js';
+import type { LeaseApi } from '../kube/ports.js';
 import { CityRegistry, cityRegistryPath } from './cities.js';
+import { InFlight } from './drain.js';
+import { LeaderElector } from './leader.js';
 import { adminHandlers } from './handlers/admin.js';
 import { BEADS_HANDLERS } from './handlers/beads.js';
 import { EVENTS_HANDLERS } from './handlers/events.js';
@@ -20,7 +26,7 @@ import { metricSources } from './metric-sources.js';
 import { timedRequests } from './op-metrics.js';
 import { readinessOf } from './readiness.js';
 import { createRouter } from './router.js';
-import { Runtimes, type ClusterClientFactory, type ConfigWatch } from './runtimes.js';
+import { Runtimes, type ClusterClient, type ClusterClientFactory, type ConfigWatch } from './runtimes.js';
 import { listen } from './server.js';
 import { startSweeper } from './sweeper.js';
 
@@ -41,7 +47,14 @@ export interface DaemonOptions {
   readonly metricsAddr?: ListenAddress;
   /** label per-session series with the session's name (GC_K8S_METRICS_SESSION_LABELS): small cities only */
   readonly metricsSessionLabels?: boolean;
+  /** leader election on this Lease (GC_K8S_LEADER_LEASE); undefined: this daemon always acts */
+  readonly leader?: { readonly lease: string; readonly namespace: string };
+  /** on shutdown, in-flight ops get this long before they are cancelled (default 20 s) */
+  readonly drainTimeoutMs?: number;
 }
+
+/** after the drain timeout, cancelled ops get this long to roll back before the clients close */
+const ROLLBACK_MS = 10_000;
 
 export interface RunningDaemon {
   readonly server: Server;
@@ -62,11 +75,24 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     return pods.list();
   });
   const socket: { server?: Server } = {};
-  const readiness = readinessOf(() => socket.server, runtimes);
+  let draining = false;
+  const election = options.leader === undefined ? undefined : leaderElector(options, options.leader, lifetime.signal);
+  const elector = election?.elector;
+  const readiness = readinessOf(
+    () => socket.server,
+    runtimes,
+    () => [
+      ...(draining ? ['draining: the daemon is shutting down'] : []),
+      ...(elector === undefined || elector.leading
+        ? []
+        : [`leader: not the leader of lease ${options.leader?.lease ?? ''} (held by ${elector.status().holder || 'nobody yet'})`]),
+    ],
+  );
   const router = createRouter({
     log,
     runtimes,
     resolve: (request, signal) => resolveCity(request, { configs, registry, sessionCities }, signal),
+    ...(elector === undefined ? {} : { leader: elector }),
     handlers: {
       session: SESSION_HANDLERS,
       events: EVENTS_HANDLERS,
@@ -90,7 +116,8 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   // first, so that an address in use stops the daemon before it takes the socket
   const metricsServer: HttpServer | undefined =
     metrics === undefined || options.metricsAddr === undefined ? undefined : await serveMetrics(options.metricsAddr, metrics, readiness);
-  const handler = metrics === undefined ? router : timedRequests(router, metrics);
+  const inFlight = new InFlight();
+  const handler = inFlight.track(metrics === undefined ? router : timedRequests(router, metrics));
   let server: Server;
   try {
     server = await listen(options.socket, handler, log, lifetime.signal, { privateDir: options.privateSocketDir === true });
@@ -100,7 +127,21 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   }
   socket.server = server;
   const maxAgeMs = options.abandonedStartAgeMs ?? ABANDONED_START_AGE_MS;
-  const sweeper = maxAgeMs > 0 ? startSweeper({ runtimes, registry, log, maxAgeMs, lifetime: lifetime.signal }) : undefined;
+  const acting = (): boolean => !draining && (elector === undefined || elector.leading);
+  // an in-cluster daemon (leader election on) sweeps its own namespace from the start: a restarted
+  // pod has lost the cities file beside its socket, not the cluster's pods
+  const always =
+    options.leader === undefined || options.leader.namespace === '' ? [] : [{ context: '', namespace: options.leader.namespace }];
+  const sweeper = maxAgeMs > 0 ? startSweeper({ runtimes, registry, log, maxAgeMs, lifetime: lifetime.signal, acting, always }) : undefined;
+  if (elector !== undefined) {
+    // a daemon that stops leading drops what acts on its own (warm pools, pruning) once its
+    // cancelled ops have rolled back; a new term starts from the cluster (watch caches)
+    elector.onChange((leading) => {
+      if (leading || draining) return;
+      void inFlight.idle(ROLLBACK_MS).then(() => runtimes.close());
+    });
+    elector.start();
+  }
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let shuttingDown = false;
@@ -108,12 +149,23 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
   const shutdown = (reason: string): void => {
     if (shuttingDown) return;
     shuttingDown = true;
-    log.info({ reason }, 'daemon shutting down');
+    draining = true;
+    const drainMs = options.drainTimeoutMs ?? 20_000;
+    log.info({ reason, inFlight: inFlight.size, drainMs }, 'daemon shutting down: no new ops, draining those in flight');
     server.close();
-    metricsServer?.close();
     clearInterval(sweeper);
-    lifetime.abort(new Error(`daemon shutting down: ${reason}`));
-    void runtimes.close().finally(() => {
+    inFlight.drain();
+    void (async () => {
+      const drained = await inFlight.idle(drainMs);
+      if (!drained) log.warn({ inFlight: inFlight.size }, 'drain timeout: cancelling the ops still in flight');
+      lifetime.abort(new Error(`daemon shutting down: ${reason}`));
+      // cancelled starts remove what they made, through clients still open
+      if (!drained && !(await inFlight.idle(ROLLBACK_MS))) log.warn({ inFlight: inFlight.size }, 'ops still running after cancel');
+      await elector?.release();
+      await election?.close();
+      metricsServer?.close();
+      await runtimes.close();
+    })().finally(() => {
       log.info('daemon stopped');
       log.flush();
       resolveClosed();
@@ -129,4 +181,37 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
     'daemon listening',
   );
   return { server, closed, shutdown };
+}
+
+/**
+ * The elector on a Lease reached through a client of its own (made on first use, retried when it
+ * fails), and how to close that client once the Lease is released.
+ */
+function leaderElector(
+  options: DaemonOptions,
+  leader: { lease: string; namespace: string },
+  lifetime: AbortSignal,
+): { elector: LeaderElector; close: () => Promise<void> } {
+  let client: Promise<ClusterClient> | undefined;
+  const leases = async (): Promise<LeaseApi> => {
+    client ??= options.clusterClient('', lifetime);
+    client.catch(() => (client = undefined));
+    const c = await client;
+    return c.forNamespace(leader.namespace || (c.defaultNamespace ?? 'default')).leases;
+  };
+  const close = async (): Promise<void> => {
+    const c = await client?.catch(() => undefined);
+    await c?.close();
+  };
+  const elector = new LeaderElector({
+    api: {
+      get: async (name, o) => (await leases()).get(name, o),
+      create: async (record, o) => (await leases()).create(record, o),
+      update: async (record, rv, o) => (await leases()).update(record, rv, o),
+    },
+    name: leader.lease,
+    identity: `${hostname()}_${process.pid}`,
+    log: options.log.child({ component: 'leader' }),
+  });
+  return { elector, close };
 }

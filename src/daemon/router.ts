@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { EXIT_UNKNOWN_OP, type Provider, type Request } from '../protocol/messages.js';
 import { stdinTooLarge } from '../protocol/ops/index.js';
 import { handlerOf, type OpContext, type OpHandler } from './handlers/op.js';
+import type { LeaderStatus } from './leader.js';
 import type { CityResolution } from './resolve-city.js';
 import type { Runtimes } from './runtimes.js';
 import type { RequestHandler } from './server.js';
@@ -17,11 +18,30 @@ const WARNING_LOG_INTERVAL_MS = 60_000;
 
 export type ProviderHandlers = Readonly<Record<Provider, Readonly<Record<string, OpHandler>>>>;
 
+/** Leader election as the router sees it (daemon/leader.ts). */
+export interface LeaderGate {
+  readonly leading: boolean;
+  /** fires when the current term ends */
+  termSignal(): AbortSignal;
+  status(): LeaderStatus;
+}
+
+/** NOT_LEADER: one line saying who acts instead. */
+export function notLeader(status: LeaderStatus): GcK8sError {
+  const holder = status.holder === '' ? 'no daemon yet (an election is under way)' : status.holder;
+  return new GcK8sError(
+    'NOT_LEADER',
+    `this gc-k8s daemon (${status.identity}) is not the leader of lease ${status.lease}, held by ${holder}: it does not act on sessions; retry shortly or use the leader's daemon`,
+  );
+}
+
 export function createRouter(deps: {
   log: Logger;
   runtimes: Pick<Runtimes, 'get'>;
   handlers: ProviderHandlers;
   resolve(request: Request, signal: AbortSignal): Promise<CityResolution>;
+  /** with leader election: every provider op is refused unless this daemon leads, and cancelled when it stops */
+  leader?: LeaderGate;
 }): RequestHandler {
   const warned = new Map<string, number>();
   return async (request, io) => {
@@ -32,12 +52,19 @@ export function createRouter(deps: {
     const tooLarge = stdinTooLarge(request.provider, request.op, Buffer.byteLength(request.stdin ?? '', 'utf8'));
     if (tooLarge !== undefined) throw new GcK8sError('TOO_LARGE', tooLarge);
     handler.check(request);
+    // only the leader acts (admin ops, such as status, answer anywhere); losing the lease
+    // cancels what this daemon is doing at once
+    let signal = io.signal;
+    if (deps.leader !== undefined && request.provider !== 'admin') {
+      if (!deps.leader.leading) throw notLeader(deps.leader.status());
+      signal = AbortSignal.any([io.signal, deps.leader.termSignal()]);
+    }
     const log = deps.log.child({
       provider: request.provider,
       op: request.op,
       ...(request.args[0] === undefined ? {} : { arg: request.args[0].slice(0, 200) }),
     });
-    const { config, source, warning } = await deps.resolve(request, io.signal);
+    const { config, source, warning } = await deps.resolve(request, signal);
     if (warning !== undefined) {
       io.err(`warning: ${warning}\n`);
       const last = warned.get(warning) ?? 0;
@@ -52,7 +79,7 @@ export function createRouter(deps: {
       config,
       citySource: source,
       log,
-      signal: io.signal,
+      signal,
       runtime: (signal) => deps.runtimes.get(config.context, config.pod.namespace, signal),
       out: io.out,
       err: io.err,

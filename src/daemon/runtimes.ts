@@ -12,6 +12,8 @@ import { NamespaceRuntime } from './runtime.js';
 /** The slice of the k8s adapter the daemon needs (src/k8s implements it; tests fake it). */
 export interface ClusterClient {
   forNamespace(namespace: string): NamespaceClient;
+  /** the namespace of the kubeconfig context or service account, if any */
+  readonly defaultNamespace?: string | undefined;
   /** request counters, for `gc-k8s stats`, the daemon's metrics and benchmarks */
   stats?(): RequestStats;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
-// Housekeeping on a timer: in every namespace this daemon serves (requests so far, and the
-// cities it remembers across restarts), pods of starts nobody will finish are removed.
+// Housekeeping on a timer: in every namespace this daemon serves (requests so far, the cities it
+// remembers across restarts, and an in-cluster daemon's own namespace, which a new pod knows
+// from the cluster alone), pods of starts nobody will finish are removed.
 
 import { abandonedStarts } from '../session/sweep.js';
 import { AGENT_CONTAINER, ANNOTATION_START_PENDING, ANNOTATION_START_RID } from '../session/manifest.js';
@@ -16,6 +17,10 @@ interface SweepDeps {
   readonly log: Logger;
   readonly maxAgeMs: number;
   readonly lifetime: AbortSignal;
+  /** false while another daemon leads (leader election): it sweeps instead */
+  readonly acting?: () => boolean;
+  /** swept even before any request names them (an in-cluster daemon's own namespace, after a restart) */
+  readonly always?: readonly { readonly context: string; readonly namespace: string }[];
 }
 
 export function startSweeper(deps: SweepDeps): NodeJS.Timeout {
@@ -28,11 +33,12 @@ export function startSweeper(deps: SweepDeps): NodeJS.Timeout {
 }
 
 async function sweep(deps: SweepDeps): Promise<void> {
+  if (deps.acting?.() === false) return;
   const targets = new Map<string, { context: string; namespace: string }>();
-  for (const t of [...deps.runtimes.inUse(), ...deps.registry.list()])
+  for (const t of [...(deps.always ?? []), ...deps.runtimes.inUse(), ...deps.registry.list()])
     targets.set(`${t.context}\u0000${t.namespace}`, { context: t.context, namespace: t.namespace });
   for (const { context, namespace } of targets.values()) {
-    if (deps.lifetime.aborted) return;
+    if (deps.lifetime.aborted || deps.acting?.() === false) return;
     const signal = withTimeout(deps.lifetime, 30_000);
     try {
       const runtime = await deps.runtimes.get(context, namespace, signal);

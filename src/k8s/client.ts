@@ -7,6 +7,7 @@ import type {
   CallOptions,
   ClaimApi,
   JobApi,
+  LeaseApi,
   ConfigMapApi,
   NamespaceClient,
   ObjectApi,
@@ -19,6 +20,7 @@ import type {
 import { withTimeout } from '../util/abort.js';
 import { RestClaimApi } from './claim-api.js';
 import { RestJobApi } from './job-api.js';
+import { RestLeaseApi } from './lease-api.js';
 import { RestConfigMapApi } from './configmap-api.js';
 import { toConfigMap, toPod } from './convert.js';
 import { WebSocketExec, type ExecOptions } from './exec.js';
@@ -167,6 +169,7 @@ class KubeNamespaceClient implements NamespaceClient {
   readonly secrets: SecretApi;
   readonly claims: ClaimApi;
   readonly jobs: JobApi;
+  readonly leases: LeaseApi;
   readonly exec: PodExec;
   private podCache: Reflector<Pod> | undefined;
   private readonly configMapCaches = new Map<string, Reflector<ConfigMap>>();
@@ -184,6 +187,7 @@ class KubeNamespaceClient implements NamespaceClient {
     this.secrets = new RestSecretApi(rest, namespace);
     this.claims = new RestClaimApi(rest, namespace);
     this.jobs = new RestJobApi(rest, namespace);
+    this.leases = new RestLeaseApi(rest, namespace);
     this.exec = new WebSocketExec(rest, namespace, execSlots, options.exec);
   }
 

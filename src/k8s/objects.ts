@@ -1,4 +1,4 @@
-// ObjectApi (src/kube/ports.ts) over the REST client: the kinds `gc-k8s install` applies, reached
+// ObjectApi (src/kube/ports.ts) over the REST client: the kinds `gc-k8s install` and `deploy` apply, reached
 // by apiVersion and kind through one table, with server-side apply. A kind not in the table is
 // refused before any request (install checks its manifests against kindInfo first).
 
@@ -26,6 +26,10 @@ const KINDS: Readonly<Record<string, KindInfo>> = {
   'scheduling.k8s.io/v1/PriorityClass': { plural: 'priorityclasses', namespaced: false },
   'networking.k8s.io/v1/NetworkPolicy': { plural: 'networkpolicies', namespaced: true },
   'policy/v1/PodDisruptionBudget': { plural: 'poddisruptionbudgets', namespaced: true },
+  // `gc-k8s deploy`: the in-cluster Deployment, its pods (rollout progress), the leader Lease
+  'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
+  'v1/Pod': { plural: 'pods', namespaced: true },
+  'coordination.k8s.io/v1/Lease': { plural: 'leases', namespaced: true },
 };
 
 /** Where a kind lives, or undefined for one this API does not reach. */

@@ -12,6 +12,8 @@ import type {
   Job,
   JobManifest,
   KubeObject,
+  Lease,
+  LeaseRecord,
   ObjectRef,
   Pod,
   PodManifest,
@@ -198,6 +200,16 @@ export interface ClaimApi {
   events(name: string, options: CallOptions): Promise<ClusterEvent[]>;
 }
 
+/** coordination.k8s.io/v1 Leases of one namespace: leader election's record. */
+export interface LeaseApi {
+  /** undefined when the Lease does not exist */
+  get(name: string, options: CallOptions): Promise<Lease | undefined>;
+  /** Throws ALREADY_EXISTS when someone made it first. */
+  create(record: LeaseRecord, options: CallOptions): Promise<Lease>;
+  /** Replaces it if still at `resourceVersion`; throws CONFLICT when someone wrote it meanwhile. */
+  update(record: LeaseRecord, resourceVersion: string, options: CallOptions): Promise<Lease>;
+}
+
 /** batch/v1 Jobs of one namespace (sessions that run as one: one_shot, workload = "job"). */
 export interface JobApi {
   /** undefined when the Job does not exist */
@@ -237,6 +249,7 @@ export interface NamespaceClient {
   readonly secrets: SecretApi;
   readonly claims: ClaimApi;
   readonly jobs: JobApi;
+  readonly leases: LeaseApi;
   readonly exec: PodExec;
   /** cache of pods labelled app=gc-agent */
   readonly agentPods: ObjectCache<Pod>;

@@ -283,3 +283,19 @@ export interface ObjectRef {
   /** for a namespaced kind */
   readonly namespace?: string;
 }
+
+/** A coordination.k8s.io/v1 Lease, as leader election reads it (times in ms since the epoch). */
+export interface Lease {
+  readonly name: string;
+  /** '' when nobody holds it (released) */
+  readonly holderIdentity: string;
+  readonly leaseDurationSeconds: number;
+  readonly acquireTimeMs: number | undefined;
+  readonly renewTimeMs: number | undefined;
+  readonly leaseTransitions: number;
+  /** the optimistic-concurrency token an update must carry */
+  readonly resourceVersion: string;
+}
+
+/** What leader election writes into a Lease. */
+export type LeaseRecord = Omit<Lease, 'resourceVersion'>;

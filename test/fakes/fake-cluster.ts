@@ -30,6 +30,7 @@ import type {
   ServiceApi,
 } from '../../src/kube/ports.js';
 import { GcK8sError } from '../../src/errors.js';
+import { FakeLeaseApi } from './fake-leases.js';
 import { MemoryCache } from './memory-cache.js';
 
 /** tmux's own argv split (cmd-parse.y): `a;` ends a command, `a\\;` is the literal `a;`. */
@@ -181,6 +182,7 @@ export class FakeCluster implements NamespaceClient, PodApi {
   readonly jobManifests = new Map<string, JobManifest>();
   readonly jobEvents = new Map<string, ClusterEvent[]>();
   jobController: 'pod' | 'none' = 'pod';
+  readonly leases = new FakeLeaseApi();
   jobs: JobApi = {
     get: (name) => Promise.resolve(this.jobObjects.get(name)),
     create: (manifest: JobManifest) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { GcEvent as Ev } from '../../src/events/event-json.js';
 import { Harness, ROOT } from './harness.js';
+import { scriptCommand } from './in-cluster.js';
 
 const harnesses: Harness[] = [];
 const ZERO = '0001-01-01T00:00:00Z';
@@ -47,7 +48,8 @@ async function provider() {
     },
     latestSeq: async () => Number((await call(['latest-seq'])) || '0'),
     watch(after: number) {
-      const child = spawn(join(ROOT, 'bin/gc-events-k8s'), ['watch', String(after)], { env: h.env() });
+      const where = scriptCommand(h.kubectl, join(ROOT, 'bin/gc-events-k8s'), ['watch', String(after)], h.env());
+      const child = spawn(where.cmd, where.args, { env: h.env() });
       const lines: Ev[] = [];
       let buf = '';
       const waiters: (() => void)[] = [];

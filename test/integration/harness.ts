@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { grantDaemon, scriptCommand } from './in-cluster.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const AGENT_IMAGE = process.env['GC_K8S_TEST_AGENT_IMAGE'] ?? '';
@@ -84,8 +85,10 @@ export class Harness {
 
   /** Runs a command in the harness directory and collects its output (stdin written, then closed). */
   run(cmd: string, args: readonly string[], stdin = '', env: NodeJS.ProcessEnv = this.env(), cwd = this.dir): Promise<Run> {
+    // IN_CLUSTER mode (in-cluster.ts): a provider script runs in the in-cluster controller container
+    const where = scriptCommand(this.kubectl, cmd, args, env);
     return new Promise((resolve) => {
-      const child = spawn(cmd, args, { env, cwd });
+      const child = spawn(where.cmd, where.args, { env, cwd });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -128,6 +131,7 @@ export class Harness {
   async setup(): Promise<void> {
     const r = await this.k(['create', 'namespace', this.namespace]);
     if (r.code !== 0 && !r.err.includes('AlreadyExists')) throw new Error(`creating namespace ${this.namespace}: ${r.err}`);
+    grantDaemon(this.kubectl, this.namespace, this.env());
   }
 
   async teardown(): Promise<void> {

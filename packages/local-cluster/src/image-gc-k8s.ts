@@ -1,8 +1,10 @@
 // The gc-k8s image: the gc-k8s package (dist, bin and its production dependencies, workspace
-// packages such as this one included) with the Node that runs it, on a static busybox — for jobs
-// that run `gc-k8s` inside the cluster, such as the event retention CronJob
-// (contrib/k8s/event-retention-cronjob.yaml). Dockerfile.gc-k8s builds the same for clusters
-// with a registry.
+// packages such as this one included) with the Node that runs it, on a static busybox — for the
+// in-cluster daemon (`gc-k8s serve`, contrib/k8s/controller/deployment.yaml), for jobs that run
+// `gc-k8s` inside the cluster, such as the event retention CronJob
+// (contrib/k8s/event-retention-cronjob.yaml), and, with the three exec-provider scripts, the
+// native client and `sleep`, as the stand-in gc controller of that Deployment.
+// Dockerfile.gc-k8s builds the same for clusters with a registry.
 
 import { spawnSync } from 'node:child_process';
 import {
@@ -26,6 +28,11 @@ import { buildOnce, packDockerArchive, fileStamp, hashOf, sharedLibs, type Build
 import { PACKAGE_ROOT, cacheDir } from './names.js';
 
 const APP = '/opt/gc-k8s';
+/** what the scripts and the stand-in controller use of busybox (sh runs the scripts) */
+const APPLETS = ['sh', 'ls', 'cat', 'env', 'id', 'sleep', 'readlink', 'kill', 'ps', 'true', 'test', 'printf'];
+/** the exec-provider scripts gc runs, and the Node client they fall back to */
+const SCRIPTS = ['gc-session-k8s', 'gc-events-k8s', 'gc-beads-k8s', 'gc-provider-k8s.js', 'gc-k8s.js'];
+const NATIVE_CLIENT = join('dist', 'native', 'gc-k8s-client');
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -83,9 +90,12 @@ export async function buildGcK8s(ctx: BuildContext): Promise<BuiltImage> {
     const ws = workspaceDir(p);
     return ws === undefined ? [] : workspaceFiles(ws);
   });
+  const native = join(PACKAGE_ROOT, NATIVE_CLIENT);
+  const extras = [...SCRIPTS.map((s) => join(PACKAGE_ROOT, 'bin', s)), ...(existsSync(native) ? [native] : [])];
   const key = hashOf([
     fileStamp(node),
     readFileSync(join(PACKAGE_ROOT, 'package-lock.json')),
+    ...extras.flatMap((f) => [relative(PACKAGE_ROOT, f), readFileSync(f)]),
     // content, not mtimes: every build touches dist, and each new key is another pinned import
     ...[...distFiles, ...workspaces].flatMap((f) => [relative(PACKAGE_ROOT, f), readFileSync(f)]),
   ]);
@@ -106,7 +116,7 @@ async function buildArchive(ctx: BuildContext, node: string, packages: readonly 
     chmodSync(join(rootfs, 'tmp'), 0o1777);
     copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
     chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-    for (const applet of ['sh', 'ls', 'cat', 'env', 'id']) symlinkSync('busybox', join(rootfs, 'bin', applet));
+    for (const applet of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', applet));
     copyFileSync(node, join(rootfs, 'usr/local/bin/node'));
     chmodSync(join(rootfs, 'usr/local/bin/node'), 0o755);
     for (const lib of await sharedLibs(node)) {
@@ -117,7 +127,24 @@ async function buildArchive(ctx: BuildContext, node: string, packages: readonly 
     copyFileSync(join(PACKAGE_ROOT, 'package.json'), join(app, 'package.json'));
     cpSync(dist, join(app, 'dist'), { recursive: true, filter: (src) => !src.startsWith(join(dist, 'native')) });
     mkdirSync(join(app, 'bin'));
-    copyFileSync(join(PACKAGE_ROOT, 'bin', 'gc-k8s.js'), join(app, 'bin', 'gc-k8s.js'));
+    for (const script of SCRIPTS) {
+      copyFileSync(join(PACKAGE_ROOT, 'bin', script), join(app, 'bin', script));
+      chmodSync(join(app, 'bin', script), 0o755);
+    }
+    // the scripts' fast path (it needs only libc, which Node brings)
+    const native = join(PACKAGE_ROOT, NATIVE_CLIENT);
+    if (existsSync(native)) {
+      mkdirSync(join(app, 'dist', 'native'), { recursive: true });
+      copyFileSync(native, join(app, NATIVE_CLIENT));
+      chmodSync(join(app, NATIVE_CLIENT), 0o755);
+      for (const lib of await sharedLibs(native)) {
+        if (existsSync(join(rootfs, lib))) continue;
+        mkdirSync(join(rootfs, dirname(lib)), { recursive: true });
+        copyFileSync(lib, join(rootfs, lib));
+      }
+    }
+    for (const script of SCRIPTS.filter((s) => s.startsWith('gc-') && !s.endsWith('.js')))
+      symlinkSync(`${APP}/bin/${script}`, join(rootfs, 'usr/local/bin', script));
     for (const pkg of packages) copyPackage(pkg, join(app, relative(PACKAGE_ROOT, pkg)));
     writeFileSync(join(rootfs, 'usr/local/bin/gc-k8s'), `#!/bin/sh\nexec /usr/local/bin/node ${APP}/bin/gc-k8s.js "$@"\n`);
     chmodSync(join(rootfs, 'usr/local/bin/gc-k8s'), 0o755);
@@ -132,6 +159,7 @@ async function buildArchive(ctx: BuildContext, node: string, packages: readonly 
       {
         entrypoint: ['/usr/local/bin/gc-k8s'],
         env: ['PATH=/usr/local/bin:/bin', 'HOME=/home/gc', 'NODE_ENV=production'],
+        // the scripts and the daemon both run as this user, so the socket's owner check passes
         user: '1000:1000',
         workingDir: '/home/gc',
       },

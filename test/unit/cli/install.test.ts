@@ -112,8 +112,8 @@ describe('rendering', () => {
   it('refuses a file with a kind install does not apply, or an object without a name, naming file and document', () => {
     const bad = (text: string) => () => renderInstall(['x.yaml'], () => text, { namespace: 'n', sets: new Map() });
     expect(
-      bad('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n'),
-    ).toThrow(/^x\.yaml, document 2: "apps\/v1\/Deployment" is not a kind install applies/);
+      bad('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: d}\n'),
+    ).toThrow(/^x\.yaml, document 2: "apps\/v1\/StatefulSet" is not a kind install applies/);
     expect(bad('apiVersion: v1\nkind: Namespace\nmetadata: {labels: {}}\n')).toThrow(/x\.yaml, document 1: .*metadata\.name are required/);
     expect(bad('- a\n')).toThrow(/x\.yaml, document 1: not a Kubernetes object/);
   });

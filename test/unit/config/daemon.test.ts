@@ -13,6 +13,9 @@ describe('daemon settings', () => {
       metricsAddr: undefined,
       metricsAllowRemote: false,
       metricsSessionLabels: false,
+      leaderLease: '',
+      leaderNamespace: '',
+      drainTimeoutMs: 20_000,
     });
     expect(loadDaemonSettings({ GC_K8S_QPS: '0', GC_K8S_CACHE_VERIFY_AFTER: '2s', GC_K8S_WATCH_IDLE_TIMEOUT: '1m' })).toMatchObject({
       qps: 0,
@@ -24,6 +27,18 @@ describe('daemon settings', () => {
       /invalid GC_K8S_CACHE_VERIFY_AFTER: expected at least 100 ms/,
     );
     expect(() => loadDaemonSettings({ GC_K8S_LOG_LEVEL: 'loud' })).toThrow(/GC_K8S_LOG_LEVEL/);
+  });
+
+  it('leader election and drain: a Lease name, its namespace, the drain timeout', () => {
+    expect(loadDaemonSettings({ GC_K8S_LEADER_LEASE: 'gc-k8s', GC_K8S_LEADER_NAMESPACE: 'gc', GC_K8S_DRAIN_TIMEOUT: '5s' })).toMatchObject({
+      leaderLease: 'gc-k8s',
+      leaderNamespace: 'gc',
+      drainTimeoutMs: 5_000,
+    });
+    expect(() => loadDaemonSettings({ GC_K8S_LEADER_LEASE: 'Not A Name' })).toThrow(
+      /invalid GC_K8S_LEADER_LEASE: expected a Kubernetes object name/,
+    );
+    expect(() => loadDaemonSettings({ GC_K8S_DRAIN_TIMEOUT: 'later' })).toThrow(/invalid GC_K8S_DRAIN_TIMEOUT/);
   });
 
   it("takes the 1.x native provider's names for the rate limit, ours first when both are set", () => {

@@ -33,4 +33,15 @@ describe('readinessOf', () => {
       'watch of pods of namespace c: no progress lately (reads verify by LIST)',
     ]);
   });
+
+  it('a namespace that is gone or no longer ours does not make the daemon unready', async () => {
+    const gone = runtime('old', {
+      synced: true,
+      connected: false,
+      restarts: 4,
+      lastError:
+        'watching pods in old (app=gc-agent): pods is forbidden: User "system:serviceaccount:gc:gc-k8s" cannot watch resource "pods": HTTP 403 Forbidden',
+    });
+    expect(await readinessOf(() => listening, { inUse: () => [gone] as never }).reasons()).toEqual([]);
+  });
 });

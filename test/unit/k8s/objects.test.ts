@@ -74,14 +74,15 @@ describe('ObjectApi', () => {
     h = await startHarness();
     const before = h.server.requests.length;
     await expect(
-      h.client.objects.get({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'x', namespace: 'n' }, deadline()),
+      h.client.objects.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'x', namespace: 'n' }, deadline()),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(h.client.objects.delete({ apiVersion: 'v1', kind: 'LimitRange', name: 'x' }, deadline())).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
     expect(h.server.requests.length).toBe(before);
     expect(kindInfo('policy/v1', 'PodDisruptionBudget')).toEqual({ plural: 'poddisruptionbudgets', namespaced: true });
-    expect(kindInfo('v1', 'Pod')).toBeUndefined();
+    expect(kindInfo('apps/v1', 'Deployment')).toEqual({ plural: 'deployments', namespaced: true });
+    expect(kindInfo('v1', 'Secret')).toBeUndefined();
   });
 });
 
