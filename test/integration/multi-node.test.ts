@@ -32,6 +32,7 @@ let h: Harness;
 let node1 = '';
 let node2 = '';
 let busybox = '';
+let down = false;
 
 beforeAll(async () => {
   if (!canRunLocal) return;
@@ -54,8 +55,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!canRunLocal) return;
-  await h.teardown().catch(() => undefined);
-  await clusterDown({ cwd: wt, env }).catch(() => undefined);
+  // (beforeAll may have failed before making the harness; the last test tears both down itself,
+  // and a kubectl against a cluster already gone would wait for its connect timeout)
+  if (!down) {
+    await (h as Harness | undefined)?.teardown().catch(() => undefined);
+    await clusterDown({ cwd: wt, env }).catch(() => undefined);
+  }
   rmSync(wt, { recursive: true, force: true });
 });
 
@@ -79,13 +84,33 @@ ${text === undefined ? '' : '    readinessProbe: {tcpSocket: {port: 8080}, perio
 
 const podIp = async (name: string): Promise<string> => (await k(['-n', ns, 'get', 'pod', name, '-o', 'jsonpath={.status.podIP}'])).trim();
 const nodeOf = async (name: string): Promise<string> => (await k(['-n', ns, 'get', 'pod', name, '-o', 'jsonpath={.spec.nodeName}'])).trim();
-/** wget from a client pod: the body, or undefined when refused or timed out. */
+/**
+ * An HTTP GET from a busybox client pod to `host` (an IP: the static busybox's nc resolves no
+ * names; its wget crashes): the response, or undefined when refused or timed out.
+ */
 async function fetchFrom(client: string, url: string): Promise<string | undefined> {
+  const { hostname, port } = new URL(url);
   try {
-    return await k(['-n', ns, 'exec', client, '--', 'wget', '-qO-', '-T', '3', url]);
+    const out = await k([
+      '-n',
+      ns,
+      'exec',
+      client,
+      '--',
+      'sh',
+      '-c',
+      `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${hostname} ${port || '80'}`,
+    ]);
+    return out.includes('200 OK') ? out : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A name resolved from a client pod through the cluster DNS (busybox nslookup: its own resolver). */
+async function resolveFrom(client: string, name: string): Promise<string | undefined> {
+  const out = await k(['-n', ns, 'exec', client, '--', 'nslookup', name]).catch(() => '');
+  return /^Name:.*\nAddress: (\S+)/m.exec(out)?.[1];
 }
 
 describe.skipIf(!canRunLocal)('a 2-node local cluster', () => {
@@ -137,9 +162,13 @@ spec: {selector: {app: web1}, ports: [{port: 80, targetPort: 8080}]}
     expect(await until('node 1 → node 2', () => fetchFrom('c1', `http://${ip2}:8080/`), 30_000, 500)).toContain('hello-from-node-2');
     expect(await until('node 2 → node 1', () => fetchFrom('c2', `http://${ip1}:8080/`), 30_000, 500)).toContain('hello-from-node-1');
     // from node 2: the Service's DNS name (CoreDNS runs on node 1), its ClusterIP (node 2's kube-proxy)
-    expect(
-      await until('the Service by name from node 2', () => fetchFrom('c2', `http://web1.${ns}.svc.cluster.local/`), 30_000, 500),
-    ).toContain('hello-from-node-1');
+    const clusterIp = (await k(['-n', ns, 'get', 'svc', 'web1', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    expect(await until('the Service name from node 2', () => resolveFrom('c2', `web1.${ns}.svc.cluster.local`), 30_000, 500)).toBe(
+      clusterIp,
+    );
+    expect(await until('the Service from node 2', () => fetchFrom('c2', `http://${clusterIp}/`), 30_000, 500)).toContain(
+      'hello-from-node-1',
+    );
   });
 
   it("a NetworkPolicy on node 2 sees node 1's pod IPs: admits the allowed pod, refuses another", async () => {
@@ -211,20 +240,30 @@ spec:
       10_000,
     );
     await ensureCluster({ cwd: wt, env });
-    const after = await clusterStatus({ cwd: wt, env });
-    expect(after.healthy).toBe(true);
+    // a kube-proxy just started may answer its health check unhealthy until its first full sync
+    const after = await until(
+      'every component healthy after the repair',
+      async () => {
+        const st = await clusterStatus({ cwd: wt, env });
+        return st.healthy ? st : undefined;
+      },
+      30_000,
+      500,
+    );
     for (const c of after.components) {
       if (c.name === 'kube-proxy@2') expect(c.pid).not.toBe(victim);
       else expect(c.pid, c.name).toBe(pidOf(c.name));
     }
     // node 2 still routes Services
-    expect(
-      await until('the Service from node 2 after the repair', () => fetchFrom('c2', `http://web1.${ns}.svc.cluster.local/`), 30_000, 500),
-    ).toContain('hello-from-node-1');
+    const clusterIp = (await k(['-n', ns, 'get', 'svc', 'web1', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    expect(await until('the Service from node 2 after the repair', () => fetchFrom('c2', `http://${clusterIp}/`), 30_000, 500)).toContain(
+      'hello-from-node-1',
+    );
   });
 
   it("down removes both nodes' processes, netns, veths, routes, nft table and cgroups", async () => {
     const st = await clusterStatus({ cwd: wt, env });
+    down = true;
     await h.teardown();
     await clusterDown({ cwd: wt, env });
     expect(await clusterLeftovers(st.name, st.slot ?? 0, st.stateDir)).toEqual([]);
