@@ -105,10 +105,22 @@ async function clusterEnv() {
   }
   const { ensureCluster } = await import('@gc-k8s/local-cluster');
   const { streamReporter } = await import('@gc-k8s/local-cluster');
-  const info = await ensureCluster({ cwd: root, env: process.env, images: ['agent'], reporter: streamReporter(process.stderr, 'test') });
+  // GC_K8S_TEST_NODES=2: the suite on a cluster of 2 nodes (CI runs the 1-node layout)
+  const nodesEnv = process.env.GC_K8S_TEST_NODES ?? '';
+  if (nodesEnv !== '' && !/^[1-4]$/.test(nodesEnv)) throw new Error(`GC_K8S_TEST_NODES=${nodesEnv.slice(0, 20)}: want 1 to 4`);
+  const nodes = nodesEnv === '' ? {} : { nodes: Number(nodesEnv) };
+  const info = await ensureCluster({
+    cwd: root,
+    env: process.env,
+    images: ['agent'],
+    ...nodes,
+    reporter: streamReporter(process.stderr, 'test'),
+  });
   const image = info.images.agent;
   if (!image) throw new Error(`cluster ${info.name} has no agent image`);
-  console.error(`test: cluster ${info.name} (${info.backend}), kubeconfig ${info.kubeconfig}, agent image ${image}`);
+  console.error(
+    `test: cluster ${info.name} (${info.backend}${info.nodeNames === undefined ? '' : `, ${info.nodeNames.length} node(s)`}), kubeconfig ${info.kubeconfig}, agent image ${image}`,
+  );
   return { KUBECONFIG: info.kubeconfig, GC_K8S_TEST_AGENT_IMAGE: image, GC_K8S_TEST_BACKEND: info.backend };
 }
 

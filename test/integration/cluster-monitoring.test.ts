@@ -24,7 +24,8 @@ let info: ClusterInfo;
 let mon: MonitoringTargets;
 let k: Kubectl;
 
-function manifests(busybox: string): string {
+/** `node`: where the sleeper runs (node 1, whose kubelet `mon`'s kubelet URLs are, on a cluster of several nodes) */
+function manifests(busybox: string, node: string): string {
   return `
 apiVersion: v1
 kind: ResourceQuota
@@ -40,6 +41,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: sleeper, namespace: ${ns}}
 spec:
+  nodeSelector: {kubernetes.io/hostname: ${node}}
   securityContext: {fsGroup: 1000}
   containers:
   - name: main
@@ -72,7 +74,7 @@ beforeAll(async () => {
   k = await kubectlFor(info.kubeconfig);
   await k(['create', 'namespace', ns]);
   await until('default service account', () => k.ok(['-n', ns, 'get', 'sa', 'default']), 30_000);
-  await k(['apply', '-f', '-'], manifests(info.images.busybox ?? ''));
+  await k(['apply', '-f', '-'], manifests(info.images.busybox ?? '', mon.nodeName));
   await k(['-n', ns, 'wait', '--for=condition=Ready', 'pod/sleeper', '--timeout=120s']);
 });
 
@@ -235,7 +237,8 @@ describe.skipIf(!canRunLocal)('local cluster monitoring', () => {
       scheme: 'https',
       metrics_path: '/metrics/cadvisor',
       tls_config: { ca_file: mon.tls.ca, cert_file: mon.tls.cert, key_file: mon.tls.key },
-      static_configs: [{ targets: [new URL(mon.kubeletCadvisor).host] }],
+      // one target per node's kubelet (one node: mon's own)
+      static_configs: (mon.nodes ?? [mon]).map((n) => ({ targets: [new URL(n.kubeletCadvisor).host] })),
     });
   });
 

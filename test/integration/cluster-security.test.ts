@@ -297,6 +297,8 @@ kind: Pod
 metadata: {name: prober, namespace: ${ns}}
 spec:
   terminationGracePeriodSeconds: 1
+  # on node 1, whose netns, bridge gateway and veth plan describes (a cluster may have several nodes)
+  nodeSelector: {kubernetes.io/hostname: ${info.nodeName ?? ''}}
   containers:
   - name: c
     image: ${busybox}

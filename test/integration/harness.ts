@@ -36,6 +36,9 @@ export interface Run {
 }
 
 export class Harness {
+  /** kubeconfig: the suite's cluster (KUBECONFIG), or another one a test brings up itself */
+  constructor(readonly kubeconfig: string = KUBECONFIG) {}
+
   readonly namespace = `gct-${randomBytes(4).toString('hex')}`;
   readonly dir = mkdtempSync(join(tmpdir(), 'gck8s-it-'));
   readonly socket = join(this.dir, 'daemon.sock');
@@ -44,7 +47,7 @@ export class Harness {
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      KUBECONFIG,
+      KUBECONFIG: this.kubeconfig,
       GC_K8S_SOCKET: this.socket,
       GC_K8S_NAMESPACE: this.namespace,
       GC_K8S_IMAGE: AGENT_IMAGE,
@@ -65,7 +68,7 @@ export class Harness {
     return {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
       HOME: process.env['HOME'] ?? '/root',
-      KUBECONFIG,
+      KUBECONFIG: this.kubeconfig,
       GC_K8S_SOCKET: this.socket,
       GC_K8S_KUBECTL: this.kubectl,
       ...extra,

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // hostPath provisioner of a gc-k8s local cluster (started detached by `gc-k8s cluster up`).
 // Every second: for each Pending PVC of the storage class, create a `local` PV pre-bound to it
-// (directory <dir>/<namespace>-<pvc>-<uid>, mode 0700, pinned to the one node); for each Released
+// (directory <dir>/<namespace>-<pvc>-<uid>, mode 0700, usable on every node of --node: they
+// share this host's filesystem); for each Released
 // PV it provisioned, remove the directory and the PV. A local volume (unlike hostPath) gets the
 // pod's fsGroup from the kubelet on mount (group-owned, g+rwx, setgid), so a non-root pod with an
 // fsGroup writes into its claim and no other host user can.
@@ -11,9 +12,9 @@
 //
 // A second class (--wait-class) binds late, as cloud disks do (WaitForFirstConsumer): its claims
 // are provisioned only once the scheduler has picked the node of the pod that uses them
-// (annotation volume.kubernetes.io/selected-node), on that node.
+// (annotation volume.kubernetes.io/selected-node), pinned to that node.
 //
-// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME [--wait-class NAME] --name PROVISIONER --node NODE [--heartbeat F]
+// usage: local-provisioner.mjs --server URL --ca F --cert F --key F --dir D --class NAME [--wait-class NAME] --name PROVISIONER --node NODE[,NODE…] [--heartbeat F]
 // --heartbeat: file rewritten after every successful round (its age is the provisioner's health)
 import { mkdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ import { KubeClient } from '../dist/kube/client.js';
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const api = new KubeClient({ server: args.server, ca: args.ca, cert: args.cert, key: args.key }, { timeoutMs: 10000 });
+// the cluster's nodes (node 1 first): a volume may be used on any of them
+const nodes = String(args.node).split(',');
 const log = (m) => console.log(`${new Date().toISOString()} ${m}`);
 
 async function call(method, path, body) {
@@ -29,7 +32,7 @@ async function call(method, path, body) {
   return { status: r.status, json: r.body.startsWith('{') ? JSON.parse(r.body) : undefined, text: r.body };
 }
 
-async function provision(pvc) {
+async function provision(pvc, pinned) {
   const { namespace, name, uid } = pvc.metadata;
   const dir = join(args.dir, `${namespace}-${name}-${uid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -51,7 +54,9 @@ async function provision(pvc) {
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name, uid },
       local: { path: dir },
       nodeAffinity: {
-        required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [args.node] }] }] },
+        required: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: pinned ?? nodes }] }],
+        },
       },
     },
   };
@@ -76,10 +81,11 @@ async function tick() {
     if (pvc.status?.phase !== 'Pending' || pvc.spec.volumeName || pvc.metadata.deletionTimestamp) continue;
     const waits = args['wait-class'] !== undefined && pvc.spec.storageClassName === args['wait-class'];
     if (pvc.spec.storageClassName !== args.class && !waits) continue;
-    // a late-binding claim: only once its pod is placed, and only on this node
-    if (waits && pvc.metadata.annotations?.['volume.kubernetes.io/selected-node'] !== args.node) continue;
+    // a late-binding claim: only once its pod is placed, and only on one of our nodes
+    const selected = pvc.metadata.annotations?.['volume.kubernetes.io/selected-node'];
+    if (waits && !nodes.includes(selected)) continue;
     if (existing.has(`pvc-${pvc.metadata.uid}`)) continue;
-    await provision(pvc);
+    await provision(pvc, waits ? [selected] : undefined);
   }
   for (const pv of pvs.json.items) {
     if (pv.status?.phase === 'Released' || pv.status?.phase === 'Failed') await reclaim(pv);

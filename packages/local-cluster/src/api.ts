@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { ClusterError } from './errors.js';
 import { checkExisting, kindDown, kindExists, kindLoad, kindUp, selectBackend, which, type BackendName } from './backends.js';
-import { assertResources, ensureBinaries, listSlots, slotIsStale } from './host.js';
+import { MAX_NODES, assertResources, ensureBinaries, listSlots, nodeNetPlans, slotIsStale } from './host.js';
 
 /** what a kind node container needs on the Docker host */
 const KIND_NEEDS = { memoryBytes: 2 * 1024 ** 3, diskBytes: 8 * 1024 ** 3, cpus: 2 };
@@ -20,11 +20,14 @@ import { layout } from './local/layout.js';
 import { monitoringTargets, type MonitoringTargets } from './local/monitoring.js';
 import { localStatus } from './local/probes.js';
 import {
-  COMPONENTS,
   STATE_VERSION,
+  componentIds,
+  nodeCount,
+  nodeNameOf,
+  nodeNames,
   outdatedMessage,
   readState,
-  type Component,
+  type ComponentId,
   type ComponentStatus,
   type LocalState,
 } from './local/state.js';
@@ -37,7 +40,7 @@ import { silentReporter, type Reporter } from './progress.js';
 export type { BackendName } from './backends.js';
 export type { ImageName } from './images.js';
 export type { ComponentStatus } from './local/state.js';
-export type { MonitoringTargets, ScrapeTls } from './local/monitoring.js';
+export type { KubeletTargets, MonitoringTargets, ScrapeTls } from './local/monitoring.js';
 
 export interface ClusterOptions {
   /** any directory inside the worktree (default process.cwd()) */
@@ -52,6 +55,8 @@ export interface ClusterOptions {
   readonly namespace?: string;
   /** images to build and import on up (local, kind) */
   readonly images?: readonly ImageName[];
+  /** local backend: how many nodes a new cluster gets (1..MAX_NODES; default: the existing cluster's count, else 1) */
+  readonly nodes?: number;
   readonly signal?: AbortSignal;
   readonly reporter?: Reporter;
 }
@@ -64,6 +69,8 @@ export interface ClusterInfo {
   readonly context?: string;
   readonly server?: string;
   readonly nodeName?: string;
+  /** local backend: every node's name, node 1 (nodeName, where the control plane and CoreDNS run) first */
+  readonly nodeNames?: readonly string[];
   /** image name → fully qualified reference imported into the cluster */
   readonly images: Record<string, string>;
 }
@@ -76,6 +83,8 @@ export interface ClusterStatus {
   readonly kubeconfig?: string;
   readonly server?: string;
   readonly slot?: number;
+  /** local backend: each node's name and network (node 1 first) */
+  readonly nodes?: readonly NodeInfo[];
   readonly ports?: Record<string, number>;
   readonly components: ComponentStatus[];
   readonly stateDir: string;
@@ -84,6 +93,20 @@ export interface ClusterStatus {
   readonly images?: Record<string, string>;
   /** local backend: where a Prometheus on the host scrapes kube-state-metrics and the kubelet */
   readonly monitoring?: MonitoringTargets;
+}
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly netns: string;
+  readonly nodeIp: string;
+  readonly podCidr: string;
+}
+
+/** Throws BAD_REQUEST unless `nodes` is a whole number from 1 to MAX_NODES (before any I/O). */
+export function checkNodeCount(nodes: number): void {
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
+    throw new ClusterError('BAD_REQUEST', `--nodes ${String(nodes).slice(0, 20)}: want a whole number from 1 to ${String(MAX_NODES)}`);
+  }
 }
 
 interface BackendRecord {
@@ -175,6 +198,7 @@ function existingKubeconfig(opts: ClusterOptions, env: NodeJS.ProcessEnv): strin
 
 /** Brings the worktree's cluster up (idempotent) and returns how to reach it. */
 export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterInfo> {
+  if (opts.nodes !== undefined) checkNodeCount(opts.nodes);
   const { paths, env, signal, reporter } = resolved(opts);
   const prev = readRecord(paths);
   // KUBECONFIG pointing at this worktree's own kubeconfig (the .envrc we write) is not an "existing" cluster
@@ -187,6 +211,12 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
           env: selectEnv,
           ...(opts.context === undefined ? {} : { context: opts.context }),
         });
+  if (backend !== 'local' && (opts.nodes ?? 1) > 1) {
+    throw new ClusterError(
+      'BAD_REQUEST',
+      `--nodes ${String(opts.nodes)}: several nodes are made by the local backend only (this is ${backend})`,
+    );
+  }
   switch (backend) {
     case 'existing': {
       const remembered =
@@ -239,7 +269,10 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
     case 'local': {
       writeRecord(paths, { backend, name: paths.name, kubeconfig: paths.kubeconfig });
       const st = await withWorktreeLock(paths, reporter, signal, () =>
-        localUp({ paths, env, reporter, signal }, { images: opts.images ?? [] }),
+        localUp(
+          { paths, env, reporter, signal },
+          { images: opts.images ?? [], ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }) },
+        ),
       );
       return {
         backend,
@@ -248,6 +281,7 @@ export async function ensureCluster(opts: ClusterOptions = {}): Promise<ClusterI
         context: st.name,
         server: st.server,
         nodeName: st.nodeName,
+        nodeNames: nodeNames(st),
         images: { ...st.images },
       };
     }
@@ -298,6 +332,7 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
       message: 'no cluster (run gc-k8s cluster up)',
     };
   }
+  const state = st.state;
   const running = st.components.some((c) => c.alive);
   const healthy = st.components.every((c) => c.healthy) && st.state.phase === 'running';
   return {
@@ -308,6 +343,12 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
     kubeconfig: paths.kubeconfig,
     server: st.state.server,
     slot: st.state.slot,
+    nodes: nodeNetPlans(st.state.slot, nodeCount(st.state)).map((n, i) => ({
+      name: nodeNameOf(state, i + 1),
+      netns: n.netns,
+      nodeIp: n.nodeIp,
+      podCidr: n.podCidr,
+    })),
     ports: { ...st.state.ports },
     components: st.components,
     stateDir: paths.stateDir,
@@ -326,14 +367,18 @@ export async function clusterStatus(opts: ClusterOptions = {}): Promise<ClusterS
  */
 export async function restartClusterComponent(component: string, opts: ClusterOptions = {}): Promise<ClusterInfo> {
   const { paths, reporter, signal } = resolved(opts);
-  if (!(COMPONENTS as readonly string[]).includes(component)) {
-    throw new ClusterError('BAD_REQUEST', `restart: unknown component ${JSON.stringify(component)} (one of ${COMPONENTS.join(', ')})`);
-  }
   const rec = readRecord(paths);
   const state = readState(paths.stateDir);
+  const ids: readonly string[] = componentIds(state === undefined ? 1 : nodeCount(state));
+  if (!ids.includes(component)) {
+    throw new ClusterError(
+      'BAD_REQUEST',
+      `restart: unknown component ${JSON.stringify(component.slice(0, 40))} (one of ${ids.join(', ')})`,
+    );
+  }
   if (rec?.backend !== 'local' || state?.phase !== 'running')
     throw new ClusterError('CLUSTER', 'restart: only a running local cluster (gc-k8s cluster up) can restart its components');
-  const pid = state.pids[component as Component];
+  const pid = state.pids[component as ComponentId];
   reporter.step(`stopping ${component}${pid === undefined ? ' (not running)' : ` (pid ${pid})`}`);
   if (pid !== undefined) await stopPids([pid], 10_000, signal);
   return ensureCluster(opts);

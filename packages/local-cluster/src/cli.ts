@@ -12,6 +12,7 @@ import {
   type ClusterOptions,
 } from './api.js';
 import { BACKENDS, type BackendName } from './backends.js';
+import { MAX_NODES } from './host.js';
 import { IMAGE_NAMES, type ImageName } from './images.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ options:
   --kubeconfig PATH    kubeconfig of an existing cluster
   --namespace NS       namespace to check permissions in (existing; default "default")
   --images LIST        comma-separated images to import on up (${IMAGE_NAMES.join(',')})
+  --nodes N            local backend: nodes of a new cluster, 1-${MAX_NODES} (default 1; an existing cluster keeps its count)
   --json               machine-readable output (status, up)
 
 environment: GC_K8S_PORT_RANGE=LOW-HIGH (default 24000-24999), GC_K8S_CACHE (default ~/.cache/gc-k8s)
@@ -60,7 +62,7 @@ interface Parsed {
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const out: Parsed = { command: '', positional: [], flags: new Map() };
-  const valued = new Set(['backend', 'context', 'kubeconfig', 'namespace', 'images', 'lines']);
+  const valued = new Set(['backend', 'context', 'kubeconfig', 'namespace', 'images', 'lines', 'nodes']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a.startsWith('--')) {
@@ -93,6 +95,7 @@ function toOptions(p: Parsed, io: ClusterIo): ClusterOptions {
   const images = (str(p, 'images') ?? '').split(',').filter((s) => s !== '');
   for (const i of images)
     if (!IMAGE_NAMES.includes(i as ImageName)) throw new Error(`--images: unknown image ${i} (${IMAGE_NAMES.join(', ')})`);
+  const nodes = parseNodes(p.flags.get('nodes'));
   const ctx = str(p, 'context');
   const kc = str(p, 'kubeconfig');
   const ns = str(p, 'namespace');
@@ -103,11 +106,25 @@ function toOptions(p: Parsed, io: ClusterIo): ClusterOptions {
     reporter: streamReporter(io.stderr),
     backend: backend as BackendName | 'auto',
     images: images as ImageName[],
+    ...(nodes === undefined ? {} : { nodes }),
     ...(ctx === undefined ? {} : { context: ctx }),
     ...(kc === undefined ? {} : { kubeconfig: kc }),
     ...(ns === undefined ? {} : { namespace: ns }),
   };
 }
+
+/** `--nodes N`: a whole number from 1 to MAX_NODES (the message names the cause; nothing has run yet). */
+export function parseNodes(v: string | true | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const text = v === true ? '' : v;
+  if (!/^[0-9]{1,3}$/.test(text) || Number(text) < 1 || Number(text) > MAX_NODES) {
+    throw new NodesError(`--nodes ${JSON.stringify(text.slice(0, 20))}: want a whole number from 1 to ${String(MAX_NODES)}`);
+  }
+  return Number(text);
+}
+
+/** A bad --nodes: one line, without the usage text. */
+class NodesError extends Error {}
 
 async function kubectlDir(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const r = await run('bash', [join(PACKAGE_ROOT, 'scripts', 'build-upstream.sh'), '--dirs', 'k8s'], { env, allowFail: true });
@@ -127,7 +144,7 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
     }
     opts = toOptions(p, io);
   } catch (e) {
-    io.stderr.write(`gc-k8s cluster: ${describeError(e)}\n${CLUSTER_USAGE}`);
+    io.stderr.write(`gc-k8s cluster: ${describeError(e)}\n${e instanceof NodesError ? '' : CLUSTER_USAGE}`);
     return 2;
   }
   const json = p.flags.has('json');
@@ -153,6 +170,13 @@ export async function runClusterCommand(argv: string[], io: ClusterIo): Promise<
         if (st.kubeconfig !== undefined) lines.push(`  kubeconfig: ${st.kubeconfig}`);
         if (st.slot !== undefined)
           lines.push(`  slot: ${st.slot} (node 10.250.${st.slot}.2, pods 10.244.${st.slot}.0/24, services 10.96.${st.slot}.0/24)`);
+        if (st.nodes !== undefined && st.nodes.length > 1) {
+          st.nodes.forEach((n, i) => {
+            lines.push(
+              `  node ${i + 1}: ${n.name} (netns ${n.netns}, node IP ${n.nodeIp}, pods ${n.podCidr})${i === 0 ? ': control plane, CoreDNS' : ''}`,
+            );
+          });
+        }
         if (st.ports !== undefined)
           lines.push(
             `  ports: ${Object.entries(st.ports)

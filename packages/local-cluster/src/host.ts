@@ -231,6 +231,43 @@ export function netPlan(slot: number): NetPlan {
   };
 }
 
+/** The most nodes a local cluster may have (`cluster up --nodes N`): pod CIDRs 10.244–10.247.N.0/24. */
+export const MAX_NODES = 4;
+
+/**
+ * The network of node k (1-based) of the cluster in `slot`. Node 1 is netPlan(slot) itself; node
+ * k ≥ 2 has its own netns gckNn<k>, host veth gckNh<k>, the k-th /30 of 10.250.N.0/24 (host end
+ * .4(k-1)+1, node end .4(k-1)+2), pod CIDR 10.(243+k).N.0/24 and cgroup root /gck-N-n<k>. The
+ * service range and the host nft table are the cluster's (one for all nodes).
+ */
+export function nodeNetPlan(slot: number, k: number): NetPlan {
+  const first = netPlan(slot);
+  if (k === 1) return first;
+  const base = 4 * (k - 1);
+  return {
+    ...first,
+    netns: `gck${slot}n${k}`,
+    netnsPath: `/run/netns/gck${slot}n${k}`,
+    hostIf: `gck${slot}h${k}`,
+    hostIp: `10.250.${slot}.${base + 1}`,
+    nodeIp: `10.250.${slot}.${base + 2}`,
+    podCidr: `10.${243 + k}.${slot}.0/24`,
+    podGateway: `10.${243 + k}.${slot}.1`,
+    bridge: `gck${slot}br${k}`,
+    cgroupRoot: `/gck-${slot}-n${k}`,
+  };
+}
+
+/** The networks of nodes 1..count of the cluster in `slot`. */
+export function nodeNetPlans(slot: number, count: number): NetPlan[] {
+  return Array.from({ length: count }, (_, i) => nodeNetPlan(slot, i + 1));
+}
+
+/** Every node network a slot may hold (leftover cleanup does not trust a lost state's node count). */
+export function allNodeNetPlans(slot: number): NetPlan[] {
+  return nodeNetPlans(slot, MAX_NODES);
+}
+
 export interface SlotRecord {
   readonly slot: number;
   readonly name: string;
@@ -265,8 +302,11 @@ export function slotIsStale(rec: SlotRecord): boolean {
 }
 
 function routesInUse(routes: string, plan: NetPlan): boolean {
-  const prefixes = [`10.250.${plan.slot}.`, `10.244.${plan.slot}.`, `10.96.${plan.slot}.`];
-  return routes.split('\n').some((l) => prefixes.some((p) => l.startsWith(p)) && !l.includes(plan.hostIf));
+  const nodes = allNodeNetPlans(plan.slot);
+  const prefixes = [`10.250.${plan.slot}.`, ...nodes.map((n) => n.podCidr.replace(/0\/24$/, '')), `10.96.${plan.slot}.`];
+  return routes
+    .split('\n')
+    .some((l) => prefixes.some((p) => l.startsWith(p)) && !nodes.some((n) => new RegExp(`\\b${n.hostIf}\\b`).test(l)));
 }
 
 /**
@@ -287,7 +327,7 @@ export async function claimSlot(name: string, stateDir: string, preferred: numbe
     const plan = netPlan(slot);
     // ours, or a stale record whose leftovers (routes, links) the caller cleans: no foreign-use check
     const known = rec !== undefined;
-    if (!known && (routesInUse(routes, plan) || new RegExp(`\\b${plan.hostIf}[@:]`).test(links))) continue;
+    if (!known && (routesInUse(routes, plan) || allNodeNetPlans(slot).some((n) => new RegExp(`\\b${n.hostIf}[@:]`).test(links)))) continue;
     const file = join(SLOT_DIR, `${slot}.json`);
     const record: SlotRecord = { slot, name, stateDir, ports: rec?.ports ?? [] };
     if (rec !== undefined) {

@@ -16,6 +16,7 @@ export {
   type ClusterStatus,
   type ComponentStatus,
   type ImageName,
+  type KubeletTargets,
   type LocalClusterEntry,
   type MonitoringTargets,
   type ScrapeTls,

@@ -162,8 +162,7 @@ export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
     { name: 'admin', cn: 'gc-k8s-admin', org: 'system:masters' },
     { name: 'kube-controller-manager', cn: 'system:kube-controller-manager' },
     { name: 'kube-scheduler', cn: 'system:kube-scheduler' },
-    { name: 'kubelet', cn: `system:node:${nodeName}`, org: 'system:nodes' },
-    { name: 'kubelet-serving', cn: nodeName, sans: [n.nodeIp, nodeName], server: true },
+    ...nodeCertSpecs(nodeName, n, 1),
     { name: 'kube-proxy', cn: 'system:kube-proxy' },
     { name: 'coredns', cn: COREDNS_USER },
     { name: 'local-provisioner', cn: PROVISIONER_USER },
@@ -177,6 +176,21 @@ export function clusterCertSpecs(nodeName: string, n: NetPlan): CertSpec[] {
     { name: 'metrics-server-serving', cn: METRICS_SERVER_DNS_NAME, sans: [METRICS_SERVER_DNS_NAME, n.hostIp], server: true },
     // the scrape identity: RBAC user for the kubelets, SAN for kube-state-metrics' client_allowed_sans
     { name: 'prometheus', cn: PROMETHEUS_USER, sans: [PROMETHEUS_CLIENT_SAN] },
+  ];
+}
+
+/** The leaf name of node k's certificate `base` (`kubelet`, `kubelet-serving`): `<base>-n<k>` for k ≥ 2. */
+export const nodeCertName = (base: string, k: number): string => (k === 1 ? base : `${base}-n${k}`);
+
+/**
+ * A node's kubelet identities: its client certificate (system:node:<node>, which the Node
+ * authorizer and NodeRestriction limit to its own Node and pods) and its serving certificate (for
+ * its node IP and name: the API server and metrics-server verify it).
+ */
+export function nodeCertSpecs(nodeName: string, n: NetPlan, k: number): CertSpec[] {
+  return [
+    { name: nodeCertName('kubelet', k), cn: `system:node:${nodeName}`, org: 'system:nodes' },
+    { name: nodeCertName('kubelet-serving', k), cn: nodeName, sans: [n.nodeIp, nodeName], server: true },
   ];
 }
 

@@ -9,6 +9,12 @@ export interface CniConfigInput {
   readonly podGateway: string;
   /** host-local IPAM's allocations, under the state dir */
   readonly ipamDataDir: string;
+  /**
+   * Masquerade pod traffic leaving the pod CIDR (default true: one node). Off on a cluster of
+   * several nodes: pod-to-pod traffic between nodes keeps the pod IPs (NetworkPolicies match
+   * them), and the host masquerades what leaves the cluster.
+   */
+  readonly ipMasq?: boolean;
 }
 
 export function cniConflist(i: CniConfigInput): string {
@@ -20,7 +26,7 @@ export function cniConflist(i: CniConfigInput): string {
         type: 'bridge',
         bridge: i.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: i.ipMasq ?? true,
         hairpinMode: true,
         ipam: {
           type: 'host-local',

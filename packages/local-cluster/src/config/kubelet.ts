@@ -8,6 +8,8 @@ export interface KubeletConfigInput {
   readonly cgroupRoot: string;
   readonly runtimeSocket: string;
   readonly podLogsDir: string;
+  /** the pods' nameserver: CoreDNS on node 1's IP (default nodeIp: node 1 itself) */
+  readonly clusterDns?: string;
 }
 
 /**
@@ -39,7 +41,7 @@ export function kubeletConfig(i: KubeletConfigInput): Record<string, unknown> {
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
     evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '2%', 'imagefs.available': '2%', 'nodefs.inodesFree': '2%' },
-    clusterDNS: [i.nodeIp],
+    clusterDNS: [i.clusterDns ?? i.nodeIp],
     clusterDomain: 'cluster.local',
     resolvConf: '/etc/resolv.conf',
     oomScoreAdj: 0,

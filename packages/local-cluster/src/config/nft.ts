@@ -7,6 +7,8 @@ export interface HostNftInput {
   readonly apiserverPort: number;
   /** nameservers of the host's resolv.conf that are addresses of the host itself (CoreDNS forwards to them) */
   readonly hostDns: readonly string[];
+  /** every node of the cluster, node 1 (`plan`) first; absent: `plan` alone */
+  readonly nodes?: readonly NetPlan[];
 }
 
 /**
@@ -18,13 +20,20 @@ export interface HostNftInput {
  */
 export function hostNftRules(i: HostNftInput): string {
   const n = i.plan;
-  const on = `iifname "${n.hostIf}"`;
+  const nodes = i.nodes ?? [n];
+  // one node: its veth; several: the set of their veths (traffic between nodes is not NATed)
+  const ifs = nodes.length === 1 ? `"${n.hostIf}"` : `{ ${nodes.map((x) => `"${x.hostIf}"`).join(', ')} }`;
+  const sources = [
+    ...nodes.map((x) => `${x.hostIp.replace(/\.\d+$/, '')}.${String(Number(x.hostIp.split('.')[3]) - 1)}/30`),
+    ...nodes.map((x) => x.podCidr),
+  ];
+  const on = `iifname ${ifs}`;
   const dns = i.hostDns.length === 0 ? [] : [`    ${on} ip daddr { ${i.hostDns.join(', ')} } meta l4proto { tcp, udp } th dport 53 accept`];
   return [
     `table ip ${n.nftTable} {`,
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
-    `    ip saddr { 10.250.${n.slot}.0/30, ${n.podCidr} } oifname != "${n.hostIf}" masquerade`,
+    `    ip saddr { ${sources.join(', ')} } oifname != ${ifs} masquerade`,
     '  }',
     // a ClusterIP without kube-proxy rules (yet) would bounce between host and node until the TTL
     // runs out, and the stuck conntrack entry would keep even later retries from being DNATed

@@ -3,7 +3,7 @@
 
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUN_DIR, listSlots, netPlan, slotIsStale, type NetPlan } from '../host.js';
+import { RUN_DIR, allNodeNetPlans, listSlots, netPlan, slotIsStale, type NetPlan } from '../host.js';
 import { findProcesses, run, stopPids } from '../proc.js';
 import type { Reporter } from '../progress.js';
 import { cgroupHierarchies, pidsInCgroup, removeCgroupTree } from './cgroups.js';
@@ -17,17 +17,23 @@ export async function cleanupSlotLeftovers(n: NetPlan, name: string, reporter: R
   // processes: anything still running with our run dir (or state dir) in its command line
   const stragglers = findProcesses(`${runDir(name)}/`);
   if (stateDir !== undefined) stragglers.push(...findProcesses(`${stateDir}/`));
-  // anything still living in the cluster's network namespace (e.g. its previous owner moved away)
-  stragglers.push(...processesInNetns(n.netnsPath));
-  // pods: every process in our cgroup tree
-  for (const h of cgroupHierarchies()) stragglers.push(...pidsInCgroup(join(h, n.cgroupRoot)));
+  // every node the slot may have had (a lost state does not say how many)
+  const nodes = allNodeNetPlans(n.slot);
+  // anything still living in the cluster's network namespaces (e.g. its previous owner moved away)
+  for (const x of nodes) stragglers.push(...processesInNetns(x.netnsPath));
+  // pods: every process in our cgroup trees
+  for (const h of cgroupHierarchies()) for (const x of nodes) stragglers.push(...pidsInCgroup(join(h, x.cgroupRoot)));
   if (stragglers.length > 0) await stopPids([...new Set(stragglers)], 500, never);
   const mounts = mountsUnder(stateDir === undefined ? [runDir(name)] : [runDir(name), stateDir]);
   if (mounts.length > 0) await run('umount', ['-l', ...mounts], { allowFail: true });
-  if (existsSync(n.netnsPath)) await run('ip', ['netns', 'delete', n.netns], { allowFail: true });
-  await run('ip', ['link', 'delete', n.hostIf], { allowFail: true });
+  // a veth goes with its netns (both ends, and the host's routes through it); deleted by hand too
+  // in case the netns mount is gone but the link is not
+  for (const x of nodes) {
+    if (existsSync(x.netnsPath)) await run('ip', ['netns', 'delete', x.netns], { allowFail: true });
+    if (x === n || existsSync(`/sys/class/net/${x.hostIf}`)) await run('ip', ['link', 'delete', x.hostIf], { allowFail: true });
+  }
   await run('nft', ['delete', 'table', 'ip', n.nftTable], { allowFail: true });
-  for (const h of cgroupHierarchies()) removeCgroupTree(join(h, n.cgroupRoot));
+  for (const h of cgroupHierarchies()) for (const x of nodes) removeCgroupTree(join(h, x.cgroupRoot));
   rmSync(runDir(name), { recursive: true, force: true });
   reporter.info(`cleaned slot ${n.slot} (netns ${n.netns}, link ${n.hostIf}, nft ${n.nftTable}, cgroup ${n.cgroupRoot})`);
 }

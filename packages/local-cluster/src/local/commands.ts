@@ -4,12 +4,21 @@
 
 import { join } from 'node:path';
 import { PROVISIONER_NAME, STORAGE_CLASS, WAIT_STORAGE_CLASS } from '../config/cluster-objects.js';
-import { netPlan } from '../host.js';
+import { nodeNetPlan } from '../host.js';
 import { KUBE_STATE_METRICS_RESOURCES } from '../config/rbac.js';
 import { ClusterError } from '../errors.js';
 import { etcdPkiPaths, frontProxyPkiPaths } from '../pki.js';
-import type { Layout } from './layout.js';
-import { monitoringPorts, type Component, type LocalState, type MonitoringPorts } from './state.js';
+import { nodeLayout, type Layout } from './layout.js';
+import {
+  monitoringPorts,
+  nodeNameOf,
+  nodeNames,
+  splitComponentId,
+  type Component,
+  type ComponentId,
+  type LocalState,
+  type MonitoringPorts,
+} from './state.js';
 
 /** Where the programs are: Go-built binaries, and the Node that runs the provisioner script. */
 export interface Bins {
@@ -136,8 +145,14 @@ export const REQUIRED_FLAGS: Partial<Record<Component, string>> = {
   kubelet: '--containerd=',
 };
 
-export function componentCommand(c: Component, state: LocalState, l: Layout, bins: Bins): Command {
-  const n = netPlan(state.slot);
+export function componentCommand(id: ComponentId, state: LocalState, l: Layout, bins: Bins): Command {
+  const { component: c, node } = splitComponentId(id);
+  // a node component (containerd, kubelet, kube-proxy, kube-router) runs on its node: node 1's
+  // network, files and name are the cluster's own
+  const n = nodeNetPlan(state.slot, node);
+  const nl = nodeLayout(l, node);
+  const nodeName = nodeNameOf(state, node);
+  const nodeCfg = (f: string): string => join(nl.cfg, f);
   const k = (b: string): string => join(bins.k8s, b);
   const pki = (f: string): string => join(l.pki, f);
   const cfg = (f: string): string => join(l.cfg, f);
@@ -177,7 +192,7 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
     case 'containerd':
       return {
         cmd: join(state.containerdBin, 'containerd'),
-        args: ['--config', cfg('containerd.toml'), '--log-level', 'warn'],
+        args: ['--config', nodeCfg('containerd.toml'), '--log-level', 'warn'],
         netns: n.netnsPath,
       };
     case 'kube-controller-manager':
@@ -219,21 +234,21 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
       return {
         cmd: k('kubelet'),
         args: [
-          `--config=${cfg('kubelet.yaml')}`,
-          `--kubeconfig=${cfg('kubelet.kubeconfig')}`,
-          `--root-dir=${l.kubeletDir}`,
-          `--cert-dir=${join(l.kubeletDir, 'pki')}`,
+          `--config=${nodeCfg('kubelet.yaml')}`,
+          `--kubeconfig=${nodeCfg('kubelet.kubeconfig')}`,
+          `--root-dir=${nl.kubeletDir}`,
+          `--cert-dir=${join(nl.kubeletDir, 'pki')}`,
           `--node-ip=${n.nodeIp}`,
-          `--hostname-override=${state.nodeName}`,
+          `--hostname-override=${nodeName}`,
           // cAdvisor's containerd handler (container, pod and namespace labels of
-          // /metrics/cadvisor) talks to this cluster's containerd, not /run/containerd's
-          `--containerd=${l.sock}`,
+          // /metrics/cadvisor) talks to this node's containerd, not /run/containerd's
+          `--containerd=${nl.sock}`,
           '--v=1',
         ],
         netns: n.netnsPath,
       };
     case 'kube-proxy':
-      return { cmd: k('kube-proxy'), args: [`--config=${cfg('kube-proxy.yaml')}`, '--v=1'], netns: n.netnsPath };
+      return { cmd: k('kube-proxy'), args: [`--config=${nodeCfg('kube-proxy.yaml')}`, '--v=1'], netns: n.netnsPath };
     case 'coredns':
       return { cmd: join(bins.coredns, 'coredns'), args: ['-conf', cfg('Corefile')], netns: n.netnsPath, cwd: l.cfg };
     case 'kube-router':
@@ -243,7 +258,7 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
         cmd: join(bins.kubeRouter, 'kube-router'),
         args: [
           `--kubeconfig=${cfg('kube-router.kubeconfig')}`,
-          `--hostname-override=${state.nodeName}`,
+          `--hostname-override=${nodeName}`,
           '--run-firewall=true',
           '--run-router=false',
           '--run-service-proxy=false',
@@ -321,8 +336,9 @@ export function componentCommand(c: Component, state: LocalState, l: Layout, bin
           WAIT_STORAGE_CLASS,
           '--name',
           PROVISIONER_NAME,
+          // the nodes a volume may be used on (all of them share this host's filesystem)
           '--node',
-          state.nodeName,
+          nodeNames(state).join(','),
         ],
       };
   }

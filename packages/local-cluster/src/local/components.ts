@@ -8,7 +8,7 @@ import { LOCAL_CLUSTER_ROOT, type WorktreePaths } from '../names.js';
 import { spawnDetached } from '../proc.js';
 import { componentCommand, nodeEnv, type Bins } from './commands.js';
 import { logOf, type Layout } from './layout.js';
-import { writeState, type Component, type LocalState } from './state.js';
+import { writeState, type ComponentId, type LocalState } from './state.js';
 
 /** The Go-built programs a local cluster runs (ensureBinaries of up and repair). */
 export const CLUSTER_BINARIES = [
@@ -41,7 +41,14 @@ export function componentBins(dirs: {
   };
 }
 
-export function startComponent(state: LocalState, paths: WorktreePaths, c: Component, bins: Bins, l: Layout, env: NodeJS.ProcessEnv): void {
+export function startComponent(
+  state: LocalState,
+  paths: WorktreePaths,
+  c: ComponentId,
+  bins: Bins,
+  l: Layout,
+  env: NodeJS.ProcessEnv,
+): void {
   const log = logOf(paths, c);
   appendFileSync(log, `--- ${new Date().toISOString()} starting ${c}\n`);
   const { cmd, args, netns, cwd } = componentCommand(c, state, l, bins);

@@ -3,7 +3,7 @@
 
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { netPlan } from '../host.js';
+import { netPlan, nodeNetPlan } from '../host.js';
 import { PAUSE_REF } from '../images.js';
 import { authenticationConfig } from '../config/apiserver.js';
 import { cniConflist } from '../config/cni.js';
@@ -13,11 +13,11 @@ import { kubeProxyConfig } from '../config/kube-proxy.js';
 import { kubeletConfig } from '../config/kubelet.js';
 import { yaml } from '../config/yaml.js';
 import type { WorktreePaths } from '../names.js';
-import { logsDir, type Layout } from './layout.js';
-import type { LocalState } from './state.js';
+import { nodeCertName } from '../pki.js';
+import { logsDir, nodeLayout, type Layout } from './layout.js';
+import { nodeCount, nodeNameOf, type LocalState } from './state.js';
 
 export function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout): void {
-  const n = netPlan(state.slot);
   for (const d of [l.cfg, l.cniConf, join(l.s, 'cni', 'ipam'), l.kubeletDir, l.podLogs, l.run, logsDir(paths)]) {
     mkdirSync(d, { recursive: true });
   }
@@ -27,25 +27,37 @@ export function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout)
   chmodSync(l.pvDir, 0o711);
   const cfg = (f: string): string => join(l.cfg, f);
   writeFileSync(cfg('authentication-config.yaml'), authenticationConfig());
+  for (let k = 1; k <= nodeCount(state); k++) writeNodeConfigs(state, l, k);
+  writeFileSync(cfg('Corefile'), corefile({ kubeconfig: cfg('coredns.kubeconfig'), context: state.name }));
+}
+
+/** The config files of node k's containerd, CNI, kubelet and kube-proxy (node 1's in the cluster's config dir). */
+function writeNodeConfigs(state: LocalState, l: Layout, k: number): void {
+  const n = nodeNetPlan(state.slot, k);
+  const nl = nodeLayout(l, k);
+  for (const d of [nl.cfg, nl.cniConf, nl.cniIpam, nl.kubeletDir, nl.podLogs]) mkdirSync(d, { recursive: true });
+  const cfg = (f: string): string => join(nl.cfg, f);
+  const several = nodeCount(state) > 1;
   writeFileSync(
     cfg('containerd.toml'),
     containerdConfig({
-      root: join(l.s, 'containerd'),
-      state: join(l.run, 'containerd'),
-      socket: l.sock,
-      runcRoot: join(l.run, 'runc'),
-      cniConfDir: l.cniConf,
+      root: nl.containerdRoot,
+      state: nl.containerdState,
+      socket: nl.sock,
+      runcRoot: nl.runcRoot,
+      cniConfDir: nl.cniConf,
       sandboxImage: PAUSE_REF,
     }),
   );
   writeFileSync(
-    join(l.cniConf, '10-gck.conflist'),
+    join(nl.cniConf, '10-gck.conflist'),
     cniConflist({
       name: `gck${state.slot}`,
       bridge: n.bridge,
       podCidr: n.podCidr,
       podGateway: n.podGateway,
-      ipamDataDir: join(l.s, 'cni', 'ipam'),
+      ipamDataDir: nl.cniIpam,
+      ...(several ? { ipMasq: false } : {}),
     }),
   );
   writeFileSync(
@@ -54,17 +66,25 @@ export function writeConfigs(state: LocalState, paths: WorktreePaths, l: Layout)
       kubeletConfig({
         nodeIp: n.nodeIp,
         clientCaFile: join(l.pki, 'ca.crt'),
-        tlsCertFile: join(l.pki, 'kubelet-serving.crt'),
-        tlsPrivateKeyFile: join(l.pki, 'kubelet-serving.key'),
+        tlsCertFile: join(l.pki, `${nodeCertName('kubelet-serving', k)}.crt`),
+        tlsPrivateKeyFile: join(l.pki, `${nodeCertName('kubelet-serving', k)}.key`),
         cgroupRoot: n.cgroupRoot,
-        runtimeSocket: l.sock,
-        podLogsDir: l.podLogs,
+        runtimeSocket: nl.sock,
+        podLogsDir: nl.podLogs,
+        // CoreDNS runs on node 1
+        clusterDns: netPlan(state.slot).nodeIp,
       }),
     ),
   );
   writeFileSync(
     cfg('kube-proxy.yaml'),
-    yaml(kubeProxyConfig({ kubeconfig: cfg('kube-proxy.kubeconfig'), podCidr: n.podCidr, nodeName: state.nodeName, nodeIp: n.nodeIp })),
+    yaml(
+      kubeProxyConfig({
+        kubeconfig: join(l.cfg, 'kube-proxy.kubeconfig'),
+        podCidr: n.podCidr,
+        nodeName: nodeNameOf(state, k),
+        nodeIp: n.nodeIp,
+      }),
+    ),
   );
-  writeFileSync(cfg('Corefile'), corefile({ kubeconfig: cfg('coredns.kubeconfig'), context: state.name }));
 }

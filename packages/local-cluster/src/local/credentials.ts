@@ -1,18 +1,31 @@
 // The cluster's certificates (pki.ts), Secrets encryption key and the components' kubeconfigs.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptionConfig } from '../config/apiserver.js';
 import { kubeconfigYaml } from '../config/kubeconfig.js';
 import { kubeStateMetricsWebConfig } from '../config/monitoring.js';
 import { yaml } from '../config/yaml.js';
-import { netPlan } from '../host.js';
-import { clusterCertSpecs, ensureEncryptionConfig, ensureEtcdPki, ensureFrontProxyPki, ensurePki, writeKubeconfig } from '../pki.js';
-import type { Layout } from './layout.js';
-import type { LocalState } from './state.js';
+import { netPlan, nodeNetPlan } from '../host.js';
+import {
+  clusterCertSpecs,
+  ensureEncryptionConfig,
+  ensureEtcdPki,
+  ensureFrontProxyPki,
+  ensurePki,
+  nodeCertName,
+  nodeCertSpecs,
+  writeKubeconfig,
+} from '../pki.js';
+import { nodeLayout, type Layout } from './layout.js';
+import { nodeCount, nodeNameOf, type LocalState } from './state.js';
 
 export async function writeKubeconfigs(state: LocalState, l: Layout): Promise<void> {
-  const pki = await ensurePki(l.pki, state.name, clusterCertSpecs(state.nodeName, netPlan(state.slot)));
+  const extra = Array.from({ length: nodeCount(state) - 1 }, (_, i) => i + 2);
+  const pki = await ensurePki(l.pki, state.name, [
+    ...clusterCertSpecs(state.nodeName, netPlan(state.slot)),
+    ...extra.flatMap((k) => nodeCertSpecs(nodeNameOf(state, k), nodeNetPlan(state.slot, k), k)),
+  ]);
   await ensureEtcdPki(l.pki, state.name, state.nodeName);
   await ensureFrontProxyPki(l.pki, state.name);
   ensureEncryptionConfig(join(l.pki, 'encryption-config.yaml'), encryptionConfig);
@@ -33,6 +46,11 @@ export async function writeKubeconfigs(state: LocalState, l: Layout): Promise<vo
     'metrics-server',
   ]) {
     writeKubeconfig(join(l.cfg, `${u}.kubeconfig`), kc(u));
+  }
+  // each further node's kubelet has its own identity (system:node:<node>)
+  for (const k of extra) {
+    mkdirSync(nodeLayout(l, k).cfg, { recursive: true });
+    writeKubeconfig(join(nodeLayout(l, k).cfg, 'kubelet.kubeconfig'), kc(nodeCertName('kubelet', k)));
   }
   writeFileSync(
     join(l.cfg, 'kube-state-metrics-web.yaml'),

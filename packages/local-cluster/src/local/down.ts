@@ -2,16 +2,16 @@
 
 import { readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSlots, netPlan, releaseSlot } from '../host.js';
+import { listSlots, netPlan, nodeNetPlans, releaseSlot } from '../host.js';
 import { cmdline, findProcesses, run, stopPids } from '../proc.js';
 import { cgroupHierarchies, pidsInCgroup } from './cgroups.js';
 import { cleanupSlotLeftovers } from './cleanup.js';
 import { removeEnvrcLine } from './envrc.js';
-import { layout, runDir } from './layout.js';
+import { layout, nodeLayout, runDir } from './layout.js';
 import { restoreIpForward } from './network.js';
 import { ownsPid } from './probes.js';
 import { mountsUnder } from './procfs.js';
-import { readState, type Component, type LocalContext } from './state.js';
+import { nodeCount, readState, type ComponentId, type LocalContext, type NodeComponent } from './state.js';
 
 /** The kubelet's /var/log/containers symlinks into our pod log dir. */
 function removeContainerLogLinks(podLogs: string): void {
@@ -60,31 +60,34 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   }
   reporter.step(`stopping cluster ${state.name}`);
   const n = netPlan(state.slot);
-  const owned = (c: Component): number[] => {
+  const plans = nodeNetPlans(state.slot, nodeCount(state));
+  const owned = (c: ComponentId): number[] => {
     const p = state.pids[c];
     return p !== undefined && ownsPid(p, paths, state) ? [p] : [];
   };
-  // node side first (kubelet would restart pods), then pods, then the control plane
+  // every node's own component of each kind (kubelet, kubelet@2, …)
+  const onEvery = (c: NodeComponent): ComponentId[] => plans.map((_, i) => (i === 0 ? c : (`${c}@${i + 1}` as const)));
+  // node side first (kubelets would restart pods), then pods, then the control plane
   await stopPids(
     [
-      'kubelet',
-      'kube-proxy',
-      'kube-router',
+      ...onEvery('kubelet'),
+      ...onEvery('kube-proxy'),
+      ...onEvery('kube-router'),
       'coredns',
       'provisioner',
       'kube-state-metrics',
       'metrics-server',
       'kube-scheduler',
       'kube-controller-manager',
-    ].flatMap((c) => owned(c as Component)),
+    ].flatMap((c) => owned(c as ComponentId)),
     3000,
     never,
   );
   const podPids: number[] = [];
-  for (const h of cgroupHierarchies()) podPids.push(...pidsInCgroup(join(h, n.cgroupRoot)));
+  for (const h of cgroupHierarchies()) for (const p of plans) podPids.push(...pidsInCgroup(join(h, p.cgroupRoot)));
   const shims = findProcesses(`${runDir(state.name)}/`).filter((p) => cmdline(p)?.includes('containerd-shim') === true);
   await stopPids([...new Set([...podPids, ...shims])], 300, never);
-  await stopPids([...owned('containerd'), ...owned('kube-apiserver')], 3000, never);
+  await stopPids([...onEvery('containerd').flatMap(owned), ...owned('kube-apiserver')], 3000, never);
   await stopPids(owned('etcd'), 3000, never);
   // stragglers that still mention our state dir (e.g. a component restarted by hand)
   const rest = findProcesses(`${paths.stateDir}/`);
@@ -98,7 +101,7 @@ export async function localDown(ctx: LocalContext): Promise<void> {
   if (slotOwner === undefined || slotOwner.stateDir === paths.stateDir || slotOwner.name === state.name) {
     await cleanupSlotLeftovers(n, state.name, reporter, state.stateDir);
   } else reporter.warn(`slot ${state.slot} now belongs to ${slotOwner.name}; leaving its network and cgroups alone`);
-  removeContainerLogLinks(l.podLogs);
+  for (let k = 1; k <= plans.length; k++) removeContainerLogLinks(nodeLayout(l, k).podLogs);
   // rm -rf is several times faster than a recursive rmSync on the unpacked image snapshots
   await run('rm', ['-rf', '--one-file-system', l.s], { allowFail: true });
   rmSync(l.s, { recursive: true, force: true });

@@ -2,8 +2,8 @@
 
 import { join } from 'node:path';
 import { buildImage, importImage, type BuiltImage, type ImageName } from '../images.js';
-import { layout } from './layout.js';
-import { writeState, type LocalContext, type LocalState } from './state.js';
+import { layout, nodeLayout } from './layout.js';
+import { nodeCount, writeState, type LocalContext, type LocalState } from './state.js';
 
 /** Builds (cached) and imports images into the running cluster; returns their references. */
 export async function ensureLocalImages(
@@ -14,7 +14,10 @@ export async function ensureLocalImages(
   const out: Record<string, string> = {};
   for (const name of names) {
     const img: BuiltImage = await buildImage(name, ctx.env, ctx.reporter, ctx.signal);
-    await importImage(join(state.containerdBin, 'ctr'), layout(ctx.paths).sock, img, ctx.reporter, ctx.signal);
+    // every node has its own containerd (and image store)
+    for (let k = 1; k <= nodeCount(state); k++) {
+      await importImage(join(state.containerdBin, 'ctr'), nodeLayout(layout(ctx.paths), k).sock, img, ctx.reporter, ctx.signal);
+    }
     state.images[name] = img.ref;
     out[name] = img.ref;
   }

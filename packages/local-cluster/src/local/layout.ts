@@ -44,3 +44,50 @@ export function layout(paths: WorktreePaths): Layout {
 export function credsFor(l: Layout, server: string, user: string): KubeCreds {
   return { server, ca: join(l.pki, 'ca.crt'), cert: join(l.pki, `${user}.crt`), key: join(l.pki, `${user}.key`) };
 }
+
+/**
+ * Where one node's own files live: node 1's are the cluster's (Layout), node k ≥ 2's under
+ * <state>/nodes/n<k> and <run>/n<k> (its containerd, kubelet root, pod logs, CNI config and IPAM,
+ * and the config files of its containerd, kubelet and kube-proxy).
+ */
+export interface NodeLayout {
+  readonly sock: string;
+  readonly kubeletDir: string;
+  readonly podLogs: string;
+  readonly cniConf: string;
+  readonly cniIpam: string;
+  readonly containerdRoot: string;
+  readonly containerdState: string;
+  readonly runcRoot: string;
+  /** config dir of containerd.toml, kubelet.yaml, kubelet.kubeconfig, kube-proxy.yaml */
+  readonly cfg: string;
+}
+
+export function nodeLayout(l: Layout, k: number): NodeLayout {
+  if (k === 1) {
+    return {
+      sock: l.sock,
+      kubeletDir: l.kubeletDir,
+      podLogs: l.podLogs,
+      cniConf: l.cniConf,
+      cniIpam: join(l.s, 'cni', 'ipam'),
+      containerdRoot: join(l.s, 'containerd'),
+      containerdState: join(l.run, 'containerd'),
+      runcRoot: join(l.run, 'runc'),
+      cfg: l.cfg,
+    };
+  }
+  const s = join(l.s, 'nodes', `n${k}`);
+  const r = join(l.run, `n${k}`);
+  return {
+    sock: join(r, 'containerd.sock'),
+    kubeletDir: join(s, 'kubelet'),
+    podLogs: join(s, 'pod-logs'),
+    cniConf: join(s, 'cni', 'net.d'),
+    cniIpam: join(s, 'cni', 'ipam'),
+    containerdRoot: join(s, 'containerd'),
+    containerdState: join(r, 'containerd'),
+    runcRoot: join(r, 'runc'),
+    cfg: join(s, 'config'),
+  };
+}

@@ -5,9 +5,9 @@
 // proxy (admin kubeconfig).
 
 import { join } from 'node:path';
-import { netPlan } from '../host.js';
+import { netPlan, nodeNetPlans } from '../host.js';
 import type { Layout } from './layout.js';
-import { monitoringPorts, type LocalState } from './state.js';
+import { monitoringPorts, nodeCount, nodeNameOf, type LocalState } from './state.js';
 
 /** The kubelet's HTTPS port (KubeletConfiguration port) */
 const KUBELET_PORT = 10250;
@@ -40,6 +40,16 @@ export interface MonitoringTargets {
   readonly nodeProxyMetrics: string;
   /** metrics-server's own address (the backend of APIService v1beta1.metrics.k8s.io; clients use the API server) */
   readonly metricsServer: string;
+  /** every node's kubelet (node 1's are the fields above), on a cluster of several nodes only */
+  readonly nodes?: readonly KubeletTargets[];
+}
+
+/** One node's kubelet endpoints (same identity and CA as `tls`). */
+export interface KubeletTargets {
+  readonly nodeName: string;
+  readonly kubeletMetrics: string;
+  readonly kubeletCadvisor: string;
+  readonly kubeletResource: string;
 }
 
 /** The scrape targets of a cluster, or undefined for one made before its monitoring ports (until its repair). */
@@ -48,6 +58,12 @@ export function monitoringTargets(state: LocalState, l: Layout): MonitoringTarge
   if (p === undefined) return undefined;
   const n = netPlan(state.slot);
   const kubelet = `https://${n.nodeIp}:${KUBELET_PORT}`;
+  const nodes: KubeletTargets[] = nodeNetPlans(state.slot, nodeCount(state)).map((p, i) => ({
+    nodeName: nodeNameOf(state, i + 1),
+    kubeletMetrics: `https://${p.nodeIp}:${KUBELET_PORT}/metrics`,
+    kubeletCadvisor: `https://${p.nodeIp}:${KUBELET_PORT}/metrics/cadvisor`,
+    kubeletResource: `https://${p.nodeIp}:${KUBELET_PORT}/metrics/resource`,
+  }));
   const proxy = `${state.server}/api/v1/nodes/${state.nodeName}/proxy`;
   return {
     nodeName: state.nodeName,
@@ -60,6 +76,7 @@ export function monitoringTargets(state: LocalState, l: Layout): MonitoringTarge
     nodeProxyCadvisor: `${proxy}/metrics/cadvisor`,
     nodeProxyMetrics: `${proxy}/metrics`,
     metricsServer: `https://${n.hostIp}:${p.metricsServer}`,
+    ...(nodes.length > 1 ? { nodes } : {}),
   };
 }
 
@@ -72,6 +89,11 @@ export function prometheusScrapeConfigs(t: MonitoringTargets, scrapeInterval = '
   const path = (url: string): string => new URL(url).pathname;
   const tls = { ca_file: t.tls.ca, cert_file: t.tls.cert, key_file: t.tls.key };
   const labels = { node: t.nodeName };
+  // one target per node's kubelet (a cluster of several nodes), labelled with its node
+  const kubelets = (url: (k: KubeletTargets) => string): Record<string, unknown>[] =>
+    t.nodes === undefined
+      ? [{ targets: [hostPort(url(t))], labels }]
+      : t.nodes.map((k) => ({ targets: [hostPort(url(k))], labels: { node: k.nodeName } }));
   return [
     {
       job_name: 'kube-state-metrics',
@@ -89,7 +111,7 @@ export function prometheusScrapeConfigs(t: MonitoringTargets, scrapeInterval = '
       scheme: 'https',
       metrics_path: path(t.kubeletMetrics),
       tls_config: tls,
-      static_configs: [{ targets: [hostPort(t.kubeletMetrics)], labels }],
+      static_configs: kubelets((k) => k.kubeletMetrics),
     },
     {
       job_name: 'kubelet-cadvisor',
@@ -98,7 +120,7 @@ export function prometheusScrapeConfigs(t: MonitoringTargets, scrapeInterval = '
       honor_labels: true,
       metrics_path: path(t.kubeletCadvisor),
       tls_config: tls,
-      static_configs: [{ targets: [hostPort(t.kubeletCadvisor)], labels }],
+      static_configs: kubelets((k) => k.kubeletCadvisor),
     },
   ];
 }

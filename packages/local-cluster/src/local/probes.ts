@@ -3,16 +3,28 @@
 
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { netPlan } from '../host.js';
+import { netPlan, nodeNetPlan } from '../host.js';
 import { probe } from '../kube/client.js';
 import type { WorktreePaths } from '../names.js';
 import { etcdPkiPaths } from '../pki.js';
 import { KUBE_ROUTER_HEALTH_PORT } from './commands.js';
 import { cmdline, isAlive, run } from '../proc.js';
-import { layout, logOf, runDir, type Layout } from './layout.js';
-import { COMPONENTS, STATE_VERSION, monitoringPorts, readState, type Component, type ComponentStatus, type LocalState } from './state.js';
+import { layout, logOf, nodeLayout, runDir, type Layout } from './layout.js';
+import {
+  STATE_VERSION,
+  componentIds,
+  monitoringPorts,
+  nodeCount,
+  readState,
+  splitComponentId,
+  type Component,
+  type ComponentId,
+  type ComponentStatus,
+  type LocalState,
+  type NodeComponent,
+} from './state.js';
 
-interface Probe {
+export interface Probe {
   readonly endpoint: string;
   check(): Promise<boolean>;
 }
@@ -72,6 +84,39 @@ export function probes(state: LocalState, paths: WorktreePaths): Record<Componen
   };
 }
 
+/** The health checks of node k's own components (node 1's are those of probes()). */
+export function nodeProbes(state: LocalState, paths: WorktreePaths, k: number): Record<NodeComponent, Probe> {
+  const n = nodeNetPlan(state.slot, k);
+  const sock = nodeLayout(layout(paths), k).sock;
+  const http = (url: string): Probe => ({ endpoint: url, check: () => probe(url) });
+  return {
+    containerd: {
+      endpoint: `unix://${sock}`,
+      check: async () =>
+        (await run(join(state.containerdBin, 'ctr'), ['--address', sock, 'version'], { allowFail: true, timeoutMs: 3000 })).code === 0,
+    },
+    kubelet: http(`http://${n.nodeIp}:10248/healthz`),
+    'kube-proxy': http(`http://${n.nodeIp}:10256/healthz`),
+    'kube-router': http(`http://${n.nodeIp}:${KUBE_ROUTER_HEALTH_PORT}/healthz`),
+  };
+}
+
+/** The health check of any component of the cluster, `kubelet@2` included. */
+export function probeOf(state: LocalState, paths: WorktreePaths): (id: ComponentId) => Probe {
+  const first = probes(state, paths);
+  const nodes = new Map<number, Record<NodeComponent, Probe>>();
+  return (id) => {
+    const { component, node } = splitComponentId(id);
+    if (node === 1) return first[component];
+    let p = nodes.get(node);
+    if (p === undefined) {
+      p = nodeProbes(state, paths, node);
+      nodes.set(node, p);
+    }
+    return p[component as NodeComponent];
+  };
+}
+
 /** etcd's /health, through TLS with the health-check client certificate (plain HTTP before v2). */
 function etcdProbe(state: LocalState, l: Layout): Probe {
   if (state.version < STATE_VERSION) {
@@ -86,13 +131,13 @@ function etcdProbe(state: LocalState, l: Layout): Probe {
 export async function localStatus(paths: WorktreePaths): Promise<{ state?: LocalState; components: ComponentStatus[] }> {
   const state = readState(paths.stateDir);
   if (state === undefined) return { components: [] };
-  const pr = probes(state, paths);
+  const pr = probeOf(state, paths);
   const components = await Promise.all(
-    COMPONENTS.map(async (c): Promise<ComponentStatus> => {
+    componentIds(nodeCount(state)).map(async (c): Promise<ComponentStatus> => {
       const pid = state.pids[c];
       const alive = isAlive(pid) && ownsPid(pid, paths, state);
-      const healthy = alive && (await pr[c].check());
-      return { name: c, ...(pid === undefined ? {} : { pid }), alive, healthy, endpoint: pr[c].endpoint, log: logOf(paths, c) };
+      const healthy = alive && (await pr(c).check());
+      return { name: c, ...(pid === undefined ? {} : { pid }), alive, healthy, endpoint: pr(c).endpoint, log: logOf(paths, c) };
     }),
   );
   return { state, components };

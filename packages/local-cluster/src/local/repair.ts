@@ -13,12 +13,15 @@ import { writeKubeconfigs } from './credentials.js';
 import { writeClientConfig } from './envrc.js';
 import { ensureLocalImages } from './image-import.js';
 import { credsFor, layout, logOf } from './layout.js';
-import { probes } from './probes.js';
+import { probeOf } from './probes.js';
 import {
-  COMPONENTS,
+  componentIds,
   monitoringPorts,
+  nodeCount,
+  nodeNameOf,
   writeState,
   type Component,
+  type ComponentId,
   type LocalContext,
   type LocalPorts,
   type LocalState,
@@ -41,7 +44,7 @@ export function outdatedComponents(state: LocalState): Component[] {
 }
 
 /** Restarts the dead components of a running cluster in dependency order and waits for health. */
-export async function repair(ctx: LocalContext, state: LocalState, dead: readonly Component[], opts: UpOptions): Promise<LocalState> {
+export async function repair(ctx: LocalContext, state: LocalState, dead: readonly ComponentId[], opts: UpOptions): Promise<LocalState> {
   const { paths, reporter, signal, env } = ctx;
   if (dead.length > 0) reporter.warn(`cluster ${state.name}: not running: ${dead.join(', ')}; restarting them (data and pods are kept)`);
   const dirs = await ensureBinaries(CLUSTER_BINARIES, env, reporter, signal);
@@ -49,13 +52,13 @@ export async function repair(ctx: LocalContext, state: LocalState, dead: readonl
   const l = layout(paths);
   // a cluster made before the monitoring components has no ports for them: allocated now
   if (monitoringPorts(state.ports) === undefined) await addMonitoringPorts(state, env);
-  const pr = probes(state, paths);
+  const pr = probeOf(state, paths);
   const api = new KubeClient(credsFor(l, state.server, 'admin'));
   // a cluster made before a component existed (kube-router, kube-state-metrics, metrics-server)
   // lacks its identity and RBAC: both are made idempotently, the RBAC once the API server answers
   // (it restarts before them)
   await writeKubeconfigs(state, l);
-  const toStart = new Set(dead);
+  const toStart = new Set<ComponentId>(dead);
   for (const c of outdatedComponents(state)) {
     if (toStart.has(c)) continue;
     reporter.step(`restarting ${c}: started without ${REQUIRED_FLAGS[c] ?? ''}`);
@@ -63,7 +66,8 @@ export async function repair(ctx: LocalContext, state: LocalState, dead: readonl
     toStart.add(c);
   }
   let objectsMade = false;
-  for (const c of COMPONENTS) {
+  // in dependency order: node 1's and the control plane's, then each further node's (containerd first)
+  for (const c of componentIds(nodeCount(state))) {
     if (!toStart.has(c)) continue;
     if (!objectsMade && (c === 'kube-router' || c === 'kube-state-metrics' || c === 'metrics-server')) {
       for (const o of [...componentRbac(), ...monitoringObjects(state, l)]) await api.ensure(o.path, o.body);
@@ -71,21 +75,25 @@ export async function repair(ctx: LocalContext, state: LocalState, dead: readonl
     }
     reporter.step(`restarting ${c}`);
     startComponent(state, paths, c, bins, l, env);
-    await waitFor(`${c} health`, () => pr[c].check(), {
+    await waitFor(`${c} health`, () => pr(c).check(), {
       timeoutMs: c === 'kube-apiserver' ? 90_000 : 60_000,
       signal,
       pidOf: () => state.pids[c],
       log: logOf(paths, c),
     });
   }
-  await waitFor(
-    'node Ready',
-    async () => {
-      const node = await api.get<NodeObj>(`/api/v1/nodes/${state.nodeName}`).catch(() => undefined);
-      return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-    },
-    { timeoutMs: 120_000, signal, pidOf: () => state.pids.kubelet, log: logOf(paths, 'kubelet'), intervalMs: 500 },
-  );
+  for (let k = 1; k <= nodeCount(state); k++) {
+    const name = nodeNameOf(state, k);
+    const kubelet: ComponentId = k === 1 ? 'kubelet' : `kubelet@${k}`;
+    await waitFor(
+      k === 1 ? 'node Ready' : `node ${name} Ready`,
+      async () => {
+        const node = await api.get<NodeObj>(`/api/v1/nodes/${name}`).catch(() => undefined);
+        return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      },
+      { timeoutMs: 120_000, signal, pidOf: () => state.pids[kubelet], log: logOf(paths, kubelet), intervalMs: 500 },
+    );
+  }
   writeClientConfig(paths, l);
   await ensureLocalImages(ctx, state, opts.images ?? []);
   reporter.step(`cluster ${state.name} is up again: export KUBECONFIG=${paths.kubeconfig}`);

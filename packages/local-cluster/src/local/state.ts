@@ -24,6 +24,39 @@ export const COMPONENTS = [
 
 export type Component = (typeof COMPONENTS)[number];
 
+/** What every node runs; node 1's are COMPONENTS, node k ≥ 2's are named `<component>@<k>`. */
+export const NODE_COMPONENTS = ['containerd', 'kubelet', 'kube-proxy', 'kube-router'] as const satisfies readonly Component[];
+
+export type NodeComponent = (typeof NODE_COMPONENTS)[number];
+
+/** A component of node 1 (and the control plane), or `kubelet@2`: a node component of node k ≥ 2. */
+export type ComponentId = Component | `${NodeComponent}@${number}`;
+
+/** The node count of a state (1 for clusters made before `--nodes`). */
+export const nodeCount = (state: Pick<LocalState, 'nodes'>): number => state.nodes ?? 1;
+
+/** Every component of a cluster with `nodes` nodes: COMPONENTS, then each extra node's NODE_COMPONENTS. */
+export function componentIds(nodes: number): ComponentId[] {
+  const out: ComponentId[] = [...COMPONENTS];
+  for (let k = 2; k <= nodes; k++) for (const c of NODE_COMPONENTS) out.push(`${c}@${k}`);
+  return out;
+}
+
+/** The Node name of node k: node 1's is the cluster's name, node k ≥ 2's that with `-n<k>`. */
+export const nodeNameOf = (state: Pick<LocalState, 'nodeName'>, k: number): string =>
+  k === 1 ? state.nodeName : `${state.nodeName}-n${k}`;
+
+/** The Node names of every node of a cluster, node 1 first. */
+export const nodeNames = (state: Pick<LocalState, 'nodeName' | 'nodes'>): string[] =>
+  Array.from({ length: nodeCount(state) }, (_, i) => nodeNameOf(state, i + 1));
+
+/** The component and node of an id: `kubelet@2` → kubelet on node 2; `etcd` → etcd (node 1). */
+export function splitComponentId(id: ComponentId): { readonly component: Component; readonly node: number } {
+  const at = id.indexOf('@');
+  if (at < 0) return { component: id as Component, node: 1 };
+  return { component: id.slice(0, at) as NodeComponent, node: Number(id.slice(at + 1)) };
+}
+
 export interface LocalPorts {
   readonly etcd: number;
   readonly etcdPeer: number;
@@ -65,9 +98,11 @@ export interface LocalState {
   readonly slot: number;
   ports: LocalPorts;
   readonly nodeName: string;
+  /** how many nodes (`cluster up --nodes N`); absent: 1 (a cluster made before multi-node) */
+  readonly nodes?: number;
   readonly server: string;
   readonly containerdBin: string;
-  pids: Partial<Record<Component, number>>;
+  pids: Partial<Record<ComponentId, number>>;
   images: Partial<Record<ImageName, string>>;
   phase: 'starting' | 'running';
   readonly createdAt: string;
@@ -128,7 +163,17 @@ export function outdatedMessage(state: Pick<LocalState, 'name' | 'version'>): st
   );
 }
 
+/** Why `up --nodes M` refuses a cluster made with another node count (one line). */
+export function resizeMessage(name: string, has: number, asked: number): string {
+  return (
+    `cluster ${name} has ${String(has)} node${has === 1 ? '' : 's'}; --nodes ${String(asked)} would resize it, which is not supported: ` +
+    `run \`gc-k8s cluster down\` first, then \`gc-k8s cluster up --nodes ${String(asked)}\``
+  );
+}
+
 /** What `up` brings besides the cluster itself. */
 export interface UpOptions {
   readonly images?: readonly ImageName[];
+  /** how many nodes (1..MAX_NODES); absent: the existing cluster's count, else 1 */
+  readonly nodes?: number;
 }

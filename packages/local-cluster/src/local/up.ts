@@ -1,4 +1,4 @@
-// `up` of the local backend: a real single-node Kubernetes cluster built from processes on this host.
+// `up` of the local backend: a real Kubernetes cluster of 1 to 4 nodes built from processes on this host.
 //
 // Layout per cluster (slot N, see host.ts):
 //   host:    etcd (127.0.0.1), kube-apiserver (10.250.N.1, the host end of a veth pair),
@@ -8,6 +8,9 @@
 //            bridge gckNbr with pod CIDR 10.244.N.0/24; services 10.96.N.0/24 (routed from the host)
 //   monitoring (host): kube-state-metrics (127.0.0.1), metrics-server (10.250.N.1, behind the API
 //            server's aggregation layer as metrics.k8s.io)
+//   node k ≥ 2 (`--nodes N`): netns gckNn<k> (10.250.N.4(k-1)+2), its own containerd, kubelet,
+//            kube-proxy and kube-router, pods 10.(243+k).N.0/24; pods of different nodes reach
+//            each other through the host without NAT (see network.ts)
 // Everything is started detached (setsid) with its PID recorded in <worktree>/.gc-k8s/cluster/state.json.
 
 import { rmSync } from 'node:fs';
@@ -23,6 +26,7 @@ import {
   ensureHostDeps,
   listSlots,
   netPlan,
+  nodeNetPlans,
   parsePortRange,
   recordSlotPorts,
   releaseSlot,
@@ -39,18 +43,22 @@ import { writeKubeconfigs } from './credentials.js';
 import { localDown } from './down.js';
 import { writeClientConfig } from './envrc.js';
 import { ensureLocalImages } from './image-import.js';
-import { credsFor, layout, logOf, logsDir } from './layout.js';
+import { credsFor, layout, logOf, logsDir, nodeLayout } from './layout.js';
 import { networkIntact, setupNetwork } from './network.js';
-import { localStatus, probes } from './probes.js';
+import { localStatus, probeOf } from './probes.js';
 import { outdatedComponents, repair } from './repair.js';
 import {
   STATE_VERSION,
+  nodeCount,
+  nodeNameOf,
   outdatedMessage,
   readState,
+  resizeMessage,
   upgradeAction,
   writeState,
-  type Component,
+  type ComponentId,
   type LocalContext,
+  type NodeComponent,
   type LocalPorts,
   type LocalState,
   type UpOptions,
@@ -62,9 +70,14 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   const { paths, reporter, signal, env } = ctx;
   checkLocalPlatform();
   const existing = readState(paths.stateDir);
+  // no resize: a cluster keeps the node count it was made with
+  if (existing !== undefined && opts.nodes !== undefined && opts.nodes !== nodeCount(existing)) {
+    throw new ClusterError('BAD_REQUEST', resizeMessage(existing.name, nodeCount(existing), opts.nodes));
+  }
+  const nodes = existing === undefined ? (opts.nodes ?? 1) : nodeCount(existing);
   if (existing !== undefined) {
     const st = await localStatus(paths);
-    const intact = await networkIntact(netPlan(existing.slot));
+    const intact = await networkIntact(nodeNetPlans(existing.slot, nodes));
     if (
       upgradeAction(
         existing.version,
@@ -91,7 +104,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       // some components died (crash, kill): restart just those from the state on disk, keeping etcd
       // data, volumes and running pods
       try {
-        return await repair(ctx, existing, dead as Component[], opts);
+        return await repair(ctx, existing, dead as ComponentId[], opts);
       } catch (e) {
         reporter.warn(`repair failed: ${(isClusterError(e) ? e.message : describeError(e)).slice(0, 2000)}`);
       }
@@ -114,6 +127,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
   const previousOwners = new Map(listSlots().map((s) => [s.slot, s]));
   const slot = await claimSlot(paths.name, paths.stateDir, undefined);
   const n = netPlan(slot);
+  const plans = nodeNetPlans(slot, nodes);
   let state: LocalState | undefined;
   try {
     const previous = previousOwners.get(slot);
@@ -148,6 +162,7 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       slot,
       ports,
       nodeName: paths.name,
+      nodes,
       server: `https://${n.hostIp}:${ports.apiserver}`,
       containerdBin,
       pids: {},
@@ -161,33 +176,45 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     reporter.step(
       `cluster ${state.name}: slot ${slot}, node IP ${n.nodeIp}, pods ${n.podCidr}, services ${n.serviceCidr}, ports ${Object.values(ports).join(',')}`,
     );
+    for (const p of plans.slice(1)) {
+      reporter.step(`node ${nodeNameOf(state, plans.indexOf(p) + 1)}: netns ${p.netns}, node IP ${p.nodeIp}, pods ${p.podCidr}`);
+    }
     reporter.info(`logs: ${logsDir(paths)}`);
-    await setupNetwork(n, ports.apiserver, signal);
-    prepareCgroupRoot(n);
+    await setupNetwork(plans, ports.apiserver, signal);
+    for (const p of plans) prepareCgroupRoot(p);
     writeConfigs(state, paths, l);
     await writeKubeconfigs(state, l);
     const st = state;
-    const pr = probes(st, paths);
-    const wait = (c: Component, timeoutMs: number): Promise<void> =>
-      waitFor(`${c} health`, () => pr[c].check(), { timeoutMs, signal, pidOf: () => st.pids[c], log: logOf(paths, c) });
+    const pr = probeOf(st, paths);
+    const wait = (c: ComponentId, timeoutMs: number): Promise<void> =>
+      waitFor(`${c} health`, () => pr(c).check(), { timeoutMs, signal, pidOf: () => st.pids[c], log: logOf(paths, c) });
+    // node k's id of a node component (`kubelet`, `kubelet@2`, …)
+    const onEvery = (c: NodeComponent): ComponentId[] => plans.map((_, i) => (i === 0 ? c : (`${c}@${i + 1}` as const)));
 
-    reporter.step('starting etcd and containerd');
+    reporter.step(nodes === 1 ? 'starting etcd and containerd' : `starting etcd and ${onEvery('containerd').join(', ')}`);
     startComponent(st, paths, 'etcd', bins, l, env);
-    startComponent(st, paths, 'containerd', bins, l, env);
+    for (const c of onEvery('containerd')) startComponent(st, paths, c, bins, l, env);
     await wait('etcd', 30_000);
     reporter.step('starting kube-apiserver');
     startComponent(st, paths, 'kube-apiserver', bins, l, env);
-    await wait('containerd', 20_000);
+    for (const c of onEvery('containerd')) await wait(c, 20_000);
     reporter.info(`importing ${pause.ref}`);
-    await importImage(join(containerdBin, 'ctr'), l.sock, pause, reporter, signal);
+    for (let k = 1; k <= nodes; k++) await importImage(join(containerdBin, 'ctr'), nodeLayout(l, k).sock, pause, reporter, signal);
     // requested images are built/imported while the control plane starts (containerd is ready)
     const imagesDone = ensureLocalImages(ctx, st, opts.images ?? []).then(
       () => undefined,
       (err: unknown) => toClusterError(err, 'CLUSTER'),
     );
     // everything else retries against the apiserver on its own: start it all now
-    reporter.step('starting kubelet, kube-proxy, CoreDNS, provisioner');
+    reporter.step(
+      nodes === 1
+        ? 'starting kubelet, kube-proxy, CoreDNS, provisioner'
+        : `starting ${[...onEvery('kubelet'), ...onEvery('kube-proxy')].join(', ')}, CoreDNS, provisioner`,
+    );
     for (const c of ['kubelet', 'kube-proxy', 'coredns', 'provisioner'] as const) startComponent(st, paths, c, bins, l, env);
+    for (const c of [...onEvery('kubelet'), ...onEvery('kube-proxy')].filter((id) => id.includes('@'))) {
+      startComponent(st, paths, c, bins, l, env);
+    }
     reporter.info('waiting for kube-apiserver /readyz');
     await wait('kube-apiserver', 90_000);
     // the controller manager exits when RBAC bootstrap is not done yet: start it after /readyz
@@ -199,22 +226,26 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
     reporter.step('starting kube-state-metrics, metrics-server');
     for (const c of ['kube-state-metrics', 'metrics-server'] as const) startComponent(st, paths, c, bins, l, env);
     writeClientConfig(paths, l);
-    reporter.step(`waiting for node ${st.nodeName} to be Ready`);
-    let lastMsg = '';
-    await waitFor(
-      'node Ready',
-      async () => {
-        const node = await api.get<NodeObj>(`/api/v1/nodes/${st.nodeName}`).catch(() => undefined);
-        const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
-        const msg = ready === undefined ? 'not registered yet' : `${ready.status}: ${ready.message ?? ''}`;
-        if (msg !== lastMsg) {
-          reporter.info(`node: ${msg}`);
-          lastMsg = msg;
-        }
-        return ready?.status === 'True';
-      },
-      { timeoutMs: 120_000, signal, pidOf: () => st.pids.kubelet, log: logOf(paths, 'kubelet'), intervalMs: 500 },
-    );
+    for (let k = 1; k <= nodes; k++) {
+      const name = nodeNameOf(st, k);
+      const kubelet = onEvery('kubelet')[k - 1] ?? 'kubelet';
+      reporter.step(`waiting for node ${name} to be Ready`);
+      let lastMsg = '';
+      await waitFor(
+        nodes === 1 ? 'node Ready' : `node ${name} Ready`,
+        async () => {
+          const node = await api.get<NodeObj>(`/api/v1/nodes/${name}`).catch(() => undefined);
+          const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+          const msg = ready === undefined ? 'not registered yet' : `${ready.status}: ${ready.message ?? ''}`;
+          if (msg !== lastMsg) {
+            reporter.info(`${nodes === 1 ? 'node' : name}: ${msg}`);
+            lastMsg = msg;
+          }
+          return ready?.status === 'True';
+        },
+        { timeoutMs: 120_000, signal, pidOf: () => st.pids[kubelet], log: logOf(paths, kubelet), intervalMs: 500 },
+      );
+    }
     await waitFor(
       'default ServiceAccount',
       async () => (await api.get('/api/v1/namespaces/default/serviceaccounts/default').catch(() => undefined)) !== undefined,
@@ -226,14 +257,14 @@ export async function localUp(ctx: LocalContext, opts: UpOptions = {}): Promise<
       },
     );
     // kube-router reads its Node at start: only now (it enforces NetworkPolicies from here on)
-    startComponent(st, paths, 'kube-router', bins, l, env);
+    for (const c of onEvery('kube-router')) startComponent(st, paths, c, bins, l, env);
     for (const c of [
       'kube-controller-manager',
       'kube-scheduler',
-      'kube-proxy',
+      ...onEvery('kube-proxy'),
       'coredns',
       'provisioner',
-      'kube-router',
+      ...onEvery('kube-router'),
       'kube-state-metrics',
       'metrics-server',
     ] as const)
