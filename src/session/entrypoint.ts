@@ -42,16 +42,6 @@ export const WARM_READY_FILE = '.gc-k8s-warm-ready';
 export const CLAIMED_FILE = '.gc-k8s-claimed';
 
 /**
- * The watch loop sleeps in `tmux wait-for` until a pane dies (this hook signals the channel) or
- * the server goes away, instead of asking tmux every second: two process starts a second per
- * pod were ~5 millicores each, half a core at 100 sessions. An indexed hook entry, so a
- * `set-hook -g pane-died` of the user's own replaces index 0, not ours; a signal with no waiter
- * is remembered by tmux, and the loop checks before it waits, so no death is missed.
- */
-const DIED_HOOK = 'pane-died[73]';
-const DIED_CHANNEL = 'gc-k8s-pane-died';
-
-/**
  * Starts tmux session `main` running "$cmd" with "$@" (-e K=V pairs) and history "$hist", as one
  * fragment of both the entrypoint (a pod started for its session) and WARM_LAUNCH_SCRIPT (a warm
  * pod claimed by one). remain-on-exit before the agent's session exists: set on a short-lived
@@ -113,8 +103,7 @@ warm=\${GC_K8S_WARM:-}
 tlog=\${GC_K8S_TERMINATION_LOG:-/dev/termination-log}
 unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE GC_K8S_PROVISION
 fail() { printf '%s\\n' "$1" >"$tlog" 2>/dev/null; printf '%s\\n' "$1" >&2; exit 1; }
-bg=
-on_term() { tmux kill-server 2>/dev/null; [ -z "$bg" ] || kill "$bg" 2>/dev/null; exit 0; }
+on_term() { tmux kill-server 2>/dev/null; exit 0; }
 trap on_term TERM INT
 h=\${HOME:-/tmp}
 if [ -d /tmp/claude-secret ]; then mkdir -p "$h/.claude" 2>/dev/null && cp -rL /tmp/claude-secret/. "$h/.claude/" 2>/dev/null; fi
@@ -141,7 +130,7 @@ if [ -n "$provision" ]; then
   # the box without its agent: gc starts tmux itself; its server reads the history limit here
   [ -e "$h/.tmux.conf" ] || printf 'set-option -g history-limit %s\\n' "$hist" >"$h/.tmux.conf" 2>/dev/null
   touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
-  while :; do sleep 3600 & bg=$!; wait "$bg"; done
+  while :; do sleep 1 & wait $!; done
 fi
 set --
 for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
@@ -149,9 +138,6 @@ ${TMUX_LAUNCH}
 fi
 sf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-status"
 status=0
-# a tmux without indexed hooks (before 3.0) is watched once a second, as before
-hooked=
-tmux set-hook -g '${DIED_HOOK}' 'wait-for -S ${DIED_CHANNEL}' 2>/dev/null && hooked=1
 while tmux has-session -t main 2>/dev/null; do
   if [ "$(tmux display-message -p -t main '#{pane_dead}' 2>/dev/null)" = 1 ]; then
     status=$(cat "$sf" 2>/dev/null)
@@ -160,8 +146,7 @@ while tmux has-session -t main 2>/dev/null; do
     tmux kill-server 2>/dev/null
     break
   fi
-  if [ -n "$hooked" ]; then tmux wait-for ${DIED_CHANNEL} & bg=$!; else sleep 1 & bg=$!; fi
-  wait "$bg"
+  sleep 1 & wait $!
 done
 [ "$status" != 0 ] || status=$(cat "$sf" 2>/dev/null)
 case $status in ''|*[!0-9]*) status=0;; esac

@@ -133,32 +133,6 @@ describe('agent entrypoint', () => {
     expect(readFileSync(join(sb.env['TMUX_TMPDIR'] ?? '/tmp', CLAIMED_FILE), 'utf8')).toBe('');
   });
 
-  it('watches the agent from one blocked `tmux wait-for`, not a poll, and still sees a death and a SIGTERM', async () => {
-    const children = (pid: number): string[] =>
-      readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '));
-    const quit = join(sb.dir, 'quit');
-    const ep = startEntrypoint({
-      GC_K8S_COMMAND: `while [ ! -f ${quit} ]; do sleep 0.1; done; exit 5`,
-      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
-    });
-    const pid = ep.child.pid ?? 0;
-    await until(() => children(pid).includes('tmux wait-for gc-k8s-pane-died'), 'the watch blocks in wait-for');
-    // a poll would have started other children meanwhile; the blocked waiter stays the only one
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(children(pid)).toEqual(['tmux wait-for gc-k8s-pane-died']);
-    // the agent dies: the hook wakes the watch, which exits with the agent's status
-    writeFileSync(quit, '');
-    expect(await ep.exited).toBe(5);
-    const term = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
-    await until(() => children(term.child.pid ?? 0).includes('tmux wait-for gc-k8s-pane-died'), 'the second watch blocks');
-    term.child.kill('SIGTERM');
-    expect(await term.exited).toBe(0);
-  });
-
   it('exits when the agent exits, so the pod completes instead of lingering', async () => {
     const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 0.3', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
     expect(await ep.exited).toBe(0);
