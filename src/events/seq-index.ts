@@ -16,7 +16,12 @@ export interface IndexEntry {
   readonly stored: StoredEntry;
   /** creationTimestamp in ms, when parsable (retention by age) */
   readonly createdMs: number | undefined;
-  /** -Infinity for entries present when the index was loaded: nothing below them is in flight */
+  /**
+   * When this process first saw it; watchers wait for a missing lower seq until gap_timeout after
+   * it. For entries present when the index loaded: the lowest one -Infinity (pruning takes the
+   * oldest first, so below it is history), the others their creation time (a gap between them may
+   * still be a write in flight: another writer's, or one a killed daemon left at the API server).
+   */
   readonly firstSeenMs: number;
   /** the record call's id, when the writer gave one */
   readonly recordId: string | undefined;
@@ -38,9 +43,16 @@ export class SeqIndex {
     private readonly onCounter: (cm: ConfigMap) => void,
   ) {}
 
-  /** Loads the cache contents once it has synced; these count as long settled. */
+  /** Loads the cache contents once it has synced (first-seen times as IndexEntry.firstSeenMs says). */
   load(objects: readonly ConfigMap[]): void {
-    for (const cm of objects) this.upsert(cm, -Infinity);
+    const now = this.clock.now();
+    let lowest = Infinity;
+    for (const cm of objects) lowest = Math.min(lowest, seqFromName(cm.name) ?? Infinity);
+    for (const cm of objects) {
+      const created = parseRfc3339(cm.creationTimestamp);
+      const createdMs = created === undefined ? -Infinity : Math.min(now, instantToMs(created));
+      this.upsert(cm, seqFromName(cm.name) === lowest ? -Infinity : createdMs);
+    }
   }
 
   apply(event: CacheEvent<ConfigMap>): void {

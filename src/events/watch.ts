@@ -6,8 +6,8 @@
 // failed for good (an upstream script crash, a write we abandoned), or pruned. The cursor never
 // waits forever: it skips at once seqs this process abandoned and gaps below entries that were
 // already stored when the index loaded, skips at once seqs it pruned itself, waits while this
-// process is still writing the seq, and
-// otherwise waits until `gapTimeoutMs` after the higher seq was first seen, then skips and logs.
+// process is still writing the seq, and otherwise waits until `gapTimeoutMs` after the higher seq
+// was first seen (for one present when the index loaded: created), then skips and logs.
 
 import type { Logger } from 'pino';
 import type { Clock } from '../kube/ports.js';
@@ -33,6 +33,7 @@ export async function* watchEvents(deps: WatchDeps, afterSeq: number, signal: Ab
   try {
     await deps.ready(stop.signal);
     let next = afterSeq + 1;
+    let gapSince: { seq: number; ms: number } | undefined;
     while (!stop.signal.aborted) {
       if (deps.cursor !== undefined) deps.cursor.seq = next - 1;
       const entry = index.get(next);
@@ -57,11 +58,14 @@ export async function* watchEvents(deps: WatchDeps, afterSeq: number, signal: Ab
       }
       const pending = index.lowestPendingFrom(next);
       const skipTo = pending !== undefined && pending < later.stored.seq ? pending : later.stored.seq;
-      const waitMs = later.firstSeenMs + gapTimeoutMs - clock.now();
+      const now = clock.now();
+      if (gapSince?.seq !== next) gapSince = { seq: next, ms: now };
+      const waitMs = later.firstSeenMs + gapTimeoutMs - now;
       if (waitMs <= 0) {
-        const settled = later.firstSeenMs === -Infinity;
+        // a gap already older than the timeout when this watch came to it is history, not a stall
+        const settled = now === gapSince.ms;
         log[settled ? 'info' : 'warn'](
-          { from: next, to: skipTo - 1, waitedMs: settled ? 0 : gapTimeoutMs },
+          { from: next, to: skipTo - 1, waitedMs: now - gapSince.ms },
           settled
             ? 'watch: seqs missing from the store (pruned or never written): skipping'
             : 'watch: seqs still missing after the gap timeout: skipping',

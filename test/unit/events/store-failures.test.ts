@@ -113,16 +113,52 @@ describe('failed writes after the counter bump', () => {
     expect((await watch.until(2)).map((e) => e.actor)).toEqual(['first', 'second']);
   });
 
-  it('a new daemon skips gaps that were already there when it loaded, without waiting', async () => {
+  it('a new daemon skips at once the gaps between entries created longer than gap_timeout before it loaded', async () => {
     ns = new Namespace();
     for (const seq of [1, 3]) ns.server.put(buildEventConfigMap({ seq, type: 't', ts: '2025-06-15T12:00:00Z', actor: String(seq) }));
-    const { store, records } = ns.daemon();
+    ns.clock.advance(31_000);
+    const { store, records } = ns.daemon({ gapTimeoutMs: 30_000 });
     const watch = startWatch(store, 0);
     expect((await watch.until(2)).map((e) => e.seq)).toEqual([1, 3]);
     expect(ns.clock.longSleepers).toBe(0);
     expect(records.find((r) => r.msg === 'watch: seqs missing from the store (pruned or never written): skipping')).toMatchObject({
       from: 2,
       to: 2,
+      waitedMs: 0,
+    });
+  });
+
+  it('a new daemon waits for a gap below an entry created moments before it loaded (a write still in flight) and delivers it in order', async () => {
+    ns = new Namespace();
+    // seq 2 was reserved by a writer (here: a daemon killed after sending its create) whose
+    // create lands only after the new daemon listed; seq 3 landed before
+    for (const seq of [1, 3]) ns.server.put(buildEventConfigMap({ seq, type: 't', ts: '2025-06-15T12:00:00Z', actor: String(seq) }));
+    ns.clock.advance(1_000);
+    const { store, records } = ns.daemon({ gapTimeoutMs: 30_000 });
+    const watch = startWatch(store, 0);
+    await flush(ns);
+    await ns.clock.waitForLongSleeper();
+    expect(watch.events.map((e) => e.seq)).toEqual([1]);
+    ns.server.put(buildEventConfigMap({ seq: 2, type: 't', ts: '2025-06-15T12:00:00Z', actor: 'late' }));
+    expect((await watch.until(3)).map((e) => e.actor)).toEqual(['1', 'late', '3']);
+    expect(records.some((r) => r.msg.includes('skipping'))).toBe(false);
+  });
+
+  it('a gap below such an entry that never lands is skipped gap_timeout after the entry was created', async () => {
+    ns = new Namespace();
+    for (const seq of [1, 3]) ns.server.put(buildEventConfigMap({ seq, type: 't', ts: '2025-06-15T12:00:00Z', actor: String(seq) }));
+    ns.clock.advance(10_000);
+    const { store, records } = ns.daemon({ gapTimeoutMs: 30_000 });
+    const watch = startWatch(store, 0);
+    await flush(ns);
+    await ns.clock.waitForLongSleeper();
+    expect(watch.events.map((e) => e.seq)).toEqual([1]);
+    ns.clock.advance(20_000); // 30 s after seq 3 was created, 20 s after this watch came to the gap
+    expect((await watch.until(2)).map((e) => e.seq)).toEqual([1, 3]);
+    expect(records.find((r) => r.msg === 'watch: seqs still missing after the gap timeout: skipping')).toMatchObject({
+      from: 2,
+      to: 2,
+      waitedMs: 20_000,
     });
   });
 
