@@ -8,7 +8,7 @@ import { socketAnswers, socketPath, verifySocket } from '../protocol/socket-path
 import { ensureDaemon } from './autostart.js';
 import { randomUUID } from 'node:crypto';
 import { call, DaemonUnreachable, DaemonVanished } from './socket-client.js';
-import { handshakeJson, OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
+import { argumentProblem, handshakeJson, OPS, opSpec, stdinTooLarge, type OpSpec } from '../protocol/ops/index.js';
 import { CLIENT_ENV } from '../protocol/client-env.js';
 import { messageOf } from '../errors.js';
 
@@ -227,6 +227,12 @@ export async function runExecProvider(provider: Provider, given: Io): Promise<nu
   try {
     if (provider === 'session' && op === 'attach') return await attach(args[0], io);
     if (provider === 'session' && op === 'protocol') return handshake(args, io);
+    // before stdin is read or a daemon started: a call that cannot work touches nothing
+    const problem = argumentProblem(provider, op, args);
+    if (problem !== undefined) {
+      io.stderr.write(`${problem}\n`);
+      return 1;
+    }
     const stdin = STDIN_OPS[provider].has(op) ? await readStdin(provider, op, io.stdin) : undefined;
     return await forward(makeRequest(provider, op, args, io, stdin, rid === '' ? undefined : rid), io);
   } catch (err) {

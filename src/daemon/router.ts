@@ -6,7 +6,7 @@
 import { GcK8sError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { EXIT_UNKNOWN_OP, type Provider, type Request } from '../protocol/messages.js';
-import { stdinTooLarge } from '../protocol/ops/index.js';
+import { argumentProblem, stdinTooLarge } from '../protocol/ops/index.js';
 import { handlerOf, type OpContext, type OpHandler } from './handlers/op.js';
 import type { LeaderStatus } from './leader.js';
 import type { CityResolution } from './resolve-city.js';
@@ -51,6 +51,8 @@ export function createRouter(deps: {
     if (handler === undefined) return EXIT_UNKNOWN_OP;
     const tooLarge = stdinTooLarge(request.provider, request.op, Buffer.byteLength(request.stdin ?? '', 'utf8'));
     if (tooLarge !== undefined) throw new GcK8sError('TOO_LARGE', tooLarge);
+    const problem = argumentProblem(request.provider, request.op, request.args);
+    if (problem !== undefined) throw new GcK8sError('BAD_REQUEST', problem);
     handler.check(request);
     // only the leader acts (admin ops, such as status, answer anywhere); losing the lease
     // cancels what this daemon is doing at once

@@ -3,6 +3,8 @@
 // JSON (labels only ever narrow a query), and Since compares instants, not strings.
 
 import { GcK8sError, quote } from '../errors.js';
+
+export { parseAfterSeqArg } from '../protocol/ops/events.js';
 import type { GcEvent } from './event-json.js';
 import { optionalString, parseGoObject } from './go-json.js';
 import { compareInstants, type Instant, isZeroInstant, parseRfc3339, ZERO_INSTANT } from './time.js';
@@ -57,15 +59,4 @@ export function matchesFilter(event: GcEvent, filter: EventFilter): boolean {
     if (compareInstants(ts, filter.since) < 0) return false;
   }
   return true;
-}
-
-/** Parses the `<afterSeq>` argument of `watch` (gc passes strconv.FormatUint; empty = 0). */
-export function parseAfterSeqArg(text: string | undefined): number {
-  const trimmed = (text ?? '').trim();
-  if (trimmed === '') return 0;
-  const value = Number(trimmed);
-  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value)) {
-    throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${quote(text)}`);
-  }
-  return value;
 }

@@ -128,6 +128,7 @@ export const SESSION_HANDLERS: Handlers<typeof SESSION_OPS> = {
   ),
   'set-meta': op(
     (r) => {
+      const name = sessionName(r);
       const key = need(r, 1, 'meta key');
       const bytes = Buffer.byteLength(key, 'utf8') + Buffer.byteLength(r.stdin ?? '', 'utf8');
       if (bytes > META_MAX_BYTES)
@@ -135,7 +136,7 @@ export const SESSION_HANDLERS: Handlers<typeof SESSION_OPS> = {
           'TOO_LARGE',
           `set-meta: key and value are ${bytes} bytes; tmux keeps at most ${META_MAX_BYTES} bytes per variable`,
         );
-      return { name: sessionName(r), key };
+      return { name, key };
     },
     ({ name, key }, ctx) => withProvider(ctx, ctx.config.session.opTimeoutMs, (p, s) => p.setMeta(name, key, ctx.request.stdin ?? '', s)),
   ),

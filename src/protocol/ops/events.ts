@@ -1,5 +1,6 @@
 // Gas City's exec events protocol (gc-events-k8s).
 
+import { GcK8sError, quote } from '../../errors.js';
 import { KiB, MiB, type OpTable } from './spec.js';
 
 export const EVENTS_OPS = {
@@ -19,3 +20,14 @@ export const EVENTS_OPS = {
   'latest-seq': { retrySafe: true, usage: '', summary: 'the highest seq stored' },
   watch: { retrySafe: true, usage: '[<afterSeq>]', summary: 'events after afterSeq, then new ones as they come (NDJSON)' },
 } as const satisfies OpTable;
+
+/** Parses the `<afterSeq>` argument of `watch` (gc passes strconv.FormatUint; empty = 0). */
+export function parseAfterSeqArg(text: string | undefined): number {
+  const trimmed = (text ?? '').trim();
+  if (trimmed === '') return 0;
+  const value = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value)) {
+    throw new GcK8sError('BAD_REQUEST', `watch: afterSeq must be a non-negative integer, got ${quote(text)}`);
+  }
+  return value;
+}

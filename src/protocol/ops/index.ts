@@ -5,8 +5,9 @@
 import type { Provider } from '../messages.js';
 import { ADMIN_OPS } from './admin.js';
 import { BEADS_OPS } from './beads.js';
-import { EVENTS_OPS } from './events.js';
+import { EVENTS_OPS, parseAfterSeqArg } from './events.js';
 import { SESSION_OPS } from './session.js';
+import { messageOf } from '../../errors.js';
 import { KiB, MiB, type OpSpec, type OpTable } from './spec.js';
 
 export { EXEC_MAX_OUTPUT_BYTES, handshakeJson, META_MAX_BYTES } from './session.js';
@@ -59,4 +60,22 @@ export function opsMarkdown(): string {
     out.push('');
   }
   return out.join('\n').trimEnd();
+}
+
+/**
+ * What is wrong with the op's arguments before anything is sent or started (a missing required
+ * argument, watch's afterSeq), or undefined. The daemon checks the same, and its handlers the rest.
+ */
+export function argumentProblem(provider: Provider, op: string, args: readonly string[]): string | undefined {
+  const required = opSpec(provider, op)?.args ?? [];
+  const missing = required.findIndex((_, i) => args[i] === undefined || args[i] === '');
+  if (missing >= 0) return `${op}: missing ${required[missing]}`;
+  if (provider === 'events' && op === 'watch') {
+    try {
+      parseAfterSeqArg(args[0]);
+    } catch (err) {
+      return messageOf(err);
+    }
+  }
+  return undefined;
 }

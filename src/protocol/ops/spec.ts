@@ -11,6 +11,11 @@ export interface OpSpec {
   readonly stdin?: number;
   /** sent again (same request id) when the daemon died mid-call: reads, idempotent writes */
   readonly retrySafe?: true;
+  /**
+   * the positional arguments it cannot do without, in order, as its "<op>: missing <what>" message
+   * names them: both clients refuse a call without them before starting or asking the daemon
+   */
+  readonly args?: readonly string[];
   /** argv after the op, as the README shows it */
   readonly usage: string;
   readonly summary: string;

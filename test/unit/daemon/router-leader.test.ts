@@ -14,7 +14,7 @@ const request = (provider: Request['provider'], op: string): Request => ({
   v: PROTOCOL_VERSION,
   provider,
   op,
-  args: [],
+  args: ['s1'], // a complete call: the required arguments are checked before the leader
   env: {},
   cwd: '/',
 });
