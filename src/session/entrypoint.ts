@@ -16,7 +16,7 @@
 //  - warm (GC_K8S_WARM): idles with no session until a start claims the pod and launches the
 //    agent through exec (WARM_LAUNCH_SCRIPT), then watches it as above.
 
-export const ENTRYPOINT_VERSION = '3';
+export const ENTRYPOINT_VERSION = '4';
 
 export const ENTRY_ENV = {
   command: 'GC_K8S_COMMAND',
@@ -40,6 +40,18 @@ export const READY_FILE = '.gc-k8s-session-ready';
 export const WARM_READY_FILE = '.gc-k8s-warm-ready';
 /** written by a warm pod's launch: its entrypoint goes on to watch the agent */
 export const CLAIMED_FILE = '.gc-k8s-claimed';
+
+/**
+ * The watch loop sleeps in `tmux wait-for` instead of asking tmux every second (two process
+ * starts a second per pod were ~5 millicores each, half a core at 100 sessions). Three things
+ * signal the channel: the pane's wrapper once the agent's status is recorded; a pane-died hook
+ * (an indexed entry, so a user's own `set-hook -g pane-died` replaces index 0, not ours) for a
+ * wrapper killed with its agent; and a tick every 30 s, for the case neither arrives (a tmux
+ * server that has not reaped the pane never fires pane-died: seen under a Node-spawned sh). A
+ * signal with no waiter is remembered by tmux, and the loop checks before it waits.
+ */
+const DIED_HOOK = 'pane-died[73]';
+const DIED_CHANNEL = 'gc-k8s-pane-died';
 
 /**
  * Starts tmux session `main` running "$cmd" with "$@" (-e K=V pairs) and history "$hist", as one
@@ -66,7 +78,7 @@ done
 # exists: a window keeps the history-limit it was created with
 tmux -f /dev/null new-session -d -s gc-k8s-boot 'sleep 86400' \\; set-option -g remain-on-exit on \\; \\
   set-option -g history-limit "$hist" \\; new-session -d -s main -x 200 -y 50 "$@" \\
-  '(eval "$GC_K8S_RUN"); s=$?; printf %s "$s" >"$GC_K8S_STATUS_FILE"; sleep 0.1; exit "$s"' \\; \\
+  '(eval "$GC_K8S_RUN"); s=$?; printf %s "$s" >"$GC_K8S_STATUS_FILE"; tmux wait-for -S ${DIED_CHANNEL}; sleep 0.1; exit "$s"' \\; \\
   kill-session -t gc-k8s-boot \\; pipe-pane -t main -o 'cat >> ${OUTPUT_LOG}' || fail "tmux: cannot start session main"
 touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"`;
 
@@ -103,7 +115,9 @@ warm=\${GC_K8S_WARM:-}
 tlog=\${GC_K8S_TERMINATION_LOG:-/dev/termination-log}
 unset GC_K8S_COMMAND GC_K8S_SESSION_ENV GC_K8S_PRE_START_COUNT GC_K8S_WAIT_WORKSPACE GC_K8S_PROVISION
 fail() { printf '%s\\n' "$1" >"$tlog" 2>/dev/null; printf '%s\\n' "$1" >&2; exit 1; }
-on_term() { tmux kill-server 2>/dev/null; exit 0; }
+bg=
+tick=
+on_term() { tmux kill-server 2>/dev/null; [ -z "$bg" ] || kill "$bg" 2>/dev/null; [ -z "$tick" ] || kill "$tick" 2>/dev/null; exit 0; }
 trap on_term TERM INT
 h=\${HOME:-/tmp}
 if [ -d /tmp/claude-secret ]; then mkdir -p "$h/.claude" 2>/dev/null && cp -rL /tmp/claude-secret/. "$h/.claude/" 2>/dev/null; fi
@@ -130,7 +144,7 @@ if [ -n "$provision" ]; then
   # the box without its agent: gc starts tmux itself; its server reads the history limit here
   [ -e "$h/.tmux.conf" ] || printf 'set-option -g history-limit %s\\n' "$hist" >"$h/.tmux.conf" 2>/dev/null
   touch "\${TMUX_TMPDIR:-/tmp}/${READY_FILE}"
-  while :; do sleep 1 & wait $!; done
+  while :; do sleep 3600 & bg=$!; wait "$bg"; done
 fi
 set --
 for k in $keys; do eval "set -- \\"\\$@\\" -e \\"$k=\\\${$k-}\\""; done
@@ -138,16 +152,25 @@ ${TMUX_LAUNCH}
 fi
 sf="\${TMUX_TMPDIR:-/tmp}/.gc-k8s-status"
 status=0
+# a tmux without indexed hooks (before 3.0) is watched once a second, as before
+hooked=
+tmux set-hook -g '${DIED_HOOK}' 'wait-for -S ${DIED_CHANNEL}' 2>/dev/null && hooked=1
+[ -z "$hooked" ] || { while sleep 30; do tmux wait-for -S ${DIED_CHANNEL} 2>/dev/null || exit 0; done & tick=$!; }
 while tmux has-session -t main 2>/dev/null; do
-  if [ "$(tmux display-message -p -t main '#{pane_dead}' 2>/dev/null)" = 1 ]; then
+  dead=$(tmux display-message -p -t main '#{pane_dead}' 2>/dev/null)
+  if [ "$dead" = 1 ] || [ -s "$sf" ]; then
+    # the wrapper recorded the status and lingers so tmux reads the last output: let it
+    [ "$dead" = 1 ] || { sleep 0.2 & bg=$!; wait "$bg"; }
     status=$(cat "$sf" 2>/dev/null)
     [ -n "$status" ] || status=$(tmux display-message -p -t main '#{pane_dead_status}' 2>/dev/null)
     tmux capture-pane -p -t main -S -40 2>/dev/null | grep -v '^$' | tail -c 2048 >"$tlog" 2>/dev/null
     tmux kill-server 2>/dev/null
     break
   fi
-  sleep 1 & wait $!
+  if [ -n "$hooked" ]; then tmux wait-for ${DIED_CHANNEL} & bg=$!; else sleep 1 & bg=$!; fi
+  wait "$bg"
 done
+[ -z "$tick" ] || kill "$tick" 2>/dev/null
 [ "$status" != 0 ] || status=$(cat "$sf" 2>/dev/null)
 case $status in ''|*[!0-9]*) status=0;; esac
 exit "$status"

@@ -133,6 +133,41 @@ describe('agent entrypoint', () => {
     expect(readFileSync(join(sb.env['TMUX_TMPDIR'] ?? '/tmp', CLAIMED_FILE), 'utf8')).toBe('');
   });
 
+  it('watches the agent from one blocked `tmux wait-for`, not a poll, and still sees a death and a SIGTERM', async () => {
+    const childPids = (pid: number): string[] =>
+      readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    // a short-lived child (the launch's tmux calls) can be gone before its cmdline is read
+    const cmdline = (c: string): string => {
+      try {
+        return readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      } catch {
+        return '';
+      }
+    };
+    const children = (pid: number): string[] => childPids(pid).map(cmdline).filter(Boolean);
+    const quit = join(sb.dir, 'quit');
+    const ep = startEntrypoint({
+      GC_K8S_COMMAND: `while [ ! -f ${quit} ]; do sleep 0.1; done; exit 5`,
+      GC_K8S_TERMINATION_LOG: join(sb.dir, 'term'),
+    });
+    const pid = ep.child.pid ?? 0;
+    await until(() => children(pid).includes('tmux wait-for gc-k8s-pane-died'), 'the watch blocks in wait-for');
+    // a poll would have started other children meanwhile; the same two stay: the blocked waiter
+    // and the 30 s safety tick (a subshell of this script)
+    const before = childPids(pid);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(childPids(pid)).toEqual(before);
+    expect(children(pid).filter((c) => !c.startsWith('sh -c'))).toEqual(['tmux wait-for gc-k8s-pane-died']);
+    expect(before).toHaveLength(2);
+    // the agent dies: the wrapper wakes the watch, which exits with the agent's status
+    writeFileSync(quit, '');
+    expect(await ep.exited).toBe(5);
+    const term = startEntrypoint({ GC_K8S_COMMAND: 'sleep 60', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
+    await until(() => children(term.child.pid ?? 0).includes('tmux wait-for gc-k8s-pane-died'), 'the second watch blocks');
+    term.child.kill('SIGTERM');
+    expect(await term.exited).toBe(0);
+  });
+
   it('exits when the agent exits, so the pod completes instead of lingering', async () => {
     const ep = startEntrypoint({ GC_K8S_COMMAND: 'sleep 0.3', GC_K8S_TERMINATION_LOG: join(sb.dir, 'term') });
     expect(await ep.exited).toBe(0);
