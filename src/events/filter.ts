@@ -3,8 +3,6 @@
 // JSON (labels only ever narrow a query), and Since compares instants, not strings.
 
 import { GcK8sError, quote } from '../errors.js';
-
-export { parseAfterSeqArg } from '../protocol/ops/events.js';
 import type { GcEvent } from './event-json.js';
 import { optionalString, parseGoObject } from './go-json.js';
 import { compareInstants, type Instant, isZeroInstant, parseRfc3339, ZERO_INSTANT } from './time.js';

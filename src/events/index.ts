@@ -11,7 +11,8 @@
 
 export { createEventStore, type EventStore, type EventStoreStats } from './store.js';
 export { parseEventInput, formatEventList, formatWatchLine } from './event-json.js';
-export { parseFilterJson, parseAfterSeqArg } from './filter.js';
+export { parseFilterJson } from './filter.js';
+export { parseAfterSeqArg } from '../protocol/ops/events.js';
 export { recordKey } from './record-key.js';
 export { pruneEvents } from './prune.js';
 export { parseRetentionPolicy, isRetentionEnabled, type RetentionPolicy } from './retention.js';

@@ -50,8 +50,8 @@ export class SeqIndex {
     for (const cm of objects) lowest = Math.min(lowest, seqFromName(cm.name) ?? Infinity);
     for (const cm of objects) {
       const created = parseRfc3339(cm.creationTimestamp);
-      const createdMs = created === undefined ? -Infinity : Math.min(now, instantToMs(created));
-      this.upsert(cm, seqFromName(cm.name) === lowest ? -Infinity : createdMs);
+      const settled = created === undefined || seqFromName(cm.name) === lowest;
+      this.upsert(cm, settled ? -Infinity : Math.min(now, instantToMs(created)));
     }
   }
 

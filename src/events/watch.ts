@@ -4,8 +4,8 @@
 //
 // Gaps: a seq can be missing while a higher one exists: written in parallel and not yet seen,
 // failed for good (an upstream script crash, a write we abandoned), or pruned. The cursor never
-// waits forever: it skips at once seqs this process abandoned and gaps below entries that were
-// already stored when the index loaded, skips at once seqs it pruned itself, waits while this
+// waits forever: it skips at once seqs this process abandoned and gaps below the lowest entry
+// stored when the index loaded (pruned history), skips at once seqs it pruned itself, waits while this
 // process is still writing the seq, and otherwise waits until `gapTimeoutMs` after the higher seq
 // was first seen (for one present when the index loaded: created), then skips and logs.
 

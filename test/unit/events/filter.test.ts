@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GcEvent } from '../../../src/events/event-json.js';
-import { matchesFilter, parseAfterSeqArg, parseFilterJson } from '../../../src/events/filter.js';
+import { matchesFilter, parseFilterJson } from '../../../src/events/filter.js';
+import { parseAfterSeqArg } from '../../../src/protocol/ops/events.js';
 
 const ev = (over: Partial<GcEvent>): GcEvent => ({ seq: 1, type: 't', ts: '2025-06-15T12:00:00Z', actor: 'a', ...over });
 
