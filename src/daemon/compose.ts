@@ -16,7 +16,7 @@ import { ABANDONED_START_AGE_MS } from '../session/sweep.js';
 import type { LeaseApi } from '../kube/ports.js';
 import { CityRegistry, cityRegistryPath } from './cities.js';
 import { InFlight } from './drain.js';
-import { LeaderElector } from './leader.js';
+import { holderText, LeaderElector } from './leader.js';
 import { adminHandlers } from './handlers/admin.js';
 import { BEADS_HANDLERS } from './handlers/beads.js';
 import { EVENTS_HANDLERS } from './handlers/events.js';
@@ -85,7 +85,7 @@ export async function runDaemon(options: DaemonOptions): Promise<RunningDaemon> 
       ...(draining ? ['draining: the daemon is shutting down'] : []),
       ...(elector === undefined || elector.leading
         ? []
-        : [`leader: not the leader of lease ${options.leader?.lease ?? ''} (held by ${elector.status().holder || 'nobody yet'})`]),
+        : [`leader: not the leader of lease ${options.leader?.lease ?? ''} (held by ${holderText(elector.status())})`]),
     ],
   );
   const router = createRouter({

@@ -29,9 +29,17 @@ export interface LeaderOptions {
 export interface LeaderStatus {
   readonly lease: string;
   readonly leading: boolean;
-  /** who holds it as last seen ('' none or unknown) */
+  /** who holds it as last seen ('' none, or not read yet: see `seen`) */
   readonly holder: string;
+  /** whether this daemon has read the Lease at all (its first read may still be under way or failing) */
+  readonly seen: boolean;
   readonly identity: string;
+}
+
+/** The holder as a refusal names it. */
+export function holderText(status: LeaderStatus): string {
+  if (status.holder !== '') return status.holder;
+  return status.seen ? 'no daemon (an election is under way)' : 'a daemon this one has not seen yet (it could not read the lease yet)';
 }
 
 export const LEASE_DURATION_MS = 15_000;
@@ -53,6 +61,9 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly listeners: ((leading: boolean) => void)[] = [];
+  /** resolved when the first round (acquire or read) has ended, however it ended */
+  private readonly firstRound: Promise<void>;
+  private firstRoundEnded: () => void = () => undefined;
 
   constructor(private readonly options: LeaderOptions) {
     this.durationMs = options.leaseDurationMs ?? LEASE_DURATION_MS;
@@ -61,6 +72,24 @@ export class LeaderElector {
     this.now = options.now ?? Date.now;
     if (!(this.retryMs < this.renewDeadlineMs && this.renewDeadlineMs < this.durationMs))
       throw new Error('leader election: expected retry period < renew deadline < lease duration');
+    this.firstRound = new Promise((resolve) => (this.firstRoundEnded = resolve));
+  }
+
+  /**
+   * Resolves once the first round has ended (or at `signal`), so a call that arrives while a new
+   * daemon's first round is still out is judged on what that round found, not refused blind.
+   */
+  async settled(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = () => {
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    await Promise.race([this.firstRound, aborted]);
+    signal.removeEventListener('abort', onAbort);
   }
 
   /** True while this daemon holds the Lease and renewed it within the renew deadline. */
@@ -79,6 +108,7 @@ export class LeaderElector {
       lease: this.options.name,
       leading,
       holder: leading ? this.options.identity : (this.seen?.holderIdentity ?? ''),
+      seen: leading || this.seen !== undefined,
       identity: this.options.identity,
     };
   }
@@ -110,6 +140,14 @@ export class LeaderElector {
    * unreachable API server leaves a leader leading until its renew deadline passes.
    */
   async tryOnce(): Promise<boolean> {
+    try {
+      return await this.round();
+    } finally {
+      this.firstRoundEnded();
+    }
+  }
+
+  private async round(): Promise<boolean> {
     const signal = AbortSignal.timeout(CALL_MS);
     const { api, name, identity } = this.options;
     try {

@@ -8,7 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { EXIT_UNKNOWN_OP, type Provider, type Request } from '../protocol/messages.js';
 import { argumentProblem, stdinTooLarge } from '../protocol/ops/index.js';
 import { handlerOf, type OpContext, type OpHandler } from './handlers/op.js';
-import type { LeaderStatus } from './leader.js';
+import { holderText, type LeaderStatus } from './leader.js';
 import type { CityResolution } from './resolve-city.js';
 import type { Runtimes } from './runtimes.js';
 import type { RequestHandler } from './server.js';
@@ -24,14 +24,18 @@ export interface LeaderGate {
   /** fires when the current term ends */
   termSignal(): AbortSignal;
   status(): LeaderStatus;
+  /** resolves once the first election round has ended (or at the signal) */
+  settled(signal: AbortSignal): Promise<void>;
 }
+
+/** How long a call waits for a new daemon's first election round before it is judged. */
+const FIRST_ROUND_WAIT_MS = 6_000;
 
 /** NOT_LEADER: one line saying who acts instead. */
 export function notLeader(status: LeaderStatus): GcK8sError {
-  const holder = status.holder === '' ? 'no daemon yet (an election is under way)' : status.holder;
   return new GcK8sError(
     'NOT_LEADER',
-    `this gc-k8s daemon (${status.identity}) is not the leader of lease ${status.lease}, held by ${holder}: it does not act on sessions; retry shortly or use the leader's daemon`,
+    `this gc-k8s daemon (${status.identity}) is not the leader of lease ${status.lease}, held by ${holderText(status)}: it does not act on sessions; retry shortly or use the leader's daemon`,
   );
 }
 
@@ -58,6 +62,8 @@ export function createRouter(deps: {
     // cancels what this daemon is doing at once
     let signal = io.signal;
     if (deps.leader !== undefined && request.provider !== 'admin') {
+      // a daemon just started may not have finished its first round: wait for it (bounded)
+      if (!deps.leader.leading) await deps.leader.settled(AbortSignal.any([io.signal, AbortSignal.timeout(FIRST_ROUND_WAIT_MS)]));
       if (!deps.leader.leading) throw notLeader(deps.leader.status());
       signal = AbortSignal.any([io.signal, deps.leader.termSignal()]);
     }
