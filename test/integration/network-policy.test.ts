@@ -24,6 +24,16 @@ async function reaches(pod: string, to: { host: string; port: number }): Promise
   return r.code === 0;
 }
 
+/**
+ * Whether `pod` reaches host:port in any of three tries: a connection the policy allows can still
+ * lose its first SYNs on a loaded machine (the policy engine's first verdict, conntrack), and a
+ * retry cannot turn a refusal into a success. Refusals are asserted with `reaches` alone.
+ */
+async function reachesAllowed(pod: string, to: { host: string; port: number }): Promise<boolean> {
+  for (let i = 0; i < 3; i++) if (await reaches(pod, to)) return true;
+  return false;
+}
+
 const probe = {
   apiVersion: 'v1',
   kind: 'Pod',
@@ -107,14 +117,14 @@ afterAll(async () => {
 describe('NetworkPolicies of contrib/k8s, enforced', () => {
   it('the controls: a pod no policy selects reaches the internet, the API server, the node and Services', async () => {
     for (const to of ['internet', 'apiService', 'apiServer', 'kubelet'] as const) {
-      expect(await reaches('probe', addr[to]!), `probe → ${to} ${addr[to]!.host}:${addr[to]!.port}`).toBe(true);
+      expect(await reachesAllowed('probe', addr[to]!), `probe → ${to} ${addr[to]!.host}:${addr[to]!.port}`).toBe(true);
     }
   });
 
   it('an agent resolves names and reaches the internet, and nothing inside the cluster', async () => {
     const dns = await h.k(['exec', agent, '--', 'getent', 'hosts', `dolt.${h.namespace}.svc.cluster.local`]);
     expect(dns, dns.err).toMatchObject({ code: 0 });
-    expect(await reaches(agent, addr['internet']!)).toBe(true);
+    expect(await reachesAllowed(agent, addr['internet']!)).toBe(true);
     for (const to of ['apiService', 'apiServer', 'kubelet', 'doltService', 'doltPod', 'listener'] as const) {
       expect(await reaches(agent, addr[to]!), `agent → ${to} ${addr[to]!.host}:${addr[to]!.port}`).toBe(false);
     }
@@ -125,8 +135,8 @@ describe('NetworkPolicies of contrib/k8s, enforced', () => {
   });
 
   it('the beads runner reaches Dolt and nothing else', async () => {
-    expect(await reaches(RUNNER, addr['doltService']!)).toBe(true);
-    expect(await reaches(RUNNER, addr['doltPod']!)).toBe(true);
+    expect(await reachesAllowed(RUNNER, addr['doltService']!)).toBe(true);
+    expect(await reachesAllowed(RUNNER, addr['doltPod']!)).toBe(true);
     for (const to of ['internet', 'apiService', 'apiServer', 'kubelet', 'listener'] as const) {
       expect(await reaches(RUNNER, addr[to]!), `runner → ${to} ${addr[to]!.host}:${addr[to]!.port}`).toBe(false);
     }
