@@ -93,8 +93,13 @@ async function serve(io: CliIo, args: readonly string[]): Promise<number> {
   };
   process.once('SIGTERM', onSignal('SIGTERM'));
   process.once('SIGINT', onSignal('SIGINT'));
+  const { guardProcess } = await import('../daemon/crash-guard.js');
+  const guard = guardProcess(process, log, (reason) => {
+    daemon.shutdown(reason);
+  });
   await daemon.closed;
-  return 0;
+  guard.dispose();
+  return guard.failed ? 1 : 0;
 }
 
 /** The warm pools the daemon of this config keeps (its status op, which also starts the city's pool). */
