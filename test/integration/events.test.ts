@@ -1,5 +1,6 @@
 // The exec events protocol through the real gc-events-k8s script and daemon, on a real cluster.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GcEvent as Ev } from '../../src/events/event-json.js';
@@ -20,6 +21,8 @@ function watcher(after: number) {
   const child = spawn(join(ROOT, 'bin/gc-events-k8s'), ['watch', String(after)], { env: h.env() });
   const events: Ev[] = [];
   let buf = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   child.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
     let nl;
@@ -32,10 +35,31 @@ function watcher(after: number) {
     events,
     async until(n: number): Promise<void> {
       for (let i = 0; i < 600 && events.length < n; i++) await new Promise((r) => setTimeout(r, 100));
-      if (events.length < n) throw new Error(`watch saw ${events.length} of ${n} events`);
+      if (events.length < n) throw new Error(`watch saw ${events.length} of ${n} events (its stderr: ${JSON.stringify(err)})`);
     },
     stop: () => child.kill('SIGKILL'),
   };
+}
+
+/** Which stored events a watch missed, and what the daemon logs said about their seqs (for a failure message). */
+function missedReport(seen: readonly Ev[], stored: readonly Ev[]): string {
+  const got = new Set(seen.map((e) => e.seq));
+  const missed = stored.filter((e) => !got.has(e.seq)).map((e) => e.seq);
+  let log: string;
+  try {
+    log = readFileSync(h.socket.replace(/\.sock$/, '') + '.log', 'utf8');
+  } catch {
+    log = '';
+  }
+  const about = log
+    .split('\n')
+    .filter((l) => /watch|tombstone|reserv|gap|daemon listening|could not/.test(l) || missed.some((q) => l.includes(String(q))))
+    .slice(-40)
+    .map((l) => l.slice(0, 400))
+    .join('\n');
+  return `missed seqs ${JSON.stringify(missed.slice(0, 20))} of stored ${stored[0]?.seq}..${stored.at(-1)?.seq}; seen seqs around them ${JSON.stringify(
+    seen.map((e) => e.seq).filter((q) => missed.some((m) => Math.abs(q - m) <= 3)),
+  )}; daemon log:\n${about}`;
 }
 
 describe('events', () => {
@@ -199,7 +223,9 @@ describe('events', () => {
     expect(stored).toHaveLength(n * each);
     expect(new Set(stored.map((e) => e.message)).size).toBe(n * each);
     try {
-      await w.until(stored.length);
+      await w.until(stored.length).catch((err: unknown) => {
+        throw new Error(`${String(err)}; ${missedReport(w.events, stored)}`);
+      });
       const seen = w.events.filter((e) => e.type === 'crash.test');
       expect(seen.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
     } finally {
