@@ -4,6 +4,7 @@
 import type { CacheEvent, CallOptions, WatchEventType } from '../kube/ports.js';
 import { GcK8sError } from '../errors.js';
 import { abortError } from '../util/abort.js';
+import { newerThan } from './resource-version.js';
 
 export class ObjectStore<T extends { name: string; resourceVersion: string }> {
   private readonly objects = new Map<string, T>();
@@ -28,16 +29,50 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
     this.emit({ type, object });
   }
 
-  /** Replaces the contents with a fresh list, emitting the events that turn old into new. */
-  replace(fresh: ReadonlyMap<string, T>): void {
+  /**
+   * Applies a watch event unless the cache already holds a newer version of the object: a watch
+   * restarted from an older version (after a verify) replays what the cache has seen, and a replay
+   * must not take an object back in time, nor delete one re-created since.
+   */
+  applyWatched(type: WatchEventType, object: T): void {
+    const cached = this.objects.get(object.name);
+    if (cached !== undefined && newerThan(cached.resourceVersion, object.resourceVersion)) return;
+    this.apply(type, object);
+  }
+
+  /**
+   * Replaces the contents with a list taken at `listVersion`, emitting the events that turn old
+   * into new. What the cache holds newer than the list (a watch running while the list was taken)
+   * stays: missing from the list is then no deletion, and an older copy no update; the watch that
+   * restarts from the list's version delivers whatever really happened to them.
+   */
+  replace(fresh: ReadonlyMap<string, T>, listVersion = ''): void {
     for (const [name, old] of [...this.objects]) {
-      if (!fresh.has(name)) this.apply('DELETED', old);
+      if (!fresh.has(name) && !newerThan(old.resourceVersion, listVersion)) this.apply('DELETED', old);
     }
     for (const [name, object] of fresh) {
       const old = this.objects.get(name);
       if (old === undefined) this.apply('ADDED', object);
-      else if (old.resourceVersion !== object.resourceVersion) this.apply('MODIFIED', object);
+      else if (old.resourceVersion !== object.resourceVersion && !newerThan(old.resourceVersion, object.resourceVersion)) {
+        this.apply('MODIFIED', object);
+      }
     }
+  }
+
+  /**
+   * Whether the cache holds everything a list taken at `listVersion` holds, at that version or
+   * newer, and nothing the list lacks except what is newer than it (a live watch ahead of a list).
+   */
+  covers(fresh: ReadonlyMap<string, T>, listVersion: string): boolean {
+    for (const [name, object] of fresh) {
+      const cached = this.objects.get(name);
+      if (cached === undefined) return false;
+      if (cached.resourceVersion !== object.resourceVersion && !newerThan(cached.resourceVersion, object.resourceVersion)) return false;
+    }
+    for (const [name, cached] of this.objects) {
+      if (!fresh.has(name) && !newerThan(cached.resourceVersion, listVersion)) return false;
+    }
+    return true;
   }
 
   subscribe(listener: (event: CacheEvent<T>) => void): () => void {

@@ -187,7 +187,8 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
         const { objects, resourceVersion } = await this.listAll(this.lifetime.signal);
         if (this.isClosed()) return;
         this.verifications++;
-        if (this.isSynced && this.sameAsCache(objects)) {
+        // a list taken while the watch runs can be behind it: that is progress, not a miss
+        if (this.isSynced && this.store.covers(objects, resourceVersion)) {
           this.lastProgressAt = this.now();
           return;
         }
@@ -211,12 +212,6 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
       }
     })();
     return this.verifying;
-  }
-
-  private sameAsCache(objects: ReadonlyMap<string, T>): boolean {
-    const cached = this.store.list();
-    if (cached.length !== objects.size) return false;
-    return cached.every((o) => objects.get(o.name)?.resourceVersion === o.resourceVersion);
   }
 
   close(): void {
@@ -289,7 +284,7 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
   }
 
   private adopt(objects: ReadonlyMap<string, T>, resourceVersion: string): void {
-    this.store.replace(objects);
+    this.store.replace(objects, resourceVersion);
     this.resourceVersion = resourceVersion;
     this.lastSyncAt = this.now();
     this.lastError = undefined;
@@ -372,7 +367,7 @@ export class Reflector<T extends { name: string; resourceVersion: string }> impl
       return;
     }
     const object = this.options.convert(event.object);
-    this.store.apply(event.type, object);
+    this.store.applyWatched(event.type, object);
     if (object.resourceVersion !== '') this.resourceVersion = object.resourceVersion;
   }
 }
