@@ -53,9 +53,7 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
     for (const [name, object] of fresh) {
       const old = this.objects.get(name);
       if (old === undefined) this.apply('ADDED', object);
-      else if (old.resourceVersion !== object.resourceVersion && !newerThan(old.resourceVersion, object.resourceVersion)) {
-        this.apply('MODIFIED', object);
-      }
+      else if (outdated(old, object)) this.apply('MODIFIED', object);
     }
   }
 
@@ -67,7 +65,7 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
     for (const [name, object] of fresh) {
       const cached = this.objects.get(name);
       if (cached === undefined) return false;
-      if (cached.resourceVersion !== object.resourceVersion && !newerThan(cached.resourceVersion, object.resourceVersion)) return false;
+      if (outdated(cached, object)) return false;
     }
     for (const [name, cached] of this.objects) {
       if (!fresh.has(name) && !newerThan(cached.resourceVersion, listVersion)) return false;
@@ -157,4 +155,9 @@ export class ObjectStore<T extends { name: string; resourceVersion: string }> {
     const waiting = this.waiters.get(event.object.name);
     if (waiting !== undefined) for (const check of [...waiting]) check();
   }
+}
+
+/** Whether the cached copy differs from the listed one and is not newer: the list's is the one to hold. */
+function outdated(cached: { resourceVersion: string }, listed: { resourceVersion: string }): boolean {
+  return cached.resourceVersion !== listed.resourceVersion && !newerThan(cached.resourceVersion, listed.resourceVersion);
 }
